@@ -1,0 +1,117 @@
+import type { JsonSchema } from '../runtime/definitions.js';
+
+const requestsLimits: JsonSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['period', 'number_of_requests'],
+    properties: {
+      period: { type: 'string', enum: ['1d', '1h', '1m', '1s'] },
+      number_of_requests: { type: 'integer', minimum: -1 },
+    },
+  },
+};
+export const requestsLimitsSchema = requestsLimits;
+
+export const persistenceSchema: JsonSchema = {
+  type: 'object',
+  default: { type: 'filesystem', config: { directory_name: 'state' } },
+  required: ['type'],
+  properties: {
+    type: { type: 'string', enum: ['filesystem', 'memory', 'redis'] },
+    config: {
+      type: 'object',
+      default: {},
+      properties: {
+        directory_name: { type: 'string', default: 'state' },
+        host: { type: 'string' },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        password: { type: 'string' },
+        db: { type: 'integer', minimum: 0 },
+        prefix: { type: 'string' },
+      },
+    },
+  },
+};
+
+export const globalsSchema: JsonSchema = {
+  type: 'object',
+  default: {},
+  properties: {
+    debug: { type: 'boolean', default: false },
+    id: { type: ['string', 'integer'], default: 'not_used' },
+    name: { type: 'string', pattern: '^[0-9a-zA-Z_.# -]+$' },
+    persistence: persistenceSchema,
+    requests_limits: requestsLimits,
+    log_format: { type: 'string', enum: ['text', 'json'], default: 'text' },
+    http_server: {
+      type: 'object',
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        address: { type: 'string', default: '0.0.0.0' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+      },
+    },
+    queue_max_size_in_messages: { type: 'integer', minimum: 1, default: 10000 },
+    queue_max_size_in_mb: { type: 'integer', minimum: 1, default: 1024 },
+    queue_max_elapsed_time_in_sec: { type: 'integer', minimum: 1, default: 60 },
+    queue_wrap_max_size_in_messages: { type: 'integer', minimum: 1, default: 100 },
+    sender_concurrent_connections: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
+    sender_stats_period_in_sec: { type: 'integer', minimum: 1, default: 300 },
+    multiprocessing: { type: 'boolean', default: false },
+    devo_sender_threshold_for_using_gzip_in_transport_layer: { type: 'number', default: 1.1 },
+    devo_sender_compression_level: { type: 'integer', minimum: 0, maximum: 9, default: 6 },
+    devo_sender_compression_buffer_in_bytes: { type: 'integer', minimum: 1, maximum: 10485760, default: 51200 },
+    generate_metrics: { type: 'boolean', default: true },
+  },
+};
+
+const outputConfig: JsonSchema = {
+  type: 'object',
+  default: {},
+  properties: {
+    address: { type: 'string' },
+    url: { type: 'string' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    type: { type: 'string', enum: ['SSL', 'TCP'] },
+    chain: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    chain_loc: { type: 'string' },
+    cert_loc: { type: 'string' },
+    key_loc: { type: 'string' },
+    concurrent_connections: { type: 'integer', minimum: 1, maximum: 16 },
+    connecting_retries: { type: 'integer', minimum: 1, maximum: 10, default: 5 },
+    connecting_initial_wait_in_seconds: { type: 'number', minimum: 0, default: 2 },
+    connecting_max_wait_in_seconds: { type: 'number', minimum: 0, default: 60 },
+    sending_timeout: { type: 'number', minimum: 0, default: 5 },
+    sending_retries: { type: 'integer', minimum: 0, default: 5 },
+    sending_initial_wait_in_seconds: { type: 'number', minimum: 0, default: 2 },
+    sending_max_wait_in_seconds: { type: 'number', minimum: 0, default: 60 },
+    compression: { type: 'boolean', default: false },
+    hostname: { type: 'string' },
+  },
+};
+
+export const outputsSchema: JsonSchema = {
+  type: 'object',
+  default: { console_1: { type: 'console' } },
+  additionalProperties: {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      type: { type: 'string', enum: ['devo_platform', 'relay', 'syslog', 'in_house_relay', 'sidecar', 'console', 'stdout'] },
+      config: outputConfig,
+    },
+  },
+};
+
+/** Keys every service accepts, whatever the vendor. */
+export function commonServiceProperties(requestPeriodSeconds: number): Record<string, JsonSchema> {
+  return {
+    request_period_in_seconds: { type: 'integer', minimum: 1, default: requestPeriodSeconds },
+    override_devo_tag: { type: 'string', minLength: 3, maxLength: 1024 },
+    override_tag: { type: 'string', minLength: 3, maxLength: 1024 },
+  };
+}

@@ -1,0 +1,38 @@
+/** One event ready for the wire: the tag and the message text (a JSON-serialised vendor record, usually). */
+export interface DeliveryRecord {
+  tag: string;
+  message: string;
+  /** Event time for the syslog header; the send time when absent. */
+  time?: Date;
+}
+
+/** The three DCSDK sender services: pulled events, the collector's own logs and metrics, and lookups. */
+export type SenderService = 'standard' | 'internal' | 'lookup';
+
+/**
+ * A destination (`outputs.<name>` in config.yaml). `write` resolves only once the records were flushed to a
+ * connection that is still healthy; a rejection means none of them may be counted as delivered, and the
+ * delivery layer writes them again (at-least-once).
+ */
+export interface Output {
+  readonly name: string;
+  readonly type: string;
+  start(): Promise<void>;
+  write(records: readonly DeliveryRecord[], service: SenderService): Promise<void>;
+  /** Connected (or able to accept writes right now); `/ready` reports it. */
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+/** What pullers hand events to. */
+export interface Delivery {
+  /**
+   * Queues records for every output. Resolves when the queue accepted them (it waits while the queue is
+   * full: back-pressure, never a drop); `delivered` settles once every output acknowledged all of them.
+   */
+  submit(records: readonly DeliveryRecord[], service?: SenderService): Promise<{ delivered: Promise<void> }>;
+  /** Resolves when everything submitted so far is acknowledged. */
+  flush(): Promise<void>;
+  ready(): boolean;
+  stop(): Promise<void>;
+}

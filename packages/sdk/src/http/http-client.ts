@@ -1,0 +1,243 @@
+import { Agent, request as undiciRequest } from 'undici';
+import { redact } from '../secrets/redactor.js';
+import { sleep } from '../runtime/abortable-sleep.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string | URL;
+  /** Appended with URLSearchParams. Services that sign the exact query build `url` themselves instead. */
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Static headers, or a function called for every attempt (signatures that include the date). */
+  headers?: Record<string, string> | ((url: URL) => Record<string, string>);
+  body?: string;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  timeoutMs?: number;
+  /** Which request pool's budget this request spends (default pool when omitted). */
+  pool?: string;
+  /** How often to retry network errors, 5xx and 429 before giving the response back. Default 5. */
+  retries?: number;
+  /** A vendor's own throttling hint in ms (e.g. Lark's x-ogw-ratelimit-reset), checked before Retry-After. */
+  retryAfterMs?: (response: HttpResponse) => number | undefined;
+  /** Whether a response means "throttled" (default: status 429). */
+  isThrottled?: (response: HttpResponse) => boolean;
+  /** Don't spend budget or wait on rate limits (token endpoints). */
+  unlimited?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  url: string;
+  /** Parses the body as JSON; throws HttpError('body') with a redacted excerpt when it is not. */
+  json<T = unknown>(): T;
+}
+
+export type HttpErrorKind = 'network' | 'timeout' | 'insecure' | 'body' | 'too-large' | 'aborted';
+
+/** A request that never produced a usable response. Vendor code maps it to its own error IDs. */
+export class HttpError extends Error {
+  constructor(
+    readonly kind: HttpErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(redact(message));
+    this.name = 'HttpError';
+  }
+}
+
+/** Counters the telemetry layer subscribes to. */
+export interface HttpObserver {
+  onResponse?(status: number, durationMs: number, pool: string): void;
+  onRetry?(reason: string, pool: string): void;
+  onThrottled?(pool: string): void;
+}
+
+export interface HttpClientOptions {
+  /** Plain http:// is refused unless the host is loopback or this is true (`allow_insecure_http`). */
+  allowInsecureHttp?: boolean;
+  limiters?: Record<string, RateLimiter>;
+  log?: Logger;
+  observer?: HttpObserver;
+  /** Default 60 s. */
+  timeoutMs?: number;
+  /** Upper bound of a response body; a bigger one is an error, not an out-of-memory crash. Default 256 MiB. */
+  maxResponseBytes?: number;
+  /** Base of the exponential back-off. Default 1 s (tests use less). */
+  backoffBaseMs?: number;
+  maxBackoffMs?: number;
+  signal?: AbortSignal;
+  userAgent?: string;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into ms. */
+export function retryAfterHeaderMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+const sharedAgent = new Agent({ keepAliveTimeout: 30_000, connections: 16 });
+
+/**
+ * The HTTP client every vendor uses: undici with timeouts, retries with jittered exponential back-off on
+ * network errors and 5xx, 429 honoured (vendor hint, Retry-After, or back-off), rate limits from
+ * `requests_limits`, HTTPS enforced, and every message redacted.
+ */
+export class HttpClient {
+  constructor(private readonly options: HttpClientOptions = {}) {}
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  limiter(pool = 'default'): RateLimiter | undefined {
+    return this.options.limiters?.[pool];
+  }
+
+  buildUrl(url: string | URL, query?: HttpRequest['query']): URL {
+    const target = new URL(String(url));
+    if (query) {
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) target.searchParams.append(key, String(value));
+    }
+    return target;
+  }
+
+  private checkScheme(url: URL): void {
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && (isLoopbackHost(url.hostname) || this.options.allowInsecureHttp)) return;
+    throw new HttpError(
+      'insecure',
+      `Refusing plain ${url.protocol}//${url.host}: use HTTPS, or set allow_insecure_http: true on the input`,
+    );
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.options.backoffBaseMs ?? 1000;
+    const cap = this.options.maxBackoffMs ?? 60_000;
+    const exp = Math.min(cap, base * 2 ** attempt);
+    return exp / 2 + Math.random() * (exp / 2);
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const url = this.buildUrl(req.url, req.query);
+    this.checkScheme(url);
+    const pool = req.pool ?? 'default';
+    const limiter = req.unlimited ? undefined : this.options.limiters?.[pool];
+    const retries = req.retries ?? 5;
+    const signal = this.options.signal;
+    let lastError: HttpError | undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw new HttpError('aborted', 'The collector is stopping');
+      let response: HttpResponse | undefined;
+      try {
+        const send = () => this.send(url, req);
+        response = limiter ? await limiter.schedule(send, signal) : await send();
+      } catch (error) {
+        lastError = error instanceof HttpError ? error : new HttpError('network', String(error));
+        if (lastError.kind === 'insecure' || lastError.kind === 'too-large' || lastError.kind === 'aborted' || attempt >= retries) throw lastError;
+        this.options.observer?.onRetry?.(lastError.kind, pool);
+        const wait = this.backoff(attempt);
+        this.options.log?.warning(`Request to ${url.origin}${url.pathname} failed (${lastError.message}); retry ${attempt + 1}/${retries} in ${Math.round(wait)} ms`);
+        await sleep(wait, signal);
+        continue;
+      }
+      const throttled = req.isThrottled ? req.isThrottled(response) : response.status === 429;
+      if (throttled) {
+        this.options.observer?.onThrottled?.(pool);
+        if (attempt >= retries) return response;
+        const hinted = req.retryAfterMs?.(response) ?? retryAfterHeaderMs(response.headers['retry-after']);
+        const wait = hinted ?? (limiter ? limiter.blockAfterThrottle(this.backoff(attempt)) : this.backoff(attempt));
+        if (hinted !== undefined) limiter?.blockFor(hinted);
+        this.options.log?.warning(`Throttled by ${url.host} (HTTP ${response.status}); waiting ${Math.round(wait / 1000)} s before retry ${attempt + 1}/${retries}`);
+        await sleep(wait, signal);
+        continue;
+      }
+      if (response.status >= 500 && attempt < retries) {
+        this.options.observer?.onRetry?.(`http ${response.status}`, pool);
+        const wait = this.backoff(attempt);
+        this.options.log?.warning(`HTTP ${response.status} from ${url.origin}${url.pathname}; retry ${attempt + 1}/${retries} in ${Math.round(wait)} ms`);
+        await sleep(wait, signal);
+        continue;
+      }
+      return response;
+    }
+  }
+
+  private async send(url: URL, req: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      'user-agent': this.options.userAgent ?? 'devo-collector',
+      ...(typeof req.headers === 'function' ? req.headers(url) : req.headers),
+    };
+    let body = req.body;
+    if (req.form) {
+      body = new URLSearchParams(req.form).toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    } else if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] ??= 'application/json; charset=utf-8';
+    }
+    const timeout = req.timeoutMs ?? this.options.timeoutMs ?? 60_000;
+    const started = performance.now();
+    const maxBytes = this.options.maxResponseBytes ?? 256 * 1024 * 1024;
+    try {
+      const res = await undiciRequest(url, {
+        method: req.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
+        body,
+        dispatcher: sharedAgent,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        maxRedirections: 0,
+        signal: this.options.signal,
+      } as Parameters<typeof undiciRequest>[1]);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          res.body.destroy();
+          throw new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, res.statusCode);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      const flat: Record<string, string> = {};
+      for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
+      this.options.observer?.onResponse?.(res.statusCode, performance.now() - started, req.pool ?? 'default');
+      return {
+        status: res.statusCode,
+        headers: flat,
+        text,
+        url: url.toString(),
+        json<T>(): T {
+          try {
+            return JSON.parse(text) as T;
+          } catch {
+            throw new HttpError('body', `Invalid JSON from ${url.host}${url.pathname} (HTTP ${res.statusCode}): ${JSON.stringify(text.slice(0, 200))}`, res.statusCode);
+          }
+        },
+      };
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      const e = error as Error & { code?: string };
+      if (this.options.signal?.aborted) throw new HttpError('aborted', 'The collector is stopping');
+      const kind: HttpErrorKind = /timeout/i.test(e.code ?? e.name ?? '') ? 'timeout' : 'network';
+      throw new HttpError(kind, `${req.method ?? 'GET'} ${url.origin}${url.pathname} failed: ${e.code ?? e.name}: ${e.message}`);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// The public API of @collector/sdk. Vendor packages import only from here.
+export {
+  CollectorError,
+  InitVariablesError,
+  SetupError,
+  PullError,
+  ConfigError,
+  PersistenceError,
+  OutputError,
+  describeError,
+  type CollectorErrorType,
+  type CollectorErrorOptions,
+} from './errors/collector-error.js';
+export { registerSecret, redact, clearSecrets } from './secrets/redactor.js';
+
+export {
+  defineCollector,
+  defineInput,
+  defineService,
+  type CollectorDefinition,
+  type InputDefinition,
+  type ServiceDefinition,
+  type InputConfig,
+  type InitContext,
+  type SetupContext,
+  type PullContext,
+  type PullBatch,
+  type SharedState,
+  type JsonSchema,
+} from './runtime/definitions.js';
+export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';
+export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
+export { timeWindows, resumeFrom, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
+export { DedupWindow } from './runtime/dedup-window.js';
+export { sleep } from './runtime/abortable-sleep.js';
+export type { ServiceTotals } from './runtime/pull-statistics.js';
+
+export { loadConfig, resolveConfigPath, configSchema, type CollectorConfig, type GlobalsConfig, type OutputConfig } from './config/load-config.js';
+export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-time.js';
+
+export { HttpClient, HttpError, isLoopbackHost, retryAfterHeaderMs, type HttpRequest, type HttpResponse, type HttpClientOptions, type HttpObserver } from './http/http-client.js';
+export { RateLimiter, periodMs, type RequestsLimit, type RequestLog } from './http/rate-limiter.js';
+export { TokenCache, type Token } from './http/token-cache.js';
+
+export { type StateStore, type JsonObject, type JsonValue, stateKey } from './persistence/state-store.js';
+export { FilesystemStateStore, stateFileName } from './persistence/filesystem-store.js';
+export { MemoryStateStore } from './persistence/memory-store.js';
+export { RedisStateStore } from './persistence/redis-store.js';
+
+export { createLogger, silentLogger, onLogRecord, type Logger, type LogRecord, type LogLevel } from './telemetry/logger.js';
+
+export type { Output, Delivery, DeliveryRecord, SenderService } from './delivery/types.js';
+export { DeliveryPipeline, type DeliveryPipelineOptions } from './delivery/delivery-pipeline.js';
+export { ConsoleOutput } from './delivery/console-output.js';
+export { createOutputs, type OutputFactoryContext } from './delivery/output-factory.js';

@@ -1,0 +1,100 @@
+import { mkdir, open, readFile, readdir, rename, rm, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PersistenceError } from '../errors/collector-error.js';
+import { redact } from '../secrets/redactor.js';
+import type { JsonObject, StateStore } from './state-store.js';
+
+const SUFFIX = '.json';
+
+/** Maps a state key to a file name no config value can steer out of the directory. */
+export function stateFileName(key: string): string {
+  const safe = key
+    .split(';')
+    .map((part) => part.replace(/[^A-Za-z0-9_-]/g, '_') || '_')
+    .join(';');
+  return safe + SUFFIX;
+}
+
+/**
+ * One JSON file per service under `directory_name` (`persistence.type: filesystem`), written atomically
+ * (temp file, fsync, rename, fsync of the directory) with mode 0600.
+ */
+export class FilesystemStateStore implements StateStore {
+  readonly kind = 'filesystem';
+  private ready: Promise<void> | undefined;
+
+  constructor(readonly directory: string) {}
+
+  private ensureDirectory(): Promise<void> {
+    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => undefined);
+    return this.ready;
+  }
+
+  async load(key: string): Promise<JsonObject | undefined> {
+    const file = join(this.directory, stateFileName(key));
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new PersistenceError(501, `Cannot read the state file ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+      return parsed as JsonObject;
+    } catch (error) {
+      // Keep the damaged file for inspection rather than overwrite it on the next save.
+      const aside = `${file}.corrupt-${Date.now()}`;
+      await rename(file, aside).catch(() => undefined);
+      throw new PersistenceError(502, `The state file ${file} is corrupt (${(error as Error).message}); moved to ${aside}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async save(key: string, state: JsonObject): Promise<void> {
+    await this.ensureDirectory();
+    const file = join(this.directory, stateFileName(key));
+    const temp = `${file}.tmp-${process.pid}`;
+    const text = redact(JSON.stringify(state, null, 1));
+    try {
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await chmod(temp, 0o600);
+      await rename(temp, file);
+      const dir = await open(this.directory, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw new PersistenceError(503, `Cannot write the state file ${file}: ${(error as Error).message}`, {
+        cause: error,
+        retryable: true,
+      });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(join(this.directory, stateFileName(key)), { force: true });
+  }
+
+  async keys(): Promise<string[]> {
+    try {
+      const names = await readdir(this.directory);
+      return names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length));
+    } catch {
+      return [];
+    }
+  }
+
+  async close(): Promise<void> {}
+}

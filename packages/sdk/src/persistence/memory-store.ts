@@ -1,0 +1,23 @@
+import type { JsonObject, StateStore } from './state-store.js';
+
+/** Keeps state for the life of the process only (`persistence.type: memory`), as the DCSDK does. */
+export class MemoryStateStore implements StateStore {
+  readonly kind = 'memory';
+  private readonly states = new Map<string, string>();
+
+  async load(key: string): Promise<JsonObject | undefined> {
+    const text = this.states.get(key);
+    return text === undefined ? undefined : (JSON.parse(text) as JsonObject);
+  }
+  async save(key: string, state: JsonObject): Promise<void> {
+    // Stored serialised so a caller mutating its object later cannot change what was "saved".
+    this.states.set(key, JSON.stringify(state));
+  }
+  async delete(key: string): Promise<void> {
+    this.states.delete(key);
+  }
+  async keys(): Promise<string[]> {
+    return [...this.states.keys()];
+  }
+  async close(): Promise<void> {}
+}

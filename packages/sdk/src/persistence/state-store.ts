@@ -1,0 +1,20 @@
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Where services keep their position. Keys are `input;id;service` (the DCSDK's unique id); a store must make
+ * `save` atomic: after a crash, `load` returns the old or the new object, never a torn one.
+ */
+export interface StateStore {
+  readonly kind: string;
+  load(key: string): Promise<JsonObject | undefined>;
+  save(key: string, state: JsonObject): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every key held, for `--show-state`. */
+  keys(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export function stateKey(inputName: string, inputId: string, serviceName: string): string {
+  return `${inputName};${inputId};${serviceName}`;
+}

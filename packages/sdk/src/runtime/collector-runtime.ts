@@ -1,0 +1,305 @@
+import { hostname } from 'node:os';
+import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
+import { CollectorError, describeError } from '../errors/collector-error.js';
+import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
+import { createOutputs } from '../delivery/output-factory.js';
+import { attachInternalLogs } from '../delivery/internal-sender.js';
+import type { Output } from '../delivery/types.js';
+import { HttpClient } from '../http/http-client.js';
+import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
+import { createStateStore } from '../persistence/create-store.js';
+import { stateKey, type StateStore } from '../persistence/state-store.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
+import type { ServiceTotals } from './pull-statistics.js';
+import { ServiceRunner } from './service-runner.js';
+import { PersistedSharedState } from './shared-state.js';
+
+export interface CollectorOptions {
+  /** The directory holding certs/, config/ and state/. Default: the process working directory. */
+  workDir?: string;
+  /** The config file; default per CONVENTIONS.md (`--config`, `CONFIG_FILE`, `config/config.yaml`). */
+  configFile?: string;
+  /** A config object instead of a file (library use and tests). */
+  config?: unknown;
+  /** Outputs of your own, used beside (or, when the config has no `outputs`, instead of) the configured ones. */
+  outputs?: Output[];
+  /** Where log lines go (default stdout). */
+  logStream?: NodeJS.WritableStream;
+  logger?: Logger;
+}
+
+/** The outcome of `runOnce`. */
+export interface RunSummary {
+  services: ServiceTotals[];
+  errors: string[];
+  ok: boolean;
+}
+
+interface InputRuntime {
+  definition: InputDefinition;
+  config: InputConfig;
+  runners: ServiceRunner[];
+  sharedState: PersistedSharedState;
+}
+
+/** The shared client of one input: setup runs once, again after `refresh`, and again after a failure. */
+class InputClient {
+  private current: Promise<unknown> | undefined;
+  constructor(private readonly setup: () => Promise<unknown>) {}
+  get(): Promise<unknown> {
+    if (!this.current) {
+      const attempt = this.setup();
+      this.current = attempt;
+      attempt.catch(() => {
+        if (this.current === attempt) this.current = undefined;
+      });
+    }
+    return this.current;
+  }
+  refresh(): Promise<unknown> {
+    this.current = undefined;
+    return this.get();
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|[_-])([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase());
+}
+
+/**
+ * One collector process: config → outputs → inputs → services. `runOnce` pulls every service until caught
+ * up; `run` keeps pulling until `stop`.
+ */
+export class CollectorRuntime {
+  readonly config: CollectorConfig;
+  readonly log: Logger;
+  readonly store: StateStore;
+  readonly delivery: DeliveryPipeline;
+  readonly inputs: InputRuntime[] = [];
+  private readonly abort = new AbortController();
+  private detachInternal: (() => void) | undefined;
+  private started = false;
+  private loops: Promise<void>[] = [];
+  private setupDone = new Set<string>();
+
+  constructor(
+    readonly definition: CollectorDefinition,
+    options: CollectorOptions = {},
+  ) {
+    const workDir = options.workDir ?? process.cwd();
+    const file = options.config === undefined ? resolveConfigPath(options.configFile, workDir) : '<inline config>';
+    const raw = options.config === undefined ? undefined : structuredClone(options.config);
+    if (raw && typeof raw === 'object' && options.outputs?.length && !('outputs' in raw)) (raw as Record<string, unknown>)['outputs'] = {};
+    this.config = loadConfig(definition, file, { workDir, raw });
+    this.log = options.logger ?? createLogger({ debug: this.config.globals.debug, json: this.config.globals.log_format === 'json', stream: options.logStream });
+    for (const warning of this.config.warnings) this.log.warning(warning);
+    this.store = createStateStore(this.config.globals, workDir);
+    const outputs = [
+      ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname() }),
+      ...(options.outputs ?? []),
+    ];
+    this.delivery = new DeliveryPipeline(outputs, {
+      maxMessages: this.config.globals.queue_max_size_in_messages,
+      maxBytes: this.config.globals.queue_max_size_in_mb * 1024 * 1024,
+      log: this.log.child({ process: 'OutputProcess', module: 'SenderManager' }),
+    });
+    this.buildInputs();
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  private buildInputs(): void {
+    const { globals } = this.config;
+    for (const definition of this.definition.inputs) {
+      const config = this.config.inputs[definition.name];
+      if (!config || config.enabled === false) continue;
+      const inputState = new PersistedSharedState(this.store, stateKey(definition.name, config.id, '__input__'));
+      const limiters = this.limiters(definition, config, inputState);
+      const configured = config.services ?? Object.fromEntries(Object.keys(definition.services).map((s) => [s, {}]));
+      const runners: ServiceRunner[] = [];
+      let client: InputClient | undefined;
+      for (const [serviceName, rawOptions] of Object.entries(configured)) {
+        const service = definition.services[serviceName];
+        const path = `inputs.${definition.name}.services.${serviceName}`;
+        if (!service) {
+          this.log.warning(`Unknown service <${path}> is ignored; known services: ${Object.keys(definition.services).join(', ')}`);
+          continue;
+        }
+        const options = (rawOptions ?? {}) as Record<string, unknown>;
+        const module = `${service.moduleName ?? `${pascal(definition.name)}Puller`}(${definition.name},${config.id},${serviceName},predefined)`;
+        const log = this.log.child({ process: 'InputProcess', module, inputName: definition.name, serviceName });
+        const listeners: (() => void)[] = [];
+        const http = new HttpClient({
+          allowInsecureHttp: config['allow_insecure_http'] === true,
+          limiters,
+          log,
+          signal: this.abort.signal,
+          observer: { onResponse: () => listeners.forEach((l) => l()) },
+        });
+        const setupLog = this.log.child({
+          process: 'InputProcess',
+          module: `${definition.setupModuleName ?? `${pascal(definition.name)}PullerSetup`}(${globals.name},${definition.name}#${config.id},${serviceName}#predefined)`,
+          inputName: definition.name,
+          serviceName,
+        });
+        client ??= new InputClient(async () => {
+          setupLog.info('Starting the setup');
+          const built = await definition.setup({
+            inputName: definition.name,
+            inputId: config.id,
+            input: config,
+            credentials: (config.credentials ?? {}) as Record<string, unknown>,
+            log: setupLog,
+            http,
+            signal: this.abort.signal,
+          });
+          setupLog.info(`Setup for module <${service.moduleName ?? pascal(definition.name)}> has been successfully executed`);
+          this.setupDone.add(definition.name);
+          return built;
+        });
+        runners.push(
+          new ServiceRunner({
+            collectorName: globals.name,
+            inputName: definition.name,
+            inputId: config.id,
+            serviceName,
+            definition: service as never,
+            input: config,
+            options,
+            path,
+            log,
+            http,
+            store: this.store,
+            delivery: this.delivery,
+            inputState,
+            client: client,
+            signal: this.abort.signal,
+            environment: config['environment'] as string | undefined,
+            onRequestCounted: (l) => listeners.push(l),
+          }),
+        );
+      }
+      this.inputs.push({ definition, config, runners, sharedState: inputState });
+    }
+  }
+
+  private limiters(definition: InputDefinition, config: InputConfig, state: PersistedSharedState): Record<string, RateLimiter> {
+    const pools: Record<string, readonly RequestsLimit[]> = {
+      default: config.requests_limits ?? this.config.globals.requests_limits ?? definition.requestsLimits ?? [],
+      ...(definition.requestPools ?? {}),
+    };
+    const limiters: Record<string, RateLimiter> = {};
+    for (const [pool, limits] of Object.entries(pools)) {
+      const key = `requests:${pool}`;
+      limiters[pool] = new RateLimiter(limits, {
+        load: () => (state.get<number[]>(key) ?? []).filter((t) => typeof t === 'number'),
+        save: async (timestamps) => {
+          state.set(key, [...timestamps]);
+          await state.flush();
+        },
+      });
+    }
+    return limiters;
+  }
+
+  get runners(): ServiceRunner[] {
+    return this.inputs.flatMap((i) => i.runners);
+  }
+
+  /** Validates every service's options (`--validate`): no network, no state. */
+  async validate(): Promise<void> {
+    this.log.info('Validating service input config');
+    for (const runner of this.runners) await runner.init();
+  }
+
+  private async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.log.info(`${this.definition.name} ${this.definition.version} starting (node ${process.version}, pid ${process.pid})`);
+    await this.validate();
+    for (const input of this.inputs) await input.sharedState.load();
+    await this.delivery.start();
+    this.detachInternal = attachInternalLogs(this.delivery, { collectorName: this.config.globals.name, collectorVersion: this.definition.version });
+  }
+
+  /** `--once`: every enabled service pulls until caught up, everything is delivered and saved. */
+  async runOnce(): Promise<RunSummary> {
+    const errors: string[] = [];
+    try {
+      await this.start();
+      await Promise.all(
+        this.runners.map(async (runner) => {
+          try {
+            await runner.prePull();
+            await runner.pullOnce();
+          } catch (error) {
+            runner.recordError(error);
+            errors.push(describeError(error));
+            this.log.error(describeError(error, this.log.debugEnabled));
+          }
+        }),
+      );
+      await this.delivery.flush();
+    } finally {
+      await this.shutdown();
+    }
+    return { services: this.runners.map((r) => ({ ...r.totals })), errors, ok: errors.length === 0 };
+  }
+
+  /** Pulls on every service's schedule until `stop()`. */
+  async run(): Promise<void> {
+    await this.start();
+    this.loops = this.runners.map(async (runner) => {
+      while (!this.abort.signal.aborted) {
+        try {
+          runner.totals.cycles === 0 && this.log.warning('Waiting until setup will be executed');
+          await runner.prePull();
+          break;
+        } catch (error) {
+          runner.recordError(error);
+          this.log.error(`${describeError(error, this.log.debugEnabled)}. Retrying pre_pull in 60 second(s)`);
+          await new Promise((r) => setTimeout(r, 60_000).unref());
+        }
+      }
+      await runner.loop();
+    });
+    await Promise.all(this.loops);
+  }
+
+  /** Graceful stop: finish the batch in hand, flush, save, close. */
+  async stop(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.log.info('Stop requested: finishing the current batch, flushing and saving');
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.shutdown();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.abort.abort();
+    const flushed = await Promise.race([
+      this.delivery.flush().then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref()),
+    ]);
+    if (!flushed) this.log.warning('Some events were not acknowledged before stopping; they will be pulled again');
+    this.detachInternal?.();
+    await this.delivery.stop();
+    await this.store.close();
+  }
+
+  /** Ready: every input finished setup and every output is connected (`/ready`). */
+  ready(): boolean {
+    return this.inputs.every((i) => this.setupDone.has(i.definition.name)) && this.delivery.ready();
+  }
+
+  totals(): ServiceTotals[] {
+    return this.runners.map((r) => ({ ...r.totals }));
+  }
+}
+
+export function isConfigError(error: unknown): boolean {
+  return error instanceof CollectorError && (error.type === 'ConfigError' || error.type === 'InitVariablesError' || error.type === 'UsageError');
+}

@@ -1,0 +1,157 @@
+import type { Logger } from '../telemetry/logger.js';
+import type { HttpClient } from '../http/http-client.js';
+import type { TimeWindow, TimeWindowSpec } from './time-windows.js';
+import type { JsonObject, JsonValue } from '../persistence/state-store.js';
+import type { RequestsLimit } from '../http/rate-limiter.js';
+
+/** A JSON Schema fragment (draft 2020-12 subset understood by ajv). */
+export type JsonSchema = Record<string, unknown>;
+
+/** What a pull generator yields: events to deliver, and optionally the position reached once they are delivered. */
+export interface PullBatch<Checkpoint> {
+  /** Vendor records exactly as the API returned them (objects), or preformatted strings. */
+  events: readonly unknown[];
+  /**
+   * Where to resume after a restart. The SDK persists it only after every event yielded so far (in this
+   * batch and all earlier ones) was acknowledged by every output.
+   */
+  checkpoint?: Checkpoint;
+  /** Overrides the service tag for these events. */
+  tag?: string;
+}
+
+/** Handed to `setup`: build the authenticated vendor client. */
+export interface SetupContext {
+  inputName: string;
+  inputId: string;
+  /** The input block as configured, with secret references resolved and defaults applied. */
+  input: InputConfig;
+  credentials: Record<string, unknown>;
+  log: Logger;
+  http: HttpClient;
+  signal: AbortSignal;
+}
+
+/** Handed to `init`: validate and derive service options; throw InitVariablesError for bad values. */
+export interface InitContext<Options> {
+  inputName: string;
+  inputId: string;
+  serviceName: string;
+  input: InputConfig;
+  options: Options;
+  /** The config path of the service block, for error messages. */
+  path: string;
+  log: Logger;
+  now(): Date;
+}
+
+export interface PullContext<Client, Options> extends InitContext<Options> {
+  client: Client;
+  http: HttpClient;
+  signal: AbortSignal;
+  /** The id of this pull cycle (epoch ms as a string), injected into every event as `@devo_pulling_id`. */
+  pullingId: string;
+  /** The service's default or overridden tag. */
+  tag: string;
+  /** Consecutive time windows from `spec.from` up to now minus the delay, each at most `maxSpanMs` long. */
+  windows(spec: TimeWindowSpec): Generator<TimeWindow>;
+  /** Service-scoped values persisted with the next checkpoint commit (e.g. a vendor cursor). */
+  extra: Record<string, JsonValue>;
+  /** Input-scoped persisted values shared by the services of one input (e.g. a request budget). */
+  inputState: SharedState;
+  /**
+   * Deliver events outside the generator's checkpoint flow (queue-driven services such as SQS): resolves
+   * once the queue accepted them (back-pressure); `delivered` settles when every output acknowledged them.
+   */
+  emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
+  /** Mark that the vendor said the client's credentials are stale: `setup` runs again before the next use. */
+  refreshSetup(): Promise<Client>;
+}
+
+export interface SharedState {
+  get<T extends JsonValue>(key: string): T | undefined;
+  set(key: string, value: JsonValue): void;
+  /** Persist now (the budget must survive a kill -9 right after a request). */
+  flush(): Promise<void>;
+}
+
+export interface ServiceDefinition<Client = unknown, Options = Record<string, unknown>, Checkpoint extends JsonValue = JsonValue> {
+  /** The default Devo tag; `override_devo_tag` (and Lark's `override_tag`) replace it. */
+  tag: string;
+  /** The name in log lines, e.g. `LarkBasePuller`. */
+  moduleName?: string;
+  /** JSON Schema of the service's own keys. The SDK adds `request_period_in_seconds` and the tag overrides. */
+  options?: JsonSchema;
+  /** Seconds between pulls unless configured (`request_period_in_seconds`). */
+  requestPeriodSeconds?: number;
+  init?(ctx: InitContext<Options>): void | Promise<void>;
+  /**
+   * A value derived from the options whose change restarts the persistence ("Restart the persistence" in
+   * the manuals), e.g. the configured start time.
+   */
+  resetKey?(options: Options): string | undefined;
+  /** Returns a unique key per event; events whose key was seen in the dedup window are dropped. */
+  dedupKey?(event: any): string | undefined;
+  /** How many keys the dedup window keeps (and persists). Default 20000. */
+  dedupWindow?: number;
+  /** No checkpoint: each cycle is a snapshot (e.g. Darktrace summary statistics). */
+  stateless?: boolean;
+  pull(ctx: PullContext<Client, Options>, checkpoint: Checkpoint | undefined): AsyncIterable<PullBatch<Checkpoint>>;
+  /** `--check`: the smallest authenticated request this service makes. Defaults to setup only. */
+  probe?(ctx: PullContext<Client, Options>): Promise<void>;
+  /** Migrates a checkpoint persisted by an older version of this service. */
+  migrate?(state: JsonObject, fromVersion: number): JsonObject;
+  /** The persisted state's version; bump it together with `migrate`. Default 1. */
+  stateVersion?: number;
+}
+
+export interface InputDefinition<Client = unknown> {
+  /** The key under `inputs:` in config.yaml, e.g. `lark`. */
+  name: string;
+  /** JSON Schema of `credentials`. */
+  credentials?: JsonSchema;
+  /** JSON Schema of other input-level keys (besides id, enabled, credentials, services, requests_limits). */
+  options?: JsonSchema;
+  /** Credential keys whose values are secrets (default: every string in `credentials`). */
+  obfuscate?: string[];
+  /** Default `requests_limits` when the config gives none. */
+  requestsLimits?: RequestsLimit[];
+  /** Named extra request pools with their own limits (e.g. Proofpoint's clicks/permitted). */
+  requestPools?: Record<string, RequestsLimit[]>;
+  /** The setup module name in log lines, e.g. `LarkBasePullerSetup`. */
+  setupModuleName?: string;
+  setup(ctx: SetupContext): Promise<Client>;
+  /** `--check` remedies: maps an error ID to what the operator should do. */
+  remedies?: Record<string, string>;
+  services: Record<string, ServiceDefinition<Client, any, any>>;
+}
+
+export interface CollectorDefinition {
+  /** e.g. `lark_collector` (`globals.name` default). */
+  name: string;
+  version: string;
+  inputs: InputDefinition<any>[];
+}
+
+export interface InputConfig {
+  id: string;
+  enabled: boolean;
+  credentials?: Record<string, unknown>;
+  services?: Record<string, Record<string, unknown>>;
+  requests_limits?: RequestsLimit[];
+  [key: string]: unknown;
+}
+
+export function defineCollector(definition: CollectorDefinition): CollectorDefinition {
+  return definition;
+}
+
+export function defineInput<Client>(definition: InputDefinition<Client>): InputDefinition<Client> {
+  return definition;
+}
+
+export function defineService<Client, Options = Record<string, unknown>, Checkpoint extends JsonValue = JsonValue>(
+  definition: ServiceDefinition<Client, Options, Checkpoint>,
+): ServiceDefinition<Client, Options, Checkpoint> {
+  return definition;
+}

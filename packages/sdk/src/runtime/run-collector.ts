@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { describeError } from '../errors/collector-error.js';
+import { createLogger } from '../telemetry/logger.js';
+import type { CollectorDefinition } from './definitions.js';
+import { CollectorRuntime, isConfigError, type CollectorOptions } from './collector-runtime.js';
+import { showState } from './show-state.js';
+
+const USAGE = (bin: string) => `Usage: ${bin} [--config PATH] [--once | --validate | --check | --show-state]
+
+  --config PATH   the config file (default: config/$CONFIG_FILE, else config/config.yaml)
+  --once          pull every enabled service until caught up, deliver, save, then exit
+  --validate      check the config and exit; never touches the network
+  --check         authenticate and probe each service and output, print a checklist
+  --show-state    print each service's persisted state without secrets
+  --help          this text
+  --version       the version
+
+Exit codes: 0 success, 1 runtime failure (setup, pull, delivery), 2 invalid config or usage.`;
+
+export interface RunCollectorOptions extends CollectorOptions {
+  argv?: string[];
+  /** The executable name for --help. */
+  bin?: string;
+  /** Installs SIGTERM/SIGINT handlers (default true). */
+  handleSignals?: boolean;
+}
+
+/** The whole command line of a collector app. Returns the exit code; never throws. */
+export async function runCollector(definition: CollectorDefinition, options: RunCollectorOptions = {}): Promise<number> {
+  const bin = options.bin ?? `${definition.name.replace(/_collector$/, '')}-collector`;
+  let args;
+  try {
+    args = parseArgs({
+      args: options.argv ?? process.argv.slice(2),
+      options: {
+        config: { type: 'string' },
+        once: { type: 'boolean' },
+        validate: { type: 'boolean' },
+        check: { type: 'boolean' },
+        'show-state': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`UsageError 1: ${(error as Error).message}\n${USAGE(bin)}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE(bin)}\n`);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${definition.name} ${definition.version}\n`);
+    return 0;
+  }
+  let runtime: CollectorRuntime;
+  try {
+    runtime = new CollectorRuntime(definition, { ...options, configFile: args.config ?? options.configFile });
+  } catch (error) {
+    const log = options.logger ?? createLogger({ stream: options.logStream });
+    log.error(describeError(error));
+    return isConfigError(error) ? 2 : 1;
+  }
+  const log = runtime.log;
+  try {
+    if (args.validate) {
+      await runtime.validate();
+      log.info('The configuration is valid');
+      return 0;
+    }
+    if (args['show-state']) {
+      process.stdout.write(await showState(runtime));
+      await runtime.store.close();
+      return 0;
+    }
+    if (args.check) {
+      const { runCheck } = await import('./check.js');
+      return await runCheck(runtime, process.stdout);
+    }
+    if (options.handleSignals !== false) {
+      const onSignal = (signal: string) => {
+        log.info(`Received ${signal}`);
+        void runtime.stop();
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+    }
+    if (args.once) {
+      const summary = await runtime.runOnce();
+      for (const s of summary.services) log.info(`Summary ${s.input}/${s.service}: received ${s.received}, duplicates ${s.duplicates}, sent ${s.sent}, errors ${s.errors}`);
+      return summary.ok ? 0 : 1;
+    }
+    await runtime.run();
+    log.info('Collector stopped');
+    return 0;
+  } catch (error) {
+    log.error(describeError(error, log.debugEnabled));
+    await runtime.stop().catch(() => undefined);
+    return isConfigError(error) ? 2 : 1;
+  }
+}

@@ -1,0 +1,302 @@
+import { CollectorError, describeError } from '../errors/collector-error.js';
+import type { HttpClient } from '../http/http-client.js';
+import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
+import { stateKey } from '../persistence/state-store.js';
+import type { Delivery, DeliveryRecord } from '../delivery/types.js';
+import type { Logger } from '../telemetry/logger.js';
+import { sleep } from './abortable-sleep.js';
+import { DedupWindow } from './dedup-window.js';
+import type { InputConfig, PullContext, ServiceDefinition, SharedState } from './definitions.js';
+import { encodeEvent } from './event-encoding.js';
+import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
+import { timeWindows } from './time-windows.js';
+
+/** What a persisted service state file holds. */
+export interface ServiceState extends JsonObject {
+  version: number;
+  /** The resetKey value the state belongs to; a different configured value restarts the persistence. */
+  reset: string | null;
+  checkpoint: JsonValue;
+  dedup: string[];
+  extra: { [key: string]: JsonValue };
+  updated_at: string;
+}
+
+export interface ServiceRunnerDeps {
+  collectorName: string;
+  inputName: string;
+  inputId: string;
+  serviceName: string;
+  definition: ServiceDefinition<unknown, Record<string, unknown>, JsonValue>;
+  input: InputConfig;
+  options: Record<string, unknown>;
+  path: string;
+  log: Logger;
+  http: HttpClient;
+  store: StateStore;
+  delivery: Delivery;
+  inputState: SharedState;
+  /** Shared per input: the same client for every service; `refresh` runs setup again. */
+  client: { get(): Promise<unknown>; refresh(): Promise<unknown> };
+  signal: AbortSignal;
+  environment?: string;
+  /** Called by the HTTP observer of this service's client. */
+  onRequestCounted?: (listener: () => void) => void;
+}
+
+const DEFAULT_DEDUP_WINDOW = 20_000;
+/** DCSDK: a failed pre-pull or setup is retried after 60 s. */
+const SETUP_RETRY_MS = 60_000;
+
+/**
+ * Runs one service through the DCSDK lifecycle: init → setup → pre-pull (load or reset state) → pull every
+ * `request_period_in_seconds`. Checkpoints are committed only once every earlier event was acknowledged.
+ */
+export class ServiceRunner {
+  readonly totals: ServiceTotals;
+  private state: ServiceState | undefined;
+  private dedup: DedupWindow | undefined;
+  private readonly key: string;
+  private currentStats: PullStatistics | undefined;
+  private readonly tag: string;
+
+  constructor(private readonly deps: ServiceRunnerDeps) {
+    this.key = stateKey(deps.inputName, deps.inputId, deps.serviceName);
+    this.totals = { input: deps.inputName, inputId: deps.inputId, service: deps.serviceName, cycles: 0, requests: 0, received: 0, duplicates: 0, sent: 0, errors: 0 };
+    const o = deps.options;
+    this.tag = (o['override_devo_tag'] as string | undefined) ?? (o['override_tag'] as string | undefined) ?? deps.definition.tag;
+    deps.onRequestCounted?.(() => {
+      this.totals.requests++;
+      if (this.currentStats) this.currentStats.requests++;
+    });
+  }
+
+  get periodMs(): number {
+    return Number(this.deps.options['request_period_in_seconds'] ?? this.deps.definition.requestPeriodSeconds ?? 60) * 1000;
+  }
+
+  get stateKey(): string {
+    return this.key;
+  }
+
+  get committedState(): ServiceState | undefined {
+    return this.state;
+  }
+
+  /** Validates the service options (`init_variables`). Throws the vendor's InitVariablesError. */
+  async init(): Promise<void> {
+    const { definition, log } = this.deps;
+    log.info(`${this.moduleLabel()} Starting the execution of init_variables()`);
+    if (this.deps.options['override_devo_tag'] || this.deps.options['override_tag']) {
+      const key = this.deps.options['override_devo_tag'] ? 'override_devo_tag' : 'override_tag';
+      log.info(`Overriding rule #1 - service key <${key}> with value <${this.tag}> overrides definition key <tag> with value <${definition.tag}> when the first is not <None>`);
+    }
+    await definition.init?.(this.initContext());
+    log.info(`${this.moduleLabel()} Finalizing the execution of init_variables()`);
+  }
+
+  private moduleLabel(): string {
+    return `${this.deps.definition.moduleName ?? 'Puller'}(${this.deps.inputName},${this.deps.inputId},${this.deps.serviceName},predefined)`;
+  }
+
+  private initContext() {
+    return {
+      inputName: this.deps.inputName,
+      inputId: this.deps.inputId,
+      serviceName: this.deps.serviceName,
+      input: this.deps.input,
+      options: this.deps.options,
+      path: this.deps.path,
+      log: this.deps.log,
+      now: () => new Date(),
+    };
+  }
+
+  /** Loads the state, migrating or restarting it as the config says (`pre_pull`). */
+  async prePull(): Promise<void> {
+    const { definition, log, store } = this.deps;
+    if (definition.stateless) {
+      this.state = this.freshState();
+      return;
+    }
+    const version = definition.stateVersion ?? 1;
+    const resetValue = definition.resetKey?.(this.deps.options) ?? null;
+    let loaded: JsonObject | undefined;
+    try {
+      loaded = await store.load(this.key);
+    } catch (error) {
+      // A corrupt file was moved aside by the store: say so loudly and start from the configured start.
+      log.error(`${describeError(error)}; starting from the configured start time`);
+    }
+    log.info(`Retrieved state from the persistence -> ${loaded ? 'found' : 'None'}`);
+    let state = loaded as ServiceState | undefined;
+    if (state && typeof state.version === 'number' && state.version < version && definition.migrate) {
+      state = { ...(definition.migrate(state, state.version) as ServiceState), version };
+      log.info(`Migrated the persisted state from version ${(loaded as ServiceState).version} to ${version}`);
+    }
+    if (state && (state.reset ?? null) !== resetValue) {
+      log.warning(`The persistence has been reset: the configured value changed from <${state.reset}> to <${resetValue}>`);
+      state = undefined;
+    }
+    if (!state) {
+      state = this.freshState();
+      await store.save(this.key, state);
+      log.warning('Persistence has been updated successfully');
+    }
+    this.state = state;
+    this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
+    this.totals.checkpoint = state.checkpoint;
+    log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
+  }
+
+  private freshState(): ServiceState {
+    return {
+      version: this.deps.definition.stateVersion ?? 1,
+      reset: this.deps.definition.resetKey?.(this.deps.options) ?? null,
+      checkpoint: null,
+      dedup: [],
+      extra: {},
+      updated_at: new Date().toISOString(),
+    };
+  }
+
+  /** One pull cycle: runs the service's generator until it is caught up. Throws what the vendor threw. */
+  async pullOnce(): Promise<PullStatistics> {
+    const { definition, delivery, log, signal } = this.deps;
+    if (!this.state) await this.prePull();
+    const state = this.state!;
+    const stats = new PullStatistics(String(Date.now()));
+    this.currentStats = stats;
+    log.info('Pull Started');
+    const extra: Record<string, JsonValue> = { ...(state.extra ?? {}) };
+    const outstanding: Promise<void>[] = [];
+    const ctx = this.pullContext(await this.deps.client.get(), stats, extra);
+    let succeeded = false;
+    try {
+      const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
+      for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
+        const records = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
+        if (records.length > 0) {
+          const { delivered } = await delivery.submit(records);
+          outstanding.push(delivered.then(() => this.countSent(records.length, stats)));
+        }
+        if (batch.checkpoint !== undefined && !definition.stateless) {
+          // Commit only what every output acknowledged: wait for all events yielded so far.
+          await Promise.all(outstanding.splice(0));
+          await this.commit(batch.checkpoint, extra);
+        }
+        if (signal.aborted) break;
+      }
+      await Promise.all(outstanding.splice(0));
+      if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
+      succeeded = true;
+    } finally {
+      // Events submitted before a failure still count once delivered; nothing is committed for them here.
+      await Promise.allSettled(outstanding);
+      this.currentStats = undefined;
+      this.totals.cycles++;
+      if (succeeded) this.totals.lastSuccess = Date.now();
+      log.info(stats.line(!succeeded));
+    }
+    return stats;
+  }
+
+  private pullContext(client: unknown, stats: PullStatistics, extra: Record<string, JsonValue>): PullContext<unknown, Record<string, unknown>> {
+    const { delivery, signal } = this.deps;
+    return {
+      ...this.initContext(),
+      client,
+      http: this.deps.http,
+      signal,
+      pullingId: stats.pullingId,
+      tag: this.tag,
+      windows: timeWindows,
+      extra,
+      inputState: this.deps.inputState,
+      emit: async (events, tag) => {
+        const records = this.toRecords(events, tag ?? this.tag, stats);
+        const { delivered } = await delivery.submit(records);
+        void delivered.then(() => this.countSent(records.length, stats), () => undefined);
+        return { delivered };
+      },
+      refreshSetup: () => this.deps.client.refresh(),
+    };
+  }
+
+  /** `--check`: setup, then the service's smallest authenticated request. */
+  async probe(): Promise<void> {
+    const client = await this.deps.client.get();
+    await this.deps.definition.probe?.(this.pullContext(client, new PullStatistics('check'), {}));
+  }
+
+  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): DeliveryRecord[] {
+    const { definition } = this.deps;
+    stats.received += events.length;
+    this.totals.received += events.length;
+    const records: DeliveryRecord[] = [];
+    for (const event of events) {
+      if (event === null || event === undefined) continue;
+      if (definition.dedupKey && this.dedup) {
+        const key = definition.dedupKey(event);
+        if (key !== undefined) {
+          if (this.dedup.has(key)) {
+            stats.duplicates++;
+            this.totals.duplicates++;
+            continue;
+          }
+          this.dedup.add(key);
+        }
+      }
+      records.push({ tag, message: encodeEvent(event, stats.pullingId, this.deps.environment) });
+    }
+    return records;
+  }
+
+  private countSent(count: number, stats: PullStatistics): void {
+    stats.sent += count;
+    this.totals.sent += count;
+  }
+
+  private async commit(checkpoint: JsonValue | undefined, extra: Record<string, JsonValue>): Promise<void> {
+    const state = this.state!;
+    const next: ServiceState = {
+      ...state,
+      checkpoint: checkpoint === undefined ? state.checkpoint : checkpoint,
+      dedup: this.dedup?.toJSON() ?? [],
+      extra: { ...extra },
+      updated_at: new Date().toISOString(),
+    };
+    await this.deps.store.save(this.key, next);
+    this.state = next;
+    this.totals.checkpoint = next.checkpoint;
+    if (checkpoint !== undefined) this.deps.log.debug(`Savepoint reached: Updating persistence with -> ${JSON.stringify(next.checkpoint)}`);
+  }
+
+  /** The daemon loop: pull every period until stopped; errors are logged and retried next cycle. */
+  async loop(): Promise<void> {
+    const { log, signal } = this.deps;
+    log.info(`Starting data collection every ${this.periodMs / 1000} seconds`);
+    while (!signal.aborted) {
+      const started = Date.now();
+      try {
+        await this.pullOnce();
+        const elapsed = (Date.now() - started) / 1000;
+        const wait = Math.max(0, this.periodMs / 1000 - elapsed);
+        log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);
+        await sleep(wait * 1000, signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.recordError(error);
+        const retryable = !(error instanceof CollectorError) || error.retryable || error.type === 'PullError' || error.type === 'PersistenceError';
+        const wait = retryable ? this.periodMs : SETUP_RETRY_MS;
+        log.error(`${describeError(error, log.debugEnabled)}. Retrying in ${wait / 1000} second(s)`);
+        await sleep(wait, signal);
+      }
+    }
+  }
+
+  recordError(error: unknown): void {
+    this.totals.errors++;
+    this.totals.lastError = describeError(error);
+  }
+}

@@ -1,0 +1,102 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError, type DeliveryRecord, type Output } from '@collector/sdk';
+
+/** A tiny vendor API for SDK tests: GET /events?from&to (epoch ms) returns events created in [from, to). */
+export interface ExampleEvent {
+  id: string;
+  t: number;
+}
+
+export async function startExampleApi(events: ExampleEvent[], token = 'good-token') {
+  let requests = 0;
+  const server: Server = createServer((req, res) => {
+    requests++;
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      res.writeHead(401).end('{"error":"bad token"}');
+      return;
+    }
+    const from = Number(url.searchParams.get('from'));
+    const to = Number(url.searchParams.get('to'));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(events.filter((e) => e.t >= from && e.t < to)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    events,
+    get requests() {
+      return requests;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+export const exampleCollector = defineCollector({
+  name: 'example_collector',
+  version: '0.0.1',
+  inputs: [
+    defineInput<{ base: string; token: string }>({
+      name: 'example',
+      credentials: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } },
+      async setup(ctx) {
+        const base = String((ctx.input.services?.['events'] as Record<string, unknown> | undefined)?.['override_base_url']);
+        const token = String(ctx.credentials['token']);
+        const res = await ctx.http.request({ url: `${base}/events?from=0&to=0`, headers: { authorization: `Bearer ${token}` } });
+        if (res.status === 401) throw new SetupError(100, 'Wrong credentials');
+        return { base, token };
+      },
+      services: {
+        events: defineService<{ base: string; token: string }, { start_time: string; override_base_url: string }, number>({
+          tag: 'my.app.example.events',
+          moduleName: 'ExamplePuller',
+          options: {
+            type: 'object',
+            required: ['start_time', 'override_base_url'],
+            properties: { start_time: { type: 'string' }, override_base_url: { type: 'string' }, lookback_ms: { type: 'integer', default: 0 } },
+          },
+          init(ctx) {
+            const start = parseConfigTime(ctx.options.start_time);
+            if (!start) throw new InitVariablesError(1, `start_time is not as per the datetime_format`, { path: `${ctx.path}.start_time` });
+            if (start > ctx.now()) throw new InitVariablesError(2, `Date ${ctx.options.start_time} is in the future`, { path: `${ctx.path}.start_time` });
+          },
+          resetKey: (o) => o.start_time,
+          dedupKey: (e: ExampleEvent) => e.id,
+          async *pull(ctx, checkpoint) {
+            const start = parseConfigTime(ctx.options.start_time)!;
+            const lookback = Number((ctx.options as Record<string, unknown>)['lookback_ms'] ?? 0);
+            const from = new Date(checkpoint === undefined || checkpoint === null ? start.getTime() : Math.max(start.getTime(), checkpoint - lookback));
+            for (const w of ctx.windows({ from, maxSpanMs: 3_600_000 })) {
+              const res = await ctx.http.request({ url: `${ctx.client.base}/events`, query: { from: w.start.getTime(), to: w.end.getTime() }, headers: { authorization: `Bearer ${ctx.client.token}` } });
+              if (res.status !== 200) throw new PullError(300, `HTTP ${res.status}`);
+              yield { events: res.json<ExampleEvent[]>(), checkpoint: w.end.getTime() };
+            }
+          },
+        }),
+      },
+    }),
+  ],
+});
+
+/** A custom output, as a library user would write one: records every acknowledged line. */
+export class CapturingOutput implements Output {
+  readonly type = 'capture';
+  readonly records: DeliveryRecord[] = [];
+  failNext = 0;
+  constructor(readonly name = 'capture') {}
+  async start() {}
+  async write(records: readonly DeliveryRecord[]) {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('simulated connection loss');
+    }
+    this.records.push(...records);
+  }
+  ready() {
+    return true;
+  }
+  async stop() {}
+  ids(): string[] {
+    return this.records.map((r) => (JSON.parse(r.message) as ExampleEvent).id);
+  }
+}

@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+// Workspace packages resolve to their TypeScript sources in tests, so a test never runs against a stale
+// dist/ and parallel edits to the SDK never need a rebuild first.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const aliases: { find: string; replacement: string }[] = [];
+for (const dir of ['packages', 'tooling']) {
+  for (const name of readdirSync(join(root, dir))) {
+    const entry = join(root, dir, name, 'src', 'index.ts');
+    if (existsSync(entry)) aliases.push({ find: `@collector/${name}`, replacement: entry });
+  }
+}
+// Exact-match only: '@collector/sdk' must not swallow '@collector/sdk-x'.
+const alias = aliases.map((a) => ({ find: new RegExp(`^${a.find}$`), replacement: a.replacement }));
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tooling/*/test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
