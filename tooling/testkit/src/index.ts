@@ -1,0 +1,6 @@
+// Real peers for tests. Each module starts a real process on a free loopback port and stops it again.
+export * from './free-port.js';
+export * from './pki.js';
+export * from './rsyslog.js';
+export * from './moto.js';
+export * from './redis.js';
