@@ -26,7 +26,13 @@ export class FilesystemStateStore implements StateStore {
   constructor(readonly directory: string) {}
 
   private ensureDirectory(): Promise<void> {
-    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => undefined);
+    this.ready ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined; // try again on the next save: the operator may fix the directory
+        throw error;
+      },
+    );
     return this.ready;
   }
 
@@ -54,11 +60,11 @@ export class FilesystemStateStore implements StateStore {
   }
 
   async save(key: string, state: JsonObject): Promise<void> {
-    await this.ensureDirectory();
     const file = join(this.directory, stateFileName(key));
     const temp = `${file}.tmp-${process.pid}`;
     const text = redact(JSON.stringify(state, null, 1));
     try {
+      await this.ensureDirectory();
       const handle = await open(temp, 'w', 0o600);
       try {
         await handle.writeFile(text, 'utf8');

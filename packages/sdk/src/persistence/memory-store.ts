@@ -1,3 +1,4 @@
+import { redact } from '../secrets/redactor.js';
 import type { JsonObject, StateStore } from './state-store.js';
 
 /** Keeps state for the life of the process only (`persistence.type: memory`), as the DCSDK does. */
@@ -11,7 +12,7 @@ export class MemoryStateStore implements StateStore {
   }
   async save(key: string, state: JsonObject): Promise<void> {
     // Stored serialised so a caller mutating its object later cannot change what was "saved".
-    this.states.set(key, JSON.stringify(state));
+    this.states.set(key, redact(JSON.stringify(state)));
   }
   async delete(key: string): Promise<void> {
     this.states.delete(key);

@@ -1,0 +1,69 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCollector } from '@collector/sdk';
+import { exampleCollector, startExampleApi } from './example-input.js';
+
+async function cli(args: string[], yaml?: string, workDir = mkdtempSync(join(tmpdir(), 'cli-'))) {
+  if (yaml !== undefined) {
+    mkdirSync(join(workDir, 'config'), { recursive: true });
+    writeFileSync(join(workDir, 'config', 'config.yaml'), yaml);
+  }
+  const logs = new PassThrough();
+  let text = '';
+  logs.on('data', (d) => (text += d));
+  const code = await runCollector(exampleCollector, { argv: args, workDir, logStream: logs, handleSignals: false });
+  return { code, text };
+}
+
+const base = (start: string, token = 'tok-123456', url = 'http://127.0.0.1:1') => `
+inputs:
+  example:
+    id: 1
+    credentials: {token: ${token}}
+    services:
+      events: {start_time: "${start}", override_base_url: "${url}"}
+`;
+
+describe('the collector command line', () => {
+  it('--validate accepts a good config without touching the network', async () => {
+    const { code, text } = await cli(['--validate'], base('2024-01-01T00:00:00Z'));
+    expect(code).toBe(0);
+    expect(text).toContain('The configuration is valid');
+    expect(text).not.toContain('tok-123456');
+  });
+
+  it('--validate rejects a date in the future with the documented error line, exit 2, no stack trace', async () => {
+    const { code, text } = await cli(['--validate'], base('2999-01-01T00:00:00Z'));
+    expect(code).toBe(2);
+    expect(text).toContain('InitVariablesError 2: Date 2999-01-01T00:00:00Z is in the future (inputs.example.services.events.start_time)');
+    expect(text).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing config file is ConfigError 1, exit 2, no stack trace', async () => {
+    const { code, text } = await cli([]);
+    expect(code).toBe(2);
+    expect(text).toMatch(/ConfigError 1: Cannot read the config file .*config\/config\.yaml: ENOENT/);
+    expect(text).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown flag is a usage error, exit 2', async () => {
+    const { code } = await cli(['--frobnicate']);
+    expect(code).toBe(2);
+  });
+
+  it('wrong credentials with --once: the SetupError line, exit 1, the secret never printed', async () => {
+    const api = await startExampleApi([]);
+    try {
+      const { code, text } = await cli(['--once'], base('2024-01-01T00:00:00Z', 'wrong-token-987', api.url));
+      expect(code).toBe(1);
+      expect(text).toContain('SetupError 100: Wrong credentials');
+      expect(text).not.toContain('wrong-token-987');
+      expect(text).not.toMatch(/\n\s+at /);
+    } finally {
+      await api.close();
+    }
+  });
+});
