@@ -100,6 +100,22 @@ describe('collector runtime end to end', () => {
     expect(out.ids()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
   });
 
+  it('a daily request budget survives a restart', async () => {
+    const start = Date.now() - 2 * HOUR;
+    const api = await startExampleApi(makeEvents(start, 4, 60_000));
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
+    const cfg = { ...config(api.url, new Date(start).toISOString()) };
+    (cfg.inputs.example as Record<string, unknown>)['requests_limits'] = [{ period: '1d', number_of_requests: 50 }];
+    const first = new CollectorRuntime(exampleCollector, { workDir, config: cfg, outputs: [new CapturingOutput()], logStream: new PassThrough() });
+    await first.runOnce();
+    const used = api.requests;
+    expect(used).toBeGreaterThanOrEqual(3);
+    const second = new CollectorRuntime(exampleCollector, { workDir, config: cfg, outputs: [new CapturingOutput()], logStream: new PassThrough() });
+    await second.inputs[0]!.sharedState.load();
+    expect(second.runners[0]!['deps'].http.limiter()!.remaining()).toBe(50 - used);
+  });
+
   it('rejects a malformed start time with the documented error and no stack trace', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
     writeFileSync(join(workDir, 'x'), '');

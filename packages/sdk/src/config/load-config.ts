@@ -71,6 +71,7 @@ function inputSchema(input: InputDefinition): JsonSchema {
       enabled: { type: 'boolean', default: true },
       credentials: input.credentials ?? { type: 'object', default: {} },
       requests_limits: requestsLimitsSchema,
+      requests_pools: { type: 'object', additionalProperties: requestsLimitsSchema },
       allow_insecure_http: { type: 'boolean', default: false },
       environment: { type: 'string' },
       ...(extra.properties ?? {}),

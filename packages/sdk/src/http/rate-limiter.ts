@@ -34,7 +34,7 @@ interface Window {
  */
 export class RateLimiter {
   private readonly windows: Window[];
-  private timestamps: number[];
+  private loadedTimestamps: number[] | undefined;
   private blockedUntil = 0;
   private readonly bottleneck: Bottleneck;
   private readonly persistent: boolean;
@@ -50,8 +50,21 @@ export class RateLimiter {
       .map((l) => ({ ms: periodMs(l.period), limit: l.number_of_requests }))
       .sort((a, b) => a.ms - b.ms);
     this.persistent = this.windows.some((w) => w.ms >= PERIODS['1h']!);
-    this.timestamps = this.persistent ? [...(log?.load() ?? [])].sort((a, b) => a - b) : [];
     this.bottleneck = new Bottleneck({ maxConcurrent });
+  }
+
+  /**
+   * Loaded on first use, not at construction: the runtime builds limiters before it reads the persisted
+   * input state, and a budget read too early would restart at zero after every restart.
+   */
+  private get timestamps(): number[] {
+    this.loadedTimestamps ??= this.persistent ? [...(this.log?.load() ?? [])].sort((a, b) => a - b) : [];
+    return this.loadedTimestamps;
+  }
+
+  /** The configured windows, shortest first (for services that plan their requests). */
+  get limits(): readonly { periodMs: number; limit: number }[] {
+    return this.windows.map((w) => ({ periodMs: w.ms, limit: w.limit }));
   }
 
   private longest(): number {

@@ -190,6 +190,7 @@ export class CollectorRuntime {
     const pools: Record<string, readonly RequestsLimit[]> = {
       default: config.requests_limits ?? this.config.globals.requests_limits ?? definition.requestsLimits ?? [],
       ...(definition.requestPools ?? {}),
+      ...((config['requests_pools'] as Record<string, RequestsLimit[]> | undefined) ?? {}),
     };
     const limiters: Record<string, RateLimiter> = {};
     for (const [pool, limits] of Object.entries(pools)) {

@@ -90,6 +90,8 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
    * the manuals), e.g. the configured start time.
    */
   resetKey?(options: Options): string | undefined;
+  /** The manual's wording of the "persistence was reset" log line, when it has one. */
+  resetMessage?(previous: string | null, current: string | null): string;
   /** Returns a unique key per event; events whose key was seen in the dedup window are dropped. */
   dedupKey?(event: any): string | undefined;
   /** How many keys the dedup window keeps (and persists). Default 20000. */
@@ -139,6 +141,8 @@ export interface InputConfig {
   credentials?: Record<string, unknown>;
   services?: Record<string, Record<string, unknown>>;
   requests_limits?: RequestsLimit[];
+  /** Limits of named request pools, over the definition's `requestPools`. */
+  requests_pools?: Record<string, RequestsLimit[]>;
   [key: string]: unknown;
 }
 

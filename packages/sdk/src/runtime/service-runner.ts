@@ -135,7 +135,10 @@ export class ServiceRunner {
       log.info(`Migrated the persisted state from version ${(loaded as ServiceState).version} to ${version}`);
     }
     if (state && (state.reset ?? null) !== resetValue) {
-      log.warning(`The persistence has been reset: the configured value changed from <${state.reset}> to <${resetValue}>`);
+      log.warning(
+        definition.resetMessage?.(state.reset ?? null, resetValue) ??
+          `The persistence has been reset: the configured value changed from <${state.reset}> to <${resetValue}>`,
+      );
       state = undefined;
     }
     if (!state) {
