@@ -13,11 +13,11 @@ afterAll(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-function run(env: Record<string, string>, killWhen?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function run(env: Record<string, string>, killWhen?: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout.on('data', (d: Buffer) => {
-      if (killWhen && d.toString().includes(killWhen)) proc.kill('SIGKILL');
+      if (killWhen && d.toString().includes(killWhen)) proc.kill(signal);
     });
     proc.stderr.resume();
     proc.on('exit', (code, signal) => resolve({ code, signal }));
@@ -49,5 +49,22 @@ describe('kill -9 between delivery and commit', () => {
     expect(ids.length - events.length).toBe(before);
     expect(existsSync(stateFile)).toBe(true);
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).checkpoint).toBeGreaterThan(start);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('stops gracefully: exit 0, everything delivered and the checkpoint saved', async () => {
+    const start = Date.now() - 2 * 3_600_000;
+    const events = Array.from({ length: 20 }, (_, i) => ({ id: `e${i}`, t: start + i * 60_000 }));
+    const api = await startExampleApi(events);
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'sigterm-'));
+    const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.ndjson'), MODE: 'daemon' };
+    const result = await run(env, 'Data collection completed', 'SIGTERM');
+    expect(result.code).toBe(0);
+    const ids = readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id as string);
+    expect(ids).toEqual(events.map((e) => e.id));
+    const state = JSON.parse(readFileSync(join(workDir, 'state', stateFileName('example;7;events')), 'utf8'));
+    expect(state.checkpoint).toBeGreaterThan(start);
   });
 });
