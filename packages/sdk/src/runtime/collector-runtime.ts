@@ -10,6 +10,9 @@ import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
+import { CollectorMetrics, type MetricsSources } from '../telemetry/metrics.js';
+import { startHealthServer, type HealthServer, type Readiness } from '../telemetry/health-server.js';
+import { readOnlyStateStore } from '../telemetry/read-only-store.js';
 import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
 import type { ServiceTotals } from './pull-statistics.js';
 import { ServiceRunner } from './service-runner.js';
@@ -27,6 +30,8 @@ export interface CollectorOptions {
   /** Where log lines go (default stdout). */
   logStream?: NodeJS.WritableStream;
   logger?: Logger;
+  /** `--check` and `--show-state`: state is read, never written (saves are dropped). */
+  readOnlyState?: boolean;
 }
 
 /** The outcome of `runOnce`. */
@@ -41,6 +46,8 @@ interface InputRuntime {
   config: InputConfig;
   runners: ServiceRunner[];
   sharedState: PersistedSharedState;
+  /** Request pools of the input by name (the budget gauges read them). */
+  limiters: Record<string, RateLimiter>;
 }
 
 /** The shared client of one input: setup runs once, again after `refresh`, and again after a failure. */
@@ -82,6 +89,9 @@ export class CollectorRuntime {
   private started = false;
   private loops: Promise<void>[] = [];
   private setupDone = new Set<string>();
+  /** Prometheus metrics of this runtime (its own registry), served on `/metrics`. */
+  readonly metrics: CollectorMetrics;
+  private healthServer: HealthServer | undefined;
 
   constructor(
     readonly definition: CollectorDefinition,
@@ -94,7 +104,8 @@ export class CollectorRuntime {
     this.config = loadConfig(definition, file, { workDir, raw });
     this.log = options.logger ?? createLogger({ debug: this.config.globals.debug, json: this.config.globals.log_format === 'json', stream: options.logStream });
     for (const warning of this.config.warnings) this.log.warning(warning);
-    this.store = createStateStore(this.config.globals, workDir);
+    const store = createStateStore(this.config.globals, workDir);
+    this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
     const outputs = [
       ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname() }),
       ...(options.outputs ?? []),
@@ -104,7 +115,9 @@ export class CollectorRuntime {
       maxBytes: this.config.globals.queue_max_size_in_mb * 1024 * 1024,
       log: this.log.child({ process: 'OutputProcess', module: 'SenderManager' }),
     });
+    this.metrics = new CollectorMetrics({ collector: this.config.globals.name, version: definition.version });
     this.buildInputs();
+    this.metrics.observe(this.metricsSources());
   }
 
   get signal(): AbortSignal {
@@ -132,12 +145,19 @@ export class CollectorRuntime {
         const module = `${service.moduleName ?? `${pascal(definition.name)}Puller`}(${definition.name},${config.id},${serviceName},predefined)`;
         const log = this.log.child({ process: 'InputProcess', module, inputName: definition.name, serviceName });
         const listeners: (() => void)[] = [];
+        const serviceMetrics = this.metrics.service(definition.name, serviceName);
         const http = new HttpClient({
           allowInsecureHttp: config['allow_insecure_http'] === true,
           limiters,
           log,
           signal: this.abort.signal,
-          observer: { onResponse: () => listeners.forEach((l) => l()) },
+          observer: {
+            ...serviceMetrics.http,
+            onResponse: (status, durationMs, pool) => {
+              listeners.forEach((l) => l());
+              serviceMetrics.http.onResponse?.(status, durationMs, pool);
+            },
+          },
         });
         const setupLog = this.log.child({
           process: 'InputProcess',
@@ -179,10 +199,11 @@ export class CollectorRuntime {
             signal: this.abort.signal,
             environment: config['environment'] as string | undefined,
             onRequestCounted: (l) => listeners.push(l),
+            metrics: serviceMetrics,
           }),
         );
       }
-      this.inputs.push({ definition, config, runners, sharedState: inputState });
+      this.inputs.push({ definition, config, runners, sharedState: inputState, limiters });
     }
   }
 
@@ -219,6 +240,7 @@ export class CollectorRuntime {
   private async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.startHealthServer();
     this.log.info(`${this.definition.name} ${this.definition.version} starting (node ${process.version}, pid ${process.pid})`);
     await this.validate();
     for (const input of this.inputs) await input.sharedState.load();
@@ -289,11 +311,48 @@ export class CollectorRuntime {
     this.detachInternal?.();
     await this.delivery.stop();
     await this.store.close();
+    await this.healthServer?.close();
+    this.healthServer = undefined;
   }
 
   /** Ready: every input finished setup and every output is connected (`/ready`). */
   ready(): boolean {
     return this.inputs.every((i) => this.setupDone.has(i.definition.name)) && this.delivery.ready();
+  }
+
+  /** `/ready` with the detail: which inputs finished setup, which outputs are connected. */
+  readiness(): Readiness {
+    const inputs = Object.fromEntries(this.inputs.map((i) => [i.definition.name, this.setupDone.has(i.definition.name)]));
+    const outputs = Object.fromEntries(this.delivery.outputs.map((o) => [o.name, o.ready()]));
+    return { ready: this.ready(), inputs, outputs };
+  }
+
+  /** The `/metrics`, `/health`, `/ready` server while `run()`/`runOnce()` runs (undefined when off or the port was taken). */
+  get httpServer(): HealthServer | undefined {
+    return this.healthServer;
+  }
+
+  private async startHealthServer(): Promise<void> {
+    const { enabled, address, port } = this.config.globals.http_server;
+    if (!enabled || this.healthServer) return;
+    this.healthServer = await startHealthServer({
+      address,
+      port,
+      log: this.log.child({ process: 'MainProcess', module: 'HttpServer' }),
+      sources: { readiness: () => this.readiness(), metrics: () => this.metrics.text(), metricsContentType: this.metrics.contentType },
+    });
+  }
+
+  private metricsSources(): MetricsSources {
+    return {
+      services: () =>
+        this.runners.map((r) => ({ input: r.totals.input, service: r.totals.service, cycles: r.totals.cycles, lastSuccess: r.totals.lastSuccess, checkpointTime: r.checkpointTime })),
+      budgets: () =>
+        this.inputs.flatMap((i) => Object.entries(i.limiters).map(([pool, limiter]) => ({ input: i.definition.name, pool, remaining: limiter.remaining() }))),
+      queue: () => this.delivery.queueSize,
+      outputs: () => this.delivery.outputs.map((o) => ({ name: o.name, type: o.type, ready: o.ready() })),
+      ready: () => this.ready(),
+    };
   }
 
   totals(): ServiceTotals[] {

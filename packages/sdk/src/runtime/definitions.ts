@@ -3,6 +3,7 @@ import type { HttpClient } from '../http/http-client.js';
 import type { TimeWindow, TimeWindowSpec } from './time-windows.js';
 import type { JsonObject, JsonValue } from '../persistence/state-store.js';
 import type { RequestsLimit } from '../http/rate-limiter.js';
+import type { ServiceGauges } from '../telemetry/metrics.js';
 
 /** A JSON Schema fragment (draft 2020-12 subset understood by ajv). */
 export type JsonSchema = Record<string, unknown>;
@@ -66,6 +67,8 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
   emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
   /** Mark that the vendor said the client's credentials are stale: `setup` runs again before the next use. */
   refreshSetup(): Promise<Client>;
+  /** Custom gauges on /metrics, e.g. `ctx.metrics.gauge('sqs_messages_in_flight', n)` → `collector_sqs_messages_in_flight{input,service}`. */
+  metrics: ServiceGauges;
 }
 
 export interface SharedState {
@@ -105,6 +108,12 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   migrate?(state: JsonObject, fromVersion: number): JsonObject;
   /** The persisted state's version; bump it together with `migrate`. Default 1. */
   stateVersion?: number;
+  /**
+   * The time a committed checkpoint stands for, for the lag metric, the "behind by" part of the statistics
+   * line and `--show-state`. Without it the SDK reads an ISO 8601 string, an epoch number (ms, or s below
+   * 1e11) or an object's `time`/`timestamp`/`end`/`until`/`to` field; return undefined for no lag (queues).
+   */
+  checkpointTime?(checkpoint: Checkpoint): Date | undefined;
 }
 
 export interface InputDefinition<Client = unknown> {
@@ -123,7 +132,10 @@ export interface InputDefinition<Client = unknown> {
   /** The setup module name in log lines, e.g. `LarkBasePullerSetup`. */
   setupModuleName?: string;
   setup(ctx: SetupContext): Promise<Client>;
-  /** `--check` remedies: maps an error ID to what the operator should do. */
+  /**
+   * `--check` remedies: what the operator should do about an error, keyed `'<Type> <ID>'` (e.g.
+   * `'SetupError 100'`) or just `'<ID>'`. A `remedy` on the thrown CollectorError wins.
+   */
   remedies?: Record<string, string>;
   services: Record<string, ServiceDefinition<Client, any, any>>;
 }

@@ -10,6 +10,8 @@ import type { InputConfig, PullContext, ServiceDefinition, SharedState } from '.
 import { encodeEvent } from './event-encoding.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
+import { checkpointTimeOf, lagSentence } from '../telemetry/lag.js';
+import type { ServiceGauges, ServiceMetrics } from '../telemetry/metrics.js';
 
 /** What a persisted service state file holds. */
 export interface ServiceState extends JsonObject {
@@ -42,7 +44,11 @@ export interface ServiceRunnerDeps {
   environment?: string;
   /** Called by the HTTP observer of this service's client. */
   onRequestCounted?: (listener: () => void) => void;
+  /** Counters on /metrics (received, duplicates, sent, bytes, errors) and the services' custom gauges. */
+  metrics?: ServiceMetrics;
 }
+
+const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
@@ -81,6 +87,12 @@ export class ServiceRunner {
 
   get committedState(): ServiceState | undefined {
     return this.state;
+  }
+
+  /** The time the committed checkpoint stands for (lag), per the service's `checkpointTime` or the convention. */
+  get checkpointTime(): Date | undefined {
+    const { definition } = this.deps;
+    return definition.stateless ? undefined : checkpointTimeOf(this.state?.checkpoint, definition.checkpointTime?.bind(definition));
   }
 
   /** Validates the service options (`init_variables`). Throws the vendor's InitVariablesError. */
@@ -181,7 +193,7 @@ export class ServiceRunner {
         const records = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
         if (records.length > 0) {
           const { delivered } = await delivery.submit(records);
-          outstanding.push(delivered.then(() => this.countSent(records.length, stats)));
+          outstanding.push(delivered.then(() => this.countSent(records, stats)));
         }
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
@@ -199,7 +211,7 @@ export class ServiceRunner {
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
-      log.info(stats.line(!succeeded));
+      log.info(stats.line(!succeeded) + lagSentence(this.checkpointTime));
     }
     return stats;
   }
@@ -219,10 +231,11 @@ export class ServiceRunner {
       emit: async (events, tag) => {
         const records = this.toRecords(events, tag ?? this.tag, stats);
         const { delivered } = await delivery.submit(records);
-        void delivered.then(() => this.countSent(records.length, stats), () => undefined);
+        void delivered.then(() => this.countSent(records, stats), () => undefined);
         return { delivered };
       },
       refreshSetup: () => this.deps.client.refresh(),
+      metrics: this.deps.metrics ?? NO_GAUGES,
     };
   }
 
@@ -236,6 +249,7 @@ export class ServiceRunner {
     const { definition } = this.deps;
     stats.received += events.length;
     this.totals.received += events.length;
+    this.deps.metrics?.received(events.length);
     const records: DeliveryRecord[] = [];
     for (const event of events) {
       if (event === null || event === undefined) continue;
@@ -245,6 +259,7 @@ export class ServiceRunner {
           if (this.dedup.has(key)) {
             stats.duplicates++;
             this.totals.duplicates++;
+            this.deps.metrics?.duplicates(1);
             continue;
           }
           this.dedup.add(key);
@@ -255,9 +270,14 @@ export class ServiceRunner {
     return records;
   }
 
-  private countSent(count: number, stats: PullStatistics): void {
-    stats.sent += count;
-    this.totals.sent += count;
+  private countSent(records: readonly DeliveryRecord[], stats: PullStatistics): void {
+    stats.sent += records.length;
+    this.totals.sent += records.length;
+    if (this.deps.metrics) {
+      let bytes = 0;
+      for (const r of records) bytes += Buffer.byteLength(r.message);
+      this.deps.metrics.sent(records.length, bytes);
+    }
   }
 
   private async commit(checkpoint: JsonValue | undefined, extra: Record<string, JsonValue>): Promise<void> {
@@ -300,6 +320,7 @@ export class ServiceRunner {
 
   recordError(error: unknown): void {
     this.totals.errors++;
+    this.deps.metrics?.error(error);
     this.totals.lastError = describeError(error);
   }
 }

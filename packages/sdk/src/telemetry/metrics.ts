@@ -1,0 +1,283 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CollectorError } from '../errors/collector-error.js';
+import type { HttpObserver } from '../http/http-client.js';
+
+/**
+ * Prometheus metrics of one collector runtime, on a registry of its own (several runtimes share a test
+ * process; the global prom-client registry would mix them). Every name starts with `collector_`; per-service
+ * series carry `input` and `service` labels. Counters are pushed by the service runners and HTTP clients;
+ * gauges (lag, last success, budgets, queue, outputs) are read from the runtime at scrape time.
+ */
+
+/** The custom-gauge hook handed to services as `ctx.metrics`. */
+export interface ServiceGauges {
+  /**
+   * Sets `collector_<name>{input, service}` to `value` (e.g. `ctx.metrics.gauge('sqs_messages_in_flight', 3)`).
+   * `name`: lower-case letters, digits and `_`; the `collector_` prefix is added when missing.
+   */
+  gauge(name: string, value: number): void;
+}
+
+/** What a service runner reports. */
+export interface ServiceMetrics extends ServiceGauges {
+  readonly labels: Readonly<{ input: string; service: string }>;
+  received(count: number): void;
+  duplicates(count: number): void;
+  /** Events acknowledged by every output, and their size in bytes as serialised. */
+  sent(count: number, bytes: number): void;
+  error(error: unknown): void;
+  /** Plug into the service's HttpClient: requests, latency, retries and 429s. */
+  readonly http: HttpObserver;
+}
+
+export interface ServiceView {
+  input: string;
+  service: string;
+  cycles: number;
+  /** Epoch ms of the last pull cycle that completed without error. */
+  lastSuccess?: number;
+  /** The time the committed checkpoint stands for. */
+  checkpointTime?: Date;
+}
+
+/** Read at every scrape. */
+export interface MetricsSources {
+  services(): ServiceView[];
+  /** Requests left in the tightest `requests_limits` window of each pool (unlimited pools are left out). */
+  budgets(): { input: string; pool: string; remaining: number }[];
+  queue(): { messages: number; bytes: number };
+  outputs(): { name: string; type: string; ready: boolean }[];
+  ready(): boolean;
+}
+
+export interface CollectorMetricsOptions {
+  collector: string;
+  version: string;
+}
+
+const LABELS = ['input', 'service'] as const;
+const NAME = /^[a-z_][a-z0-9_]*$/;
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** `type` and `id` labels of an error: `SetupError`/`100`, `HttpError`/`network`, `TypeError`/``. */
+export function errorLabels(error: unknown): { type: string; id: string } {
+  if (error instanceof CollectorError) return { type: error.type, id: String(error.id) };
+  if (error instanceof Error) {
+    const kind = (error as { kind?: unknown }).kind;
+    return { type: error.name || 'Error', id: typeof kind === 'string' ? kind : '' };
+  }
+  return { type: 'Error', id: '' };
+}
+
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  private sources: MetricsSources | undefined;
+  private readonly custom = new Map<string, Gauge<string>>();
+
+  private readonly requests: Counter<string>;
+  private readonly received: Counter<string>;
+  private readonly duplicates: Counter<string>;
+  private readonly sentEvents: Counter<string>;
+  private readonly sentBytes: Counter<string>;
+  private readonly errors: Counter<string>;
+  private readonly retries: Counter<string>;
+  private readonly throttled: Counter<string>;
+  private readonly latency: Histogram<string>;
+
+  constructor(options: CollectorMetricsOptions) {
+    const registers = [this.registry];
+    const view = () => this.sources;
+    this.requests = new Counter({ name: 'collector_requests_total', help: 'HTTP requests answered by the vendor API, by status code', labelNames: [...LABELS, 'status'], registers });
+    this.received = new Counter({ name: 'collector_events_received_total', help: 'Events received from the vendor', labelNames: LABELS, registers });
+    this.duplicates = new Counter({ name: 'collector_duplicates_filtered_total', help: 'Events dropped because the dedup window had seen them', labelNames: LABELS, registers });
+    this.sentEvents = new Counter({ name: 'collector_events_sent_total', help: 'Events acknowledged by every output', labelNames: LABELS, registers });
+    this.sentBytes = new Counter({ name: 'collector_bytes_sent_total', help: 'Bytes of the events acknowledged by every output (serialised message)', labelNames: LABELS, registers });
+    this.errors = new Counter({ name: 'collector_errors_total', help: 'Failed pull cycles and setups, by error type and ID', labelNames: [...LABELS, 'type', 'id'], registers });
+    this.retries = new Counter({ name: 'collector_retries_total', help: 'HTTP retries after network errors and 5xx', labelNames: [...LABELS, 'reason'], registers });
+    this.throttled = new Counter({ name: 'collector_throttled_total', help: 'Throttled responses (HTTP 429 or the vendor equivalent)', labelNames: [...LABELS, 'pool'], registers });
+    this.latency = new Histogram({ name: 'collector_request_duration_seconds', help: 'Vendor API request latency (one attempt)', labelNames: [...LABELS, 'pool'], buckets: LATENCY_BUCKETS, registers });
+
+    new Gauge({
+      name: 'collector_info',
+      help: 'Always 1; the collector name and version as labels',
+      labelNames: ['collector', 'version'],
+      registers,
+      collect() {
+        this.set({ collector: options.collector, version: options.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'collector_ready',
+      help: '1 when every enabled input finished setup and every output is connected (/ready)',
+      registers,
+      collect() {
+        const sources = view();
+        if (sources) this.set(sources.ready() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'collector_lag_seconds',
+      help: 'Now minus the time of the committed checkpoint',
+      labelNames: LABELS,
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const s of view()?.services() ?? []) if (s.checkpointTime) this.set({ input: s.input, service: s.service }, Math.max(0, (now - s.checkpointTime.getTime()) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'collector_checkpoint_timestamp_seconds',
+      help: 'The time of the committed checkpoint (epoch seconds)',
+      labelNames: LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const s of view()?.services() ?? []) if (s.checkpointTime) this.set({ input: s.input, service: s.service }, s.checkpointTime.getTime() / 1000);
+      },
+    });
+    new Gauge({
+      name: 'collector_last_successful_pull_timestamp_seconds',
+      help: 'When the last pull cycle completed without error (epoch seconds)',
+      labelNames: LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const s of view()?.services() ?? []) if (s.lastSuccess !== undefined) this.set({ input: s.input, service: s.service }, s.lastSuccess / 1000);
+      },
+    });
+    new Gauge({
+      name: 'collector_pull_cycles',
+      help: 'Pull cycles run since start (successful or not)',
+      labelNames: LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const s of view()?.services() ?? []) this.set({ input: s.input, service: s.service }, s.cycles);
+      },
+    });
+    new Gauge({
+      name: 'collector_request_budget_remaining',
+      help: 'Requests left in the tightest requests_limits window of the pool',
+      labelNames: ['input', 'pool'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of view()?.budgets() ?? []) if (Number.isFinite(b.remaining)) this.set({ input: b.input, pool: b.pool }, b.remaining);
+      },
+    });
+    new Gauge({
+      name: 'collector_queue_messages',
+      help: 'Events queued for the outputs and not yet acknowledged',
+      registers,
+      collect() {
+        this.set(view()?.queue().messages ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'collector_queue_bytes',
+      help: 'Bytes queued for the outputs and not yet acknowledged',
+      registers,
+      collect() {
+        this.set(view()?.queue().bytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'collector_output_connected',
+      help: '1 when the output is connected (able to accept writes now)',
+      labelNames: ['output', 'type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of view()?.outputs() ?? []) this.set({ output: o.name, type: o.type }, o.ready ? 1 : 0);
+      },
+    });
+    // Process gauges of our own instead of collectDefaultMetrics: those install GC observers per registry
+    // that are never removed, which leaks when many runtimes live in one process.
+    const started = Date.now();
+    new Gauge({
+      name: 'collector_process_resident_memory_bytes',
+      help: 'Resident set size',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({
+      name: 'collector_process_heap_used_bytes',
+      help: 'V8 heap in use',
+      registers,
+      collect() {
+        this.set(process.memoryUsage().heapUsed);
+      },
+    });
+    new Gauge({
+      name: 'collector_process_cpu_seconds',
+      help: 'User and system CPU time of the process',
+      registers,
+      collect() {
+        const { user, system } = process.cpuUsage();
+        this.set((user + system) / 1e6);
+      },
+    });
+    new Gauge({
+      name: 'collector_start_time_seconds',
+      help: 'When this runtime was created (epoch seconds)',
+      registers,
+      collect() {
+        this.set(started / 1000);
+      },
+    });
+  }
+
+  /** Connects the scrape-time gauges to the runtime. */
+  observe(sources: MetricsSources): void {
+    this.sources = sources;
+  }
+
+  /** The reporter of one service; its counters start at 0 so a scrape shows them before the first event. */
+  service(input: string, service: string): ServiceMetrics {
+    const labels = Object.freeze({ input, service });
+    for (const counter of [this.received, this.duplicates, this.sentEvents, this.sentBytes]) counter.inc(labels, 0);
+    return {
+      labels,
+      received: (count) => count > 0 && this.received.inc(labels, count),
+      duplicates: (count) => count > 0 && this.duplicates.inc(labels, count),
+      sent: (count, bytes) => {
+        if (count > 0) this.sentEvents.inc(labels, count);
+        if (bytes > 0) this.sentBytes.inc(labels, bytes);
+      },
+      error: (error) => this.errors.inc({ ...labels, ...errorLabels(error) }),
+      http: {
+        onResponse: (status, durationMs, pool) => {
+          this.requests.inc({ ...labels, status: String(status) });
+          this.latency.observe({ ...labels, pool }, durationMs / 1000);
+        },
+        onRetry: (reason) => this.retries.inc({ ...labels, reason }),
+        onThrottled: (pool) => this.throttled.inc({ ...labels, pool }),
+      },
+      gauge: (name, value) => this.customGauge(name).set(labels, value),
+    };
+  }
+
+  private customGauge(name: string): Gauge<string> {
+    const full = name.startsWith('collector_') ? name : `collector_${name}`;
+    let gauge = this.custom.get(full);
+    if (!gauge) {
+      if (!NAME.test(full)) throw new Error(`Invalid metric name "${name}": use lower-case letters, digits and _`);
+      if (this.registry.getSingleMetric(full)) throw new Error(`Metric ${full} is built in; pick another name`);
+      gauge = new Gauge({ name: full, help: `Set by the service (ctx.metrics.gauge('${name}'))`, labelNames: LABELS, registers: [this.registry] });
+      this.custom.set(full, gauge);
+    }
+    return gauge;
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
