@@ -1,0 +1,171 @@
+/**
+ * Deterministic Exchange Online message trace rows. One message fans out to one row per recipient: the rows
+ * share the message trace id (RWS `MessageTraceId`, Graph `id`), `MessageId`, sender, subject and time and
+ * differ by recipient and status, which is exactly what a careless dedup key merges.
+ */
+export interface O365TraceRow {
+  /** RWS `MessageTraceId` and Graph `id`: shared by every recipient of one message. */
+  messageTraceId: string;
+  messageId: string;
+  organization: string;
+  sender: string;
+  recipient: string;
+  subject: string;
+  /** Epoch ms the message was received. */
+  received: number;
+  /** Epoch ms from which the trace API returns the row (message trace data arrives up to 24 h late). */
+  visibleAt: number;
+  status: O365TraceStatus;
+  size: number;
+  fromIP: string;
+  toIP: string;
+}
+
+export type O365TraceStatus = 'Delivered' | 'Failed' | 'Pending' | 'Expanded' | 'Quarantined' | 'FilteredAsSpam' | 'GettingStatus';
+
+const STATUSES: O365TraceStatus[] = ['Delivered', 'Delivered', 'Delivered', 'Delivered', 'Failed', 'Expanded', 'Quarantined', 'FilteredAsSpam', 'Pending'];
+const SUBJECTS = ['Monthly report', 'Invoice 4411', 'PIM: role activated', 'Re: lunch', 'Quarterly numbers', 'Your parcel', 'Security alert', 'Fwd: contract'];
+
+/** mulberry32: small, fast, good enough for test data. */
+export function o365Prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hex(rand: () => number, length: number): string {
+  let out = '';
+  while (out.length < length) out += Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
+  return out.slice(0, length);
+}
+
+function guid(rand: () => number): string {
+  const h = hex(rand, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export interface GenerateO365TracesOptions {
+  /** Number of messages (each gives 1..maxRecipients rows). */
+  messages: number;
+  from: Date;
+  to: Date;
+  seed?: number;
+  /** Default 3. */
+  maxRecipients?: number;
+  /** Share of rows that arrive late (default 0.2). */
+  lateFraction?: number;
+  /** How late a late row may be, in ms (default 24 h: Microsoft's documented worst case). */
+  maxLatenessMs?: number;
+  /** Organization / domain of the tenant. Default contoso.com. */
+  organization?: string;
+}
+
+/** Rows sorted by `received` ascending. 100k messages take well under a second. */
+export function generateO365Traces(options: GenerateO365TracesOptions): O365TraceRow[] {
+  const rand = o365Prng(options.seed ?? 365);
+  const org = options.organization ?? 'contoso.com';
+  const from = options.from.getTime();
+  const span = Math.max(1, options.to.getTime() - from);
+  const maxRecipients = options.maxRecipients ?? 3;
+  const lateFraction = options.lateFraction ?? 0.2;
+  const maxLateness = options.maxLatenessMs ?? 24 * 3_600_000;
+  const rows: O365TraceRow[] = [];
+  for (let m = 0; m < options.messages; m++) {
+    const received = from + Math.floor((m + rand()) * (span / Math.max(1, options.messages)));
+    const traceId = guid(rand);
+    const messageId = `<${guid(rand)}@${org}>`;
+    const sender = `user${Math.floor(rand() * 500)}@${rand() < 0.5 ? org : 'fabrikam.com'}`;
+    const subject = SUBJECTS[Math.floor(rand() * SUBJECTS.length)]!;
+    const size = 1000 + Math.floor(rand() * 200_000);
+    const fromIP = `203.0.113.${Math.floor(rand() * 254) + 1}`;
+    const inbound = rand() < 0.5;
+    const count = 1 + Math.floor(rand() * maxRecipients);
+    for (let r = 0; r < count; r++) {
+      const late = rand() < lateFraction;
+      rows.push({
+        messageTraceId: traceId,
+        messageId,
+        organization: org,
+        sender,
+        recipient: `rcpt${m % 997}.${r}@${org}`,
+        subject,
+        received,
+        visibleAt: received + (late ? Math.floor(rand() * maxLateness) : Math.floor(rand() * 60_000)),
+        status: STATUSES[Math.floor(rand() * STATUSES.length)]!,
+        size,
+        fromIP,
+        toIP: inbound ? '' : `198.51.100.${Math.floor(rand() * 254) + 1}`,
+      });
+    }
+  }
+  rows.sort((a, b) => a.received - b.received);
+  return rows;
+}
+
+/** RWS `Received` has 7 fractional digits and no `Z` in the JSON-light shape. */
+function rwsTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000');
+}
+
+/** The RWS row (JSON light): the 14 keys of vendor-apis.md §2a. */
+export function toRwsLightRow(row: O365TraceRow, query: { start: number; end: number }, index: number): Record<string, unknown> {
+  return {
+    Organization: row.organization,
+    MessageId: row.messageId,
+    Received: rwsTime(row.received),
+    SenderAddress: row.sender,
+    RecipientAddress: row.recipient,
+    Subject: row.subject,
+    Status: row.status,
+    ToIP: row.toIP || null,
+    FromIP: row.fromIP,
+    Size: row.size,
+    MessageTraceId: row.messageTraceId,
+    StartDate: `${new Date(query.start).toISOString().replace(/Z$/, '')}0000Z`,
+    EndDate: `${new Date(query.end).toISOString().replace(/Z$/, '')}0000Z`,
+    Index: index,
+  };
+}
+
+/** The verbose OData v2 row: `__metadata` plus `/Date(ms)/` dates. */
+export function toRwsVerboseRow(row: O365TraceRow, query: { start: number; end: number }, index: number, base: string): Record<string, unknown> {
+  const uri = `${base}/MessageTrace(${index})`;
+  return {
+    __metadata: { id: uri, uri, type: 'TenantReporting.MessageTrace' },
+    Organization: row.organization,
+    MessageId: row.messageId,
+    Received: `/Date(${row.received})/`,
+    SenderAddress: row.sender,
+    RecipientAddress: row.recipient,
+    Subject: row.subject,
+    Status: row.status,
+    ToIP: row.toIP || null,
+    FromIP: row.fromIP,
+    Size: row.size,
+    MessageTraceId: row.messageTraceId,
+    StartDate: `/Date(${query.start})/`,
+    EndDate: `/Date(${query.end})/`,
+    Index: index,
+  };
+}
+
+/** The Graph `exchangeMessageTrace` resource (vendor-apis.md §2c). */
+export function toGraphRow(row: O365TraceRow): Record<string, unknown> {
+  return {
+    id: row.messageTraceId,
+    senderAddress: row.sender,
+    recipientAddress: row.recipient,
+    messageId: row.messageId,
+    receivedDateTime: new Date(row.received).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    subject: row.subject,
+    size: row.size,
+    fromIP: row.fromIP,
+    toIP: row.toIP,
+    status: row.status.charAt(0).toLowerCase() + row.status.slice(1),
+  };
+}
