@@ -16,9 +16,15 @@ for (const dir of ['packages', 'tooling']) {
 // Exact-match only: '@collector/sdk' must not swallow '@collector/sdk-x'.
 const alias = aliases.map((a) => ({ find: new RegExp(`^${a.find}$`), replacement: a.replacement }));
 
+// .ci/run asks for a JSON report (to print the plain "N passed, N failed" line) through the environment, so
+// the README's test command stays exactly `pnpm test`.
+const jsonReport = process.env['VITEST_JSON_REPORT'];
+
 export default defineConfig({
   resolve: { alias },
   test: {
+    reporters: jsonReport ? ['default', 'json'] : ['default'],
+    ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tooling/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
