@@ -57,6 +57,8 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
   // Changing the start time restarts the persistence, as the manual's "Restart the persistence" says.
   resetKey: (options) => options.initial_start_time_in_utc_value,
 
+  checkpointTime: (checkpoint) => new Date(checkpoint.latest * 1000),
+
   dedupKey: (event: LarkAuditInfo) => (typeof event.unique_id === 'string' || typeof event.unique_id === 'number' ? String(event.unique_id) : undefined),
 
   async *pull(ctx, checkpoint) {

@@ -72,6 +72,8 @@ export interface LarkSimulator {
   auditRequests(): LarkRequestLogEntry[];
   /** Number of tokens issued (a reused token is not counted again). */
   readonly tokensIssued: number;
+  /** Every token value issued, so tests can assert none of them reached a log line or a state file. */
+  readonly issuedTokens: readonly string[];
   /** Adds events after the fact (late events: an old event_time that arrives now). */
   addEvents(...events: LarkAuditInfo[]): void;
   /** Events with oldest <= event_time <= latest (epoch seconds). */
@@ -324,6 +326,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     auditRequests: () => requests.filter((r) => r.path === AUDIT_PATH),
     get tokensIssued() {
       return tokensIssued;
+    },
+    get issuedTokens() {
+      return [...tokens.keys()];
     },
     addEvents(...added) {
       events = events.concat(added);
