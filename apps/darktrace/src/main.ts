@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runCollector } from '@collector/sdk';
+import { darktraceCollector } from '@collector/darktrace';
+
+process.exitCode = await runCollector(darktraceCollector);

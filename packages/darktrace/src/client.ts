@@ -1,0 +1,165 @@
+import { createHmac } from 'node:crypto';
+import { CollectorError, HttpError, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import {
+  clockSkew,
+  noPermission,
+  pullHttpError,
+  pullOtherError,
+  requestFailed,
+  unexpectedHttp,
+  wrongTokens,
+} from './errors.js';
+
+/**
+ * The Darktrace request signature: hex HMAC-SHA1 keyed with the private token over
+ * `path?query + "\n" + public token + "\n" + DTAPI-Date`. `pathAndQuery` must be byte for byte what goes
+ * on the wire (no host; no `?` when there is no query).
+ */
+export function signDarktraceRequest(privateToken: string, publicToken: string, pathAndQuery: string, date: string): string {
+  return createHmac('sha1', privateToken).update(`${pathAndQuery}\n${publicToken}\n${date}`).digest('hex');
+}
+
+/** `YYYYMMDDTHHMMSS` in UTC, the DTAPI-Date form of the API guide and Elastic's integration. */
+export function formatDtapiDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').slice(0, 15);
+}
+
+export type QueryValue = string | number | boolean;
+
+/**
+ * The query string in the given order. Values are percent-encoded so that URL parsing leaves them
+ * untouched and the signed text is exactly the sent text.
+ */
+export function buildQuery(params: readonly (readonly [string, QueryValue])[]): string {
+  return params.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join('&');
+}
+
+const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
+
+/**
+ * The base URL of `credentials.instance`: a host with an optional port (HTTPS), or an explicit
+ * `https://host[:port]` / `http://host[:port]` URL (plain HTTP only to loopback or with
+ * `allow_insecure_http`, enforced by the SDK's HTTP client). Undefined when malformed.
+ */
+export function instanceBaseUrl(instance: string): string | undefined {
+  const value = instance.trim().replace(/\/+$/, '');
+  if (/^https?:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return undefined;
+    }
+    if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return undefined;
+    return url.origin;
+  }
+  const match = HOST_PORT.exec(value);
+  if (!match) return undefined;
+  if (match[1] !== undefined && (Number(match[1]) < 1 || Number(match[1]) > 65535)) return undefined;
+  return `https://${value}`;
+}
+
+/** Where a failure happens decides its error family: SetupError 100/103 in setup, PullError 300/301 in a pull. */
+export type Phase = 'setup' | 'pull';
+
+export interface DarktraceGetOptions {
+  phase: Phase;
+  /** A 404 with a JSON `{"error": ...}` body means "no data" on list endpoints. */
+  emptyOn404?: unknown;
+  timeoutMs?: number;
+}
+
+/** /modelbreaches is not paged, so a busy appliance may take a while to answer a wide window. */
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+}
+
+/** The Darktrace Threat Visualizer API: HMAC-signed GETs and the API's error signals mapped to the manual's IDs. */
+export class DarktraceClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly publicToken: string,
+    private readonly privateToken: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * GETs `path?query` with a fresh date and signature on every attempt (the SDK retries 5xx and network
+   * errors), and returns the parsed JSON body.
+   */
+  async getJson<T>(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<T> {
+    const query = buildQuery(params);
+    const target = `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
+    let response: HttpResponse;
+    try {
+      response = await http.request({
+        url: target,
+        headers: (url) => this.signedHeaders(url),
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      });
+    } catch (error) {
+      if (error instanceof CollectorError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      if (error instanceof HttpError && error.kind === 'aborted') throw error;
+      throw options.phase === 'setup' ? requestFailed(detail) : pullOtherError(`GET ${path}: ${detail}`);
+    }
+    return this.interpret<T>(response, path, options);
+  }
+
+  /** The headers of one attempt, signed over the path and query exactly as this URL sends them. */
+  signedHeaders(url: URL): Record<string, string> {
+    const date = formatDtapiDate(this.clock());
+    return {
+      'DTAPI-Token': this.publicToken,
+      'DTAPI-Date': date,
+      'DTAPI-Signature': signDarktraceRequest(this.privateToken, this.publicToken, `${url.pathname}${url.search}`, date),
+      accept: 'application/json',
+    };
+  }
+
+  private interpret<T>(response: HttpResponse, path: string, options: DarktraceGetOptions): T {
+    const { status, text } = response;
+    const where = `GET ${path}`;
+    if (status >= 300 && status < 400) {
+      const location = response.headers['location'] ?? '';
+      const target = /\/403\b/.test(location) || /Redirecting to \/403/.test(text) ? '/403' : /\/login\b/.test(location) || /Redirecting to \/login/.test(text) ? '/login' : location;
+      if (target === '/403') throw noPermission(`${where} was redirected to /403 (the token may not use this endpoint)`);
+      if (target === '/login') throw noPermission(`${where} was redirected to /login (the token is not accepted for this endpoint, or the endpoint does not exist on this instance)`);
+      throw options.phase === 'setup' ? unexpectedHttp(status, `${where} redirected to ${location || 'nowhere'}`) : pullHttpError(`HTTP ${status} on ${where}`, `redirected to ${location}`);
+    }
+    if (status === 400 && text.includes('API SIGNATURE ERROR')) throw wrongTokens(`${where}: API SIGNATURE ERROR`);
+    if (status === 400 && text.includes('API DATE ERROR')) {
+      const server = response.headers['date'];
+      throw clockSkew(`Local clock: ${this.clock().toISOString()}${server ? `; instance clock (HTTP Date header): ${new Date(server).toISOString()}` : ''}.`);
+    }
+    if (status === 401) throw wrongTokens(`${where}: HTTP 401 ${excerpt(text)}`);
+    if (status === 403) throw noPermission(`${where}: HTTP 403 ${excerpt(text)}`);
+    if (/<title>\s*Log In \| Darktrace\s*<\/title>/i.test(text)) throw noPermission(`${where} answered with the login page`);
+    if (status === 404 && options.emptyOn404 !== undefined) {
+      try {
+        const body = JSON.parse(text) as unknown;
+        if (body && typeof body === 'object' && 'error' in body) return options.emptyOn404 as T;
+      } catch {
+        // Not the API's "no data" answer: fall through to the error.
+      }
+    }
+    if (status < 200 || status >= 300) {
+      throw options.phase === 'setup' ? unexpectedHttp(status, `${where}: ${excerpt(text)}`) : pullHttpError(`HTTP ${status} on ${where}`, excerpt(text));
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      const detail = `${where} returned a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`;
+      throw options.phase === 'setup' ? unexpectedHttp(status, detail) : pullOtherError(detail);
+    }
+  }
+
+  /** Setup: one cheap signed request proves the tokens and the clock. */
+  async validateTokens(http: HttpClient, log: Logger): Promise<void> {
+    await this.getJson(http, '/status', [['fast', 'true'], ['includechildren', 'false'], ['responsedata', 'time']], { phase: 'setup' });
+    log.info('Tokens have been validated successfully.');
+  }
+}

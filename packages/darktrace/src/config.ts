@@ -1,0 +1,122 @@
+import { parseConfigTime, type InitContext, type JsonSchema } from '@collector/sdk';
+import { instanceBaseUrl } from './client.js';
+import {
+  credentialMissing,
+  credentialNotString,
+  credentialsMissing,
+  credentialsNotDict,
+  delayInvalid,
+  devoTagNotString,
+  flagNotBoolean,
+  instanceMalformed,
+  lookbackInvalid,
+  startTimeBadFormat,
+  startTimeInFuture,
+  startTimeNotString,
+  windowNotInteger,
+  windowTooSmall,
+  type CredentialKey,
+} from './errors.js';
+
+/*
+ * The schemas only declare keys and defaults, not types: the manual gives every wrong value its own
+ * InitVariablesError ID, which `init` raises (a schema type would turn them into the SDK's generic
+ * ConfigError 10 before our checks run).
+ */
+
+export const credentialsSchema: JsonSchema = {
+  default: {},
+  properties: { public_token: {}, private_token: {}, instance: {} },
+};
+
+/** Keys of the time-slot services (modelbreaches, aianalyst). */
+export const timeSlotOptionProperties: Record<string, JsonSchema> = {
+  start_time_in_utc_format: {},
+  override_time_window_interval_in_minutes: { default: 60 },
+  lookback_in_minutes: { default: 60 },
+  override_time_delay_in_seconds: { default: 0 },
+};
+
+export interface TimeSlotOptions {
+  start_time_in_utc_format?: string;
+  override_time_window_interval_in_minutes: number;
+  lookback_in_minutes: number;
+  override_time_delay_in_seconds: number;
+  override_devo_tag?: string;
+  request_period_in_seconds: number;
+  [flag: string]: unknown;
+}
+
+export interface DarktraceCredentials {
+  publicToken: string;
+  privateToken: string;
+  baseUrl: string;
+}
+
+/** Validates `credentials` with the manual's IDs 22-29 (and 36 for a malformed instance). */
+export function checkCredentials(credentials: unknown): DarktraceCredentials {
+  if (credentials === undefined || credentials === null || credentials === '') throw credentialsMissing();
+  if (typeof credentials !== 'object' || Array.isArray(credentials)) throw credentialsNotDict();
+  const values = credentials as Record<string, unknown>;
+  if (Object.keys(values).length === 0) throw credentialsMissing();
+  const text = (key: CredentialKey): string => {
+    const value = values[key];
+    if (value === undefined || value === null || value === '') throw credentialMissing(key);
+    if (typeof value !== 'string') throw credentialNotString(key);
+    if (value.trim() === '') throw credentialMissing(key);
+    return value;
+  };
+  const publicToken = text('public_token');
+  const privateToken = text('private_token');
+  const instance = text('instance');
+  const baseUrl = instanceBaseUrl(instance);
+  if (!baseUrl) throw instanceMalformed(instance);
+  return { publicToken, privateToken, baseUrl };
+}
+
+/** When `start_time_in_utc_format` is not set, the first pull starts this far back. */
+export const DEFAULT_START_BACK_MS = 24 * 3_600_000;
+
+/** Validates the keys every Darktrace service shares (the tag) plus the input's credentials. */
+export function checkCommonOptions(ctx: InitContext<Record<string, unknown>>): void {
+  checkCredentials(ctx.input.credentials);
+  const tag = ctx.options['override_devo_tag'];
+  if (tag !== undefined && typeof tag !== 'string') throw devoTagNotString(ctx.path);
+}
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** Validates a time-slot service's keys; `flags` are its boolean query switches. */
+export function checkTimeSlotOptions(ctx: InitContext<TimeSlotOptions>, flags: readonly string[]): void {
+  checkCommonOptions(ctx as unknown as InitContext<Record<string, unknown>>);
+  const o = ctx.options;
+  const path = ctx.path;
+  const start = o.start_time_in_utc_format as unknown;
+  if (start !== undefined && start !== null) {
+    if (typeof start !== 'string') throw startTimeNotString(path);
+    const parsed = parseConfigTime(start);
+    if (!parsed) throw startTimeBadFormat(path);
+    if (parsed.getTime() > ctx.now().getTime()) throw startTimeInFuture(path, start);
+  }
+  const window = o.override_time_window_interval_in_minutes as unknown;
+  if (!isInteger(window)) throw windowNotInteger(path);
+  if (window < 1) throw windowTooSmall(path);
+  const lookback = o.lookback_in_minutes as unknown;
+  if (!isInteger(lookback) || lookback < 0 || lookback > 10_080) throw lookbackInvalid(path);
+  const delay = o.override_time_delay_in_seconds as unknown;
+  if (!isInteger(delay) || delay < 0 || delay > 86_400) throw delayInvalid(path);
+  for (const flag of flags) if (typeof o[flag] !== 'boolean') throw flagNotBoolean(path, flag);
+}
+
+/** The configured start, or (not configured) a day before `now`. */
+export function configuredStart(options: TimeSlotOptions, now: Date): Date {
+  const start = options.start_time_in_utc_format;
+  return (start ? parseConfigTime(start) : undefined) ?? new Date(now.getTime() - DEFAULT_START_BACK_MS);
+}
+
+/** The value whose change restarts the persistence ("Restart the persistence" in the manual). */
+export function configuredStartKey(options: TimeSlotOptions): string | undefined {
+  return options.start_time_in_utc_format ?? undefined;
+}

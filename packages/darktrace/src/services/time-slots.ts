@@ -1,0 +1,88 @@
+import type { JsonObject, PullBatch, PullContext } from '@collector/sdk';
+import type { DarktraceClient } from '../client.js';
+import { configuredStart, type TimeSlotOptions } from '../config.js';
+
+/** Where a time-slot service resumes: the end of the last slot whose events were all delivered. */
+export interface SlotCheckpoint extends JsonObject {
+  slot_end: string;
+}
+
+/** How often the manual's "Number of processed time slots so far" line appears. */
+const PROGRESS_EVERY = 12;
+
+/** Python's `str(datetime)` with a UTC offset, as the manual's log lines print slot bounds. */
+export function pythonUtc(date: Date): string {
+  const iso = date.toISOString();
+  const ms = date.getUTCMilliseconds();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}+00:00`;
+}
+
+/** `2023-03-27T10:52:12.289000+00:00`, Python's `isoformat()` of an aware datetime. */
+function pythonIso(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}.${String(date.getUTCMilliseconds() * 1000).padStart(6, '0')}+00:00`;
+}
+
+/**
+ * Logs the manual's reset line when `start_time_in_utc_format` changed since the last run. The SDK resets
+ * the persistence itself (resetKey); this only keeps the operator-facing wording of the manual.
+ */
+async function logStartTimeChange(ctx: PullContext<DarktraceClient, TimeSlotOptions>): Promise<void> {
+  const key = `start_time:${ctx.serviceName}`;
+  const current = ctx.options.start_time_in_utc_format ?? null;
+  const previous = ctx.inputState.get<string | null>(key);
+  if (previous === current) return;
+  if (previous !== undefined) {
+    ctx.log.info(
+      `The configuration property "start_time" is having a different value from previous collector executions so the persisted values will be removed. ` +
+        `The new "start_time" value will be used as starting point, previous_value: "${previous ?? ''}", new_value: "${current ?? ''}"`,
+    );
+  }
+  ctx.inputState.set(key, current);
+  await ctx.inputState.flush();
+}
+
+/** Where this cycle starts: the configured start, else the checkpoint minus the look-back overlap. */
+export function slotStart(options: TimeSlotOptions, checkpoint: SlotCheckpoint | undefined | null, now: Date): Date {
+  const configured = configuredStart(options, now);
+  const end = checkpoint ? Date.parse(checkpoint.slot_end) : Number.NaN;
+  if (Number.isNaN(end)) return configured;
+  const resumed = end - options.lookback_in_minutes * 60_000;
+  // Without a configured start, never clamp: a long outage must not skip data.
+  return options.start_time_in_utc_format ? new Date(Math.max(configured.getTime(), resumed)) : new Date(resumed);
+}
+
+/**
+ * The manual's time-slot pulling: [start, now - delay) cut into slots of
+ * `override_time_window_interval_in_minutes`, one request a slot, a checkpoint after each slot. The
+ * look-back overlap re-reads the last `lookback_in_minutes` every cycle so that late records (a breach
+ * created after its slot was pulled) are caught; dedup drops what was already sent.
+ */
+export async function* pullTimeSlots<Event>(
+  ctx: PullContext<DarktraceClient, TimeSlotOptions>,
+  checkpoint: SlotCheckpoint | undefined | null,
+  fetchSlot: (start: Date, end: Date) => Promise<Event[]>,
+): AsyncGenerator<PullBatch<SlotCheckpoint>> {
+  await logStartTimeChange(ctx);
+  const now = ctx.now();
+  ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
+  const from = slotStart(ctx.options, checkpoint, now);
+  const slots = [
+    ...ctx.windows({
+      from,
+      maxSpanMs: ctx.options.override_time_window_interval_in_minutes * 60_000,
+      delayMs: ctx.options.override_time_delay_in_seconds * 1000,
+      now,
+    }),
+  ];
+  ctx.log.info(`Total number of time slots to be processed: ${slots.length}`);
+  let processed = 0;
+  for (const slot of slots) {
+    if (ctx.signal.aborted) return;
+    const events = await fetchSlot(slot.start, slot.end);
+    ctx.log.info(`Number of events received for time slot >> ${pythonUtc(slot.start)} - ${pythonUtc(slot.end)} is: ${events.length}`);
+    yield { events, checkpoint: { slot_end: slot.end.toISOString() } };
+    processed++;
+    if (processed % PROGRESS_EVERY === 0 && processed < slots.length) ctx.log.info(`Number of processed time slots so far: ${processed}`);
+  }
+  ctx.log.info('The data is up to date!');
+}
