@@ -53,3 +53,10 @@ export type { Output, Delivery, DeliveryRecord, SenderService } from './delivery
 export { DeliveryPipeline, type DeliveryPipelineOptions } from './delivery/delivery-pipeline.js';
 export { ConsoleOutput } from './delivery/console-output.js';
 export { createOutputs, type OutputFactoryContext } from './delivery/output-factory.js';
+
+// Observability: metrics, health endpoints, lag, --check and --show-state.
+export { CollectorMetrics, errorLabels, type ServiceGauges, type ServiceMetrics, type MetricsSources, type ServiceView } from './telemetry/metrics.js';
+export { startHealthServer, type HealthServer, type HealthSources, type Readiness } from './telemetry/health-server.js';
+export { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from './telemetry/lag.js';
+export { runCheck, type CheckOptions } from './runtime/check.js';
+export { showState } from './runtime/show-state.js';

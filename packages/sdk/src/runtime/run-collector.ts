@@ -23,6 +23,8 @@ export interface RunCollectorOptions extends CollectorOptions {
   bin?: string;
   /** Installs SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
+  /** Where the `--check` checklist and the `--show-state` report go (default stdout). */
+  stdout?: NodeJS.WritableStream;
 }
 
 /** The whole command line of a collector app. Returns the exit code; never throws. */
@@ -57,7 +59,9 @@ export async function runCollector(definition: CollectorDefinition, options: Run
   }
   let runtime: CollectorRuntime;
   try {
-    runtime = new CollectorRuntime(definition, { ...options, configFile: args.config ?? options.configFile });
+    // --check and --show-state touch no state: saves (budgets, fresh states) are dropped.
+    const readOnlyState = options.readOnlyState || args.check === true || args['show-state'] === true;
+    runtime = new CollectorRuntime(definition, { ...options, configFile: args.config ?? options.configFile, readOnlyState });
   } catch (error) {
     const log = options.logger ?? createLogger({ stream: options.logStream });
     log.error(describeError(error));
@@ -71,13 +75,13 @@ export async function runCollector(definition: CollectorDefinition, options: Run
       return 0;
     }
     if (args['show-state']) {
-      process.stdout.write(await showState(runtime));
+      (options.stdout ?? process.stdout).write(await showState(runtime));
       await runtime.store.close();
       return 0;
     }
     if (args.check) {
       const { runCheck } = await import('./check.js');
-      return await runCheck(runtime, process.stdout);
+      return await runCheck(runtime, options.stdout ?? process.stdout);
     }
     if (options.handleSignals !== false) {
       const onSignal = (signal: string) => {
