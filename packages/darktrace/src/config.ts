@@ -120,3 +120,11 @@ export function configuredStart(options: TimeSlotOptions, now: Date): Date {
 export function configuredStartKey(options: TimeSlotOptions): string | undefined {
   return options.start_time_in_utc_format ?? undefined;
 }
+
+/** The manual's wording of the reset line (logged by the SDK when the start time changed). */
+export function startTimeResetMessage(previous: string | null, current: string | null): string {
+  return (
+    `The configuration property "start_time" is having a different value from previous collector executions so the persisted values will be removed. ` +
+    `The new "start_time" value will be used as starting point, previous_value: "${previous ?? ''}", new_value: "${current ?? ''}"`
+  );
+}

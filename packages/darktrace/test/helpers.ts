@@ -21,8 +21,9 @@ export class CapturingOutput implements Output {
     return true;
   }
   async stop() {}
-  events(): Record<string, unknown>[] {
-    return this.records.map((r) => JSON.parse(r.message) as Record<string, unknown>);
+  /** The delivered events, optionally only those of one tag. */
+  events(tag?: string): Record<string, unknown>[] {
+    return this.records.filter((r) => tag === undefined || r.tag === tag).map((r) => JSON.parse(r.message) as Record<string, unknown>);
   }
 }
 
@@ -73,3 +74,9 @@ export function hoursAgo(hours: number): Date {
 export function utc(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+export const TAGS = {
+  modelbreaches: 'sig.darktrace.respond.modelbreaches',
+  aianalyst: 'sig.darktrace.respond.aianalyst',
+  summarystatistics: 'sig.darktrace.respond.summarystatistics',
+} as const;

@@ -1,6 +1,6 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkTimeSlotOptions, configuredStartKey, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
+import { checkTimeSlotOptions, configuredStartKey, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
@@ -25,6 +25,7 @@ export const aiAnalystService = defineService<DarktraceClient, TimeSlotOptions, 
   },
   init: (ctx) => checkTimeSlotOptions(ctx, AI_ANALYST_FLAGS),
   resetKey: configuredStartKey,
+  resetMessage: startTimeResetMessage,
   dedupKey: (incident: IncidentEvent) => (incident && typeof incident.id === 'string' ? incident.id : undefined),
   dedupWindow: 50_000,
   async *pull(ctx, checkpoint) {

@@ -1,6 +1,6 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkTimeSlotOptions, configuredStartKey, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
+import { checkTimeSlotOptions, configuredStartKey, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
@@ -27,6 +27,7 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
   },
   init: (ctx) => checkTimeSlotOptions(ctx, MODEL_BREACH_FLAGS),
   resetKey: configuredStartKey,
+  resetMessage: startTimeResetMessage,
   // pbid increases with every breach: the natural unique key, and what makes the look-back overlap safe.
   dedupKey: (breach: ModelBreach) => (breach && breach.pbid !== undefined ? String(breach.pbid) : undefined),
   dedupWindow: 50_000,

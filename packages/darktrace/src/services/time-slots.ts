@@ -22,25 +22,6 @@ function pythonIso(date: Date): string {
   return `${date.toISOString().slice(0, 19)}.${String(date.getUTCMilliseconds() * 1000).padStart(6, '0')}+00:00`;
 }
 
-/**
- * Logs the manual's reset line when `start_time_in_utc_format` changed since the last run. The SDK resets
- * the persistence itself (resetKey); this only keeps the operator-facing wording of the manual.
- */
-async function logStartTimeChange(ctx: PullContext<DarktraceClient, TimeSlotOptions>): Promise<void> {
-  const key = `start_time:${ctx.serviceName}`;
-  const current = ctx.options.start_time_in_utc_format ?? null;
-  const previous = ctx.inputState.get<string | null>(key);
-  if (previous === current) return;
-  if (previous !== undefined) {
-    ctx.log.info(
-      `The configuration property "start_time" is having a different value from previous collector executions so the persisted values will be removed. ` +
-        `The new "start_time" value will be used as starting point, previous_value: "${previous ?? ''}", new_value: "${current ?? ''}"`,
-    );
-  }
-  ctx.inputState.set(key, current);
-  await ctx.inputState.flush();
-}
-
 /** Where this cycle starts: the configured start, else the checkpoint minus the look-back overlap. */
 export function slotStart(options: TimeSlotOptions, checkpoint: SlotCheckpoint | undefined | null, now: Date): Date {
   const configured = configuredStart(options, now);
@@ -62,7 +43,6 @@ export async function* pullTimeSlots<Event>(
   checkpoint: SlotCheckpoint | undefined | null,
   fetchSlot: (start: Date, end: Date) => Promise<Event[]>,
 ): AsyncGenerator<PullBatch<SlotCheckpoint>> {
-  await logStartTimeChange(ctx);
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
   const from = slotStart(ctx.options, checkpoint, now);

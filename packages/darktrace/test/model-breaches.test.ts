@@ -1,0 +1,126 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
+import { credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, TAGS, utc } from './helpers.js';
+
+const sims: DarktraceSimulator[] = [];
+afterEach(async () => {
+  while (sims.length) await sims.pop()!.close();
+});
+
+async function simulator(opts: Parameters<typeof startDarktraceSimulator>[0]) {
+  const sim = await startDarktraceSimulator(opts);
+  sims.push(sim);
+  return sim;
+}
+
+const pbids = (events: Record<string, unknown>[]) => events.map((e) => e['pbid'] as number);
+
+describe('modelbreaches', () => {
+  it('pulls a long history slot by slot, each breach once, with the manual log lines and no secrets', async () => {
+    const start = hoursAgo(30);
+    const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 7 * 60_000 } });
+    const truth = pbids(sim.breachesBetween(start, Date.now()) as never);
+    expect(truth.length).toBeGreaterThan(200);
+    const workDir = newWorkDir();
+    const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start) } });
+    const { summary, out, logs } = await runOnce(workDir, config);
+
+    expect(summary.errors).toEqual([]);
+    expect(pbids(out.events(TAGS.modelbreaches))).toEqual(truth);
+    expect(out.records.filter((r) => r.tag === TAGS.modelbreaches)).toHaveLength(truth.length);
+    const first = out.events(TAGS.modelbreaches)[0]!;
+    expect(first['@devo_pulling_id']).toMatch(/^\d{13}$/);
+    expect(first).toHaveProperty('breachUrl');
+    expect(first['model']).not.toHaveProperty('now'); // historicmodelonly=true
+
+    // 30 full hours plus the part of the current hour: 31 slots, one request each (+1 setup request).
+        const breachLogs = logs.split('\n').filter((l) => l.includes(',modelbreaches,predefined)')).join('\n');
+    const slotLines = breachLogs.match(/Number of events received for time slot >> \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00 - \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00 is: \d+/g) ?? [];
+    expect(slotLines).toHaveLength(31);
+    expect(breachLogs).toContain('Total number of time slots to be processed: 31');
+    expect(logs).toContain(`Number of events received for time slot >> ${start.toISOString().slice(0, 10)} ${start.toISOString().slice(11, 19)}+00:00 - `);
+    expect(breachLogs).toContain('Number of processed time slots so far: 12');
+    expect(logs).toContain('Tokens have been validated successfully.');
+    const breachRequests = sim.requests.filter((r) => r.path === '/modelbreaches');
+    expect(breachRequests).toHaveLength(31);
+    expect(breachRequests[0]!.target).toBe(`/modelbreaches?starttime=${start.getTime()}&endtime=${start.getTime() + HOUR}&expandenums=true&historicmodelonly=true&includeacknowledged=true&includebreachurl=true`);
+    expect(sim.requests.every((r) => r.status === 200)).toBe(true);
+
+    // Secrets: not in the logs, not in the persisted state.
+    expect(logs).not.toContain(sim.privateToken);
+    expect(logs).not.toContain(sim.publicToken);
+    const stateDir = join(workDir, 'state');
+    for (const file of readdirSync(stateDir)) {
+      const text = readFileSync(join(stateDir, file), 'utf8');
+      expect(text).not.toContain(sim.privateToken);
+      expect(text).not.toContain(sim.publicToken);
+    }
+  });
+
+  it('restarts without duplicates, and a breach created late inside an already pulled slot arrives once', async () => {
+    const start = hoursAgo(6);
+    const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 5 * 60_000 } });
+    const workDir = newWorkDir();
+    const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start), lookback_in_minutes: 120 } });
+
+    const first = await runOnce(workDir, config);
+    expect(first.summary.errors).toEqual([]);
+    const firstIds = pbids(first.out.events(TAGS.modelbreaches));
+    expect(firstIds.length).toBeGreaterThan(50);
+
+    // A restart with nothing new sends nothing (the look-back re-reads, dedup drops).
+    const second = await runOnce(workDir, config);
+    expect(second.out.events(TAGS.modelbreaches)).toHaveLength(0);
+    expect(second.summary.services.find((s) => s.service === 'modelbreaches')!.duplicates).toBeGreaterThan(0);
+
+    // Darktrace creates a breach now whose time lies 40 minutes back: a slot we already pulled.
+    const late = sim.addBreach(Date.now() - 40 * 60_000);
+    const third = await runOnce(workDir, config);
+    expect(pbids(third.out.events(TAGS.modelbreaches))).toEqual([late.pbid]);
+
+    const fourth = await runOnce(workDir, config);
+    expect(fourth.out.events(TAGS.modelbreaches)).toHaveLength(0);
+
+    // Across all runs every breach arrived exactly once.
+    const all = [...firstIds, ...pbids(third.out.events(TAGS.modelbreaches))];
+    expect(new Set(all).size).toBe(all.length);
+    expect([...all].sort((a, b) => a - b)).toEqual(pbids(sim.breachesBetween(start, Date.now()) as never).sort((a, b) => a - b));
+  });
+
+  it('a changed start_time_in_utc_format resets the persistence and says so as the manual does', async () => {
+    const sim = await simulator({ breaches: { from: hoursAgo(5), to: hoursAgo(1), everyMs: 20 * 60_000 } });
+    const workDir = newWorkDir();
+    const before = utc(hoursAgo(3));
+    const after = utc(hoursAgo(5));
+    const a = await runOnce(workDir, darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: before } }));
+    const b = await runOnce(workDir, darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: after } }));
+    expect(b.logs).toContain(
+      `The configuration property "start_time" is having a different value from previous collector executions so the persisted values will be removed. The new "start_time" value will be used as starting point, previous_value: "${before}", new_value: "${after}"`,
+    );
+    expect(b.out.events(TAGS.modelbreaches).length).toBe(sim.breachesBetween(hoursAgo(5), Date.now()).length);
+    expect(b.out.events(TAGS.modelbreaches).length).toBeGreaterThan(a.out.events(TAGS.modelbreaches).length);
+  });
+
+  it('survives a 500 (retried), a timeout (retried) and a garbage body (PullError 301, resumed next run)', async () => {
+    const start = hoursAgo(3);
+    const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 10 * 60_000 } });
+    const workDir = newWorkDir();
+    const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start) } });
+    sim.fail('http500', { pathPrefix: '/modelbreaches' });
+    sim.fail('timeout', { pathPrefix: '/modelbreaches', hangMs: 50 });
+    const ok = await runOnce(workDir, config);
+    expect(ok.summary.errors).toEqual([]);
+    expect(ok.out.events(TAGS.modelbreaches)).toHaveLength(sim.breachesBetween(start, Date.now()).length);
+
+    const late = sim.addBreach(Date.now() - 10 * 60_000);
+    sim.fail('garbage', { pathPrefix: '/modelbreaches' });
+    const broken = await runOnce(workDir, config);
+    expect(broken.summary.errors.filter((e) => e.startsWith('PullError 301'))).toHaveLength(1);
+    expect(broken.summary.errors.find((e) => e.startsWith('PullError'))).toMatch(/^PullError 301: Some error occurred while retrieving events from Darktrace server\. Error details: GET \/modelbreaches returned a body that is not JSON/);
+    const healed = await runOnce(workDir, config);
+    expect(healed.summary.errors).toEqual([]);
+    expect(pbids(healed.out.events(TAGS.modelbreaches))).toEqual([late.pbid]);
+  });
+});
