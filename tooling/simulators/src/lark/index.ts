@@ -78,13 +78,21 @@ export interface LarkSimulator {
   addEvents(...events: LarkAuditInfo[]): void;
   /** Events with oldest <= event_time <= latest (epoch seconds). */
   eventsBetween(oldestSeconds: number, latestSeconds: number): LarkAuditInfo[];
+  /**
+   * Fault knobs. Each applies to the next `count` audit_infos requests, starting after `afterRequests` more
+   * of them have been answered normally (0 = the very next one).
+   */
   faults: {
-    /** The next `count` audit_infos requests are throttled. */
-    throttleNext(count?: number, fault?: LarkThrottleFault): void;
-    /** The next `count` audit_infos requests answer HTTP `status` (default 500) with code 1050002. */
-    serverErrorNext(count?: number, status?: number): void;
-    /** The next `count` audit_infos requests answer HTTP 200 with a body that is not JSON. */
-    garbageNext(count?: number): void;
+    /** Throttled answers: code 99991400 with `x-ogw-ratelimit-reset`. */
+    throttleNext(count?: number, fault?: LarkThrottleFault, afterRequests?: number): void;
+    /** HTTP `status` (default 500) with code 1050002. */
+    serverErrorNext(count?: number, status?: number, afterRequests?: number): void;
+    /** HTTP 200 with a body that is not JSON. */
+    garbageNext(count?: number, afterRequests?: number): void;
+    /** Any Lark error answer, e.g. `{status: 400, code: 99991672, msg: 'Access denied...'}` for a missing scope. */
+    errorNext(count: number, error: { status: number; code: number; msg: string }, afterRequests?: number): void;
+    /** The next `count` token requests answer HTTP 200 with a body that is not JSON. */
+    tokenGarbageNext(count?: number): void;
     /** Revokes every issued token after `requests` more successful audit_infos answers (0 = now). */
     expireTokensAfter(requests?: number): void;
   };
@@ -165,9 +173,19 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
   const tokens = new Map<string, IssuedToken>();
   let tokensIssued = 0;
   const recentRequests: number[] = [];
-  const throttles: LarkThrottleFault[] = [];
-  let serverErrors: number[] = [];
-  let garbage = 0;
+  // Scheduled faults, by the audit_infos request number they hit.
+  type Fault = { kind: 'throttle'; throttle: LarkThrottleFault } | { kind: 'server'; status: number } | { kind: 'garbage' } | { kind: 'error'; status: number; code: number; msg: string };
+  let tokenGarbage = 0;
+  const scheduled: { at: number; fault: Fault }[] = [];
+  let auditCount = 0;
+  const schedule = (count: number, afterRequests: number, fault: Fault) => {
+    const first = auditCount + afterRequests + 1;
+    for (let i = 0; i < count; i++) scheduled.push({ at: first + i, fault });
+  };
+  const takeFault = (): Fault | undefined => {
+    const index = scheduled.findIndex((f) => f.at <= auditCount);
+    return index < 0 ? undefined : scheduled.splice(index, 1)[0]!.fault;
+  };
   let expireAfter: number | undefined;
 
   function issueToken(appId: string): { value: string; expire: number } {
@@ -187,6 +205,10 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
 
   async function handleToken(req: IncomingMessage): Promise<HttpAnswer> {
     if (req.method !== 'POST') return lark(405, 404, 'method not allowed');
+    if (tokenGarbage > 0) {
+      tokenGarbage--;
+      return new HttpAnswer(200, '<html><body>502 Bad Gateway</body></html>');
+    }
     let body: { app_id?: unknown; app_secret?: unknown };
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
@@ -218,8 +240,6 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
   }
 
   function rateLimited(): HttpAnswer | undefined {
-    const forced = throttles.shift();
-    if (forced) return throttle(forced, 1);
     if (limit <= 0) return undefined;
     const now = clock();
     while (recentRequests.length && recentRequests[0]! <= now - 60_000) recentRequests.shift();
@@ -236,19 +256,16 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
 
   function handleAudit(req: IncomingMessage, url: URL, entry: LarkRequestLogEntry): HttpAnswer {
     if (req.method !== 'GET') return lark(405, 404, 'method not allowed');
+    auditCount++;
+    const fault = takeFault();
+    if (fault?.kind === 'throttle') return throttle(fault.throttle, 1);
     const limited = rateLimited();
     if (limited) return limited;
     const denied = checkToken(req);
     if (denied) return denied;
-    if (serverErrors.length) {
-      const status = serverErrors[0]!;
-      serverErrors = serverErrors.slice(1);
-      return lark(status, 1050002, 'DB error');
-    }
-    if (garbage > 0) {
-      garbage--;
-      return new HttpAnswer(200, '<html><body>502 Bad Gateway</body></html>');
-    }
+    if (fault?.kind === 'server') return lark(fault.status, 1050002, 'DB error');
+    if (fault?.kind === 'garbage') return new HttpAnswer(200, '<html><body>502 Bad Gateway</body></html>');
+    if (fault?.kind === 'error') return lark(fault.status, fault.code, fault.msg);
     const pageSize = intParam(url, 'page_size') ?? DEFAULT_PAGE_SIZE;
     if (pageSize === null || pageSize < 1 || pageSize > MAX_PAGE_SIZE) return lark(400, 1050005, 'page_size is invalid');
     const nowSeconds = Math.floor(clock() / 1000);
@@ -339,14 +356,20 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
       return events.slice(lowerBound(events, oldestSeconds), lowerBound(events, latestSeconds + 1));
     },
     faults: {
-      throttleNext(count = 1, fault = {}) {
-        for (let i = 0; i < count; i++) throttles.push(fault);
+      throttleNext(count = 1, fault = {}, afterRequests = 0) {
+        schedule(count, afterRequests, { kind: 'throttle', throttle: fault });
       },
-      serverErrorNext(count = 1, status = 500) {
-        for (let i = 0; i < count; i++) serverErrors.push(status);
+      serverErrorNext(count = 1, status = 500, afterRequests = 0) {
+        schedule(count, afterRequests, { kind: 'server', status });
       },
-      garbageNext(count = 1) {
-        garbage += count;
+      garbageNext(count = 1, afterRequests = 0) {
+        schedule(count, afterRequests, { kind: 'garbage' });
+      },
+      errorNext(count, error, afterRequests = 0) {
+        schedule(count, afterRequests, { kind: 'error', ...error });
+      },
+      tokenGarbageNext(count = 1) {
+        tokenGarbage += count;
       },
       expireTokensAfter(requestCount = 0) {
         if (requestCount <= 0) for (const token of tokens.values()) token.revoked = true;
