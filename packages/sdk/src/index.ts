@@ -60,3 +60,10 @@ export { startHealthServer, type HealthServer, type HealthSources, type Readines
 export { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from './telemetry/lag.js';
 export { runCheck, type CheckOptions } from './runtime/check.js';
 export { showState } from './runtime/show-state.js';
+export { StreamOutput, type StreamOutputOptions, type OutputCounters } from './delivery/stream-output.js';
+export { StreamConnection, type ConnectionTarget, type TlsSettings } from './delivery/stream-connection.js';
+export { SyslogEncoder, formatSyslogDate, validateTag } from './delivery/syslog-encoder.js';
+export { publishLookup, lookupRecords, lookupField, lookupHeaders, type LookupPublication, type LookupRow, type LookupColumnType, type LookupValue } from './delivery/lookup.js';
+export { attachInternalLogs, internalLogRecord, type InternalSenderMeta } from './delivery/internal-sender.js';
+export { EmergencyStore } from './delivery/emergency-store.js';
+export { SenderMonitor, gcLine } from './delivery/sender-monitor.js';

@@ -90,7 +90,15 @@ const outputConfig: JsonSchema = {
     sending_initial_wait_in_seconds: { type: 'number', minimum: 0, default: 2 },
     sending_max_wait_in_seconds: { type: 'number', minimum: 0, default: 60 },
     compression: { type: 'boolean', default: false },
+    compression_level: { type: 'integer', minimum: 0, maximum: 9 },
     hostname: { type: 'string' },
+    // Delivery extensions (see the SDK README, Delivery): server name check, acknowledgement timing.
+    check_hostname: { type: 'boolean', default: true },
+    connect_timeout_in_seconds: { type: 'number', minimum: 0.1, default: 30 },
+    ack_settle_in_ms: { type: 'integer', minimum: 0, default: 50 },
+    tls_verify_grace_in_ms: { type: 'integer', minimum: 0, default: 1000 },
+    idle_timeout_in_seconds: { type: 'number', minimum: 1, default: 30 },
+    max_connection_age_in_seconds: { type: 'number', minimum: 1, default: 3600 },
   },
 };
 

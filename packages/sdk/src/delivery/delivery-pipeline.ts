@@ -1,5 +1,7 @@
-import { sleep } from '../runtime/abortable-sleep.js';
-import type { Logger } from '../telemetry/logger.js';
+import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { EmergencyStore } from './emergency-store.js';
+import { SenderMonitor } from './sender-monitor.js';
+import { validateTag } from './syslog-encoder.js';
 import type { Delivery, DeliveryRecord, Output, SenderService } from './types.js';
 
 export interface DeliveryPipelineOptions {
@@ -7,37 +9,65 @@ export interface DeliveryPipelineOptions {
   maxMessages?: number;
   /** DCSDK `queue_max_size_in_mb` (1024), in bytes. */
   maxBytes?: number;
-  /** Records per write call. */
+  /** Records per write call (one Buffer, one syscall). */
   batchSize?: number;
+  /** Batches written but not yet acknowledged, per output (pipelining over the acknowledgement delay). */
+  maxInflightBatches?: number;
+  /** Wait after a failed write before the next attempt (the output adds its own connection back-off). */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Where unacknowledged records go on stop (emergency persistence), e.g. `<workDir>/state/delivery`. */
+  emergencyDir?: string;
+  /** `sender_stats_period_in_sec` in ms (300 s): the monitoring lines; 0 disables them. */
+  statsPeriodMs?: number;
+  /** Internal log records waiting at most; more are dropped (counted) so logging never blocks. */
+  maxInternalPending?: number;
   log?: Logger;
 }
 
+/** The services an output takes when it does not say (custom outputs get events and lookups only). */
+const DEFAULT_SERVICES: readonly SenderService[] = ['standard', 'lookup'];
+
 interface Pending {
-  records: readonly DeliveryRecord[];
-  service: SenderService;
   bytes: number;
+  messages: number;
+  /** Chunks still to be acknowledged, over every output. */
   remaining: number;
   resolve: () => void;
   reject: (e: unknown) => void;
+  /** Counted in the queue bounds (false for internal logs and recovered records). */
+  bounded: boolean;
+}
+
+interface Chunk {
+  pending: Pending;
+  service: SenderService;
+  records: readonly DeliveryRecord[];
+  done: () => void;
 }
 
 /**
  * Fans records out to every output through one bounded queue per output. A record counts as delivered when
- * every output acknowledged it; a failed write is retried with capped back-off until it succeeds or the
- * pipeline stops (then the record stays unacknowledged, so nothing after it is committed).
+ * every output acknowledged it; a failed write is retried with capped back-off until it succeeds. On stop,
+ * what is still unacknowledged is written under `state/` (emergency persistence) and only then
+ * acknowledged; it is sent first at the next start. A kill -9 loses nothing either: what was not
+ * acknowledged was not committed, so the pullers fetch it again.
  */
 export class DeliveryPipeline implements Delivery {
   private readonly maxMessages: number;
   private readonly maxBytes: number;
   private queuedMessages = 0;
   private queuedBytes = 0;
+  private internalPending = 0;
+  droppedInternal = 0;
   private readonly waiters: (() => void)[] = [];
-  private readonly lanes: Lane[];
+  readonly lanes: Lane[];
   private stopped = false;
-  private readonly stopController = new AbortController();
-  private inflight = new Set<Promise<void>>();
+  private stopping: Promise<void> | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly log: Logger;
+  private readonly emergency: EmergencyStore | undefined;
+  private monitor: SenderMonitor | undefined;
 
   constructor(
     readonly outputs: readonly Output[],
@@ -45,28 +75,102 @@ export class DeliveryPipeline implements Delivery {
   ) {
     this.maxMessages = options.maxMessages ?? 10_000;
     this.maxBytes = options.maxBytes ?? 1024 * 1024 * 1024;
-    this.lanes = outputs.map((o) => new Lane(o, options, this.stopController.signal));
+    this.log = options.log ?? silentLogger;
+    this.lanes = outputs.map((o) => new Lane(o, options, this.log));
+    this.emergency = options.emergencyDir ? new EmergencyStore(options.emergencyDir) : undefined;
   }
 
   async start(): Promise<void> {
+    this.recover();
     await Promise.all(this.outputs.map((o) => o.start()));
+    for (const lane of this.lanes) lane.pump();
+    const period = this.options.statsPeriodMs ?? 300_000;
+    if (period > 0) this.monitor = new SenderMonitor(this, period, this.log);
+  }
+
+  /** Queues what the emergency persistence kept at the last stop, ahead of everything else. */
+  private recover(): void {
+    if (!this.emergency) return;
+    for (const lane of this.lanes) {
+      for (const file of this.emergency.load(lane.output.name)) {
+        let left = file.batches.length;
+        if (left === 0) {
+          this.emergency.remove(file.file);
+          continue;
+        }
+        this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> ${file.count} message(s) retrieved from the persistence, sending them first`);
+        const chunks: Chunk[] = [];
+        for (const batch of file.batches) {
+          const pending: Pending = { bytes: 0, messages: batch.records.length, remaining: 1, resolve: () => undefined, reject: () => undefined, bounded: false };
+          chunks.push({
+            pending,
+            service: batch.service,
+            records: batch.records,
+            done: () => {
+              if (--left === 0) this.emergency!.remove(file.file);
+            },
+          });
+        }
+        lane.unshift(chunks);
+      }
+    }
+  }
+
+  /** True when some output takes records of `service` (the internal sender skips work otherwise). */
+  accepts(service: SenderService): boolean {
+    return this.lanes.some((l) => l.accepts(service));
   }
 
   async submit(records: readonly DeliveryRecord[], service: SenderService = 'standard'): Promise<{ delivered: Promise<void> }> {
     if (records.length === 0) return { delivered: Promise.resolve() };
     let bytes = 0;
-    for (const r of records) bytes += r.message.length + r.tag.length + 32;
-    // Back-pressure: a batch larger than the whole queue is still admitted once the queue is empty.
-    while (!this.stopped && this.queuedMessages > 0 && (this.queuedMessages + records.length > this.maxMessages || this.queuedBytes + bytes > this.maxBytes)) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    let lastTag = '';
+    for (const r of records) {
+      if (r.tag !== lastTag) {
+        validateTag(r.tag);
+        lastTag = r.tag;
+      }
+      bytes += r.message.length + r.tag.length + 40;
     }
-    if (this.stopped) return { delivered: Promise.reject(new Error('delivery stopped')) };
-    this.queuedMessages += records.length;
-    this.queuedBytes += bytes;
+    const bounded = service !== 'internal';
+    if (!bounded) {
+      // Internal logs never wait (a logger must not block); past the cap they are dropped and counted.
+      if (this.internalPending + records.length > (this.options.maxInternalPending ?? 5_000)) {
+        this.droppedInternal += records.length;
+        const dropped = Promise.reject(new Error('internal log queue full'));
+        dropped.catch(() => undefined);
+        return { delivered: dropped };
+      }
+    } else {
+      // Back-pressure: a batch larger than the whole queue is still admitted once the queue is empty.
+      while (!this.stopped && this.queuedMessages > 0 && (this.queuedMessages + records.length > this.maxMessages || this.queuedBytes + bytes > this.maxBytes)) {
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+    }
+    if (this.stopped) {
+      const rejected = Promise.reject(new Error('delivery stopped'));
+      rejected.catch(() => undefined);
+      return { delivered: rejected };
+    }
+    const lanes = this.lanes.filter((l) => l.accepts(service));
+    if (lanes.length === 0) return { delivered: Promise.resolve() };
+    if (bounded) {
+      this.queuedMessages += records.length;
+      this.queuedBytes += bytes;
+    } else {
+      this.internalPending += records.length;
+    }
+    const batchSize = this.options.batchSize ?? 1000;
+    const chunkCount = Math.ceil(records.length / batchSize);
     const delivered = new Promise<void>((resolve, reject) => {
-      const pending: Pending = { records, service, bytes, remaining: this.lanes.length, resolve, reject };
-      if (this.lanes.length === 0) return resolve();
-      for (const lane of this.lanes) lane.push(pending, () => this.settle(pending));
+      const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * chunkCount, resolve, reject, bounded };
+      for (const lane of lanes) {
+        const chunks: Chunk[] = [];
+        for (let i = 0; i < records.length; i += batchSize) {
+          chunks.push({ pending, service, records: chunkCount === 1 ? records : records.slice(i, i + batchSize), done: () => this.settle(pending) });
+        }
+        lane.push(chunks);
+      }
     });
     delivered.catch(() => undefined);
     const tracked = delivered.finally(() => this.inflight.delete(tracked));
@@ -78,8 +182,12 @@ export class DeliveryPipeline implements Delivery {
   private settle(pending: Pending): void {
     pending.remaining--;
     if (pending.remaining > 0) return;
-    this.queuedMessages -= pending.records.length;
-    this.queuedBytes -= pending.bytes;
+    if (pending.bounded) {
+      this.queuedMessages -= pending.messages;
+      this.queuedBytes -= pending.bytes;
+    } else {
+      this.internalPending -= pending.messages;
+    }
     pending.resolve();
     const waiting = this.waiters.splice(0);
     for (const w of waiting) w();
@@ -93,61 +201,182 @@ export class DeliveryPipeline implements Delivery {
     await Promise.allSettled([...this.inflight]);
   }
 
+  /**
+   * Waits until everything submitted is acknowledged (true), or gives up (false) after `timeoutMs`, or
+   * sooner once an output has been failing for `downAfterMs`: then waiting longer is pointless and stop()
+   * hands the rest to the emergency persistence.
+   */
+  async drain(timeoutMs = 30_000, downAfterMs = 3_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.inflight.size === 0) return true;
+      if (Date.now() > deadline) return false;
+      if (this.lanes.some((l) => l.failingForMs() > downAfterMs)) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   ready(): boolean {
     return this.outputs.every((o) => o.ready());
   }
 
-  /** Stops writing: unacknowledged records stay unacknowledged (their checkpoints are never committed). */
-  async stop(): Promise<void> {
+  /**
+   * Stops writing. Writes in flight get a moment to be acknowledged; what is left unacknowledged is written
+   * to the emergency persistence (then acknowledged, so the pullers may commit) or, without one (or when
+   * the disk refuses), stays unacknowledged and is pulled again.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
     this.stopped = true;
-    this.stopController.abort();
+    this.monitor?.stop();
     for (const w of this.waiters.splice(0)) w();
+    await Promise.all(this.lanes.map((l) => l.halt(5_000)));
     await Promise.all(this.outputs.map((o) => o.stop().catch(() => undefined)));
+    await Promise.all(this.lanes.map((l) => l.waitIdle(2_000)));
+    for (const lane of this.lanes) {
+      const left = lane.takeQueued();
+      if (left.length === 0) continue;
+      const records = left.flatMap((c) => c.records.map((record) => ({ service: c.service, record })));
+      if (!this.emergency) {
+        for (const c of left) c.pending.reject(new Error('delivery stopped'));
+        this.log.warning(`${lane.output.name}: ${records.length} message(s) were not delivered; they will be pulled again`);
+        continue;
+      }
+      try {
+        const file = this.emergency.save(lane.output.name, records);
+        this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> ${records.length} message(s) saved to ${file}; they are sent first at the next start`);
+        for (const c of left) c.done();
+      } catch (error) {
+        for (const c of left) c.pending.reject(error);
+        this.log.error(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> cannot save ${records.length} message(s): ${(error as Error).message}; they will be pulled again`);
+      }
+    }
   }
 }
 
-/** The queue of one output, written in order by one loop. */
-class Lane {
-  private readonly queue: { pending: Pending; done: () => void }[] = [];
-  private running = false;
+/** The queue of one output: batches are written in order, several in flight, acknowledged as they settle. */
+export class Lane {
+  private readonly queue: Chunk[] = [];
+  private inflight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private failures = 0;
+  private failingSince = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private halted = false;
+  private started = false;
+  private readonly services: readonly SenderService[];
+  /** Acknowledged messages per service (the monitoring lines). */
+  readonly sent: Record<SenderService, number> = { standard: 0, internal: 0, lookup: 0 };
+  readonly sentBytes: Record<SenderService, number> = { standard: 0, internal: 0, lookup: 0 };
+  readonly busyMs: Record<SenderService, number> = { standard: 0, internal: 0, lookup: 0 };
 
   constructor(
-    private readonly output: Output,
+    readonly output: Output,
     private readonly options: DeliveryPipelineOptions,
-    private readonly signal: AbortSignal,
-  ) {}
-
-  push(pending: Pending, done: () => void): void {
-    this.queue.push({ pending, done });
-    if (!this.running) void this.run();
+    private readonly log: Logger,
+  ) {
+    this.services = output.services ?? DEFAULT_SERVICES;
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    const batchSize = this.options.batchSize ?? 500;
-    let failures = 0;
-    while (this.queue.length > 0 && !this.signal.aborted) {
-      // Group whole submissions of the same sender service up to the batch size.
-      const taken: { pending: Pending; done: () => void }[] = [];
+  accepts(service: SenderService): boolean {
+    return this.services.includes(service);
+  }
+
+  queued(service?: SenderService): number {
+    let n = 0;
+    for (const c of this.queue) if (!service || c.service === service) n += c.records.length;
+    return n;
+  }
+
+  push(chunks: Chunk[]): void {
+    for (const c of chunks) this.queue.push(c);
+    if (this.started) this.pump();
+  }
+
+  unshift(chunks: Chunk[]): void {
+    this.queue.unshift(...chunks);
+  }
+
+  failingForMs(): number {
+    return this.failures > 0 ? Date.now() - this.failingSince : 0;
+  }
+
+  pump(): void {
+    this.started = true;
+    const maxInflight = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? 16);
+    const batchSize = this.options.batchSize ?? 1000;
+    while (!this.halted && !this.retryTimer && this.inflight < maxInflight && this.queue.length > 0) {
+      // Group chunks of the same sender service up to the batch size: one write, one Buffer.
+      const service = this.queue[0]!.service;
+      const taken: Chunk[] = [];
       let count = 0;
-      const service = this.queue[0]!.pending.service;
-      while (this.queue.length > 0 && this.queue[0]!.pending.service === service && (count === 0 || count + this.queue[0]!.pending.records.length <= batchSize)) {
-        const item = this.queue.shift()!;
-        taken.push(item);
-        count += item.pending.records.length;
+      while (this.queue.length > 0 && this.queue[0]!.service === service && (count === 0 || count + this.queue[0]!.records.length <= batchSize)) {
+        const c = this.queue.shift()!;
+        taken.push(c);
+        count += c.records.length;
       }
-      const records = taken.length === 1 ? taken[0]!.pending.records : taken.flatMap((t) => t.pending.records);
-      try {
-        await this.output.write(records, service);
-        failures = 0;
-        for (const t of taken) t.done();
-      } catch (error) {
-        this.queue.unshift(...taken);
-        const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 1000) * 2 ** failures++);
-        this.options.log?.warning(`Output ${this.output.name} failed to deliver ${records.length} event(s): ${(error as Error).message}; retrying in ${wait} ms`);
-        await sleep(wait, this.signal);
-      }
+      const records = taken.length === 1 ? taken[0]!.records : taken.flatMap((t) => t.records);
+      this.inflight++;
+      const began = Date.now();
+      this.output.write(records, service).then(
+        () => {
+          this.inflight--;
+          this.failures = 0;
+          this.sent[service] += records.length;
+          this.busyMs[service] += Date.now() - began;
+          for (const t of taken) t.done();
+          this.afterWrite();
+        },
+        (error: unknown) => {
+          this.inflight--;
+          this.queue.unshift(...taken);
+          if (this.failures === 0) this.failingSince = Date.now();
+          const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 100) * 2 ** Math.min(this.failures, 16));
+          this.failures++;
+          if (!this.halted) {
+            const message = error instanceof Error && 'toLine' in error ? (error as { toLine(): string }).toLine() : (error as Error).message;
+            this.log.warning(`Output ${this.output.name} failed to deliver ${records.length} message(s): ${message}; retrying`);
+            clearTimeout(this.retryTimer);
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              this.pump();
+            }, wait);
+          }
+          this.afterWrite();
+        },
+      );
     }
-    this.running = false;
+  }
+
+  private afterWrite(): void {
+    if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    this.pump();
+  }
+
+  /** No new writes; resolves when those in flight settled or after `timeoutMs`. */
+  async halt(timeoutMs: number): Promise<void> {
+    this.halted = true;
+    clearTimeout(this.retryTimer);
+    await this.waitIdle(timeoutMs);
+  }
+
+  waitIdle(timeoutMs: number): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Removes and returns every chunk not yet acknowledged (after halt). */
+  takeQueued(): Chunk[] {
+    return this.queue.splice(0);
   }
 }

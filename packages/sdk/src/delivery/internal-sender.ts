@@ -1,14 +1,68 @@
-import type { Delivery } from './types.js';
+import { onLogRecord, type LogRecord } from '../telemetry/logger.js';
+import type { Delivery, DeliveryRecord } from './types.js';
 
 export interface InternalSenderMeta {
   collectorName: string;
   collectorVersion: string;
 }
 
+/** `2024-05-06T07:08:09.123000Z`: the DCSDK's `%Y-%m-%dT%H:%M:%S.%fZ` (microseconds). */
+function dcsdkTime(date: Date): string {
+  return `${date.toISOString().slice(0, 23)}000Z`;
+}
+
+/** The JSON the DCSDK's log_info/log_warning/... send (commons/collector_utils.py). */
+export function internalLogRecord(record: LogRecord, meta: InternalSenderMeta): DeliveryRecord {
+  return {
+    tag: `devo.collectors.out.local.${record.level}`,
+    message: JSON.stringify({
+      msg: record.msg,
+      time: dcsdkTime(record.time),
+      level: record.level,
+      collector_name: meta.collectorName,
+      collector_version: meta.collectorVersion,
+      input_name: record.inputName ?? null,
+      service_name: record.serviceName ?? null,
+      module_name: record.module,
+    }),
+    time: record.time,
+  };
+}
+
 /**
- * Forwards the collector's own log lines to Devo as JSON on `devo.collectors.out.local.<level>`.
- * Returns a function that stops forwarding.
+ * Forwards the collector's own log lines to Devo as JSON on `devo.collectors.out.local.<level>` through the
+ * `internal` sender service (only outputs that take it: devo_platform and syslog types). Lines are batched
+ * per event-loop turn and never wait for the queue. The delivery layer's own lines (process
+ * `OutputProcess`) are not forwarded: a failing output would otherwise feed itself. Returns a function that
+ * stops forwarding.
  */
-export function attachInternalLogs(_delivery: Delivery, _meta: InternalSenderMeta): () => void {
-  return () => undefined;
+export function attachInternalLogs(delivery: Delivery, meta: InternalSenderMeta): () => void {
+  const accepts = (delivery as { accepts?: (s: 'internal') => boolean }).accepts;
+  if (accepts && !accepts.call(delivery, 'internal')) return () => undefined;
+  let buffer: DeliveryRecord[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  let detached = false;
+  const flush = () => {
+    scheduled = undefined;
+    const records = buffer;
+    buffer = [];
+    if (records.length === 0 || detached) return;
+    delivery.submit(records, 'internal').then(
+      ({ delivered }) => delivered.catch(() => undefined),
+      () => undefined,
+    );
+  };
+  const unsubscribe = onLogRecord((record) => {
+    if (detached || record.process === 'OutputProcess') return;
+    buffer.push(internalLogRecord(record, meta));
+    scheduled ??= setImmediate(flush);
+  });
+  return () => {
+    if (scheduled) {
+      clearImmediate(scheduled);
+      flush();
+    }
+    detached = true;
+    unsubscribe();
+  };
 }

@@ -17,6 +17,11 @@ export type SenderService = 'standard' | 'internal' | 'lookup';
 export interface Output {
   readonly name: string;
   readonly type: string;
+  /**
+   * The sender services this output takes; `['standard', 'lookup']` when absent (so a custom output sees
+   * events only, not the collector's own log lines).
+   */
+  readonly services?: readonly SenderService[];
   start(): Promise<void>;
   write(records: readonly DeliveryRecord[], service: SenderService): Promise<void>;
   /** Connected (or able to accept writes right now); `/ready` reports it. */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
 import { CollectorError, describeError } from '../errors/collector-error.js';
 import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
@@ -107,12 +108,15 @@ export class CollectorRuntime {
     const store = createStateStore(this.config.globals, workDir);
     this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
     const outputs = [
-      ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname() }),
+      ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname(), globals: this.config.globals }),
       ...(options.outputs ?? []),
     ];
     this.delivery = new DeliveryPipeline(outputs, {
       maxMessages: this.config.globals.queue_max_size_in_messages,
       maxBytes: this.config.globals.queue_max_size_in_mb * 1024 * 1024,
+      // Emergency persistence lives under state/ whatever the persistence type (delivery owns the files).
+      emergencyDir: join(workDir, String(this.config.globals.persistence.config['directory_name'] ?? 'state'), 'delivery'),
+      statsPeriodMs: this.config.globals.sender_stats_period_in_sec * 1000,
       log: this.log.child({ process: 'OutputProcess', module: 'SenderManager' }),
     });
     this.metrics = new CollectorMetrics({ collector: this.config.globals.name, version: definition.version });
@@ -297,17 +301,19 @@ export class CollectorRuntime {
     if (this.abort.signal.aborted) return;
     this.log.info('Stop requested: finishing the current batch, flushing and saving');
     this.abort.abort();
-    await Promise.allSettled(this.loops);
+    // Runners commit only after their events are acknowledged. If an output is down that never happens:
+    // delivery.stop() then hands the queue to the emergency persistence, which acknowledges it.
+    const loopsDone = Promise.allSettled(this.loops).then(() => true);
+    const finished = await Promise.race([loopsDone, this.delivery.drain(30_000).then((ok) => (ok ? loopsDone : false))]);
+    if (!finished) await this.delivery.stop();
+    await loopsDone;
     await this.shutdown();
   }
 
   private async shutdown(): Promise<void> {
     this.abort.abort();
-    const flushed = await Promise.race([
-      this.delivery.flush().then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref()),
-    ]);
-    if (!flushed) this.log.warning('Some events were not acknowledged before stopping; they will be pulled again');
+    const flushed = await this.delivery.drain(30_000);
+    if (!flushed) this.log.warning('Some events were not acknowledged before stopping; they go to the emergency persistence (or are pulled again)');
     this.detachInternal?.();
     await this.delivery.stop();
     await this.store.close();

@@ -1,0 +1,291 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { OutputError } from '../errors/collector-error.js';
+
+export interface TlsSettings {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** SNI and the name the server certificate must match (the address when it is a host name). */
+  servername?: string;
+  /** Verify the server certificate's name (the chain is always verified). */
+  checkHostname: boolean;
+}
+
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  /** TLS 1.2–1.3 when set, plain TCP otherwise. */
+  tls?: TlsSettings;
+  connectTimeoutMs: number;
+  /** A write that makes no progress for this long fails the connection (DCSDK `sending_timeout`). */
+  sendTimeoutMs: number;
+  /**
+   * How long a flushed write must stay on a healthy connection before it counts as delivered, at least.
+   * The effective value is max(this, handshake duration): a peer that dies or rejects us shows it (RST,
+   * alert, FIN) about one round trip later.
+   */
+  settleMs: number;
+  /**
+   * TLS 1.3 only: how long to wait for proof that the server accepted our certificate when it sends no
+   * session ticket. Until then nothing is acknowledged.
+   */
+  verifyGraceMs: number;
+}
+
+interface PendingSend {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+const REJECTED_CERT = new Set(['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE']);
+const BAD_SERVER_CERT = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE']);
+
+/** Maps a socket error to the documented OutputError IDs. Messages never contain key material. */
+export function describeSocketError(error: NodeJS.ErrnoException, where: string): OutputError {
+  const code = error.code ?? '';
+  if (REJECTED_CERT.has(code)) {
+    return new OutputError(604, `${where} rejected our client certificate (${code})`, {
+      cause: error, retryable: true, remedy: 'Check that cert/key are the domain certificate issued for this Devo domain and not expired',
+    });
+  }
+  if (BAD_SERVER_CERT.has(code)) {
+    return new OutputError(605, `The server certificate of ${where} is not trusted (${code})`, {
+      cause: error, retryable: true, remedy: 'Check chain (the CA bundle) and the address',
+    });
+  }
+  return new OutputError(606, `Connection to ${where} failed: ${code || error.message}`, { cause: error, retryable: true });
+}
+
+/**
+ * One TCP or TLS connection to a syslog receiver. `send` resolves only once its bytes were flushed, the
+ * server is known to have accepted us (TLS 1.3 reports a rejected client certificate only after
+ * secureConnect: we wait for a session ticket, which a server sends only after verifying the client, or a
+ * grace period), and the connection stayed healthy for a settle period after that. Any error, close or
+ * FIN before then rejects every unsettled send: a rejected certificate can never be acknowledged.
+ */
+export class StreamConnection {
+  readonly openedAt = Date.now();
+  lastWriteAt = Date.now();
+  /** Sends not yet settled. */
+  inflight = 0;
+  private socket: Socket | TLSSocket | undefined;
+  private failure: Error | undefined;
+  private verified = false;
+  private handshakeMs = 0;
+  private readonly pending = new Set<PendingSend>();
+  private readonly awaitingVerify: PendingSend[] = [];
+  private verifyTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private unflushed = 0;
+  private lastProgressAt = Date.now();
+  private retiring = false;
+  private closedListeners: (() => void)[] = [];
+
+  constructor(private readonly target: ConnectionTarget, readonly where: string) {}
+
+  get healthy(): boolean {
+    return this.socket !== undefined && this.failure === undefined && !this.retiring;
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  onClosed(listener: () => void): void {
+    this.closedListeners.push(listener);
+  }
+
+  /** Connects; resolves at (secure)connect, rejects with an OutputError. */
+  connect(): Promise<void> {
+    const t = this.target;
+    const started = Date.now();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error) => {
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+      };
+      const onOpen = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.handshakeMs = Date.now() - started;
+        socket.setTimeout(0);
+        resolve();
+      };
+      let socket: Socket | TLSSocket;
+      if (t.tls) {
+        const servername = t.tls.servername ?? (isIP(t.host) ? undefined : t.host);
+        const tlsSocket = tlsConnect({
+          host: t.host,
+          port: t.port,
+          ca: t.tls.ca,
+          cert: t.tls.cert,
+          key: t.tls.key,
+          ...(servername ? { servername } : {}),
+          minVersion: 'TLSv1.2',
+          maxVersion: 'TLSv1.3',
+          rejectUnauthorized: true,
+          ...(t.tls.checkHostname ? {} : { checkServerIdentity: () => undefined }),
+        });
+        socket = tlsSocket;
+        tlsSocket.once('secureConnect', () => {
+          // TLS 1.2 finishes the handshake only after the server verified our certificate.
+          if (tlsSocket.getProtocol() !== 'TLSv1.3') this.markVerified();
+          else this.verifyTimer = setTimeout(() => this.markVerified(), Math.max(t.verifyGraceMs, 3 * this.handshakeMs));
+          onOpen();
+        });
+        // A NewSessionTicket arrives only after the server accepted our Finished and certificate.
+        tlsSocket.once('session', () => this.markVerified());
+      } else {
+        socket = netConnect({ host: t.host, port: t.port });
+        socket.once('connect', () => {
+          this.markVerified();
+          onOpen();
+        });
+      }
+      this.socket = socket;
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => {
+        const error = new OutputError(606, `Connection to ${this.where} timed out after ${t.connectTimeoutMs} ms`, { retryable: true });
+        this.fail(error);
+        fail(error);
+      }, t.connectTimeoutMs);
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        const described = describeSocketError(error, this.where);
+        this.fail(described);
+        fail(described);
+      });
+      // Receivers send nothing; reading keeps FIN and RST visible at once.
+      socket.on('data', () => undefined);
+      socket.on('end', () => this.fail(new OutputError(607, `${this.where} closed the connection`, { retryable: true })));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        const error = this.failure ?? new OutputError(607, `${this.where} closed the connection`, { retryable: true });
+        this.fail(error);
+        fail(error);
+      });
+      this.watchdog = setInterval(() => {
+        if (this.unflushed > 0 && Date.now() - this.lastProgressAt > t.sendTimeoutMs) {
+          this.fail(new OutputError(608, `Sending to ${this.where} made no progress for ${t.sendTimeoutMs} ms`, { retryable: true }));
+        }
+      }, Math.max(250, Math.min(t.sendTimeoutMs, 1000)));
+      this.watchdog.unref();
+    });
+  }
+
+  private markVerified(): void {
+    if (this.verified || this.failure) return;
+    this.verified = true;
+    clearTimeout(this.verifyTimer);
+    for (const p of this.awaitingVerify.splice(0)) this.settleLater(p);
+  }
+
+  private settleLater(p: PendingSend): void {
+    p.timer = setTimeout(() => {
+      if (this.failure) return;
+      this.pending.delete(p);
+      this.inflight--;
+      p.resolve();
+      this.maybeEnd();
+    }, Math.max(this.target.settleMs, this.handshakeMs));
+  }
+
+  /** Writes `bytes`; resolves once they count as delivered (see the class comment). */
+  send(bytes: Buffer): Promise<void> {
+    const socket = this.socket;
+    if (this.failure) return Promise.reject(this.failure);
+    if (!socket) return Promise.reject(new OutputError(606, `Not connected to ${this.where}`, { retryable: true }));
+    this.inflight++;
+    this.lastWriteAt = Date.now();
+    if (this.unflushed === 0) this.lastProgressAt = Date.now();
+    this.unflushed++;
+    return new Promise<void>((resolve, reject) => {
+      const p: PendingSend = { resolve, reject };
+      this.pending.add(p);
+      socket.write(bytes, (error) => {
+        this.unflushed--;
+        this.lastProgressAt = Date.now();
+        if (error || this.failure) {
+          this.fail(this.failure ?? describeSocketError(error as NodeJS.ErrnoException, this.where));
+          return;
+        }
+        if (this.verified) this.settleLater(p);
+        else this.awaitingVerify.push(p);
+      });
+    });
+  }
+
+  /** Takes no new sends; closes gracefully once every send in flight settled. */
+  retire(): void {
+    this.retiring = true;
+    this.maybeEnd();
+  }
+
+  private maybeEnd(): void {
+    if (this.retiring && this.inflight === 0 && this.socket && !this.failure) {
+      this.failure = new OutputError(607, `Connection to ${this.where} was retired`, { retryable: true });
+      this.socket.end();
+      this.cleanup();
+    }
+  }
+
+  /** Fails every unsettled send and closes the socket. */
+  fail(error: Error): void {
+    if (this.failure && this.pending.size === 0) return;
+    this.failure ??= error;
+    for (const p of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(this.failure);
+    }
+    this.pending.clear();
+    this.awaitingVerify.length = 0;
+    this.inflight = 0;
+    this.socket?.destroy();
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.verifyTimer);
+    clearInterval(this.watchdog);
+    const listeners = this.closedListeners.splice(0);
+    for (const l of listeners) l();
+  }
+
+  /** Graceful close: lets unsettled sends settle first (at most `timeoutMs`), then ends the stream. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    if (this.failure || !this.socket) return;
+    const socket = this.socket;
+    this.retire();
+    if (!this.failure) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.fail(new OutputError(607, `Connection to ${this.where} closed while sending`, { retryable: true }));
+          resolve();
+        }, timeoutMs);
+        this.onClosed(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 1_000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,161 @@
+import { gzipSync } from 'node:zlib';
+import { sleep } from '../runtime/abortable-sleep.js';
+import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
+import { SyslogEncoder } from './syslog-encoder.js';
+import type { DeliveryRecord, Output, SenderService } from './types.js';
+
+export interface StreamOutputOptions {
+  target: ConnectionTarget;
+  /** Hostname in the syslog header. */
+  hostname: string;
+  /** Connections kept open at most (`concurrent_connections`). */
+  concurrentConnections?: number;
+  /** Back-off between failed connection attempts: initial, doubling, capped (DCSDK connecting_*_wait). */
+  initialWaitMs?: number;
+  maxWaitMs?: number;
+  /** Reconnect when idle longer than this (Devo's balancer drops idle connections after 30 s). */
+  idleTimeoutMs?: number;
+  /** Reconnect when the connection is older than this (1 h, Devo's balancer). */
+  maxConnectionAgeMs?: number;
+  /** gzip transport as Devo's Python SDK: each batch becomes one gzip member written to the stream. */
+  gzipLevel?: number;
+  log?: Logger;
+}
+
+/** Totals for the monitoring lines. */
+export interface OutputCounters {
+  messages: number;
+  bytes: number;
+  failedWrites: number;
+}
+
+/**
+ * A syslog-over-TCP/TLS output (`devo_platform`/`relay`, `syslog`/`in_house_relay`/`sidecar`): encodes each
+ * batch into one Buffer and writes it on one of up to `concurrentConnections` connections. A write
+ * resolves only when the connection acknowledged it (see StreamConnection); otherwise it rejects and the
+ * pipeline writes the batch again.
+ */
+export class StreamOutput implements Output {
+  readonly services = ['standard', 'internal', 'lookup'] as const;
+  private readonly encoder: SyslogEncoder;
+  private readonly connections: StreamConnection[] = [];
+  private connecting: Promise<StreamConnection> | undefined;
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private readonly stopController = new AbortController();
+  private readonly log: Logger;
+  readonly counters: OutputCounters = { messages: 0, bytes: 0, failedWrites: 0 };
+  private readonly where: string;
+
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    private readonly options: StreamOutputOptions,
+  ) {
+    this.encoder = new SyslogEncoder(options.hostname);
+    this.log = options.log ?? silentLogger;
+    this.where = `${name} (${options.target.tls ? 'tls' : 'tcp'}://${options.target.host}:${options.target.port})`;
+  }
+
+  /** Opens the first connection; a failure is logged, not thrown: the pipeline keeps retrying. */
+  async start(): Promise<void> {
+    try {
+      await this.acquire();
+    } catch (error) {
+      this.log.warning(`Output ${this.name} is not reachable yet: ${(error as Error).message}`);
+    }
+  }
+
+  ready(): boolean {
+    return this.connections.some((c) => c.healthy);
+  }
+
+  get openConnections(): number {
+    return this.connections.filter((c) => c.healthy).length;
+  }
+
+  async write(records: readonly DeliveryRecord[], _service: SenderService): Promise<void> {
+    if (records.length === 0) return;
+    let bytes = this.encoder.encode(records);
+    if (this.options.gzipLevel !== undefined) bytes = gzipSync(bytes, { level: this.options.gzipLevel });
+    const connection = await this.acquire();
+    try {
+      await connection.send(bytes);
+      this.failures = 0;
+      this.counters.messages += records.length;
+      this.counters.bytes += bytes.length;
+    } catch (error) {
+      this.counters.failedWrites++;
+      this.noteFailure();
+      throw error;
+    }
+  }
+
+  /** Encodes without sending (tests, `--check`). */
+  encode(records: readonly DeliveryRecord[]): Buffer {
+    return this.encoder.encode(records);
+  }
+
+  private noteFailure(): void {
+    const initial = this.options.initialWaitMs ?? 2_000;
+    const wait = Math.min(this.options.maxWaitMs ?? 60_000, initial * 2 ** Math.min(this.failures, 20));
+    this.failures++;
+    this.nextAttemptAt = Date.now() + wait;
+  }
+
+  /**
+   * A healthy connection for the next write: the least busy one, a new one while fewer than
+   * `concurrentConnections` exist and all are busy; stale ones (idle > 30 s, older than 1 h) are retired.
+   */
+  private async acquire(): Promise<StreamConnection> {
+    const now = Date.now();
+    const idleMs = this.options.idleTimeoutMs ?? 30_000;
+    const maxAge = this.options.maxConnectionAgeMs ?? 3_600_000;
+    for (let i = this.connections.length - 1; i >= 0; i--) {
+      const c = this.connections[i]!;
+      if (c.healthy && (now - c.lastWriteAt > idleMs || now - c.openedAt > maxAge)) {
+        this.log.debug(`Output ${this.name}: reconnecting (${now - c.openedAt > maxAge ? 'connection older than the maximum age' : 'idle'})`);
+        c.retire();
+      }
+      if (!c.healthy) this.connections.splice(i, 1);
+    }
+    let best: StreamConnection | undefined;
+    for (const c of this.connections) if (!best || c.inflight < best.inflight) best = c;
+    const max = this.options.concurrentConnections ?? 1;
+    if (best && (best.inflight === 0 || this.connections.length >= max)) return best;
+    if (this.connecting) return best ?? this.connecting;
+    const attempt = this.openConnection();
+    this.connecting = attempt;
+    try {
+      return await attempt;
+    } finally {
+      this.connecting = undefined;
+    }
+  }
+
+  private async openConnection(): Promise<StreamConnection> {
+    const signal = this.stopController.signal;
+    const wait = this.nextAttemptAt - Date.now();
+    if (wait > 0) await sleep(wait, signal);
+    if (signal.aborted) throw new Error(`Output ${this.name} stopped`);
+    const connection = new StreamConnection(this.options.target, this.where);
+    try {
+      await connection.connect();
+    } catch (error) {
+      this.noteFailure();
+      throw error;
+    }
+    this.connections.push(connection);
+    connection.onClosed(() => {
+      const i = this.connections.indexOf(connection);
+      if (i >= 0) this.connections.splice(i, 1);
+    });
+    return connection;
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await Promise.all(this.connections.splice(0).map((c) => c.close()));
+  }
+}
