@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineCollector, defineInput, defineService, parseConfigTime, PullError, SetupError, type DeliveryRecord, type Output } from '@collector/sdk';
+import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError, type DeliveryRecord, type Output } from '@collector/sdk';
 
 /**
  * A small vendor for the observability tests ("doctor"): a bearer token, a signed date header checked
@@ -96,6 +96,9 @@ const service = (tag: string) =>
   defineService<DoctorClient, { start_time: string }, string>({
     tag,
     options: { type: 'object', required: ['start_time'], properties: { start_time: { type: 'string' } } },
+    init(ctx) {
+      if (!parseConfigTime(ctx.options.start_time)) throw new InitVariablesError(1, 'start_time is not as per the datetime_format', { path: `${ctx.path}.start_time` });
+    },
     dedupKey: (e: DoctorEvent) => e.id,
     resetKey: (o) => o.start_time,
     async *pull(ctx, checkpoint) {

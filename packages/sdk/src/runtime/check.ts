@@ -125,7 +125,10 @@ async function handshake(name: string, output: OutputConfig, workDir: string, ti
   const port = Number(config['port'] ?? 443);
   if (!host) throw new OutputCheckError(`No address (${path}.address)`, `Set ${path}.address and ${path}.port`);
   const where = `${host}:${port}`;
-  const plain = String(config['type'] ?? 'SSL').toUpperCase() === 'TCP';
+  // As the sender decides: Devo types use TLS unless `type: TCP`; syslog types only with `type: SSL` or a chain.
+  const devo = output.type === 'devo_platform' || output.type === 'relay';
+  const type = String(config['type'] ?? '').toUpperCase();
+  const plain = devo ? type === 'TCP' : !(type === 'SSL' || Boolean(config['chain'] ?? config['chain_loc']));
   const options: ConnectionOptions = { host, port };
   if (!plain) {
     const ca = await pem(config['chain'] ?? config['chain_loc'], workDir, `${path}.chain`);
@@ -145,7 +148,9 @@ async function handshake(name: string, output: OutputConfig, workDir: string, ti
       settled = true;
       socket?.destroy();
       const code = error.code ?? error.name;
-      reject(new OutputCheckError(`${plain ? 'TCP connection' : 'TLS handshake'} with ${where} failed: ${code}: ${error.message}`, tlsRemedy(code, error.message, where, path)));
+      // OpenSSL's text ("...:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:../deps/...") → its reason.
+      const reason = /SSL routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? error.message;
+      reject(new OutputCheckError(`${plain ? 'TCP connection' : 'TLS handshake'} with ${where} failed: ${code}${reason === code ? '' : reason.includes(code) ? `: ${reason}` : ` (${reason})`}`, tlsRemedy(code, error.message, where, path)));
     };
     const timer = setTimeout(() => fail(new CheckTimeout(`Connecting to ${where}`, timeoutMs)), timeoutMs);
     timer.unref();
@@ -172,11 +177,16 @@ async function handshake(name: string, output: OutputConfig, workDir: string, ti
       clearTimeout(timer);
       fail(Object.assign(new Error('the receiver closed the connection right after the handshake (client certificate rejected?)'), { code: 'ECONNRESET' }));
     });
+    let handshaken: string | undefined;
+    // TLS 1.3: a session ticket is sent only after the server accepted our certificate.
+    if (!plain) socket.once('session', () => handshaken !== undefined && succeed(handshaken));
     socket.once(plain ? 'connect' : 'secureConnect', () => {
       const handshakeMs = performance.now() - started;
-      const tls = plain ? 'plain TCP' : `${(socket as ReturnType<typeof tlsConnect>).getProtocol?.() ?? 'TLS'} handshake with the client certificate`;
-      // Wait for a post-handshake rejection (TLS 1.3); a few round trips are enough on any network.
-      setTimeout(() => succeed(`${tls} (${Math.round(handshakeMs)} ms)`), Math.min(2_000, Math.max(300, 3 * handshakeMs))).unref();
+      const protocol = plain ? undefined : (socket as ReturnType<typeof tlsConnect>).getProtocol?.();
+      handshaken = plain ? `TCP connection (${Math.round(handshakeMs)} ms)` : `${protocol ?? 'TLS'} handshake with the client certificate (${Math.round(handshakeMs)} ms)`;
+      if (plain || protocol !== 'TLSv1.3') return succeed(handshaken);
+      // No ticket (some servers send none): wait a few round trips for a rejection, then call it accepted.
+      setTimeout(() => succeed(handshaken!), Math.min(2_000, Math.max(300, 3 * handshakeMs))).unref();
     });
   });
 }
