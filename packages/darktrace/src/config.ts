@@ -110,10 +110,11 @@ export function checkTimeSlotOptions(ctx: InitContext<TimeSlotOptions>, flags: r
   for (const flag of flags) if (typeof o[flag] !== 'boolean') throw flagNotBoolean(path, flag);
 }
 
-/** The configured start, or (not configured) a day before `now`. */
+/** The configured start, or (not configured) the hour a day before `now`, so slots fall on whole hours. */
 export function configuredStart(options: TimeSlotOptions, now: Date): Date {
   const start = options.start_time_in_utc_format;
-  return (start ? parseConfigTime(start) : undefined) ?? new Date(now.getTime() - DEFAULT_START_BACK_MS);
+  const hour = 3_600_000;
+  return (start ? parseConfigTime(start) : undefined) ?? new Date(Math.floor((now.getTime() - DEFAULT_START_BACK_MS) / hour) * hour);
 }
 
 /** The value whose change restarts the persistence ("Restart the persistence" in the manual). */
