@@ -149,7 +149,7 @@ describe('devo_platform output to a real rsyslog (TLS, x509/certvalid)', () => {
     expect(build({ chain: 'chain.crt', cert: 'a.crt', key: 'a.key' })).toThrow(/Cannot read the chain file .*certs\/chain\.crt/);
   });
 
-  it('loses nothing when rsyslog is stopped and restarted in the middle of a stream', async () => {
+  it.each(['SIGTERM', 'SIGKILL'] as const)('loses nothing when rsyslog is stopped (%s) and restarted in the middle of a stream', async (signal) => {
     const { outputs } = outputsFor(rsyslog);
     const log = memoryLogger();
     const pipeline = new DeliveryPipeline(outputs, { statsPeriodMs: 0, batchSize: 200, retryInitialMs: 20, retryMaxMs: 200, log });
@@ -165,7 +165,7 @@ describe('devo_platform output to a real rsyslog (TLS, x509/certvalid)', () => {
       if (i === 8_000) {
         // Mid-stream: stop the receiver, keep submitting, bring it back.
         restarted = (async () => {
-          await rsyslog.stop();
+          await rsyslog.stop(signal);
           await new Promise((r) => setTimeout(r, 300));
           await rsyslog.restart();
         })();

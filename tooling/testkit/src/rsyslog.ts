@@ -33,8 +33,8 @@ export interface Rsyslog {
   waitForLines(n: number, timeoutMs?: number): Promise<string[]>;
   /** rsyslogd's own stderr so far (TLS rejections show here). */
   log(): string;
-  /** Stops rsyslogd (SIGTERM, then SIGKILL after 5 s). Received lines stay readable. */
-  stop(): Promise<void>;
+  /** Stops rsyslogd (SIGTERM, then SIGKILL after 5 s; or `SIGKILL` at once to simulate a crash). Received lines stay readable. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts rsyslogd again on the same port with the same config; received lines are kept. */
   restart(): Promise<void>;
 }
@@ -91,11 +91,11 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
     }
   }
 
-  async function stopChild(): Promise<void> {
+  async function stopChild(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
@@ -140,8 +140,8 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
       }
     },
     log: () => (existsSync(stderrFile) ? readFileSync(stderrFile, 'utf8') : ''),
-    async stop() {
-      await stopChild();
+    async stop(signal?: 'SIGTERM' | 'SIGKILL') {
+      await stopChild(signal);
       process.removeListener('exit', onExit);
     },
     async restart() {
