@@ -1,7 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRsyslog, type Rsyslog } from '@collector/testkit';
 import { APP_ID, APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, workDir } from './helpers.js';
 
+// The token-expiry and throttling runs deliver to a real rsyslog over TLS; the failure cases only need the SDK.
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  rsyslog = await startRsyslog();
+});
+afterAll(async () => {
+  await rsyslog?.stop();
+});
 afterEach(closeAll);
+
+const uniqueIds = (lines: { event: Record<string, unknown> }[]) => new Set(lines.map((l) => String(l.event['unique_id'])));
 
 const recent = () => ({ generate: { count: 1_000, from: new Date(Date.now() - 2 * HOUR_MS), to: new Date(Date.now() - 1000) } });
 const start = () => ({ initial_start_time_in_utc_value: isoSecondsAgo(3 * HOUR_MS) });
@@ -11,11 +22,11 @@ describe('auth token', () => {
     const sim = await simulator({ ...recent(), invalidTokenStatus: status });
     // Setup's probe is audit request 1; pages 1 and 2 follow; the token dies before page 3.
     sim.faults.expireTokensAfter(3);
-    const { summary, output, logs } = await runOnce(workDir(), larkConfig(sim.url, start()));
+    const { summary, received, logs } = await runOnce(workDir(), larkConfig(sim.url, start()), rsyslog);
 
     expect(summary.errors).toEqual([]);
-    expect(new Set(output.uniqueIds()).size).toBe(1_000);
-    expect(output.records).toHaveLength(1_000);
+    expect(received).toHaveLength(1_000);
+    expect(uniqueIds(received).size).toBe(1_000);
     expect(sim.tokensIssued).toBe(2);
     const audit = sim.auditRequests();
     const rejected = audit.findIndex((r) => r.code === 99991663);
@@ -35,7 +46,7 @@ describe('auth token', () => {
     expect(summary.ok).toBe(false);
     expect(summary.errors).toHaveLength(1);
     expect(summary.errors[0]).toMatch(/^SetupError 100: HTTP error occurred while generating auth token from Lark server\. Lark answered HTTP 400, code 10014: app secret invalid/);
-    expect(output.records).toHaveLength(0);
+    expect(output.events()).toHaveLength(0);
     expect(sim.auditRequests()).toHaveLength(0);
     expect(logs).not.toContain('Wrong-Secret-123456');
     expect(logs).not.toContain(APP_SECRET);
@@ -60,11 +71,11 @@ describe('rate limits and faults', () => {
     const sim = await simulator(recent());
     // Setup's probe and page 1 pass; page 2 is throttled once and asked again after the advertised second.
     sim.faults.throttleNext(1, { status, resetSeconds: 1 }, 2);
-    const { summary, output, logs } = await runOnce(workDir(), larkConfig(sim.url, start()));
+    const { summary, received, logs } = await runOnce(workDir(), larkConfig(sim.url, start()), rsyslog);
 
     expect(summary.errors).toEqual([]);
-    expect(output.records).toHaveLength(1_000);
-    expect(new Set(output.uniqueIds()).size).toBe(1_000);
+    expect(received).toHaveLength(1_000);
+    expect(uniqueIds(received).size).toBe(1_000);
     const audit = sim.auditRequests();
     const throttled = audit.findIndex((r) => r.code === 99991400);
     expect(audit[throttled]!.status).toBe(status);
@@ -98,7 +109,7 @@ describe('rate limits and faults', () => {
     const failed = await runOnce(dir, config);
     expect(failed.summary.errors[0]).toMatch(/^PullError 301: Some error occurred while fetching audit infos from Lark server\. Error details: Invalid JSON/);
     // Pages 1 and 2 were delivered; no checkpoint moved past the unfinished window.
-    expect(failed.output.records).toHaveLength(400);
+    expect(failed.output.events()).toHaveLength(400);
 
     const next = await runOnce(dir, config);
     expect(next.summary.errors).toEqual([]);
@@ -112,6 +123,6 @@ describe('rate limits and faults', () => {
     sim.faults.errorNext(1, denied);
     const { summary, output } = await runOnce(workDir(), larkConfig(sim.url, start()));
     expect(summary.errors[0]).toMatch(/^SetupError 103: HTTP Error occurred while fetching audit infos from Lark server\. Lark answered HTTP 400, code 99991672: Access denied/);
-    expect(output.records).toHaveLength(0);
+    expect(output.events()).toHaveLength(0);
   });
 });

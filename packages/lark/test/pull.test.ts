@@ -1,32 +1,44 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeLarkAuditInfo } from '@collector/simulators';
-import { APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, workDir } from './helpers.js';
+import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, workDir, type ReceivedLine } from './helpers.js';
 
+// Every test here delivers through the SDK's devo_platform output to a real rsyslog over TLS.
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  rsyslog = await startRsyslog();
+});
+afterAll(async () => {
+  await rsyslog?.stop();
+});
 afterEach(closeAll);
+
+function ids(lines: ReceivedLine[]): string[] {
+  return lines.map((l) => String(l.event['unique_id']));
+}
 
 function withoutPullingId(event: Record<string, unknown>): Record<string, unknown> {
   const { ['@devo_pulling_id']: _id, ...rest } = event;
   return rest;
 }
 
-describe('audit_infos pull', () => {
+describe('audit_infos pull, delivered to rsyslog', () => {
   it('pages through many pages and windows, forwarding every event once and exactly as Lark returned it', async () => {
     const sim = await simulator({ generate: { count: 2_345, from: new Date(Date.now() - 70 * HOUR_MS), to: new Date(Date.now() - 60_000) } });
     const dir = workDir();
-    const { summary, output, logs } = await runOnce(dir, larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(72 * HOUR_MS) }));
+    const { summary, received, logs } = await runOnce(dir, larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(72 * HOUR_MS) }), rsyslog);
 
     expect(summary.errors).toEqual([]);
-    const ids = output.uniqueIds();
-    expect(ids).toHaveLength(2_345);
-    expect(new Set(ids).size).toBe(2_345);
+    expect(received).toHaveLength(2_345);
+    expect(new Set(ids(received)).size).toBe(2_345);
     const truth = new Map(sim.events.map((e) => [e.unique_id, e]));
-    for (const event of output.events()) {
-      expect(withoutPullingId(event)).toEqual(truth.get(String(event['unique_id'])));
-      expect(String(event['@devo_pulling_id'])).toMatch(/^\d{13}$/);
+    for (const line of received) {
+      expect(line.tag).toBe('app.lark.audit.event');
+      expect(withoutPullingId(line.event)).toEqual(truth.get(String(line.event['unique_id'])));
+      expect(String(line.event['@devo_pulling_id'])).toMatch(/^\d{13}$/);
     }
-    expect(output.records.every((r) => r.tag === 'app.lark.audit.event')).toBe(true);
 
     // The contract: page_size 200, windows within 30 days (one day each), paging with the returned tokens.
     const pulls = sim.auditRequests().filter((r) => r.query['page_size'] === '200');
@@ -50,10 +62,12 @@ describe('audit_infos pull', () => {
     const stateText = readFileSync(join(stateDir, stateFile), 'utf8');
     const state = JSON.parse(stateText) as { checkpoint: { latest: number } };
     expect(state.checkpoint.latest).toBeGreaterThan(Date.now() / 1000 - 120);
-    // Secrets reach neither the log nor the state.
+    // Secrets reach neither the log, nor the state, nor anything rsyslog received (internal logs included).
+    const wire = rsyslog.lines().join('\n');
     for (const secret of [APP_SECRET, ...sim.issuedTokens]) {
       expect(logs).not.toContain(secret);
       expect(stateText).not.toContain(secret);
+      expect(wire).not.toContain(secret);
     }
   });
 
@@ -61,15 +75,14 @@ describe('audit_infos pull', () => {
     const sim = await simulator({ generate: { count: 500, from: new Date(Date.now() - 5 * HOUR_MS), to: new Date(Date.now() - 1000) } });
     const dir = workDir();
     const config = larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(6 * HOUR_MS) });
-    const first = await runOnce(dir, config);
-    expect(first.output.records).toHaveLength(500);
+    const first = await runOnce(dir, config, rsyslog);
+    expect(first.received).toHaveLength(500);
     const firstPullRequests = sim.auditRequests().length;
 
-    const fresh = makeLarkAuditInfo({ uniqueId: 'fresh-after-restart', eventTime: Math.floor(Date.now() / 1000) });
-    sim.addEvents(fresh);
-    const second = await runOnce(dir, config);
+    sim.addEvents(makeLarkAuditInfo({ uniqueId: 'fresh-after-restart', eventTime: Math.floor(Date.now() / 1000) }));
+    const second = await runOnce(dir, config, rsyslog);
     expect(second.summary.errors).toEqual([]);
-    expect(second.output.uniqueIds()).toEqual(['fresh-after-restart']);
+    expect(ids(second.received)).toEqual(['fresh-after-restart']);
     // It resumed near the checkpoint (minus the 300 s look-back), not from the configured start.
     const resumed = sim.auditRequests().slice(firstPullRequests).filter((r) => r.query['page_size'] === '200');
     expect(Math.min(...resumed.map((r) => Number(r.query['oldest'])))).toBeGreaterThan(Date.now() / 1000 - 400);
@@ -80,25 +93,24 @@ describe('audit_infos pull', () => {
     const sim = await simulator({ generate: { count: 50, from: new Date(Date.now() - 2 * HOUR_MS), to: new Date(Date.now() - 1000) } });
     const dir = workDir();
     const config = larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(3 * HOUR_MS), lookback_in_seconds: 600 });
-    expect((await runOnce(dir, config)).output.records).toHaveLength(50);
+    expect((await runOnce(dir, config, rsyslog)).received).toHaveLength(50);
 
     const now = Math.floor(Date.now() / 1000);
-    sim.addEvents(
-      makeLarkAuditInfo({ uniqueId: 'late-inside', eventTime: now - 300 }),
-      makeLarkAuditInfo({ uniqueId: 'late-outside', eventTime: now - 3600 }),
-    );
-    const second = await runOnce(dir, config);
-    expect(second.output.uniqueIds()).toEqual(['late-inside']);
+    sim.addEvents(makeLarkAuditInfo({ uniqueId: 'late-inside', eventTime: now - 300 }), makeLarkAuditInfo({ uniqueId: 'late-outside', eventTime: now - 3600 }));
+    const second = await runOnce(dir, config, rsyslog);
+    expect(ids(second.received)).toEqual(['late-inside']);
     expect(second.summary.services[0]!.duplicates).toBeGreaterThan(0);
 
-    const third = await runOnce(dir, config);
-    expect(third.output.records).toHaveLength(0);
+    const third = await runOnce(dir, config, rsyslog);
+    expect(third.output.events()).toHaveLength(0);
+    expect(third.received).toHaveLength(0);
   });
 
   it('uses override_tag for the Devo tag', async () => {
     const sim = await simulator({ generate: { count: 3, from: new Date(Date.now() - HOUR_MS), to: new Date(Date.now() - 1000) } });
-    const { output } = await runOnce(workDir(), larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(2 * HOUR_MS), override_tag: 'my.app.lark.audit_test' }));
-    expect(output.records.map((r) => r.tag)).toEqual(['my.app.lark.audit_test', 'my.app.lark.audit_test', 'my.app.lark.audit_test']);
+    const config = larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(2 * HOUR_MS), override_tag: 'my.app.lark.audit_test' });
+    const { received } = await runOnce(workDir(), config, rsyslog);
+    expect(received.map((r) => r.tag)).toEqual(['my.app.lark.audit_test', 'my.app.lark.audit_test', 'my.app.lark.audit_test']);
   });
 
   it('changing initial_start_time_in_utc_value resets the persistence and pulls again from the new start', async () => {
@@ -106,7 +118,7 @@ describe('audit_infos pull', () => {
     const dir = workDir();
     await runOnce(dir, larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(3 * HOUR_MS) }));
     const again = await runOnce(dir, larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(4 * HOUR_MS) }));
-    expect(again.output.records).toHaveLength(20);
+    expect(again.output.events()).toHaveLength(20);
     expect(again.logs).toContain('The persistence has been reset');
   });
 });
