@@ -1,0 +1,285 @@
+/**
+ * A streaming splitter for JSON objects of any size: it finds the boundaries of JSON values in a byte
+ * stream without parsing them, so a CloudTrail file of gigabytes is never held in memory and each record is
+ * handed on as its own bytes, exactly as the vendor wrote it.
+ *
+ * Units it reports:
+ * - every element of an array found under one of `splitKeys` in a top-level object (`{"Records":[...]}`,
+ *   CloudWatch Logs' `{"logEvents":[...]}`), with the object's text before the array as `envelope`;
+ * - every element of a top-level array;
+ * - every other top-level value (NDJSON lines, Firehose's concatenated documents `{...}{...}`).
+ *
+ * It checks the structure (brackets, strings, separators between top-level values) and throws
+ * JsonStructureError at the first violation; it does not check the spelling of numbers and literals.
+ */
+export class JsonStructureError extends Error {
+  constructor(
+    readonly offset: number,
+    detail: string,
+  ) {
+    super(`malformed JSON at byte ${offset}: ${detail}`);
+  }
+}
+
+export type UnitKind = 'top' | 'element';
+
+export interface JsonUnitSink {
+  /**
+   * One value. `bytes` is only valid during the call. `multiline` is true when the value has CR or LF
+   * between tokens (pretty-printed JSON), so the consumer can compact it.
+   */
+  unit(bytes: Buffer, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+const COMMA = 44;
+const COLON = 58;
+const SPACE = 32;
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+
+function isSpace(b: number): boolean {
+  return b === SPACE || b === LF || b === CR || b === TAB;
+}
+
+export class JsonValueScanner {
+  private readonly splitKeys: Buffer[];
+  /** Bytes consumed before the current chunk (for error offsets). */
+  private consumed = 0;
+  private depth = 0;
+  /** Open bracket per depth, to catch `{]`. */
+  private readonly stack: number[] = [];
+  private inString = false;
+  private escapeNext = false;
+  /** A number or literal in progress at the depth where a unit starts. */
+  private inPrimitive = false;
+
+  /** The unit being captured: its earlier chunks, and its start in the current chunk. */
+  private capturing = false;
+  private unitKind: UnitKind = 'top';
+  private unitDepth = 0;
+  private unitStart = 0;
+  private pieces: Buffer[] = [];
+  private multiline = false;
+  /** The current unit is a string value (it ends when the string closes). */
+  private unitIsString = false;
+
+  /** Split state: elements at `splitDepth` are units. 0 = not inside a split array. */
+  private splitDepth = 0;
+  private splitKey: string | undefined;
+  private envelope: Buffer | undefined;
+  /** The current top-level object had its split array: the rest of it is skipped. */
+  private skippingRest = false;
+  private topIsObject = false;
+
+  /** Key tracking at depth 1 of a top-level object. */
+  private stringStart = -1;
+  private stringPieces: Buffer[] = [];
+  private lastString: Buffer | undefined;
+  private lastKey: Buffer | undefined;
+  /** At depth 0: a top-level value just ended, so the next one must be separated by space, comma or nothing. */
+
+  constructor(
+    splitKeys: readonly string[],
+    private readonly sink: JsonUnitSink,
+  ) {
+    this.splitKeys = splitKeys.map((k) => Buffer.from(k));
+  }
+
+  push(chunk: Buffer): void {
+    const n = chunk.length;
+    let i = 0;
+    if (this.capturing) this.unitStart = 0;
+    if (this.stringStart !== -1) this.stringStart = 0;
+    while (i < n) {
+      if (this.inString) {
+        if (this.escapeNext) {
+          this.escapeNext = false;
+          i++;
+          if (i >= n) break;
+        }
+        let q = chunk.indexOf(QUOTE, i);
+        while (q !== -1) {
+          let k = q - 1;
+          while (k >= i && chunk[k] === BACKSLASH) k--;
+          if (((q - 1 - k) & 1) === 0) break;
+          q = chunk.indexOf(QUOTE, q + 1);
+        }
+        if (q === -1) {
+          let k = n - 1;
+          while (k >= i && chunk[k] === BACKSLASH) k--;
+          this.escapeNext = ((n - 1 - k) & 1) === 1;
+          i = n;
+          break;
+        }
+        this.inString = false;
+        this.stringEnded(chunk, q);
+        i = q + 1;
+        continue;
+      }
+      const b = chunk[i]!;
+      if (this.inPrimitive) {
+        if (isSpace(b) || b === COMMA || b === CLOSE_ARRAY || b === CLOSE_OBJECT || b === OPEN_OBJECT || b === OPEN_ARRAY || b === QUOTE) {
+          this.inPrimitive = false;
+          if (this.capturing && this.depth === this.unitDepth) this.emit(chunk, i);
+          continue; // the delimiter is processed as usual
+        }
+        i++;
+        continue;
+      }
+      switch (b) {
+        case QUOTE:
+          this.startValueIfNeeded(chunk, i, true);
+          this.inString = true;
+          if (this.depth === 1 && this.topIsObject && this.splitDepth === 0 && !this.skippingRest) {
+            this.stringStart = i + 1;
+            this.stringPieces = [];
+          }
+          break;
+        case OPEN_OBJECT:
+        case OPEN_ARRAY:
+          if (b === OPEN_ARRAY && this.depth === 1 && this.topIsObject && this.splitDepth === 0 && !this.skippingRest && this.lastKey && this.isSplitKey(this.lastKey)) {
+            // `"Records": [`: from here on each element is a unit; keep the object's head as the envelope.
+            this.envelope = this.capturedSoFar(chunk, i);
+            this.splitKey = this.lastKey.toString();
+            this.capturing = false;
+            this.pieces = [];
+            this.stack.push(b);
+            this.depth++;
+            this.splitDepth = this.depth;
+            break;
+          }
+          this.startValueIfNeeded(chunk, i, false);
+          if (this.depth === 0 && b === OPEN_ARRAY) {
+            // A top-level array: its elements are the units.
+            this.stack.push(b);
+            this.depth = 1;
+            this.splitDepth = 1;
+            this.splitKey = undefined;
+            this.envelope = undefined;
+            break;
+          }
+          this.stack.push(b);
+          this.depth++;
+          break;
+        case CLOSE_OBJECT:
+        case CLOSE_ARRAY: {
+          const open = this.stack.pop();
+          if (open === undefined || (b === CLOSE_OBJECT) !== (open === OPEN_OBJECT)) {
+            throw new JsonStructureError(this.consumed + i, `unexpected '${String.fromCharCode(b)}'`);
+          }
+          this.depth--;
+          if (this.splitDepth !== 0 && this.depth === this.splitDepth - 1) {
+            // The split array closed.
+            this.splitDepth = 0;
+            this.envelope = undefined;
+            if (this.depth > 0) this.skippingRest = true;
+            else this.endTopLevel();
+            break;
+          }
+          if (this.capturing && this.depth === this.unitDepth && !this.unitIsString) this.emit(chunk, i + 1);
+          if (this.depth === 0) this.endTopLevel();
+          break;
+        }
+        case COLON:
+          if (this.depth === 1 && this.topIsObject && this.splitDepth === 0) this.lastKey = this.lastString;
+          break;
+        case COMMA:
+          if (this.depth === 1) this.lastKey = undefined;
+          break;
+        case LF:
+        case CR:
+          if (this.capturing) this.multiline = true;
+          break;
+        case SPACE:
+        case TAB:
+          break;
+        default:
+          // A number or a literal.
+          this.startValueIfNeeded(chunk, i, false);
+          this.inPrimitive = true;
+          if (this.depth === 0 && !this.capturing) throw new JsonStructureError(this.consumed + i, `unexpected '${String.fromCharCode(b)}'`);
+      }
+      i++;
+    }
+    if (this.capturing) {
+      // Copy: the next chunk may reuse nothing of ours, but the caller's buffer must not be retained long.
+      this.pieces.push(chunk.subarray(this.unitStart));
+    }
+    if (this.inString && this.stringStart !== -1) this.stringPieces.push(chunk.subarray(this.stringStart));
+    this.consumed += n;
+  }
+
+  /** Call at the end of the stream: a value left open means the object was truncated. */
+  end(): void {
+    if (this.inPrimitive && this.capturing && this.depth === this.unitDepth) {
+      this.inPrimitive = false;
+      this.emit(Buffer.alloc(0), 0);
+    }
+    if (this.depth !== 0 || this.inString || this.capturing) throw new JsonStructureError(this.consumed, 'the data ends inside a value (truncated object?)');
+  }
+
+  private isSplitKey(key: Buffer): boolean {
+    for (const k of this.splitKeys) if (k.equals(key)) return true;
+    return false;
+  }
+
+  /** A value begins at `i`: at depth 0 or as an element of a split array it starts a unit. */
+  private startValueIfNeeded(chunk: Buffer, i: number, isString: boolean): void {
+    if (this.capturing) return;
+    if (this.depth === 0) {
+      this.topIsObject = chunk[i] === OPEN_OBJECT;
+      this.skippingRest = false;
+      this.lastKey = undefined;
+      if (chunk[i] === OPEN_ARRAY) return; // handled by the caller: a split, not a unit
+      this.beginUnit(i, 'top', 0, isString);
+    } else if (this.splitDepth !== 0 && this.depth === this.splitDepth) {
+      this.beginUnit(i, 'element', this.splitDepth, isString);
+    }
+  }
+
+  private beginUnit(i: number, kind: UnitKind, depth: number, isString: boolean): void {
+    this.capturing = true;
+    this.unitKind = kind;
+    this.unitDepth = depth;
+    this.unitStart = i;
+    this.pieces = [];
+    this.multiline = false;
+    this.unitIsString = isString;
+  }
+
+  private stringEnded(chunk: Buffer, q: number): void {
+    if (this.stringStart !== -1) {
+      this.lastString = this.stringPieces.length === 0 ? chunk.subarray(this.stringStart, q) : Buffer.concat([...this.stringPieces, chunk.subarray(0, q)]);
+      this.stringStart = -1;
+      this.stringPieces = [];
+    }
+    if (this.capturing && this.unitIsString && this.depth === this.unitDepth) this.emit(chunk, q + 1);
+  }
+
+  private capturedSoFar(chunk: Buffer, end: number): Buffer {
+    const tail = chunk.subarray(this.unitStart, end);
+    return this.pieces.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.pieces, tail]);
+  }
+
+  private emit(chunk: Buffer, end: number): void {
+    const bytes = this.pieces.length === 0 ? chunk.subarray(this.unitStart, end) : Buffer.concat([...this.pieces, chunk.subarray(0, end)]);
+    this.capturing = false;
+    this.pieces = [];
+    this.unitIsString = false;
+    this.sink.unit(bytes, this.unitKind, this.multiline, this.unitKind === 'element' ? this.splitKey : undefined, this.unitKind === 'element' ? this.envelope : undefined);
+  }
+
+  private endTopLevel(): void {
+    this.topIsObject = false;
+    this.skippingRest = false;
+    this.lastKey = undefined;
+    this.lastString = undefined;
+  }
+}

@@ -1,0 +1,59 @@
+import { decodeText } from './decode.js';
+
+const LF = 10;
+
+/**
+ * Splits a byte stream into text lines (LF or CRLF) without holding more than one partial line. Each block
+ * of whole lines is decoded at once; a block that is not valid UTF-8 is decoded line by line so that only
+ * the bad lines fall back to Latin-1.
+ */
+export class LineSplitter {
+  private carry: Buffer | undefined;
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    const last = chunk.lastIndexOf(LF);
+    if (last === -1) {
+      this.carry = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+      return;
+    }
+    const block = this.carry ? Buffer.concat([this.carry, chunk.subarray(0, last + 1)]) : chunk.subarray(0, last + 1);
+    this.carry = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined;
+    this.block(block);
+  }
+
+  end(): void {
+    if (this.carry && this.carry.length > 0) this.block(this.carry, true);
+    this.carry = undefined;
+  }
+
+  private block(bytes: Buffer, final = false): void {
+    const text = bytes.toString('utf8');
+    if (text.indexOf('\uFFFD') !== -1) {
+      // Decode line by line: valid lines stay UTF-8, invalid ones become Latin-1.
+      let start = 0;
+      while (start < bytes.length) {
+        let end = bytes.indexOf(LF, start);
+        if (end === -1) end = bytes.length;
+        this.line(decodeText(bytes, start, end));
+        start = end + 1;
+      }
+      return;
+    }
+    let start = 0;
+    const stop = final && text.charCodeAt(text.length - 1) !== LF ? text.length + 1 : text.length;
+    while (start < stop) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      this.line(text.slice(start, end));
+      start = end + 1;
+    }
+  }
+
+  private line(raw: string): void {
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (line.length === 0) return;
+    this.onLine(line);
+  }
+}

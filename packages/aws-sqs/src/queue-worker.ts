@@ -1,0 +1,323 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { describeError, type Logger } from '@collector/sdk';
+import { awsErrorName, awsErrorText } from './client.js';
+import type { SqsServiceOptions } from './config.js';
+import { pullErrors } from './errors.js';
+import { createDecoder, type FormatName, type OutEvent } from './formats/decoders.js';
+import { directEvent, parseNotification, type ObjectRef } from './notifications.js';
+import { readObject } from './object-reader.js';
+
+/** The table `debug_md5` writes to. */
+export const MD5_TAG = 'my.app.sqs.message_body';
+
+export interface QueueWorkerDeps {
+  sqs: SQSClient;
+  s3: S3Client;
+  options: SqsServiceOptions;
+  format: FormatName;
+  log: Logger;
+  signal: AbortSignal;
+  /** The SDK's `ctx.emit`: resolves once queued; `delivered` settles when every output acknowledged. */
+  emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
+  /** `"@devo_pulling_id":"..."` for the events of this cycle. */
+  suffix: string;
+  /** Keys this service never reads (CloudTrail digests). */
+  skipKey?(key: string): boolean;
+  /** Config path of the service, for error lines. */
+  path: string;
+}
+
+export interface CycleResult {
+  received: number;
+  deleted: number;
+  objects: number;
+  skippedObjects: number;
+  events: number;
+  bytes: number;
+  failed: number;
+  released: number;
+  poison: number;
+  testEvents: number;
+}
+
+const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'KMS.AccessDeniedException']);
+const HANDLE_GONE = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidParameterValue', 'AWS.SimpleQueueService.MessageNotInflight']);
+const MAX_VISIBILITY_TOTAL = 43_200;
+
+/** Collects receipt handles and deletes them with DeleteMessageBatch (≤ 10 a call). */
+class BatchDeleter {
+  private pending: { id: string; handle: string; resolve: (ok: boolean) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly log: Logger,
+  ) {}
+
+  delete(handle: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.pending.push({ id: String(this.seq++), handle, resolve });
+      if (this.pending.length >= 10) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), 50);
+    });
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 10);
+      try {
+        const result = await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((b) => ({ Id: b.id, ReceiptHandle: b.handle })) }));
+        const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+        for (const b of batch) {
+          const failure = failed.get(b.id);
+          if (failure) this.log.warning(`Could not delete a message (${failure.Code}: ${failure.Message ?? ''}); it will be received again`);
+          else this.log.debug(`Acked message receiptHandle: ${b.handle}`);
+          b.resolve(!failure);
+        }
+      } catch (error) {
+        this.log.error(`DeleteMessageBatch failed: ${awsErrorText(error)}; ${batch.length} message(s) will be received again`);
+        for (const b of batch) b.resolve(false);
+      }
+    }
+  }
+}
+
+/**
+ * One pull cycle on one queue: receive (long polling) while messages come, with up to
+ * `max_messages_in_flight` messages processed at once; each message's objects are streamed to the outputs
+ * and the message is deleted only after every one of its events was acknowledged (`ack_messages`).
+ */
+export class QueueWorker {
+  private readonly deleter: BatchDeleter;
+  private readonly stopped: Promise<'stopped'>;
+  private readonly result: CycleResult = { received: 0, deleted: 0, objects: 0, skippedObjects: 0, events: 0, bytes: 0, failed: 0, released: 0, poison: 0, testEvents: 0 };
+
+  constructor(private readonly deps: QueueWorkerDeps) {
+    this.deleter = new BatchDeleter(deps.sqs, deps.options.queueUrl, deps.log);
+    this.stopped = new Promise((resolve) => {
+      if (deps.signal.aborted) resolve('stopped');
+      else deps.signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+    });
+  }
+
+  async runCycle(): Promise<CycleResult> {
+    const { options, signal } = this.deps;
+    const inflight = new Set<Promise<void>>();
+    try {
+      while (!signal.aborted) {
+        while (inflight.size >= options.maxMessagesInFlight) await Promise.race(inflight);
+        if (signal.aborted) break;
+        const messages = await this.receive(Math.min(options.maxMessages, options.maxMessagesInFlight - inflight.size));
+        if (messages.length === 0) break; // the queue is drained (the long poll found nothing)
+        this.result.received += messages.length;
+        for (const message of messages) {
+          const task: Promise<void> = this.handle(message).finally(() => inflight.delete(task));
+          inflight.add(task);
+        }
+      }
+    } finally {
+      await Promise.all(inflight);
+      await this.deleter.flush();
+    }
+    return this.result;
+  }
+
+  private async receive(count: number): Promise<Message[]> {
+    const { options, signal, path } = this.deps;
+    try {
+      const result = await this.deps.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: count,
+          WaitTimeSeconds: options.waitTimeSeconds,
+          VisibilityTimeout: options.visibilityTimeout,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        { abortSignal: signal as never },
+      );
+      return result.Messages ?? [];
+    } catch (error) {
+      if (signal.aborted) return [];
+      const name = awsErrorName(error);
+      if (QUEUE_MISSING.has(name)) throw pullErrors.noQueue(options.queueUrl, `${path}.base_url`);
+      if (DENIED.has(name)) throw pullErrors.queueDenied(options.queueUrl, awsErrorText(error), `${path}.base_url`);
+      throw pullErrors.sqsFailed('ReceiveMessage', awsErrorText(error), `${path}.base_url`);
+    }
+  }
+
+  /** Processes one message; never throws (a failure leaves the message to reappear after its visibility timeout). */
+  private async handle(message: Message): Promise<void> {
+    const { options, log } = this.deps;
+    const id = message.MessageId ?? '?';
+    const handle = message.ReceiptHandle ?? '';
+    const body = message.Body ?? '';
+    const receiveCount = Number(message.Attributes?.['ApproximateReceiveCount'] ?? '1');
+    if (receiveCount > options.maxReceiveCount) {
+      this.result.poison++;
+      const action = options.deletePoisonMessages ? 'deleted (delete_poison_messages)' : "left to the queue's dead-letter policy";
+      log.error(pullErrors.poison(id, receiveCount, options.maxReceiveCount, action).toLine());
+      if (options.deletePoisonMessages) await this.complete(handle);
+      return;
+    }
+    const heartbeat = this.heartbeat(id, handle);
+    const delivered: Promise<void>[] = [];
+    const emit = async (events: readonly unknown[], tag?: string) => {
+      if (events.length === 0) return;
+      if (options.doNotSend) return;
+      const accepted = await this.deps.emit(events, tag);
+      delivered.push(accepted.delivered);
+    };
+    try {
+      if (options.debugMd5) {
+        await emit([{ md5: createHash('md5').update(body).digest('hex'), message_id: id, receive_count: receiveCount }], MD5_TAG);
+      }
+      if (options.directMode) {
+        await emit([directEvent(body)]);
+        this.result.events++;
+      } else if (!(await this.processNotification(id, body, emit))) {
+        return; // not understood: left for the dead-letter queue
+      }
+      const outcome = await this.settled(delivered);
+      if (outcome === 'delivered') {
+        if (options.ackMessages) await this.complete(handle);
+        return;
+      }
+      if (outcome === 'failed') log.warning(`Message ${id}: the outputs did not acknowledge its events; it will be received again`);
+      await this.release(id, handle);
+    } catch (error) {
+      if (this.deps.signal.aborted) {
+        await this.release(id, handle);
+        return;
+      }
+      this.result.failed++;
+      log.error(`${describeError(error)}; message ${id} will be received again after its visibility timeout`);
+    } finally {
+      heartbeat.stop();
+    }
+  }
+
+  /** Returns false when the body is not a notification this collector understands (message kept). */
+  private async processNotification(id: string, body: string, emit: (events: readonly unknown[]) => Promise<void>): Promise<boolean> {
+    const { log } = this.deps;
+    const notification = parseNotification(body);
+    if (notification.kind === 'test') {
+      this.result.testEvents++;
+      log.info(`Message ${id} is an s3:TestEvent: deleted without processing`);
+      return true;
+    }
+    if (notification.kind === 'invalid') {
+      this.result.failed++;
+      log.error(`${pullErrors.notANotification(id, notification.reason).toLine()}; left to the queue's dead-letter policy`);
+      return false;
+    }
+    for (const ref of notification.objects) {
+      if (this.deps.signal.aborted) throw new Error('stopped');
+      if (this.deps.skipKey?.(ref.key)) {
+        this.result.skippedObjects++;
+        log.debug(`Skipping s3://${ref.bucket}/${ref.key}`);
+        continue;
+      }
+      await this.readOne(ref, emit);
+    }
+    return true;
+  }
+
+  private async readOne(ref: ObjectRef, emit: (events: readonly unknown[]) => Promise<void>): Promise<void> {
+    const { options, format, suffix, log } = this.deps;
+    const started = Date.now();
+    const read = await readObject(this.deps.s3, ref, {
+      forceGunzip: options.compressedEvents,
+      decoder: (out) => createDecoder(format, { suffix, vpcFields: options.vpcFields, out }),
+      batchSize: options.eventsPerBatch,
+      emit: (events: OutEvent[]) => emit(events),
+      signal: this.deps.signal,
+    });
+    if (read.missing) {
+      log.warning(`s3://${ref.bucket}/${ref.key} no longer exists: nothing to send`);
+      return;
+    }
+    this.result.objects++;
+    this.result.events += read.events;
+    this.result.bytes += read.bytes;
+    log.debug(`Read s3://${ref.bucket}/${ref.key}: ${read.events} event(s), ${read.bytes} byte(s)${read.compressed ? ' (gzip)' : ''} in ${Date.now() - started} ms`);
+  }
+
+  /**
+   * Waits for every output to acknowledge the message's events. When the collector is stopping, waits at
+   * most `stop_grace_seconds` more, so that a dead output cannot hold the stop forever.
+   */
+  private async settled(delivered: Promise<void>[]): Promise<'delivered' | 'failed' | 'stopped'> {
+    const all = Promise.all(delivered).then(
+      () => 'delivered' as const,
+      () => 'failed' as const,
+    );
+    if (!this.deps.signal.aborted) {
+      const first = await Promise.race([all, this.stopped]);
+      if (first !== 'stopped') return first;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'stopped'>((resolve) => (timer = setTimeout(() => resolve('stopped'), this.deps.options.stopGraceMs)));
+    try {
+      return await Promise.race([all, grace]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async complete(handle: string): Promise<void> {
+    if (await this.deleter.delete(handle)) this.result.deleted++;
+  }
+
+  /** Makes a message visible again at once, so that another replica (or the next run) takes it over. */
+  private async release(id: string, handle: string): Promise<void> {
+    this.result.released++;
+    try {
+      await this.deps.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.deps.options.queueUrl, ReceiptHandle: handle, VisibilityTimeout: 0 }));
+      this.deps.log.info(`Message ${id} released to the queue (not all of its events were acknowledged)`);
+    } catch (error) {
+      this.deps.log.warning(`Message ${id} could not be released (${awsErrorText(error)}); it reappears after its visibility timeout`);
+    }
+  }
+
+  /** Extends the message's visibility every half timeout while it is being processed. */
+  private heartbeat(id: string, handle: string): { stop(): void } {
+    const { options, log, sqs } = this.deps;
+    const receivedAt = Date.now();
+    let stopped = false;
+    const timer = setInterval(() => {
+      const elapsed = Math.ceil((Date.now() - receivedAt) / 1000);
+      const extension = Math.min(options.visibilityTimeout, MAX_VISIBILITY_TOTAL - elapsed - 1);
+      if (extension <= 0) {
+        log.warning(`Message ${id} reached the 12-hour visibility limit; it may be received by another consumer`);
+        clearInterval(timer);
+        return;
+      }
+      sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: handle, VisibilityTimeout: extension })).then(
+        () => log.debug(`Message ${id}: visibility extended by ${extension} s`),
+        (error: unknown) => {
+          if (stopped) return;
+          if (HANDLE_GONE.has(awsErrorName(error))) {
+            clearInterval(timer);
+            log.warning(`Message ${id}: the visibility could not be extended (${awsErrorName(error)}); another consumer may receive it`);
+          } else {
+            log.warning(`Message ${id}: ChangeMessageVisibility failed (${awsErrorText(error)}); retrying at the next beat`);
+          }
+        },
+      );
+    }, (options.visibilityTimeout * 1000) / 2);
+    timer.unref();
+    return {
+      stop() {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+  }
+}

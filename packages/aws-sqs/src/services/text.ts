@@ -1,0 +1,3 @@
+import { sqsService } from './sqs-service.js';
+
+export const textService = sqsService({ format: 'text', tag: 'cloud.aws.sqs.text' });
