@@ -48,15 +48,17 @@ export function lookupHeaders(columns: readonly Column[], key: string): string {
 }
 
 function rowLine(row: LookupRow, columns: readonly Column[], key: string, keyOnlyAllowed: boolean): string {
-  const get = (name: string, index: number): LookupValue => (Array.isArray(row) ? (row as LookupValue[])[index] : (row as Record<string, LookupValue>)[name]);
+  const values: LookupValue[] = Array.isArray(row)
+    ? (row as readonly LookupValue[]).slice()
+    : columns.map((c) => (row as Readonly<Record<string, LookupValue>>)[c.name]);
   const keyIndex = columns.findIndex((c) => c.name === key);
-  const fields = [lookupField(get(key, keyIndex))];
-  const isKeyOnly = Array.isArray(row) ? row.length === 1 : Object.keys(row).length === 1;
-  if (!(keyOnlyAllowed && isKeyOnly)) {
-    columns.forEach((c, i) => {
-      if (c.name !== key) fields.push(lookupField(get(c.name, Array.isArray(row) && row.length === 1 ? -1 : i)));
-    });
-  }
+  // A DELETE row may hold the key alone (`['blue']` or `{ KEY: 'blue' }`).
+  const keyOnly = keyOnlyAllowed && (Array.isArray(row) ? row.length === 1 : Object.keys(row).length === 1);
+  if (keyOnly) return lookupField(Array.isArray(row) ? values[0] : values[keyIndex]);
+  const fields = [lookupField(values[keyIndex])];
+  columns.forEach((c, i) => {
+    if (c.name !== key) fields.push(lookupField(values[i]));
+  });
   return fields.join(',');
 }
 

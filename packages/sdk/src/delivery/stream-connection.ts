@@ -83,6 +83,7 @@ export class StreamConnection {
   private unflushed = 0;
   private lastProgressAt = Date.now();
   private retiring = false;
+  private reserved = 0;
   private closedListeners: (() => void)[] = [];
 
   constructor(private readonly target: ConnectionTarget, readonly where: string) {}
@@ -203,7 +204,8 @@ export class StreamConnection {
     const socket = this.socket;
     if (this.failure) return Promise.reject(this.failure);
     if (!socket) return Promise.reject(new OutputError(606, `Not connected to ${this.where}`, { retryable: true }));
-    this.inflight++;
+    if (this.reserved > 0) this.reserved--;
+    else this.inflight++;
     this.lastWriteAt = Date.now();
     if (this.unflushed === 0) this.lastProgressAt = Date.now();
     this.unflushed++;
@@ -221,6 +223,20 @@ export class StreamConnection {
         else this.awaitingVerify.push(p);
       });
     });
+  }
+
+  /** Counts a send that is about to be made (so concurrent writers spread over connections). */
+  reserve(): void {
+    this.reserved++;
+    this.inflight++;
+  }
+
+  /** Undoes reserve() when the send will not be made. */
+  release(): void {
+    if (this.reserved === 0) return;
+    this.reserved--;
+    this.inflight--;
+    this.maybeEnd();
   }
 
   /** Takes no new sends; closes gracefully once every send in flight settled. */
@@ -248,6 +264,7 @@ export class StreamConnection {
     this.pending.clear();
     this.awaitingVerify.length = 0;
     this.inflight = 0;
+    this.reserved = 0;
     this.socket?.destroy();
     this.cleanup();
   }

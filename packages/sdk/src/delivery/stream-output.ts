@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
@@ -61,7 +62,7 @@ export class StreamOutput implements Output {
   /** Opens the first connection; a failure is logged, not thrown: the pipeline keeps retrying. */
   async start(): Promise<void> {
     try {
-      await this.acquire();
+      (await this.acquire()).release();
     } catch (error) {
       this.log.warning(`Output ${this.name} is not reachable yet: ${(error as Error).message}`);
     }
@@ -123,15 +124,22 @@ export class StreamOutput implements Output {
     let best: StreamConnection | undefined;
     for (const c of this.connections) if (!best || c.inflight < best.inflight) best = c;
     const max = this.options.concurrentConnections ?? 1;
-    if (best && (best.inflight === 0 || this.connections.length >= max)) return best;
-    if (this.connecting) return best ?? this.connecting;
-    const attempt = this.openConnection();
-    this.connecting = attempt;
-    try {
-      return await attempt;
-    } finally {
-      this.connecting = undefined;
+    if (best && (best.inflight === 0 || this.connections.length >= max || this.connecting)) {
+      best.reserve();
+      return best;
     }
+    if (!this.connecting) {
+      const attempt = this.openConnection();
+      this.connecting = attempt;
+      void attempt.then(
+        () => (this.connecting = undefined),
+        () => (this.connecting = undefined),
+      );
+    }
+    const connection = await this.connecting;
+    if (!connection.healthy) throw new OutputError(606, `Connection to ${this.where} was lost`, { retryable: true });
+    connection.reserve();
+    return connection;
   }
 
   private async openConnection(): Promise<StreamConnection> {
