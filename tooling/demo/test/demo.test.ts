@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateDemoPki, parseSyslogLine, runDemo, scenarios, startNodeReceiver, SyslogFrameParser, type DemoPki } from '@collector/demo';
+
+function send(pki: DemoPki, port: number, payload: string, client: 'good' | 'rogue' | 'none'): Promise<'sent' | 'refused'> {
+  return new Promise((resolve) => {
+    const socket = connect({
+      host: '127.0.0.1',
+      port,
+      ca: readFileSync(pki.caCert),
+      servername: 'localhost',
+      ...(client === 'good' ? { cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) } : {}),
+      ...(client === 'rogue' ? { cert: readFileSync(pki.rogueCert), key: readFileSync(pki.rogueKey) } : {}),
+    });
+    socket.on('secureConnect', () => socket.end(payload));
+    // TLS 1.3: a refused client certificate shows up as an error or a reset after the handshake.
+    socket.on('error', () => resolve('refused'));
+    socket.on('close', () => resolve('sent'));
+  });
+}
+
+describe('demo building blocks', () => {
+  it('frames: LF-terminated and RFC 6587 octet-counted messages, split across chunks', () => {
+    const parser = new SyslogFrameParser();
+    const multi = '<14>2024-01-01 00:00:00.000 host my.tag: {"a":"x\ny"}';
+    const bytes = Buffer.from(`<14>2024-01-01 00:00:00.000 host my.tag: one\n${Buffer.byteLength(multi)} ${multi}<14>2024-01-01 00:00:01.000 host other.tag: two\n`);
+    const out = [...parser.push(bytes.subarray(0, 50)), ...parser.push(bytes.subarray(50, 90)), ...parser.push(bytes.subarray(90))];
+    expect(out).toEqual(['<14>2024-01-01 00:00:00.000 host my.tag: one', multi, '<14>2024-01-01 00:00:01.000 host other.tag: two']);
+    expect(parseSyslogLine(multi)).toMatchObject({ priority: 14, host: 'host', tag: 'my.tag', message: '{"a":"x\ny"}' });
+  });
+
+  it('the Node receiver takes a client certificate from the demo CA and refuses none or a rogue one', async () => {
+    const pki = generateDemoPki(join(mkdtempSync(join(tmpdir(), 'demo-pki-')), 'pki'));
+    const receiver = await startNodeReceiver(pki);
+    try {
+      await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h a.b.c: hello\n', 'good');
+      await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h a.b.c: no cert\n', 'none');
+      await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h a.b.c: rogue\n', 'rogue');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(receiver.messages()).toEqual(['<14>2024-01-01 00:00:00.000 h a.b.c: hello']);
+      expect(receiver.countsByTag().get('a.b.c')).toBe(1);
+      expect(receiver.rejected()).toBe(2);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('runDemo', () => {
+  it('runs every collector against its simulator and the TLS receiver; each expected event arrives once', async () => {
+    const result = await runDemo({ scale: 0.1, receiver: 'node', out: null, deadlineMs: 50_000 });
+    const ran = result.collectors.filter((c) => c.status !== 'skipped');
+    expect(ran.map((c) => [c.vendor, c.status, c.errors])).toEqual(ran.map((c) => [c.vendor, 'ok', []]));
+    expect(ran.length).toBeGreaterThanOrEqual(3);
+    for (const t of result.tags) expect({ tag: t.tag, arrived: t.arrived }).toEqual({ tag: t.tag, arrived: t.expected });
+    expect(result.tags.every((t) => t.arrived > 0)).toBe(true);
+    // The collectors' own logs travel over the same TLS connection, as in Devo.
+    expect([...result.internalTags.keys()]).toContain('devo.collectors.out.local.info');
+    expect(result.ok).toBe(true);
+    // Only a scenario that cannot run here (no S3/SQS emulator) may be skipped, and it says why.
+    for (const c of result.collectors.filter((c) => c.status === 'skipped')) expect(c.note).toBeTruthy();
+    expect(result.collectors.map((c) => c.vendor)).toEqual(scenarios.map((s) => s.vendor));
+  }, 90_000);
+});
