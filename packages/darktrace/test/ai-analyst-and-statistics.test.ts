@@ -1,6 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRsyslog, type Rsyslog } from '@collector/testkit';
 import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
 import { CapturingOutput, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, runtimeFor, TAGS, utc } from './helpers.js';
+
+// --once runs deliver through the SDK's devo_platform output to a real rsyslog TLS receiver.
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  rsyslog = await startRsyslog();
+});
+afterAll(async () => {
+  await rsyslog?.stop();
+});
 
 const sims: DarktraceSimulator[] = [];
 afterEach(async () => {
@@ -21,20 +31,20 @@ describe('aianalyst', () => {
     const sim = await simulator({ incidents: { from: start, to: hoursAgo(1), everyMs: 11 * 60_000 } });
     const workDir = newWorkDir();
     const config = darktraceConfig(credentialsFor(sim), { aianalyst: { start_time_in_utc_format: utc(start), override_time_window_interval_in_minutes: 120 } });
-    const first = await runOnce(workDir, config);
+    const first = await runOnce(workDir, config, rsyslog);
     expect(first.summary.errors).toEqual([]);
     const truth = ids(sim.incidentsBetween(start, Date.now()) as never);
-    expect(ids(first.out.events(TAGS.aianalyst))).toEqual(truth);
-    expect(first.out.events(TAGS.aianalyst)[0]).toHaveProperty('incidentEventUrl');
+    expect(ids(first.delivered(TAGS.aianalyst))).toEqual(truth);
+    expect(first.delivered(TAGS.aianalyst)[0]).toHaveProperty('incidentEventUrl');
     const requests = sim.requests.filter((r) => r.path === '/aianalyst/incidentevents');
     expect(requests).toHaveLength(6); // 10 h and a bit in 2 h slots
     expect(requests[0]!.target).toBe(`/aianalyst/incidentevents?starttime=${start.getTime()}&endtime=${start.getTime() + 2 * 3_600_000}&includeacknowledged=true&includeincidenteventurl=true`);
 
     const late = sim.addIncident(Date.now() - 30 * 60_000);
-    const second = await runOnce(workDir, config);
-    expect(ids(second.out.events(TAGS.aianalyst))).toEqual([late.id]);
-    const third = await runOnce(workDir, config);
-    expect(third.out.events(TAGS.aianalyst)).toHaveLength(0);
+    const second = await runOnce(workDir, config, rsyslog);
+    expect(ids(second.delivered(TAGS.aianalyst))).toEqual([late.id]);
+    const third = await runOnce(workDir, config, rsyslog);
+    expect(third.delivered(TAGS.aianalyst)).toHaveLength(0);
   });
 });
 
@@ -43,9 +53,9 @@ describe('summarystatistics', () => {
     const sim = await simulator({ breaches: { from: hoursAgo(3), to: hoursAgo(1), everyMs: 30 * 60_000 } });
     const workDir = newWorkDir();
     const config = darktraceConfig(credentialsFor(sim), { summarystatistics: {} });
-    const a = await runOnce(workDir, config);
-    const b = await runOnce(workDir, config);
-    const snapshots = [...a.out.events(TAGS.summarystatistics), ...b.out.events(TAGS.summarystatistics)];
+    const a = await runOnce(workDir, config, rsyslog);
+    const b = await runOnce(workDir, config, rsyslog);
+    const snapshots = [...a.delivered(TAGS.summarystatistics), ...b.delivered(TAGS.summarystatistics)];
     expect(snapshots.map((s) => s['snapshot'])).toEqual([1, 2]);
     expect(snapshots[0]!['@devo_pulling_id']).not.toBe(snapshots[1]!['@devo_pulling_id']);
     expect(a.logs).toMatch(/StatelessServicePuller\(darktrace,darktrace_respond,summarystatistics,predefined\) -> Statistics for this pull cycle \(@devo_pulling_id=\d+\):Number of requests made: \d+; Number of events received: 1; Number of duplicated events filtered out: 0; Number of events generated and sent: 1;/);

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { CollectorRuntime, type DeliveryRecord, type Output } from '@collector/sdk';
 import type { DarktraceSimulator } from '@collector/simulators';
 import { darktraceCollector } from '@collector/darktrace';
+import { devoOutputConfig, type Rsyslog } from '@collector/testkit';
 
 export const HOUR = 3_600_000;
 
@@ -58,12 +59,50 @@ export function runtimeFor(workDir: string, config: unknown, outputs: Output[] =
   return { runtime, logs: () => text };
 }
 
-/** One `--once` run; returns the summary, the captured lines and the log text. */
-export async function runOnce(workDir: string, config: unknown) {
+/** A line rsyslog received: `<14>YYYY-MM-DD HH:MM:SS.mmm <hostname> <tag>: <message>` (CONVENTIONS.md). */
+export interface ReceivedLine {
+  hostname: string;
+  tag: string;
+  event: Record<string, unknown>;
+}
+
+const SYSLOG_LINE = /^<14>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (\S+) (\S+): ([\s\S]*)$/;
+
+function parseLines(lines: readonly string[]): ReceivedLine[] {
+  return lines.map((line) => {
+    const match = SYSLOG_LINE.exec(line);
+    if (!match) throw new Error(`Not a DCSDK syslog line: ${line.slice(0, 200)}`);
+    return { hostname: match[1]!, tag: match[2]!, event: JSON.parse(match[3]!) as Record<string, unknown> };
+  });
+}
+
+const isVendorTag = (tag: string) => !tag.startsWith('devo.collectors.');
+
+/**
+ * One `--once` run of the real collector. With `rsyslog`, events go through the SDK's `devo_platform`
+ * output over TLS to the real receiver, and `delivered(tag)` reads what rsyslog wrote during this run; the
+ * capturing output runs beside it only to know how many lines to wait for.
+ */
+export async function runOnce(workDir: string, config: Record<string, unknown>, rsyslog?: Rsyslog) {
   const out = new CapturingOutput();
-  const { runtime, logs } = runtimeFor(workDir, config, [out]);
+  const from = rsyslog?.lines().length ?? 0;
+  const withReceiver = rsyslog ? { ...config, outputs: devoOutputConfig(rsyslog) } : config;
+  if (rsyslog) Object.assign((withReceiver['outputs'] as Record<string, { config: object }>)['devo_1']!.config, { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 });
+  const { runtime, logs } = runtimeFor(workDir, withReceiver, [out]);
   const summary = await runtime.runOnce();
-  return { summary, out, logs: logs() };
+  let received: ReceivedLine[] = [];
+  if (rsyslog) {
+    // runOnce returns once every output acknowledged; rsyslog may still be writing its file.
+    const expected = out.records.filter((r) => isVendorTag(r.tag)).length;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      received = parseLines(rsyslog.lines().slice(from)).filter((l) => isVendorTag(l.tag));
+      if (received.length >= expected || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  const delivered = (tag: string) => (rsyslog ? received.filter((l) => l.tag === tag).map((l) => l.event) : out.events(tag));
+  return { summary, out, logs: logs(), received, delivered };
 }
 
 /** The hour boundary `hours` hours before now. */

@@ -1,8 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRsyslog, type Rsyslog } from '@collector/testkit';
 import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
 import { credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, TAGS, utc } from './helpers.js';
+
+// Every run here delivers through the SDK's devo_platform output to a real rsyslog TLS receiver.
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  rsyslog = await startRsyslog();
+});
+afterAll(async () => {
+  await rsyslog?.stop();
+});
 
 const sims: DarktraceSimulator[] = [];
 afterEach(async () => {
@@ -25,12 +35,13 @@ describe('modelbreaches', () => {
     expect(truth.length).toBeGreaterThan(200);
     const workDir = newWorkDir();
     const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start) } });
-    const { summary, out, logs } = await runOnce(workDir, config);
+    const { summary, out, logs, delivered, received } = await runOnce(workDir, config, rsyslog);
 
     expect(summary.errors).toEqual([]);
-    expect(pbids(out.events(TAGS.modelbreaches))).toEqual(truth);
+    expect(pbids(delivered(TAGS.modelbreaches))).toEqual(truth);
     expect(out.records.filter((r) => r.tag === TAGS.modelbreaches)).toHaveLength(truth.length);
-    const first = out.events(TAGS.modelbreaches)[0]!;
+    expect(received.every((l) => l.tag === TAGS.modelbreaches || l.tag === TAGS.aianalyst || l.tag === TAGS.summarystatistics)).toBe(true);
+    const first = delivered(TAGS.modelbreaches)[0]!;
     expect(first['@devo_pulling_id']).toMatch(/^\d{13}$/);
     expect(first).toHaveProperty('breachUrl');
     expect(first['model']).not.toHaveProperty('now'); // historicmodelonly=true
@@ -48,7 +59,10 @@ describe('modelbreaches', () => {
     expect(breachRequests[0]!.target).toBe(`/modelbreaches?starttime=${start.getTime()}&endtime=${start.getTime() + HOUR}&expandenums=true&historicmodelonly=true&includeacknowledged=true&includebreachurl=true`);
     expect(sim.requests.every((r) => r.status === 200)).toBe(true);
 
-    // Secrets: not in the logs, not in the persisted state.
+    // Secrets: not in the logs, not on the wire (internal log lines included), not in the persisted state.
+    const wire = rsyslog.lines().join('\n');
+    expect(wire).not.toContain(sim.privateToken);
+    expect(wire).not.toContain(sim.publicToken);
     expect(logs).not.toContain(sim.privateToken);
     expect(logs).not.toContain(sim.publicToken);
     const stateDir = join(workDir, 'state');
@@ -65,26 +79,26 @@ describe('modelbreaches', () => {
     const workDir = newWorkDir();
     const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start), lookback_in_minutes: 120 } });
 
-    const first = await runOnce(workDir, config);
+    const first = await runOnce(workDir, config, rsyslog);
     expect(first.summary.errors).toEqual([]);
-    const firstIds = pbids(first.out.events(TAGS.modelbreaches));
+    const firstIds = pbids(first.delivered(TAGS.modelbreaches));
     expect(firstIds.length).toBeGreaterThan(50);
 
     // A restart with nothing new sends nothing (the look-back re-reads, dedup drops).
-    const second = await runOnce(workDir, config);
-    expect(second.out.events(TAGS.modelbreaches)).toHaveLength(0);
+    const second = await runOnce(workDir, config, rsyslog);
+    expect(second.delivered(TAGS.modelbreaches)).toHaveLength(0);
     expect(second.summary.services.find((s) => s.service === 'modelbreaches')!.duplicates).toBeGreaterThan(0);
 
     // Darktrace creates a breach now whose time lies 40 minutes back: a slot we already pulled.
     const late = sim.addBreach(Date.now() - 40 * 60_000);
-    const third = await runOnce(workDir, config);
-    expect(pbids(third.out.events(TAGS.modelbreaches))).toEqual([late.pbid]);
+    const third = await runOnce(workDir, config, rsyslog);
+    expect(pbids(third.delivered(TAGS.modelbreaches))).toEqual([late.pbid]);
 
-    const fourth = await runOnce(workDir, config);
-    expect(fourth.out.events(TAGS.modelbreaches)).toHaveLength(0);
+    const fourth = await runOnce(workDir, config, rsyslog);
+    expect(fourth.delivered(TAGS.modelbreaches)).toHaveLength(0);
 
     // Across all runs every breach arrived exactly once.
-    const all = [...firstIds, ...pbids(third.out.events(TAGS.modelbreaches))];
+    const all = [...firstIds, ...pbids(third.delivered(TAGS.modelbreaches))];
     expect(new Set(all).size).toBe(all.length);
     expect([...all].sort((a, b) => a - b)).toEqual(pbids(sim.breachesBetween(start, Date.now()) as never).sort((a, b) => a - b));
   });
@@ -94,13 +108,13 @@ describe('modelbreaches', () => {
     const workDir = newWorkDir();
     const before = utc(hoursAgo(3));
     const after = utc(hoursAgo(5));
-    const a = await runOnce(workDir, darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: before } }));
-    const b = await runOnce(workDir, darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: after } }));
+    const a = await runOnce(workDir, darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: before } }), rsyslog);
+    const b = await runOnce(workDir, darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: after } }), rsyslog);
     expect(b.logs).toContain(
       `The configuration property "start_time" is having a different value from previous collector executions so the persisted values will be removed. The new "start_time" value will be used as starting point, previous_value: "${before}", new_value: "${after}"`,
     );
-    expect(b.out.events(TAGS.modelbreaches).length).toBe(sim.breachesBetween(hoursAgo(5), Date.now()).length);
-    expect(b.out.events(TAGS.modelbreaches).length).toBeGreaterThan(a.out.events(TAGS.modelbreaches).length);
+    expect(b.delivered(TAGS.modelbreaches).length).toBe(sim.breachesBetween(hoursAgo(5), Date.now()).length);
+    expect(b.delivered(TAGS.modelbreaches).length).toBeGreaterThan(a.delivered(TAGS.modelbreaches).length);
   });
 
   it('survives a 500 (retried), a timeout (retried) and a garbage body (PullError 301, resumed next run)', async () => {
@@ -110,17 +124,17 @@ describe('modelbreaches', () => {
     const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start) } });
     sim.fail('http500', { pathPrefix: '/modelbreaches' });
     sim.fail('timeout', { pathPrefix: '/modelbreaches', hangMs: 50 });
-    const ok = await runOnce(workDir, config);
+    const ok = await runOnce(workDir, config, rsyslog);
     expect(ok.summary.errors).toEqual([]);
-    expect(ok.out.events(TAGS.modelbreaches)).toHaveLength(sim.breachesBetween(start, Date.now()).length);
+    expect(ok.delivered(TAGS.modelbreaches)).toHaveLength(sim.breachesBetween(start, Date.now()).length);
 
     const late = sim.addBreach(Date.now() - 10 * 60_000);
     sim.fail('garbage', { pathPrefix: '/modelbreaches' });
-    const broken = await runOnce(workDir, config);
+    const broken = await runOnce(workDir, config, rsyslog);
     expect(broken.summary.errors.filter((e) => e.startsWith('PullError 301'))).toHaveLength(1);
     expect(broken.summary.errors.find((e) => e.startsWith('PullError'))).toMatch(/^PullError 301: Some error occurred while retrieving events from Darktrace server\. Error details: GET \/modelbreaches returned a body that is not JSON/);
-    const healed = await runOnce(workDir, config);
+    const healed = await runOnce(workDir, config, rsyslog);
     expect(healed.summary.errors).toEqual([]);
-    expect(pbids(healed.out.events(TAGS.modelbreaches))).toEqual([late.pbid]);
+    expect(pbids(healed.delivered(TAGS.modelbreaches))).toEqual([late.pbid]);
   });
 });

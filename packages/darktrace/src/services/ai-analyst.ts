@@ -1,7 +1,7 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
 import { checkTimeSlotOptions, configuredStartKey, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
-import { pullTimeSlots, type SlotCheckpoint } from './time-slots.js';
+import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
 /** An AI Analyst incident event as /aianalyst/incidentevents returns it. */
@@ -28,6 +28,7 @@ export const aiAnalystService = defineService<DarktraceClient, TimeSlotOptions, 
   resetMessage: startTimeResetMessage,
   dedupKey: (incident: IncidentEvent) => (incident && typeof incident.id === 'string' ? incident.id : undefined),
   dedupWindow: 50_000,
+  checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
     yield* pullTimeSlots<IncidentEvent>(ctx, checkpoint, async (start, end) => {
       const params: [string, string | number][] = [

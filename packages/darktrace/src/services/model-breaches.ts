@@ -1,7 +1,7 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
 import { checkTimeSlotOptions, configuredStartKey, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
-import { pullTimeSlots, type SlotCheckpoint } from './time-slots.js';
+import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
 /** A model breach as /modelbreaches returns it (only the keys the collector reads are typed). */
@@ -31,6 +31,7 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
   // pbid increases with every breach: the natural unique key, and what makes the look-back overlap safe.
   dedupKey: (breach: ModelBreach) => (breach && breach.pbid !== undefined ? String(breach.pbid) : undefined),
   dedupWindow: 50_000,
+  checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
     yield* pullTimeSlots<ModelBreach>(ctx, checkpoint, async (start, end) => {
       const params: [string, string | number][] = [

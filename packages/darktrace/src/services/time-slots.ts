@@ -7,6 +7,12 @@ export interface SlotCheckpoint extends JsonObject {
   slot_end: string;
 }
 
+/** The time a checkpoint stands for (lag metrics, `--show-state`). */
+export function slotCheckpointTime(checkpoint: SlotCheckpoint | null | undefined): Date | undefined {
+  const end = checkpoint ? Date.parse(checkpoint.slot_end) : Number.NaN;
+  return Number.isNaN(end) ? undefined : new Date(end);
+}
+
 /** How often the manual's "Number of processed time slots so far" line appears. */
 const PROGRESS_EVERY = 12;
 
