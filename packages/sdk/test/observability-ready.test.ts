@@ -41,7 +41,9 @@ describe('/ready against the real Devo stand-in (rsyslog over TLS)', () => {
       await runtime.stop();
       await running;
     });
-    await rsyslog.waitForLines(1);
+    const runner = runtime.runners[0]!;
+    // The first cycle is over once its event was acknowledged and the checkpoint committed.
+    await until(() => runner.totals.lastSuccess !== undefined, 20_000, 'the first cycle');
     await until(() => runtime.httpServer !== undefined && runtime.ready(), 10_000, 'ready');
     const url = runtime.httpServer!.url;
     expect(await readyStatus(url)).toEqual({ status: 200, body: { ready: true, inputs: { example: true }, outputs: { devo_1: true } } });
@@ -57,8 +59,14 @@ describe('/ready against the real Devo stand-in (rsyslog over TLS)', () => {
     await rsyslog.restart();
     // A new event makes the output reconnect (if it did not already on its own).
     api.events.push({ id: 'second', t: Date.now() + 200 });
-    await rsyslog.waitForLines(2, 20_000);
+    await until(() => runner.totals.sent === 2, 20_000, 'the second event acknowledged');
+    expect(rsyslog.lines().filter((l) => l.includes('"id":"second"'))).toHaveLength(1);
     await until(() => runtime.ready(), 10_000, 'ready again');
     expect((await readyStatus(url)).status).toBe(200);
+    // The output's own wire counters (internal log lines may travel the same connection, hence ≥).
+    const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+    expect(metricSum(samples, 'collector_output_messages_total', { output: 'devo_1', type: 'devo_platform' })).toBeGreaterThanOrEqual(2);
+    expect(metricSum(samples, 'collector_output_bytes_total', { output: 'devo_1' })).toBeGreaterThan(0);
+    expect(metricSum(samples, 'collector_events_sent_total', { input: 'example', service: 'events' })).toBe(2);
   });
 });

@@ -11,7 +11,7 @@ import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { CollectorMetrics, type MetricsSources } from '../telemetry/metrics.js';
+import { CollectorMetrics, type MetricsSources, type OutputCounters } from '../telemetry/metrics.js';
 import { startHealthServer, type HealthServer, type Readiness } from '../telemetry/health-server.js';
 import { readOnlyStateStore } from '../telemetry/read-only-store.js';
 import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
@@ -356,7 +356,7 @@ export class CollectorRuntime {
       budgets: () =>
         this.inputs.flatMap((i) => Object.entries(i.limiters).map(([pool, limiter]) => ({ input: i.definition.name, pool, remaining: limiter.remaining() }))),
       queue: () => this.delivery.queueSize,
-      outputs: () => this.delivery.outputs.map((o) => ({ name: o.name, type: o.type, ready: o.ready() })),
+      outputs: () => this.delivery.outputs.map((o) => ({ name: o.name, type: o.type, ready: o.ready(), counters: (o as { counters?: OutputCounters }).counters })),
       ready: () => this.ready(),
     };
   }

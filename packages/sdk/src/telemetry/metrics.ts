@@ -46,8 +46,15 @@ export interface MetricsSources {
   /** Requests left in the tightest `requests_limits` window of each pool (unlimited pools are left out). */
   budgets(): { input: string; pool: string; remaining: number }[];
   queue(): { messages: number; bytes: number };
-  outputs(): { name: string; type: string; ready: boolean }[];
+  /** `counters`: what an output reports of its own (the stream outputs do), counted on the wire. */
+  outputs(): { name: string; type: string; ready: boolean; counters?: OutputCounters }[];
   ready(): boolean;
+}
+
+export interface OutputCounters {
+  messages: number;
+  bytes: number;
+  failedWrites: number;
 }
 
 export interface CollectorMetricsOptions {
@@ -192,6 +199,21 @@ export class CollectorMetrics {
         for (const o of view()?.outputs() ?? []) this.set({ output: o.name, type: o.type }, o.ready ? 1 : 0);
       },
     });
+    const outputCounter = (name: string, help: string, pick: (c: OutputCounters) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['output', 'type'],
+        registers,
+        collect() {
+          // The output keeps the running total; mirror it (reset + inc keeps the counter type).
+          this.reset();
+          for (const o of view()?.outputs() ?? []) if (o.counters) this.inc({ output: o.name, type: o.type }, Math.max(0, pick(o.counters)));
+        },
+      });
+    outputCounter('collector_output_messages_total', 'Messages the output wrote and had acknowledged by the connection', (c) => c.messages);
+    outputCounter('collector_output_bytes_total', 'Bytes the output wrote on the wire (framing and compression included)', (c) => c.bytes);
+    outputCounter('collector_output_failed_writes_total', 'Writes that failed and were retried', (c) => c.failedWrites);
     // Process gauges of our own instead of collectDefaultMetrics: those install GC observers per registry
     // that are never removed, which leaks when many runtimes live in one process.
     const started = Date.now();
