@@ -111,7 +111,8 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   /**
    * The time a committed checkpoint stands for, for the lag metric, the "behind by" part of the statistics
    * line and `--show-state`. Without it the SDK reads an ISO 8601 string, an epoch number (ms, or s below
-   * 1e11) or an object's `time`/`timestamp`/`end`/`until`/`to` field; return undefined for no lag (queues).
+   * 1e11) or an object's `time`/`timestamp`/`end`/`end_time`/`until`/`to`/`start_time`/`cursor` field (the
+   * first that is a time); return undefined for no lag (queues).
    */
   checkpointTime?(checkpoint: Checkpoint): Date | undefined;
 }

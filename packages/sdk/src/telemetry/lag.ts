@@ -7,7 +7,7 @@
 /** Epoch values below this are seconds, above it milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */
 const SECONDS_MS_BOUNDARY = 1e11;
 /** Object fields read, in this order, when a checkpoint is an object. */
-export const CHECKPOINT_TIME_FIELDS = ['time', 'timestamp', 'end', 'until', 'to'] as const;
+export const CHECKPOINT_TIME_FIELDS = ['time', 'timestamp', 'end', 'end_time', 'until', 'to', 'start_time', 'cursor'] as const;
 /** Dates before this are not checkpoint times (a counter or an id that happens to be a number). */
 const EARLIEST_PLAUSIBLE = Date.UTC(2000, 0, 1);
 
@@ -26,8 +26,8 @@ function fromScalar(value: unknown): Date | undefined {
 
 /**
  * The convention for checkpoints without a `checkpointTime` hook: an ISO 8601 string (no zone = UTC), an
- * epoch number (ms, or s when below 1e11), or an object whose `time`, `timestamp`, `end`, `until` or `to`
- * field is one of those. Anything else has no time (no lag is reported).
+ * epoch number (ms, or s when below 1e11), or an object whose `time`, `timestamp`, `end`, `end_time`,
+ * `until`, `to`, `start_time` (the next window's start) or `cursor` field is one of those. Anything else has no time (no lag is reported).
  */
 export function conventionalCheckpointTime(checkpoint: unknown): Date | undefined {
   if (checkpoint === null || checkpoint === undefined) return undefined;
