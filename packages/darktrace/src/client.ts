@@ -67,6 +67,8 @@ export interface DarktraceGetOptions {
   /** A 404 with a JSON `{"error": ...}` body means "no data" on list endpoints. */
   emptyOn404?: unknown;
   timeoutMs?: number;
+  /** A service's `override_base_url` instead of the instance. */
+  baseUrl?: string;
 }
 
 /** /modelbreaches is not paged, so a busy appliance may take a while to answer a wide window. */
@@ -92,7 +94,7 @@ export class DarktraceClient {
    */
   async getJson<T>(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<T> {
     const query = buildQuery(params);
-    const target = `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
+    const target = `${options.baseUrl ?? this.baseUrl}${path}${query ? `?${query}` : ''}`;
     let response: HttpResponse;
     try {
       response = await http.request({

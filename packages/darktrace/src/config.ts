@@ -5,6 +5,7 @@ import {
   credentialNotString,
   credentialsMissing,
   credentialsNotDict,
+  baseUrlInvalid,
   delayInvalid,
   devoTagNotString,
   flagNotBoolean,
@@ -31,6 +32,7 @@ export const credentialsSchema: JsonSchema = {
 
 /** Keys of the time-slot services (modelbreaches, aianalyst). */
 export const timeSlotOptionProperties: Record<string, JsonSchema> = {
+  override_base_url: {},
   start_time_in_utc_format: {},
   override_time_window_interval_in_minutes: { default: 60 },
   lookback_in_minutes: { default: 60 },
@@ -43,6 +45,7 @@ export interface TimeSlotOptions {
   lookback_in_minutes: number;
   override_time_delay_in_seconds: number;
   override_devo_tag?: string;
+  override_base_url?: string;
   request_period_in_seconds: number;
   [flag: string]: unknown;
 }
@@ -82,6 +85,14 @@ export function checkCommonOptions(ctx: InitContext<Record<string, unknown>>): v
   checkCredentials(ctx.input.credentials);
   const tag = ctx.options['override_devo_tag'];
   if (tag !== undefined && typeof tag !== 'string') throw devoTagNotString(ctx.path);
+  const base = ctx.options['override_base_url'];
+  if (base !== undefined && base !== null && (typeof base !== 'string' || !instanceBaseUrl(base))) throw baseUrlInvalid(ctx.path);
+}
+
+/** The service's `override_base_url` (CONVENTIONS.md: every HTTP service accepts one), else the instance's. */
+export function serviceBaseUrl(options: Record<string, unknown>): string | undefined {
+  const base = options['override_base_url'];
+  return typeof base === 'string' && base ? instanceBaseUrl(base) : undefined;
 }
 
 function isInteger(value: unknown): value is number {

@@ -66,6 +66,9 @@ export const delayInvalid = (path: string) =>
 export const flagNotBoolean = (path: string, key: string) =>
   new InitVariablesError(40, `${path}.${key} property must be a boolean (true or false)`, { path: `${path}.${key}` });
 
+export const baseUrlInvalid = (path: string) =>
+  new InitVariablesError(41, `${path}.override_base_url must be an http(s) URL without a path, or a host with an optional port`, { path: `${path}.override_base_url` });
+
 // ---- SetupError (authentication and permissions) ----
 
 export const requestFailed = (detail: string) =>

@@ -68,6 +68,17 @@ describe('authentication and permission errors', () => {
     expect(errors[0]).toMatch(/^SetupError 103: Unexpected HTTP error occurred at the Darktrace server\. status code, 500 error: GET \/status: /);
   });
 
+  it('a data endpoint failing with 5xx after the retries gives PullError 300', async () => {
+    const sim = await simulator();
+    sim.fail('http500', { pathPrefix: '/modelbreaches', times: 100 });
+    const { runtime } = runtimeFor(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
+    for (const runner of runtime.runners) (runner as unknown as { deps: { http: { options: { backoffBaseMs: number } } } }).deps.http.options.backoffBaseMs = 1;
+    const summary = await runtime.runOnce();
+    const breachError = summary.services.find((s) => s.service === 'modelbreaches')!.lastError;
+    expect(breachError).toMatch(/^PullError 300: HTTP Error occurred while retrieving events from Darktrace server: summary HTTP 500 on GET \/modelbreaches details <html>/);
+    expect(sim.requests.filter((r) => r.path === '/modelbreaches')).toHaveLength(6); // 1 + 5 retries
+  });
+
   it('an unreachable instance gives SetupError 100', async () => {
     const sim = await simulator();
     const url = sim.url;
@@ -122,6 +133,9 @@ describe('config validation (--validate) with the manual IDs', () => {
     expect((await validate(good, { override_time_window_interval_in_minutes: 0 }))?.id).toBe(37);
     expect((await validate(good, { lookback_in_minutes: -5 }))?.id).toBe(38);
     expect((await validate(good, { override_time_delay_in_seconds: 1.5 }))?.id).toBe(39);
+    expect(line(await validate(good, { override_base_url: 'ftp://x/y' }))).toBe(
+      `InitVariablesError 41: ${path}.override_base_url must be an http(s) URL without a path, or a host with an optional port (${path}.override_base_url)`,
+    );
     expect(line(await validate(good, { includebreachurl: 'yes' }))).toBe(`InitVariablesError 40: ${path}.includebreachurl property must be a boolean (true or false) (${path}.includebreachurl)`);
   });
 });

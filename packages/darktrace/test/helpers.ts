@@ -51,7 +51,7 @@ export function newWorkDir(): string {
 }
 
 /** A runtime whose log lines are captured in `logs()`. */
-export function runtimeFor(workDir: string, config: unknown, outputs: Output[] = []) {
+export function runtimeFor(workDir: string, config: unknown, outputs: Output[] = [new CapturingOutput()]) {
   const stream = new PassThrough();
   let text = '';
   stream.on('data', (d) => (text += d));

@@ -137,4 +137,15 @@ describe('modelbreaches', () => {
     expect(healed.summary.errors).toEqual([]);
     expect(pbids(healed.delivered(TAGS.modelbreaches))).toEqual([late.pbid]);
   });
+
+  it('override_base_url sends a service to another address than the instance', async () => {
+    const start = hoursAgo(2);
+    const elsewhere = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 10 * 60_000 } });
+    const instance = await simulator({});
+    const config = darktraceConfig(credentialsFor(instance), { modelbreaches: { start_time_in_utc_format: utc(start), override_base_url: elsewhere.url } });
+    const { summary, delivered } = await runOnce(newWorkDir(), config, rsyslog);
+    expect(summary.errors).toEqual([]);
+    expect(delivered(TAGS.modelbreaches)).toHaveLength(elsewhere.breachesBetween(start, Date.now()).length);
+    expect(instance.requests.some((r) => r.path === '/modelbreaches')).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkTimeSlotOptions, configuredStartKey, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
+import { checkTimeSlotOptions, configuredStartKey, serviceBaseUrl, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
@@ -36,12 +36,12 @@ export const aiAnalystService = defineService<DarktraceClient, TimeSlotOptions, 
         ['endtime', end.getTime()],
         ...AI_ANALYST_FLAGS.map((flag) => [flag, String(ctx.options[flag])] as [string, string]),
       ];
-      const incidents = await ctx.client.getJson<unknown>(ctx.http, '/aianalyst/incidentevents', params, { phase: 'pull', emptyOn404: [] });
+      const incidents = await ctx.client.getJson<unknown>(ctx.http, '/aianalyst/incidentevents', params, { phase: 'pull', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
       return asArray<IncidentEvent>(incidents, '/aianalyst/incidentevents');
     });
   },
   async probe(ctx) {
     const now = Date.now();
-    await ctx.client.getJson(ctx.http, '/aianalyst/incidentevents', [['starttime', now - 60_000], ['endtime', now]], { phase: 'setup', emptyOn404: [] });
+    await ctx.client.getJson(ctx.http, '/aianalyst/incidentevents', [['starttime', now - 60_000], ['endtime', now]], { phase: 'setup', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
   },
 });

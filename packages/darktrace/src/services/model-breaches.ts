@@ -1,6 +1,6 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkTimeSlotOptions, configuredStartKey, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
+import { checkTimeSlotOptions, configuredStartKey, serviceBaseUrl, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
@@ -39,12 +39,12 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
         ['endtime', end.getTime()],
         ...MODEL_BREACH_FLAGS.map((flag) => [flag, String(ctx.options[flag])] as [string, string]),
       ];
-      const breaches = await ctx.client.getJson<unknown>(ctx.http, '/modelbreaches', params, { phase: 'pull', emptyOn404: [] });
+      const breaches = await ctx.client.getJson<unknown>(ctx.http, '/modelbreaches', params, { phase: 'pull', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
       return asArray<ModelBreach>(breaches, '/modelbreaches');
     });
   },
   async probe(ctx) {
     const now = Date.now();
-    await ctx.client.getJson(ctx.http, '/modelbreaches', [['starttime', now - 60_000], ['endtime', now], ['minimal', 'true']], { phase: 'setup', emptyOn404: [] });
+    await ctx.client.getJson(ctx.http, '/modelbreaches', [['starttime', now - 60_000], ['endtime', now], ['minimal', 'true']], { phase: 'setup', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
   },
 });

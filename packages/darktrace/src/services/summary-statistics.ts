@@ -1,6 +1,6 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkCommonOptions } from '../config.js';
+import { checkCommonOptions, serviceBaseUrl } from '../config.js';
 import { pullOtherError } from '../errors.js';
 
 /**
@@ -11,10 +11,10 @@ export const summaryStatisticsService = defineService<DarktraceClient, Record<st
   tag: 'sig.darktrace.respond.summarystatistics',
   moduleName: 'StatelessServicePuller',
   stateless: true,
-  options: { type: 'object', properties: {} },
+  options: { type: 'object', properties: { override_base_url: {} } },
   init: (ctx) => checkCommonOptions(ctx),
   async *pull(ctx) {
-    const body = await ctx.client.getJson<unknown>(ctx.http, '/summarystatistics', [], { phase: 'pull' });
+    const body = await ctx.client.getJson<unknown>(ctx.http, '/summarystatistics', [], { phase: 'pull', baseUrl: serviceBaseUrl(ctx.options) });
     if (Array.isArray(body)) {
       yield { events: body };
     } else if (body !== null && typeof body === 'object') {
@@ -25,6 +25,6 @@ export const summaryStatisticsService = defineService<DarktraceClient, Record<st
     ctx.log.info('The data is up to date!');
   },
   async probe(ctx) {
-    await ctx.client.getJson(ctx.http, '/summarystatistics', [], { phase: 'setup' });
+    await ctx.client.getJson(ctx.http, '/summarystatistics', [], { phase: 'setup', baseUrl: serviceBaseUrl(ctx.options) });
   },
 });
