@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError, type Logger } from '@collector/sdk';
@@ -100,6 +101,8 @@ export class QueueWorker {
   private readonly result: CycleResult = { received: 0, deleted: 0, objects: 0, skippedObjects: 0, events: 0, bytes: 0, failed: 0, released: 0, poison: 0, testEvents: 0 };
 
   constructor(private readonly deps: QueueWorkerDeps) {
+    // Every request in flight (receives, object downloads) listens on the stop signal.
+    setMaxListeners(0, deps.signal);
     this.deleter = new BatchDeleter(deps.sqs, deps.options.queueUrl, deps.log);
     this.stopped = new Promise((resolve) => {
       if (deps.signal.aborted) resolve('stopped');

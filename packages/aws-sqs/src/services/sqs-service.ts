@@ -14,6 +14,10 @@ export interface SqsServiceSpec {
   skipKey?(key: string): boolean;
 }
 
+function isConfigured(options: Record<string, unknown>): boolean {
+  return typeof options['base_url'] === 'string' && options['base_url'].length > 0;
+}
+
 /**
  * Every service is the same queue consumer with a different object format. A pull cycle receives until
  * the queue is drained (or the collector stops); nothing is checkpointed: the queue is the state.
@@ -26,11 +30,15 @@ export function sqsService(spec: SqsServiceSpec): ServiceDefinition<AwsSession> 
     requestPeriodSeconds: 5,
     stateless: true,
     init(ctx) {
+      // The SDK creates every service with {} even when the operator listed only one (SDK request 1):
+      // a service without its own base_url is not configured and stays idle.
+      if (!isConfigured(ctx.options)) return;
       const o = resolveOptions(ctx.options, ctx.input, ctx.path);
       if (o.doNotSend && o.ackMessages) ctx.log.warning('do_not_send and ack_messages are both true: messages are deleted without their events being sent');
       if (!o.ackMessages) ctx.log.warning('ack_messages is false: messages are never deleted and will be received again after their visibility timeout');
     },
     async *pull(ctx) {
+      if (!isConfigured(ctx.options)) return;
       const options = resolveOptions(ctx.options, ctx.input, ctx.path);
       const worker = new QueueWorker({
         sqs: ctx.client.sqs(options.region, options.endpointUrl),
@@ -56,6 +64,7 @@ export function sqsService(spec: SqsServiceSpec): ServiceDefinition<AwsSession> 
       yield* [];
     },
     async probe(ctx) {
+      if (!isConfigured(ctx.options)) return;
       const options = resolveOptions(ctx.options, ctx.input, ctx.path);
       await ctx.client.probeQueue(options.queueUrl, options.region, options.endpointUrl);
     },

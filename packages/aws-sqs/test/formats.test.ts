@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { createDecoder, decodeS3Key, JsonStructureError, parseNotification, pullingIdSuffix, type FormatName, type OutEvent } from '@collector/aws-sqs';
+
+const SUFFIX = pullingIdSuffix('1700000000000');
+
+/** Feeds `bytes` in chunks of pseudo-random sizes (1..max), so every boundary case is crossed. */
+function decode(format: FormatName, bytes: Buffer, maxChunk = 7, vpcFields?: string[]): OutEvent[] {
+  const out: OutEvent[] = [];
+  const decoder = createDecoder(format, { suffix: SUFFIX, vpcFields, out: (e) => out.push(e) });
+  let seed = 7;
+  for (let i = 0; i < bytes.length; ) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const size = 1 + (seed % maxChunk);
+    decoder.push(bytes.subarray(i, i + size));
+    i += size;
+  }
+  decoder.end();
+  return out;
+}
+
+function parsed(events: OutEvent[]): Record<string, unknown>[] {
+  return events.map((e) => (typeof e === 'string' ? (JSON.parse(e) as Record<string, unknown>) : e));
+}
+
+const tricky = [
+  { eventID: 'a1', eventName: 'ConsoleLogin', note: 'quote " and backslash \\ and \\" together', nested: { list: [1, { x: '}' }], empty: {} } },
+  { eventID: 'a2', eventName: 'Put{Object}[x]', userAgent: 'ends with backslash \\', unicode: 'żółć ☃ 𝄞' },
+  { eventID: 'a3', requestParameters: null, n: -1.5e3, t: true, f: false },
+];
+
+describe('CloudTrail / JSON record scanner', () => {
+  it('splits Records whatever the chunk boundaries, keeping each record byte for byte', () => {
+    const text = JSON.stringify({ Records: tricky });
+    for (const max of [1, 2, 3, 7, 64, 100_000]) {
+      const events = decode('cloudtrail', Buffer.from(text), max);
+      expect(events).toHaveLength(3);
+      for (let i = 0; i < tricky.length; i++) {
+        expect(events[i]).toBe(`${JSON.stringify(tricky[i]).slice(0, -1)},${SUFFIX}}`);
+      }
+    }
+  });
+
+  it('compacts pretty-printed JSON, reads NDJSON, arrays and concatenated documents', () => {
+    const pretty = JSON.stringify({ Records: tricky }, null, 2);
+    expect(parsed(decode('cloudtrail', Buffer.from(pretty))).map((e) => e['eventID'])).toEqual(['a1', 'a2', 'a3']);
+    for (const e of decode('cloudtrail', Buffer.from(pretty))) expect(String(e)).not.toContain('\n');
+    const ndjson = tricky.map((t) => JSON.stringify(t)).join('\n') + '\n';
+    expect(parsed(decode('json', Buffer.from(ndjson))).map((e) => e['eventID'])).toEqual(['a1', 'a2', 'a3']);
+    const concatenated = tricky.map((t) => JSON.stringify(t)).join('');
+    expect(parsed(decode('json', Buffer.from(concatenated))).map((e) => e['eventID'])).toEqual(['a1', 'a2', 'a3']);
+    expect(parsed(decode('json', Buffer.from(JSON.stringify(tricky)))).map((e) => e['eventID'])).toEqual(['a1', 'a2', 'a3']);
+    expect(parsed(decode('json', Buffer.from('{}')))).toEqual([{ '@devo_pulling_id': '1700000000000' }]);
+  });
+
+  it('splits CloudWatch Logs documents from Firehose and skips CONTROL_MESSAGE', () => {
+    const doc = (type: string, ids: string[]) =>
+      JSON.stringify({ messageType: type, owner: '123456789012', logGroup: 'g', logStream: 's', subscriptionFilters: ['f'], logEvents: ids.map((id, i) => ({ id, timestamp: 1432826855000 + i, message: `m ${id}` })) });
+    const body = doc('CONTROL_MESSAGE', ['c1']) + doc('DATA_MESSAGE', ['d1', 'd2']) + doc('DATA_MESSAGE', ['d3']);
+    const events = parsed(decode('json', Buffer.from(body)));
+    expect(events.map((e) => e['id'])).toEqual(['d1', 'd2', 'd3']);
+    expect(events[0]).toMatchObject({ message: 'm d1', logGroup: 'g', logStream: 's', owner: '123456789012' });
+  });
+
+  it('throws on truncated or mismatched JSON', () => {
+    expect(() => decode('cloudtrail', Buffer.from('{"Records":[{"a":1},{"b":'))).toThrow(JsonStructureError);
+    expect(() => decode('json', Buffer.from('{"a":[1}'))).toThrow(/malformed JSON/);
+  });
+
+  it('falls back to Latin-1 for records that are not UTF-8', () => {
+    const bytes = Buffer.concat([Buffer.from('{"Records":[{"eventID":"x","v":"caf'), Buffer.from([0xe9]), Buffer.from(' \xa9"}]}', 'latin1')]);
+    const [event] = parsed(decode('cloudtrail', bytes));
+    expect(event!['v']).toBe('café ©');
+  });
+});
+
+describe('text formats', () => {
+  it('VPC flow logs: header names the fields, one JSON object per record', () => {
+    const text = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\r\n2 123456789010 eni-1 - - - - - - - 1418530010 1418530070 - NODATA\n';
+    const events = parsed(decode('vpc', Buffer.from(text)));
+    expect(events).toHaveLength(2);
+    expect(events[0]).toEqual({ version: '2', 'account-id': '123456789010', 'interface-id': 'eni-1235b8ca123456789', srcaddr: '172.31.16.139', dstaddr: '172.31.16.21', srcport: '20641', dstport: '22', protocol: '6', packets: '20', bytes: '4249', start: '1418530010', end: '1418530070', action: 'ACCEPT', 'log-status': 'OK', '@devo_pulling_id': '1700000000000' });
+    expect(events[1]!['log-status']).toBe('NODATA');
+    const custom = parsed(decode('vpc', Buffer.from('vpc-id flow-direction\nvpc-1 ingress\n')));
+    expect(custom).toEqual([{ 'vpc-id': 'vpc-1', 'flow-direction': 'ingress', '@devo_pulling_id': '1700000000000' }]);
+  });
+
+  it('CloudWatch VPC: log events from Firehose documents become named flow records', () => {
+    const doc = JSON.stringify({ messageType: 'DATA_MESSAGE', logGroup: 'vpc', logEvents: [{ id: '1', timestamp: 1, message: '2 123 eni-1 10.0.0.1 10.0.0.2 443 5000 6 1 40 1 2 ACCEPT OK' }] });
+    const [event] = parsed(decode('cloudwatch_vpc', Buffer.from(doc)));
+    expect(event).toMatchObject({ srcaddr: '10.0.0.1', dstport: '5000', action: 'ACCEPT' });
+  });
+
+  it('ALB and Classic ELB lines get their field names; quoted values keep their spaces', () => {
+    const alb = 'http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-"\n';
+    const [a] = parsed(decode('elb', Buffer.from(alb)));
+    expect(a).toMatchObject({ type: 'http', 'client:port': '192.168.131.39:2817', request: 'GET http://www.example.com:80/ HTTP/1.1', user_agent: 'curl/7.46.0', actions_executed: 'forward' });
+    const classic = '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -\n';
+    const [c] = parsed(decode('elb', Buffer.from(classic)));
+    expect(c).toMatchObject({ time: '2015-05-13T23:39:43.945958Z', 'backend:port': '10.0.0.1:80', user_agent: 'curl/7.38.0' });
+  });
+
+  it('text: one event per line, CRLF and a last line without LF included', () => {
+    expect(decode('text', Buffer.from('a b\r\n\nc'))).toEqual(['a b', 'c']);
+  });
+});
+
+describe('notifications', () => {
+  const s3Record = (key: string, eventName = 'ObjectCreated:Put') => ({ eventSource: 'aws:s3', eventName, s3: { bucket: { name: 'b' }, object: { key, size: 3 } } });
+
+  it('reads S3 notifications with form-style keys, SNS-wrapped ones and EventBridge events', () => {
+    expect(parseNotification(JSON.stringify({ Records: [s3Record('a/red+flower%28x%29.json'), s3Record('gone', 'ObjectRemoved:Delete')] }))).toEqual({
+      kind: 'objects',
+      source: 's3',
+      objects: [{ bucket: 'b', key: 'a/red flower(x).json', size: 3, eventName: 'ObjectCreated:Put' }],
+      ignored: 1,
+    });
+    const sns = { Type: 'Notification', TopicArn: 'arn:aws:sns:us-west-2:123456789012:MyTopic', Message: JSON.stringify({ Records: [s3Record('k')] }) };
+    expect(parseNotification(JSON.stringify(sns))).toMatchObject({ kind: 'objects', source: 'sns', objects: [{ key: 'k' }] });
+    const eb = { version: '0', 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: 'b' }, object: { key: 'x y+z', size: 5 } } };
+    expect(parseNotification(JSON.stringify(eb))).toMatchObject({ kind: 'objects', source: 'eventbridge', objects: [{ key: 'x y+z', alternativeKey: 'x y z' }] });
+    expect(parseNotification('{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}')).toEqual({ kind: 'test' });
+    expect(parseNotification(JSON.stringify({ Type: 'Notification', TopicArn: 't', Message: '{"Event":"s3:TestEvent"}' }))).toEqual({ kind: 'test' });
+    expect(parseNotification('not json').kind).toBe('invalid');
+    expect(decodeS3Key('100%+sure%2')).toBe('100% sure%2');
+  });
+});
