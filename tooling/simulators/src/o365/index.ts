@@ -94,6 +94,8 @@ export interface O365Simulator {
   addRows(rows: O365TraceRow[]): void;
   /** Every issued token stops working. */
   expireTokens(): void;
+  /** Called for every request before it is answered (tests: expire tokens or flip knobs mid-run). */
+  onRequest: ((entry: O365RequestLogEntry) => void) | undefined;
   readonly tokensIssued: number;
   close(): Promise<void>;
 }
@@ -370,6 +372,8 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       let answer: { status: number; body: unknown; headers?: Record<string, string> };
       const token = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token$/.exec(url.pathname);
       const lower = url.pathname.toLowerCase().replace(/\/+$/, '');
+      entry.api = token ? (token[2] ? 'token-v2' : 'token-v1') : lower === `${RWS_PATH}/messagetrace` ? 'rws' : lower === RWS_PATH ? 'rws-service' : /\/admin\/exchange\/tracing\/messagetraces$/.test(lower) ? 'graph' : 'unknown';
+      simulator.onRequest?.(entry);
       if (token) {
         entry.api = token[2] ? 'token-v2' : 'token-v1';
         answer = await tokenRoute(req, token[2] ? 'v2' : 'v1', token[1]!);
@@ -398,7 +402,8 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const simulator: O365Simulator = {
+    onRequest: undefined,
     url: baseUrl,
     get rows() {
       return rows;
@@ -420,4 +425,5 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
         server.close(() => resolve());
       }),
   };
+  return simulator;
 }

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runCollector } from '@collector/sdk';
+import { o365EmtCollector } from '@collector/o365-emt';
+
+process.exitCode = await runCollector(o365EmtCollector, { bin: 'o365-emt-collector' });

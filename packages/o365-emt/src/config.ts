@@ -1,0 +1,234 @@
+import { parseConfigDate, type InputConfig, type JsonSchema } from '@collector/sdk';
+import { InitId, initError } from './errors.js';
+
+/**
+ * Config schema fragments and the validation behind the manual's InitVariablesError IDs. The schemas are
+ * deliberately loose (no types or ranges) so that a wrong value reaches `init` and gets the documented ID
+ * and message instead of a generic schema error; defaults are still applied by the SDK.
+ */
+export const INPUT_NAME = 'office365_exchange_message';
+export const RWS_SERVICE = 'office365_exchange_message_service';
+export const GRAPH_SERVICE = 'office365_exchange_message_graph_service';
+
+export const DEFAULT_AUTH_URL = 'https://login.microsoftonline.com';
+export const DEFAULT_RWS_URL = 'https://reports.office365.com/ecp/reportingwebservice/reporting.svc';
+export const DEFAULT_RWS_RESOURCE = 'https://outlook.office365.com';
+export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
+export const DEFAULT_GRAPH_RESOURCE = 'https://graph.microsoft.com';
+export const DEFAULT_DELAY_SECONDS = 90_000;
+export const MAX_DELAY_SECONDS = 172_800;
+export const GRAPH_MAX_WINDOW_SECONDS = 10 * 86_400;
+export const GRAPH_MAX_DAYS_BACK = 90;
+
+export const credentialsSchema: JsonSchema = {
+  description: 'Entra app registration: tenant_id, client_id, client_secret (all three obfuscated in logs)',
+  properties: { tenant_id: {}, client_id: {}, client_secret: {} },
+};
+
+export const inputOptionsSchema: JsonSchema = {
+  properties: {
+    max_historic_date_cutoff_days_back: { default: 10 },
+    max_historic_date_margin_seconds: { default: 60 },
+  },
+};
+
+const sharedServiceProperties: Record<string, JsonSchema> = {
+  requests_timeout_in_seconds: { default: 60 },
+  reset_persistence_auth: {},
+  override_time_delay_in_seconds: { default: DEFAULT_DELAY_SECONDS },
+  override_base_url: {},
+  override_base_auth_url: {},
+  override_base_resource_url: {},
+  lookback_in_seconds: { default: 0 },
+};
+
+export const rwsOptionsSchema: JsonSchema = {
+  properties: { ...sharedServiceProperties, page_size: { default: 1000 }, token_endpoint: { default: 'v1' } },
+};
+
+export const graphOptionsSchema: JsonSchema = {
+  properties: { ...sharedServiceProperties, page_size: { default: 5000 }, max_window_in_seconds: { default: GRAPH_MAX_WINDOW_SECONDS } },
+};
+
+export interface Credentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface HistoricLimits {
+  cutoffDays: number;
+  marginSeconds: number;
+}
+
+export interface ServiceOptions {
+  timeoutMs: number;
+  resetPersistenceAuth: string | undefined;
+  delaySeconds: number;
+  lookbackSeconds: number;
+  pageSize: number;
+  /** The data API root (RWS: `.../reporting.svc`; Graph: the `messageTraces` collection URL). */
+  baseUrl: string;
+  authUrl: string;
+  /** RWS `resource` (v1) or the scope prefix (`<resource>/.default`, v2). */
+  resource: string;
+  tokenEndpoint: 'v1' | 'v2';
+  /** Graph only: the longest window one query asks for. */
+  maxWindowSeconds: number;
+}
+
+function intValue(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function floatValue(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+const isEmpty = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/** InitVariablesError 0-5: the credentials block (checked at --validate time, before any request). */
+export function parseCredentials(input: InputConfig): Credentials {
+  const path = `inputs.${INPUT_NAME}.credentials`;
+  const raw = input.credentials as unknown;
+  if (raw === undefined || raw === null || (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0)) {
+    throw initError(InitId.credentialsMissing, 'credentials section does not exist on the configuration file or is empty', path);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw initError(InitId.credentialsNotObject, 'credentials section is not a valid <dict> object', path);
+  const c = raw as Record<string, unknown>;
+  const text = (key: string, missing: number, notString: number): string => {
+    const value = c[key];
+    if (isEmpty(value)) throw initError(missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
+    // YAML reads an all-digit id as a number: accept it as the string it was meant to be.
+    if (typeof value === 'number') return String(value);
+    if (typeof value !== 'string') throw initError(notString, `${key} must be an string`, `${path}.${key}`);
+    return value.trim();
+  };
+  return {
+    tenantId: text('tenant_id', InitId.valueMissing, InitId.valueNotString),
+    clientId: text('client_id', InitId.clientValueMissing, InitId.clientValueNotString),
+    clientSecret: text('client_secret', InitId.clientValueMissing, InitId.clientValueNotString),
+  };
+}
+
+/** InitVariablesError 21/22: the input's historic limits. */
+export function parseHistoricLimits(input: InputConfig): HistoricLimits {
+  const path = `inputs.${INPUT_NAME}`;
+  const cutoff = intValue(input['max_historic_date_cutoff_days_back'] ?? 10);
+  if (cutoff === undefined || cutoff < 1 || cutoff > 1_000_000) {
+    throw initError(InitId.cutoffDays, 'Optional setting: <max_historic_date_cutoff_days_back> must be an integer from 1 to 1000000', `${path}.max_historic_date_cutoff_days_back`);
+  }
+  const margin = intValue(input['max_historic_date_margin_seconds'] ?? 60);
+  if (margin === undefined || margin < 1 || margin > 86_400_000_000) {
+    throw initError(InitId.marginSeconds, 'Optional setting: <max_historic_date_margin_seconds> must be an integer from 1 to 86400000000', `${path}.max_historic_date_margin_seconds`);
+  }
+  return { cutoffDays: cutoff, marginSeconds: margin };
+}
+
+function parseUrl(value: unknown, fallback: string, key: string, path: string, ids: { missing: number; notString: number }): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string') throw initError(ids.notString, `${key} must be an string`, `${path}.${key}`);
+  if (value.trim() === '') throw initError(ids.missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw initError(ids.notString, `${key} must be a valid URL including https:// (got ${JSON.stringify(value)})`, `${path}.${key}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw initError(ids.notString, `${key} must be an https:// URL`, `${path}.${key}`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Where the RWS lives: an override may be a host (`https://reports.office365.us`), the svc root or the MessageTrace URL. */
+export function rwsServiceRoot(base: string): string {
+  const url = new URL(base);
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path === '') return `${url.origin}/ecp/reportingwebservice/reporting.svc`;
+  if (/\/messagetrace$/i.test(path)) return `${url.origin}${path.replace(/\/messagetrace$/i, '')}`;
+  return `${url.origin}${path}`;
+}
+
+/** Where Graph message traces live: a host, a versioned root (`.../beta`) or the collection URL itself. */
+export function graphCollectionUrl(base: string): string {
+  const url = new URL(base);
+  const path = url.pathname.replace(/\/+$/, '');
+  if (/\/messagetraces$/i.test(path)) return `${url.origin}${path}`;
+  if (path === '') return `${url.origin}/v1.0/admin/exchange/tracing/messageTraces`;
+  return `${url.origin}${path}/admin/exchange/tracing/messageTraces`;
+}
+
+/** InitVariablesError 2/3/8/9/13/18-20/23-27: one service's options. */
+export function parseServiceOptions(kind: 'rws' | 'graph', options: Record<string, unknown>, path: string): ServiceOptions {
+  const timeout = floatValue(options['requests_timeout_in_seconds'] ?? 60);
+  if (timeout === undefined || timeout < 1) throw initError(InitId.requestsTimeoutNotFloat, 'requests_timeout_in_seconds is not a float instance (minimum 1)', `${path}.requests_timeout_in_seconds`);
+
+  const reset = options['reset_persistence_auth'];
+  let resetPersistenceAuth: string | undefined;
+  if (reset !== undefined && reset !== null) {
+    // YAML turns an unquoted 2024-01-31 into a date: accept it as the day it names.
+    const text = reset instanceof Date ? reset.toISOString().slice(0, 10) : reset;
+    if (typeof text !== 'string') throw initError(InitId.resetPersistenceNotString, 'Optional setting: <reset_persistence_auth> not of expected type: str', `${path}.reset_persistence_auth`);
+    if (!parseConfigDate(text)) throw initError(InitId.resetPersistenceNotString, `Optional setting: <reset_persistence_auth> must be a date as YYYY-MM-DD (got ${JSON.stringify(text)})`, `${path}.reset_persistence_auth`);
+    resetPersistenceAuth = text.trim();
+  }
+
+  const rawDelay = options['override_time_delay_in_seconds'] ?? DEFAULT_DELAY_SECONDS;
+  const delay = intValue(rawDelay);
+  if (delay === undefined) throw initError(InitId.delayNotInt, 'Optional setting: <override_time_delay_in_seconds> not of expected type: int', `${path}.override_time_delay_in_seconds`);
+  if (delay < 1 || delay > MAX_DELAY_SECONDS) throw initError(InitId.delayOutOfRange, `Optional setting: <override_time_delay_in_seconds> is out of range (1 to ${MAX_DELAY_SECONDS})`, `${path}.override_time_delay_in_seconds`);
+
+  const lookback = intValue(options['lookback_in_seconds'] ?? 0);
+  if (lookback === undefined || lookback < 0 || lookback > MAX_DELAY_SECONDS) throw initError(InitId.lookback, `Optional setting: <lookback_in_seconds> must be an integer from 0 to ${MAX_DELAY_SECONDS}`, `${path}.lookback_in_seconds`);
+
+  const maxPage = kind === 'rws' ? 2000 : 5000;
+  const pageSize = intValue(options['page_size'] ?? (kind === 'rws' ? 1000 : 5000));
+  if (pageSize === undefined || pageSize < 1 || pageSize > maxPage) throw initError(InitId.pageSize, `Optional setting: <page_size> must be an integer from 1 to ${maxPage}`, `${path}.page_size`);
+
+  let maxWindowSeconds = GRAPH_MAX_WINDOW_SECONDS;
+  if (kind === 'graph') {
+    const span = intValue(options['max_window_in_seconds'] ?? GRAPH_MAX_WINDOW_SECONDS);
+    if (span === undefined || span < 60 || span > GRAPH_MAX_WINDOW_SECONDS) throw initError(InitId.windowSpan, `Optional setting: <max_window_in_seconds> must be an integer from 60 to ${GRAPH_MAX_WINDOW_SECONDS} (Graph answers at most 10 days a query)`, `${path}.max_window_in_seconds`);
+    maxWindowSeconds = span;
+  }
+
+  let tokenEndpoint: 'v1' | 'v2' = kind === 'graph' ? 'v2' : 'v1';
+  if (kind === 'rws' && options['token_endpoint'] !== undefined) {
+    const value = options['token_endpoint'];
+    if (value !== 'v1' && value !== 'v2') throw initError(InitId.tokenEndpoint, 'Optional setting: <token_endpoint> must be v1 (resource, as the manual) or v2 (scope)', `${path}.token_endpoint`);
+    tokenEndpoint = value;
+  }
+
+  const urlIds = { missing: InitId.valueMissing, notString: InitId.valueNotString };
+  const baseUrl = parseUrl(options['override_base_url'], kind === 'rws' ? DEFAULT_RWS_URL : DEFAULT_GRAPH_URL, 'override_base_url', path, { missing: InitId.baseUrlMissing, notString: InitId.baseUrlNotString });
+  return {
+    timeoutMs: Math.round(timeout * 1000),
+    resetPersistenceAuth,
+    delaySeconds: delay,
+    lookbackSeconds: lookback,
+    pageSize,
+    baseUrl: kind === 'rws' ? rwsServiceRoot(baseUrl) : graphCollectionUrl(baseUrl),
+    authUrl: parseUrl(options['override_base_auth_url'], DEFAULT_AUTH_URL, 'override_base_auth_url', path, urlIds),
+    resource: parseUrl(options['override_base_resource_url'], kind === 'rws' ? DEFAULT_RWS_RESOURCE : DEFAULT_GRAPH_RESOURCE, 'override_base_resource_url', path, urlIds),
+    tokenEndpoint,
+    maxWindowSeconds,
+  };
+}
+
+/**
+ * InitVariablesError 26: the first window must be able to start before it ends. The historic floor is
+ * now − cutoff + margin; windows end at now − delay; with cutoff·86400 − margin ≤ delay nothing is ever pulled.
+ */
+export function checkCutoffAgainstDelay(limits: HistoricLimits, options: ServiceOptions, maxDaysBack: number, path: string): void {
+  const reach = Math.min(limits.cutoffDays, maxDaysBack) * 86_400 - limits.marginSeconds;
+  if (reach <= options.delaySeconds) {
+    throw initError(
+      InitId.cutoffBehindDelay,
+      `max_historic_date_cutoff_days_back (${limits.cutoffDays} d) minus max_historic_date_margin_seconds (${limits.marginSeconds} s) must reach further back than override_time_delay_in_seconds (${options.delaySeconds} s), or no window could ever be pulled`,
+      `inputs.${INPUT_NAME}.max_historic_date_cutoff_days_back`,
+    );
+  }
+}

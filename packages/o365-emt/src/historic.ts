@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { formatUtc, type Logger } from '@collector/sdk';
+import type { HistoricLimits } from './config.js';
+
+const DAY_MS = 86_400_000;
+
+/** What a service persists: where the next window starts (the end of the last fully delivered window). */
+export interface MessageTraceCheckpoint {
+  [key: string]: string | null;
+  start_time: string;
+}
+
+/** The oldest start the APIs accept: now − cutoff days + margin (the manual's max_historic_date_* keys). */
+export function historicFloor(now: Date, limits: HistoricLimits, maxDaysBack = Number.POSITIVE_INFINITY): Date {
+  const days = Math.min(limits.cutoffDays, maxDaysBack);
+  return new Date(now.getTime() - days * DAY_MS + limits.marginSeconds * 1000);
+}
+
+/**
+ * Where this pull starts: the checkpoint minus the look-back, clamped to the historic floor. With no
+ * checkpoint the collector starts at the floor itself (the historical pulling of the manual). A clamped
+ * checkpoint means the collector was stopped for longer than the cutoff: that gap is logged as a warning,
+ * because the API would reject (or no longer has) anything older.
+ */
+export function startOfPull(args: {
+  checkpoint: MessageTraceCheckpoint | undefined | null;
+  now: Date;
+  limits: HistoricLimits;
+  lookbackSeconds: number;
+  maxDaysBack?: number;
+  log: Logger;
+}): Date {
+  const { checkpoint, now, limits, log } = args;
+  const floor = historicFloor(now, limits, args.maxDaysBack);
+  const days = Math.min(limits.cutoffDays, args.maxDaysBack ?? Number.POSITIVE_INFINITY);
+  const saved = checkpoint?.start_time ? Date.parse(checkpoint.start_time) : Number.NaN;
+  if (Number.isNaN(saved)) {
+    log.info('No saved state found, applying values by default');
+    log.info(`Validating the start and end time based on the maximum threshold (-${days} days): ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s margin)`);
+    return floor;
+  }
+  const wanted = new Date(saved - args.lookbackSeconds * 1000);
+  if (wanted < floor) {
+    log.warning(
+      `The saved start ${formatUtc(wanted)} is older than the maximum historic date (-${days} days, max_historic_date_cutoff_days_back): ` +
+        `starting at ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s max_historic_date_margin_seconds) instead; ` +
+        'message traces between the two are not collected',
+    );
+    return floor;
+  }
+  return wanted;
+}
+
+/** Whole seconds: both APIs take second-resolution filters, and windows must join without gaps. */
+export function floorToSecond(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+/**
+ * The dedup key of a trace row: one row per (message, recipient), so the key holds the message trace id,
+ * the message id and the recipient (distinct recipients of one message are distinct events), plus time and
+ * status (a status change is new information). Hashed: short keys in the state file, no addresses in it.
+ */
+export function traceKey(parts: readonly unknown[]): string {
+  return createHash('sha256').update(parts.map((p) => (p === undefined || p === null ? '' : String(p))).join('\u0000')).digest('base64url').slice(0, 24);
+}

@@ -1,0 +1,75 @@
+import { createRequire } from 'node:module';
+import { defineCollector, defineInput } from '@collector/sdk';
+import { O365Client } from './client.js';
+import { credentialsSchema, GRAPH_SERVICE, INPUT_NAME, inputOptionsSchema, parseCredentials, RWS_SERVICE } from './config.js';
+import { PERMISSION_REMEDY_GRAPH, PERMISSION_REMEDY_RWS } from './errors.js';
+import { graphMessageTraceService } from './services/message-trace-graph.js';
+import { rwsMessageTraceService } from './services/message-trace-rws.js';
+
+const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/**
+ * Graph's tenant throttle is 100 requests per rolling 5 minutes; `requests_limits` periods are 1s/1m/1h/1d,
+ * so the default is 20 a minute, which never exceeds 100 in any 5-minute span. Graph requests spend this
+ * (configurable) default pool; the Reporting Web Service has no documented limit and uses its own `rws` pool.
+ */
+export const GRAPH_DEFAULT_REQUESTS_LIMITS = [{ period: '1m', number_of_requests: 20 }];
+
+export const office365MessageTraceInput = defineInput<O365Client>({
+  name: INPUT_NAME,
+  credentials: credentialsSchema,
+  options: inputOptionsSchema,
+  obfuscate: ['tenant_id', 'client_id', 'client_secret'],
+  requestsLimits: GRAPH_DEFAULT_REQUESTS_LIMITS,
+  requestPools: { rws: [] },
+  setupModuleName: 'Office365ExchangeMessageTracePullerSetup',
+  remedies: {
+    '100': 'Check tenant_id, client_id and client_secret, the API permission (admin consent) and the directory role (README "Vendor setup").',
+    '101': 'Read the AADSTS code in the message: unknown tenant (90002), unknown app (700016), wrong resource (500011).',
+    '102': 'Check the network path to the token endpoint (override_base_auth_url).',
+    '103': `${PERMISSION_REMEDY_RWS} / Graph: ${PERMISSION_REMEDY_GRAPH}`,
+  },
+  async setup(ctx) {
+    ctx.log.info('Puller Setup started');
+    // Tokens are fetched on first use, one per service (resource): a service whose token fails (a cloud
+    // without Graph, a tenant without RWS) must not stop the other one. SetupError 100-102 surface there.
+    const client = new O365Client(parseCredentials(ctx.input), ctx.http, ctx.log);
+    ctx.log.info('Puller Setup terminated');
+    return client;
+  },
+  services: {
+    [RWS_SERVICE]: rwsMessageTraceService,
+    [GRAPH_SERVICE]: graphMessageTraceService,
+  },
+});
+
+/** The Microsoft 365 Exchange Online message trace collector (`o365_emt_collector`). */
+export const o365EmtCollector = defineCollector({
+  name: 'o365_emt_collector',
+  version,
+  inputs: [office365MessageTraceInput],
+});
+
+export { O365Client, tokenUrl, type TokenSpec } from './client.js';
+export {
+  INPUT_NAME,
+  RWS_SERVICE,
+  GRAPH_SERVICE,
+  DEFAULT_AUTH_URL,
+  DEFAULT_RWS_URL,
+  DEFAULT_RWS_RESOURCE,
+  DEFAULT_GRAPH_URL,
+  DEFAULT_DELAY_SECONDS,
+  rwsServiceRoot,
+  graphCollectionUrl,
+  parseServiceOptions,
+  parseHistoricLimits,
+  parseCredentials,
+  type ServiceOptions,
+  type HistoricLimits,
+  type Credentials,
+} from './config.js';
+export { InitId, describeBody } from './errors.js';
+export { historicFloor, startOfPull, type MessageTraceCheckpoint } from './historic.js';
+export { MESSAGE_TRACE_TAG, RWS_WINDOW_MS, rwsDedupKey, rwsReceivedMs, parseRwsPage, rwsQueryUrl } from './services/message-trace-rws.js';
+export { graphDedupKey, graphQueryUrl } from './services/message-trace-graph.js';

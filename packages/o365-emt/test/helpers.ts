@@ -1,0 +1,153 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CollectorRuntime, createOutputs, OutputError, silentLogger, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk';
+import { startO365Simulator, type O365Simulator, type O365SimulatorOptions } from '@collector/simulators';
+import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { MESSAGE_TRACE_TAG, o365EmtCollector } from '@collector/o365-emt';
+
+export const TENANT = 'f3a1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b';
+export const CLIENT_ID = '7d9e8f10-1a2b-4c3d-9e8f-a0b1c2d3e4f5';
+export const CLIENT_SECRET = 'Zq8~sEcReT.vAlUe-0123456789abcdefXYZ';
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** A custom output that records every acknowledged line (used until the SDK ships devo_platform). */
+export class CapturingOutput implements Output {
+  readonly type = 'capture';
+  readonly records: DeliveryRecord[] = [];
+  constructor(readonly name = 'capture') {}
+  async start() {}
+  async write(records: readonly DeliveryRecord[]) {
+    this.records.push(...records);
+  }
+  ready() {
+    return true;
+  }
+  async stop() {}
+}
+
+/** Whether the SDK can deliver to a devo_platform (TLS syslog) output yet. */
+function sdkHasDevoOutput(): boolean {
+  try {
+    const outputs = createOutputs({ probe: { type: 'devo_platform', config: { address: '127.0.0.1', port: 1, type: 'SSL' } } }, { workDir: tmpdir(), log: silentLogger, hostname: 'probe' });
+    void Promise.all(outputs.map((o) => o.stop().catch(() => undefined)));
+    return true;
+  } catch (error) {
+    return !(error instanceof OutputError && error.id === 600);
+  }
+}
+
+export interface Delivered {
+  tag: string;
+  event: Record<string, unknown>;
+}
+
+/**
+ * Where a test's events go: the real rsyslog TLS receiver through the SDK's devo_platform output when the
+ * SDK has it, else a capturing Output. Either way `events()` is what arrived, in order.
+ */
+export interface Target {
+  kind: 'rsyslog' | 'capture';
+  /** Extra keys for the config (`outputs`). */
+  configOutputs: Record<string, unknown> | undefined;
+  outputs: Output[];
+  /** Message trace events that arrived (the collector's own log lines, also sent to Devo, left out). */
+  events(): Delivered[];
+  /** Every raw line that arrived, log lines included (for the secrets check). */
+  raw(): string[];
+  close(): Promise<void>;
+}
+
+const LINE = /^<\d+>\S+ \S+ \S+ (\S+): ([\s\S]*)$/;
+
+export async function startTarget(): Promise<Target> {
+  if (sdkHasDevoOutput()) {
+    const rsyslog: Rsyslog = await startRsyslog();
+    return {
+      kind: 'rsyslog',
+      configOutputs: devoOutputConfig(rsyslog),
+      outputs: [],
+      events: () =>
+        rsyslog
+          .lines()
+          .map((line) => {
+            const m = LINE.exec(line.replace(/\n$/, ''));
+            if (!m) throw new Error(`Unexpected syslog line: ${line.slice(0, 200)}`);
+            return { tag: m[1]!, text: m[2]! };
+          })
+          .filter((l) => l.tag === MESSAGE_TRACE_TAG)
+          .map((l) => ({ tag: l.tag, event: JSON.parse(l.text) as Record<string, unknown> })),
+      raw: () => rsyslog.lines(),
+      close: () => rsyslog.stop(),
+    };
+  }
+  const capture = new CapturingOutput();
+  return {
+    kind: 'capture',
+    configOutputs: undefined,
+    outputs: [capture],
+    events: () => capture.records.filter((r) => r.tag === MESSAGE_TRACE_TAG).map((r) => ({ tag: r.tag, event: JSON.parse(r.message) as Record<string, unknown> })),
+    raw: () => capture.records.map((r) => r.message),
+    close: async () => undefined,
+  };
+}
+
+export function startSim(options: Partial<O365SimulatorOptions> = {}): Promise<O365Simulator> {
+  return startO365Simulator({ tenantId: TENANT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options });
+}
+
+export interface ConfigArgs {
+  input?: Record<string, unknown>;
+  services: Record<string, Record<string, unknown>>;
+  credentials?: Record<string, unknown>;
+}
+
+export function makeConfig(target: Target | undefined, args: ConfigArgs) {
+  return {
+    globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
+    ...(target?.configOutputs ? { outputs: target.configOutputs } : {}),
+    inputs: {
+      office365_exchange_message: {
+        id: 7,
+        credentials: args.credentials ?? { tenant_id: TENANT, client_id: CLIENT_ID, client_secret: CLIENT_SECRET },
+        ...args.input,
+        services: args.services,
+      },
+    },
+  };
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  logs: string;
+}
+
+/** One `--once` run: returns the summary and every log line written. */
+export async function runOnce(workDir: string, target: Target, config: unknown): Promise<RunResult> {
+  const stream = new PassThrough();
+  let logs = '';
+  stream.on('data', (d) => (logs += d));
+  const runtime = new CollectorRuntime(o365EmtCollector, { workDir, config, outputs: target.outputs, logStream: stream });
+  const summary = await runtime.runOnce();
+  return { summary, logs };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'o365-emt-'));
+}
+
+/** Waits until the target holds `n` events (rsyslog writes asynchronously). */
+export async function waitForEvents(target: Target, n: number, timeoutMs = 10_000): Promise<Delivered[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = target.events();
+    if (got.length >= n || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function secretsIn(text: string): string[] {
+  return [TENANT, CLIENT_ID, CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET)].filter((s) => text.includes(s));
+}
