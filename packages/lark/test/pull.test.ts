@@ -25,8 +25,8 @@ function withoutPullingId(event: Record<string, unknown>): Record<string, unknow
 }
 
 describe('audit_infos pull, delivered to rsyslog', () => {
-  it('pages through many pages and windows, forwarding every event once and exactly as Lark returned it', async () => {
-    const sim = await simulator({ generate: { count: 2_345, from: new Date(Date.now() - 70 * HOUR_MS), to: new Date(Date.now() - 60_000) } });
+  it.each(['desc', 'asc'] as const)('pages through many pages and windows (%s order), forwarding every event once and exactly as Lark returned it', async (order) => {
+    const sim = await simulator({ order, generate: { count: 2_345, from: new Date(Date.now() - 70 * HOUR_MS), to: new Date(Date.now() - 60_000) } });
     const dir = workDir();
     const { summary, received, logs } = await runOnce(dir, larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(72 * HOUR_MS) }), rsyslog);
 

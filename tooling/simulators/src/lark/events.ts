@@ -77,7 +77,7 @@ export function makeAuditInfo(spec: { uniqueId: string; eventTime: number; event
   const user = Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0');
   const ip = `10.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
   return {
-    event_id: String(7254062411181719572n + BigInt(Math.floor(random() * 1e9))),
+    event_id: `72540624${String(Math.floor(random() * 1e11)).padStart(11, '0')}`,
     unique_id: spec.uniqueId,
     event_module: spec.eventModule ?? 1,
     event_name: spec.eventName ?? 'space_edit_doc',

@@ -248,6 +248,18 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     return undefined;
   }
 
+  /** One page of events[lo, hi) in `order`, without copying the whole range (100k-event benchmarks). */
+  function page(lo: number, hi: number, eventName: string, offset: number, pageSize: number): { items: LarkAuditInfo[]; total: number } {
+    if (eventName) {
+      const matching = events.slice(lo, hi).filter((e) => e.event_name === eventName);
+      if (order === 'desc') matching.reverse();
+      return { items: matching.slice(offset, offset + pageSize), total: matching.length };
+    }
+    const total = hi - lo;
+    if (order === 'asc') return { items: events.slice(lo + offset, Math.min(hi, lo + offset + pageSize)), total };
+    return { items: events.slice(Math.max(lo, hi - offset - pageSize), Math.max(lo, hi - offset)).reverse(), total };
+  }
+
   function intParam(url: URL, name: string): number | undefined | null {
     const raw = url.searchParams.get(name);
     if (raw === null || raw === '') return undefined;
@@ -289,11 +301,8 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
       offset = cursor.i;
     }
     ensureSorted();
-    let matching = events.slice(lowerBound(events, oldest), lowerBound(events, latest + 1));
-    if (eventName) matching = matching.filter((e) => e.event_name === eventName);
-    if (order === 'desc') matching.reverse();
-    const items = matching.slice(offset, offset + pageSize);
-    const hasMore = offset + pageSize < matching.length;
+    const { items, total } = page(lowerBound(events, oldest), lowerBound(events, latest + 1), eventName, offset, pageSize);
+    const hasMore = offset + pageSize < total;
     const data: Record<string, unknown> = { has_more: hasMore, items };
     if (hasMore) data['page_token'] = Buffer.from(JSON.stringify({ q: query, i: offset + pageSize } satisfies PageCursor)).toString('base64url');
     entry.items = items.length;
