@@ -167,7 +167,9 @@ describe('--check on outputs: a TLS handshake with the client certificate', () =
     rogue['devo_rogue']!.config.key = rsyslog.pki.rogueKey;
     const closed = devoOutputConfig({ port: 1, pki: rsyslog.pki }, 'devo_closed');
     const config = { ...doctorConfig(api, start()), outputs: { ...good, ...rogue, ...closed } };
-    const { code, text } = await cli(['--check'], config, mkdtempSync(join(tmpdir(), 'check-tls-')), []);
+    const workDir = mkdtempSync(join(tmpdir(), 'check-tls-'));
+    const { code, text } = await cli(['--check'], config, workDir, []);
+    expect(snapshot(workDir)).toEqual({}); // no state, no emergency persistence
     expect(text).toMatch(/\[ OK \] output devo_1 \(devo_platform\): TLSv1\.[23] handshake with the client certificate \(\d+ ms\)/);
     expect(text).toMatch(/\[FAIL\] output devo_rogue \(devo_platform\): TLS handshake with 127\.0\.0\.1:\d+ failed: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA \(tlsv1 alert unknown ca\)\n {7}remedy: The receiver refused the connection or the client certificate: Download the certificate/);
     expect(text).toMatch(/\[FAIL\] output devo_closed \(devo_platform\): TLS handshake with 127\.0\.0\.1:1 failed: ECONNREFUSED.*\n {7}remedy: Nothing accepts connections at 127\.0\.0\.1:1/);

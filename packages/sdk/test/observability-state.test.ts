@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -74,6 +74,21 @@ describe('--show-state', () => {
     ]);
     expect(text + logText).not.toContain('show-state-token-31337');
     expect(text).not.toContain('rt-abcdef-123456');
+    expect(stateFiles(workDir)).toEqual(before);
+  });
+
+  it('reports a corrupt state file and leaves it where it is', async () => {
+    const api = await startDoctorApi();
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'show-corrupt-'));
+    mkdirSync(join(workDir, 'state'));
+    writeFileSync(join(workDir, 'state', stateFileName('doctor;7;alerts')), '{"checkpoint": "2024-01-0');
+    const before = stateFiles(workDir);
+    const { code, report } = await showState(doctorConfig(api, new Date(Date.now() - HOUR).toISOString()), workDir);
+    expect(code).toBe(0);
+    const alerts = report.services.find((s) => s['service'] === 'alerts')!;
+    expect(alerts['state']).toBe('unreadable');
+    expect(alerts['error']).toMatch(/The state file .* is corrupt/);
     expect(stateFiles(workDir)).toEqual(before);
   });
 
