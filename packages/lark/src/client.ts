@@ -130,6 +130,8 @@ export class LarkClient {
         unlimited: true,
       });
     } catch (error) {
+      // Stopping is not a Lark failure: let the SDK see the abort as such.
+      if (error instanceof HttpError && error.kind === 'aborted') throw error;
       throw larkErrors.tokenFailed(error instanceof Error ? error.message : String(error));
     }
     let body: LarkBody | undefined;

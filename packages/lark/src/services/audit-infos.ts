@@ -85,10 +85,8 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
       } while (pageToken);
     }
   },
-
-  async probe(ctx) {
-    await ctx.client.probe(ctx.http);
-  },
+  // No `probe`: setup already makes the smallest audit_infos request ("Remote source is pullable"), and
+  // `--check` runs setup.
 });
 
 async function listPage(ctx: PullContext<LarkClient, AuditInfosOptions>, query: { oldest: number; latest: number; pageToken: string | undefined }) {
