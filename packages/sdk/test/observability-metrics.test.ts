@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime, runCollector } from '@collector/sdk';
 import { CapturingOutput, exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 import { doctorCollector, doctorConfig, hasMetric, metricSum, parseMetrics, startDoctorApi, SwitchableOutput, until } from './observability-vendor.js';
 
@@ -213,6 +213,24 @@ describe('/metrics, /health and /ready', () => {
     expect(summary.ok).toBe(true);
     expect(out.ids()).toEqual(['a']);
     expect(log.text).toContain(`ConfigError 20: Cannot serve /metrics, /health and /ready on 127.0.0.1:${port} (the port is already in use); collection continues without them (globals.http_server.port)`);
+  });
+
+  it('the --once summary lines say how far behind each service is', async () => {
+    const start = Date.now() - 3 * HOUR;
+    const api = await startDoctorApi({ events: [{ id: 'a', t: start + 1000 }] });
+    closers.push(api.close);
+    const { stream, log } = capture();
+    const code = await runCollector(doctorCollector, {
+      argv: ['--once'],
+      workDir: mkdtempSync(join(tmpdir(), 'obs-once-')),
+      config: doctorConfig(api, new Date(start).toISOString()),
+      outputs: [new CapturingOutput()],
+      logStream: stream,
+      handleSignals: false,
+    });
+    expect(code).toBe(0);
+    expect(log.text).toMatch(/Summary doctor\/alerts: received 1, duplicates 0, sent 1, errors 0\. Lag: behind by \d+ s \(checkpoint \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\./);
+    expect(log.text).toMatch(/Summary doctor\/audit: received 1, duplicates 0, sent 1, errors 0\. Lag: behind by/);
   });
 
   it('http_server.enabled: false serves nothing', async () => {

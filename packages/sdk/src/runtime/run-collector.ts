@@ -4,6 +4,7 @@ import { createLogger } from '../telemetry/logger.js';
 import type { CollectorDefinition } from './definitions.js';
 import { CollectorRuntime, isConfigError, type CollectorOptions } from './collector-runtime.js';
 import { showState } from './show-state.js';
+import { lagSentence } from '../telemetry/lag.js';
 
 const USAGE = (bin: string) => `Usage: ${bin} [--config PATH] [--once | --validate | --check | --show-state]
 
@@ -93,7 +94,9 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     }
     if (args.once) {
       const summary = await runtime.runOnce();
-      for (const s of summary.services) log.info(`Summary ${s.input}/${s.service}: received ${s.received}, duplicates ${s.duplicates}, sent ${s.sent}, errors ${s.errors}`);
+      summary.services.forEach((s, i) =>
+        log.info(`Summary ${s.input}/${s.service}: received ${s.received}, duplicates ${s.duplicates}, sent ${s.sent}, errors ${s.errors}.${lagSentence(runtime.runners[i]?.checkpointTime)}`),
+      );
       return summary.ok ? 0 : 1;
     }
     await runtime.run();
