@@ -8,6 +8,7 @@ import {
   requestFailed,
   unexpectedHttp,
   wrongTokens,
+  TransientStatus,
 } from './errors.js';
 
 /**
@@ -69,10 +70,23 @@ export interface DarktraceGetOptions {
   timeoutMs?: number;
   /** A service's `override_base_url` instead of the instance. */
   baseUrl?: string;
+  /** Attempts after the first on network errors, timeouts and 5xx (the SDK's default when omitted). */
+  retries?: number;
+}
+
+/** Whether a pull failed because the instance did not answer in time (the slot may be split and retried). */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof CollectorError && error.cause instanceof HttpError && error.cause.kind === 'timeout';
+}
+
+/** Whether the transport would have retried the failure (network error, 5xx, 429). */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof CollectorError)) return false;
+  return (error.cause instanceof HttpError && (error.cause.kind === 'network' || error.cause.kind === 'timeout')) || error.cause instanceof TransientStatus;
 }
 
 /** /modelbreaches is not paged, so a busy appliance may take a while to answer a wide window. */
-const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_TIMEOUT_MS = 120_000;
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -101,12 +115,13 @@ export class DarktraceClient {
         url: target,
         headers: (url) => this.signedHeaders(url),
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        ...(options.retries === undefined ? {} : { retries: options.retries }),
       });
     } catch (error) {
       if (error instanceof CollectorError) throw error;
       const detail = error instanceof Error ? error.message : String(error);
       if (error instanceof HttpError && error.kind === 'aborted') throw error;
-      throw options.phase === 'setup' ? requestFailed(detail) : pullOtherError(`GET ${path}: ${detail}`);
+      throw options.phase === 'setup' ? requestFailed(detail) : pullOtherError(`GET ${path}: ${detail}`, error);
     }
     return this.interpret<T>(response, path, options);
   }
@@ -149,7 +164,7 @@ export class DarktraceClient {
       }
     }
     if (status < 200 || status >= 300) {
-      throw options.phase === 'setup' ? unexpectedHttp(status, `${where}: ${excerpt(text)}`) : pullHttpError(`HTTP ${status} on ${where}`, excerpt(text));
+      throw options.phase === 'setup' ? unexpectedHttp(status, `${where}: ${excerpt(text)}`) : pullHttpError(`HTTP ${status} on ${where}`, excerpt(text), status);
     }
     try {
       return JSON.parse(text) as T;

@@ -7,6 +7,7 @@ import {
   credentialsNotDict,
   baseUrlInvalid,
   delayInvalid,
+  timeoutInvalid,
   devoTagNotString,
   flagNotBoolean,
   instanceMalformed,
@@ -37,6 +38,7 @@ export const timeSlotOptionProperties: Record<string, JsonSchema> = {
   override_time_window_interval_in_minutes: { default: 60 },
   lookback_in_minutes: { default: 60 },
   override_time_delay_in_seconds: { default: 0 },
+  request_timeout_in_seconds: { default: 120 },
 };
 
 export interface TimeSlotOptions {
@@ -44,6 +46,7 @@ export interface TimeSlotOptions {
   override_time_window_interval_in_minutes: number;
   lookback_in_minutes: number;
   override_time_delay_in_seconds: number;
+  request_timeout_in_seconds: number;
   override_devo_tag?: string;
   override_base_url?: string;
   request_period_in_seconds: number;
@@ -118,6 +121,8 @@ export function checkTimeSlotOptions(ctx: InitContext<TimeSlotOptions>, flags: r
   if (!isInteger(lookback) || lookback < 0 || lookback > 10_080) throw lookbackInvalid(path);
   const delay = o.override_time_delay_in_seconds as unknown;
   if (!isInteger(delay) || delay < 0 || delay > 86_400) throw delayInvalid(path);
+  const timeout = o.request_timeout_in_seconds as unknown;
+  if (!isInteger(timeout) || timeout < 1 || timeout > 3600) throw timeoutInvalid(path);
   for (const flag of flags) if (typeof o[flag] !== 'boolean') throw flagNotBoolean(path, flag);
 }
 

@@ -69,6 +69,9 @@ export const flagNotBoolean = (path: string, key: string) =>
 export const baseUrlInvalid = (path: string) =>
   new InitVariablesError(41, `${path}.override_base_url must be an http(s) URL without a path, or a host with an optional port`, { path: `${path}.override_base_url` });
 
+export const timeoutInvalid = (path: string) =>
+  new InitVariablesError(42, `${path}.request_timeout_in_seconds must be an integer from 1 to 3600`, { path: `${path}.request_timeout_in_seconds` });
+
 // ---- SetupError (authentication and permissions) ----
 
 export const requestFailed = (detail: string) =>
@@ -92,7 +95,18 @@ export const clockSkew = (detail: string) =>
 
 // ---- PullError (while pulling) ----
 
-export const pullHttpError = (summary: string, details: string) =>
-  new PullError(300, `HTTP Error occurred while retrieving events from Darktrace server: summary ${summary} details ${details}`, { retryable: true });
-export const pullOtherError = (detail: string) =>
-  new PullError(301, `Some error occurred while retrieving events from Darktrace server. Error details: ${detail}`, { retryable: true });
+/** The cause of a PullError 300 for a status the transport would retry (5xx, 429). */
+export class TransientStatus extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+    this.name = 'TransientStatus';
+  }
+}
+
+export const pullHttpError = (summary: string, details: string, status?: number) =>
+  new PullError(300, `HTTP Error occurred while retrieving events from Darktrace server: summary ${summary} details ${details}`, {
+    retryable: true,
+    ...(status !== undefined && (status >= 500 || status === 429) ? { cause: new TransientStatus(status) } : {}),
+  });
+export const pullOtherError = (detail: string, cause?: unknown) =>
+  new PullError(301, `Some error occurred while retrieving events from Darktrace server. Error details: ${detail}`, { retryable: true, cause });

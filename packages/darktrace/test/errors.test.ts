@@ -76,7 +76,9 @@ describe('authentication and permission errors', () => {
     const summary = await runtime.runOnce();
     const breachError = summary.services.find((s) => s.service === 'modelbreaches')!.lastError;
     expect(breachError).toMatch(/^PullError 300: HTTP Error occurred while retrieving events from Darktrace server: summary HTTP 500 on GET \/modelbreaches details <html>/);
-    expect(sim.requests.filter((r) => r.path === '/modelbreaches')).toHaveLength(6); // 1 + 5 retries
+    // A slot that could be split is first tried without retries (to tell a timeout from an error), then
+    // with the transport's 5 retries.
+    expect(sim.requests.filter((r) => r.path === '/modelbreaches')).toHaveLength(7);
   });
 
   it('an unreachable instance gives SetupError 100', async () => {
@@ -133,6 +135,7 @@ describe('config validation (--validate) with the manual IDs', () => {
     expect((await validate(good, { override_time_window_interval_in_minutes: 0 }))?.id).toBe(37);
     expect((await validate(good, { lookback_in_minutes: -5 }))?.id).toBe(38);
     expect((await validate(good, { override_time_delay_in_seconds: 1.5 }))?.id).toBe(39);
+    expect((await validate(good, { request_timeout_in_seconds: 0 }))?.id).toBe(42);
     expect(line(await validate(good, { override_base_url: 'ftp://x/y' }))).toBe(
       `InitVariablesError 41: ${path}.override_base_url must be an http(s) URL without a path, or a host with an optional port (${path}.override_base_url)`,
     );

@@ -148,4 +148,18 @@ describe('modelbreaches', () => {
     expect(delivered(TAGS.modelbreaches)).toHaveLength(elsewhere.breachesBetween(start, Date.now()).length);
     expect(instance.requests.some((r) => r.path === '/modelbreaches')).toBe(false);
   });
+
+  it('a slot the instance is too slow to answer is split in halves instead of retried whole', async () => {
+    const start = hoursAgo(2);
+    const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 3 * 60_000 } });
+    sim.fail('slow', { pathPrefix: '/modelbreaches', hangMs: 2500 });
+    const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start), request_timeout_in_seconds: 1 } });
+    const { summary, delivered, logs } = await runOnce(newWorkDir(), config, rsyslog);
+    expect(summary.errors).toEqual([]);
+    expect(pbids(delivered(TAGS.modelbreaches))).toEqual(pbids(sim.breachesBetween(start, Date.now()) as never));
+    expect(logs).toMatch(/The request for time slot >> .* timed out after 1 seconds; splitting it in two/);
+    const first = sim.requests.filter((r) => r.path === '/modelbreaches').slice(0, 3).map((r) => new URL(r.target, 'http://x').searchParams);
+    expect(Number(first[1]!.get('endtime')) - Number(first[1]!.get('starttime'))).toBe(HOUR / 2);
+    expect(first[2]!.get('starttime')).toBe(first[1]!.get('endtime'));
+  });
 });

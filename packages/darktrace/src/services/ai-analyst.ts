@@ -30,13 +30,19 @@ export const aiAnalystService = defineService<DarktraceClient, TimeSlotOptions, 
   dedupWindow: 50_000,
   checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
-    yield* pullTimeSlots<IncidentEvent>(ctx, checkpoint, async (start, end) => {
+    yield* pullTimeSlots<IncidentEvent>(ctx, checkpoint, async (start, end, attempt) => {
       const params: [string, string | number][] = [
         ['starttime', start.getTime()],
         ['endtime', end.getTime()],
         ...AI_ANALYST_FLAGS.map((flag) => [flag, String(ctx.options[flag])] as [string, string]),
       ];
-      const incidents = await ctx.client.getJson<unknown>(ctx.http, '/aianalyst/incidentevents', params, { phase: 'pull', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
+      const incidents = await ctx.client.getJson<unknown>(ctx.http, '/aianalyst/incidentevents', params, {
+        phase: 'pull',
+        emptyOn404: [],
+        baseUrl: serviceBaseUrl(ctx.options),
+        timeoutMs: ctx.options.request_timeout_in_seconds * 1000,
+        ...attempt,
+      });
       return asArray<IncidentEvent>(incidents, '/aianalyst/incidentevents');
     });
   },

@@ -33,13 +33,19 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
   dedupWindow: 50_000,
   checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
-    yield* pullTimeSlots<ModelBreach>(ctx, checkpoint, async (start, end) => {
+    yield* pullTimeSlots<ModelBreach>(ctx, checkpoint, async (start, end, attempt) => {
       const params: [string, string | number][] = [
         ['starttime', start.getTime()],
         ['endtime', end.getTime()],
         ...MODEL_BREACH_FLAGS.map((flag) => [flag, String(ctx.options[flag])] as [string, string]),
       ];
-      const breaches = await ctx.client.getJson<unknown>(ctx.http, '/modelbreaches', params, { phase: 'pull', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
+      const breaches = await ctx.client.getJson<unknown>(ctx.http, '/modelbreaches', params, {
+        phase: 'pull',
+        emptyOn404: [],
+        baseUrl: serviceBaseUrl(ctx.options),
+        timeoutMs: ctx.options.request_timeout_in_seconds * 1000,
+        ...attempt,
+      });
       return asArray<ModelBreach>(breaches, '/modelbreaches');
     });
   },

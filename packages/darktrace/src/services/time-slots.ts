@@ -1,5 +1,5 @@
 import type { JsonObject, PullBatch, PullContext } from '@collector/sdk';
-import type { DarktraceClient } from '../client.js';
+import { isTimeout, isTransient, type DarktraceClient } from '../client.js';
 import { configuredStart, type TimeSlotOptions } from '../config.js';
 
 /** Where a time-slot service resumes: the end of the last slot whose events were all delivered. */
@@ -11,6 +11,43 @@ export interface SlotCheckpoint extends JsonObject {
 export function slotCheckpointTime(checkpoint: SlotCheckpoint | null | undefined): Date | undefined {
   const end = checkpoint ? Date.parse(checkpoint.slot_end) : Number.NaN;
   return Number.isNaN(end) ? undefined : new Date(end);
+}
+
+/** A slot is not split below this span: a minute that still times out is an outage, not a big answer. */
+const MIN_SPLIT_MS = 60_000;
+
+/** What a service's slot fetch may be asked: no retries on the first try of a slot that could be split. */
+export interface FetchAttempt {
+  retries?: number;
+}
+
+/**
+ * Fetches [start, end); when the instance times out on a wide slot (the API has no paging, so a busy slot
+ * is one huge answer), splits it in halves instead of retrying the same request.
+ */
+async function fetchSplitting<Event>(
+  ctx: PullContext<DarktraceClient, TimeSlotOptions>,
+  fetchSlot: (start: Date, end: Date, attempt: FetchAttempt) => Promise<Event[]>,
+  start: Date,
+  end: Date,
+): Promise<Event[]> {
+  const span = end.getTime() - start.getTime();
+  if (span < 2 * MIN_SPLIT_MS) return fetchSlot(start, end, {});
+  try {
+    return await fetchSlot(start, end, { retries: 0 });
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    if (!isTimeout(error)) {
+      // Not a size problem: what the transport retries (5xx, network) gets its ordinary retries.
+      if (isTransient(error)) return fetchSlot(start, end, {});
+      throw error;
+    }
+    const middle = new Date(start.getTime() + Math.floor(span / 2));
+    ctx.log.warning(`The request for time slot >> ${pythonUtc(start)} - ${pythonUtc(end)} timed out after ${ctx.options.request_timeout_in_seconds} seconds; splitting it in two`);
+    const first = await fetchSplitting(ctx, fetchSlot, start, middle);
+    const second = await fetchSplitting(ctx, fetchSlot, middle, end);
+    return first.concat(second);
+  }
 }
 
 /** How often the manual's "Number of processed time slots so far" line appears. */
@@ -47,7 +84,7 @@ export function slotStart(options: TimeSlotOptions, checkpoint: SlotCheckpoint |
 export async function* pullTimeSlots<Event>(
   ctx: PullContext<DarktraceClient, TimeSlotOptions>,
   checkpoint: SlotCheckpoint | undefined | null,
-  fetchSlot: (start: Date, end: Date) => Promise<Event[]>,
+  fetchSlot: (start: Date, end: Date, attempt: FetchAttempt) => Promise<Event[]>,
 ): AsyncGenerator<PullBatch<SlotCheckpoint>> {
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
@@ -64,7 +101,7 @@ export async function* pullTimeSlots<Event>(
   let processed = 0;
   for (const slot of slots) {
     if (ctx.signal.aborted) return;
-    const events = await fetchSlot(slot.start, slot.end);
+    const events = await fetchSplitting(ctx, fetchSlot, slot.start, slot.end);
     ctx.log.info(`Number of events received for time slot >> ${pythonUtc(slot.start)} - ${pythonUtc(slot.end)} is: ${events.length}`);
     yield { events, checkpoint: { slot_end: slot.end.toISOString() } };
     processed++;

@@ -53,6 +53,8 @@ export type DarktraceFault =
   | 'garbage'
   /** The connection hangs for `hangMs` and then drops without a response. */
   | 'timeout'
+  /** The normal answer, but only after `hangMs` (a busy appliance: provokes client timeouts). */
+  | 'slow'
   /** 400 "API SIGNATURE ERROR" whatever the signature. */
   | 'signature'
   /** 400 "API DATE ERROR" whatever the date. */
@@ -221,8 +223,18 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
         case 'redirect-403':
           entry.status = 302;
           return redirect(res, '/403');
+        case 'slow':
+          setTimeout(() => {
+            if (!res.destroyed && !req.socket.destroyed) serve(req, res, url, entry, reply);
+          }, fault.hangMs);
+          return;
       }
     }
+    serve(req, res, url, entry, reply);
+  }
+
+  function serve(req: IncomingMessage, res: ServerResponse, url: URL, entry: DarktraceRequestLog, reply: (status: number, body: string, headers?: Record<string, string>) => void): void {
+    const target = entry.target;
 
     const publicToken = req.headers['dtapi-token'];
     const date = req.headers['dtapi-date'];
