@@ -34,6 +34,11 @@ describe('config validation (--validate: no network)', () => {
     await expect(runtime.validate()).resolves.toBeUndefined();
   });
 
+  it.each([null, ''])('an empty start time (%j) means unset: the first pull starts 7 days back', async (value) => {
+    const runtime = new CollectorRuntime(larkCollector, { workDir: workDir(), config: larkConfig('https://open.larksuite.com', { initial_start_time_in_utc_value: value }), logStream: new PassThrough() });
+    await expect(runtime.validate()).resolves.toBeUndefined();
+  });
+
   it('a base URL that is not http(s) is InitVariablesError 3', async () => {
     const error = await validationError({ override_base_url: 'open.larksuite.com' });
     expect(error.toLine()).toMatch(/^InitVariablesError 3: override_base_url <open\.larksuite\.com> is not an http\(s\) URL/);

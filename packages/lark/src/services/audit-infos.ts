@@ -19,9 +19,16 @@ function numberOption(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
+/** The configured start time; an empty value (`initial_start_time_in_utc_value:` with nothing after it) means unset. */
+export function configuredStartValue(options: AuditInfosOptions): string | undefined {
+  const value = options.initial_start_time_in_utc_value as unknown;
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+}
+
 /** The first second to ask for in this pull. */
 export function pullStart(options: AuditInfosOptions, checkpoint: AuditInfosCheckpoint | undefined, now: Date): Date {
-  const configured = options.initial_start_time_in_utc_value === undefined ? undefined : parseConfigTime(options.initial_start_time_in_utc_value);
+  const value = configuredStartValue(options);
+  const configured = value === undefined ? undefined : parseConfigTime(value);
   if (!checkpoint) return configured ?? new Date(now.getTime() - AUDIT_INFOS_DEFAULTS.initialLookbackDays * DAY_MS);
   const lookbackMs = numberOption(options.lookback_in_seconds, AUDIT_INFOS_DEFAULTS.lookbackSeconds) * 1000;
   // The checkpoint's own second is read again on purpose: whether Lark's `latest` is inclusive is not
@@ -37,12 +44,12 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
   dedupWindow: AUDIT_INFOS_DEDUP_WINDOW,
 
   init(ctx) {
-    const value = ctx.options.initial_start_time_in_utc_value;
+    const value = configuredStartValue(ctx.options);
     if (value !== undefined) {
       const path = `${ctx.path}.initial_start_time_in_utc_value`;
       const start = parseConfigTime(value);
       if (!start) throw larkErrors.startTimeMalformed(path);
-      if (start.getTime() > ctx.now().getTime()) throw larkErrors.startTimeInFuture(String(value), path);
+      if (start.getTime() > ctx.now().getTime()) throw larkErrors.startTimeInFuture(value, path);
     }
     const base = larkBaseUrl(ctx.options);
     let protocol: string | undefined;
@@ -55,7 +62,7 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
   },
 
   // Changing the start time restarts the persistence, as the manual's "Restart the persistence" says.
-  resetKey: (options) => options.initial_start_time_in_utc_value,
+  resetKey: (options) => configuredStartValue(options),
 
   checkpointTime: (checkpoint) => new Date(checkpoint.latest * 1000),
 
