@@ -50,6 +50,13 @@ describe('authentication and permission errors', () => {
     expect(sim.requests.some((r) => r.path === '/modelbreaches' && r.status === 302)).toBe(true);
   });
 
+  it('the HTML login page instead of data gives SetupError 102 during a pull', async () => {
+    const sim = await simulator({ breaches: { from: hoursAgo(2), to: hoursAgo(1), everyMs: 60_000 } });
+    sim.fail('login-page', { pathPrefix: '/modelbreaches' });
+    const { summary } = await runOnce(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
+    expect(summary.services.find((s) => s.service === 'modelbreaches')!.lastError).toMatch(/^SetupError 102: .*GET \/modelbreaches answered with the login page/);
+  });
+
   it('a redirect to /login also gives SetupError 102; another HTTP error in setup gives 103', async () => {
     const sim = await simulator();
     sim.fail('redirect-login', { pathPrefix: '/status' });

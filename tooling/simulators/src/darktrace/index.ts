@@ -60,7 +60,9 @@ export type DarktraceFault =
   /** 400 "API DATE ERROR" whatever the date. */
   | 'date'
   | 'redirect-login'
-  | 'redirect-403';
+  | 'redirect-403'
+  /** 200 with the HTML login page (seen when a token lacks permission). */
+  | 'login-page';
 
 export interface DarktraceRequestLog {
   method: string;
@@ -223,6 +225,8 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
         case 'redirect-403':
           entry.status = 302;
           return redirect(res, '/403');
+        case 'login-page':
+          return reply(200, '<!DOCTYPE html><html><head><title>Log In | Darktrace</title></head><body><form action="/login"></form></body></html>', { 'content-type': 'text/html; charset=utf-8' });
         case 'slow':
           setTimeout(() => {
             if (!res.destroyed && !req.socket.destroyed) serve(req, res, url, entry, reply);
