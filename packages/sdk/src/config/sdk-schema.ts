@@ -95,7 +95,7 @@ const outputConfig: JsonSchema = {
     // Delivery extensions (see the SDK README, Delivery): server name check, acknowledgement timing.
     check_hostname: { type: 'boolean', default: true },
     connect_timeout_in_seconds: { type: 'number', minimum: 0.1, default: 30 },
-    ack_settle_in_ms: { type: 'integer', minimum: 0, default: 50 },
+    ack_settle_in_ms: { type: 'integer', minimum: 0, default: 20 },
     tls_verify_grace_in_ms: { type: 'integer', minimum: 0, default: 1000 },
     idle_timeout_in_seconds: { type: 'number', minimum: 1, default: 30 },
     max_connection_age_in_seconds: { type: 'number', minimum: 1, default: 3600 },

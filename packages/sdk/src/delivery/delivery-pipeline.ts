@@ -33,6 +33,8 @@ interface Pending {
   messages: number;
   /** Chunks still to be acknowledged, over every output. */
   remaining: number;
+  /** Chunks no output has written yet: the queue bound counts a submission until it is all written. */
+  unwritten: number;
   resolve: () => void;
   reject: (e: unknown) => void;
   /** Counted in the queue bounds (false for internal logs and recovered records). */
@@ -43,6 +45,9 @@ interface Chunk {
   pending: Pending;
   service: SenderService;
   records: readonly DeliveryRecord[];
+  /** Handed to the output once already (a retry does not count again). */
+  written: boolean;
+  onWrite: () => void;
   done: () => void;
 }
 
@@ -101,11 +106,13 @@ export class DeliveryPipeline implements Delivery {
         this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> ${file.count} message(s) retrieved from the persistence, sending them first`);
         const chunks: Chunk[] = [];
         for (const batch of file.batches) {
-          const pending: Pending = { bytes: 0, messages: batch.records.length, remaining: 1, resolve: () => undefined, reject: () => undefined, bounded: false };
+          const pending: Pending = { bytes: 0, messages: batch.records.length, remaining: 1, unwritten: 1, resolve: () => undefined, reject: () => undefined, bounded: false };
           chunks.push({
             pending,
             service: batch.service,
             records: batch.records,
+            written: false,
+            onWrite: () => undefined,
             done: () => {
               if (--left === 0) this.emergency!.remove(file.file);
             },
@@ -163,11 +170,18 @@ export class DeliveryPipeline implements Delivery {
     const batchSize = this.options.batchSize ?? 1000;
     const chunkCount = Math.ceil(records.length / batchSize);
     const delivered = new Promise<void>((resolve, reject) => {
-      const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * chunkCount, resolve, reject, bounded };
+      const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * chunkCount, unwritten: lanes.length * chunkCount, resolve, reject, bounded };
       for (const lane of lanes) {
         const chunks: Chunk[] = [];
         for (let i = 0; i < records.length; i += batchSize) {
-          chunks.push({ pending, service, records: chunkCount === 1 ? records : records.slice(i, i + batchSize), done: () => this.settle(pending) });
+          chunks.push({
+            pending,
+            service,
+            records: chunkCount === 1 ? records : records.slice(i, i + batchSize),
+            written: false,
+            onWrite: () => this.written(pending),
+            done: () => this.settle(pending),
+          });
         }
         lane.push(chunks);
       }
@@ -179,18 +193,28 @@ export class DeliveryPipeline implements Delivery {
     return { delivered };
   }
 
-  private settle(pending: Pending): void {
-    pending.remaining--;
-    if (pending.remaining > 0) return;
+  /**
+   * Every output has taken the submission for writing: it leaves the queue bound (as in the DCSDK, where
+   * the sender takes items off the queue). Until acknowledged it stays in the outputs' in-flight window,
+   * itself bounded (maxInflightBatches × batchSize per output), and is written again if the write fails.
+   */
+  private written(pending: Pending): void {
+    pending.unwritten--;
+    if (pending.unwritten > 0) return;
     if (pending.bounded) {
       this.queuedMessages -= pending.messages;
       this.queuedBytes -= pending.bytes;
     } else {
       this.internalPending -= pending.messages;
     }
-    pending.resolve();
     const waiting = this.waiters.splice(0);
     for (const w of waiting) w();
+  }
+
+  private settle(pending: Pending): void {
+    pending.remaining--;
+    if (pending.remaining > 0) return;
+    pending.resolve();
   }
 
   get queueSize(): { messages: number; bytes: number } {
@@ -316,6 +340,10 @@ export class Lane {
       let count = 0;
       while (this.queue.length > 0 && this.queue[0]!.service === service && (count === 0 || count + this.queue[0]!.records.length <= batchSize)) {
         const c = this.queue.shift()!;
+        if (!c.written) {
+          c.written = true;
+          c.onWrite();
+        }
         taken.push(c);
         count += c.records.length;
       }

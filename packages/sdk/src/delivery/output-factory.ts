@@ -86,7 +86,7 @@ export function createStreamOutput(name: string, output: OutputConfig, ctx: Outp
     ...(tls ? { tls } : {}),
     connectTimeoutMs: num(c['connect_timeout_in_seconds'], 30) * 1000,
     sendTimeoutMs: Math.max(1, num(c['sending_timeout'], 5)) * 1000,
-    settleMs: num(c['ack_settle_in_ms'], 50),
+    settleMs: num(c['ack_settle_in_ms'], 20),
     verifyGraceMs: num(c['tls_verify_grace_in_ms'], 1000),
   };
   const globals = ctx.globals ?? {};

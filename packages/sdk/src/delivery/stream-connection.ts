@@ -22,8 +22,8 @@ export interface ConnectionTarget {
   sendTimeoutMs: number;
   /**
    * How long a flushed write must stay on a healthy connection before it counts as delivered, at least.
-   * The effective value is max(this, handshake duration): a peer that dies or rejects us shows it (RST,
-   * alert, FIN) about one round trip later.
+   * The effective value is max(this, 2 × the TCP connect time): a peer that dies or rejects us shows it
+   * (RST, alert, FIN) about one round trip later.
    */
   settleMs: number;
   /**
@@ -76,6 +76,8 @@ export class StreamConnection {
   private failure: Error | undefined;
   private verified = false;
   private handshakeMs = 0;
+  /** TCP connect time: a round-trip estimate free of TLS CPU time. */
+  private rttMs = 0;
   private readonly pending = new Set<PendingSend>();
   private readonly awaitingVerify: PendingSend[] = [];
   private verifyTimer: NodeJS.Timeout | undefined;
@@ -153,6 +155,7 @@ export class StreamConnection {
       }
       this.socket = socket;
       socket.setNoDelay(true);
+      socket.once('connect', () => (this.rttMs = Date.now() - started));
       const timer = setTimeout(() => {
         const error = new OutputError(606, `Connection to ${this.where} timed out after ${t.connectTimeoutMs} ms`, { retryable: true });
         this.fail(error);
@@ -196,7 +199,7 @@ export class StreamConnection {
       this.inflight--;
       p.resolve();
       this.maybeEnd();
-    }, Math.max(this.target.settleMs, this.handshakeMs));
+    }, Math.max(this.target.settleMs, 2 * this.rttMs));
   }
 
   /** Writes `bytes`; resolves once they count as delivered (see the class comment). */
