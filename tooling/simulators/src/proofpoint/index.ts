@@ -1,1 +1,326 @@
-export {};
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  generateProofpointEvents,
+  proofpointCreationTime,
+  PROOFPOINT_SIEM_SERVICES,
+  type GenerateProofpointEventsOptions,
+  type ProofpointRecord,
+  type ProofpointSiemService,
+} from './events.js';
+
+// Proofpoint-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
+export {
+  generateProofpointEvents,
+  makeProofpointClick,
+  makeProofpointMessage,
+  proofpointCreationTime,
+  proofpointRandom,
+  PROOFPOINT_SIEM_SERVICES,
+  type GenerateProofpointEventsOptions,
+  type ProofpointRecord,
+  type ProofpointSiemService,
+} from './events.js';
+
+/**
+ * A Proofpoint TAP SIEM API v2 simulator (vendor-apis.md §4). It enforces what the real API enforces:
+ * - `GET /v2/siem/{messages/blocked, messages/delivered, clicks/blocked, clicks/permitted, issues, all}`
+ *   with HTTP Basic `principal:secret` (401 otherwise).
+ * - Exactly one time selector: `interval=<ISO start>/<ISO end>` (or `PT30M/<end>`), `sinceSeconds`
+ *   (30–3600) or `sinceTime`. An interval over 1 hour, under 30 seconds, inverted, or starting more than
+ *   7 days back is HTTP 400 with a plain-text reason, like the real service.
+ * - Events are selected by creation time (the later of message/click time and threat time), half-open
+ *   `[start, end)`, unordered; no paging. `queryEndTime` is the end of the interval (never after now).
+ * - Nothing matching: HTTP 204 with no body (default) or 200 with empty arrays (`emptyResponse: 'arrays'`).
+ * - The quota: `quota` requests per rolling `quotaWindowMs` (1800 per 24 h) per pool: `clicks/permitted`
+ *   has its own pool, every other endpoint shares one. Over it: HTTP 429, no Retry-After, until the oldest
+ *   counted request leaves the window. Throttled and unauthenticated requests are not counted.
+ * - Late indexing: an event becomes visible `indexingLagMs` after its creation time, or only after
+ *   `releaseLateEvents()` when added with `addLateEvents` (it lands in a window already queried).
+ * Fault knobs (`injectFault`) answer the next requests with 429/500/garbage; `requests` is the ground
+ * truth of what the collector asked for, `maxQuotaUsage` the most requests a pool ever had in one window.
+ */
+export interface ProofpointSimulatorOptions {
+  principal?: string;
+  secret?: string;
+  /** Requests per pool per rolling window. Default 1800 (scale it down in tests). */
+  quota?: number;
+  /** The rolling window of the quota. Default 24 h. */
+  quotaWindowMs?: number;
+  /** Longest interval accepted. Default 1 h. */
+  maxIntervalMs?: number;
+  /** Shortest interval accepted. Default 30 s. */
+  minIntervalMs?: number;
+  /** How far back an interval may start. Default 7 days. */
+  maxLookbackMs?: number;
+  /** What "nothing matched" looks like. Default 204. */
+  emptyResponse?: 204 | 'arrays';
+  /** Every event becomes visible this long after its creation time. Default 0. */
+  indexingLagMs?: number;
+  /** Deterministic events to start with. */
+  generate?: Omit<GenerateProofpointEventsOptions, 'seed'>[];
+  seed?: number;
+  clock?: () => number;
+}
+
+export type ProofpointPool = 'default' | 'clicksPermitted';
+
+export interface ProofpointRequestLogEntry {
+  at: number;
+  path: string;
+  pool: ProofpointPool | undefined;
+  status: number;
+  /** The selected [start, end) in epoch ms, when the query was valid. */
+  interval?: { start: number; end: number };
+  /** Records returned. */
+  count: number;
+}
+
+export interface ProofpointFault {
+  /** 429 (no Retry-After), 500, 503, or 200 with a garbage body. */
+  status: number;
+  /** How many requests get this answer. Default 1. */
+  count?: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+interface Entry {
+  createdAt: number;
+  visibleAt: number;
+  record: ProofpointRecord;
+}
+
+const ENDPOINTS: Record<string, { arrays: ProofpointSiemService[]; pool: ProofpointPool }> = {
+  'messages/blocked': { arrays: ['messagesBlocked'], pool: 'default' },
+  'messages/delivered': { arrays: ['messagesDelivered'], pool: 'default' },
+  'clicks/blocked': { arrays: ['clicksBlocked'], pool: 'default' },
+  'clicks/permitted': { arrays: ['clicksPermitted'], pool: 'clicksPermitted' },
+  issues: { arrays: ['clicksPermitted', 'messagesDelivered'], pool: 'default' },
+  all: { arrays: ['clicksBlocked', 'clicksPermitted', 'messagesBlocked', 'messagesDelivered'], pool: 'default' },
+};
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The ISO 8601 forms the API takes: a date-time with Z or an offset. */
+function parseIso(value: string): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** `PT30M`, `PT1H`, `PT90S` (the duration form of an interval start). */
+function parseDuration(value: string): number | undefined {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(value);
+  if (!m || value === 'PT') return undefined;
+  return (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+export async function startProofpointSimulator(options: ProofpointSimulatorOptions = {}) {
+  const principal = options.principal ?? 'pp-principal';
+  const secret = options.secret ?? 'pp-secret';
+  const clock = options.clock ?? Date.now;
+  const quotaWindowMs = options.quotaWindowMs ?? DAY;
+  const maxIntervalMs = options.maxIntervalMs ?? HOUR;
+  const minIntervalMs = options.minIntervalMs ?? 30_000;
+  const maxLookbackMs = options.maxLookbackMs ?? 7 * DAY;
+  const lag = options.indexingLagMs ?? 0;
+  const knobs = { quota: options.quota ?? 1800, emptyResponse: options.emptyResponse ?? (204 as 204 | 'arrays') };
+
+  const store = new Map<ProofpointSiemService, { entries: Entry[]; sorted: boolean }>(PROOFPOINT_SIEM_SERVICES.map((s) => [s, { entries: [], sorted: true }]));
+  const counted: Record<ProofpointPool, number[]> = { default: [], clicksPermitted: [] };
+  const maxUsage: Record<ProofpointPool, number> = { default: 0, clicksPermitted: 0 };
+  const requests: ProofpointRequestLogEntry[] = [];
+  const faults: ProofpointFault[] = [];
+  let throttled = 0;
+
+  function add(service: ProofpointSiemService, records: readonly ProofpointRecord[], visibleAt?: number): void {
+    const bucket = store.get(service)!;
+    for (const record of records) {
+      const createdAt = proofpointCreationTime(record);
+      bucket.entries.push({ createdAt, visibleAt: visibleAt ?? createdAt + lag, record });
+    }
+    bucket.sorted = false;
+  }
+
+  for (const [i, spec] of (options.generate ?? []).entries()) add(spec.service, generateProofpointEvents({ ...spec, seed: (options.seed ?? 7) + i }));
+
+  /** Entries created in [start, end) and visible at `now`; binary search keeps 100k+ events cheap. */
+  function select(service: ProofpointSiemService, start: number, end: number, now: number): ProofpointRecord[] {
+    const bucket = store.get(service)!;
+    if (!bucket.sorted) {
+      bucket.entries.sort((a, b) => a.createdAt - b.createdAt);
+      bucket.sorted = true;
+    }
+    const list = bucket.entries;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.createdAt < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: ProofpointRecord[] = [];
+    for (let i = lo; i < list.length && list[i]!.createdAt < end; i++) if (list[i]!.visibleAt <= now) out.push(list[i]!.record);
+    return out;
+  }
+
+  function inWindow(pool: ProofpointPool, now: number): number {
+    const times = counted[pool];
+    const horizon = now - quotaWindowMs;
+    let drop = 0;
+    while (drop < times.length && times[drop]! <= horizon) drop++;
+    if (drop) times.splice(0, drop);
+    return times.length;
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const m = /^Basic\s+(.+)$/i.exec(header);
+    if (!m) return false;
+    return Buffer.from(m[1]!, 'base64').toString('utf8') === `${principal}:${secret}`;
+  }
+
+  /** Resolves the time selector to [start, end), or a 400 reason. */
+  function timeSelector(params: URLSearchParams, now: number): { start: number; end: number } | string {
+    const given = ['interval', 'sinceSeconds', 'sinceTime'].filter((k) => params.has(k));
+    if (given.length !== 1) return 'Exactly one of interval, sinceSeconds or sinceTime must be given.';
+    const minuteNow = Math.floor(now / 60_000) * 60_000;
+    let start: number;
+    let end: number;
+    if (given[0] === 'interval') {
+      const [a = '', b = '', ...rest] = params.get('interval')!.split('/');
+      const e = parseIso(b);
+      if (rest.length || e === undefined) return `The interval parameter is not a valid ISO8601 interval: ${params.get('interval')}`;
+      const duration = a.startsWith('P') ? parseDuration(a) : undefined;
+      const s = duration !== undefined ? e - duration : parseIso(a);
+      if (s === undefined) return `The interval parameter is not a valid ISO8601 interval: ${params.get('interval')}`;
+      start = s;
+      end = e;
+    } else if (given[0] === 'sinceSeconds') {
+      const seconds = Number(params.get('sinceSeconds'));
+      if (!Number.isInteger(seconds) || seconds < 30 || seconds > 3600) return 'sinceSeconds must be an integer between 30 and 3600.';
+      end = minuteNow;
+      start = end - seconds * 1000;
+    } else {
+      const s = parseIso(params.get('sinceTime')!);
+      if (s === undefined) return `The sinceTime parameter is not a valid ISO8601 date: ${params.get('sinceTime')}`;
+      start = s;
+      end = minuteNow;
+    }
+    if (end <= start) return 'The interval end must be after its start.';
+    if (end - start > maxIntervalMs) return `The requested interval is too long. The interval must not be longer than ${maxIntervalMs / 60_000} minutes.`;
+    if (end - start < minIntervalMs) return `The requested interval is too short. The interval must be at least ${minIntervalMs / 1000} seconds.`;
+    if (start < now - maxLookbackMs) return `The requested start time is too far into the past. It must be within the last ${maxLookbackMs / DAY} days.`;
+    if (start > now) return 'The requested start time is in the future.';
+    return { start, end };
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const now = clock();
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const log: ProofpointRequestLogEntry = { at: now, path: url.pathname, pool: undefined, status: 0, count: 0 };
+    requests.push(log);
+    const reply = (status: number, body?: string, headers: Record<string, string> = {}) => {
+      log.status = status;
+      const contentType = body === undefined ? {} : { 'content-type': body.startsWith('{') ? 'application/json' : 'text/plain; charset=utf-8' };
+      res.writeHead(status, { ...contentType, ...headers });
+      res.end(body);
+    };
+    if (req.method !== 'GET') return reply(405, 'Method Not Allowed');
+    const endpoint = ENDPOINTS[url.pathname.replace(/^\/v2\/siem\//, '')];
+    if (!url.pathname.startsWith('/v2/siem/') || !endpoint) return reply(404, 'Not Found');
+    if (!authorized(req)) return reply(401, 'The credentials provided are not valid.');
+    log.pool = endpoint.pool;
+    const fault = faults[0];
+    if (fault) {
+      if ((fault.count = (fault.count ?? 1) - 1) <= 0) faults.shift();
+      if (fault.status === 429) throttled++;
+      return reply(fault.status, fault.body ?? (fault.status === 429 ? 'Too many requests' : fault.status === 200 ? '{"queryEndTime": "2' : 'Internal Server Error'), fault.headers);
+    }
+    if (inWindow(endpoint.pool, now) >= knobs.quota) {
+      throttled++;
+      return reply(429, `Too many requests. The limit of ${knobs.quota} requests per ${quotaWindowMs / HOUR} hours has been reached.`);
+    }
+    counted[endpoint.pool].push(now);
+    maxUsage[endpoint.pool] = Math.max(maxUsage[endpoint.pool], counted[endpoint.pool].length);
+    const format = url.searchParams.get('format') ?? 'json';
+    if (format !== 'json') return reply(400, `Unsupported format: ${format} (the simulator answers json only).`);
+    const window = timeSelector(url.searchParams, now);
+    if (typeof window === 'string') return reply(400, window);
+    log.interval = window;
+    const queryEndTime = isoSeconds(Math.min(window.end, now));
+    const body: Record<string, unknown> = { queryEndTime };
+    for (const array of endpoint.arrays) {
+      const records = select(array, window.start, Math.min(window.end, now + 1), now);
+      body[array] = records;
+      log.count += records.length;
+    }
+    if (log.count === 0 && knobs.emptyResponse === 204) return reply(204);
+    reply(200, JSON.stringify(body));
+  }
+
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => handle(req, res));
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    principal,
+    secret,
+    /** Every request the simulator answered, in order. */
+    requests,
+    /** Mutable: the quota per pool and what an empty result looks like. */
+    knobs,
+    /** Adds records, visible `indexingLagMs` after their creation time (or at `visibleAt`). */
+    addEvents(service: ProofpointSiemService, records: readonly ProofpointRecord[], visibleAt?: number): void {
+      add(service, records, visibleAt);
+    },
+    /** Adds records that stay invisible until `releaseLateEvents()`: late-indexed events. */
+    addLateEvents(service: ProofpointSiemService, records: readonly ProofpointRecord[]): void {
+      add(service, records, Number.POSITIVE_INFINITY);
+    },
+    releaseLateEvents(): void {
+      const now = clock();
+      for (const bucket of store.values()) for (const e of bucket.entries) if (e.visibleAt === Number.POSITIVE_INFINITY) e.visibleAt = now;
+    },
+    /** Generates deterministic events and adds them; returns them. */
+    generate(opts: GenerateProofpointEventsOptions): ProofpointRecord[] {
+      const records = generateProofpointEvents(opts);
+      add(opts.service, records);
+      return records;
+    },
+    /** Every record of a service (the ground truth), including not yet visible ones. */
+    events(service: ProofpointSiemService): ProofpointRecord[] {
+      return store.get(service)!.entries.map((e) => e.record);
+    },
+    /** The next requests (after authentication) get this answer instead; they are not counted. */
+    injectFault(fault: ProofpointFault): void {
+      faults.push({ ...fault });
+    },
+    /** Counted requests of a pool in the current window. */
+    quotaUsed(pool: ProofpointPool): number {
+      return inWindow(pool, clock());
+    },
+    /** The most counted requests a pool ever had inside one rolling window. */
+    maxQuotaUsage(pool: ProofpointPool): number {
+      return maxUsage[pool];
+    },
+    get throttled(): number {
+      return throttled;
+    },
+    close(): Promise<void> {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export type ProofpointSimulator = Awaited<ReturnType<typeof startProofpointSimulator>>;

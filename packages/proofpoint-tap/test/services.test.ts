@@ -1,0 +1,208 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CollectorRuntime } from '@collector/sdk';
+import { proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
+import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
+import { PassThrough } from 'node:stream';
+import { generateProofpointEvents } from '@collector/simulators';
+
+afterEach(closeAll);
+
+const TAGS = {
+  messagesBlocked: 'mail.proofpoint.tapsiem_v2.messagesblocked',
+  messagesDelivered: 'mail.proofpoint.tapsiem_v2.messagesdelivered',
+  clicksBlocked: 'mail.proofpoint.tapsiem_v2.clicksblocked',
+  clicksPermitted: 'mail.proofpoint.tapsiem_v2.clickspermitted',
+} as const;
+
+const withoutPullingId = (e: Record<string, unknown>) => {
+  const { ['@devo_pulling_id']: _id, ...rest } = e;
+  return rest;
+};
+const ids = (events: Record<string, unknown>[]) => events.map((e) => String(e['id'])).sort();
+
+describe('proofpoint_tap: the four services', () => {
+  it('delivers every record of all four services once, as Proofpoint sent it, with the manual tags and log lines', async () => {
+    const sim = await simulator();
+    const from = Date.now() - 3 * HOUR;
+    const to = Date.now() - 5 * 60_000;
+    for (const [i, service] of SERVICES.entries()) sim.generate({ service, count: 20, from, to, recipientsPerMessage: 2, seed: 100 + i });
+    const dir = workDir();
+    const { out, summary, logs } = await runOnce(dir, config(sim, { common: { start_time_in_utc_format: isoAgo(3 * HOUR + 60_000) } }));
+    expect(summary.errors.join(' | ')).toBe('');
+    for (const service of SERVICES) {
+      const delivered = out.events(TAGS[service]);
+      expect(ids(delivered)).toEqual(ids(sim.events(service)));
+      // Exactly the vendor record plus @devo_pulling_id: no envelope, no renamed field.
+      const byId = new Map(sim.events(service).map((e) => [e['id'], e]));
+      for (const e of delivered) expect(withoutPullingId(e)).toEqual(byId.get(e['id']));
+    }
+    expect(out.records).toHaveLength(20 * 2 * 2 + 20 * 2);
+    // One-hour windows with interval=<start>/<end>, never refused.
+    expect(sim.requests.every((r) => r.status === 200 || r.status === 204)).toBe(true);
+    for (const r of sim.requests) expect(r.interval!.end - r.interval!.start).toBeLessThanOrEqual(HOUR);
+    expect(logs).toMatch(/Time Window FROM: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00 TO: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00/);
+    expect(logs).toContain('ProofPointPuller(proofpoint_tap,123456,clicksPermitted,predefined)');
+    expect(logs).toMatch(/Number of requests made: \d+; Number of events received: 40; Number of duplicated events filtered out: 0; Number of events generated and sent: 40/);
+    // The clicks/permitted requests went to their own pool.
+    expect(sim.requests.filter((r) => r.pool === 'clicksPermitted').every((r) => r.path === '/v2/siem/clicks/permitted')).toBe(true);
+  });
+
+  it('delivers every recipient of a message (records share GUID and messageTime), and dedup keys differ', async () => {
+    const sim = await simulator();
+    const records = sim.generate({ service: 'messagesDelivered', count: 5, from: Date.now() - 2 * HOUR, to: Date.now() - 10 * 60_000, recipientsPerMessage: 4 });
+    const guids = new Set(records.map((r) => r['GUID']));
+    expect(guids.size).toBe(5);
+    const dir = workDir();
+    const { out, summary } = await runOnce(dir, config(sim, { services: { messagesDelivered: { start_time_in_utc_format: isoAgo(2 * HOUR + 60_000) } } }));
+    expect(summary.errors.join(' | ')).toBe('');
+    const delivered = out.events();
+    expect(delivered).toHaveLength(20);
+    for (const guid of guids) {
+      const recipients = delivered.filter((e) => e['GUID'] === guid).map((e) => (e['recipient'] as string[])[0]);
+      expect(new Set(recipients).size).toBe(4);
+      expect(new Set(delivered.filter((e) => e['GUID'] === guid).map((e) => e['messageTime'])).size).toBe(1);
+    }
+    expect(new Set(records.map(siemDedupKey)).size).toBe(20);
+  });
+
+  it('turns 204 and empty arrays into no events, and still moves the cursor', async () => {
+    for (const emptyResponse of [204, 'arrays'] as const) {
+      const sim = await simulator({ emptyResponse });
+      const dir = workDir();
+      const { out, summary } = await runOnce(dir, config(sim, { common: { start_time_in_utc_format: isoAgo(2 * HOUR) } }));
+      expect(summary.errors.join(' | ')).toBe('');
+      expect(out.records).toHaveLength(0);
+      expect(sim.requests.length).toBeGreaterThanOrEqual(8);
+      expect(sim.requests.every((r) => r.status === (emptyResponse === 204 ? 204 : 200))).toBe(true);
+      for (const s of summary.services) expect(Date.parse((s.checkpoint as { cursor: string }).cursor)).toBeGreaterThan(Date.now() - 3 * 60_000);
+    }
+  });
+
+  it('a restart continues from the checkpoint without duplicates', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'clicksBlocked', count: 30, from: Date.now() - 3 * HOUR, to: Date.now() - 3 * 60_000 });
+    const dir = workDir();
+    const cfg = config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(3 * HOUR + 60_000) } } });
+    const first = await runOnce(dir, cfg);
+    expect(first.out.records).toHaveLength(30);
+    // New events after the first run, then a restart (a new runtime on the same state directory).
+    sim.generate({ service: 'clicksBlocked', count: 3, from: Date.now() - 150_000, to: Date.now() - 70_000, seed: 99 });
+    const second = await runOnce(dir, cfg);
+    expect(second.summary.errors).toEqual([]);
+    expect(second.out.records).toHaveLength(3);
+    expect(second.summary.services[0]!.duplicates).toBeGreaterThan(0);
+    const all = [...first.out.events(), ...second.out.events()];
+    expect(new Set(all.map((e) => e['id'])).size).toBe(33);
+    // A third run right away: nothing new, nothing repeated.
+    const third = await runOnce(dir, cfg);
+    expect(third.out.records).toHaveLength(0);
+  });
+
+  it('a late-indexed event inside the look-back is delivered exactly once', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'messagesBlocked', count: 10, from: Date.now() - 2 * HOUR, to: Date.now() - 5 * 60_000 });
+    const dir = workDir();
+    const cfg = config(sim, { services: { messagesBlocked: { start_time_in_utc_format: isoAgo(2 * HOUR + 60_000) } } });
+    // Created 10 minutes ago, inside a window the first run asks for, but indexed only after it.
+    const late = generateProofpointEvents({ service: 'messagesBlocked', count: 1, from: Date.now() - 10 * 60_000, to: Date.now() - 9 * 60_000, seed: 5 });
+    sim.addLateEvents('messagesBlocked', late);
+    const first = await runOnce(dir, cfg);
+    expect(first.out.records).toHaveLength(10);
+    expect(first.out.events().some((e) => e['id'] === late[0]!['id'])).toBe(false);
+    sim.releaseLateEvents();
+    const second = await runOnce(dir, cfg);
+    expect(second.out.events().map((e) => e['id'])).toEqual([late[0]!['id']]);
+    expect(second.summary.services[0]!.duplicates).toBeGreaterThan(0);
+    const third = await runOnce(dir, cfg);
+    expect(third.out.records).toHaveLength(0);
+  });
+
+  it('clamps a start more than 7 days back with the manual warning, and Proofpoint never refuses a window', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'clicksPermitted', count: 5, from: Date.now() - 6 * DAY, to: Date.now() - 5 * DAY });
+    const dir = workDir();
+    const { out, summary, logs } = await runOnce(dir, config(sim, { services: { clicksPermitted: { start_time_in_utc_format: isoAgo(9 * DAY) } } }));
+    expect(summary.errors.join(' | ')).toBe('');
+    expect(logs).toContain(START_TIME_CLAMPED_WARNING);
+    expect(out.records).toHaveLength(5);
+    expect(sim.requests.every((r) => r.status === 204 || r.status === 200)).toBe(true);
+    expect(sim.requests[0]!.interval!.start).toBeGreaterThanOrEqual(Date.now() - 7 * DAY);
+    // 7 days in one-hour windows: about 168 requests, not thousands.
+    expect(sim.requests.length).toBeLessThanOrEqual(170);
+  }, 30_000);
+
+  it('a changed start time resets the persistence', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'clicksBlocked', count: 4, from: Date.now() - HOUR, to: Date.now() - 5 * 60_000 });
+    const dir = workDir();
+    await runOnce(dir, config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(HOUR + 60_000) } } }));
+    const again = await runOnce(dir, config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(HOUR + 120_000) } } }));
+    expect(again.out.records).toHaveLength(4);
+    expect(again.logs).toMatch(/persistence/i);
+  });
+});
+
+describe('proofpoint_tap: errors', () => {
+  it('bad credentials: SetupError 100 with the manual cause, and no secret in logs or state', async () => {
+    const sim = await simulator();
+    const dir = workDir();
+    const wrong = 'Wr0ng-Password-Value-77';
+    const { summary, logs } = await runOnce(dir, config(sim, { password: wrong, services: { messagesBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }));
+    expect(summary.ok).toBe(false);
+    expect(summary.errors[0]).toMatch(/^SetupError 100: username and password is not correct: Proofpoint answered HTTP 401 Unauthorized \(inputs\.proofpoint_tap\.credentials\)$/);
+    expect(logs).toContain('SetupError 100');
+    expect(logs).not.toContain(wrong);
+    expect(logs).not.toContain(Buffer.from(`${sim.principal}:${wrong}`).toString('base64'));
+    expect(stateText(dir)).not.toContain(wrong);
+  });
+
+  it('a good run never prints the secret or the Basic header', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'messagesBlocked', count: 3, from: Date.now() - HOUR, to: Date.now() - 5 * 60_000 });
+    const dir = workDir();
+    const { logs, summary } = await runOnce(dir, config(sim, { services: { messagesBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }));
+    expect(summary.ok).toBe(true);
+    expect(logs).not.toContain(sim.secret);
+    expect(logs).not.toContain(Buffer.from(`${sim.principal}:${sim.secret}`).toString('base64'));
+    expect(stateText(dir)).not.toContain(sim.secret);
+  });
+
+  it.each([
+    ['yesterday', /SetupError 101: start_time_in_utc is in future or not in proper format: <yesterday> is not in the format YYYY-MM-DDTHH:MM:SSZ/],
+    ['2999-01-01T00:00:00Z', /SetupError 101: start_time_in_utc is in future or not in proper format: 2999-01-01T00:00:00Z is in the future/],
+  ])('start time %s: SetupError 101 from init, before any request', async (value, message) => {
+    const sim = await simulator();
+    const dir = workDir();
+    const runtime = new CollectorRuntime(proofpointTapCollector, {
+      workDir: dir,
+      config: config(sim, { services: { clicksPermitted: { start_time_in_utc_format: value } } }),
+      outputs: [],
+      logStream: new PassThrough(),
+    });
+    const error = await runtime.validate().then(
+      () => undefined,
+      (e: unknown) => e as { toLine(): string },
+    );
+    expect(error?.toLine()).toMatch(message);
+    expect(error?.toLine()).toContain('(inputs.proofpoint_tap.services.clicksPermitted.start_time_in_utc_format)');
+    expect(sim.requests).toHaveLength(0);
+  });
+
+  it('an HTTP error is PullError 300 with status, summary and details; the cursor stays', async () => {
+    // A Proofpoint that accepts only 30-minute intervals refuses our one-hour windows with HTTP 400.
+    const sim = await simulator({ maxIntervalMs: 30 * 60_000 });
+    const dir = workDir();
+    const { summary } = await runOnce(dir, config(sim, { services: { messagesDelivered: { start_time_in_utc_format: isoAgo(3 * HOUR) } } }));
+    expect(summary.errors[0]).toMatch(/^PullError 300: HTTP error 400 while fetching \/v2\/siem\/messages\/delivered: Bad Request - The requested interval is too long/);
+    expect(summary.services[0]!.checkpoint ?? null).toBeNull();
+  });
+
+  it('a garbage body is PullError 301 and nothing is committed', async () => {
+    const sim = await simulator();
+    sim.injectFault({ status: 200, body: '{"queryEndTime": "2' });
+    const dir = workDir();
+    const { summary, out } = await runOnce(dir, config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }));
+    expect(summary.errors[0]).toMatch(/^PullError 301: Some exception occurred while making the API request to \/v2\/siem\/clicks\/blocked: Invalid JSON/);
+    expect(out.records).toHaveLength(0);
+  });
+});
