@@ -1,0 +1,98 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMoto, startRsyslog, devoOutputConfig, type MotoServer, type Rsyslog } from '@collector/testkit';
+import { bucketWithQueue, cloudTrailFile, eventLines, FAST_RECONNECT, putObject, queueDepth, sqsConfig, SECRET_KEY, workDir } from './helpers.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const main = join(root, 'apps/aws-sqs/dist/main.js');
+
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds the app (and what it runs on) unless its dist/ is newer than every source file. */
+function ensureBuilt(): void {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  for (const project of ['packages/sdk', 'packages/aws-sqs', 'apps/aws-sqs']) {
+    const dist = join(root, project, 'dist');
+    if (existsSync(dist) && newest(dist) >= newest(join(root, project, 'src'))) continue;
+    execFileSync(process.execPath, [tsc, '-p', join(root, project, 'tsconfig.json')], { stdio: 'pipe' });
+  }
+}
+
+let moto: MotoServer;
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  ensureBuilt();
+  [moto, rsyslog] = await Promise.all([startMoto(), startRsyslog()]);
+}, 180_000);
+afterAll(async () => {
+  await Promise.all([moto?.stop(), rsyslog?.stop()]);
+});
+
+function runProcess(dir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function writeConfig(config: Record<string, unknown>): string {
+  const dir = workDir();
+  mkdirSync(join(dir, 'config'));
+  // JSON is YAML.
+  writeFileSync(join(dir, 'config', 'config.yaml'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+describe('the aws-sqs-collector executable', () => {
+  it('--validate checks the config without touching the network', async () => {
+    const good = writeConfig(sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q', endpoint_url: 'http://127.0.0.1:1' } }));
+    const ok = await runProcess(good, ['--validate']);
+    expect(ok.code).toBe(0);
+    const bad = writeConfig(sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q', sqs_visibility_timeout: 60 } }));
+    const failed = await runProcess(bad, ['--validate']);
+    expect(failed.code).toBe(2);
+    expect(failed.stdout + failed.stderr).toContain('InitVariablesError 3: sqs_visibility_timeout <60> must be between 120 and 43200 seconds (inputs.sqs_collector.services.aws_sqs_cloudtrail.sqs_visibility_timeout)');
+  });
+
+  it('two collector processes on one queue deliver every event exactly once', async () => {
+    const { bucket, queueUrl } = await bucketWithQueue(moto, 'multipod-bucket');
+    const expected: string[] = [];
+    for (let f = 0; f < 24; f++) {
+      const file = cloudTrailFile(`pod${f}`, 40 + f);
+      expected.push(...file.ids);
+      await putObject(moto, bucket, `AWSLogs/1/CloudTrail/us-east-1/2024/01/01/pod-${f}.json.gz`, file.body);
+    }
+    const outputs = devoOutputConfig(rsyslog);
+    Object.assign(outputs['devo_1']!.config, FAST_RECONNECT);
+    const config = { ...sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, sqs_max_messages: 1, max_messages_in_flight: 2 } }), outputs };
+    const from = rsyslog.lines().length;
+    const [a, b] = await Promise.all([runProcess(writeConfig(config), ['--once']), runProcess(writeConfig(config), ['--once'])]);
+    expect(a.code, a.stderr + a.stdout.slice(-2000)).toBe(0);
+    expect(b.code, b.stderr + b.stdout.slice(-2000)).toBe(0);
+    let received = eventLines(rsyslog.lines().slice(from));
+    const deadline = Date.now() + 10_000;
+    while (received.length < expected.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      received = eventLines(rsyslog.lines().slice(from));
+    }
+    const ids = received.map((l) => String(l.event['eventID']));
+    expect(ids.length).toBe(expected.length);
+    expect([...new Set(ids)].sort()).toEqual([...expected].sort());
+    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(a.stdout + b.stdout).not.toContain(SECRET_KEY);
+  });
+});
