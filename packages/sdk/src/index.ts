@@ -32,6 +32,7 @@ export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runt
 export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
 export { timeWindows, resumeFrom, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
 export { DedupWindow } from './runtime/dedup-window.js';
+export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
 export type { ServiceTotals } from './runtime/pull-statistics.js';
 

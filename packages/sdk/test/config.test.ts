@@ -91,6 +91,36 @@ const broken: { name: string; yaml?: string; file?: string; env?: Record<string,
   { name: 'no enabled input', yaml: valid.replace('enabled: true', 'enabled: false'), type: 'ConfigError', id: 11, message: /No enabled input: this collector runs example/, path: 'inputs' },
 ];
 
+describe('services', () => {
+  it('runs only the services listed', () => {
+    const dir = workDir();
+    const file = join(dir, 'config.yaml');
+    process.env['EXAMPLE_TOKEN'] = 'abcd1234';
+    writeFileSync(file, valid);
+    const input = exampleCollector.inputs[0]!;
+    const twoServices = { ...exampleCollector, inputs: [{ ...input, services: { ...input.services, other: input.services['events']! } }] };
+    expect(Object.keys(loadConfig(twoServices, file, { workDir: dir }).inputs['example']!.services!)).toEqual(['events']);
+  });
+
+  it('treats an empty service entry as "with defaults" (then its required keys are reported)', () => {
+    const dir = workDir();
+    const file = join(dir, 'config.yaml');
+    process.env['EXAMPLE_TOKEN'] = 'abcd1234';
+    writeFileSync(file, valid.replace(/      events:\n        start_time: .*\n        override_base_url: .*\n/, '      events:\n'));
+    expect(() => loadConfig(exampleCollector, file, { workDir: dir })).toThrow(/^Missing required setting <start_time>/);
+  });
+
+  it('accepts request limit periods such as 5m (Graph) and rejects malformed ones', () => {
+    const dir = workDir();
+    const file = join(dir, 'config.yaml');
+    process.env['EXAMPLE_TOKEN'] = 'abcd1234';
+    writeFileSync(file, valid.replace('    enabled: true', '    enabled: true\n    requests_limits: [{period: 5m, number_of_requests: 100}]'));
+    expect(loadConfig(exampleCollector, file, { workDir: dir }).inputs['example']!.requests_limits).toEqual([{ period: '5m', number_of_requests: 100 }]);
+    writeFileSync(file, valid.replace('    enabled: true', '    enabled: true\n    requests_limits: [{period: 5 minutes, number_of_requests: 100}]'));
+    expect(() => loadConfig(exampleCollector, file, { workDir: dir })).toThrow(/Setting <period> must match pattern/);
+  });
+});
+
 describe('broken configs', () => {
   for (const c of broken) {
     it(`${c.name} → ${c.type} ${c.id}`, () => {

@@ -116,6 +116,30 @@ describe('collector runtime end to end', () => {
     expect(second.runners[0]!['deps'].http.limiter()!.remaining()).toBe(50 - used);
   });
 
+  it('a cycle that fails mid-window still persists the dedup keys of what was acknowledged', async () => {
+    const start = Date.now() - 3 * HOUR;
+    const api = await startExampleApi(makeEvents(start, 30, 5 * 60_000));
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
+    const cfg = config(api.url, new Date(start).toISOString());
+    // The API breaks after the first window: the cycle fails with its first window delivered but the
+    // checkpoint (the end of the last window) never reached.
+    const failing = new CollectorRuntime(exampleCollector, { workDir, config: cfg, outputs: [new CapturingOutput()], logStream: new PassThrough(), http: { backoffBaseMs: 1, maxBackoffMs: 2 } });
+    let served = 0;
+    const original = failing.runners[0]!['deps'].http.request.bind(failing.runners[0]!['deps'].http);
+    failing.runners[0]!['deps'].http.request = async (req) => {
+      if (String(req.url).endsWith('/events') && served++ >= 1) throw new Error('vendor went away');
+      return original(req);
+    };
+    const first = await failing.runOnce();
+    expect(first.ok).toBe(false);
+    const again = new CapturingOutput();
+    await new CollectorRuntime(exampleCollector, { workDir, config: cfg, outputs: [again], logStream: new PassThrough() }).runOnce();
+    const firstWindow = api.events.filter((e) => e.t < start + HOUR).map((e) => e.id);
+    expect(firstWindow.length).toBeGreaterThan(0);
+    expect(again.ids()).toEqual(api.events.map((e) => e.id).filter((id) => !firstWindow.includes(id)));
+  });
+
   it('rejects a malformed start time with the documented error and no stack trace', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
     writeFileSync(join(workDir, 'x'), '');

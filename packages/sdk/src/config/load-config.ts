@@ -55,9 +55,10 @@ function inputSchema(input: InputDefinition): JsonSchema {
   const services: Record<string, JsonSchema> = {};
   for (const [name, service] of Object.entries(input.services)) {
     const own = (service.options ?? {}) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    // No `default` here: a service the operator did not list must not run (the manuals: "remove the entity
+    // from the services object"). A listed but empty entry (`audit_infos:`) is turned into {} before validation.
     services[name] = {
-      type: ['object', 'null'],
-      default: {},
+      type: 'object',
       properties: { ...commonServiceProperties(service.requestPeriodSeconds ?? 60), ...(own.properties ?? {}) },
       ...(own.required ? { required: own.required } : {}),
     };
@@ -155,6 +156,7 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
   }) as Record<string, unknown>;
   registerCredentialSecrets(definition, resolved);
 
+  emptyServicesToObjects(resolved);
   const schema = configSchema(definition);
   const warnings: string[] = [];
   findUnknownKeys(schema, resolved, '', warnings);
@@ -179,6 +181,17 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
     throw new ConfigError(11, `No enabled input: this collector runs ${names}`, { path: 'inputs' });
   }
   return { ...config, file, workDir, warnings };
+}
+
+/** `services: {audit_infos: }` (YAML null) means "run it with its defaults". */
+function emptyServicesToObjects(config: Record<string, unknown>): void {
+  const inputs = config['inputs'];
+  if (!inputs || typeof inputs !== 'object') return;
+  for (const input of Object.values(inputs as Record<string, unknown>)) {
+    const services = (input as Record<string, unknown> | null)?.['services'];
+    if (!services || typeof services !== 'object') continue;
+    for (const [name, value] of Object.entries(services)) if (value === null) (services as Record<string, unknown>)[name] = {};
+  }
 }
 
 /** Credentials are secrets whether or not they came through a ${...} reference. */

@@ -6,7 +6,7 @@ const requestsLimits: JsonSchema = {
     type: 'object',
     required: ['period', 'number_of_requests'],
     properties: {
-      period: { type: 'string', enum: ['1d', '1h', '1m', '1s'] },
+      period: { type: 'string', pattern: '^[1-9][0-9]*[smhd]$' },
       number_of_requests: { type: 'integer', minimum: -1 },
     },
   },

@@ -8,12 +8,14 @@ export interface RequestsLimit {
   number_of_requests: number;
 }
 
-const PERIODS: Record<string, number> = { '1d': 86_400_000, '1h': 3_600_000, '1m': 60_000, '1s': 1000 };
+const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+const HOUR_MS = 3_600_000;
 
+/** `1d`, `1h`, `5m`, `30s`: a count and a unit (the DCSDK uses 1d/1h/1m/1s; Graph needs 5m). */
 export function periodMs(period: string): number {
-  const ms = PERIODS[period];
-  if (ms === undefined) throw new Error(`Unknown requests_limits period "${period}" (use 1d, 1h, 1m or 1s)`);
-  return ms;
+  const m = /^(\d+)([smhd])$/.exec(period);
+  if (!m || Number(m[1]) === 0) throw new Error(`Unknown requests_limits period "${period}" (use e.g. 1d, 1h, 5m or 1s)`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
 /** Persists the timestamps of long windows, so a restart does not reset a daily budget. */
@@ -49,7 +51,7 @@ export class RateLimiter {
       .filter((l) => l.number_of_requests >= 0)
       .map((l) => ({ ms: periodMs(l.period), limit: l.number_of_requests }))
       .sort((a, b) => a.ms - b.ms);
-    this.persistent = this.windows.some((w) => w.ms >= PERIODS['1h']!);
+    this.persistent = this.windows.some((w) => w.ms >= HOUR_MS);
     this.bottleneck = new Bottleneck({ maxConcurrent });
   }
 

@@ -6,7 +6,7 @@ import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
 import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
 import type { Output } from '../delivery/types.js';
-import { HttpClient } from '../http/http-client.js';
+import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
@@ -31,6 +31,8 @@ export interface CollectorOptions {
   /** Where log lines go (default stdout). */
   logStream?: NodeJS.WritableStream;
   logger?: Logger;
+  /** HTTP client settings for every input (tests shorten the back-off). */
+  http?: Pick<HttpClientOptions, 'backoffBaseMs' | 'maxBackoffMs' | 'timeoutMs'>;
   /** `--check` and `--show-state`: state is read, never written (saves are dropped). */
   readOnlyState?: boolean;
 }
@@ -96,7 +98,7 @@ export class CollectorRuntime {
 
   constructor(
     readonly definition: CollectorDefinition,
-    options: CollectorOptions = {},
+    private readonly options: CollectorOptions = {},
   ) {
     const workDir = options.workDir ?? process.cwd();
     const file = options.config === undefined ? resolveConfigPath(options.configFile, workDir) : '<inline config>';
@@ -151,6 +153,7 @@ export class CollectorRuntime {
         const listeners: (() => void)[] = [];
         const serviceMetrics = this.metrics.service(definition.name, serviceName);
         const http = new HttpClient({
+          ...this.options.http,
           allowInsecureHttp: config['allow_insecure_http'] === true,
           limiters,
           log,

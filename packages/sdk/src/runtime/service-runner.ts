@@ -206,8 +206,13 @@ export class ServiceRunner {
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
       succeeded = true;
     } finally {
-      // Events submitted before a failure still count once delivered; nothing is committed for them here.
-      await Promise.allSettled(outstanding);
+      // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
+      // but when every one of them was acknowledged their dedup keys are, so the re-pull of the unfinished
+      // window after a restart does not send them twice.
+      const settled = await Promise.allSettled(outstanding);
+      if (!succeeded && !definition.stateless && this.state && settled.every((r) => r.status === 'fulfilled')) {
+        await this.commit(undefined, this.state.extra).catch(() => undefined);
+      }
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
