@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+// What the images promise operators (the manuals' docker run / docker-compose, CONVENTIONS.md), checked
+// on the Dockerfile and compose files themselves; image.test.ts builds and runs a real image.
+const here = fileURLToPath(new URL('..', import.meta.url));
+const repo = join(here, '..', '..');
+const dockerfile = readFileSync(join(here, 'Dockerfile'), 'utf8');
+const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const stages = dockerfile.replace(/\\\n\s*/g, ' ').split(/^FROM /m).slice(1);
+const runtime = stages.at(-1)!;
+const APPS = ['lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'];
+
+describe('tooling/docker/Dockerfile', () => {
+  it('builds any app from one file: ARG APP, ARG BASE_IMAGE defaulting to an official Node LTS slim image', () => {
+    expect(lines[0]).toMatch(/^ARG BASE_IMAGE=node:(20|22|24)-[a-z]+-slim$/);
+    expect(lines.filter((l) => l.startsWith('FROM ')).every((l) => l.startsWith('FROM ${BASE_IMAGE}'))).toBe(true);
+    expect(dockerfile).toMatch(/^ARG APP$/m);
+    // Only APP's production closure goes into the image.
+    expect(dockerfile).toContain('pnpm --filter "@collector/${APP}-app" deploy --prod /out/app');
+    expect(dockerfile).toContain('pnpm install ${PNPM_INSTALL_FLAGS}');
+    expect(dockerfile).toMatch(/ARG PNPM_INSTALL_FLAGS="--frozen-lockfile --offline"/);
+  });
+
+  it('runtime stage: non-root, the Devo layout and volumes, CONFIG_FILE, health check, SIGTERM, no shell needed', () => {
+    expect(runtime).toMatch(/^USER 1000:1000$/m);
+    expect(runtime).toMatch(/^WORKDIR \/devo-collector$/m);
+    expect(runtime).toContain('VOLUME ["/devo-collector/certs", "/devo-collector/config", "/devo-collector/state"]');
+    expect(runtime).toMatch(/CONFIG_FILE=config\.yaml/);
+    expect(runtime).toMatch(/COPY --from=build --chown=1000:1000 \/out\/devo-collector \/devo-collector/);
+    expect(runtime).toMatch(/^HEALTHCHECK .*CMD \["node", "-e", ".*\/health.*"\]/m);
+    expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "\/opt\/collector\/dist\/main\.js"\]$/m);
+    // No RUN in the final stage: it works on a distroless or scratch-like base too.
+    expect(runtime).not.toMatch(/^RUN /m);
+    expect(runtime).toMatch(/^EXPOSE 3000$/m);
+  });
+
+  it('the health probe is valid JavaScript that exits 0 only on a 2xx /health', () => {
+    const cmd = /HEALTHCHECK .*CMD (\[.*\])/.exec(lines.join('\n'))![1]!;
+    const [, flag, script] = JSON.parse(cmd) as string[];
+    expect(flag).toBe('-e');
+    expect(() => new Function(script!)).not.toThrow();
+    expect(script).toContain("process.env.HEALTH_PORT||3000");
+  });
+
+  it('the build context ignores local builds, dependencies and state', () => {
+    const ignore = readFileSync(join(here, 'Dockerfile.dockerignore'), 'utf8');
+    for (const entry of ['**/node_modules', '**/dist', '.git', 'state']) expect(ignore).toContain(entry);
+  });
+
+  it.each(APPS)('compose/%s/docker-compose.yml runs the image as the manual does', (app) => {
+    const compose = parseYaml(readFileSync(join(here, 'compose', app, 'docker-compose.yml'), 'utf8'));
+    const service = compose.services[`collector-${app}`];
+    expect(service.image).toBe(`localhost/devo-collector-${app}:\${IMAGE_VERSION:-latest}`);
+    expect(service.container_name).toBe(`collector-${app}`);
+    expect(service.volumes).toEqual(
+      expect.arrayContaining(['./certs:/devo-collector/certs:ro', './config:/devo-collector/config:ro', './state:/devo-collector/state']),
+    );
+    expect(service.environment).toContain('CONFIG_FILE=${CONFIG_FILE:-config.yaml}');
+    expect(service.init).toBe(true);
+  });
+
+  it('there is a compose example and an app for each of the five collectors', () => {
+    expect(readdirSync(join(here, 'compose')).sort()).toEqual([...APPS].sort());
+    const present = readdirSync(join(repo, 'apps'));
+    for (const app of APPS) expect(present).toContain(app);
+  });
+});
