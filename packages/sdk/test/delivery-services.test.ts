@@ -199,3 +199,42 @@ describe('gzip transport (own TLS receiver: rsyslog cannot decode gzip)', () => 
     }
   });
 });
+
+describe('acknowledgement settle', () => {
+  it('a receiver that drops the connection right after reading a batch gets it again; nothing is acknowledged early', async () => {
+    let connections = 0;
+    const stored: string[] = [];
+    const server = createServer(
+      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      (socket: TLSSocket) => {
+        const n = ++connections;
+        let reads = 0;
+        socket.on('error', () => undefined);
+        socket.on('data', (d: Buffer) => {
+          // The first connection stores the first batch, then "crashes" 5 ms after reading the second one:
+          // those bytes are lost, although they were flushed to a connection that was verified and healthy.
+          if (n === 1 && ++reads === 2) setTimeout(() => socket.destroy(), 5);
+          else stored.push(d.toString('utf8'));
+        });
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const outputs = createOutputs(
+        { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey, ...FAST } } },
+        { workDir: tmpdir(), log: silentLogger, hostname: HOST },
+      );
+      const pipeline = new DeliveryPipeline(outputs, { statsPeriodMs: 0, retryInitialMs: 10 });
+      await pipeline.start();
+      await (await pipeline.submit([{ tag: 'my.app.test.settle', message: 'first batch' }])).delivered;
+      const { delivered } = await pipeline.submit([{ tag: 'my.app.test.settle', message: 'must survive' }]);
+      await delivered;
+      await pipeline.stop();
+      expect(connections).toBeGreaterThanOrEqual(2);
+      expect(stored.join('')).toContain('my.app.test.settle: must survive\n');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -103,6 +103,11 @@ export class DeliveryPipeline implements Delivery {
           this.emergency.remove(file.file);
           continue;
         }
+        // Tracked like a submission, so flush()/drain() wait for the recovered records too.
+        let fileDone: () => void = () => undefined;
+        const recovered = new Promise<void>((resolve) => (fileDone = resolve));
+        const tracked = recovered.finally(() => this.inflight.delete(tracked));
+        this.inflight.add(tracked);
         this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> ${file.count} message(s) retrieved from the persistence, sending them first`);
         const chunks: Chunk[] = [];
         for (const batch of file.batches) {
@@ -114,7 +119,9 @@ export class DeliveryPipeline implements Delivery {
             written: false,
             onWrite: () => undefined,
             done: () => {
-              if (--left === 0) this.emergency!.remove(file.file);
+              if (--left > 0) return;
+              this.emergency!.remove(file.file);
+              fileDone();
             },
           });
         }
@@ -279,6 +286,9 @@ export class DeliveryPipeline implements Delivery {
         this.log.error(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> cannot save ${records.length} message(s): ${(error as Error).message}; they will be pulled again`);
       }
     }
+    // Everything is settled one way or the other now; a recovered file that could not be re-saved stays on
+    // disk and is sent at the next start.
+    this.inflight.clear();
   }
 }
 

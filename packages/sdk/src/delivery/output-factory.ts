@@ -100,6 +100,7 @@ export function createStreamOutput(name: string, output: OutputConfig, ctx: Outp
     target,
     hostname: str(c['hostname']) ?? ctx.hostname,
     concurrentConnections: num(c['concurrent_connections'], num(globals['sender_concurrent_connections'], 1)),
+    connectingRetries: num(c['connecting_retries'], 5),
     initialWaitMs: num(c['connecting_initial_wait_in_seconds'], 2) * 1000,
     maxWaitMs: num(c['connecting_max_wait_in_seconds'], 60) * 1000,
     idleTimeoutMs: num(c['idle_timeout_in_seconds'], 30) * 1000,

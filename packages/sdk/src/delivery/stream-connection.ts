@@ -194,11 +194,15 @@ export class StreamConnection {
 
   private settleLater(p: PendingSend): void {
     p.timer = setTimeout(() => {
-      if (this.failure) return;
-      this.pending.delete(p);
-      this.inflight--;
-      p.resolve();
-      this.maybeEnd();
+      // setImmediate runs after this loop turn's I/O phase: a FIN, RST or alert that arrived while the
+      // process was busy is handled (and fails the send) before the acknowledgement can happen.
+      setImmediate(() => {
+        if (this.failure || !this.pending.has(p)) return;
+        this.pending.delete(p);
+        this.inflight--;
+        p.resolve();
+        this.maybeEnd();
+      });
     }, Math.max(this.target.settleMs, 2 * this.rttMs));
   }
 

@@ -15,6 +15,8 @@ export interface StreamOutputOptions {
   /** Back-off between failed connection attempts: initial, doubling, capped (DCSDK connecting_*_wait). */
   initialWaitMs?: number;
   maxWaitMs?: number;
+  /** Consecutive failures after which an OutputError 610 is logged (DCSDK `connecting_retries`, 5). */
+  connectingRetries?: number;
   /** Reconnect when idle longer than this (Devo's balancer drops idle connections after 30 s). */
   idleTimeoutMs?: number;
   /** Reconnect when the connection is older than this (1 h, Devo's balancer). */
@@ -103,6 +105,10 @@ export class StreamOutput implements Output {
     const wait = Math.min(this.options.maxWaitMs ?? 60_000, initial * 2 ** Math.min(this.failures, 20));
     this.failures++;
     this.nextAttemptAt = Date.now() + wait;
+    if (this.failures === (this.options.connectingRetries ?? 5)) {
+      // The DCSDK gives up here; we never drop events: say so loudly and keep retrying at the capped wait.
+      this.log.error(`OutputError 610: Output ${this.name} failed ${this.failures} times in a row; events stay queued (pullers wait) and sending is retried every ${Math.round((this.options.maxWaitMs ?? 60_000) / 1000)} s at most`);
+    }
   }
 
   /**
