@@ -65,13 +65,8 @@ describe('authentication and permission errors', () => {
 
     const teapot = await simulator();
     teapot.fail('http500', { pathPrefix: '/status', times: 100 });
-    const runtime = runtimeFor(newWorkDir(), darktraceConfig(credentialsFor(teapot), breachesOnly()));
-    // Retries of 5xx are the SDK's; keep them short here.
-    const errors = await new Promise<string[]>((resolve) => {
-      const http = (runtime.runtime.runners[0] as unknown as { deps: { http: { options: { backoffBaseMs: number } } } }).deps.http;
-      http.options.backoffBaseMs = 1;
-      void runtime.runtime.runOnce().then((s) => resolve(s.errors));
-    });
+    const { runtime } = runtimeFor(newWorkDir(), darktraceConfig(credentialsFor(teapot), breachesOnly()));
+    const { errors } = await runtime.runOnce();
     expect(errors[0]).toMatch(/^SetupError 103: Unexpected HTTP error occurred at the Darktrace server\. status code, 500 error: GET \/status: /);
   });
 
@@ -79,7 +74,6 @@ describe('authentication and permission errors', () => {
     const sim = await simulator();
     sim.fail('http500', { pathPrefix: '/modelbreaches', times: 100 });
     const { runtime } = runtimeFor(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
-    for (const runner of runtime.runners) (runner as unknown as { deps: { http: { options: { backoffBaseMs: number } } } }).deps.http.options.backoffBaseMs = 1;
     const summary = await runtime.runOnce();
     const breachError = summary.services.find((s) => s.service === 'modelbreaches')!.lastError;
     expect(breachError).toMatch(/^PullError 300: HTTP Error occurred while retrieving events from Darktrace server: summary HTTP 500 on GET \/modelbreaches details <html>/);
@@ -94,7 +88,6 @@ describe('authentication and permission errors', () => {
     await sim.close();
     sims.length = 0;
     const { runtime } = runtimeFor(newWorkDir(), darktraceConfig({ ...credentialsFor(sim), instance: url }, breachesOnly()));
-    for (const runner of runtime.runners) (runner as unknown as { deps: { http: { options: { backoffBaseMs: number } } } }).deps.http.options.backoffBaseMs = 1;
     const summary = await runtime.runOnce();
     expect(summary.errors[0]).toMatch(/^SetupError 100: Error occurred while requesting from the Darktrace server\. Error message: /);
   });

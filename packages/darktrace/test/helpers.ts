@@ -55,7 +55,8 @@ export function runtimeFor(workDir: string, config: unknown, outputs: Output[] =
   const stream = new PassThrough();
   let text = '';
   stream.on('data', (d) => (text += d));
-  const runtime = new CollectorRuntime(darktraceCollector, { workDir, config, outputs, logStream: stream });
+  // The SDK's 5xx/network retries are real; keep their back-off short in tests.
+  const runtime = new CollectorRuntime(darktraceCollector, { workDir, config, outputs, logStream: stream, http: { backoffBaseMs: 1, maxBackoffMs: 5 } });
   return { runtime, logs: () => text };
 }
 
