@@ -31,6 +31,8 @@ export function tokenUrl(spec: TokenSpec, tenantId: string): string {
  */
 export class O365Client {
   private readonly caches = new Map<string, TokenCache>();
+  /** The log of the service that needs a token, so token lines carry that service's name. */
+  private readonly logs = new Map<string, Logger>();
 
   constructor(
     private readonly credentials: Credentials,
@@ -38,20 +40,27 @@ export class O365Client {
     private readonly log: Logger,
   ) {}
 
+  private key(spec: TokenSpec): string {
+    return `${spec.endpoint} ${spec.authUrl} ${spec.resource}`;
+  }
+
   private cache(spec: TokenSpec): TokenCache {
-    const key = `${spec.endpoint} ${spec.authUrl} ${spec.resource}`;
+    const key = this.key(spec);
     let cache = this.caches.get(key);
     if (!cache) {
-      cache = new TokenCache(() => this.fetchToken(spec), { maxAgeMs: 24 * 3_600_000, refreshEarlyMs: REFRESH_EARLY_MS });
+      cache = new TokenCache(() => this.fetchToken(spec, this.logs.get(key) ?? this.log), { maxAgeMs: 24 * 3_600_000, refreshEarlyMs: REFRESH_EARLY_MS });
       this.caches.set(key, cache);
     }
     return cache;
   }
 
   /** A valid bearer token for `spec` (cached). Throws SetupError 100/101/102. */
-  token(spec: TokenSpec): Promise<string> {
+  token(spec: TokenSpec, log: Logger = this.log): Promise<string> {
     const cache = this.cache(spec);
-    if (!cache.valid) this.log.info('We do not have a token. Getting a new one from the server.');
+    if (!cache.valid) {
+      this.logs.set(this.key(spec), log);
+      log.info('We do not have a token. Getting a new one from the server.');
+    }
     return cache.get();
   }
 
@@ -59,7 +68,7 @@ export class O365Client {
     this.cache(spec).invalidate();
   }
 
-  private async fetchToken(spec: TokenSpec): Promise<{ value: string; expiresInSeconds?: number }> {
+  private async fetchToken(spec: TokenSpec, log: Logger): Promise<{ value: string; expiresInSeconds?: number }> {
     const url = tokenUrl(spec, this.credentials.tenantId);
     const form: Record<string, string> = {
       grant_type: 'client_credentials',
@@ -68,7 +77,7 @@ export class O365Client {
     };
     if (spec.endpoint === 'v1') form['resource'] = spec.resource;
     else form['scope'] = `${spec.resource}/.default`;
-    this.log.info('Attempting to get OAuth2 token from O365 Message Tracing server....');
+    log.info('Attempting to get OAuth2 token from O365 Message Tracing server....');
     let res: HttpResponse;
     try {
       res = await this.http.request({ method: 'POST', url, form, unlimited: true, timeoutMs: spec.timeoutMs, retries: 3 });
@@ -89,7 +98,7 @@ export class O365Client {
     registerSecret(value);
     const expires = Number(body['expires_in']);
     const expiresInSeconds = Number.isFinite(expires) && expires > 0 ? expires : 3599;
-    this.log.info(`Successfully received JWT token from ${url} which expires in ${expiresInSeconds} seconds`);
+    log.info(`Successfully received JWT token from ${url} which expires in ${expiresInSeconds} seconds`);
     return { value, expiresInSeconds };
   }
 
@@ -98,9 +107,10 @@ export class O365Client {
    * second 401 is returned to the caller (which raises SetupError 100). Network failures after the HTTP
    * client's retries become PullError 302.
    */
-  async get(http: HttpClient, spec: TokenSpec, url: string, options: { timeoutMs?: number; pool?: string; path?: string } = {}): Promise<HttpResponse> {
+  async get(http: HttpClient, spec: TokenSpec, url: string, options: { timeoutMs?: number; pool?: string; path?: string; log?: Logger } = {}): Promise<HttpResponse> {
+    const log = options.log ?? this.log;
     for (let attempt = 0; ; attempt++) {
-      const token = await this.token(spec);
+      const token = await this.token(spec, log);
       let res: HttpResponse;
       try {
         res = await http.request({ url, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs: options.timeoutMs, pool: options.pool });
@@ -109,7 +119,7 @@ export class O365Client {
         throw requestFailed(error instanceof Error ? error.message : String(error), options.path);
       }
       if (res.status === 401 && attempt === 0) {
-        this.log.warning(`HTTP 401 from ${new URL(url).host} (${describeBody(res.text)}): the token expired or was revoked; getting a new one and retrying once`);
+        log.warning(`HTTP 401 from ${new URL(url).host} (${describeBody(res.text)}): the token expired or was revoked; getting a new one and retrying once`);
         this.invalidate(spec);
         continue;
       }

@@ -35,7 +35,7 @@ async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date):
   for (let page = 1; ; page++) {
     if (page > MAX_PAGES_PER_WINDOW) throw unreadableBody(`more than ${MAX_PAGES_PER_WINDOW} pages for one window`, ctx.path);
     ctx.log.debug(`Requesting data. URL: ${url}`);
-    const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path });
+    const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log });
     checkResponse('graph', res, ctx.path);
     const body = jsonBody(res, ctx.path);
     const rows = body['value'];
@@ -100,7 +100,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
     // The smallest real query: one row of the hour before the delay edge.
     const o = parseServiceOptions('graph', ctx.options, ctx.path);
     const end = new Date(floorToSecond(ctx.now()).getTime() - 60_000);
-    const res = await ctx.client.get(ctx.http, graphTokenSpec(o), graphQueryUrl(o.baseUrl, new Date(end.getTime() - 3_600_000), end, 1), { timeoutMs: o.timeoutMs, path: ctx.path });
+    const res = await ctx.client.get(ctx.http, graphTokenSpec(o), graphQueryUrl(o.baseUrl, new Date(end.getTime() - 3_600_000), end, 1), { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log });
     checkResponse('graph', res, ctx.path);
   },
 });

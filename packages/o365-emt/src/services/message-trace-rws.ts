@@ -61,7 +61,7 @@ async function* rwsPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): A
   for (let page = 1; ; page++) {
     if (page > MAX_PAGES_PER_WINDOW) throw unreadableBody(`more than ${MAX_PAGES_PER_WINDOW} pages for one window: the server does not honour $skiptoken`, ctx.path);
     ctx.log.info(`Requesting data. URL: ${decodeURIComponent(url)}`);
-    const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, pool: 'rws', path: ctx.path });
+    const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, pool: 'rws', path: ctx.path, log: ctx.log });
     checkResponse('rws', res, ctx.path);
     const { rows, next } = parseRwsPage(jsonBody(res, ctx.path), ctx.path);
     ctx.log.info(`${rows.length} Events retrieved from the last API call.`);
@@ -131,7 +131,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
   async probe(ctx) {
     // The manual's verification: GET .../Reporting.svc answers 200 with the MessageTrace collection.
     const o = parseServiceOptions('rws', ctx.options, ctx.path);
-    const res = await ctx.client.get(ctx.http, rwsTokenSpec(o), o.baseUrl, { timeoutMs: o.timeoutMs, pool: 'rws', path: ctx.path });
+    const res = await ctx.client.get(ctx.http, rwsTokenSpec(o), o.baseUrl, { timeoutMs: o.timeoutMs, pool: 'rws', path: ctx.path, log: ctx.log });
     checkResponse('rws', res, ctx.path);
   },
 });
