@@ -9,11 +9,12 @@ import { rwsMessageTraceService } from './services/message-trace-rws.js';
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
- * Graph's tenant throttle is 100 requests per rolling 5 minutes; `requests_limits` periods are 1s/1m/1h/1d,
- * so the default is 20 a minute, which never exceeds 100 in any 5-minute span. Graph requests spend this
- * (configurable) default pool; the Reporting Web Service has no documented limit and uses its own `rws` pool.
+ * Graph's tenant throttle: 100 requests per rolling 5 minutes, shared by trace and trace-detail calls.
+ * Graph requests spend this (configurable) default pool; the Reporting Web Service has no documented limit
+ * and uses its own unlimited `rws` pool. A 429 (other tools of the tenant spend the same budget) waits for
+ * its Retry-After.
  */
-export const GRAPH_DEFAULT_REQUESTS_LIMITS = [{ period: '1m', number_of_requests: 20 }];
+export const GRAPH_DEFAULT_REQUESTS_LIMITS = [{ period: '5m', number_of_requests: 100 }];
 
 export const office365MessageTraceInput = defineInput<O365Client>({
   name: INPUT_NAME,

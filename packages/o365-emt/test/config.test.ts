@@ -119,9 +119,9 @@ describe('building blocks', () => {
     expect(graphCollectionUrl('https://graph.microsoft.com/beta')).toBe('https://graph.microsoft.com/beta/admin/exchange/tracing/messageTraces');
   });
 
-  it('defaults Graph to 20 requests a minute (≤ 100 in any 5 minutes) and keeps RWS in its own pool', () => {
+  it('defaults Graph to the tenant throttle (100 requests / 5 min) and keeps RWS in its own pool', () => {
     expect(office365MessageTraceInput.requestsLimits).toEqual(GRAPH_DEFAULT_REQUESTS_LIMITS);
-    expect(GRAPH_DEFAULT_REQUESTS_LIMITS).toEqual([{ period: '1m', number_of_requests: 20 }]);
+    expect(GRAPH_DEFAULT_REQUESTS_LIMITS).toEqual([{ period: '5m', number_of_requests: 100 }]);
     expect(office365MessageTraceInput.requestPools).toEqual({ rws: [] });
     expect(office365MessageTraceInput.obfuscate).toEqual(['tenant_id', 'client_id', 'client_secret']);
     expect(DAY).toBe(86_400_000);
