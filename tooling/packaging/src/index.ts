@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The publishable packages of the monorepo, by folder under packages/. */
+export const PUBLISHED_PACKAGES = ['sdk', 'lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'] as const;
+
+export interface PackedPackage {
+  name: string;
+  version: string;
+  /** Absolute path of the .tgz. */
+  tarball: string;
+  /** Paths inside the tarball, without the leading `package/`. */
+  files: string[];
+  /** package.json as it is inside the tarball (after `pnpm pack` replaced `workspace:` ranges). */
+  manifest: Record<string, any>;
+}
+
+/**
+ * `pnpm pack` of one workspace package into `destination`, as `pnpm publish` would upload it: `workspace:*`
+ * becomes the exact version, `files` decides the content.
+ */
+export async function packPackage(packageDir: string, destination: string): Promise<PackedPackage> {
+  const { stdout } = await run('pnpm', ['pack', '--pack-destination', destination], { cwd: packageDir, maxBuffer: 16 * 1024 * 1024 });
+  const tarball = stdout.trim().split('\n').filter(Boolean).at(-1)!.trim();
+  const tgz = tarball.startsWith('/') ? tarball : join(destination, tarball);
+  const { stdout: list } = await run('tar', ['-tzf', tgz], { maxBuffer: 16 * 1024 * 1024 });
+  const files = list.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  const { stdout: pkg } = await run('tar', ['-xOzf', tgz, 'package/package.json'], { maxBuffer: 16 * 1024 * 1024 });
+  const manifest = JSON.parse(pkg) as Record<string, any>;
+  return { name: manifest['name'], version: manifest['version'], tarball: tgz, files, manifest };
+}
+
+/** Everything that would keep a packed package from working once published; empty when it is fine. */
+export function publishProblems(pack: PackedPackage): string[] {
+  const problems: string[] = [];
+  const m = pack.manifest;
+  const has = (path: string) => pack.files.includes(path.replace(/^\.\//, ''));
+  if (m['private']) problems.push('"private": true');
+  if (m['license'] !== 'Apache-2.0') problems.push(`license is ${JSON.stringify(m['license'])}, not Apache-2.0`);
+  if (m['type'] !== 'module') problems.push('"type" is not "module"');
+  if (!/^\d+\.\d+\.\d+/.test(String(m['version']))) problems.push(`version ${m['version']}`);
+  if (!has('README.md')) problems.push('no README.md in the package');
+  if (!Array.isArray(m['files'])) problems.push('no "files" list (everything would be published)');
+  for (const section of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+    for (const [dep, range] of Object.entries<string>(m[section] ?? {})) {
+      if (/^(workspace|link|file):/.test(range)) problems.push(`${section}.${dep} is ${range}`);
+    }
+  }
+  const root = m['exports']?.['.'];
+  if (!root?.types || !root?.default) problems.push('exports["."] needs "types" and "default"');
+  else {
+    if (!has(root.types)) problems.push(`exports types ${root.types} is not in the package`);
+    if (!has(root.default)) problems.push(`exports default ${root.default} is not in the package`);
+    if (Object.keys(root)[0] !== 'types') problems.push('exports["."]: "types" must come first');
+  }
+  if (m['main'] && !has(m['main'])) problems.push(`main ${m['main']} is not in the package`);
+  if (m['types'] && !has(m['types'])) problems.push(`types ${m['types']} is not in the package`);
+  const leaked = pack.files.filter((f) => /^(src|test)\//.test(f) || f.endsWith('.test.js') || f === 'tsconfig.json' || f.includes('node_modules/'));
+  if (leaked.length) problems.push(`sources or tests published: ${leaked.slice(0, 3).join(', ')}`);
+  return problems;
+}
+
+/** The version in a package folder's package.json. */
+export function packageVersion(packageDir: string): string {
+  return (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+}
