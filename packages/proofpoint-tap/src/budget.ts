@@ -70,13 +70,23 @@ export function safetyMs(budget: PoolBudget): number {
  * Waits until `count` requests fit in the pool (with the safety slack): 1 for a regular pull, reserve + 1
  * for a catch-up request, so that catching up never eats the reserve. Returns false when stopped.
  */
-export async function waitForRoom(limiter: RateLimiter, budget: PoolBudget, count: number, signal: AbortSignal): Promise<boolean> {
+export async function waitForRoom(
+  limiter: RateLimiter,
+  budget: PoolBudget,
+  count: number,
+  signal: AbortSignal,
+  onLongWait?: (until: Date) => void,
+): Promise<boolean> {
   const slack = safetyMs(budget);
+  let told = false;
   for (;;) {
     if (signal.aborted) return false;
     let wait = limiter.waitFor(count, Date.now() - slack);
     if (!Number.isFinite(wait)) wait = limiter.waitFor(1, Date.now() - slack);
     if (!Number.isFinite(wait) || wait <= 0) return true;
+    // Say so once when the wait is long enough to look like a hang.
+    if (!told && wait >= 10_000) onLongWait?.(new Date(Date.now() + wait));
+    told ||= wait >= 10_000;
     await sleep(wait, signal);
   }
 }

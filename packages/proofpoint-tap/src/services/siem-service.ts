@@ -200,13 +200,22 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         const start = Math.max(Math.min(from, end - PROOFPOINT_LIMITS.minWindowMs), floor());
         if (limiter && budget) {
           // The first request of a pull is a regular one; the rest are catch-up and leave the reserve alone.
-          const room = await waitForRoom(limiter, budget, index === 0 ? 1 : reserve + 1, ctx.signal);
+          const room = await waitForRoom(limiter, budget, index === 0 ? 1 : reserve + 1, ctx.signal, (until) =>
+            ctx.log.info(`Request budget of pool <${endpoint.pool}> is in use: the next request goes at ${formatUtc(until)}, when an older request leaves the ${describePeriod(budget.periodMs)} window`),
+          );
           if (!room) return;
         }
         index++;
         ctx.log.info(`Time Window FROM: ${windowTime(new Date(start))} TO: ${windowTime(new Date(end))}`);
         const queriedAt = Date.now();
-        const result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKey: endpoint.name, pool: endpoint.pool, start: new Date(start), end: new Date(end) });
+        let result;
+        try {
+          result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKey: endpoint.name, pool: endpoint.pool, start: new Date(start), end: new Date(end) });
+        } catch (error) {
+          // Stopping interrupts a request (or its retry wait): not an error, the window is pulled next time.
+          if (ctx.signal.aborted) return;
+          throw error;
+        }
         // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
         const reported = result.queryEndTime?.getTime();
         const reached = reported === undefined ? end : Math.min(end, Math.max(start, floorToSecond(reported)));

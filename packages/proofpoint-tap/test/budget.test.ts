@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CollectorRuntime, RateLimiter, stateFileName } from '@collector/sdk';
+import { estimateDone, proofpointTapCollector, reserveFor, steadyNeed } from '../src/index.js';
+import { CapturingOutput, closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, workDir } from './helpers.js';
+
+afterEach(closeAll);
+
+const budgetFile = (dir: string) => join(dir, 'state', stateFileName('proofpoint_tap;123456;__input__'));
+const recorded = (dir: string, pool: string) => (JSON.parse(readFileSync(budgetFile(dir), 'utf8'))[`requests:${pool}`] as number[]) ?? [];
+
+describe('proofpoint_tap: the request budget', () => {
+  it('the default arithmetic: 3 services × 288 pulls a day fit the shared 1800 with 936 to spare', () => {
+    const three = { messagesBlocked: {}, messagesDelivered: {}, clicksBlocked: {} };
+    expect(steadyNeed(three, DAY)).toBe(864);
+    expect(reserveFor({ limit: 1800, periodMs: DAY }, 864)).toBe(864);
+    expect(steadyNeed({ clicksPermitted: {} }, DAY)).toBe(288);
+    // A period of 60 s (Elastic's mistake, one request a minute) does not fit: 4320 > 1800.
+    expect(steadyNeed({ a: { request_period_in_seconds: 60 }, b: { request_period_in_seconds: 60 }, c: { request_period_in_seconds: 60 } }, DAY)).toBe(4320);
+    // A look-back that no longer fits the hour doubles the cost of every pull.
+    expect(steadyNeed({ a: { request_period_in_seconds: 1800, lookback_in_seconds: 1800 } }, DAY)).toBe(96);
+  });
+
+  it('estimates when a paced catch-up is current: one slot each time an old request leaves the window', () => {
+    const now = Date.now();
+    const limiter = new RateLimiter([{ period: '1d', number_of_requests: 10 }], { load: () => [now - 10 * HOUR, now - 8 * HOUR, now - 6 * HOUR, now - 4 * HOUR, now - 2 * HOUR, now - HOUR], save: async () => {} });
+    const budget = { limit: 10, periodMs: DAY };
+    // 10 - reserve 2 - 6 used = 2 free now.
+    expect(estimateDone(limiter, budget, 2, 2, now)).toBe(now);
+    // The 4th request needs the 2nd oldest to leave: 8 h ago + 24 h (+ slack).
+    expect(estimateDone(limiter, budget, 2, 4, now)).toBe(now - 8 * HOUR + DAY + 5_000);
+  });
+
+  it('a scaled-down quota is never exceeded, nothing is throttled, and all four services still catch up', async () => {
+    // 6 requests per rolling second per pool at Proofpoint and in the collector's pools.
+    const sim = await simulator({ quota: 6, quotaWindowMs: 1000 });
+    for (const [i, service] of SERVICES.entries()) sim.generate({ service, count: 12, from: Date.now() - 4 * HOUR, to: Date.now() - 5 * 60_000, seed: 10 + i });
+    const dir = workDir();
+    const limit = [{ period: '1s', number_of_requests: 6 }];
+    const cfg = config(sim, { common: { start_time_in_utc_format: isoAgo(4 * HOUR) }, input: { requests_limits: limit, requests_pools: { clicksPermitted: limit } } });
+    const { out, summary, logs } = await runOnce(dir, cfg);
+    expect(summary.errors.join(' | ')).toBe('');
+    expect(sim.throttled).toBe(0);
+    expect(sim.maxQuotaUsage('default')).toBeLessThanOrEqual(6);
+    expect(sim.maxQuotaUsage('clicksPermitted')).toBeLessThanOrEqual(6);
+    for (const service of SERVICES) expect(out.events(`mail.proofpoint.tapsiem_v2.${service.toLowerCase()}`)).toHaveLength(12);
+    // 3 services × 4-5 windows = 12-15 requests need more than one second of the shared pool: paced, and said so.
+    expect(logs).toMatch(/Catching up from .* needs \d+ requests, but pool <default> has \d+ of 6 requests per 1 s left and keeps 3 for the regular pulls: spacing the requests .* expected to be current at about \d{4}-\d\d-\d\dT/);
+    expect(sim.requests.filter((r) => r.pool === 'default').length).toBeGreaterThan(6);
+  }, 40_000);
+
+  it('the budget is accounted across services and restarts (persisted with the input state)', async () => {
+    const sim = await simulator();
+    const dir = workDir();
+    const cfg = config(sim, { common: { start_time_in_utc_format: isoAgo(2 * HOUR) } });
+    await runOnce(dir, cfg);
+    const firstDefault = recorded(dir, 'default').length;
+    const firstClicks = recorded(dir, 'clicksPermitted').length;
+    expect(firstDefault).toBe(sim.requests.filter((r) => r.pool === 'default').length);
+    expect(firstClicks).toBe(sim.requests.filter((r) => r.pool === 'clicksPermitted').length);
+    await runOnce(dir, cfg);
+    expect(recorded(dir, 'default').length).toBe(sim.requests.filter((r) => r.pool === 'default').length);
+    expect(recorded(dir, 'default').length).toBeGreaterThan(firstDefault);
+    // A budget already spent by earlier runs holds back the next one: with 1800 spent, nothing is sent.
+    const spent = Array.from({ length: 1800 }, (_, i) => Date.now() - HOUR + i);
+    const full = JSON.parse(readFileSync(budgetFile(dir), 'utf8'));
+    full['requests:clicksPermitted'] = spent;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(budgetFile(dir), JSON.stringify(full));
+    const before = sim.requests.length;
+    const runtime = new CollectorRuntime(proofpointTapCollector, {
+      workDir: dir,
+      config: config(sim, { services: { clicksPermitted: { start_time_in_utc_format: isoAgo(2 * HOUR) } } }),
+      outputs: [new CapturingOutput()],
+      logStream: new PassThrough(),
+    });
+    const running = runtime.run();
+    await new Promise((r) => setTimeout(r, 1500));
+    await runtime.stop();
+    await running;
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it('a 429 without Retry-After is waited out and retried; everything is still delivered once', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'messagesDelivered', count: 8, from: Date.now() - 2 * HOUR, to: Date.now() - 5 * 60_000 });
+    sim.injectFault({ status: 429, count: 1 });
+    const dir = workDir();
+    const limit = [{ period: '1s', number_of_requests: 5 }];
+    const { out, summary, logs } = await runOnce(dir, config(sim, { services: { messagesDelivered: { start_time_in_utc_format: isoAgo(2 * HOUR) } }, input: { requests_limits: limit } }));
+    expect(summary.errors.join(' | ')).toBe('');
+    expect(sim.throttled).toBe(1);
+    expect(logs).toMatch(/Throttled by 127\.0\.0\.1:\d+ \(HTTP 429\); waiting/);
+    expect(new Set(out.events().map((e) => e['id'])).size).toBe(8);
+    expect(out.records).toHaveLength(8);
+  }, 30_000);
+
+  it('on a 429 with the real 24 h pool it waits until the oldest request leaves the window', async () => {
+    const sim = await simulator();
+    sim.injectFault({ status: 429, count: 100 });
+    const dir = workDir();
+    const stream = new PassThrough();
+    let logs = '';
+    stream.on('data', (d) => (logs += d));
+    const runtime = new CollectorRuntime(proofpointTapCollector, {
+      workDir: dir,
+      config: config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }),
+      outputs: [new CapturingOutput()],
+      logStream: stream,
+    });
+    const running = runtime.run();
+    for (let i = 0; i < 100 && !/Throttled by/.test(logs); i++) await new Promise((r) => setTimeout(r, 50));
+    await runtime.stop();
+    await running;
+    const wait = Number(/Throttled by \S+ \(HTTP 429\); waiting (\d+) s/.exec(logs)?.[1]);
+    // The only request we made is the oldest one: it leaves the 24 h window in ~86400 s.
+    expect(wait).toBeGreaterThan(86_390);
+    expect(wait).toBeLessThanOrEqual(86_400);
+    expect(sim.requests).toHaveLength(1);
+  });
+});
