@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CollectorRuntime, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk';
+import { devoOutputConfig, type Rsyslog } from '@collector/testkit';
 import { startProofpointSimulator, type ProofpointSimulator, type ProofpointSimulatorOptions } from '@collector/simulators';
 import { proofpointTapCollector } from '../src/index.js';
 
@@ -17,8 +18,10 @@ export class CapturingOutput implements Output {
   readonly records: DeliveryRecord[] = [];
   constructor(readonly name = 'capture') {}
   async start() {}
+  /** The collector's own log lines (tag devo.collectors.*), kept apart from the vendor events. */
+  readonly internal: DeliveryRecord[] = [];
   async write(records: readonly DeliveryRecord[]) {
-    this.records.push(...records);
+    for (const r of records) (r.tag.startsWith('devo.collectors.') ? this.internal : this.records).push(r);
   }
   ready() {
     return true;
@@ -69,20 +72,58 @@ export function config(sim: ProofpointSimulator, opts: ConfigOptions = {}) {
   };
 }
 
+export interface ReceivedLine {
+  pri: string;
+  hostname: string;
+  tag: string;
+  event: Record<string, unknown>;
+  raw: string;
+}
+
 export interface RunResult {
   out: CapturingOutput;
   summary: RunSummary;
   logs: string;
+  /** With a receiver: the vendor event lines rsyslog received during this run, parsed. */
+  received: ReceivedLine[];
 }
 
-export async function runOnce(dir: string, cfg: unknown): Promise<RunResult> {
+const LINE = /^<(\d+)>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\S+) (\S+): ([\s\S]*)$/;
+
+function parseLines(lines: string[]): ReceivedLine[] {
+  const out: ReceivedLine[] = [];
+  for (const raw of lines) {
+    const m = LINE.exec(raw);
+    if (!m || m[4]!.startsWith('devo.collectors.')) continue;
+    out.push({ pri: m[1]!, hostname: m[3]!, tag: m[4]!, event: JSON.parse(m[5]!) as Record<string, unknown>, raw });
+  }
+  return out;
+}
+
+/**
+ * One `--once` run of the real collector definition through the SDK. With `rsyslog`, events also go over
+ * TLS to the real receiver as `devo_platform`; the capturing output beside it says how many to wait for.
+ */
+export async function runOnce(dir: string, cfg: unknown, rsyslog?: Rsyslog): Promise<RunResult> {
   const out = new CapturingOutput();
   const stream = new PassThrough();
   let logs = '';
   stream.on('data', (d) => (logs += d));
-  const runtime = new CollectorRuntime(proofpointTapCollector, { workDir: dir, config: cfg, outputs: [out], logStream: stream });
+  const from = rsyslog?.lines().length ?? 0;
+  const withReceiver = rsyslog ? { ...(cfg as Record<string, unknown>), outputs: devoOutputConfig(rsyslog) } : cfg;
+  const runtime = new CollectorRuntime(proofpointTapCollector, { workDir: dir, config: withReceiver, outputs: [out], logStream: stream });
   const summary = await runtime.runOnce();
-  return { out, summary, logs };
+  let received: ReceivedLine[] = [];
+  if (rsyslog) {
+    // runOnce returned after every output acknowledged; rsyslog may still be writing its file.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      received = parseLines(rsyslog.lines().slice(from));
+      if (received.length >= out.records.length || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  return { out, summary, logs, received };
 }
 
 /** Every file under state/ as text (secrets must never be in there). */
