@@ -99,28 +99,31 @@ export class JsonValueScanner {
     if (this.stringStart !== -1) this.stringStart = 0;
     while (i < n) {
       if (this.inString) {
+        // A plain byte loop: most strings are short keys and values, where a native indexOf per string
+        // costs more in call overhead than it saves.
         if (this.escapeNext) {
           this.escapeNext = false;
           i++;
-          if (i >= n) break;
         }
-        let q = chunk.indexOf(QUOTE, i);
-        while (q !== -1) {
-          let k = q - 1;
-          while (k >= i && chunk[k] === BACKSLASH) k--;
-          if (((q - 1 - k) & 1) === 0) break;
-          q = chunk.indexOf(QUOTE, q + 1);
+        let c = 0;
+        while (i < n) {
+          c = chunk[i]!;
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) {
+            if (i + 1 >= n) {
+              this.escapeNext = true;
+              i = n;
+              break;
+            }
+            i += 2;
+            continue;
+          }
+          i++;
         }
-        if (q === -1) {
-          let k = n - 1;
-          while (k >= i && chunk[k] === BACKSLASH) k--;
-          this.escapeNext = ((n - 1 - k) & 1) === 1;
-          i = n;
-          break;
-        }
+        if (i >= n) break;
         this.inString = false;
-        this.stringEnded(chunk, q);
-        i = q + 1;
+        this.stringEnded(chunk, i);
+        i++;
         continue;
       }
       const b = chunk[i]!;

@@ -1,0 +1,242 @@
+// AWS SQS collector benchmark: CloudTrail and VPC flow logs from gzip S3 objects announced through SQS,
+// through the whole collector (SQS receive → S3 GetObject stream → gunzip → record split → SDK queue →
+// output → DeleteMessageBatch), against moto's server. Reports events/s and decompressed MB/s per core
+// (per CPU-second of the collector process) and its peak RSS.
+//
+//   pnpm -r build   # the measured process runs the built dist/
+//   npx tsx tooling/bench/aws-sqs/bench.ts [cloudtrail MB=1100] [vpc MB=1100]
+//
+// Writes tooling/bench/aws-sqs/REPORT.md. Not a test: run it by hand on an otherwise idle machine.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGzip } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { startMoto, type MotoServer } from '../../testkit/src/moto.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+// The AWS SDK is a dependency of the collector package, not of tooling/bench: load it from there.
+const fromCollector = createRequire(join(here, '../../../packages/aws-sqs/package.json'));
+const { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } = fromCollector('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+const { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } = fromCollector('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+const CLOUDTRAIL_MB = Number(process.argv[2] ?? 1100);
+const VPC_MB = Number(process.argv[3] ?? 1100);
+const REGION = 'us-east-1';
+const credentials = { accessKeyId: 'AKIABENCHEXAMPLE', secretAccessKey: 'bench-secret' };
+
+/** A pseudo-random generator so runs are comparable. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+const EVENT_NAMES = ['ConsoleLogin', 'GetObject', 'PutObject', 'AssumeRole', 'DescribeInstances', 'CreateTags', 'ListBuckets', 'Decrypt', 'GenerateDataKey', 'UpdateItem'];
+const SOURCES = ['signin.amazonaws.com', 's3.amazonaws.com', 'sts.amazonaws.com', 'ec2.amazonaws.com', 'kms.amazonaws.com', 'dynamodb.amazonaws.com'];
+
+/** One realistic CloudTrail record (~1 KB). */
+function cloudTrailRecord(r: () => number, n: number): string {
+  const id = () => Math.floor(r() * 0xffffffff).toString(16).padStart(8, '0');
+  const name = EVENT_NAMES[n % EVENT_NAMES.length]!;
+  return JSON.stringify({
+    eventVersion: '1.08',
+    userIdentity: { type: 'AssumedRole', principalId: `AROA${id()}:session-${n % 977}`, arn: `arn:aws:sts::123456789012:assumed-role/role-${n % 53}/session-${n % 977}`, accountId: '123456789012', accessKeyId: `ASIA${id()}${id()}`, sessionContext: { sessionIssuer: { type: 'Role', principalId: `AROA${id()}`, arn: `arn:aws:iam::123456789012:role/role-${n % 53}`, accountId: '123456789012', userName: `role-${n % 53}` }, attributes: { creationDate: '2024-01-01T00:00:00Z', mfaAuthenticated: 'false' } } },
+    eventTime: new Date(1_704_067_200_000 + n * 37).toISOString().replace(/\.\d{3}/, ''),
+    eventSource: SOURCES[n % SOURCES.length],
+    eventName: name,
+    awsRegion: REGION,
+    sourceIPAddress: `${Math.floor(r() * 223) + 1}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}`,
+    userAgent: n % 3 === 0 ? 'aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64.amzn.2 prompt/off command/s3.cp' : 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+    requestParameters: { bucketName: `bucket-${n % 101}`, key: `data/${id()}/${id()}.parquet`, Host: `bucket-${n % 101}.s3.us-east-1.amazonaws.com` },
+    responseElements: null,
+    additionalEventData: { SignatureVersion: 'SigV4', CipherSuite: 'TLS_AES_128_GCM_SHA256', bytesTransferredIn: Math.floor(r() * 100000), AuthenticationMethod: 'AuthHeader', 'x-amz-id-2': `${id()}${id()}${id()}${id()}`, bytesTransferredOut: 0 },
+    requestID: `${id()}${id()}`.toUpperCase(),
+    eventID: `${id()}-${id().slice(0, 4)}-${id().slice(0, 4)}-${id().slice(0, 4)}-${id()}${id().slice(0, 4)}`,
+    readOnly: n % 2 === 0,
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::bucket-${n % 101}/data/${id()}` }],
+    eventType: 'AwsApiCall',
+    managementEvent: false,
+    recipientAccountId: '123456789012',
+    eventCategory: 'Data',
+    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `bucket-${n % 101}.s3.us-east-1.amazonaws.com` },
+  });
+}
+
+const VPC_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+function vpcLine(r: () => number, n: number): string {
+  const ip = () => `10.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}`;
+  const start = 1_704_067_200 + Math.floor(n / 1000);
+  return `2 123456789012 eni-${Math.floor(r() * 0xffffffff).toString(16).padStart(17, '0')} ${ip()} ${ip()} ${Math.floor(r() * 65535)} ${[443, 22, 80, 53, 3306][n % 5]} 6 ${Math.floor(r() * 500)} ${Math.floor(r() * 500000)} ${start} ${start + 60} ${n % 7 === 0 ? 'REJECT' : 'ACCEPT'} OK`;
+}
+
+/** Gzips generated text of about `megabytes` MB (level 6, as CloudTrail and VPC Flow Logs deliver). */
+async function gzipObject(megabytes: number, next: (n: number, first: boolean) => string, head: string, tail: string, out: { records: number; bytes: number }): Promise<Buffer> {
+  const gzip = createGzip({ level: 6 });
+  const chunks: Buffer[] = [];
+  gzip.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((r) => gzip.on('end', r));
+  const target = megabytes * 1048576;
+  let written = 0;
+  let block = head;
+  let first = true;
+  const flush = async () => {
+    written += Buffer.byteLength(block);
+    if (!gzip.write(block)) await new Promise((r) => gzip.once('drain', r));
+    block = '';
+  };
+  while (written + block.length < target) {
+    block += next(out.records++, first);
+    first = false;
+    if (block.length > 1_000_000) await flush();
+  }
+  block += tail;
+  await flush();
+  gzip.end();
+  await done;
+  out.bytes += written;
+  return Buffer.concat(chunks);
+}
+
+interface DataSet {
+  name: string;
+  service: string;
+  objectsMb: number[];
+  records: number;
+  bytes: number;
+  gzBytes: number;
+}
+
+async function prepare(moto: MotoServer, name: string, objectsMb: number[], kind: 'cloudtrail' | 'vpc'): Promise<{ set: DataSet; queueUrl: string }> {
+  const base = { region: REGION, endpoint: moto.endpoint, credentials };
+  const s3 = new S3Client({ ...base, forcePathStyle: true });
+  const sqs = new SQSClient(base);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-queue` }));
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: name, NotificationConfiguration: { QueueConfigurations: [{ QueueArn: arn, Events: ['s3:ObjectCreated:*'] }] } }));
+  const stats = { records: 0, bytes: 0 };
+  let gzBytes = 0;
+  const r = rng(kind === 'cloudtrail' ? 42 : 7);
+  for (const [i, mb] of objectsMb.entries()) {
+    const closed =
+      kind === 'cloudtrail'
+        ? await gzipObject(mb, (n, first) => (first ? cloudTrailRecord(r, n) : `,${cloudTrailRecord(r, n)}`), '{"Records":[', ']}', stats)
+        : await gzipObject(mb, (n) => `${vpcLine(r, n)}\n`, `${VPC_HEADER}\n`, '', stats);
+    gzBytes += closed.length;
+    const key = kind === 'cloudtrail' ? `AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/123456789012_CloudTrail_us-east-1_20240101T0000Z_${i}.json.gz` : `AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/01/123456789012_vpcflowlogs_us-east-1_fl-1_20240101T0000Z_${i}.log.gz`;
+    await s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: closed }));
+    process.stderr.write(`  ${name}: object ${i + 1}/${objectsMb.length} (${mb} MB → ${(closed.length / 1048576).toFixed(1)} MB gzip)\n`);
+  }
+  s3.destroy();
+  sqs.destroy();
+  return { set: { name, service: kind === 'cloudtrail' ? 'aws_sqs_cloudtrail' : 'aws_sqs_vpc', objectsMb, records: stats.records, bytes: stats.bytes, gzBytes }, queueUrl: QueueUrl! };
+}
+
+interface ChildResult {
+  ok: boolean;
+  errors: string[];
+  events: number;
+  messageBytes: number;
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+  processed: string[];
+}
+
+function runCollector(moto: MotoServer, service: string, queueUrl: string): Promise<ChildResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'aws-sqs-bench-'));
+  const config = {
+    globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
+    outputs: {},
+    inputs: {
+      sqs_collector: {
+        id: 1,
+        credentials: { aws_access_key_id: credentials.accessKeyId, aws_secret_access_key: credentials.secretAccessKey },
+        services: { [service]: { base_url: queueUrl, region: REGION, endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 1, sqs_visibility_timeout: 600 } },
+      },
+    },
+  };
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  return new Promise((resolve, reject) => {
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the collector process there.
+    const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+    const child = spawn(process.execPath, [...profile, join(here, 'collector-child.mjs'), file, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult);
+      } catch {
+        reject(new Error(`collector exited ${code}: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const moto = await startMoto();
+  const started = new Date();
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  // CloudTrail: one very large object (bounded memory whatever the size) plus ordinary ones.
+  const ctBig = Math.round(CLOUDTRAIL_MB * 0.6);
+  const ctRest = Math.max(1, Math.round((CLOUDTRAIL_MB - ctBig) / 4));
+  const vpcBig = Math.round(VPC_MB * 0.6);
+  const vpcRest = Math.max(1, Math.round((VPC_MB - vpcBig) / 4));
+  const rows: string[] = [];
+  try {
+    for (const [kind, objects] of [
+      ['cloudtrail', [ctBig, ctRest, ctRest, ctRest, ctRest]],
+      ['vpc', [vpcBig, vpcRest, vpcRest, vpcRest, vpcRest]],
+    ] as const) {
+      process.stderr.write(`generating ${kind} …\n`);
+      const { set, queueUrl } = await prepare(moto, `bench-${kind}`, [...objects], kind);
+      process.stderr.write(`collecting ${kind} …\n`);
+      const result = await runCollector(moto, set.service, queueUrl);
+      if (!result.ok || result.events !== set.records) throw new Error(`${kind}: expected ${set.records} events, got ${result.events}: ${result.errors.join('; ')}`);
+      const mb = set.bytes / 1048576;
+      rows.push(
+        `| ${set.service} | ${set.objectsMb.length} (${set.objectsMb.join(' + ')} MB) | ${fmt(mb)} | ${fmt(set.gzBytes / 1048576)} | ${fmt(set.records)} | ${fmt(result.seconds, 1)} | ${fmt(result.cpuSeconds, 1)} | **${fmt(result.events / result.cpuSeconds)}** | ${fmt(mb / result.cpuSeconds, 1)} | ${fmt(result.events / result.seconds)} | ${fmt(mb / result.seconds, 1)} | **${fmt(result.peakRssMiB)}** |`,
+      );
+      process.stderr.write(`${rows.at(-1)}\n${result.processed.join('\n')}\n`);
+      await moto.reset();
+    }
+  } finally {
+    await moto.stop();
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const report = `# AWS SQS collector benchmark
+
+SQS notifications → S3 GetObject (streamed) → gunzip → record split → SDK queue → output → DeleteMessageBatch,
+the whole collector in one process (\`aws_sqs_collector\` built \`dist/\`, SDK \`CollectorRuntime.runOnce\`),
+against moto's server mode on the same machine. The output acknowledges at once (a counting output), so the
+numbers are the collector's own cost, not a receiver's; delivery over TLS is measured in
+\`tooling/bench/delivery/REPORT.md\`.
+
+"Per core" = per CPU-second of the collector process (user + system), i.e. what one core sustains; the
+wall-clock columns include waiting for moto (a single-threaded Python server sharing the 2 cores).
+Each data set has one large object (60 %) and four smaller ones, all gzip level 6. Real bucket notifications
+(moto) announce them. Peak RSS is the collector process's maximum resident set.
+
+- Date: ${started.toISOString()}
+- Machine: ${hostname()}, ${cpus().length} × ${cpu}, ${(totalmem() / 1073741824).toFixed(1)} GiB RAM, Node ${process.version}
+- Load average at start: ${load} (the machine is shared; numbers vary run to run)
+- Command: \`npx tsx tooling/bench/aws-sqs/bench.ts ${CLOUDTRAIL_MB} ${VPC_MB}\`
+- Defaults: \`max_messages_in_flight\` 8, \`events_per_batch\` 1000, SDK queue 10000 messages.
+
+| service | objects | MB uncompressed | MB gzip | events | wall s | CPU s | **events/s per core** | MB/s per core (decompressed) | events/s wall | MB/s wall | **peak RSS MiB** |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+
+Targets (issue 8): 100k CloudTrail events/s per core end to end; peak RSS under 256 MB whatever the object size.
+`;
+  writeFileSync(join(here, 'REPORT.md'), report);
+  process.stdout.write(report);
+}
+
+await main();
