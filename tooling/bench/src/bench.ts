@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+// `pnpm bench`: each collector's built app, `--once`, against its simulator at zero latency, delivering to
+// rsyslog over TLS; the bare Node TLS writer to the same rsyslog in the same run as the ceiling. Writes
+// docs/benchmarks.md. Not a test: nothing here asserts a time.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { machineDescription } from './lib/machine.js';
+import { outputsFor } from './lib/output.js';
+import { appMain, REPO_ROOT } from './lib/paths.js';
+import { runNode } from './lib/run-child.js';
+import { isInternalTag, parseLine, tally } from './lib/syslog.js';
+import { syntheticLines, tlsCeiling } from './lib/tls-ceiling.js';
+import { makeWorkDir } from './lib/workdir.js';
+import { selectAdapters, type VendorAdapter } from './vendors/index.js';
+import { runExternalBenches, type ExternalBench } from './external.js';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '150000' },
+    'startup-events': { type: 'string', default: '2000' },
+    runs: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    out: { type: 'string', default: join(REPO_ROOT, 'docs', 'benchmarks.md') },
+    'skip-external': { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Number(args.events);
+const STARTUP_EVENTS = Number(args['startup-events']);
+const RUNS = Math.max(1, Number(args.runs));
+
+interface Measured {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  mbPerSecond: number;
+  cpuSecondsPerMillion: number;
+  peakRssMiB: number;
+}
+
+interface VendorResult {
+  vendor: string;
+  startupMs: number[];
+  bytesPerEvent: number;
+  sanity: string;
+  runs: Measured[];
+  ceiling: { eventsPerSecond: number; mbPerSecond: number }[];
+  error?: string;
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : Number.NaN;
+};
+
+/**
+ * Start-up: a small run against a receiver that keeps every line; the time from spawning the process to the
+ * first vendor event written by rsyslog. The same run gives the wire size of an event and a correctness check.
+ */
+async function startupRun(adapter: VendorAdapter): Promise<{ ms: number; bytesPerEvent: number; sanity: string }> {
+  const rsyslog = await startRsyslog();
+  const scenario = await adapter.start({ events: STARTUP_EVENTS });
+  try {
+    const { dir, configFile } = makeWorkDir(adapter.name, scenario.config({ outputs: outputsFor(rsyslog) }));
+    const started = performance.now();
+    let firstMs = Number.NaN;
+    const poll = setInterval(() => {
+      if (!Number.isNaN(firstMs)) return;
+      if (rsyslog.lines().some((l) => { const p = parseLine(l); return p !== undefined && !isInternalTag(p.tag); })) firstMs = performance.now() - started;
+    }, 5);
+    const child = await runNode(appMain(adapter.name), ['--once', '--config', configFile], { cwd: dir, timeoutMs: 120_000 });
+    const truth = scenario.truth();
+    const deadline = Date.now() + 10_000;
+    let lines = rsyslog.lines();
+    while (tally(lines, truth, scenario.identity).delivered < truth.size && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      lines = rsyslog.lines();
+    }
+    clearInterval(poll);
+    if (Number.isNaN(firstMs)) firstMs = Number.NaN;
+    if (child.code !== 0) throw new Error(`exit ${child.code}: ${child.stdout.slice(-1500)}${child.stderr.slice(-500)}`);
+    const vendorLines = lines.filter((l) => { const p = parseLine(l); return p !== undefined && !isInternalTag(p.tag); });
+    // Wire bytes: the line plus its LF (or octet-count prefix); rsyslog strips the framing.
+    const bytes = vendorLines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    const t = tally(lines, truth, scenario.identity);
+    return { ms: firstMs, bytesPerEvent: bytes / Math.max(1, vendorLines.length), sanity: `${t.delivered}/${truth.size} delivered, ${t.lost} lost, ${t.duplicates} duplicated` };
+  } finally {
+    await scenario.close();
+    await rsyslog.stop();
+  }
+}
+
+/** The big run: N events, countOnly receiver, timed from spawn until rsyslog counted every event. */
+async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerEvent: number): Promise<Measured> {
+  const scenario = await adapter.start({ events: EVENTS });
+  try {
+    const truth = scenario.truth();
+    const { dir, configFile } = makeWorkDir(adapter.name, scenario.config({ outputs: outputsFor(rsyslog) }));
+    const before = rsyslog.count();
+    const started = performance.now();
+    const child = await runNode(appMain(adapter.name), ['--once', '--config', configFile], { cwd: dir, timeoutMs: 600_000 });
+    if (child.code !== 0) throw new Error(`exit ${child.code}: ${child.stdout.slice(-1500)}${child.stderr.slice(-500)}`);
+    // --once exits after every batch was acknowledged; rsyslog may still be flushing its file.
+    const deadline = Date.now() + 30_000;
+    while (rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (rsyslog.count() - before < truth.size) throw new Error(`rsyslog counted ${rsyslog.count() - before} of ${truth.size}`);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      events: truth.size,
+      seconds,
+      eventsPerSecond: truth.size / seconds,
+      mbPerSecond: (truth.size * bytesPerEvent) / 1e6 / seconds,
+      cpuSecondsPerMillion: (child.cpuMs / 1000) * (1e6 / truth.size),
+      peakRssMiB: child.maxRssKb / 1024,
+    };
+  } finally {
+    await scenario.close();
+  }
+}
+
+async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
+  const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], ceiling: [] };
+  if (!existsSync(appMain(adapter.name))) {
+    result.error = `${appMain(adapter.name)} missing (build first: pnpm build)`;
+    return result;
+  }
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      log(`${adapter.name}: start-up run ${i + 1}/${RUNS} (${STARTUP_EVENTS} events)`);
+      const s = await startupRun(adapter);
+      result.startupMs.push(s.ms);
+      result.bytesPerEvent = s.bytesPerEvent;
+      result.sanity = s.sanity;
+    }
+    const rsyslog = await startRsyslog({ countOnly: true });
+    try {
+      const lines = syntheticLines(EVENTS, Math.round(result.bytesPerEvent - 1));
+      for (let i = 0; i < RUNS; i++) {
+        log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the ceiling`);
+        result.runs.push(await throughputRun(adapter, rsyslog, result.bytesPerEvent));
+        result.ceiling.push(await tlsCeiling(rsyslog, lines));
+      }
+    } finally {
+      await rsyslog.stop();
+    }
+  } catch (error) {
+    result.error = (error as Error).message;
+    log(`${adapter.name}: FAILED ${result.error}`);
+  }
+  return result;
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+
+function report(results: VendorResult[], externals: ExternalBench[], startedAt: Date, totalSeconds: number): string {
+  const m = machineDescription();
+  const out: string[] = [];
+  out.push('# Benchmarks', '');
+  out.push('Generated by `pnpm bench` (`tooling/bench/src/bench.ts`); rerun it to refresh this file. Every figure is a median of');
+  out.push(`${RUNS} run(s) in the same session; the machine is shared and noisy, so read the **ratios to the ceiling**, not the absolute numbers.`, '');
+  out.push(`- Date: ${startedAt.toISOString()} (whole bench: ${fmt(totalSeconds)} s)`);
+  out.push(`- Machine: ${m.cpu}, ${m.memory} RAM; ${m.os}; Node ${m.node}`);
+  out.push(`- Load average at the end: ${m.load}`);
+  out.push(`- Command: \`pnpm bench\` (= \`node tooling/bench/dist/bench.js --events ${EVENTS} --runs ${RUNS}\` after \`pnpm build\`)`, '');
+  out.push('## What runs', '');
+  out.push('Each collector is its built app, `node apps/<vendor>/dist/main.js --once --config <file>`, in its own process with');
+  out.push('filesystem state, pulling from its simulator on 127.0.0.1 (zero latency, no rate limit, deterministic events) and');
+  out.push('delivering through the SDK\'s `devo_platform` output to rsyslog 8 over TLS 1.3 with a client certificate');
+  out.push('(`@collector/testkit` `startRsyslog`, countOnly mode: one byte stored per message, so the disk is not measured).');
+  out.push('The clock runs from spawning the process until rsyslog has counted every event (start-up, token, pulling,');
+  out.push('encoding, TLS, acknowledgement and the final state save included). CPU time and peak RSS are the collector');
+  out.push('process\'s own (`process.resourceUsage()` at exit, via a `--import` probe), not the simulator\'s or rsyslog\'s.');
+  out.push('The simulator runs in the harness process and shares the 2 cores.', '');
+  out.push('**Ceiling**: in the same session, after each collector run, a bare Node TLS socket writes the same number of');
+  out.push('pre-built lines of the collector\'s average wire size to the same rsyslog (`src/lib/tls-ceiling.ts`). That is the');
+  out.push('most this receiver takes from one Node connection here; "% of ceiling" is the collector\'s events/s over it.', '');
+  out.push('**Start-up**: a separate small run against a receiver that keeps every line: process spawn → the first vendor');
+  out.push(`event written by rsyslog (${STARTUP_EVENTS} events; Node start, config, state, token or setup probe, first page, TLS connect).`);
+  out.push('The same run gives the wire size of an event and checks that every event arrived exactly once.', '');
+  out.push('## Results', '');
+  out.push('| collector | events | s | events/s | MB/s | ceiling events/s | % of ceiling | CPU s / M events | peak RSS MiB | start-up ms | check |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of results) {
+    if (r.error && r.runs.length === 0) {
+      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | ${fmt(median(r.startupMs))} | **failed**: ${r.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
+      continue;
+    }
+    const eps = median(r.runs.map((x) => x.eventsPerSecond));
+    const ceil = median(r.ceiling.map((x) => x.eventsPerSecond));
+    out.push(
+      `| ${r.vendor} | ${fmt(r.runs[0]!.events)} | ${fmt(median(r.runs.map((x) => x.seconds)), 2)} | **${fmt(eps)}** | ${fmt(median(r.runs.map((x) => x.mbPerSecond)), 1)} | ${fmt(ceil)} | **${fmt((eps / ceil) * 100)} %** | ${fmt(median(r.runs.map((x) => x.cpuSecondsPerMillion)), 1)} | ${fmt(median(r.runs.map((x) => x.peakRssMiB)))} | ${fmt(median(r.startupMs))} | ${r.sanity}${r.error ? `; ${r.error}` : ''} |`,
+    );
+  }
+  out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
+  out.push('MB/s = events/s × that size (10^6 bytes).', '');
+  out.push('### Every run', '');
+  out.push('| collector | run | events/s | ceiling events/s | ceiling MB/s | CPU s / M events | peak RSS MiB | start-up ms |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    r.runs.forEach((x, i) => out.push(`| ${r.vendor} | ${i + 1} | ${fmt(x.eventsPerSecond)} | ${fmt(r.ceiling[i]?.eventsPerSecond ?? Number.NaN)} | ${fmt(r.ceiling[i]?.mbPerSecond ?? Number.NaN, 1)} | ${fmt(x.cpuSecondsPerMillion, 1)} | ${fmt(x.peakRssMiB)} | ${fmt(r.startupMs[i] ?? Number.NaN)} |`));
+  }
+  out.push('', '## Other benchmarks in this repository', '');
+  out.push('- Delivery alone (SDK queue → rsyslog and → a Node TLS sink, against the same bare-writer ceiling):');
+  out.push('  [`tooling/bench/delivery/REPORT.md`](../tooling/bench/delivery/REPORT.md), by the delivery engineer.');
+  for (const e of externals) out.push(`- ${e.title}: ${e.status}`);
+  out.push('', '## Reading the numbers', '');
+  out.push('- The receiver (rsyslog parsing every message on one TLS session) is the limit of the ceiling; the collectors');
+  out.push('  also pay for pulling, JSON parsing, dedup, `@devo_pulling_id` injection and checkpointing on the same core.');
+  out.push('- Start-up is dominated by Node loading the app and, for Darktrace, the signed `/status` probe of setup.');
+  out.push('- Fault injection and loss counting are in [reliability.md](reliability.md).', '');
+  return out.join('\n');
+}
+
+const startedAt = new Date();
+const t0 = performance.now();
+const results: VendorResult[] = [];
+for (const adapter of selectAdapters(args.only)) results.push(await benchVendor(adapter));
+const externals = args['skip-external'] ? [] : await runExternalBenches(log);
+const text = report(results, externals, startedAt, (performance.now() - t0) / 1000);
+writeFileSync(args.out, text);
+log(`wrote ${args.out}`);
+process.stdout.write(text);
+process.exitCode = results.some((r) => r.error) ? 1 : 0;

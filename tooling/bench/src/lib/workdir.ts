@@ -1,0 +1,21 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A Devo working directory (config/, state/) with the config written as config/config.yaml (JSON is YAML). */
+export function makeWorkDir(prefix: string, config: Record<string, unknown>, dir?: string): { dir: string; configFile: string } {
+  const workDir = dir ?? mkdtempSync(join(tmpdir(), `bench-${prefix}-`));
+  mkdirSync(join(workDir, 'config'), { recursive: true });
+  const configFile = join(workDir, 'config', 'config.yaml');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  return { dir: workDir, configFile };
+}
+
+/** Globals every harness run uses: filesystem state under state/, no metrics server. */
+export function benchGlobals(): Record<string, unknown> {
+  return { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } };
+}
+
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,73 @@
+import { startDarktraceSimulator, type DarktraceFault, type DarktraceSimulator } from '@collector/simulators';
+import { benchGlobals, isoSeconds } from '../lib/workdir.js';
+import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+
+const PUBLIC_TOKEN = 'dt-bench-public-7f3a9c1e5b';
+const PRIVATE_TOKEN = 'dt-bench-private-2d8e6b4a0c';
+const HOUR_MS = 3_600_000;
+const SPAN_MS = 48 * HOUR_MS;
+
+/** Queues a fault once `after` more data requests were served (the simulator's fail() hits the very next one). */
+function failAfter(sim: DarktraceSimulator, fault: DarktraceFault, count: number, after: number, hangMs?: number): void {
+  const target = dataRequests(sim) + after;
+  if (after <= 0) return sim.fail(fault, { times: count, pathPrefix: '/modelbreaches', hangMs });
+  const timer = setInterval(() => {
+    if (dataRequests(sim) < target) return;
+    clearInterval(timer);
+    sim.fail(fault, { times: count, pathPrefix: '/modelbreaches', hangMs });
+  }, 2);
+  timer.unref();
+}
+
+function dataRequests(sim: DarktraceSimulator): number {
+  let n = 0;
+  for (const r of sim.requests) if (r.path === '/modelbreaches') n++;
+  return n;
+}
+
+/**
+ * Darktrace modelbreaches: breaches one every SPAN/N over the last 48 h (one-hour slots, no paging), pbid is
+ * the identity. Darktrace has no rate limit and no tokens that expire (HMAC per request): no 429 or expiry knob.
+ */
+export const darktraceAdapter: VendorAdapter = {
+  name: 'darktrace',
+  // One slot (1 h) is one answer: N / 48 breaches.
+  pageSize: 0,
+  async start({ events, seed }): Promise<VendorScenario> {
+    const to = Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;
+    const from = to - SPAN_MS;
+    const everyMs = Math.max(1, Math.floor(SPAN_MS / events));
+    const sim = await startDarktraceSimulator({ publicToken: PUBLIC_TOKEN, privateToken: PRIVATE_TOKEN, seed: seed ?? 42, breaches: { from, to, everyMs } });
+    return {
+      truth: () => new Set(sim.breachesBetween(from, Date.now()).map((b) => String(b.pbid))),
+      config: (o: ConfigOptions) => ({
+        globals: benchGlobals(),
+        outputs: o.outputs,
+        inputs: {
+          darktrace: {
+            id: 'bench',
+            credentials: { public_token: PUBLIC_TOKEN, private_token: PRIVATE_TOKEN, instance: o.baseUrl ?? sim.url },
+            ...o.input,
+            services: {
+              modelbreaches: {
+                start_time_in_utc_format: isoSeconds(from),
+                // Short client timeout so a hanging answer (the timeout fault) costs seconds, not minutes.
+                request_timeout_in_seconds: 10,
+                ...(o.periodSeconds ? { request_period_in_seconds: o.periodSeconds } : {}),
+              },
+            },
+          },
+        },
+      }),
+      identity: (event) => (event['pbid'] !== undefined ? String(event['pbid']) : undefined),
+      secrets: () => [PUBLIC_TOKEN, PRIVATE_TOKEN],
+      faults: {
+        http500: (count, after) => failAfter(sim, 'http500', count, after),
+        truncated: (count, after) => failAfter(sim, 'garbage', count, after),
+        timeout: (count, after) => failAfter(sim, 'timeout', count, after, 3_000),
+      },
+      dataRequests: () => dataRequests(sim),
+      close: () => sim.close(),
+    };
+  },
+};

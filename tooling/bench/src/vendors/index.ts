@@ -1,0 +1,16 @@
+import { darktraceAdapter } from './darktrace.js';
+import { larkAdapter } from './lark.js';
+import type { VendorAdapter } from './types.js';
+
+export type { VendorAdapter, VendorScenario, FaultKind } from './types.js';
+
+/** Every collector the harness drives through its built app (apps/<name>/dist/main.js). */
+export const ADAPTERS: VendorAdapter[] = [larkAdapter, darktraceAdapter];
+
+export function selectAdapters(only: string | undefined): VendorAdapter[] {
+  if (!only) return ADAPTERS;
+  const names = only.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !ADAPTERS.some((a) => a.name === n));
+  if (unknown.length) throw new Error(`unknown collector(s): ${unknown.join(', ')}; known: ${ADAPTERS.map((a) => a.name).join(', ')}`);
+  return ADAPTERS.filter((a) => names.includes(a.name));
+}

@@ -1,0 +1,51 @@
+import { startLarkSimulator } from '@collector/simulators';
+import { benchGlobals, isoSeconds } from '../lib/workdir.js';
+import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+
+const APP_ID = 'cli_bench0123456789';
+const APP_SECRET = 'Lark-Bench-Secret-5b7e1c9d2f4a';
+const DAY_MS = 86_400_000;
+
+/** Lark audit_infos: events spread over the last 3 days, unique_id is the identity, 200 a page. */
+export const larkAdapter: VendorAdapter = {
+  name: 'lark',
+  pageSize: 200,
+  async start({ events, seed }): Promise<VendorScenario> {
+    const to = new Date(Date.now() - 3_600_000);
+    const from = new Date(to.getTime() - 3 * DAY_MS);
+    // No rate limit: the benchmark measures the pipeline, not Lark's 100 requests a minute.
+    const sim = await startLarkSimulator({ appId: APP_ID, appSecret: APP_SECRET, generate: { count: events, from, to }, seed: seed ?? 1, rateLimitPerMinute: 0 });
+    return {
+      truth: () => new Set(sim.events.map((e) => e.unique_id)),
+      config: (o: ConfigOptions) => ({
+        globals: benchGlobals(),
+        outputs: o.outputs,
+        inputs: {
+          lark: {
+            id: 'bench',
+            credentials: { app_id: APP_ID, app_secret: APP_SECRET },
+            requests_limits: [{ period: '1m', number_of_requests: -1 }],
+            ...o.input,
+            services: {
+              audit_infos: {
+                override_base_url: o.baseUrl ?? sim.url,
+                initial_start_time_in_utc_value: isoSeconds(from.getTime() - 60_000),
+                ...(o.periodSeconds ? { request_period_in_seconds: o.periodSeconds } : {}),
+              },
+            },
+          },
+        },
+      }),
+      identity: (event) => (typeof event['unique_id'] === 'string' ? event['unique_id'] : undefined),
+      secrets: () => [APP_SECRET, ...sim.issuedTokens],
+      faults: {
+        http429: (count, after) => sim.faults.throttleNext(count, { resetSeconds: 1 }, after),
+        http500: (count, after) => sim.faults.serverErrorNext(count, 500, after),
+        truncated: (count, after) => sim.faults.garbageNext(count, after),
+        tokenExpiry: (_count, after) => sim.faults.expireTokensAfter(after),
+      },
+      dataRequests: () => sim.auditRequests().length,
+      close: () => sim.close(),
+    };
+  },
+};

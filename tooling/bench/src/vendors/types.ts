@@ -1,0 +1,49 @@
+/**
+ * What the benchmark and fault-injection harness needs from each collector: start its simulator with N events
+ * of known identity, write the app's config, and read the dedup identity back out of a received line.
+ */
+export type FaultKind = 'http429' | 'http500' | 'timeout' | 'truncated' | 'tokenExpiry';
+
+export interface ScenarioOptions {
+  /** Ground-truth events the simulator serves (approximately, for vendors that fan out). */
+  events: number;
+  seed?: number;
+}
+
+export interface ConfigOptions {
+  /** The `outputs:` block (devo_platform pointing at the test rsyslog). */
+  outputs: Record<string, unknown>;
+  /** Override the endpoint (security checks: a plain-HTTP non-loopback URL). */
+  baseUrl?: string;
+  /** Input-level extras (e.g. `allow_insecure_http`). */
+  input?: Record<string, unknown>;
+  /** Seconds between pulls in daemon mode. */
+  periodSeconds?: number;
+}
+
+export interface VendorScenario {
+  /** Dedup identities of every event the simulator holds: what must arrive exactly once. */
+  truth(): Set<string>;
+  /** The whole config.yaml as an object. */
+  config(options: ConfigOptions): Record<string, unknown>;
+  /** Dedup identity of one received vendor event (the JSON message of a syslog line). */
+  identity(event: Record<string, unknown>): string | undefined;
+  /** Every secret the collector was given or obtained (credentials, tokens): must never leave the process. */
+  secrets(): string[];
+  /**
+   * Fault knobs of the simulator: inject `count` faults of a kind after `afterRequests` normal data requests.
+   * Kinds the vendor's simulator (or API) does not have are absent.
+   */
+  faults: Partial<Record<FaultKind, (count: number, afterRequests: number) => void>>;
+  /** Data requests served so far (to place faults "mid-paging"). */
+  dataRequests(): number;
+  close(): Promise<void>;
+}
+
+export interface VendorAdapter {
+  /** The folder name under apps/ and packages/. */
+  name: string;
+  /** Number of events a data request returns at most (the "batch" a crash may repeat). */
+  pageSize: number;
+  start(options: ScenarioOptions): Promise<VendorScenario>;
+}
