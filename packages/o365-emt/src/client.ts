@@ -107,13 +107,13 @@ export class O365Client {
    * second 401 is returned to the caller (which raises SetupError 100). Network failures after the HTTP
    * client's retries become PullError 302.
    */
-  async get(http: HttpClient, spec: TokenSpec, url: string, options: { timeoutMs?: number; pool?: string; path?: string; log?: Logger } = {}): Promise<HttpResponse> {
+  async get(http: HttpClient, spec: TokenSpec, url: string, options: { timeoutMs?: number; pool?: string; path?: string; log?: Logger; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
     const log = options.log ?? this.log;
     for (let attempt = 0; ; attempt++) {
       const token = await this.token(spec, log);
       let res: HttpResponse;
       try {
-        res = await http.request({ url, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs: options.timeoutMs, pool: options.pool });
+        res = await http.request({ url, headers: { ...options.headers, authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs: options.timeoutMs, pool: options.pool });
       } catch (error) {
         if (error instanceof HttpError && error.kind === 'aborted') throw error;
         throw requestFailed(error instanceof Error ? error.message : String(error), options.path);

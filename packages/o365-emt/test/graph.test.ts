@@ -111,9 +111,10 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
     expect(target.events()).toHaveLength(0);
   });
 
-  it('never asks for more than 90 days back: a larger cutoff is clamped and said so', async () => {
+  it('never asks for more than 90 days back (a larger cutoff is clamped and said so) and asks for recalled statuses', async () => {
     const now = Date.now();
     const rows = generateO365Traces({ messages: 50, from: new Date(now - 100 * DAY), to: new Date(now - 2 * DAY), seed: 4 });
+    rows.at(-1)!.status = 'Recalled';
     const { sim, target } = await setup({ rows });
     const started = Date.now();
     const { summary, logs } = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 120, requests_limits: UNLIMITED }, services: service(sim) }));
@@ -123,6 +124,9 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
     expect(firstStart).toBeGreaterThanOrEqual(started - 90 * DAY + 59_000);
     expect(sim.requests.filter((r) => r.api === 'graph' && r.status !== 200)).toEqual([]);
     expect(deliveredKeys(target)).toEqual(expectedKeys(sim));
+    // `Prefer: include-unknown-enum-members` is sent, so a recalled message says so.
+    expect(target.events().filter((e) => e.event['status'] === 'recalled')).toHaveLength(1);
+    expect(target.events().some((e) => e.event['status'] === 'unknownFutureValue')).toBe(false);
   });
 
   it('a short delay plus a look-back picks up late rows on the next pull, and dedup drops what was already sent', async () => {

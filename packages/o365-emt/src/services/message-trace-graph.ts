@@ -7,6 +7,9 @@ import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
+/** Ask for `recalled` instead of `unknownFutureValue` in `status` (an evolvable enum member). */
+const GRAPH_HEADERS = { prefer: 'include-unknown-enum-members' };
+
 type Ctx = PullContext<O365Client, Record<string, unknown>>;
 export type GraphRow = Record<string, unknown>;
 /** A guard against a server that hands out nextLinks forever (5000 rows × 20000 pages = 100 M rows a window). */
@@ -35,7 +38,7 @@ async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date):
   for (let page = 1; ; page++) {
     if (page > MAX_PAGES_PER_WINDOW) throw unreadableBody(`more than ${MAX_PAGES_PER_WINDOW} pages for one window`, ctx.path);
     ctx.log.debug(`Requesting data. URL: ${url}`);
-    const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log });
+    const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log, headers: GRAPH_HEADERS });
     checkResponse('graph', res, ctx.path);
     const body = jsonBody(res, ctx.path);
     const rows = body['value'];

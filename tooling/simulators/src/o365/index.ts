@@ -25,7 +25,8 @@ export { generateO365Traces, toGraphRow as toO365GraphRow, toRwsLightRow as toO3
  *   with a Graph error body), no filter = last 48 h, `$top` 1–5000 (default 1000), newest first,
  *   `@odata.nextLink` with an opaque `$skiptoken` (a snapshot: late rows do not shift a paging run), and the
  *   tenant throttle (`graphThrottle`, default 100 requests / rolling 5 min) → 429 with `Retry-After`.
- *   401 `InvalidAuthenticationToken` JSON for a bad token; `graphForbidden` → 403.
+ *   401 `InvalidAuthenticationToken` JSON for a bad token; `graphForbidden` → 403; status `recalled` only with
+ *   `Prefer: include-unknown-enum-members`, else `unknownFutureValue`.
  * Rows become visible at `visibleAt` (late rows). Fault knobs: `faults.<api>.http500 | http429 | garbage`
  * (next N requests), `expireTokens()`. Ground truth: `rows`, `requests`.
  */
@@ -351,7 +352,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     entry.rows = page.length;
     const body: Record<string, unknown> = {
       '@odata.context': `${baseUrl}/v1.0/$metadata#admin/exchange/tracing/messageTraces`,
-      value: page.map(toGraphRow),
+      value: page.map((r) => toGraphRow(r, /include-unknown-enum-members/i.test(String(req.headers['prefer'] ?? '')))),
     };
     if (offset + page.length < matching.length) {
       const skiptoken = Buffer.from(JSON.stringify({ o: offset + page.length, s: start, e: end, a: asOf })).toString('base64url');

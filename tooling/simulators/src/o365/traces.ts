@@ -21,7 +21,7 @@ export interface O365TraceRow {
   toIP: string;
 }
 
-export type O365TraceStatus = 'Delivered' | 'Failed' | 'Pending' | 'Expanded' | 'Quarantined' | 'FilteredAsSpam' | 'GettingStatus';
+export type O365TraceStatus = 'Delivered' | 'Failed' | 'Pending' | 'Expanded' | 'Quarantined' | 'FilteredAsSpam' | 'GettingStatus' | 'Recalled';
 
 const STATUSES: O365TraceStatus[] = ['Delivered', 'Delivered', 'Delivered', 'Delivered', 'Failed', 'Expanded', 'Quarantined', 'FilteredAsSpam', 'Pending'];
 const SUBJECTS = ['Monthly report', 'Invoice 4411', 'PIM: role activated', 'Re: lunch', 'Quarterly numbers', 'Your parcel', 'Security alert', 'Fwd: contract'];
@@ -38,15 +38,19 @@ export function o365Prng(seed: number): () => number {
   };
 }
 
-function hex(rand: () => number, length: number): string {
-  let out = '';
-  while (out.length < length) out += Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
-  return out.slice(0, length);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A random 32-bit value as 8 hex digits (lookup table: this runs for every row of 100k-message data sets). */
+function hex8(rand: () => number): string {
+  const v = (rand() * 0x100000000) >>> 0;
+  return HEX[v >>> 24]! + HEX[(v >>> 16) & 255]! + HEX[(v >>> 8) & 255]! + HEX[v & 255]!;
 }
 
 function guid(rand: () => number): string {
-  const h = hex(rand, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const a = hex8(rand);
+  const b = hex8(rand);
+  const c = hex8(rand);
+  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex8(rand)}`;
 }
 
 export interface GenerateO365TracesOptions {
@@ -78,7 +82,7 @@ export function generateO365Traces(options: GenerateO365TracesOptions): O365Trac
   for (let m = 0; m < options.messages; m++) {
     const received = from + Math.floor((m + rand()) * (span / Math.max(1, options.messages)));
     const traceId = guid(rand);
-    const messageId = `<${guid(rand)}@${org}>`;
+    const messageId = `<${hex8(rand)}${hex8(rand)}@${org}>`;
     const sender = `user${Math.floor(rand() * 500)}@${rand() < 0.5 ? org : 'fabrikam.com'}`;
     const subject = SUBJECTS[Math.floor(rand() * SUBJECTS.length)]!;
     const size = 1000 + Math.floor(rand() * 200_000);
@@ -103,6 +107,7 @@ export function generateO365Traces(options: GenerateO365TracesOptions): O365Trac
       });
     }
   }
+  // Messages are generated in time order already (received grows with m); a stable sort keeps it cheap.
   rows.sort((a, b) => a.received - b.received);
   return rows;
 }
@@ -154,8 +159,13 @@ export function toRwsVerboseRow(row: O365TraceRow, query: { start: number; end: 
   };
 }
 
-/** The Graph `exchangeMessageTrace` resource (vendor-apis.md §2c). */
-export function toGraphRow(row: O365TraceRow): Record<string, unknown> {
+/**
+ * The Graph `exchangeMessageTrace` resource (vendor-apis.md §2c). `recalled` is an evolvable enum member:
+ * Graph sends it only to clients that asked with `Prefer: include-unknown-enum-members`, else
+ * `unknownFutureValue`.
+ */
+export function toGraphRow(row: O365TraceRow, includeUnknownEnumMembers = false): Record<string, unknown> {
+  const status = row.status === 'Recalled' && !includeUnknownEnumMembers ? 'unknownFutureValue' : row.status.charAt(0).toLowerCase() + row.status.slice(1);
   return {
     id: row.messageTraceId,
     senderAddress: row.sender,
@@ -166,6 +176,6 @@ export function toGraphRow(row: O365TraceRow): Record<string, unknown> {
     size: row.size,
     fromIP: row.fromIP,
     toIP: row.toIP,
-    status: row.status.charAt(0).toLowerCase() + row.status.slice(1),
+    status,
   };
 }
