@@ -227,3 +227,34 @@ describe('devo_platform output to a real rsyslog (TLS, x509/certvalid)', () => {
     }
   });
 });
+
+describe('probe and readiness', () => {
+  it('probe() succeeds with the domain certificate and fails with OutputError 604 for a foreign one, 606 when nothing listens', async () => {
+    const good = outputsFor(rsyslog).outputs[0]!;
+    await expect(good.probe!()).resolves.toBeUndefined();
+    const rogue = outputsFor(rsyslog, { cert: rsyslog.pki.rogueCert, key: rsyslog.pki.rogueKey }).outputs[0]!;
+    await expect(rogue.probe!()).rejects.toMatchObject({ type: 'OutputError', id: 604 });
+    const [nowhere] = createOutputs(
+      { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port: 1, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey } } },
+      { workDir: tmpdir(), log: silentLogger, hostname: HOST },
+    );
+    await expect(nowhere!.probe!()).rejects.toMatchObject({ type: 'OutputError', id: 606 });
+  });
+
+  it('ready() turns false while the receiver is down and true again without new events', async () => {
+    const output = outputsFor(rsyslog).outputs[0]!;
+    expect(output.ready()).toBe(false);
+    await output.start();
+    expect(output.ready()).toBe(true);
+    await rsyslog.stop();
+    const until = async (want: boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (output.ready() !== want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return output.ready();
+    };
+    expect(await until(false)).toBe(false);
+    await rsyslog.restart();
+    expect(await until(true)).toBe(true);
+    await output.stop();
+  });
+});

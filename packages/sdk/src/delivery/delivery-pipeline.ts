@@ -224,6 +224,12 @@ export class DeliveryPipeline implements Delivery {
     pending.resolve();
   }
 
+  /** Events waiting for one output (not yet written to it, or written and failed), for metrics. */
+  pendingFor(outputName: string): { messages: number; bytes: number } {
+    const lane = this.lanes.find((l) => l.output.name === outputName);
+    return lane ? lane.pending() : { messages: 0, bytes: 0 };
+  }
+
   get queueSize(): { messages: number; bytes: number } {
     return { messages: this.queuedMessages, bytes: this.queuedBytes };
   }
@@ -324,6 +330,16 @@ export class Lane {
     let n = 0;
     for (const c of this.queue) if (!service || c.service === service) n += c.records.length;
     return n;
+  }
+
+  pending(): { messages: number; bytes: number } {
+    let messages = 0;
+    let bytes = 0;
+    for (const c of this.queue) {
+      messages += c.records.length;
+      for (const r of c.records) bytes += r.message.length + r.tag.length + 40;
+    }
+    return { messages, bytes };
   }
 
   push(chunks: Chunk[]): void {

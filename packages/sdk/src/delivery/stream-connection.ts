@@ -86,6 +86,8 @@ export class StreamConnection {
   private lastProgressAt = Date.now();
   private retiring = false;
   private reserved = 0;
+  private quietEnd = false;
+  private verifiedListeners: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private closedListeners: (() => void)[] = [];
 
   constructor(private readonly target: ConnectionTarget, readonly where: string) {}
@@ -140,12 +142,14 @@ export class StreamConnection {
         socket = tlsSocket;
         tlsSocket.once('secureConnect', () => {
           // TLS 1.2 finishes the handshake only after the server verified our certificate.
-          if (tlsSocket.getProtocol() !== 'TLSv1.3') this.markVerified();
+          if (tlsSocket.getProtocol() !== 'TLSv1.3') setImmediate(() => this.markVerified());
           else this.verifyTimer = setTimeout(() => this.markVerified(), Math.max(t.verifyGraceMs, 3 * this.handshakeMs));
           onOpen();
         });
         // A NewSessionTicket arrives only after the server accepted our Finished and certificate.
-        tlsSocket.once('session', () => this.markVerified());
+        // Deferred: the event fires inside OpenSSL's read processing, and a write from a continuation
+        // running there corrupts the record layer (the server then fails with bad record mac).
+        tlsSocket.once('session', () => setImmediate(() => this.markVerified()));
       } else {
         socket = netConnect({ host: t.host, port: t.port });
         socket.once('connect', () => {
@@ -185,10 +189,23 @@ export class StreamConnection {
     });
   }
 
+  /** Resolves once the server is known to have accepted us; rejects when the connection fails first. */
+  whenVerified(): Promise<void> {
+    if (this.verified && !this.failure) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.verifiedListeners.push({ resolve, reject }));
+  }
+
+  /** True when the connection ended because we retired it, or the peer closed it while nothing was in flight. */
+  get endedQuietly(): boolean {
+    return this.quietEnd;
+  }
+
   private markVerified(): void {
     if (this.verified || this.failure) return;
     this.verified = true;
     clearTimeout(this.verifyTimer);
+    for (const l of this.verifiedListeners.splice(0)) l.resolve();
     for (const p of this.awaitingVerify.splice(0)) this.settleLater(p);
   }
 
@@ -246,6 +263,11 @@ export class StreamConnection {
     this.maybeEnd();
   }
 
+  /** We retired it (idle, age, stop): its end says nothing about the receiver. */
+  get retired(): boolean {
+    return this.retiring;
+  }
+
   /** Takes no new sends; closes gracefully once every send in flight settled. */
   retire(): void {
     this.retiring = true;
@@ -254,7 +276,9 @@ export class StreamConnection {
 
   private maybeEnd(): void {
     if (this.retiring && this.inflight === 0 && this.socket && !this.failure) {
+      this.quietEnd = true;
       this.failure = new OutputError(607, `Connection to ${this.where} was retired`, { retryable: true });
+      for (const l of this.verifiedListeners.splice(0)) l.reject(this.failure);
       this.socket.end();
       this.cleanup();
     }
@@ -263,7 +287,9 @@ export class StreamConnection {
   /** Fails every unsettled send and closes the socket. */
   fail(error: Error): void {
     if (this.failure && this.pending.size === 0) return;
+    if (!this.failure && this.verified && this.inflight === 0 && !(error instanceof OutputError && error.id === 608)) this.quietEnd = true;
     this.failure ??= error;
+    for (const l of this.verifiedListeners.splice(0)) l.reject(this.failure);
     for (const p of this.pending) {
       clearTimeout(p.timer);
       p.reject(this.failure);

@@ -46,6 +46,8 @@ export class StreamOutput implements Output {
   private connecting: Promise<StreamConnection> | undefined;
   private failures = 0;
   private nextAttemptAt = 0;
+  private down = true;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly stopController = new AbortController();
   private readonly log: Logger;
   readonly counters: OutputCounters = { messages: 0, bytes: 0, failedWrites: 0 };
@@ -64,14 +66,63 @@ export class StreamOutput implements Output {
   /** Opens the first connection; a failure is logged, not thrown: the pipeline keeps retrying. */
   async start(): Promise<void> {
     try {
-      (await this.acquire()).release();
+      const connection = await this.acquire();
+      connection.release();
+      await connection.whenVerified();
     } catch (error) {
       this.log.warning(`Output ${this.name} is not reachable yet: ${(error as Error).message}`);
     }
   }
 
+  /**
+   * False from start until a connection was accepted, and again from a failure (connection refused,
+   * rejected certificate, a close with writes in flight, a close of an idle connection that a reconnect
+   * attempt cannot replace) until a connection is accepted again. While down, the output keeps trying in
+   * the background with the connection back-off, so `/ready` recovers without new events.
+   */
   ready(): boolean {
-    return this.connections.some((c) => c.healthy);
+    return !this.down;
+  }
+
+  /**
+   * `--check`: one connection with exactly the options of write() (TLS handshake, client certificate),
+   * waits until the server accepted us, closes it. Rejects with the OutputError of the cause.
+   */
+  async probe(): Promise<void> {
+    const connection = new StreamConnection(this.options.target, this.where);
+    try {
+      await connection.connect();
+      await connection.whenVerified();
+    } finally {
+      await connection.close(1_000);
+    }
+  }
+
+  /** Marks the output down and keeps probing with back-off until a connection is accepted. */
+  private markDown(): void {
+    this.down = true;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.stopController.signal.aborted) return;
+    const wait = Math.max(0, this.nextAttemptAt - Date.now());
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.stopController.signal.aborted || this.connections.some((c) => c.healthy)) return;
+      this.probe().then(
+        () => {
+          this.down = false;
+          this.failures = 0;
+        },
+        () => {
+          this.down = true;
+          this.noteFailure();
+          this.scheduleReconnect();
+        },
+      );
+    }, wait);
+    this.reconnectTimer.unref();
   }
 
   get openConnections(): number {
@@ -91,6 +142,7 @@ export class StreamOutput implements Output {
     } catch (error) {
       this.counters.failedWrites++;
       this.noteFailure();
+      this.markDown();
       throw error;
     }
   }
@@ -158,18 +210,31 @@ export class StreamOutput implements Output {
       await connection.connect();
     } catch (error) {
       this.noteFailure();
+      this.markDown();
       throw error;
     }
     this.connections.push(connection);
+    connection.whenVerified().then(
+      () => {
+        this.down = false;
+      },
+      () => undefined,
+    );
     connection.onClosed(() => {
       const i = this.connections.indexOf(connection);
       if (i >= 0) this.connections.splice(i, 1);
+      if (this.stopController.signal.aborted) return;
+      // A balancer closing an idle connection is normal: check with one reconnect attempt whether the
+      // receiver is still there (ready() stays true meanwhile). Anything else marks the output down.
+      if (!connection.endedQuietly) this.markDown();
+      else if (this.connections.length === 0 && !connection.retired) this.scheduleReconnect();
     });
     return connection;
   }
 
   async stop(): Promise<void> {
     this.stopController.abort();
+    clearTimeout(this.reconnectTimer);
     await Promise.all(this.connections.splice(0).map((c) => c.close()));
   }
 }

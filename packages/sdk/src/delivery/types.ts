@@ -26,6 +26,8 @@ export interface Output {
   write(records: readonly DeliveryRecord[], service: SenderService): Promise<void>;
   /** Connected (or able to accept writes right now); `/ready` reports it. */
   ready(): boolean;
+  /** `--check`: one connection attempt with the write options; rejects with an OutputError naming the cause. */
+  probe?(): Promise<void>;
   stop(): Promise<void>;
 }
 
