@@ -24,12 +24,16 @@ export function poolBudget(limiter: RateLimiter | undefined): PoolBudget | undef
   return longest && longest.limit >= 0 ? { limit: longest.limit, periodMs: longest.periodMs } : undefined;
 }
 
-/** Requests one regular pull of a service makes: its window is period + look-back + delay long. */
+/**
+ * Requests one regular pull of a service makes. The previous pull reached now − delay and the next one
+ * starts at (previous pull − look-back), so its window is period + max(0, look-back − delay) long: the
+ * look-back is free as long as that stays within one hour.
+ */
 export function requestsPerPull(options: ProofpointServiceOptions): number {
   const period = options.request_period_in_seconds ?? PROOFPOINT_DEFAULTS.requestPeriodSeconds;
   const lookback = options.lookback_in_seconds ?? PROOFPOINT_DEFAULTS.lookbackSeconds;
   const delay = options.override_time_delay_in_seconds ?? PROOFPOINT_DEFAULTS.timeDelaySeconds;
-  return Math.max(1, Math.ceil(((period + lookback + delay) * 1000) / PROOFPOINT_LIMITS.maxWindowMs));
+  return Math.max(1, Math.ceil(((period + Math.max(0, lookback - delay)) * 1000) / PROOFPOINT_LIMITS.maxWindowMs));
 }
 
 /** What the regular pulls of the given services need in one budget period. */

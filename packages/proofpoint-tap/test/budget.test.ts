@@ -19,8 +19,12 @@ describe('proofpoint_tap: the request budget', () => {
     expect(steadyNeed({ clicksPermitted: {} }, DAY)).toBe(288);
     // A period of 60 s (Elastic's mistake, one request a minute) does not fit: 4320 > 1800.
     expect(steadyNeed({ a: { request_period_in_seconds: 60 }, b: { request_period_in_seconds: 60 }, c: { request_period_in_seconds: 60 } }, DAY)).toBe(4320);
-    // A look-back that no longer fits the hour doubles the cost of every pull.
-    expect(steadyNeed({ a: { request_period_in_seconds: 1800, lookback_in_seconds: 1800 } }, DAY)).toBe(96);
+    // Hourly pulls without look-back: the minimum, 24 windows a day per service (4 services: 96 requests).
+    expect(steadyNeed({ a: { request_period_in_seconds: 3600, lookback_in_seconds: 0 } }, DAY)).toBe(24);
+    // A look-back that no longer fits the hour doubles the cost of every pull: 3600 + 1800 - 60 s > 1 h.
+    expect(steadyNeed({ a: { request_period_in_seconds: 3600, lookback_in_seconds: 1800 } }, DAY)).toBe(48);
+    // Up to 1860 s between pulls, the default look-back is folded into the window for free.
+    expect(steadyNeed({ a: { request_period_in_seconds: 1860 } }, DAY)).toBe(47);
   });
 
   it('estimates when a paced catch-up is current: one slot each time an old request leaves the window', () => {

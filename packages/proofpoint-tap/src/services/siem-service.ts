@@ -117,7 +117,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       const perPull = requestsPerPull(ctx.options);
       if (perPull > 1) {
         ctx.log.warning(
-          `request_period_in_seconds + lookback_in_seconds + override_time_delay_in_seconds exceed one hour: every regular pull costs ${perPull} requests`,
+          `request_period_in_seconds + lookback_in_seconds - override_time_delay_in_seconds exceed one hour: every regular pull costs ${perPull} requests (see the README, "Request budget")`,
         );
       }
     },
