@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import type { CollectorDefinition } from '@collector/sdk';
 
 /** What a scenario hands the demo once its vendor side (simulator or emulator) is running. */
@@ -140,5 +142,134 @@ export const proofpointScenario: DemoScenario = {
   },
 };
 
+export const o365Scenario: DemoScenario = {
+  vendor: 'o365-emt',
+  title: 'Microsoft 365 message trace',
+  async start(scale) {
+    const definition = await loadDefinition('@collector/o365-emt', 'o365EmtCollector');
+    const { startO365Simulator } = await import('@collector/simulators');
+    const now = Date.now();
+    const credentials = { tenant_id: 'f3a1c2d4-0000-4f70-8a9b-000000000demo', client_id: '7d9e8f10-0000-4c3d-9e8f-00000000demo', client_secret: 'demo-entra-client-secret' };
+    // Message trace data settles for up to a day, so the collector stays 25 h behind now by default: the
+    // demo's history is older than that.
+    const sim = await startO365Simulator({
+      tenantId: credentials.tenant_id,
+      clientId: credentials.client_id,
+      clientSecret: credentials.client_secret,
+      seed: 42,
+      generate: { messages: Math.round(600 * scale), from: new Date(now - 5 * 86_400_000), to: new Date(now - 26 * HOUR), lateFraction: 0 },
+    });
+    const service = 'office365_exchange_message_graph_service';
+    const tag = (definition.inputs[0]?.services[service]?.tag as string) ?? service;
+    return {
+      definition,
+      inputs: {
+        office365_exchange_message: {
+          id: 'demo',
+          credentials,
+          max_historic_date_cutoff_days_back: 6,
+          services: { [service]: { override_base_url: sim.url, override_base_auth_url: sim.url } },
+        },
+      },
+      expected: { [tag]: sim.visibleRows(0, now).length },
+      close: () => sim.close(),
+    };
+  },
+};
+
+/** moto_server (S3 + SQS + STS) is part of the build machines' image; elsewhere it may be missing. */
+function motoAvailable(): boolean {
+  if (process.env['MOTO_SERVER']) return true;
+  for (const probe of [['sh', ['-c', 'command -v moto_server']], ['python3', ['-c', 'import moto.server']]] as const) {
+    try {
+      execFileSync(probe[0], [...probe[1]], { stdio: 'ignore', timeout: 10_000 });
+      return true;
+    } catch {
+      // try the next probe
+    }
+  }
+  return false;
+}
+
+export const awsSqsScenario: DemoScenario = {
+  vendor: 'aws-sqs',
+  title: 'AWS S3 via SQS',
+  async start(scale) {
+    const definition = await loadDefinition('@collector/aws-sqs', 'awsSqsCollector');
+    if (!motoAvailable()) throw new ScenarioSkipped('no S3/SQS emulator here: install moto (pip install "moto[server]") to include AWS');
+    const { startMoto } = await import('@collector/testkit');
+    const { S3Client, CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+    let moto;
+    try {
+      moto = await startMoto({ timeoutMs: 15_000 });
+    } catch (error) {
+      throw new ScenarioSkipped(`moto did not start (${(error as Error).message.split('\n')[0]})`);
+    }
+    const credentials = { accessKeyId: 'AKIADEMO0000000000', secretAccessKey: 'demo-aws-secret-access-key' };
+    const base = { region: 'us-east-1', endpoint: moto.endpoint, credentials };
+    const s3 = new S3Client({ ...base, forcePathStyle: true });
+    const sqs = new SQSClient(base);
+    try {
+      // CloudTrail's layout: S3 announces each new object to SQS (moto delivers the notifications itself).
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'cloudtrail-events', Attributes: { VisibilityTimeout: '60' } }));
+      const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      const bucket = 'demo-cloudtrail';
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: bucket,
+          NotificationConfiguration: { QueueConfigurations: [{ QueueArn: attributes.Attributes!['QueueArn']!, Events: ['s3:ObjectCreated:*'] }] },
+        }),
+      );
+      const files = Math.max(1, Math.round(20 * scale));
+      const perFile = 50;
+      const now = Date.now();
+      for (let f = 0; f < files; f++) {
+        const Records = Array.from({ length: perFile }, (_, i) => ({
+          eventVersion: '1.08',
+          eventTime: new Date(now - (files - f) * 60_000 + i * 100).toISOString().replace(/\.\d{3}/, ''),
+          eventSource: 'signin.amazonaws.com',
+          eventName: 'ConsoleLogin',
+          awsRegion: 'us-east-1',
+          sourceIPAddress: `203.0.113.${(f * perFile + i) % 250}`,
+          userIdentity: { type: 'IAMUser', accountId: '123456789012', userName: `user${i % 7}` },
+          responseElements: { ConsoleLogin: 'Success' },
+          eventID: `demo-${f}-${i}`,
+          eventType: 'AwsConsoleSignIn',
+          recipientAccountId: '123456789012',
+        }));
+        const key = `AWSLogs/123456789012/CloudTrail/us-east-1/${new Date(now).toISOString().slice(0, 10).replace(/-/g, '/')}/file-${f}.json.gz`;
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(JSON.stringify({ Records })) }));
+      }
+      const service = 'aws_sqs_cloudtrail';
+      const tag = (definition.inputs[0]?.services[service]?.tag as string) ?? service;
+      return {
+        definition,
+        inputs: {
+          sqs_collector: {
+            id: 'demo',
+            credentials: { aws_access_key_id: credentials.accessKeyId, aws_secret_access_key: credentials.secretAccessKey },
+            services: {
+              [service]: { base_url: QueueUrl, region: 'us-east-1', endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 1, request_period_in_seconds: 1 },
+            },
+          },
+        },
+        expected: { [tag]: files * perFile },
+        close: async () => {
+          s3.destroy();
+          sqs.destroy();
+          await moto.stop();
+        },
+      };
+    } catch (error) {
+      s3.destroy();
+      sqs.destroy();
+      await moto.stop();
+      throw error;
+    }
+  },
+};
+
 /** Every scenario, in the order the demo shows them. */
-export const scenarios: DemoScenario[] = [larkScenario, darktraceScenario, proofpointScenario];
+export const scenarios: DemoScenario[] = [larkScenario, o365Scenario, darktraceScenario, proofpointScenario, awsSqsScenario];
