@@ -47,6 +47,10 @@ function integerIn(value: number, min: number, max: number): boolean {
 
 /** Resolves and checks a service's options (`init_variables`); throws the documented InitVariablesError. */
 export function resolveOptions(raw: Record<string, unknown>, input: InputConfig, path: string): SqsServiceOptions {
+  const credentials = (input.credentials ?? {}) as Record<string, unknown>;
+  if (Boolean(credentials['aws_access_key_id']) !== Boolean(credentials['aws_secret_access_key'])) {
+    throw configErrors.halfKeys(path.replace(/\.services\..*$/, '.credentials'));
+  }
   const insecure = input['allow_insecure_http'] === true;
   const queueUrl = pick<string | undefined>(raw, input, 'base_url', undefined);
   if (!queueUrl) throw configErrors.badQueueUrl('', `${path}.base_url`);
