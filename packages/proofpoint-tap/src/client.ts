@@ -11,7 +11,16 @@ export interface ProofpointClient {
   /** The `Authorization` header value. Registered as a secret: never printed. */
   readonly authorization: string;
   readonly credentialsPath: string;
+  /**
+   * After an HTTP 401 no service of the input asks again before this time (epoch ms): every request spends
+   * the daily budget, and four services retrying wrong credentials every minute would burn through it.
+   * In memory only, so a restart after fixing the credentials tries at once.
+   */
+  credentialsRejectedUntil: number;
 }
+
+/** How long wrong credentials keep every service of the input from asking again. */
+export const CREDENTIALS_RETRY_MS = 15 * 60_000;
 
 export async function createProofpointClient(ctx: SetupContext): Promise<ProofpointClient> {
   const username = String(ctx.credentials['username'] ?? '');
@@ -20,7 +29,7 @@ export async function createProofpointClient(ctx: SetupContext): Promise<Proofpo
   registerSecret(password);
   registerSecret(authorization.slice('Basic '.length));
   ctx.log.info('Created request client: ProofpointClient (HTTP Basic, service principal)');
-  return { authorization, credentialsPath: `inputs.${ctx.inputName}.credentials` };
+  return { authorization, credentialsPath: `inputs.${ctx.inputName}.credentials`, credentialsRejectedUntil: 0 };
 }
 
 export interface SiemQuery {
@@ -59,6 +68,9 @@ function summaryOf(status: number, text: string): { summary: string; details: st
 /** GET one window: `interval=<start>/<end>`, JSON. */
 export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient, query: SiemQuery): Promise<SiemWindow> {
   const endpoint = query.path;
+  if (Date.now() < client.credentialsRejectedUntil) {
+    throw proofpointErrors.credentials(401, client.credentialsPath, new Date(client.credentialsRejectedUntil));
+  }
   let response;
   try {
     response = await http.request({
@@ -71,7 +83,10 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
     throw proofpointErrors.request(error instanceof HttpError ? error.message : String(error), endpoint);
   }
   if (response.status === 204) return { events: [], queryEndTime: undefined, status: 204 };
-  if (response.status === 401) throw proofpointErrors.credentials(401, client.credentialsPath);
+  if (response.status === 401) {
+    client.credentialsRejectedUntil = Date.now() + CREDENTIALS_RETRY_MS;
+    throw proofpointErrors.credentials(401, client.credentialsPath);
+  }
   if (response.status !== 200) {
     const { summary, details } = summaryOf(response.status, response.text);
     throw proofpointErrors.http(response.status, summary, details, endpoint);

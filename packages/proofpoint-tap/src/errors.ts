@@ -18,11 +18,16 @@ const DEVELOPER_REMEDY = 'Reach out to the developer with the exact error messag
 
 export const proofpointErrors = {
   /** HTTP 401: the service principal or its secret is wrong (or was revoked). */
-  credentials: (status: number, path: string) =>
-    new SetupError(100, `username and password is not correct: Proofpoint answered HTTP ${status} Unauthorized`, {
-      path,
-      remedy: CREDENTIALS_REMEDY,
-    }),
+  credentials: (status: number, path: string, notBefore?: Date) =>
+    new SetupError(
+      100,
+      `username and password is not correct: Proofpoint answered HTTP ${status} Unauthorized` +
+        (notBefore ? ` (not asked again before ${notBefore.toISOString().replace(/\.\d{3}Z$/, 'Z')}, to save the request budget; restart after fixing the credentials)` : ''),
+      {
+        path,
+        remedy: CREDENTIALS_REMEDY,
+      },
+    ),
   startTimeMalformed: (value: string, path: string) =>
     new SetupError(101, `start_time_in_utc is in future or not in proper format: <${value}> is not in the format ${DATETIME_FORMAT}`, {
       path,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
-import { proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
+import { CollectorRuntime, HttpClient } from '@collector/sdk';
+import { fetchSiemWindow, proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
 import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
 import { PassThrough } from 'node:stream';
 import { generateProofpointEvents } from '@collector/simulators';
@@ -154,6 +154,17 @@ describe('proofpoint_tap: errors', () => {
     expect(logs).not.toContain(wrong);
     expect(logs).not.toContain(Buffer.from(`${sim.principal}:${wrong}`).toString('base64'));
     expect(stateText(dir)).not.toContain(wrong);
+  });
+
+  it('after a 401 no service asks again for 15 minutes (wrong credentials must not burn the budget)', async () => {
+    const sim = await simulator();
+    const client = { authorization: `Basic ${Buffer.from(`${sim.principal}:nope-nope-nope`).toString('base64')}`, credentialsPath: 'inputs.proofpoint_tap.credentials', credentialsRejectedUntil: 0 };
+    const query = { baseUrl: sim.url, path: '/v2/siem/clicks/blocked', arrayKey: 'clicksBlocked', pool: 'default', start: new Date(Date.now() - HOUR), end: new Date(Date.now() - 60_000) };
+    const http = new HttpClient();
+    await expect(fetchSiemWindow(http, client, query)).rejects.toThrow(/username and password is not correct: Proofpoint answered HTTP 401 Unauthorized$/);
+    await expect(fetchSiemWindow(http, client, { ...query, path: '/v2/siem/clicks/permitted' })).rejects.toThrow(/not asked again before \S+Z, to save the request budget/);
+    expect(sim.requests).toHaveLength(1);
+    expect(client.credentialsRejectedUntil - Date.now()).toBeGreaterThan(14 * 60_000);
   });
 
   it('a good run never prints the secret or the Basic header', async () => {

@@ -37,6 +37,9 @@ export interface SiemEndpoint {
 
 const HOUR = 3_600_000;
 
+/** Pools whose arithmetic this process already logged (once per pool, not once per service). */
+const describedPools = new WeakSet<object>();
+
 /** Which pool a configured service spends (undefined for unknown services). */
 export function poolOfService(service: string): 'default' | 'clicksPermitted' | undefined {
   if (service === 'clicksPermitted') return 'clicksPermitted';
@@ -174,7 +177,10 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       const windows = Math.ceil((until - from) / PROOFPOINT_LIMITS.maxWindowMs);
       let reserve = 0;
       if (limiter && budget) {
-        if (!checkpoint?.cursor) describeBudget(ctx, endpoint, budget);
+        if (!describedPools.has(limiter)) {
+          describedPools.add(limiter);
+          describeBudget(ctx, endpoint, budget);
+        }
         reserve = reserveFor(budget, steadyNeed(servicesInPool(ctx.input, endpoint.pool, poolOfService), budget.periodMs));
         const free = limiter.remaining();
         if (windows > 1 && windows > free - reserve) {
