@@ -11,13 +11,17 @@ export interface ChildRun {
   maxRssKb: number;
   stdout: string;
   stderr: string;
+  /** When the harness sent SIGKILL (ms after spawn), if it did while the child was running. */
+  killedAtMs?: number;
 }
 
 export interface ChildOptions {
   cwd?: string;
   env?: Record<string, string>;
-  /** Called with each chunk of stdout; return true to SIGKILL the child at that point. */
-  killWhen?: (chunk: string, elapsedMs: number) => boolean;
+  /** Called with each chunk of stdout; return true to SIGKILL the child at that point, or a delay in ms. */
+  killWhen?: (chunk: string, elapsedMs: number) => boolean | number;
+  /** Called once the child is spawned (e.g. to start a receiver outage at a random moment). */
+  onSpawn?: (pid: number | undefined) => void;
   /** SIGKILL after this many ms. */
   killAfterMs?: number;
   timeoutMs?: number;
@@ -34,12 +38,24 @@ export function runNode(script: string, args: string[], options: ChildOptions = 
     });
     let stdout = '';
     let stderr = '';
-    const kill = () => child.kill('SIGKILL');
+    options.onSpawn?.(child.pid);
+    let killedAtMs: number | undefined;
+    let killArmed = false;
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null && killedAtMs === undefined) killedAtMs = performance.now() - started;
+      child.kill('SIGKILL');
+    };
     const timers = [options.killAfterMs !== undefined ? setTimeout(kill, options.killAfterMs) : undefined, setTimeout(kill, options.timeoutMs ?? 600_000)];
     child.stdout.on('data', (d: Buffer) => {
       const text = d.toString();
       stdout += text;
-      if (options.killWhen?.(text, performance.now() - started)) kill();
+      if (killArmed || !options.killWhen) return;
+      const verdict = options.killWhen(text, performance.now() - started);
+      if (verdict === true) kill();
+      else if (typeof verdict === 'number' && verdict !== 0 && verdict > 0) {
+        killArmed = true;
+        setTimeout(kill, verdict);
+      }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code, signal) => {
@@ -54,6 +70,7 @@ export function runNode(script: string, args: string[], options: ChildOptions = 
         maxRssKb: parsed?.maxRssKb ?? Number.NaN,
         stdout,
         stderr,
+        killedAtMs,
       });
     });
   });

@@ -31,8 +31,8 @@ function dataRequests(sim: DarktraceSimulator): number {
  */
 export const darktraceAdapter: VendorAdapter = {
   name: 'darktrace',
-  // One slot (1 h) is one answer: N / 48 breaches.
-  pageSize: 0,
+  // A checkpoint after each one-hour slot (one answer, no paging): N / 48 breaches.
+  checkpointBatch: (events) => ({ events: Math.ceil(events / 48) + 1, unit: 'one-hour slot' }),
   async start({ events, seed }): Promise<VendorScenario> {
     const to = Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;
     const from = to - SPAN_MS;

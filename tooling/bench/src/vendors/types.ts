@@ -43,7 +43,10 @@ export interface VendorScenario {
 export interface VendorAdapter {
   /** The folder name under apps/ and packages/. */
   name: string;
-  /** Number of events a data request returns at most (the "batch" a crash may repeat). */
-  pageSize: number;
+  /**
+   * The most events between two checkpoints for a scenario of `events` events: what a crash may send again
+   * (the SDK commits a checkpoint, and the dedup keys with it, only at the points the collector yields one).
+   */
+  checkpointBatch(events: number): { events: number; unit: string };
   start(options: ScenarioOptions): Promise<VendorScenario>;
 }

@@ -1,0 +1,425 @@
+#!/usr/bin/env node
+// `pnpm chaos`: fault injection against each collector's built app, counting events lost and duplicated
+// against the simulators' ground truth. Writes docs/reliability.md. Random timing; the seed is printed so a
+// run can be repeated.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generatePki, startRsyslog, type Pki, type Rsyslog } from '@collector/testkit';
+import { machineDescription } from './lib/machine.js';
+import { outputsFor } from './lib/output.js';
+import { appMain, REPO_ROOT } from './lib/paths.js';
+import { runNode, type ChildRun } from './lib/run-child.js';
+import { tally, type Tally } from './lib/syslog.js';
+import { makeWorkDir } from './lib/workdir.js';
+import { selectAdapters, type FaultKind, type VendorAdapter, type VendorScenario } from './vendors/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '20000' },
+    repeat: { type: 'string', default: '3' },
+    'outage-seconds': { type: 'string', default: '60' },
+    only: { type: 'string' },
+    scenarios: { type: 'string' },
+    seed: { type: 'string' },
+    'logs-dir': { type: 'string' },
+    out: { type: 'string', default: join(REPO_ROOT, 'docs', 'reliability.md') },
+  },
+});
+const EVENTS = Number(args.events);
+const REPEAT = Math.max(1, Number(args.repeat));
+const OUTAGE_SECONDS = Number(args['outage-seconds']);
+const SEED = Number(args.seed ?? Math.floor(Math.random() * 2 ** 31));
+const SCENARIOS = ['baseline', 'kill9', 'receiver-outage', 'vendor-faults', 'disk-full', 'corrupt-state'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+const selected = new Set<ScenarioName>((args.scenarios ? args.scenarios.split(',') : SCENARIOS) as ScenarioName[]);
+
+/** mulberry32 from the printed seed: the random timings of a report can be replayed. */
+let rngState = SEED >>> 0;
+function random(): number {
+  rngState = (rngState + 0x6d2b79f5) >>> 0;
+  let t = rngState;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const randInt = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Row {
+  vendor: string;
+  scenario: string;
+  detail: string;
+  runs: string;
+  lost: number;
+  duplicates: number;
+  bound: string;
+  errorLine: string;
+  verdict: 'pass' | 'FAIL' | 'n/a';
+  note?: string;
+}
+const rows: Row[] = [];
+
+const MAX_RESTARTS = 6;
+
+/** Log lines at warning level or above (the SDK's line format `<time>   LEVEL proc::mod -> msg`). */
+// The DCSDK logs a successful state save at WARNING: not a problem.
+const BENIGN = /Persistence has been updated successfully/;
+function problemLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => (/ (WARNING|ERROR|CRITICAL) /.test(l) || /^\w+Error \d+:/.test(l)) && !BENIGN.test(l));
+}
+function firstProblem(runs: ChildRun[], pattern?: RegExp): string {
+  for (const r of runs) {
+    for (const line of problemLines(r.stdout + r.stderr)) if (!pattern || pattern.test(line)) return line.replace(/^\S+\s+\w+\s+\S+ -> /, '').slice(0, 220);
+  }
+  return '';
+}
+
+interface Env {
+  adapter: VendorAdapter;
+  scenario: VendorScenario;
+  rsyslog: Rsyslog;
+  dir: string;
+  configFile: string;
+}
+
+async function setup(adapter: VendorAdapter, pki: Pki, events = EVENTS): Promise<Env> {
+  const rsyslog = await startRsyslog({ pki });
+  const scenario = await adapter.start({ events, seed: randInt(1, 1e6) });
+  const { dir, configFile } = makeWorkDir(adapter.name, scenario.config({ outputs: outputsFor(rsyslog) }));
+  return { adapter, scenario, rsyslog, dir, configFile };
+}
+async function teardown(env: Env): Promise<void> {
+  await env.scenario.close();
+  await env.rsyslog.stop();
+  rmSync(env.dir, { recursive: true, force: true });
+}
+
+let runCounter = 0;
+async function runApp(env: Env, options: Parameters<typeof runNode>[2] = {}): Promise<ChildRun> {
+  const run = await runNode(appMain(env.adapter.name), ['--once', '--config', env.configFile], { cwd: env.dir, timeoutMs: 600_000, ...options });
+  // --logs-dir keeps every run's output for a closer look.
+  if (args['logs-dir']) writeFileSync(join(args['logs-dir'], `${String(++runCounter).padStart(3, '0')}-${env.adapter.name}.log`), `${run.stdout}\n--- stderr\n${run.stderr}`);
+  return run;
+}
+
+/** Reruns `--once` until it exits 0 (what a supervisor or the daemon's next cycle does), at most MAX_RESTARTS. */
+async function completeRuns(env: Env, runs: ChildRun[]): Promise<boolean> {
+  for (let i = 0; i < MAX_RESTARTS; i++) {
+    const r = await runApp(env);
+    runs.push(r);
+    if (r.code === 0) return true;
+  }
+  return false;
+}
+
+/** What rsyslog holds, counted against the ground truth, after giving it a moment to flush. */
+async function count(env: Env): Promise<Tally> {
+  const truth = env.scenario.truth();
+  let t = tally(env.rsyslog.lines(), truth, env.scenario.identity);
+  for (let i = 0; i < 100 && t.lost > 0; i++) {
+    await sleep(50);
+    t = tally(env.rsyslog.lines(), truth, env.scenario.identity);
+  }
+  return t;
+}
+
+function batchBound(adapter: VendorAdapter, crashes: number): { limit: number; text: string } {
+  const batch = adapter.checkpointBatch(EVENTS);
+  return { limit: batch.events * crashes, text: `≤ ${crashes} × ${batch.events} (${batch.unit})` };
+}
+
+function exitCodes(runs: ChildRun[]): string {
+  return runs.map((r) => (r.signal ? 'killed' : String(r.code))).join(' → ');
+}
+
+/** The phase a SIGKILL hit, from the last log line the collector printed before it. */
+function phaseOf(stdout: string): string {
+  const lines = stdout.trim().split('\n').filter((l) => l.includes(' -> '));
+  const last = lines.at(-1) ?? '';
+  if (lines.length === 0) return 'start-up';
+  if (/Statistics|checkpoint|Summary/i.test(last)) return 'committing';
+  if (/Retrieved|Pull Started|page|slot|window|events? received/i.test(last)) return 'pulling/sending';
+  if (/token|Setup|validated|pullable/i.test(last)) return 'setup';
+  return 'sending';
+}
+
+async function baseline(adapter: VendorAdapter, pki: Pki): Promise<number> {
+  const env = await setup(adapter, pki);
+  try {
+    const started = performance.now();
+    const runs = [await runApp(env)];
+    const ms = performance.now() - started;
+    const t = await count(env);
+    rows.push({
+      vendor: adapter.name, scenario: 'baseline (no fault)', detail: `${env.scenario.truth().size} events, ${(ms / 1000).toFixed(1)} s`, runs: exitCodes(runs),
+      lost: t.lost, duplicates: t.duplicates, bound: '0', errorLine: firstProblem(runs) || '(none)', verdict: t.lost === 0 && t.duplicates === 0 && runs[0]!.code === 0 ? 'pass' : 'FAIL',
+    });
+    return ms;
+  } finally {
+    await teardown(env);
+  }
+}
+
+/** kill -9 at a random moment: at a random time of the run, or a random delay after a pull / commit log line. */
+async function kill9(adapter: VendorAdapter, pki: Pki, runMs: number): Promise<void> {
+  const modes: { name: string; options: () => Parameters<typeof runNode>[2] }[] = [
+    { name: 'random time', options: () => ({ killAfterMs: randInt(300, Math.max(600, Math.round(runMs * 0.9))) }) },
+    { name: 'while pulling', options: () => { const d = randInt(0, 200); return { killWhen: (chunk: string) => (/Retrieved|Pull Started/.test(chunk) ? d || true : false) }; } },
+    { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+/.test(chunk) ? d || true : false) }; } },
+  ];
+  for (const mode of modes) {
+    for (let i = 0; i < REPEAT; i++) {
+      const env = await setup(adapter, pki);
+      try {
+        const first = await runApp(env, mode.options());
+        const runs = [first];
+        const killed = first.signal === 'SIGKILL';
+        const done = await completeRuns(env, runs);
+        const t = await count(env);
+        const bound = batchBound(adapter, killed ? 1 : 0);
+        rows.push({
+          vendor: adapter.name, scenario: 'kill -9', detail: `${mode.name}: ${killed ? `killed at ${Math.round(first.killedAtMs ?? 0)} ms (${phaseOf(first.stdout)})` : 'finished before the kill'}`,
+          runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates, bound: bound.text, errorLine: killed ? '(SIGKILL: no line possible)' : '',
+          verdict: done && t.lost === 0 && t.duplicates <= bound.limit ? 'pass' : 'FAIL',
+          ...(killed ? {} : { note: 'the run ended before the kill: not a crash test' }),
+        });
+        log(`${adapter.name} kill9 ${mode.name} #${i + 1}: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
+      } finally {
+        await teardown(env);
+      }
+    }
+  }
+}
+
+/** The receiver stopped for OUTAGE_SECONDS at a random moment after the first events arrived, then restarted. */
+async function receiverOutage(adapter: VendorAdapter, pki: Pki): Promise<void> {
+  const env = await setup(adapter, pki);
+  try {
+    let outage = Promise.resolve<string>('not started');
+    const delay = randInt(0, 500);
+    const runs: ChildRun[] = [];
+    const runP = runApp(env, {
+      onSpawn: () => {
+        outage = (async () => {
+          const deadline = Date.now() + 60_000;
+          while (env.rsyslog.count() === 0 && Date.now() < deadline) await sleep(5);
+          await sleep(delay);
+          const at = env.rsyslog.count();
+          await env.rsyslog.stop();
+          await sleep(OUTAGE_SECONDS * 1000);
+          await env.rsyslog.restart();
+          return `stopped after ${at} lines (+${delay} ms), restarted ${OUTAGE_SECONDS} s later`;
+        })();
+      },
+    });
+    const first = await runP;
+    const what = await outage;
+    runs.push(first);
+    const done = first.code === 0 || (await completeRuns(env, runs));
+    const t = await count(env);
+    rows.push({
+      vendor: adapter.name, scenario: `receiver down ${OUTAGE_SECONDS} s`, detail: what, runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates,
+      bound: '≤ unacknowledged window', errorLine: firstProblem(runs, /Output|connect|ECONNREFUSED|610/i) || '(none)',
+      verdict: done && t.lost === 0 ? 'pass' : 'FAIL',
+      note: first.code === 0 ? 'the same --once run waited and finished' : 'the first run gave up; reran',
+    });
+    log(`${adapter.name} outage: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
+  } finally {
+    await teardown(env);
+  }
+}
+
+const FAULT_LABEL: Record<FaultKind, string> = {
+  http429: 'HTTP 429',
+  http500: 'HTTP 500',
+  timeout: 'timeout (hang, connection dropped)',
+  truncated: 'truncated / non-JSON body',
+  tokenExpiry: 'token expired mid-paging',
+};
+const FAULT_PATTERN: Record<FaultKind, RegExp> = {
+  http429: /429|throttl|rate/i,
+  http500: /500|server error|retry/i,
+  timeout: /timeout|timed out|socket|ECONNRESET|network|terminated|closed/i,
+  truncated: /JSON|parse|body|unexpected|garbage|not valid/i,
+  tokenExpiry: /token/i,
+};
+
+async function vendorFaults(adapter: VendorAdapter, pki: Pki, probe: VendorScenario): Promise<void> {
+  const kinds = (Object.keys(FAULT_LABEL) as FaultKind[]).filter((k) => probe.faults[k]);
+  for (const kind of Object.keys(FAULT_LABEL) as FaultKind[]) {
+    if (!kinds.includes(kind)) {
+      rows.push({ vendor: adapter.name, scenario: FAULT_LABEL[kind], detail: 'no such fault for this vendor/simulator', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
+      continue;
+    }
+    for (let i = 0; i < REPEAT; i++) {
+      const env = await setup(adapter, pki);
+      try {
+        const after = randInt(1, 8);
+        const times = kind === 'tokenExpiry' ? 1 : randInt(1, 3);
+        env.scenario.faults[kind]!(times, after);
+        const runs = [await runApp(env)];
+        const done = runs[0]!.code === 0 || (await completeRuns(env, runs));
+        const t = await count(env);
+        const line = firstProblem(runs, FAULT_PATTERN[kind]) || firstProblem(runs);
+        rows.push({
+          vendor: adapter.name, scenario: FAULT_LABEL[kind], detail: `${times}× after ${after} data requests`, runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates,
+          bound: '0', errorLine: line || '(none)', verdict: done && t.lost === 0 && t.duplicates === 0 && line !== '' ? 'pass' : 'FAIL',
+          ...(line === '' ? { note: 'no warning/error line for the fault' } : {}),
+        });
+        log(`${adapter.name} ${kind}: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
+      } finally {
+        await teardown(env);
+      }
+    }
+  }
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** state/ on a 64 KiB tmpfs: the state save fails with ENOSPC; then the disk is "freed" and the run repeated. */
+async function diskFull(adapter: VendorAdapter, pki: Pki): Promise<void> {
+  if (!isRoot()) {
+    rows.push({ vendor: adapter.name, scenario: 'disk full (state)', detail: 'needs root for a tmpfs mount', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
+    return;
+  }
+  const env = await setup(adapter, pki);
+  const stateDir = join(env.dir, 'state');
+  execFileSync('mkdir', ['-p', stateDir]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', stateDir]);
+  let mounted = true;
+  try {
+    const runs = [await runApp(env)];
+    // Free the disk: keep what the small tmpfs holds, move it to the real directory.
+    const saved = mkdtempSync(join(tmpdir(), 'chaos-state-'));
+    cpSync(stateDir, saved, { recursive: true });
+    execFileSync('umount', [stateDir]);
+    mounted = false;
+    cpSync(saved, stateDir, { recursive: true });
+    rmSync(saved, { recursive: true, force: true });
+    const done = runs[0]!.code === 0 || (await completeRuns(env, runs));
+    const t = await count(env);
+    const line = firstProblem(runs, /ENOSPC|space|disk|state|Persistence/i);
+    rows.push({
+      vendor: adapter.name, scenario: 'disk full (state, 64 KiB tmpfs)', detail: 'state/ full during the run, then freed and --once rerun', runs: exitCodes(runs),
+      lost: t.lost, duplicates: t.duplicates, bound: 're-pull since the last saved checkpoint', errorLine: line || '(none)',
+      verdict: done && t.lost === 0 && line !== '' ? 'pass' : 'FAIL',
+    });
+    log(`${adapter.name} disk-full: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
+  } finally {
+    if (mounted) execFileSync('umount', ['-l', stateDir]);
+    await teardown(env);
+  }
+}
+
+function stateFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.json')) out.push(p);
+    }
+  };
+  walk(join(dir, 'state'));
+  return out;
+}
+
+/** A crash, then the state file damaged (truncated half-way), then restarts. */
+async function corruptState(adapter: VendorAdapter, pki: Pki, runMs: number): Promise<void> {
+  for (let i = 0; i < REPEAT; i++) {
+    const env = await setup(adapter, pki);
+    try {
+      const runs = [await runApp(env, { killAfterMs: randInt(Math.round(runMs * 0.3), Math.round(runMs * 0.8)) })];
+      const files = stateFiles(env.dir).filter((f) => !f.includes(`${join('state', 'delivery')}`));
+      for (const f of files) {
+        const text = readFileSync(f, 'utf8');
+        writeFileSync(f, text.slice(0, Math.floor(text.length / 2)));
+      }
+      const done = await completeRuns(env, runs);
+      const t = await count(env);
+      const line = firstProblem(runs.slice(1), /corrupt|state|Persistence|50\d/i);
+      rows.push({
+        vendor: adapter.name, scenario: 'corrupt state file at start', detail: `killed at ${Math.round(runs[0]!.killedAtMs ?? 0)} ms, ${files.length} state file(s) truncated`,
+        runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates, bound: 're-pull from the configured start', errorLine: line || '(none)',
+        verdict: done && t.lost === 0 && line !== '' ? 'pass' : 'FAIL',
+        ...(files.length === 0 ? { note: 'no state file existed yet at the kill' } : {}),
+      });
+      log(`${adapter.name} corrupt-state: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
+    } finally {
+      await teardown(env);
+    }
+  }
+}
+
+function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): string {
+  const m = machineDescription();
+  const out: string[] = ['# Reliability: fault injection', ''];
+  out.push('Generated by `pnpm chaos` (`tooling/bench/src/chaos.ts`); rerun it to refresh this file.', '');
+  out.push(`- Date: ${startedAt.toISOString()} (whole run: ${Math.round(seconds)} s)`);
+  out.push(`- Machine: ${m.cpu}, ${m.memory} RAM; ${m.os}; Node ${m.node}; load average at the end ${m.load}`);
+  out.push(`- Command: \`node tooling/bench/dist/chaos.js --events ${EVENTS} --repeat ${REPEAT} --outage-seconds ${OUTAGE_SECONDS} --seed ${SEED}${args.only ? ` --only ${args.only}` : ''}${args.scenarios ? ` --scenarios ${args.scenarios}` : ''}\``);
+  out.push(`- Collectors: ${adapters.map((a) => a.name).join(', ')} (each its built app \`apps/<vendor>/dist/main.js --once\`, filesystem state)`);
+  out.push(`- Random timings come from seed ${SEED} (pass \`--seed\` to replay the same choices).`, '');
+  out.push('## Method', '');
+  out.push(`Every scenario starts a fresh simulator with ${EVENTS} events of known identity and a fresh rsyslog TLS receiver`);
+  out.push('that keeps every line. After the fault, `--once` is rerun until it exits 0 (at most 6 times: what a supervisor');
+  out.push('or the daemon\'s next cycle does). Then every received line is parsed, and each ground-truth id (Lark');
+  out.push('`unique_id`, Darktrace `pbid`, ...) is counted: **lost** = never received, **duplicates** = extra copies.');
+  out.push('"Error line" is the first warning/error the collector printed that names the fault. Exit codes of the');
+  out.push('consecutive runs are shown as `killed → 0`.', '');
+  out.push('- kill -9: three ways of choosing the moment, each repeated: a random time within the measured run length,');
+  out.push('  a random 0–200 ms after a pull log line, a random 0–20 ms after a window/statistics (commit) log line.');
+  out.push('  The phase column is read from the last log line before the kill. Bound: the events between two checkpoints (Lark: one day window; Darktrace: one hour slot) per crash.');
+  out.push(`- Receiver down: rsyslog stopped (SIGTERM) a random 0–500 ms after the first line arrived, kept down ${OUTAGE_SECONDS} s`);
+  out.push('  (`--outage-seconds`), restarted on the same port.');
+  out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging).');
+  out.push('- Disk full: `state/` is a 64 KiB tmpfs during the first run; then its content is moved to a real directory.');
+  out.push('- Corrupt state: kill -9 at 30–80 % of the run, every state file truncated to half, then restarts.', '');
+  out.push('## Results', '');
+  out.push('| collector | scenario | detail | exit codes | lost | duplicates | allowed | error line | verdict |');
+  out.push('|---|---|---|---|---:|---:|---|---|---|');
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  for (const r of rows) {
+    out.push(`| ${r.vendor} | ${esc(r.scenario)} | ${esc(r.detail)}${r.note ? ` (${esc(r.note)})` : ''} | ${r.runs} | ${r.lost} | ${r.duplicates} | ${esc(r.bound)} | ${r.errorLine ? `\`${esc(r.errorLine)}\`` : ''} | ${r.verdict === 'FAIL' ? '**FAIL**' : r.verdict} |`);
+  }
+  const fails = rows.filter((r) => r.verdict === 'FAIL');
+  out.push('', '## Summary', '');
+  out.push(`${rows.filter((r) => r.verdict === 'pass').length} passed, ${fails.length} failed, ${rows.filter((r) => r.verdict === 'n/a').length} not applicable.`);
+  out.push(`Events lost in total: ${rows.reduce((n, r) => n + r.lost, 0)}.`, '');
+  return out.join('\n');
+}
+
+const startedAt = new Date();
+const t0 = performance.now();
+const adapters = selectAdapters(args.only).filter((a) => {
+  if (existsSync(appMain(a.name))) return true;
+  log(`${a.name}: ${appMain(a.name)} missing; build first`);
+  return false;
+});
+log(`seed ${SEED}, ${EVENTS} events, repeat ${REPEAT}, outage ${OUTAGE_SECONDS} s`);
+const pki = await generatePki();
+// The receiver outages mostly wait: run them for every collector at once, beside the rest.
+const outages = selected.has('receiver-outage') ? Promise.all(adapters.flatMap((a) => Array.from({ length: Math.min(REPEAT, 2) }, () => receiverOutage(a, pki)))) : Promise.resolve([]);
+for (const adapter of adapters) {
+  const probe = await adapter.start({ events: 10 });
+  await probe.close();
+  const runMs = await baseline(adapter, pki);
+  if (selected.has('kill9')) await kill9(adapter, pki, runMs);
+  if (selected.has('vendor-faults')) await vendorFaults(adapter, pki, probe);
+  if (selected.has('disk-full')) await diskFull(adapter, pki);
+  if (selected.has('corrupt-state')) await corruptState(adapter, pki, runMs);
+}
+await outages;
+rows.sort((a, b) => a.vendor.localeCompare(b.vendor));
+const text = report(startedAt, (performance.now() - t0) / 1000, adapters);
+writeFileSync(args.out, text);
+log(`wrote ${args.out}`);
+process.stdout.write(text);
+process.exitCode = rows.some((r) => r.verdict === 'FAIL') ? 1 : 0;
