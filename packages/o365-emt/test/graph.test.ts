@@ -11,9 +11,9 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-async function setup(options: Parameters<typeof startSim>[0] = {}): Promise<{ sim: O365Simulator; target: Target }> {
+async function setup(options: Parameters<typeof startSim>[0] = {}, capture = false): Promise<{ sim: O365Simulator; target: Target }> {
   const sim = await startSim(options);
-  const target = await startTarget();
+  const target = await startTarget({ capture });
   closers.push(() => sim.close(), () => target.close());
   return { sim, target };
 }
@@ -104,7 +104,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
   });
 
   it('403 is SetupError 103 with the Graph permission remedy', async () => {
-    const { sim, target } = await setup({ generate: { messages: 5, from: new Date(Date.now() - 3 * DAY), to: new Date() } });
+    const { sim, target } = await setup({ generate: { messages: 5, from: new Date(Date.now() - 3 * DAY), to: new Date() } }, true);
     sim.settings.graphForbidden = true;
     const { summary } = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: UNLIMITED }, services: service(sim) }));
     expect(summary.errors[0]).toMatch(/^SetupError 103: No permission to access the report for the organization \(HTTP 403: Forbidden: .*ExchangeMessageTrace\.Read\.All.*\)\. Grant the app the Microsoft Graph application permission ExchangeMessageTrace\.Read\.All/);
@@ -115,7 +115,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
     const now = Date.now();
     const rows = generateO365Traces({ messages: 50, from: new Date(now - 100 * DAY), to: new Date(now - 2 * DAY), seed: 4 });
     rows.at(-1)!.status = 'Recalled';
-    const { sim, target } = await setup({ rows });
+    const { sim, target } = await setup({ rows }, true);
     const started = Date.now();
     const { summary, logs } = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 120, requests_limits: UNLIMITED }, services: service(sim) }));
     expect(summary.errors).toEqual([]);

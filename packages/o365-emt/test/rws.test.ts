@@ -9,9 +9,9 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-async function setup(options: Parameters<typeof startSim>[0] = {}): Promise<{ sim: O365Simulator; target: Target }> {
+async function setup(options: Parameters<typeof startSim>[0] = {}, capture = false): Promise<{ sim: O365Simulator; target: Target }> {
   const sim = await startSim(options);
-  const target = await startTarget();
+  const target = await startTarget({ capture });
   closers.push(() => sim.close(), () => target.close());
   return { sim, target };
 }
@@ -51,9 +51,11 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
     { name: 'verbose d.results with /Date(ms)/ and a __next link', shape: 'verbose' as const, nextLink: true },
   ]) {
     it(`pulls 15-minute multi-page windows exactly once (${variant.name}) and keeps secrets out of the logs`, async () => {
-      const { sim, target } = await setup({ ...threeDays(), rwsShape: variant.shape, rwsNextLink: variant.nextLink });
+      const { sim, target } = await setup({ ...threeDays(1500), rwsShape: variant.shape, rwsNextLink: variant.nextLink });
       const workDir = tempDir();
-      const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, override_base_resource_url: 'https://outlook.office365.com', page_size: 3, request_period_in_seconds: 1 } } });
+      // 16 windows of 15 minutes (the 25-hour default has its own test below).
+      const delay = 2 * 86_400 - 60 - 16 * 900;
+      const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, override_base_resource_url: 'https://outlook.office365.com', page_size: 3, override_time_delay_in_seconds: delay } } });
       const { summary, logs } = await runOnce(workDir, target, config);
       expect(summary.errors).toEqual([]);
       const expected = expectedKeys(sim);
@@ -84,7 +86,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   }
 
   it('respects the 25-hour delay by default: no window ends after now − 90000 s and newer rows stay behind', async () => {
-    const { sim, target } = await setup(threeDays(200));
+    const { sim, target } = await setup(threeDays(200), true);
     const started = Date.now();
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } } });
     const { summary } = await runOnce(tempDir(), target, config);
@@ -158,7 +160,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('401 with the IIS HTML page is SetupError 100 with the page title; 403 is explained with its remedy', async () => {
-    const { sim, target } = await setup(threeDays(20));
+    const { sim, target } = await setup(threeDays(20), true);
     sim.settings.rwsUnauthorized = true;
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } } });
     const unauthorized = await runOnce(tempDir(), target, config);
@@ -172,7 +174,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('a wrong client secret is SetupError 100, an unknown tenant SetupError 101, and neither leaks a credential', async () => {
-    const { sim, target } = await setup(threeDays(5));
+    const { sim, target } = await setup(threeDays(5), true);
     const services = { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } };
     const badSecret = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services, credentials: { tenant_id: sim.url ? 'f3a1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b' : '', client_id: '7d9e8f10-1a2b-4c3d-9e8f-a0b1c2d3e4f5', client_secret: 'wrong-secret-value-123' } }));
     expect(badSecret.summary.errors[0]).toMatch(/^SetupError 100: Authentication failed: HTTP 401 from the token endpoint: invalid_client: AADSTS7000215/);
@@ -201,9 +203,9 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
 
   it('starts a new pipeline at the historic cutoff plus its margin, and logs it', async () => {
     const now = Date.now();
-    const rows = generateO365Traces({ messages: 200, from: new Date(now - 4 * DAY), to: new Date(now - 26 * HOUR), seed: 9 });
-    const { sim, target } = await setup({ rows });
-    const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, max_historic_date_margin_seconds: 3600 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } } });
+    const rows = generateO365Traces({ messages: 2000, from: new Date(now - 4 * DAY), to: new Date(now - 26 * HOUR), seed: 9 });
+    const { sim, target } = await setup({ rows }, true);
+    const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, max_historic_date_margin_seconds: 3600 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, override_time_delay_in_seconds: 2 * 86_400 - 3600 - 8 * 900 } } });
     const started = Date.now();
     const { summary, logs } = await runOnce(tempDir(), target, config);
     expect(summary.errors).toEqual([]);

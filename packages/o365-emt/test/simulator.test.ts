@@ -111,11 +111,10 @@ describe('o365 simulator contract', () => {
     expect(await forbidden.json()).toEqual({ ErrorCode: '', Message: 'No permission to access the report for the organization .' });
   });
 
-  it('generates 100k messages quickly and deterministically', () => {
-    const started = performance.now();
+  it('generates 100k messages (benchmark scale) deterministically, in time order', () => {
     const a = generateO365Traces({ messages: 100_000, from: new Date(Date.UTC(2026, 0, 1)), to: new Date(Date.UTC(2026, 0, 11)), seed: 5 });
-    expect(performance.now() - started).toBeLessThan(3000);
     expect(a.length).toBeGreaterThan(150_000);
+    expect(a.every((r, i) => i === 0 || a[i - 1]!.received <= r.received)).toBe(true);
     const b = generateO365Traces({ messages: 10, from: new Date(Date.UTC(2026, 0, 1)), to: new Date(Date.UTC(2026, 0, 11)), seed: 5 });
     const c = generateO365Traces({ messages: 10, from: new Date(Date.UTC(2026, 0, 1)), to: new Date(Date.UTC(2026, 0, 11)), seed: 5 });
     expect(b).toEqual(c);
