@@ -125,3 +125,35 @@ describe('proofpoint_tap: the request budget', () => {
     expect(sim.requests).toHaveLength(1);
   });
 });
+
+describe('proofpoint_tap: the daemon', () => {
+  it('a regular pull costs one request: the look-back is folded into the window, and late events still arrive once', async () => {
+    const sim = await simulator();
+    sim.generate({ service: 'messagesBlocked', count: 5, from: Date.now() - 20 * 60_000, to: Date.now() - 2 * 60_000 });
+    const dir = workDir();
+    const out = new CapturingOutput();
+    const runtime = new CollectorRuntime(proofpointTapCollector, {
+      workDir: dir,
+      config: config(sim, { services: { messagesBlocked: { start_time_in_utc_format: isoAgo(20 * 60_000), request_period_in_seconds: 1 } } }),
+      outputs: [out],
+      logStream: new PassThrough(),
+    });
+    const running = runtime.run();
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(() => runtime.totals()[0]!.cycles >= 2);
+    // A record indexed late, created 5 minutes ago: inside the look-back of the next pulls.
+    const late = sim.generate({ service: 'messagesBlocked', count: 1, from: Date.now() - 5 * 60_000, to: Date.now() - 4 * 60_000, seed: 3 });
+    await until(() => out.records.length >= 6);
+    await until(() => runtime.totals()[0]!.cycles >= 5);
+    await runtime.stop();
+    await running;
+    const totals = runtime.totals()[0]!;
+    expect(totals.requests).toBe(totals.cycles);
+    expect(sim.requests.length).toBe(totals.cycles);
+    expect(out.records).toHaveLength(6);
+    expect(out.events().filter((e) => e['id'] === late[0]!['id'])).toHaveLength(1);
+    expect(totals.duplicates).toBeGreaterThan(0);
+  }, 30_000);
+});

@@ -56,15 +56,16 @@ export function makeProofpointMessage(rand: () => number, opts: ProofpointMessag
   const recipients = opts.recipients ?? [`user${Math.floor(rand() * 10_000)}@example.com`];
   const threatId = hex(rand, 64);
   const sender = `sender${Math.floor(rand() * 1000)}@badguy.example`;
-  return recipients.map((recipient) => ({
+  // Every record of one message is the same but for `id` and `recipient` (what Elastic's fingerprint missed).
+  const base: ProofpointRecord = {
     GUID: guid,
     QID: qid,
-    id: uuid(rand),
+    id: '',
     messageTime,
     messageID: messageId,
     sender,
     senderIP: `198.51.100.${Math.floor(rand() * 254) + 1}`,
-    recipient: [recipient],
+    recipient: [] as string[],
     toAddresses: recipients,
     ccAddresses: [],
     fromAddress: [sender],
@@ -99,7 +100,9 @@ export function makeProofpointMessage(rand: () => number, opts: ProofpointMessag
         campaignID: null,
       },
     ],
-  }));
+  };
+  // Spreading keeps the key order of `base`: id stays third, as Proofpoint sends it.
+  return recipients.map((recipient) => ({ ...base, id: uuid(rand), recipient: [recipient] }));
 }
 
 /** One click record. */
