@@ -1,7 +1,7 @@
 // Delivery benchmark: events/s and MB/s from the SDK's queue to a real rsyslog over ONE TLS connection,
 // with 1 KB JSON events, plus peak RSS; compared with a minimal Node TLS writer (the ceiling) in the same run.
 //
-//   npx tsx tooling/bench/delivery/bench.ts [events=600000]
+//   npx tsx tooling/bench/delivery/bench.ts [events per run=300000] [runs=3]
 //
 // Writes tooling/bench/delivery/REPORT.md. Not a test: run it by hand on an otherwise idle machine.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { createOutputs, DeliveryPipeline, silentLogger, type DeliveryRecord, typ
 import { devoOutputConfig, startRsyslog, type Pki } from '../../testkit/src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const EVENTS = Number(process.argv[2] ?? 600_000);
+const EVENTS = Number(process.argv[2] ?? 300_000);
 const TAG = 'my.app.bench.delivery';
 const HOST = 'bench-host';
 
@@ -177,9 +177,20 @@ async function sdk(r: Target, messages: string[], events: number): Promise<Resul
   return { name: 'SDK DeliveryPipeline + devo_platform output', events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: rss.stop() };
 }
 
-function row(r: Result): string {
-  const eps = r.events / r.seconds;
-  return `| ${r.name} | ${r.events.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | **${Math.round(eps).toLocaleString('en-US')}** | ${(r.bytes / 1e6 / r.seconds).toFixed(1)} | ${Math.round(r.events / r.cpuSeconds).toLocaleString('en-US')} | ${r.peakRssMiB.toFixed(0)} |`;
+const REPS = Number(process.argv[3] ?? 3);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** One table row from REPS runs of the same writer: median and best events/s, median CPU cost, max RSS. */
+function row(runs: Result[]): string {
+  const eps = runs.map((r) => r.events / r.seconds);
+  const mbps = runs.map((r) => r.bytes / 1e6 / r.seconds);
+  const perCpu = runs.map((r) => r.events / r.cpuSeconds);
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  return `| ${runs[0]!.name} | ${runs[0]!.events.toLocaleString('en-US')} × ${runs.length} | **${fmt(median(eps))}** | ${fmt(Math.max(...eps))} | ${median(mbps).toFixed(1)} | ${fmt(median(perCpu))} | ${Math.max(...runs.map((r) => r.peakRssMiB)).toFixed(0)} |`;
 }
 
 const rsyslog = await rsyslogTarget();
@@ -191,20 +202,24 @@ try {
     // Warm-up (JIT, TLS, receiver threads), not reported.
     await sdk(target, messages, 20_000);
     await ceiling(target, messages, 20_000);
-    const results: Result[] = [];
-    console.log(`${target.name}: ceiling...`);
-    results.push(await ceiling(target, messages, EVENTS));
-    console.log(`${target.name}: sdk...`);
-    results.push(await sdk(target, messages, EVENTS));
-    for (const r of results) console.log(row(r));
-    const ratio = (results[1]!.events / results[1]!.seconds / (results[0]!.events / results[0]!.seconds)) * 100;
+    const bare: Result[] = [];
+    const ours: Result[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      console.log(`${target.name}: run ${rep + 1}/${REPS}`);
+      bare.push(await ceiling(target, messages, EVENTS));
+      ours.push(await sdk(target, messages, EVENTS));
+    }
+    console.log(row(bare));
+    console.log(row(ours));
+    const ratio = (median(ours.map((r) => r.events / r.seconds)) / median(bare.map((r) => r.events / r.seconds))) * 100;
     sections.push(`### Receiver: ${target.name}
 
-| writer | events | seconds | events/s | MB/s (wire) | events per CPU-second (Node) | peak RSS MiB |
+| writer | events × runs | median events/s | best events/s | median MB/s (wire) | events per CPU-second (Node, median) | peak RSS MiB |
 |---|---:|---:|---:|---:|---:|---:|
-${results.map(row).join('\n')}
+${row(bare)}
+${row(ours)}
 
-SDK / ceiling: ${ratio.toFixed(0)} % of the bare writer's throughput.
+SDK / ceiling (medians): ${ratio.toFixed(0)} %.
 `);
   }
   const cpu = cpus()[0]?.model ?? 'unknown';
@@ -212,7 +227,7 @@ SDK / ceiling: ${ratio.toFixed(0)} % of the bare writer's throughput.
 
 Queue → receiver over **one TLS connection** (TLS 1.3, client certificate required and verified), 1 KB JSON
 events (${messages[0]!.length} bytes of message + the DCSDK syslog header), DCSDK defaults (queue 10000
-messages / 1024 MB, 1 connection, acknowledgement settle 50 ms). The "ceiling" is a bare Node TLS socket
+messages / 1024 MB, 1 connection, acknowledgement settle floor 20 ms). The "ceiling" is a bare Node TLS socket
 writing pre-encoded lines (1000 a write) to the same receiver in the same run. A run ends when the receiver
 has everything (rsyslog: every message counted; sink: every byte) and, for the SDK, every batch was
 acknowledged.
@@ -221,7 +236,7 @@ acknowledged.
 - Machine: ${hostname()}, ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, Debian 12
 - Load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (the machine is shared; numbers vary run to run)
 - The Node process is single-threaded (one core); the receiver runs as another process.
-- Command: \`npx tsx tooling/bench/delivery/bench.ts ${EVENTS}\`
+- Command: \`npx tsx tooling/bench/delivery/bench.ts ${EVENTS} ${REPS}\` (events per run, runs per writer; writers alternate)
 
 ${sections.join('\n')}
 Target: 150,000 events/s on one core. "events per CPU-second (Node)" is the sender's own cost (user +
