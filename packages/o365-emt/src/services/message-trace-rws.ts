@@ -93,7 +93,9 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
   moduleName: 'Office365ExchangeMessageTracePuller',
   options: rwsOptionsSchema,
   requestPeriodSeconds: 60,
-  dedupWindow: 50_000,
+  // Windows join at one instant, so only boundary rows repeat; a savepoint is written every 15 minutes of
+  // trace, and a smaller window keeps that write small during a 10-day catch-up.
+  dedupWindow: 20_000,
   init(ctx) {
     parseCredentials(ctx.input);
     const limits = parseHistoricLimits(ctx.input);
