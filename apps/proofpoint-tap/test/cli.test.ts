@@ -55,3 +55,37 @@ describe('proofpoint-tap-collector --validate', () => {
     );
   });
 });
+
+describe('proofpoint-tap-collector --check', () => {
+  it('probes every service with one 30-second request and reports wrong credentials with the manual remedy', async () => {
+    const { startProofpointSimulator } = await import('@collector/simulators');
+    const sim = await startProofpointSimulator({ principal: 'my-service-principal', secret: 'my-very-secret-value' });
+    try {
+      const yaml = (password: string) =>
+        config('2024-05-14T00:00:00Z')
+          .replace('my-very-secret-value', password)
+          .replace(/( {6}(messagesBlocked|messagesDelivered|clicksBlocked|clicksPermitted):)( \{\})?\n/g, `$1\n        override_base_url: ${sim.url}\n`) +
+        'outputs:\n  console_1:\n    type: console\n';
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d) => (text += d));
+      const dir = mkdtempSync(join(tmpdir(), 'pp-tap-check-'));
+      mkdirSync(join(dir, 'config'));
+      writeFileSync(join(dir, 'config', 'config.yaml'), yaml('my-very-secret-value'));
+      const ok = await runCollector(proofpointTapCollector, { argv: ['--check'], workDir: dir, logStream: new PassThrough(), stdout: out, handleSignals: false });
+      expect(text).not.toContain('my-very-secret-value');
+      expect(ok).toBe(0);
+      expect(sim.requests).toHaveLength(4);
+      for (const r of sim.requests) expect(r.interval!.end - r.interval!.start).toBe(30_000);
+      writeFileSync(join(dir, 'config', 'config.yaml'), yaml('wrong-secret-value'));
+      text = '';
+      const bad = await runCollector(proofpointTapCollector, { argv: ['--check'], workDir: dir, logStream: new PassThrough(), stdout: out, handleSignals: false });
+      expect(bad).not.toBe(0);
+      expect(text).toContain('SetupError 100');
+      expect(text).toContain('Make sure that credentials are correct.');
+      expect(text).not.toContain('wrong-secret-value');
+    } finally {
+      await sim.close();
+    }
+  });
+});
