@@ -198,6 +198,26 @@ describe('credentials', () => {
     }
   });
 
+  it('with an empty credentials block, the AWS SDK default chain (here: the environment) is used', async () => {
+    const { bucket, queueUrl } = await bucketWithQueue(moto, 'default-chain-bucket');
+    const file = cloudTrailFile('chain', 3);
+    await putObject(moto, bucket, 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/chain.json.gz', file.body);
+    const saved = { id: process.env['AWS_ACCESS_KEY_ID'], secret: process.env['AWS_SECRET_ACCESS_KEY'] };
+    process.env['AWS_ACCESS_KEY_ID'] = ACCESS_KEY;
+    process.env['AWS_SECRET_ACCESS_KEY'] = SECRET_KEY;
+    try {
+      const run = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } }, {}), rsyslog);
+      expect(run.summary.errors).toEqual([]);
+      expect(run.logs).toContain('AWS credentials: the default credential provider chain');
+      expect(run.received.map((l) => l.event['eventID']).sort()).toEqual([...file.ids].sort());
+    } finally {
+      if (saved.id === undefined) delete process.env['AWS_ACCESS_KEY_ID'];
+      else process.env['AWS_ACCESS_KEY_ID'] = saved.id;
+      if (saved.secret === undefined) delete process.env['AWS_SECRET_ACCESS_KEY'];
+      else process.env['AWS_SECRET_ACCESS_KEY'] = saved.secret;
+    }
+  });
+
   it('refreshes the role credentials before they expire, once for many callers', async () => {
     let clock = Date.now();
     const source = async () => ({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY });
