@@ -130,7 +130,8 @@ export async function runOnce(workDir: string, target: Target, config: unknown):
   const stream = new PassThrough();
   let logs = '';
   stream.on('data', (d) => (logs += d));
-  const runtime = new CollectorRuntime(o365EmtCollector, { workDir, config, outputs: target.outputs, logStream: stream });
+  // Short back-off: retries of 5xx and network errors take milliseconds here, not seconds.
+  const runtime = new CollectorRuntime(o365EmtCollector, { workDir, config, outputs: target.outputs, logStream: stream, http: { backoffBaseMs: 20 } });
   const summary = await runtime.runOnce();
   return { summary, logs };
 }

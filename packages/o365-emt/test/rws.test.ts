@@ -159,6 +159,20 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
     expect(secretsIn(logs)).toEqual([]);
   });
 
+  it('retries 5xx and token-endpoint failures; gives up with PullError 300 after the retries', async () => {
+    const { sim, target } = await setup(threeDays(300), true);
+    sim.faults.token.http500 = 1;
+    sim.faults.rws.http500 = 2;
+    const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, ...FEW_WINDOWS } } });
+    const ok = await runOnce(tempDir(), target, config);
+    expect(ok.summary.errors).toEqual([]);
+    expect(sim.requests.filter((r) => r.status === 500)).toHaveLength(3);
+    expect(deliveredKeys(target)).toEqual(expectedKeys(sim));
+    sim.faults.rws.http500 = 6;
+    const failed = await runOnce(tempDir(), target, config);
+    expect(failed.summary.errors[0]).toMatch(/^PullError 300: Unexpected HTTP 500 from the message trace API/);
+  });
+
   it('401 with the IIS HTML page is SetupError 100 with the page title; 403 is explained with its remedy', async () => {
     const { sim, target } = await setup(threeDays(20), true);
     sim.settings.rwsUnauthorized = true;
