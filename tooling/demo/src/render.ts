@@ -63,7 +63,7 @@ export function renderSummary(result: DemoResult): string {
   for (const c of result.collectors) {
     if (c.status === 'skipped') lines.push(`- ${c.vendor}: skipped: ${c.note}`);
     else if (c.status !== 'ok') lines.push(`- ${c.vendor}: ${c.status}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}`);
-    else lines.push(`- ${c.vendor}: pulled ${c.pulled}, delivered ${c.delivered} in ${c.seconds.toFixed(1)} s${c.errors.length ? ` (errors: ${c.errors.join('; ')})` : ''}`);
+    else lines.push(`- ${c.vendor}: pulled ${c.pulled}, delivered ${c.delivered} in ${c.seconds.toFixed(1)} s${c.note ? ` (${c.note})` : ''}${c.errors.length ? ` (errors: ${c.errors.join('; ')})` : ''}`);
   }
   text += `\n${lines.join('\n')}\n\n${result.ok ? 'Demo OK: every expected event arrived once.' : 'Demo FAILED: see the rows above.'}\n`;
   return text;

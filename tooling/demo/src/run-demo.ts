@@ -89,6 +89,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     running.push(entry);
     try {
       entry.started = await scenario.start(scale);
+      if (entry.started.note) result.note = entry.started.note;
     } catch (error) {
       result.status = 'skipped';
       result.note = error instanceof ScenarioSkipped ? error.message : `could not start: ${(error as Error).message}`;

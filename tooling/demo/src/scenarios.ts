@@ -9,6 +9,8 @@ export interface StartedScenario {
   inputs: Record<string, unknown>;
   /** Ground truth: how many events each tag should receive (undefined when the vendor decides live). */
   expected: Record<string, number>;
+  /** Shown next to the collector (e.g. which emulator it runs on). */
+  note?: string;
   close(): Promise<void>;
 }
 
@@ -191,83 +193,106 @@ function motoAvailable(): boolean {
   return false;
 }
 
+/** CloudTrail log files: `files` gzipped objects of `perFile` records each, with their S3 keys. */
+function cloudTrailFiles(files: number, perFile: number): { key: string; body: Buffer }[] {
+  const now = Date.now();
+  const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '/');
+  return Array.from({ length: files }, (_, f) => {
+    const Records = Array.from({ length: perFile }, (_, i) => ({
+      eventVersion: '1.08',
+      eventTime: new Date(now - (files - f) * 60_000 + i * 100).toISOString().replace(/\.\d{3}/, ''),
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: `203.0.113.${(f * perFile + i) % 250}`,
+      userIdentity: { type: 'IAMUser', accountId: '123456789012', userName: `user${i % 7}` },
+      responseElements: { ConsoleLogin: 'Success' },
+      eventID: `demo-${f}-${i}`,
+      eventType: 'AwsConsoleSignIn',
+      recipientAccountId: '123456789012',
+    }));
+    return { key: `AWSLogs/123456789012/CloudTrail/us-east-1/${day}/file-${f}.json.gz`, body: gzipSync(JSON.stringify({ Records })) };
+  });
+}
+
+interface AwsBackend {
+  name: string;
+  endpoint: string;
+  queueUrl: string;
+  close(): Promise<void>;
+}
+
+/** moto: a real S3 bucket whose ObjectCreated notifications go to the queue (moto sends them itself). */
+async function motoBackend(files: { key: string; body: Buffer }[], credentials: { accessKeyId: string; secretAccessKey: string }): Promise<AwsBackend> {
+  const { startMoto } = await import('@collector/testkit');
+  const { S3Client, CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const moto = await startMoto({ timeoutMs: 15_000 });
+  const base = { region: 'us-east-1', endpoint: moto.endpoint, credentials };
+  const s3 = new S3Client({ ...base, forcePathStyle: true });
+  const sqs = new SQSClient(base);
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'cloudtrail-events', Attributes: { VisibilityTimeout: '60' } }));
+    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const bucket = 'demo-cloudtrail';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: { QueueConfigurations: [{ QueueArn: attributes.Attributes!['QueueArn']!, Events: ['s3:ObjectCreated:*'] }] },
+      }),
+    );
+    for (const file of files) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: file.key, Body: file.body }));
+    return { name: 'moto', endpoint: moto.endpoint, queueUrl: QueueUrl!, close: () => moto.stop() };
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  } finally {
+    s3.destroy();
+    sqs.destroy();
+  }
+}
+
+/** Without moto: the demo's own minimal S3/SQS/STS on one loopback port, notifications sent as S3 would. */
+async function miniAwsBackend(files: { key: string; body: Buffer }[]): Promise<AwsBackend> {
+  const { startMiniAws } = await import('./mini-aws.js');
+  const aws = await startMiniAws();
+  const queueUrl = aws.createQueue('cloudtrail-events');
+  for (const file of files) {
+    aws.putObject('demo-cloudtrail', file.key, file.body);
+    aws.notifyObjectCreated(queueUrl, 'demo-cloudtrail', file.key);
+  }
+  return { name: 'mini-aws', endpoint: aws.endpoint, queueUrl, close: () => aws.close() };
+}
+
 export const awsSqsScenario: DemoScenario = {
   vendor: 'aws-sqs',
   title: 'AWS S3 via SQS',
   async start(scale) {
     const definition = await loadDefinition('@collector/aws-sqs', 'awsSqsCollector');
-    if (!motoAvailable()) throw new ScenarioSkipped('no S3/SQS emulator here: install moto (pip install "moto[server]") to include AWS');
-    const { startMoto } = await import('@collector/testkit');
-    const { S3Client, CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
-    let moto;
-    try {
-      moto = await startMoto({ timeoutMs: 15_000 });
-    } catch (error) {
-      throw new ScenarioSkipped(`moto did not start (${(error as Error).message.split('\n')[0]})`);
-    }
     const credentials = { accessKeyId: 'AKIADEMO0000000000', secretAccessKey: 'demo-aws-secret-access-key' };
-    const base = { region: 'us-east-1', endpoint: moto.endpoint, credentials };
-    const s3 = new S3Client({ ...base, forcePathStyle: true });
-    const sqs = new SQSClient(base);
-    try {
-      // CloudTrail's layout: S3 announces each new object to SQS (moto delivers the notifications itself).
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'cloudtrail-events', Attributes: { VisibilityTimeout: '60' } }));
-      const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-      const bucket = 'demo-cloudtrail';
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-      await s3.send(
-        new PutBucketNotificationConfigurationCommand({
-          Bucket: bucket,
-          NotificationConfiguration: { QueueConfigurations: [{ QueueArn: attributes.Attributes!['QueueArn']!, Events: ['s3:ObjectCreated:*'] }] },
-        }),
-      );
-      const files = Math.max(1, Math.round(20 * scale));
-      const perFile = 50;
-      const now = Date.now();
-      for (let f = 0; f < files; f++) {
-        const Records = Array.from({ length: perFile }, (_, i) => ({
-          eventVersion: '1.08',
-          eventTime: new Date(now - (files - f) * 60_000 + i * 100).toISOString().replace(/\.\d{3}/, ''),
-          eventSource: 'signin.amazonaws.com',
-          eventName: 'ConsoleLogin',
-          awsRegion: 'us-east-1',
-          sourceIPAddress: `203.0.113.${(f * perFile + i) % 250}`,
-          userIdentity: { type: 'IAMUser', accountId: '123456789012', userName: `user${i % 7}` },
-          responseElements: { ConsoleLogin: 'Success' },
-          eventID: `demo-${f}-${i}`,
-          eventType: 'AwsConsoleSignIn',
-          recipientAccountId: '123456789012',
-        }));
-        const key = `AWSLogs/123456789012/CloudTrail/us-east-1/${new Date(now).toISOString().slice(0, 10).replace(/-/g, '/')}/file-${f}.json.gz`;
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(JSON.stringify({ Records })) }));
-      }
-      const service = 'aws_sqs_cloudtrail';
-      const tag = (definition.inputs[0]?.services[service]?.tag as string) ?? service;
-      return {
-        definition,
-        inputs: {
-          sqs_collector: {
-            id: 'demo',
-            credentials: { aws_access_key_id: credentials.accessKeyId, aws_secret_access_key: credentials.secretAccessKey },
-            services: {
-              [service]: { base_url: QueueUrl, region: 'us-east-1', endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 1, request_period_in_seconds: 1 },
-            },
+    const perFile = 50;
+    const files = cloudTrailFiles(Math.max(1, Math.round(20 * scale)), perFile);
+    let backend: AwsBackend | undefined;
+    if (process.env['DEMO_AWS'] !== 'mini' && motoAvailable()) backend = await motoBackend(files, credentials).catch(() => undefined);
+    backend ??= await miniAwsBackend(files);
+    const service = 'aws_sqs_cloudtrail';
+    const tag = (definition.inputs[0]?.services[service]?.tag as string) ?? service;
+    return {
+      definition,
+      note: backend.name === 'moto' ? 'on moto' : 'moto not found: on the demo\'s own mini S3/SQS',
+      inputs: {
+        sqs_collector: {
+          id: 'demo',
+          credentials: { aws_access_key_id: credentials.accessKeyId, aws_secret_access_key: credentials.secretAccessKey },
+          services: {
+            [service]: { base_url: backend.queueUrl, region: 'us-east-1', endpoint_url: backend.endpoint, ack_messages: true, sqs_wait_timeout: 1, request_period_in_seconds: 1 },
           },
         },
-        expected: { [tag]: files * perFile },
-        close: async () => {
-          s3.destroy();
-          sqs.destroy();
-          await moto.stop();
-        },
-      };
-    } catch (error) {
-      s3.destroy();
-      sqs.destroy();
-      await moto.stop();
-      throw error;
-    }
+      },
+      expected: { [tag]: files.length * perFile },
+      close: () => backend.close(),
+    };
   },
 };
 

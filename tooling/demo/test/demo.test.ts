@@ -65,4 +65,17 @@ describe('runDemo', () => {
     for (const c of result.collectors.filter((c) => c.status === 'skipped')) expect(c.note).toBeTruthy();
     expect(result.collectors.map((c) => c.vendor)).toEqual(scenarios.map((s) => s.vendor));
   }, 90_000);
+
+  it('without moto, aws-sqs runs on the demo\'s own mini S3/SQS/STS through the real AWS SDK', async () => {
+    process.env['DEMO_AWS'] = 'mini';
+    try {
+      const aws = scenarios.filter((s) => s.vendor === 'aws-sqs');
+      const result = await runDemo({ scenarios: aws, scale: 0.2, receiver: 'node', out: null, deadlineMs: 30_000 });
+      expect(result.collectors[0]).toMatchObject({ vendor: 'aws-sqs', status: 'ok', errors: [], note: expect.stringContaining('mini') });
+      expect(result.tags).toEqual([{ tag: 'cloud.aws.cloudtrail.events', collector: 'aws-sqs', expected: 200, arrived: 200 }]);
+      expect(result.ok).toBe(true);
+    } finally {
+      delete process.env['DEMO_AWS'];
+    }
+  }, 60_000);
 });
