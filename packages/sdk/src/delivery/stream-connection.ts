@@ -92,6 +92,12 @@ export class StreamConnection {
 
   constructor(private readonly target: ConnectionTarget, readonly where: string) {}
 
+  /** `TLSv1.3` / `TLSv1.2` once connected over TLS; undefined for plain TCP. */
+  get protocol(): string | undefined {
+    const socket = this.socket as TLSSocket | undefined;
+    return typeof socket?.getProtocol === 'function' ? (socket.getProtocol() ?? undefined) : undefined;
+  }
+
   get healthy(): boolean {
     return this.socket !== undefined && this.failure === undefined && !this.retiring;
   }

@@ -88,11 +88,14 @@ export class StreamOutput implements Output {
    * `--check`: one connection with exactly the options of write() (TLS handshake, client certificate),
    * waits until the server accepted us, closes it. Rejects with the OutputError of the cause.
    */
-  async probe(): Promise<void> {
+  async probe(): Promise<string> {
     const connection = new StreamConnection(this.options.target, this.where);
+    const started = performance.now();
     try {
       await connection.connect();
       await connection.whenVerified();
+      const ms = Math.round(performance.now() - started);
+      return connection.protocol ? `${connection.protocol} handshake with the client certificate (${ms} ms)` : `TCP connection (${ms} ms)`;
     } finally {
       await connection.close(1_000);
     }
