@@ -167,11 +167,14 @@ describe('proofpoint_tap: errors', () => {
     expect(client.credentialsRejectedUntil - Date.now()).toBeGreaterThan(14 * 60_000);
   });
 
-  it('a good run never prints the secret or the Basic header', async () => {
+  it('a good run never prints the secret or the Basic header, even with globals.debug', async () => {
     const sim = await simulator();
     sim.generate({ service: 'messagesBlocked', count: 3, from: Date.now() - HOUR, to: Date.now() - 5 * 60_000 });
     const dir = workDir();
-    const { logs, summary } = await runOnce(dir, config(sim, { services: { messagesBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }));
+    const cfg = config(sim, { services: { messagesBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } });
+    (cfg.globals as Record<string, unknown>)['debug'] = true;
+    const { logs, summary } = await runOnce(dir, cfg);
+    expect(logs).toContain('DEBUG');
     expect(summary.ok).toBe(true);
     expect(logs).not.toContain(sim.secret);
     expect(logs).not.toContain(Buffer.from(`${sim.principal}:${sim.secret}`).toString('base64'));
