@@ -63,6 +63,9 @@ describe('proofpoint_tap: the four services', () => {
       expect(new Set(delivered.filter((e) => e['GUID'] === guid).map((e) => e['messageTime'])).size).toBe(1);
     }
     expect(new Set(records.map(siemDedupKey)).size).toBe(20);
+    // The same record in another key order is the same record.
+    const reordered = Object.fromEntries(Object.entries(records[0]!).reverse());
+    expect(siemDedupKey(reordered)).toBe(siemDedupKey(records[0]));
   });
 
   it('turns 204 and empty arrays into no events, and still moves the cursor', async () => {

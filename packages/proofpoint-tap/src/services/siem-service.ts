@@ -55,11 +55,23 @@ export function windowTime(date: Date): string {
 /**
  * A record's identity: a digest of the whole record as Proofpoint sent it. Records of one message to
  * several recipients share GUID and messageTime but differ in `recipient` and `id`, so they never collide
- * (Elastic's GUID+time fingerprint dropped them); a record re-read through the look-back is byte-identical
- * and is dropped. 96 bits: no collision in any dedup window.
+ * (Elastic's GUID+time fingerprint dropped them); a record re-read through the look-back is the same
+ * record (whatever its key order) and is dropped. 96 bits: no collision in any dedup window.
  */
 export function siemDedupKey(event: unknown): string {
-  return createHash('sha256').update(JSON.stringify(event)).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(event)).digest('base64url').slice(0, 16);
+}
+
+/** JSON with object keys sorted at every level, so a record re-serialised in another key order is the same. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  return `{${Object.keys(record)
+    .sort()
+    .filter((k) => record[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`)
+    .join(',')}}`;
 }
 
 function floorToSecond(ms: number): number {
