@@ -3,10 +3,10 @@
 // against the simulators' ground truth. Writes docs/reliability.md. Random timing; the seed is printed so a
 // run can be repeated.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tmpdir } from 'node:os';
 import { generatePki, startRsyslog, type Pki, type Rsyslog } from '@collector/testkit';
 import { machineDescription } from './lib/machine.js';
 import { outputsFor } from './lib/output.js';
@@ -282,7 +282,11 @@ function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-/** state/ on a 64 KiB tmpfs: the state save fails with ENOSPC; then the disk is "freed" and the run repeated. */
+/**
+ * state/ on a 64 KiB tmpfs, filled by another file to all but FREE_BYTES: the state save fails with ENOSPC
+ * once the state outgrows that. Then the filler is deleted (an operator freeing space) and --once rerun.
+ */
+const FREE_BYTES = 2048;
 async function diskFull(adapter: VendorAdapter, pki: Pki): Promise<void> {
   if (!isRoot()) {
     rows.push({ vendor: adapter.name, scenario: 'disk full (state)', detail: 'needs root for a tmpfs mount', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
@@ -290,23 +294,27 @@ async function diskFull(adapter: VendorAdapter, pki: Pki): Promise<void> {
   }
   const env = await setup(adapter, pki);
   const stateDir = join(env.dir, 'state');
+  const filler = join(stateDir, 'filler.bin');
   execFileSync('mkdir', ['-p', stateDir]);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', stateDir]);
   let mounted = true;
   try {
+    const { bavail, bsize } = statfsSync(stateDir);
+    writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - FREE_BYTES)));
     const runs = [await runApp(env)];
-    // Free the disk: keep what the small tmpfs holds, move it to the real directory.
-    const saved = mkdtempSync(join(tmpdir(), 'chaos-state-'));
-    cpSync(stateDir, saved, { recursive: true });
+    // Free the disk: the operator moves state/ to a volume with room (everything but the filler is kept).
+    rmSync(filler, { force: true });
+    const kept = mkdtempSync(join(tmpdir(), 'chaos-state-'));
+    cpSync(stateDir, kept, { recursive: true });
     execFileSync('umount', [stateDir]);
     mounted = false;
-    cpSync(saved, stateDir, { recursive: true });
-    rmSync(saved, { recursive: true, force: true });
+    cpSync(kept, stateDir, { recursive: true });
+    rmSync(kept, { recursive: true, force: true });
     const done = runs[0]!.code === 0 || (await completeRuns(env, runs));
     const t = await count(env);
     const line = firstProblem(runs, /ENOSPC|space|disk|state|Persistence/i);
     rows.push({
-      vendor: adapter.name, scenario: 'disk full (state, 64 KiB tmpfs)', detail: 'state/ full during the run, then freed and --once rerun', runs: exitCodes(runs),
+      vendor: adapter.name, scenario: 'disk full (state on a 64 KiB tmpfs)', detail: `${FREE_BYTES} bytes free during the first run, then state/ moved to a disk with room and --once rerun`, runs: exitCodes(runs),
       lost: t.lost, duplicates: t.duplicates, bound: 're-pull since the last saved checkpoint', errorLine: line || '(none)',
       verdict: done && t.lost === 0 && line !== '' ? 'pass' : 'FAIL',
     });
@@ -380,7 +388,8 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push(`- Receiver down: rsyslog stopped (SIGTERM) a random 0–500 ms after the first line arrived, kept down ${OUTAGE_SECONDS} s`);
   out.push('  (`--outage-seconds`), restarted on the same port.');
   out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging).');
-  out.push('- Disk full: `state/` is a 64 KiB tmpfs during the first run; then its content is moved to a real directory.');
+  out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 2 KiB during the first run; then its content (state, temp and emergency files) is moved to');
+  out.push('  a disk with room, as an operator would, and `--once` rerun.');
   out.push('- Corrupt state: kill -9 at 30–80 % of the run, every state file truncated to half, then restarts.', '');
   out.push('## Results', '');
   out.push('| collector | scenario | detail | exit codes | lost | duplicates | allowed | error line | verdict |');

@@ -1,11 +1,13 @@
 import { darktraceAdapter } from './darktrace.js';
 import { larkAdapter } from './lark.js';
+import { o365EmtAdapter } from './o365-emt.js';
+import { proofpointTapAdapter } from './proofpoint-tap.js';
 import type { VendorAdapter } from './types.js';
 
 export type { VendorAdapter, VendorScenario, FaultKind } from './types.js';
 
 /** Every collector the harness drives through its built app (apps/<name>/dist/main.js). */
-export const ADAPTERS: VendorAdapter[] = [larkAdapter, darktraceAdapter];
+export const ADAPTERS: VendorAdapter[] = [larkAdapter, darktraceAdapter, o365EmtAdapter, proofpointTapAdapter];
 
 export function selectAdapters(only: string | undefined): VendorAdapter[] {
   if (!only) return ADAPTERS;

@@ -1,0 +1,75 @@
+import { startO365Simulator, type O365Simulator } from '@collector/simulators';
+import { benchGlobals } from '../lib/workdir.js';
+import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+
+const TENANT = '0b1e4c2a-6d3f-4e5a-9b8c-7d6e5f4a3b2c';
+const CLIENT_ID = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
+const CLIENT_SECRET = 'O365~Bench.Secret-8f7e6d5c4b3a';
+const DAY_MS = 86_400_000;
+const SERVICE = 'office365_exchange_message_graph_service';
+
+/** Runs `act` when the `after`-th next Graph data request arrives (before it is answered). */
+function atGraphRequest(sim: O365Simulator, after: number, act: () => void): void {
+  let seen = 0;
+  const previous = sim.onRequest;
+  sim.onRequest = (entry) => {
+    previous?.(entry);
+    if (entry.api !== 'graph') return;
+    if (++seen === after + 1) act();
+  };
+}
+
+/**
+ * Microsoft 365 message trace through Graph `messageTraces` (the RWS service is being retired): rows over 3 days
+ * ending 26 h ago (behind the default 25 h delay), no late rows, `id|recipientAddress` is the identity (one row per recipient). Graph answers in
+ * windows of up to 10 days with nextLink paging, so the whole scenario is one window.
+ */
+export const o365EmtAdapter: VendorAdapter = {
+  name: 'o365-emt',
+  checkpointBatch: (events) => ({ events, unit: 'one 10-day Graph window' }),
+  async start({ events, seed }): Promise<VendorScenario> {
+    // The service's default delay is 25 h (trace rows arrive up to a day late): the rows end before it.
+    const to = new Date(Date.now() - 26 * 3_600_000);
+    const from = new Date(to.getTime() - 3 * DAY_MS);
+    // maxRecipients 1: `events` messages give `events` rows.
+    const sim = await startO365Simulator({
+      tenantId: TENANT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, seed: seed ?? 365,
+      generate: { messages: events, from, to, maxRecipients: 1, lateFraction: 0 },
+      graphThrottle: { limit: 0, windowMs: 300_000 },
+    });
+    const identityOf = (id: unknown, recipient: unknown) => `${String(id)}|${String(recipient)}`;
+    return {
+      truth: () => new Set(sim.rows.map((r) => identityOf(r.messageTraceId, r.recipient))),
+      config: (o: ConfigOptions) => ({
+        globals: benchGlobals(),
+        outputs: o.outputs,
+        inputs: {
+          office365_exchange_message: {
+            id: 'bench',
+            credentials: { tenant_id: TENANT, client_id: CLIENT_ID, client_secret: CLIENT_SECRET },
+            max_historic_date_cutoff_days_back: 5,
+            requests_limits: [{ period: '1s', number_of_requests: -1 }],
+            ...o.input,
+            services: {
+              [SERVICE]: {
+                override_base_url: o.baseUrl ?? sim.url,
+                override_base_auth_url: o.baseUrl ?? sim.url,
+                ...(o.periodSeconds ? { request_period_in_seconds: o.periodSeconds } : {}),
+              },
+            },
+          },
+        },
+      }),
+      identity: (event) => (event['id'] !== undefined ? identityOf(event['id'], event['recipientAddress']) : undefined),
+      secrets: () => [CLIENT_SECRET],
+      faults: {
+        http429: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.http429 += count)),
+        http500: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.http500 += count)),
+        truncated: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.garbage += count)),
+        tokenExpiry: (_count, after) => atGraphRequest(sim, after, () => sim.expireTokens()),
+      },
+      dataRequests: () => sim.requests.filter((r) => r.api === 'graph').length,
+      close: () => sim.close(),
+    };
+  },
+};
