@@ -27,7 +27,8 @@ export interface CheckOptions {
 
 /** An output that can test its own connection (the delivery layer's outputs may implement it). */
 interface ProbingOutput extends Output {
-  probe(): Promise<void>;
+  /** Resolves with what it verified (e.g. `TLSv1.3 handshake with the client certificate (12 ms)`). */
+  probe(): Promise<string | void>;
 }
 
 const DEVO_TYPES = new Set(['devo_platform', 'relay', 'syslog', 'in_house_relay', 'sidecar']);
@@ -236,8 +237,8 @@ export async function runCheck(runtime: CollectorRuntime, out: NodeJS.WritableSt
       const what = `output ${output.name} (${output.type})`;
       try {
         if (hasProbe(output)) {
-          await withTimeout(output.probe(), outputTimeout, 'The connection test');
-          line('OK', what, 'connected');
+          const detail = await withTimeout(output.probe(), outputTimeout, 'The connection test');
+          line('OK', what, typeof detail === 'string' && detail ? detail : 'connected');
         } else if (configured && DEVO_TYPES.has(configured.type)) {
           line('OK', what, await handshake(output.name, configured, runtime.config.workDir, outputTimeout));
         } else {

@@ -3,6 +3,7 @@ import type { HttpClient } from '../http/http-client.js';
 import type { TimeWindow, TimeWindowSpec } from './time-windows.js';
 import type { JsonObject, JsonValue } from '../persistence/state-store.js';
 import type { RequestsLimit } from '../http/rate-limiter.js';
+import type { LookupPublication } from '../delivery/lookup.js';
 import type { ServiceGauges } from '../telemetry/metrics.js';
 
 /** A JSON Schema fragment (draft 2020-12 subset understood by ajv). */
@@ -65,6 +66,11 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
    * once the queue accepted them (back-pressure); `delivered` settles when every output acknowledged them.
    */
   emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
+  /**
+   * Publishes a Devo lookup table through the `lookup` sender service (control START/END lines around the
+   * data lines, FULL or INC, deletes). Resolves once END was acknowledged.
+   */
+  publishLookup(p: Omit<LookupPublication, 'signal'>): Promise<{ lookupId: string; lines: number }>;
   /** Mark that the vendor said the client's credentials are stale: `setup` runs again before the next use. */
   refreshSetup(): Promise<Client>;
   /** Custom gauges on /metrics, e.g. `ctx.metrics.gauge('sqs_messages_in_flight', n)` → `collector_sqs_messages_in_flight{input,service}`. */

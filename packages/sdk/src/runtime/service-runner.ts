@@ -8,6 +8,7 @@ import { sleep } from './abortable-sleep.js';
 import { DedupWindow } from './dedup-window.js';
 import type { InputConfig, PullContext, ServiceDefinition, SharedState } from './definitions.js';
 import { encodeEvent } from './event-encoding.js';
+import { publishLookup } from '../delivery/lookup.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
 import { checkpointTimeOf, lagSentence } from '../telemetry/lag.js';
@@ -239,6 +240,7 @@ export class ServiceRunner {
         void delivered.then(() => this.countSent(records, stats), () => undefined);
         return { delivered };
       },
+      publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
       refreshSetup: () => this.deps.client.refresh(),
       metrics: this.deps.metrics ?? NO_GAUGES,
     };
