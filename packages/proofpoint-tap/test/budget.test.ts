@@ -157,5 +157,8 @@ describe('proofpoint_tap: the daemon', () => {
     expect(out.records).toHaveLength(6);
     expect(out.events().filter((e) => e['id'] === late[0]!['id'])).toHaveLength(1);
     expect(totals.duplicates).toBeGreaterThan(0);
+    const metrics = await runtime.metrics.text();
+    expect(metrics).toMatch(/collector_proofpoint_requests_remaining\{[^}]*service="messagesBlocked"[^}]*\} 17\d\d/);
+    expect(metrics).toMatch(/collector_proofpoint_windows_behind\{[^}]*service="messagesBlocked"[^}]*\} 0/);
   }, 30_000);
 });

@@ -235,9 +235,12 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
           throw error;
         }
         // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
+        if (limiter && budget) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
         const reported = result.queryEndTime?.getTime();
         const reached = reported === undefined ? end : Math.min(end, Math.max(start, floorToSecond(reported)));
         yield { events: result.events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: new Date(queriedAt).toISOString() } };
+        // How far behind now the service is, in one-hour windows still to pull (0 when current).
+        ctx.metrics.gauge('proofpoint_windows_behind', Math.max(0, Math.ceil((until - reached - PROOFPOINT_LIMITS.minWindowMs) / PROOFPOINT_LIMITS.maxWindowMs)));
         if (reached < end) {
           ctx.log.info(`Proofpoint answered up to ${windowTime(new Date(reached))} only (queryEndTime); the next pull continues from there`);
           return;
