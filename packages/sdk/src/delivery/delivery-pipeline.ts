@@ -47,6 +47,8 @@ interface Chunk {
   records: readonly DeliveryRecord[];
   /** Handed to the output once already (a retry does not count again). */
   written: boolean;
+  /** Order within the output's queue (set when queued), so retried chunks go back where they were. */
+  seq?: number;
   onWrite: () => void;
   done: () => void;
 }
@@ -97,6 +99,7 @@ export class DeliveryPipeline implements Delivery {
   private recover(): void {
     if (!this.emergency) return;
     for (const lane of this.lanes) {
+      const recoveredChunks: Chunk[] = [];
       for (const file of this.emergency.load(lane.output.name)) {
         let left = file.batches.length;
         if (left === 0) {
@@ -125,8 +128,10 @@ export class DeliveryPipeline implements Delivery {
             },
           });
         }
-        lane.unshift(chunks);
+        recoveredChunks.push(...chunks);
       }
+      // Oldest file first, in file order, ahead of anything submitted.
+      if (recoveredChunks.length > 0) lane.unshift(recoveredChunks);
     }
   }
 
@@ -301,6 +306,7 @@ export class DeliveryPipeline implements Delivery {
 /** The queue of one output: batches are written in order, several in flight, acknowledged as they settle. */
 export class Lane {
   private readonly queue: Chunk[] = [];
+  private seq = 0;
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private failures = 0;
@@ -342,12 +348,29 @@ export class Lane {
     return { messages, bytes };
   }
 
+  /**
+   * Puts failed chunks back at the front in their original order: the writes in flight fail one after
+   * the other, so plain unshifts would reverse them.
+   */
+  private requeue(taken: Chunk[]): void {
+    let i = 0;
+    // Failed chunks of earlier writes were requeued first and sit at the front; merge by sequence.
+    while (i < this.queue.length && (this.queue[i]!.seq ?? 0) < (taken[0]!.seq ?? 0)) i++;
+    this.queue.splice(i, 0, ...taken);
+  }
+
   push(chunks: Chunk[]): void {
-    for (const c of chunks) this.queue.push(c);
+    for (const c of chunks) {
+      c.seq = this.seq++;
+      this.queue.push(c);
+    }
     if (this.started) this.pump();
   }
 
   unshift(chunks: Chunk[]): void {
+    // Recovered records go first: negative sequence numbers, in file order.
+    const first = (this.queue[0]?.seq ?? 0) - chunks.length;
+    chunks.forEach((c, i) => (c.seq = first + i));
     this.queue.unshift(...chunks);
   }
 
@@ -387,7 +410,7 @@ export class Lane {
         },
         (error: unknown) => {
           this.inflight--;
-          this.queue.unshift(...taken);
+          this.requeue(taken);
           if (this.failures === 0) this.failingSince = Date.now();
           const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 100) * 2 ** Math.min(this.failures, 16));
           this.failures++;

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { DeliveryPipeline, type DeliveryRecord, type Output } from '@collector/sdk';
+
+/** An output whose writes are settled by the test: pending writes can be failed or acknowledged at will. */
+class ManualOutput implements Output {
+  readonly type = 'manual';
+  readonly name = 'manual';
+  readonly writes: { records: readonly DeliveryRecord[]; ok: () => void; fail: () => void }[] = [];
+  async start() {}
+  write(records: readonly DeliveryRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => this.writes.push({ records, ok: resolve, fail: () => reject(new Error('connection lost')) }));
+  }
+  ready() {
+    return true;
+  }
+  async stop() {}
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+const rec = (n: number): DeliveryRecord => ({ tag: 'my.app.test.queue', message: String(n) });
+
+describe('DeliveryPipeline queue', () => {
+  it('pipelines writes, and writes that fail in flight go back in their original order', async () => {
+    const out = new ManualOutput();
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 2, retryInitialMs: 1, retryMaxMs: 1 });
+    await pipeline.start();
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < 4; i++) acks.push((await pipeline.submit([rec(2 * i), rec(2 * i + 1)])).delivered);
+    await tick();
+    expect(out.writes).toHaveLength(4); // four batches in flight at once
+    // The connection dies: every write in flight fails, in order.
+    for (const w of out.writes.splice(0)) w.fail();
+    // After a failure a single write probes the connection; once it succeeds the window opens again.
+    await tick();
+    expect(out.writes).toHaveLength(1);
+    out.writes.shift()!.ok();
+    await tick();
+    expect(out.writes).toHaveLength(3);
+    for (const w of out.writes.splice(0)) w.ok();
+    await Promise.all(acks);
+    expect(pipeline.queueSize.messages).toBe(0);
+  });
+
+  it('retried batches keep the submission order', async () => {
+    const out = new ManualOutput();
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 1, retryInitialMs: 1, retryMaxMs: 1 });
+    await pipeline.start();
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) acks.push((await pipeline.submit([rec(i)])).delivered);
+    await tick();
+    for (const w of out.writes.splice(0)) w.fail();
+    const order: string[] = [];
+    for (let round = 0; round < 20 && order.length < 5; round++) {
+      await tick();
+      for (const w of out.writes.splice(0)) {
+        order.push(...w.records.map((r) => r.message));
+        w.ok();
+      }
+    }
+    await Promise.all(acks);
+    expect(order).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('back-pressure: submit waits while the queue is full and resumes once records are written', async () => {
+    const out = new ManualOutput();
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 10, maxMessages: 10, maxInflightBatches: 1 });
+    await pipeline.start();
+    await pipeline.submit(Array.from({ length: 10 }, (_, i) => rec(i))); // taken for writing at once
+    await pipeline.submit(Array.from({ length: 10 }, (_, i) => rec(10 + i))); // queued: the queue is full
+    let admitted = false;
+    void pipeline.submit([rec(99)]).then(() => (admitted = true));
+    await tick();
+    expect(admitted).toBe(false);
+    out.writes.shift()!.ok(); // first batch acknowledged: the second is taken for writing, room again
+    await tick();
+    expect(admitted).toBe(true);
+    for (let i = 0; i < 5 && out.writes.length; i++) {
+      out.writes.shift()!.ok();
+      await tick();
+    }
+    expect(await pipeline.drain(1_000)).toBe(true);
+  });
+
+  it('rejects pending and new submissions after stop when there is no emergency persistence', async () => {
+    const out = new ManualOutput();
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0 });
+    await pipeline.start();
+    const { delivered } = await pipeline.submit([rec(1)]);
+    await tick();
+    out.writes[0]!.fail();
+    const stopping = pipeline.stop();
+    await expect(delivered).rejects.toThrow(/delivery stopped/);
+    await stopping;
+    await expect((await pipeline.submit([rec(2)])).delivered).rejects.toThrow(/delivery stopped/);
+  });
+});
