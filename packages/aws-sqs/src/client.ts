@@ -78,6 +78,8 @@ export class AwsSession {
         maxAttempts: 5,
         requestHandler: REQUEST_HANDLER,
         ...(resolved ? { endpoint: resolved, forcePathStyle: true } : {}),
+        // A bucket in another region than the queue: follow S3's redirect instead of failing.
+        followRegionRedirects: true,
         // Objects are checked by their gzip framing and JSON structure; skip the response checksum pass.
         responseChecksumValidation: 'WHEN_REQUIRED',
       });

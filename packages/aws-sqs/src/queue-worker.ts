@@ -28,7 +28,13 @@ export interface QueueWorkerDeps {
   skipKey?(key: string): boolean;
   /** Config path of the service, for error lines. */
   path: string;
+  /** `/metrics` gauges (the SDK's `ctx.metrics`, one per service of one runtime). */
+  metrics?: { gauge(name: string, value: number): void };
 }
+
+type Totals = { deleted: number; released: number; failed: number; poison: number; objects: number; bytes: number };
+/** Totals across the cycles of one service (gauges are absolute values), keyed by its metrics hook. */
+const totalsByService = new WeakMap<object, Totals>();
 
 export interface CycleResult {
   received: number;
@@ -99,6 +105,7 @@ export class QueueWorker {
   private readonly deleter: BatchDeleter;
   private readonly stopped: Promise<'stopped'>;
   private readonly result: CycleResult = { received: 0, deleted: 0, objects: 0, skippedObjects: 0, events: 0, bytes: 0, failed: 0, released: 0, poison: 0, testEvents: 0 };
+  private reported: CycleResult = { ...this.result };
 
   constructor(private readonly deps: QueueWorkerDeps) {
     // Every request in flight (receives, object downloads) listens on the stop signal.
@@ -118,18 +125,59 @@ export class QueueWorker {
         while (inflight.size >= options.maxMessagesInFlight) await Promise.race(inflight);
         if (signal.aborted) break;
         const messages = await this.receive(Math.min(options.maxMessages, options.maxMessagesInFlight - inflight.size));
-        if (messages.length === 0) break; // the queue is drained (the long poll found nothing)
+        if (messages.length === 0) {
+          this.deps.metrics?.gauge('sqs_message_age_seconds', 0);
+          break; // the queue is drained (the long poll found nothing)
+        }
         this.result.received += messages.length;
+        this.reportAge(messages);
         for (const message of messages) {
-          const task: Promise<void> = this.handle(message).finally(() => inflight.delete(task));
+          const task: Promise<void> = this.handle(message).finally(() => {
+            inflight.delete(task);
+            this.deps.metrics?.gauge('sqs_messages_in_flight', inflight.size);
+            this.reportTotals();
+          });
           inflight.add(task);
         }
+        this.deps.metrics?.gauge('sqs_messages_in_flight', inflight.size);
       }
     } finally {
       await Promise.all(inflight);
       await this.deleter.flush();
     }
     return this.result;
+  }
+
+  /** The lag: how long ago SQS accepted the oldest message of this receive (`SentTimestamp`). */
+  private reportAge(messages: Message[]): void {
+    let oldest = Infinity;
+    for (const m of messages) {
+      const sent = Number(m.Attributes?.['SentTimestamp']);
+      if (Number.isFinite(sent)) oldest = Math.min(oldest, sent);
+    }
+    if (Number.isFinite(oldest)) this.deps.metrics?.gauge('sqs_message_age_seconds', Math.max(0, (Date.now() - oldest) / 1000));
+  }
+
+  private reportTotals(): void {
+    const metrics = this.deps.metrics;
+    if (!metrics) return;
+    const t = totalsByService.get(metrics) ?? { deleted: 0, released: 0, failed: 0, poison: 0, objects: 0, bytes: 0 };
+    totalsByService.set(metrics, t);
+    const r = this.result;
+    const previous = this.reported;
+    t.deleted += r.deleted - previous.deleted;
+    t.released += r.released - previous.released;
+    t.failed += r.failed - previous.failed;
+    t.poison += r.poison - previous.poison;
+    t.objects += r.objects - previous.objects;
+    t.bytes += r.bytes - previous.bytes;
+    this.reported = { ...r };
+    metrics.gauge('sqs_messages_deleted', t.deleted);
+    metrics.gauge('sqs_messages_released', t.released);
+    metrics.gauge('sqs_messages_failed', t.failed);
+    metrics.gauge('sqs_messages_poison', t.poison);
+    metrics.gauge('sqs_objects_read', t.objects);
+    metrics.gauge('sqs_object_bytes_read', t.bytes);
   }
 
   private async receive(count: number): Promise<Message[]> {

@@ -8,7 +8,7 @@ import { AssumedRoleProvider, QueueWorker, resolveOptions, type SqsServiceOption
 import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
 import { awsSqsCollector } from '@collector/aws-sqs';
 import { ACCESS_KEY, REGION, SECRET_KEY, aws, bucketWithQueue, cloudTrailFile, eventLines, FAST_RECONNECT, putObject, queueDepth, runOnce, sendMessage, sqsConfig, workDir } from './helpers.js';
-import { devoOutputConfig } from '@collector/testkit';
+import { devoOutputConfig, freePort } from '@collector/testkit';
 
 let moto: MotoServer;
 let rsyslog: Rsyslog;
@@ -85,7 +85,10 @@ describe('never losing a message', () => {
     const file = cloudTrailFile('down', 80);
     await putObject(moto, bucket, 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/down.json.gz', file.body);
     await receiver.stop();
-    const config = sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } });
+    const metricsPort = await freePort();
+    const base = sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } });
+    const config = { ...base, globals: { ...base.globals, http_server: { enabled: true, address: '127.0.0.1', port: metricsPort } } };
+    const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const outputs = devoOutputConfig(receiver);
     Object.assign(outputs['devo_1']!.config, FAST_RECONNECT);
     const runtime = new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config: { ...config, outputs }, logStream: new PassThrough() });
@@ -93,8 +96,11 @@ describe('never losing a message', () => {
     await waitFor(async () => (await queueDepth(moto, queueUrl)).inFlight === 1);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 1 });
+    expect(await metrics()).toMatch(/collector_sqs_messages_in_flight\{[^}]*service="aws_sqs_cloudtrail"[^}]*\} 1/);
     await receiver.restart();
     await waitFor(async () => eventLines(receiver.lines()).length >= 80 && (await queueDepth(moto, queueUrl)).inFlight === 0);
+    await waitFor(async () => /collector_sqs_messages_deleted\{[^}]*\} 1/.test(await metrics()));
+    expect(await metrics()).toMatch(/collector_sqs_message_age_seconds\{[^}]*\} \d/);
     await runtime.stop();
     await running;
     const ids = eventLines(receiver.lines()).map((l) => String(l.event['eventID']));

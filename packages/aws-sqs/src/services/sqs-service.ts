@@ -51,6 +51,7 @@ export function sqsService(spec: SqsServiceSpec): ServiceDefinition<AwsSession> 
         suffix: pullingIdSuffix(ctx.pullingId, ctx.input['environment'] as string | undefined),
         ...(spec.skipKey ? { skipKey: spec.skipKey } : {}),
         path: ctx.path,
+        ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
       });
       const started = Date.now();
       const r = await worker.runCycle();
