@@ -218,8 +218,8 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         const start = Math.max(Math.min(from, end - PROOFPOINT_LIMITS.minWindowMs), floor());
         if (limiter && budget) {
           // The first request of a pull is a regular one; the rest are catch-up and leave the reserve alone.
-          const room = await waitForRoom(limiter, budget, index === 0 ? 1 : reserve + 1, ctx.signal, (until) =>
-            ctx.log.info(`Request budget of pool <${endpoint.pool}> is in use: the next request goes at ${formatUtc(until)}, when an older request leaves the ${describePeriod(budget.periodMs)} window`),
+          const room = await waitForRoom(limiter, budget, index === 0 ? 1 : reserve + 1, ctx.signal, (at) =>
+            ctx.log.info(`Request budget of pool <${endpoint.pool}> is in use: the next request goes at ${formatUtc(at)}, when an older request leaves the ${describePeriod(budget.periodMs)} window`),
           );
           if (!room) return;
         }
@@ -234,8 +234,8 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
           if (ctx.signal.aborted) return;
           throw error;
         }
-        // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
         if (limiter && budget) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
+        // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
         const reported = result.queryEndTime?.getTime();
         const reached = reported === undefined ? end : Math.min(end, Math.max(start, floorToSecond(reported)));
         yield { events: result.events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: new Date(queriedAt).toISOString() } };
