@@ -73,6 +73,46 @@ describe('CloudTrail / JSON record scanner', () => {
   });
 });
 
+/** A seeded random JSON value with awkward strings (quotes, backslashes, brackets, unicode, escapes). */
+function randomValue(r: () => number, depth: number): unknown {
+  const pick = Math.floor(r() * (depth > 3 ? 4 : 7));
+  const pieces = ['a', '"', '\\', '{', '}', '[', ']', ',', ':', ' ', '\n', 'é', '☃', '𝄞', '\u0000', 'Records', 'logEvents'];
+  switch (pick) {
+    case 0:
+      return Array.from({ length: Math.floor(r() * 12) }, () => pieces[Math.floor(r() * pieces.length)]).join('');
+    case 1:
+      return Math.floor(r() * 1e9) / (r() < 0.5 ? 1 : 1000) * (r() < 0.5 ? -1 : 1);
+    case 2:
+      return r() < 0.5 ? null : r() < 0.5;
+    case 3:
+      return '';
+    case 4:
+    case 5: {
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(r() * 5); i > 0; i--) o[String(randomValue(r, 4))] = randomValue(r, depth + 1);
+      return o;
+    }
+    default:
+      return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+  }
+}
+
+describe('scanner against JSON.parse on random documents', () => {
+  it('splits 300 random CloudTrail-shaped files and NDJSON streams exactly like JSON.parse would', () => {
+    let seed = 12345;
+    const r = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+    for (let round = 0; round < 300; round++) {
+      const records = Array.from({ length: 1 + Math.floor(r() * 6) }, () => ({ eventID: `e${round}`, ...(randomValue(r, 1) as object), payload: randomValue(r, 1) }));
+      const pretty = r() < 0.3;
+      const file = JSON.stringify({ Records: records }, null, pretty ? 2 : undefined);
+      const events = parsed(decode('cloudtrail', Buffer.from(file), 1 + Math.floor(r() * 40)));
+      expect(events).toEqual(records.map((x) => ({ ...x, '@devo_pulling_id': '1700000000000' })));
+      const ndjson = records.map((x) => JSON.stringify(x)).join(r() < 0.5 ? '\n' : '\r\n');
+      expect(parsed(decode('json', Buffer.from(ndjson), 1 + Math.floor(r() * 40)))).toEqual(records.map((x) => ({ ...x, '@devo_pulling_id': '1700000000000' })));
+    }
+  });
+});
+
 describe('text formats', () => {
   it('VPC flow logs: header names the fields, one JSON object per record', () => {
     const text = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\r\n2 123456789010 eni-1 - - - - - - - 1418530010 1418530070 - NODATA\n';
