@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, HttpClient } from '@collector/sdk';
+import { CollectorRuntime, HttpClient, stateFileName } from '@collector/sdk';
 import { fetchSiemWindow, proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
 import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { generateProofpointEvents } from '@collector/simulators';
 
@@ -132,6 +134,25 @@ describe('proofpoint_tap: the four services', () => {
     expect(sim.requests[0]!.interval!.start).toBeGreaterThanOrEqual(Date.now() - 7 * DAY);
     // 7 days in one-hour windows: about 168 requests, not thousands.
     expect(sim.requests.length).toBeLessThanOrEqual(170);
+  }, 30_000);
+
+  it('after more than 7 days down it says which range is lost and continues from 7 days back', async () => {
+    const sim = await simulator();
+    const dir = workDir();
+    // No start time configured: the first pull starts 24 h back, and nothing holds a later one back.
+    const cfg = config(sim, { services: { clicksBlocked: {} } });
+    await runOnce(dir, cfg);
+    const file = join(dir, 'state', stateFileName('proofpoint_tap;123456;clicksBlocked'));
+    const state = JSON.parse(readFileSync(file, 'utf8'));
+    state.checkpoint = { cursor: isoAgo(8 * DAY), queried_at: new Date(Date.now() - 8 * DAY).toISOString() };
+    writeFileSync(file, JSON.stringify(state));
+    sim.generate({ service: 'clicksBlocked', count: 3, from: Date.now() - 6 * DAY, to: Date.now() - 5 * DAY });
+    const before = sim.requests.length;
+    const { out, logs, summary } = await runOnce(dir, cfg);
+    expect(summary.errors.join(' | ')).toBe('');
+    expect(logs).toMatch(/Proofpoint keeps 7 days: events created from \S+ \S+ to \S+ \S+ can no longer be fetched; continuing from/);
+    expect(out.records).toHaveLength(3);
+    expect(sim.requests.slice(before).every((r) => r.status === 200 || r.status === 204)).toBe(true);
   }, 30_000);
 
   it('a changed start time resets the persistence', async () => {
