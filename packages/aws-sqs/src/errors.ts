@@ -28,6 +28,7 @@ export const remedies: Record<string, string> = {
 };
 
 export const configErrors = {
+  missingQueueUrl: (path: string) => new InitVariablesError(1, 'base_url (the queue URL) is missing', { path }),
   badQueueUrl: (value: string, path: string) => new InitVariablesError(1, `base_url <${value}> is not an SQS queue URL`, { path }),
   badRegion: (value: unknown, path: string) => new InitVariablesError(2, `region <${String(value)}> is not an AWS region`, { path }),
   visibility: (value: unknown, path: string) => new InitVariablesError(3, `sqs_visibility_timeout <${String(value)}> must be between 120 and 43200 seconds`, { path }),

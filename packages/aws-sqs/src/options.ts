@@ -53,7 +53,7 @@ export function resolveOptions(raw: Record<string, unknown>, input: InputConfig,
   }
   const insecure = input['allow_insecure_http'] === true;
   const queueUrl = pick<string | undefined>(raw, input, 'base_url', undefined);
-  if (!queueUrl) throw configErrors.badQueueUrl('', `${path}.base_url`);
+  if (!queueUrl) throw configErrors.missingQueueUrl(`${path}.base_url`);
   const parsed = checkUrl(queueUrl, `${path}.base_url`, insecure, () => configErrors.badQueueUrl(queueUrl, `${path}.base_url`));
   if (parsed.pathname.split('/').filter(Boolean).length < 2) throw configErrors.badQueueUrl(queueUrl, `${path}.base_url`);
   const region = pick<string | undefined>(raw, input, 'region', undefined) ?? regionFromQueueUrl(queueUrl) ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];

@@ -54,6 +54,14 @@ const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'KMS.AccessDeni
 const HANDLE_GONE = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidParameterValue', 'AWS.SimpleQueueService.MessageNotInflight']);
 const MAX_VISIBILITY_TOTAL = 43_200;
 
+/** Maps an SQS failure to PullError 300 (no queue), 301 (denied) or 302 (anything else). */
+export function queueError(error: unknown, operation: string, queueUrl: string, path: string): Error {
+  const name = awsErrorName(error);
+  if (QUEUE_MISSING.has(name)) return pullErrors.noQueue(queueUrl, `${path}.base_url`);
+  if (DENIED.has(name)) return pullErrors.queueDenied(queueUrl, awsErrorText(error), `${path}.base_url`);
+  return pullErrors.sqsFailed(operation, awsErrorText(error), `${path}.base_url`);
+}
+
 /** Collects receipt handles and deletes them with DeleteMessageBatch (≤ 10 a call). */
 class BatchDeleter {
   private pending: { id: string; handle: string; resolve: (ok: boolean) => void }[] = [];
@@ -196,10 +204,7 @@ export class QueueWorker {
       return result.Messages ?? [];
     } catch (error) {
       if (signal.aborted) return [];
-      const name = awsErrorName(error);
-      if (QUEUE_MISSING.has(name)) throw pullErrors.noQueue(options.queueUrl, `${path}.base_url`);
-      if (DENIED.has(name)) throw pullErrors.queueDenied(options.queueUrl, awsErrorText(error), `${path}.base_url`);
-      throw pullErrors.sqsFailed('ReceiveMessage', awsErrorText(error), `${path}.base_url`);
+      throw queueError(error, 'ReceiveMessage', options.queueUrl, path);
     }
   }
 

@@ -47,5 +47,7 @@ describe('config validation (no network)', () => {
     await expect(validate({ endpoint_url: 'http://10.0.0.5:4566' }, {}, { allow_insecure_http: true })).resolves.toBeUndefined();
     expect(await errorLine(validate({}, {}, { sqs_visibility_timeout: 60 }))).toMatch(/InitVariablesError 3/);
     await expect(validate({ sqs_visibility_timeout: 300 }, {}, { sqs_visibility_timeout: 60 })).resolves.toBeUndefined();
+    await expect(validate({ base_url: undefined }, {}, { base_url: QUEUE })).resolves.toBeUndefined();
+    expect(await errorLine(validate({ base_url: undefined }))).toBe('InitVariablesError 1: base_url (the queue URL) is missing (inputs.sqs_collector.services.aws_sqs_cloudtrail.base_url)');
   });
 });

@@ -4,7 +4,7 @@ import { serviceOptionsSchema } from '../config.js';
 import type { FormatName } from '../formats/decoders.js';
 import { pullingIdSuffix } from '../formats/serialize.js';
 import { resolveOptions } from '../options.js';
-import { QueueWorker } from '../queue-worker.js';
+import { queueError, QueueWorker } from '../queue-worker.js';
 
 export interface SqsServiceSpec {
   format: FormatName;
@@ -12,10 +12,6 @@ export interface SqsServiceSpec {
   tag: string;
   /** Object keys never read, e.g. CloudTrail digest files. */
   skipKey?(key: string): boolean;
-}
-
-function isConfigured(options: Record<string, unknown>): boolean {
-  return typeof options['base_url'] === 'string' && options['base_url'].length > 0;
 }
 
 /**
@@ -30,15 +26,11 @@ export function sqsService(spec: SqsServiceSpec): ServiceDefinition<AwsSession> 
     requestPeriodSeconds: 5,
     stateless: true,
     init(ctx) {
-      // The SDK creates every service with {} even when the operator listed only one (SDK request 1):
-      // a service without its own base_url is not configured and stays idle.
-      if (!isConfigured(ctx.options)) return;
       const o = resolveOptions(ctx.options, ctx.input, ctx.path);
       if (o.doNotSend && o.ackMessages) ctx.log.warning('do_not_send and ack_messages are both true: messages are deleted without their events being sent');
       if (!o.ackMessages) ctx.log.warning('ack_messages is false: messages are never deleted and will be received again after their visibility timeout');
     },
     async *pull(ctx) {
-      if (!isConfigured(ctx.options)) return;
       const options = resolveOptions(ctx.options, ctx.input, ctx.path);
       const worker = new QueueWorker({
         sqs: ctx.client.sqs(options.region, options.endpointUrl),
@@ -65,9 +57,12 @@ export function sqsService(spec: SqsServiceSpec): ServiceDefinition<AwsSession> 
       yield* [];
     },
     async probe(ctx) {
-      if (!isConfigured(ctx.options)) return;
       const options = resolveOptions(ctx.options, ctx.input, ctx.path);
-      await ctx.client.probeQueue(options.queueUrl, options.region, options.endpointUrl);
+      try {
+        await ctx.client.probeQueue(options.queueUrl, options.region, options.endpointUrl);
+      } catch (error) {
+        throw queueError(error, 'GetQueueAttributes', options.queueUrl, ctx.path);
+      }
     },
   });
 }
