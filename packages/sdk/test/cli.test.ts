@@ -42,6 +42,38 @@ describe('the collector command line', () => {
     expect(text).not.toMatch(/\n\s+at /);
   });
 
+  it('a vendor whose manual reports a bad option as SetupError still exits 2 on --validate', async () => {
+    const { defineCollector, defineInput, defineService, SetupError } = await import('@collector/sdk');
+    const strict = defineCollector({
+      name: 'strict_collector',
+      version: '0.0.1',
+      inputs: [
+        defineInput({
+          name: 'strict',
+          setup: async () => ({}),
+          services: {
+            s: defineService({
+              tag: 'my.app.strict.s',
+              init(ctx) {
+                throw new SetupError(101, 'Start time is malformed', { path: `${ctx.path}.start_time` });
+              },
+              async *pull() {},
+            }),
+          },
+        }),
+      ],
+    });
+    const workDir = mkdtempSync(join(tmpdir(), 'cli-'));
+    mkdirSync(join(workDir, 'config'));
+    writeFileSync(join(workDir, 'config', 'config.yaml'), 'inputs:\n  strict:\n    id: 1\n    services:\n      s:\n');
+    const logs = new PassThrough();
+    let text = '';
+    logs.on('data', (d) => (text += d));
+    expect(await runCollector(strict, { argv: ['--validate'], workDir, logStream: logs, handleSignals: false })).toBe(2);
+    expect(await runCollector(strict, { argv: ['--once'], workDir, logStream: logs, handleSignals: false })).toBe(2);
+    expect(text).toContain('SetupError 101: Start time is malformed (inputs.strict.services.s.start_time)');
+  });
+
   it('a missing config file is ConfigError 1, exit 2, no stack trace', async () => {
     const { code, text } = await cli([]);
     expect(code).toBe(2);

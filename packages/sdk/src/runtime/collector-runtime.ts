@@ -241,7 +241,16 @@ export class CollectorRuntime {
   /** Validates every service's options (`--validate`): no network, no state. */
   async validate(): Promise<void> {
     this.log.info('Validating service input config');
-    for (const runner of this.runners) await runner.init();
+    for (const runner of this.runners) {
+      try {
+        await runner.init();
+      } catch (error) {
+        // Whatever type the vendor's manual gives it (Proofpoint: SetupError 101 for a bad start time), a
+        // failure of the options' validation is a config error: exit code 2.
+        if (error instanceof Error) raisedByInit.add(error);
+        throw error;
+      }
+    }
   }
 
   private async start(): Promise<void> {
@@ -369,6 +378,10 @@ export class CollectorRuntime {
   }
 }
 
+const raisedByInit = new WeakSet<Error>();
+
+/** A bad config or usage (exit code 2), as opposed to a runtime failure (exit code 1). */
 export function isConfigError(error: unknown): boolean {
+  if (error instanceof Error && raisedByInit.has(error)) return true;
   return error instanceof CollectorError && (error.type === 'ConfigError' || error.type === 'InitVariablesError' || error.type === 'UsageError');
 }
