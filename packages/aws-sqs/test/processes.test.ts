@@ -68,6 +68,18 @@ describe('the aws-sqs-collector executable', () => {
     expect(failed.stdout + failed.stderr).toContain('InitVariablesError 3: sqs_visibility_timeout <60> must be between 120 and 43200 seconds (inputs.sqs_collector.services.aws_sqs_cloudtrail.sqs_visibility_timeout)');
   });
 
+  it('--check probes every listed queue and prints the remedy of what fails', async () => {
+    const { queueUrl } = await bucketWithQueue(moto, 'check-bucket');
+    const config = sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl }, aws_sqs_vpc: { base_url: `${moto.endpoint}/123456789012/no-such-queue` } });
+    const result = await runProcess(writeConfig(config), ['--check']);
+    const text = result.stdout + result.stderr;
+    expect(result.code).toBe(1);
+    expect(text).toMatch(/\[ OK \][^\n]*aws_sqs_cloudtrail/);
+    expect(text).toMatch(/\[FAIL\][^\n]*aws_sqs_vpc[^\n]*PullError 300: The queue <[^>]*no-such-queue> does not exist/);
+    expect(text).toContain('Check base_url: the queue does not exist in this account and region');
+    expect(text).not.toContain(SECRET_KEY);
+  });
+
   it('two collector processes on one queue deliver every event exactly once', async () => {
     const { bucket, queueUrl } = await bucketWithQueue(moto, 'multipod-bucket');
     const expected: string[] = [];
