@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
 import { SECRET_KEY, bucketWithQueue, cloudTrailFile, putObject, queueDepth, runOnce, sendMessage, sqsConfig, vpcFile, workDir } from './helpers.js';
@@ -98,6 +99,21 @@ describe('S3 → SQS → rsyslog, against moto', () => {
     const quiet = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_json: { base_url: queueUrl, direct_mode: true, do_not_send: true } }), rsyslog);
     expect(quiet.received).toEqual([]);
     expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('CloudWatch Logs from Firehose (concatenated gzip members, CONTROL_MESSAGE) become named VPC flow records', async () => {
+    const { bucket, queueUrl } = await bucketWithQueue(moto, 'firehose-bucket');
+    const doc = (type: string, lines: string[]) =>
+      JSON.stringify({ messageType: type, owner: '123456789012', logGroup: 'vpc-flow', logStream: 'eni-1-all', subscriptionFilters: ['to-firehose'], logEvents: lines.map((message, i) => ({ id: String(i), timestamp: 1_700_000_000_000 + i, message })) });
+    const line = (port: number) => `2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 ${port} 443 6 10 840 1700000000 1700000060 ACCEPT OK`;
+    // Firehose writes each (already gzipped) record as it came: the object is gzip members back to back, no .gz suffix.
+    const body = Buffer.concat([gzipSync(doc('CONTROL_MESSAGE', ['CWL CONTROL MESSAGE: Checking health of destination Firehose.'])), gzipSync(doc('DATA_MESSAGE', [line(1001), line(1002)])), gzipSync(doc('DATA_MESSAGE', [line(1003)]))]);
+    await putObject(moto, bucket, '2024/01/01/00/vpc-to-s3-1-2024-01-01-00-00-00-0f1e2d3c', body, false);
+    const run = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudwatch_vpc: { base_url: queueUrl } }), rsyslog);
+    expect(run.summary.errors).toEqual([]);
+    expect(run.received.map((l) => l.event['srcport'])).toEqual(['1001', '1002', '1003']);
+    expect(run.received[0]!.event).toMatchObject({ version: '2', 'interface-id': 'eni-0a1b2c3d', dstport: '443', action: 'ACCEPT' });
+    expect(run.received.every((l) => l.tag === 'cloud.aws.vpc.flowlogs')).toBe(true);
   });
 
   it('a message that is not a notification is logged and kept for the dead-letter queue', async () => {
