@@ -44,20 +44,29 @@ const REJECTED_CERT = new Set(['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV13
 const BAD_SERVER_CERT = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE']);
 
-/** Maps a socket error to the documented OutputError IDs. Messages never contain key material. */
+const CERTS_REMEDY =
+  'Download the certificate, the private key and the chain CA from Devo (Administration → Credentials → X.509 Certificates) of the domain you send to, save them in certs/ and name them in the output\'s cert, key and chain';
+
+/** Maps a socket error to the documented OutputError IDs, with the operator's next step. Messages never contain key material. */
 export function describeSocketError(error: NodeJS.ErrnoException, where: string): OutputError {
   const code = error.code ?? '';
   if (REJECTED_CERT.has(code)) {
     return new OutputError(604, `${where} rejected our client certificate (${code})`, {
-      cause: error, retryable: true, remedy: 'Check that cert/key are the domain certificate issued for this Devo domain and not expired',
+      cause: error, retryable: true, remedy: `The receiver does not accept cert/key (another domain, expired, or signed by another CA). ${CERTS_REMEDY}`,
     });
   }
   if (BAD_SERVER_CERT.has(code)) {
     return new OutputError(605, `The server certificate of ${where} is not trusted (${code})`, {
-      cause: error, retryable: true, remedy: 'Check chain (the CA bundle) and the address',
+      cause: error, retryable: true,
+      remedy: code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'The address does not match the server certificate: use the collector host name Devo gives (e.g. collector-us.devo.io), or check_hostname: false for a relay addressed by IP'
+        : `chain does not verify the server certificate. ${CERTS_REMEDY}`,
     });
   }
-  return new OutputError(606, `Connection to ${where} failed: ${code || error.message}`, { cause: error, retryable: true });
+  const remedy = code === 'ECONNREFUSED' ? 'Nothing accepts connections there: check address, port and that the receiver runs'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'The address does not resolve: check address and DNS'
+    : 'Check address, port, firewall and proxy rules towards the receiver';
+  return new OutputError(606, `Connection to ${where} failed: ${code || error.message}`, { cause: error, retryable: true, remedy });
 }
 
 /**
@@ -167,7 +176,9 @@ export class StreamConnection {
       socket.setNoDelay(true);
       socket.once('connect', () => (this.rttMs = Date.now() - started));
       const timer = setTimeout(() => {
-        const error = new OutputError(606, `Connection to ${this.where} timed out after ${t.connectTimeoutMs} ms`, { retryable: true });
+        const error = new OutputError(606, `Connection to ${this.where} timed out after ${t.connectTimeoutMs} ms`, {
+          retryable: true, remedy: 'Check address, port, firewall and proxy rules towards the receiver',
+        });
         this.fail(error);
         fail(error);
       }, t.connectTimeoutMs);
