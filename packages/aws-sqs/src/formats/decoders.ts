@@ -82,8 +82,8 @@ class JsonDecoder implements ObjectDecoder, JsonUnitSink {
     this.scanner.end();
   }
 
-  unit(bytes: Buffer, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void {
-    const text = decodeText(bytes);
+  unit(bytes: Buffer, start: number, end: number, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void {
+    const text = decodeText(bytes, start, end);
     if (splitKey === 'logEvents') {
       const head = this.envelopes.get(envelope);
       if (head['messageType'] === 'CONTROL_MESSAGE') return;

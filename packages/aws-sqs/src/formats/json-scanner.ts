@@ -25,10 +25,10 @@ export type UnitKind = 'top' | 'element';
 
 export interface JsonUnitSink {
   /**
-   * One value. `bytes` is only valid during the call. `multiline` is true when the value has CR or LF
+   * One value: `bytes[start, end)` (no view is allocated per record; `bytes` may be retained). `multiline` is true when the value has CR or LF
    * between tokens (pretty-printed JSON), so the consumer can compact it.
    */
-  unit(bytes: Buffer, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void;
+  unit(bytes: Buffer, start: number, end: number, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void;
 }
 
 const QUOTE = 34;
@@ -272,11 +272,17 @@ export class JsonValueScanner {
   }
 
   private emit(chunk: Buffer, end: number): void {
-    const bytes = this.pieces.length === 0 ? chunk.subarray(this.unitStart, end) : Buffer.concat([...this.pieces, chunk.subarray(0, end)]);
+    let bytes = chunk;
+    let start = this.unitStart;
+    if (this.pieces.length > 0) {
+      bytes = Buffer.concat([...this.pieces, chunk.subarray(0, end)]);
+      start = 0;
+      end = bytes.length;
+    }
     this.capturing = false;
     this.pieces = [];
     this.unitIsString = false;
-    this.sink.unit(bytes, this.unitKind, this.multiline, this.unitKind === 'element' ? this.splitKey : undefined, this.unitKind === 'element' ? this.envelope : undefined);
+    this.sink.unit(bytes, start, end, this.unitKind, this.multiline, this.unitKind === 'element' ? this.splitKey : undefined, this.unitKind === 'element' ? this.envelope : undefined);
   }
 
   private endTopLevel(): void {
