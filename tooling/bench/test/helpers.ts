@@ -1,0 +1,147 @@
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { createServer as createTcpServer, connect, type AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runCollector, type CollectorDefinition, type DeliveryRecord, type Output } from '@collector/sdk';
+import { larkCollector } from '@collector/lark';
+import { darktraceCollector } from '@collector/darktrace';
+import { o365EmtCollector } from '@collector/o365-emt';
+import { proofpointTapCollector } from '@collector/proofpoint-tap';
+
+/** The collector definitions of the HTTP vendors, by adapter name (tests run them in-process). */
+export const DEFINITIONS: Record<string, CollectorDefinition> = {
+  lark: larkCollector as unknown as CollectorDefinition,
+  darktrace: darktraceCollector as unknown as CollectorDefinition,
+  'o365-emt': o365EmtCollector as unknown as CollectorDefinition,
+  'proofpoint-tap': proofpointTapCollector as unknown as CollectorDefinition,
+};
+
+/** Records what the SDK acknowledged. */
+export class CapturingOutput implements Output {
+  readonly type = 'capture';
+  readonly name = 'capture';
+  readonly records: DeliveryRecord[] = [];
+  async start() {}
+  async write(records: readonly DeliveryRecord[]) {
+    this.records.push(...records);
+  }
+  ready() {
+    return true;
+  }
+  async stop() {}
+  vendorRecords(): DeliveryRecord[] {
+    return this.records.filter((r) => !r.tag.startsWith('devo.collectors.'));
+  }
+}
+
+export function newWorkDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `bench-test-${prefix}-`));
+}
+
+/** The collector's command line, in-process, with the config file written as given (bytes or object). */
+export async function cli(vendor: string, workDir: string, config: Buffer | string | Record<string, unknown>, argv: string[], output = new CapturingOutput()) {
+  mkdirSync(join(workDir, 'config'), { recursive: true });
+  const file = join(workDir, 'config', 'config.yaml');
+  writeFileSync(file, Buffer.isBuffer(config) || typeof config === 'string' ? config : JSON.stringify(config));
+  const logStream = new PassThrough();
+  let logs = '';
+  logStream.on('data', (d: Buffer) => (logs += d.toString()));
+  const code = await runCollector(DEFINITIONS[vendor]!, {
+    argv: [...argv, '--config', file],
+    workDir,
+    logStream,
+    stdout: logStream,
+    handleSignals: false,
+    outputs: [output],
+    // Real retries, short back-off: a test waits for outcomes, not for timers.
+    http: { backoffBaseMs: 1, maxBackoffMs: 5 },
+  } as Parameters<typeof runCollector>[1]);
+  return { code, logs, output };
+}
+
+/** `<Type>Error <ID>: <message>`: the documented error line format (CONVENTIONS.md). */
+export const ERROR_LINE = /\b[A-Z][A-Za-z]*Error \d+: \S/;
+/** A stack frame: never printed unless globals.debug. */
+export const STACK_FRAME = /\n\s+at .+:\d+:\d+\)?\n/;
+
+/**
+ * An HTTP proxy in front of a simulator that answers the requests `tamper` picks with its body (HTTP 200)
+ * and forwards the rest unchanged (path and headers, so signatures stay valid).
+ */
+export async function tamperingProxy(target: string, tamper: (path: string) => Buffer | undefined): Promise<{ url: string; close(): Promise<void>; tampered: number }> {
+  const upstream = new URL(target);
+  const state = { tampered: 0 };
+  const server: Server = createHttpServer((req, res) => {
+    const body = tamper(req.url ?? '/');
+    if (body) {
+      state.tampered++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) }).end(body);
+      return;
+    }
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get tampered() {
+      return state.tampered;
+    },
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** This machine's first non-loopback IPv4 address, if it has one. */
+export function nonLoopbackAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** A TCP forwarder listening on `address` (non-loopback) to a 127.0.0.1 port: plain HTTP over a real interface. */
+export async function tcpForwarder(address: string, targetPort: number): Promise<{ url: string; close(): Promise<void>; connections: number }> {
+  const state = { connections: 0 };
+  const server = createTcpServer((socket) => {
+    state.connections++;
+    const out = connect(targetPort, '127.0.0.1');
+    socket.pipe(out).pipe(socket);
+    socket.on('error', () => out.destroy());
+    out.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, address, r));
+  return {
+    url: `http://${address}:${(server.address() as AddressInfo).port}`,
+    get connections() {
+      return state.connections;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Every file under `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
