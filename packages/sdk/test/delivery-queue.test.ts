@@ -94,3 +94,30 @@ describe('DeliveryPipeline queue', () => {
     await expect((await pipeline.submit([rec(2)])).delivered).rejects.toThrow(/delivery stopped/);
   });
 });
+
+describe('DeliveryPipeline stop', () => {
+  it('settles even submissions whose write hangs: saved to the emergency persistence, or rejected without one', async () => {
+    const { mkdtempSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'delivery-queue-')), 'delivery');
+    const hanging = new ManualOutput();
+    const saving = new DeliveryPipeline([hanging], { statsPeriodMs: 0, emergencyDir: dir, stopGraceMs: 20 });
+    await saving.start();
+    const { delivered } = await saving.submit([rec(1), rec(2)]);
+    await tick();
+    expect(hanging.writes).toHaveLength(1); // in flight, never answered
+    await saving.stop();
+    await expect(delivered).resolves.toBeUndefined();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
+    hanging.writes[0]!.ok(); // a late answer changes nothing
+
+    const other = new ManualOutput();
+    const dropping = new DeliveryPipeline([other], { statsPeriodMs: 0, stopGraceMs: 20 });
+    await dropping.start();
+    const second = await dropping.submit([rec(3)]);
+    await tick();
+    await dropping.stop();
+    await expect(second.delivered).rejects.toThrow(/delivery stopped/);
+  });
+});

@@ -20,6 +20,8 @@ export interface DeliveryPipelineOptions {
   emergencyDir?: string;
   /** `sender_stats_period_in_sec` in ms (300 s): the monitoring lines; 0 disables them. */
   statsPeriodMs?: number;
+  /** On stop, how long writes in flight may take to be acknowledged before they count as not delivered (5 s). */
+  stopGraceMs?: number;
   /** Internal log records waiting at most; more are dropped (counted) so logging never blocks. */
   maxInternalPending?: number;
   log?: Logger;
@@ -276,9 +278,10 @@ export class DeliveryPipeline implements Delivery {
     this.stopped = true;
     this.monitor?.stop();
     for (const w of this.waiters.splice(0)) w();
-    await Promise.all(this.lanes.map((l) => l.halt(5_000)));
+    const grace = this.options.stopGraceMs ?? 5_000;
+    await Promise.all(this.lanes.map((l) => l.halt(grace)));
     await Promise.all(this.outputs.map((o) => o.stop().catch(() => undefined)));
-    await Promise.all(this.lanes.map((l) => l.waitIdle(2_000)));
+    await Promise.all(this.lanes.map((l) => l.waitIdle(Math.min(2_000, grace))));
     for (const lane of this.lanes) {
       const left = lane.takeQueued();
       if (left.length === 0) continue;
@@ -307,6 +310,7 @@ export class DeliveryPipeline implements Delivery {
 export class Lane {
   private readonly queue: Chunk[] = [];
   private seq = 0;
+  private readonly inflightWrites = new Set<{ taken: Chunk[]; abandoned: boolean }>();
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private failures = 0;
@@ -398,9 +402,13 @@ export class Lane {
       }
       const records = taken.length === 1 ? taken[0]!.records : taken.flatMap((t) => t.records);
       this.inflight++;
+      const write = { taken, abandoned: false };
+      this.inflightWrites.add(write);
       const began = Date.now();
       this.output.write(records, service).then(
         () => {
+          this.inflightWrites.delete(write);
+          if (write.abandoned) return; // stop() already persisted or rejected these
           this.inflight--;
           this.failures = 0;
           this.sent[service] += records.length;
@@ -409,6 +417,8 @@ export class Lane {
           this.afterWrite();
         },
         (error: unknown) => {
+          this.inflightWrites.delete(write);
+          if (write.abandoned) return;
           this.inflight--;
           this.requeue(taken);
           if (this.failures === 0) this.failingSince = Date.now();
@@ -452,8 +462,18 @@ export class Lane {
     });
   }
 
-  /** Removes and returns every chunk not yet acknowledged (after halt). */
+  /**
+   * Removes and returns every chunk not yet acknowledged (after halt), including those of writes that
+   * still hang: those writes are abandoned, so a late outcome can no longer settle them twice.
+   */
   takeQueued(): Chunk[] {
-    return this.queue.splice(0);
+    const hanging: Chunk[] = [];
+    for (const write of this.inflightWrites) {
+      write.abandoned = true;
+      hanging.push(...write.taken);
+    }
+    this.inflightWrites.clear();
+    this.inflight = 0;
+    return [...hanging, ...this.queue.splice(0)].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
   }
 }

@@ -47,6 +47,8 @@ export class StreamOutput implements Output {
   private failures = 0;
   private nextAttemptAt = 0;
   private down = true;
+  /** The connection being opened (stop() aborts it). */
+  private opening: StreamConnection | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly stopController = new AbortController();
   private readonly log: Logger;
@@ -209,12 +211,19 @@ export class StreamOutput implements Output {
     if (wait > 0) await sleep(wait, signal);
     if (signal.aborted) throw new Error(`Output ${this.name} stopped`);
     const connection = new StreamConnection(this.options.target, this.where);
+    this.opening = connection;
     try {
       await connection.connect();
     } catch (error) {
       this.noteFailure();
       this.markDown();
       throw error;
+    } finally {
+      this.opening = undefined;
+    }
+    if (signal.aborted) {
+      connection.fail(new Error(`Output ${this.name} stopped`));
+      throw new Error(`Output ${this.name} stopped`);
     }
     this.connections.push(connection);
     connection.whenVerified().then(
@@ -238,6 +247,7 @@ export class StreamOutput implements Output {
   async stop(): Promise<void> {
     this.stopController.abort();
     clearTimeout(this.reconnectTimer);
+    this.opening?.fail(new Error(`Output ${this.name} stopped`));
     await Promise.all(this.connections.splice(0).map((c) => c.close()));
   }
 }
