@@ -65,15 +65,19 @@ export class StreamOutput implements Output {
     this.where = `${name} (${options.target.tls ? 'tls' : 'tcp'}://${options.target.host}:${options.target.port})`;
   }
 
-  /** Opens the first connection; a failure is logged, not thrown: the pipeline keeps retrying. */
+  /**
+   * Opens the first connection. A failure is logged, not thrown (the pipeline keeps retrying), and a
+   * receiver that does not answer delays the collector's start by 5 s at most.
+   */
   async start(): Promise<void> {
-    try {
+    const attempt = (async () => {
       const connection = await this.acquire();
       connection.release();
       await connection.whenVerified();
-    } catch (error) {
-      this.log.warning(`Output ${this.name} is not reachable yet: ${(error as Error).message}`);
-    }
+    })().catch((error: unknown) => {
+      this.log.warning(`Output ${this.name} is not reachable yet: ${error instanceof OutputError ? error.toLine() : (error as Error).message}`);
+    });
+    await Promise.race([attempt, sleep(5_000, this.stopController.signal)]);
   }
 
   /**
@@ -97,7 +101,8 @@ export class StreamOutput implements Output {
       await connection.connect();
       await connection.whenVerified();
       const ms = Math.round(performance.now() - started);
-      return connection.protocol ? `${connection.protocol} handshake with the client certificate (${ms} ms)` : `TCP connection (${ms} ms)`;
+      if (!connection.protocol) return `TCP connection (${ms} ms)`;
+      return `${connection.protocol} handshake${this.options.target.tls?.cert ? ' with the client certificate' : ''} (${ms} ms)`;
     } finally {
       await connection.close(1_000);
     }
