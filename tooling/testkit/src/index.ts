@@ -4,3 +4,6 @@ export * from './pki.js';
 export * from './rsyslog.js';
 export * from './moto.js';
 export * from './redis.js';
+export * from './received-line.js';
+export * from './capturing-output.js';
+export * from './wait-until.js';
