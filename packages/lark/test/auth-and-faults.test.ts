@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRsyslog, type Rsyslog } from '@collector/testkit';
-import { APP_ID, APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, workDir } from './helpers.js';
+import { APP_ID, APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, uniqueIds, workDir } from './helpers.js';
 
 // The token-expiry and throttling runs deliver to a real rsyslog over TLS; the failure cases only need the SDK.
 let rsyslog: Rsyslog;
@@ -11,8 +11,6 @@ afterAll(async () => {
   await rsyslog?.stop();
 });
 afterEach(closeAll);
-
-const uniqueIds = (lines: { event: Record<string, unknown> }[]) => new Set(lines.map((l) => String(l.event['unique_id'])));
 
 const recent = () => ({ generate: { count: 1_000, from: new Date(Date.now() - 2 * HOUR_MS), to: new Date(Date.now() - 1000) } });
 const start = () => ({ initial_start_time_in_utc_value: isoSecondsAgo(3 * HOUR_MS) });
@@ -26,7 +24,7 @@ describe('auth token', () => {
 
     expect(summary.errors).toEqual([]);
     expect(received).toHaveLength(1_000);
-    expect(uniqueIds(received).size).toBe(1_000);
+    expect(new Set(uniqueIds(received)).size).toBe(1_000);
     expect(sim.tokensIssued).toBe(2);
     const audit = sim.auditRequests();
     const rejected = audit.findIndex((r) => r.code === 99991663);
@@ -75,7 +73,7 @@ describe('rate limits and faults', () => {
 
     expect(summary.errors).toEqual([]);
     expect(received).toHaveLength(1_000);
-    expect(uniqueIds(received).size).toBe(1_000);
+    expect(new Set(uniqueIds(received)).size).toBe(1_000);
     const audit = sim.auditRequests();
     const throttled = audit.findIndex((r) => r.code === 99991400);
     expect(audit[throttled]!.status).toBe(status);
@@ -98,7 +96,7 @@ describe('rate limits and faults', () => {
     const { summary, output } = await runOnce(workDir(), larkConfig(sim.url, start()));
     expect(summary.errors).toEqual([]);
     expect(sim.auditRequests().filter((r) => r.status === 500)).toHaveLength(1);
-    expect(new Set(output.uniqueIds()).size).toBe(1_000);
+    expect(new Set(output.ids('unique_id')).size).toBe(1_000);
   });
 
   it('a body that is not JSON fails the pull with PullError 301; the next run delivers every event', async () => {
@@ -113,7 +111,7 @@ describe('rate limits and faults', () => {
 
     const next = await runOnce(dir, config);
     expect(next.summary.errors).toEqual([]);
-    const delivered = new Set([...failed.output.uniqueIds(), ...next.output.uniqueIds()]);
+    const delivered = new Set([...failed.output.ids('unique_id'), ...next.output.ids('unique_id')]);
     expect(delivered.size).toBe(1_000);
   });
 

@@ -3,17 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime } from '@collector/sdk';
 import { makeLarkAuditInfo } from '@collector/simulators';
 import { larkCollector } from '@collector/lark';
-import { CapturingOutput, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, simulator, workDir } from './helpers.js';
+import { CapturingOutput, waitUntil } from '@collector/testkit';
+import { HOUR_MS, closeAll, isoSecondsAgo, larkConfig, simulator, workDir } from './helpers.js';
 
 afterEach(closeAll);
 
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean) => waitUntil(condition, { timeoutMs: 15_000 });
 
 describe('daemon mode', () => {
   it('keeps pulling every request_period_in_seconds with one token, sends new events once, and stops cleanly', async () => {
@@ -28,7 +23,7 @@ describe('daemon mode', () => {
     try {
       await until(() => output.events().length >= 300);
       sim.addEvents(makeLarkAuditInfo({ uniqueId: 'arrives-later', eventTime: Math.floor(Date.now() / 1000) - 5 }));
-      await until(() => output.uniqueIds().includes('arrives-later'));
+      await until(() => output.ids('unique_id').includes('arrives-later'));
       // Let one more cycle re-read the look-back: nothing may come twice.
       const cycles = () => (logText.match(/Statistics for this pull cycle/g) ?? []).length;
       const seen = cycles();
@@ -37,7 +32,7 @@ describe('daemon mode', () => {
       await runtime.stop();
       await running;
     }
-    const ids = output.uniqueIds();
+    const ids = output.ids('unique_id');
     expect(ids).toHaveLength(301);
     expect(new Set(ids).size).toBe(301);
     expect(sim.tokensIssued).toBe(1);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeLarkAuditInfo } from '@collector/simulators';
 import { startRsyslog, type Rsyslog } from '@collector/testkit';
-import { APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, workDir, type ReceivedLine } from './helpers.js';
+import { APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, uniqueIds, workDir } from './helpers.js';
 
 // Every test here delivers through the SDK's devo_platform output to a real rsyslog over TLS.
 let rsyslog: Rsyslog;
@@ -14,10 +14,6 @@ afterAll(async () => {
   await rsyslog?.stop();
 });
 afterEach(closeAll);
-
-function ids(lines: ReceivedLine[]): string[] {
-  return lines.map((l) => String(l.event['unique_id']));
-}
 
 function withoutPullingId(event: Record<string, unknown>): Record<string, unknown> {
   const { ['@devo_pulling_id']: _id, ...rest } = event;
@@ -32,7 +28,7 @@ describe('audit_infos pull, delivered to rsyslog', () => {
 
     expect(summary.errors).toEqual([]);
     expect(received).toHaveLength(2_345);
-    expect(new Set(ids(received)).size).toBe(2_345);
+    expect(new Set(uniqueIds(received)).size).toBe(2_345);
     const truth = new Map(sim.events.map((e) => [e.unique_id, e]));
     for (const line of received) {
       expect(line.tag).toBe('app.lark.audit.event');
@@ -82,7 +78,7 @@ describe('audit_infos pull, delivered to rsyslog', () => {
     sim.addEvents(makeLarkAuditInfo({ uniqueId: 'fresh-after-restart', eventTime: Math.floor(Date.now() / 1000) }));
     const second = await runOnce(dir, config, rsyslog);
     expect(second.summary.errors).toEqual([]);
-    expect(ids(second.received)).toEqual(['fresh-after-restart']);
+    expect(uniqueIds(second.received)).toEqual(['fresh-after-restart']);
     // It resumed near the checkpoint (minus the 300 s look-back), not from the configured start.
     const resumed = sim.auditRequests().slice(firstPullRequests).filter((r) => r.query['page_size'] === '200');
     expect(Math.min(...resumed.map((r) => Number(r.query['oldest'])))).toBeGreaterThan(Date.now() / 1000 - 400);
@@ -98,7 +94,7 @@ describe('audit_infos pull, delivered to rsyslog', () => {
     const now = Math.floor(Date.now() / 1000);
     sim.addEvents(makeLarkAuditInfo({ uniqueId: 'late-inside', eventTime: now - 300 }), makeLarkAuditInfo({ uniqueId: 'late-outside', eventTime: now - 3600 }));
     const second = await runOnce(dir, config, rsyslog);
-    expect(ids(second.received)).toEqual(['late-inside']);
+    expect(uniqueIds(second.received)).toEqual(['late-inside']);
     expect(second.summary.services[0]!.duplicates).toBeGreaterThan(0);
 
     const third = await runOnce(dir, config, rsyslog);
