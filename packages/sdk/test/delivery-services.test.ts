@@ -185,14 +185,23 @@ describe('gzip transport (own TLS receiver: rsyslog cannot decode gzip)', () => 
       const t = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
       await output!.write([{ tag: 'my.app.test.zip', message: 'first', time: t }, { tag: 'my.app.test.zip', message: 'multi\nline', time: t }], 'standard');
       await output!.write([{ tag: 'my.app.test.zip', message: 'second batch', time: t }], 'standard');
+      // A batch larger than compression_buffer_in_bytes (51200) becomes several members of whole events.
+      const big = Array.from({ length: 300 }, (_, i) => ({ tag: 'my.app.test.zip', message: `${i}:${'z'.repeat(500)}`, time: t }));
+      await output!.write(big, 'standard');
       await output!.stop();
       const stream = Buffer.concat(chunks);
       expect(stream.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      // Each member starts with the gzip magic; members hold whole events.
+      let members = 0;
+      for (let i = stream.indexOf(Buffer.from([0x1f, 0x8b, 0x08])); i !== -1; i = stream.indexOf(Buffer.from([0x1f, 0x8b, 0x08]), i + 1)) members++;
+      expect(members).toBeGreaterThanOrEqual(5); // 2 small batches + the big one split at ~51200 bytes
       // Concatenated gzip members decompress as one stream.
+      const multi = '<14>2024-01-02 03:04:05.006 testhost my.app.test.zip: multi\nline\n';
       expect(gunzipSync(stream).toString('utf8')).toBe(
         '<14>2024-01-02 03:04:05.006 testhost my.app.test.zip: first\n' +
-          '36 <14>2024-01-02 03:04:05.006 testhost my.app.test.zip: multi\nline\n'.replace('36', String(Buffer.byteLength('<14>2024-01-02 03:04:05.006 testhost my.app.test.zip: multi\nline\n'))) +
-          '<14>2024-01-02 03:04:05.006 testhost my.app.test.zip: second batch\n',
+          `${Buffer.byteLength(multi)} ${multi}` +
+          '<14>2024-01-02 03:04:05.006 testhost my.app.test.zip: second batch\n' +
+          big.map((r) => `<14>2024-01-02 03:04:05.006 testhost my.app.test.zip: ${r.message}\n`).join(''),
       );
     } finally {
       await new Promise<void>((r) => server.close(() => r()));

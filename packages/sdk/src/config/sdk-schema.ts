@@ -91,6 +91,7 @@ const outputConfig: JsonSchema = {
     sending_max_wait_in_seconds: { type: 'number', minimum: 0, default: 60 },
     compression: { type: 'boolean', default: false },
     compression_level: { type: 'integer', minimum: 0, maximum: 9 },
+    compression_buffer_in_bytes: { type: 'integer', minimum: 1, maximum: 10485760 },
     hostname: { type: 'string' },
     // Delivery extensions (see the SDK README, Delivery): server name check, acknowledgement timing.
     check_hostname: { type: 'boolean', default: true },

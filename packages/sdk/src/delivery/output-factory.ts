@@ -105,7 +105,7 @@ export function createStreamOutput(name: string, output: OutputConfig, ctx: Outp
     maxWaitMs: num(c['connecting_max_wait_in_seconds'], 60) * 1000,
     idleTimeoutMs: num(c['idle_timeout_in_seconds'], 30) * 1000,
     maxConnectionAgeMs: num(c['max_connection_age_in_seconds'], 3600) * 1000,
-    ...(gzip ? { gzipLevel } : {}),
+    ...(gzip ? { gzipLevel, gzipBufferBytes: num(c['compression_buffer_in_bytes'], num(globals['devo_sender_compression_buffer_in_bytes'], 51_200)) } : {}),
     log: ctx.log,
   });
 }

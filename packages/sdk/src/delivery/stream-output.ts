@@ -21,8 +21,10 @@ export interface StreamOutputOptions {
   idleTimeoutMs?: number;
   /** Reconnect when the connection is older than this (1 h, Devo's balancer). */
   maxConnectionAgeMs?: number;
-  /** gzip transport as Devo's Python SDK: each batch becomes one gzip member written to the stream. */
+  /** gzip transport as Devo's Python SDK: whole events in gzip members written to the stream. */
   gzipLevel?: number;
+  /** Raw bytes per gzip member, about (DCSDK `devo_sender_compression_buffer_in_bytes`, 51200). */
+  gzipBufferBytes?: number;
   log?: Logger;
 }
 
@@ -141,8 +143,7 @@ export class StreamOutput implements Output {
 
   async write(records: readonly DeliveryRecord[], _service: SenderService): Promise<void> {
     if (records.length === 0) return;
-    let bytes = this.encoder.encode(records);
-    if (this.options.gzipLevel !== undefined) bytes = gzipSync(bytes, { level: this.options.gzipLevel });
+    const bytes = this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
     const connection = await this.acquire();
     try {
       await connection.send(bytes);
@@ -155,6 +156,26 @@ export class StreamOutput implements Output {
       this.markDown();
       throw error;
     }
+  }
+
+  /**
+   * Devo's Python SDK fills a buffer with whole events and, once it exceeds `compression_buffer_in_bytes`
+   * (DCSDK 51200), writes it as one gzip member; members follow each other on the stream unframed.
+   */
+  private gzipMembers(records: readonly DeliveryRecord[], level: number): Buffer {
+    const limit = this.options.gzipBufferBytes ?? 51_200;
+    const members: Buffer[] = [];
+    let start = 0;
+    let size = 0;
+    for (let i = 0; i < records.length; i++) {
+      size += records[i]!.message.length + records[i]!.tag.length + 64;
+      if (size > limit || i === records.length - 1) {
+        members.push(gzipSync(this.encoder.encode(records.slice(start, i + 1)), { level }));
+        start = i + 1;
+        size = 0;
+      }
+    }
+    return members.length === 1 ? members[0]! : Buffer.concat(members);
   }
 
   /** Encodes without sending (tests, `--check`). */
