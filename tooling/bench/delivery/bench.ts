@@ -37,12 +37,15 @@ interface Result {
   bytes: number;
   cpuSeconds: number;
   peakRssMiB: number;
+  startRssMiB: number;
 }
 
-function rssSampler(): { stop(): number } {
+function rssSampler(): { start: number; stop(): number } {
+  const start = process.memoryUsage.rss() / 1024 / 1024;
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
   return {
+    start,
     stop() {
       clearInterval(timer);
       return Math.max(peak, process.memoryUsage.rss()) / 1024 / 1024;
@@ -142,7 +145,7 @@ async function ceiling(r: Target, messages: string[], events: number): Promise<R
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   socket.end();
-  return { name: 'minimal Node TLS writer (ceiling)', events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: rss.stop() };
+  return { name: 'minimal Node TLS writer (ceiling)', events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: rss.stop(), startRssMiB: rss.start };
 }
 
 /** The SDK: submit → bounded queue → StreamOutput (encoder, one TLS connection) → acknowledged. */
@@ -174,7 +177,7 @@ async function sdk(r: Target, messages: string[], events: number): Promise<Resul
   const bytes = counters.bytes - bytes0;
   await pipeline.stop();
   console.log(`  all acknowledged after ${ackSeconds.toFixed(2)} s`);
-  return { name: 'SDK DeliveryPipeline + devo_platform output', events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: rss.stop() };
+  return { name: 'SDK DeliveryPipeline + devo_platform output', events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: rss.stop(), startRssMiB: rss.start };
 }
 
 const REPS = Number(process.argv[3] ?? 3);
@@ -190,7 +193,7 @@ function row(runs: Result[]): string {
   const mbps = runs.map((r) => r.bytes / 1e6 / r.seconds);
   const perCpu = runs.map((r) => r.events / r.cpuSeconds);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  return `| ${runs[0]!.name} | ${runs[0]!.events.toLocaleString('en-US')} × ${runs.length} | **${fmt(median(eps))}** | ${fmt(Math.max(...eps))} | ${median(mbps).toFixed(1)} | ${fmt(median(perCpu))} | ${Math.max(...runs.map((r) => r.peakRssMiB)).toFixed(0)} |`;
+  return `| ${runs[0]!.name} | ${runs[0]!.events.toLocaleString('en-US')} × ${runs.length} | **${fmt(median(eps))}** | ${fmt(Math.max(...eps))} | ${median(mbps).toFixed(1)} | ${fmt(median(perCpu))} | ${Math.min(...runs.map((r) => r.startRssMiB)).toFixed(0)} → ${Math.max(...runs.map((r) => r.peakRssMiB)).toFixed(0)} |`;
 }
 
 const rsyslog = await rsyslogTarget();
@@ -214,7 +217,7 @@ try {
     const ratio = (median(ours.map((r) => r.events / r.seconds)) / median(bare.map((r) => r.events / r.seconds))) * 100;
     sections.push(`### Receiver: ${target.name}
 
-| writer | events × runs | median events/s | best events/s | median MB/s (wire) | events per CPU-second (Node, median) | peak RSS MiB |
+| writer | events × runs | median events/s | best events/s | median MB/s (wire) | events per CPU-second (Node, median) | RSS MiB: before → peak |
 |---|---:|---:|---:|---:|---:|---:|
 ${row(bare)}
 ${row(ours)}
