@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `pnpm images`: builds the container image of every collector from tooling/docker/Dockerfile with podman
-# (no Docker daemon needed), then runs one of them against a real TLS syslog receiver to prove that a line
-# lands.
+# (no Docker daemon needed), then runs each image once against its simulator and a real TLS syslog receiver
+# (every event must land, tag by tag) and the first one as a daemon (health check, SIGTERM -> exit 0).
 #
 #   pnpm images                      # all five, then the smoke run
 #   pnpm images --only lark,darktrace

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Smoke run of a built collector image (called by build-images.sh; needs `pnpm --filter @collector/demo... build`).
+// Smoke run of the built collector images (called by build-images.sh; needs `pnpm --filter @collector/demo... build`).
 //
-//   node tooling/docker/smoke.mjs lark [darktrace ...]     # the first app that has a demo scenario is used
+//   node tooling/docker/smoke.mjs lark [darktrace ...]
 //
-// Starts the app's simulator and a TLS syslog receiver that requires a client certificate (rsyslogd when
+// Starts each app's simulator and a TLS syslog receiver that requires a client certificate (rsyslogd when
 // installed, else the demo's Node receiver), lays out certs/ config/ state/ as the manuals' `docker run`
 // does, and then:
-//   1. `podman run ... --once`: every expected event must land at the receiver, tag by tag;
-//   2. the same image as a daemon: the image's HEALTHCHECK must pass, and `podman stop` (SIGTERM) must end
+//   1. `podman run ... --once` of every image: every expected event must land at the receiver, tag by tag;
+//   2. the first image as a daemon: the image's HEALTHCHECK must pass, and `podman stop` (SIGTERM) must end
 //      it gracefully with exit code 0, well before the stop timeout.
 import { execFile } from 'node:child_process';
 import { chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,16 +18,18 @@ import { promisify } from 'node:util';
 import { generateDemoPki, scenarios, startDemoReceiver } from '../demo/dist/index.js';
 
 const run = promisify(execFile);
+process.removeAllListeners('warning'); // the AWS SDK's Node 22 notice (from the aws-sqs scenario) is noise here
+process.on('warning', (w) => w.name !== 'NodeVersionSupportWarning' && console.error(`${w.name}: ${w.message}`));
 const podman = (args, opts = {}) => run('podman', args, { maxBuffer: 64 * 1024 * 1024, ...opts });
 const UID = 1000; // the image's user (Dockerfile: USER 1000:1000)
 
 const apps = process.argv.slice(2);
-const scenario = scenarios.find((s) => apps.includes(s.vendor));
-if (!scenario) {
+const selected = scenarios.filter((s) => apps.includes(s.vendor));
+if (selected.length === 0) {
   console.log(`smoke: no demo scenario for ${apps.join(', ')}; nothing to run`);
   process.exit(0);
 }
-const image = `localhost/devo-collector-${scenario.vendor}:latest`;
+const imageOf = (vendor) => `localhost/devo-collector-${vendor}:latest`;
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -52,83 +54,96 @@ async function waitFor(what, check, timeoutMs) {
 const dir = mkdtempSync(join(tmpdir(), 'image-smoke-'));
 const pki = generateDemoPki(join(dir, 'pki'));
 const receiver = await startDemoReceiver(pki, join(dir, 'receiver'));
-const started = await scenario.start(0.2);
 let failed = false;
 const fail = (message) => {
   failed = true;
   console.error(`smoke: FAILED: ${message}`);
 };
-
-// The on-premise layout of the manuals: <dir>/devo-collectors/<product>/{certs,config,state}
-const home = join(dir, 'devo-collectors', scenario.vendor);
-for (const sub of ['certs', 'config', 'state']) mkdirSync(join(home, sub), { recursive: true });
-copyFileSync(pki.caCert, join(home, 'certs', 'chain.crt'));
-copyFileSync(pki.clientCert, join(home, 'certs', 'collector.crt'));
-copyFileSync(pki.clientKey, join(home, 'certs', 'collector.key'));
 const healthPort = await freePort();
-const config = (once) => ({
-  globals: {
-    name: `smoke-${scenario.vendor}`,
-    persistence: { type: 'filesystem', config: { directory_name: 'state' } },
-    http_server: { enabled: !once, address: '127.0.0.1', port: healthPort },
-  },
-  // Relative certificate names resolve in /devo-collector/certs.
-  outputs: { devo_1: { type: 'devo_platform', config: { address: receiver.host, port: receiver.port, type: 'SSL', chain: 'chain.crt', cert: 'collector.crt', key: 'collector.key' } } },
-  inputs: started.inputs,
-});
-writeFileSync(join(home, 'config', 'config.yaml'), JSON.stringify(config(true), null, 2)); // JSON is YAML
-writeFileSync(join(home, 'config', 'daemon.yaml'), JSON.stringify(config(false), null, 2));
-// The image runs as uid 1000: it must read certs/ and config/ and write state/.
-for (const sub of ['certs', 'config', 'state']) {
-  chownSync(join(home, sub), UID, UID);
-  for (const f of readdirSync(join(home, sub))) chownSync(join(home, sub, f), UID, UID);
+
+/** The on-premise layout of the manuals, <dir>/devo-collectors/<product>/{certs,config,state}, owned by uid 1000. */
+function layout(vendor, inputs) {
+  const home = join(dir, 'devo-collectors', vendor);
+  for (const sub of ['certs', 'config', 'state']) mkdirSync(join(home, sub), { recursive: true });
+  copyFileSync(pki.caCert, join(home, 'certs', 'chain.crt'));
+  copyFileSync(pki.clientCert, join(home, 'certs', 'collector.crt'));
+  copyFileSync(pki.clientKey, join(home, 'certs', 'collector.key'));
+  const config = (once) => ({
+    globals: {
+      name: `smoke-${vendor}`,
+      persistence: { type: 'filesystem', config: { directory_name: 'state' } },
+      http_server: { enabled: !once, address: '127.0.0.1', port: healthPort },
+    },
+    // Relative certificate names resolve in /devo-collector/certs.
+    outputs: { devo_1: { type: 'devo_platform', config: { address: receiver.host, port: receiver.port, type: 'SSL', chain: 'chain.crt', cert: 'collector.crt', key: 'collector.key' } } },
+    inputs,
+  });
+  writeFileSync(join(home, 'config', 'config.yaml'), JSON.stringify(config(true), null, 2)); // JSON is YAML
+  writeFileSync(join(home, 'config', 'daemon.yaml'), JSON.stringify(config(false), null, 2));
+  // The image runs as uid 1000: it must read certs/ and config/ and write state/.
+  for (const sub of ['certs', 'config', 'state']) {
+    chownSync(join(home, sub), UID, UID);
+    for (const f of readdirSync(join(home, sub))) chownSync(join(home, sub, f), UID, UID);
+  }
+  const volumes = ['certs', 'config', 'state'].flatMap((sub) => ['--volume', `${join(home, sub)}:/devo-collector/${sub}`]);
+  return { home, volumes };
 }
-const volumes = ['certs', 'config', 'state'].flatMap((sub) => ['--volume', `${join(home, sub)}:/devo-collector/${sub}`]);
 
+const started = [];
 try {
-  // 1. --once: pull until caught up, deliver, save, exit 0.
-  const t0 = Date.now();
-  console.log(`smoke: podman run ${image} --once (${scenario.title} simulator, ${receiver.kind} receiver on ${receiver.port})`);
-  try {
-    await podman(['run', '--rm', '--network', 'host', ...volumes, '--env', 'CONFIG_FILE=config.yaml', image, '--once'], { timeout: 120_000 });
-  } catch (error) {
-    fail(`the --once run exited ${error.code}: ${String(error.stdout ?? '').split('\n').slice(-5).join('\n')}${error.stderr ?? ''}`);
+  // 1. Every image, --once: pull until caught up, deliver, save, exit 0; every event lands, tag by tag.
+  for (const scenario of selected) {
+    const run = await scenario.start(0.2);
+    started.push(run);
+    const image = imageOf(scenario.vendor);
+    const { home, volumes } = layout(scenario.vendor, run.inputs);
+    const t0 = Date.now();
+    try {
+      await podman(['run', '--rm', '--network', 'host', ...volumes, '--env', 'CONFIG_FILE=config.yaml', image, '--once'], { timeout: 120_000 });
+    } catch (error) {
+      fail(`${image} --once exited ${error.code}: ${String(error.stdout ?? '').split('\n').slice(-5).join('\n')}${error.stderr ?? ''}`);
+    }
+    const expectedTotal = Object.values(run.expected).reduce((a, b) => a + b, 0);
+    const arrived = () => Object.keys(run.expected).reduce((sum, tag) => sum + (receiver.countsByTag().get(tag) ?? 0), 0);
+    await waitFor('the events at the receiver', () => arrived() >= expectedTotal, 10_000).catch(() => undefined);
+    const rows = Object.entries(run.expected).map(([tag, expected]) => {
+      const got = receiver.countsByTag().get(tag) ?? 0;
+      if (got !== expected) fail(`${image}: ${tag}: expected ${expected}, arrived ${got}`);
+      return `${tag}: expected ${expected}, arrived ${got}`;
+    });
+    if (scenario.vendor !== 'aws-sqs' && readdirSync(join(home, 'state')).length === 0) fail(`${image}: no state file in the state volume`);
+    console.log(`smoke: ${image} --once (${receiver.kind} receiver, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    for (const row of rows) console.log(`smoke:   ${row}`);
   }
-  const expectedTotal = Object.values(started.expected).reduce((a, b) => a + b, 0);
-  const arrived = () => Object.keys(started.expected).reduce((sum, tag) => sum + (receiver.countsByTag().get(tag) ?? 0), 0);
-  await waitFor('the events at the receiver', () => arrived() >= expectedTotal, 10_000).catch(() => undefined);
-  for (const [tag, expected] of Object.entries(started.expected)) {
-    const got = receiver.countsByTag().get(tag) ?? 0;
-    console.log(`smoke:   ${tag}: expected ${expected}, arrived ${got}`);
-    if (got !== expected) fail(`${tag}: expected ${expected}, arrived ${got}`);
-  }
-  const stateFiles = readdirSync(join(home, 'state'));
-  if (stateFiles.length === 0) fail('no state file was written to the state volume');
-  console.log(`smoke: --once done in ${((Date.now() - t0) / 1000).toFixed(1)} s; state files: ${stateFiles.join(', ')}`);
 
-  // 2. Daemon: health check, then SIGTERM.
-  const name = `smoke-${scenario.vendor}-${process.pid}`;
+  // 2. The first image as a daemon: health check, then SIGTERM.
+  const vendor = selected[0].vendor;
+  const image = imageOf(vendor);
+  const { volumes } = layout(vendor, started[0].inputs);
+  const name = `smoke-${vendor}-${process.pid}`;
   await podman(['run', '--detach', '--name', name, '--network', 'host', ...volumes, '--env', 'CONFIG_FILE=daemon.yaml', '--env', `HEALTH_PORT=${healthPort}`, image]);
   try {
     // podman runs HEALTHCHECKs from systemd timers; without systemd, run the image's check on demand.
     await waitFor('a passing HEALTHCHECK', () => podman(['healthcheck', 'run', name]).then(() => true, () => false), 30_000);
-    console.log('smoke: the image HEALTHCHECK (node probing /health) passes');
+    console.log(`smoke: ${image}: the image HEALTHCHECK (node probing /health) passes`);
     const t1 = Date.now();
     await podman(['stop', '--time', '30', name]);
     const seconds = (Date.now() - t1) / 1000;
     const { stdout } = await podman(['inspect', name, '--format', '{{.State.ExitCode}}']);
     const { stdout: logs } = await podman(['logs', name]);
-    console.log(`smoke: podman stop (SIGTERM) -> exit code ${stdout.trim()} after ${seconds.toFixed(1)} s`);
+    console.log(`smoke: ${image}: podman stop (SIGTERM) -> exit code ${stdout.trim()} after ${seconds.toFixed(1)} s`);
     if (stdout.trim() !== '0') fail(`exit code ${stdout.trim()} after SIGTERM`);
     if (seconds > 20) fail(`SIGTERM took ${seconds} s: the process did not stop gracefully`);
     if (!logs.includes('Received SIGTERM')) fail('the collector did not log the SIGTERM it received');
   } finally {
     await podman(['rm', '--force', name]).catch(() => undefined);
   }
+} catch (error) {
+  fail(`${error.message}${error.stderr ? `\n${error.stderr}` : ''}`);
 } finally {
   await receiver.close();
-  await started.close();
+  for (const run of started) await run.close();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(failed ? 'smoke: FAILED' : `smoke: OK (${image})`);
+console.log(failed ? 'smoke: FAILED' : `smoke: OK (${selected.map((s) => s.vendor).join(', ')})`);
 process.exit(failed ? 1 : 0);
