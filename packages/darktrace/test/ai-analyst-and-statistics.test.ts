@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
-import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
-import { CapturingOutput, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, runtimeFor, TAGS, utc } from './helpers.js';
+import { CapturingOutput, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, runtimeFor, simulator, TAGS, utc } from './helpers.js';
 
 // --once runs deliver through the SDK's devo_platform output to a real rsyslog TLS receiver.
 let rsyslog: Rsyslog;
@@ -12,16 +11,7 @@ afterAll(async () => {
   await rsyslog?.stop();
 });
 
-const sims: DarktraceSimulator[] = [];
-afterEach(async () => {
-  while (sims.length) await sims.pop()!.close();
-});
-
-async function simulator(opts: Parameters<typeof startDarktraceSimulator>[0] = {}) {
-  const sim = await startDarktraceSimulator(opts);
-  sims.push(sim);
-  return sim;
-}
+afterEach(closeSimulators);
 
 const ids = (events: Record<string, unknown>[]) => events.map((e) => e['id'] as string);
 

@@ -1,19 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, type CollectorError } from '@collector/sdk';
 import { darktraceCollector } from '@collector/darktrace';
-import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
-import { credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, runtimeFor, utc } from './helpers.js';
+import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, runtimeFor, simulator, utc } from './helpers.js';
 
-const sims: DarktraceSimulator[] = [];
-afterEach(async () => {
-  while (sims.length) await sims.pop()!.close();
-});
-
-async function simulator(opts: Parameters<typeof startDarktraceSimulator>[0] = {}) {
-  const sim = await startDarktraceSimulator(opts);
-  sims.push(sim);
-  return sim;
-}
+afterEach(closeSimulators);
 
 const breachesOnly = () => ({ modelbreaches: { start_time_in_utc_format: utc(hoursAgo(2)) } });
 
@@ -85,8 +75,7 @@ describe('authentication and permission errors', () => {
   it('an unreachable instance gives SetupError 100', async () => {
     const sim = await simulator();
     const url = sim.url;
-    await sim.close();
-    sims.length = 0;
+    await closeSimulators();
     const { runtime } = runtimeFor(newWorkDir(), darktraceConfig({ ...credentialsFor(sim), instance: url }, breachesOnly()));
     const summary = await runtime.runOnce();
     expect(summary.errors[0]).toMatch(/^SetupError 100: Error occurred while requesting from the Darktrace server\. Error message: /);

@@ -2,30 +2,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, type DeliveryRecord, type Output } from '@collector/sdk';
-import type { DarktraceSimulator } from '@collector/simulators';
+import { CollectorRuntime, type Output } from '@collector/sdk';
+import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
 import { darktraceCollector } from '@collector/darktrace';
-import { devoOutputConfig, type Rsyslog } from '@collector/testkit';
+import { CapturingOutput, devoOutputConfig, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 
 export const HOUR = 3_600_000;
 
-/** Records every acknowledged line, as a library user's custom output would. */
-export class CapturingOutput implements Output {
-  readonly type = 'capture';
-  readonly records: DeliveryRecord[] = [];
-  constructor(readonly name = 'capture') {}
-  async start() {}
-  async write(records: readonly DeliveryRecord[]) {
-    this.records.push(...records);
-  }
-  ready() {
-    return true;
-  }
-  async stop() {}
-  /** The delivered events, optionally only those of one tag. */
-  events(tag?: string): Record<string, unknown>[] {
-    return this.records.filter((r) => tag === undefined || r.tag === tag).map((r) => JSON.parse(r.message) as Record<string, unknown>);
-  }
+const sims: DarktraceSimulator[] = [];
+
+/** A simulator that `closeSimulators()` (each test file's afterEach) closes again. */
+export async function simulator(opts: Parameters<typeof startDarktraceSimulator>[0] = {}): Promise<DarktraceSimulator> {
+  const sim = await startDarktraceSimulator(opts);
+  sims.push(sim);
+  return sim;
+}
+
+export async function closeSimulators(): Promise<void> {
+  while (sims.length) await sims.pop()!.close();
 }
 
 export interface Credentials {
@@ -60,25 +54,6 @@ export function runtimeFor(workDir: string, config: unknown, outputs: Output[] =
   return { runtime, logs: () => text };
 }
 
-/** A line rsyslog received: `<14>YYYY-MM-DD HH:MM:SS.mmm <hostname> <tag>: <message>` (CONVENTIONS.md). */
-export interface ReceivedLine {
-  hostname: string;
-  tag: string;
-  event: Record<string, unknown>;
-}
-
-const SYSLOG_LINE = /^<14>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (\S+) (\S+): ([\s\S]*)$/;
-
-function parseLines(lines: readonly string[]): ReceivedLine[] {
-  return lines.map((line) => {
-    const match = SYSLOG_LINE.exec(line);
-    if (!match) throw new Error(`Not a DCSDK syslog line: ${line.slice(0, 200)}`);
-    return { hostname: match[1]!, tag: match[2]!, event: JSON.parse(match[3]!) as Record<string, unknown> };
-  });
-}
-
-const isVendorTag = (tag: string) => !tag.startsWith('devo.collectors.');
-
 /**
  * One `--once` run of the real collector. With `rsyslog`, events go through the SDK's `devo_platform`
  * output over TLS to the real receiver, and `delivered(tag)` reads what rsyslog wrote during this run; the
@@ -91,17 +66,8 @@ export async function runOnce(workDir: string, config: Record<string, unknown>, 
   if (rsyslog) Object.assign((withReceiver['outputs'] as Record<string, { config: object }>)['devo_1']!.config, { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 });
   const { runtime, logs } = runtimeFor(workDir, withReceiver, [out]);
   const summary = await runtime.runOnce();
-  let received: ReceivedLine[] = [];
-  if (rsyslog) {
-    // runOnce returns once every output acknowledged; rsyslog may still be writing its file.
-    const expected = out.records.filter((r) => isVendorTag(r.tag)).length;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      received = parseLines(rsyslog.lines().slice(from)).filter((l) => isVendorTag(l.tag));
-      if (received.length >= expected || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  // runOnce returns once every output acknowledged; rsyslog may still be writing its file.
+  const received = rsyslog ? await waitForReceivedEvents(rsyslog, from, out.events().length) : [];
   const delivered = (tag: string) => (rsyslog ? received.filter((l) => l.tag === tag).map((l) => l.event) : out.events(tag));
   return { summary, out, logs: logs(), received, delivered };
 }

@@ -2,8 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRsyslog, type Rsyslog } from '@collector/testkit';
-import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
-import { credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, TAGS, utc } from './helpers.js';
+import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, simulator, TAGS, utc } from './helpers.js';
 
 // Every run here delivers through the SDK's devo_platform output to a real rsyslog TLS receiver.
 let rsyslog: Rsyslog;
@@ -14,16 +13,7 @@ afterAll(async () => {
   await rsyslog?.stop();
 });
 
-const sims: DarktraceSimulator[] = [];
-afterEach(async () => {
-  while (sims.length) await sims.pop()!.close();
-});
-
-async function simulator(opts: Parameters<typeof startDarktraceSimulator>[0]) {
-  const sim = await startDarktraceSimulator(opts);
-  sims.push(sim);
-  return sim;
-}
+afterEach(closeSimulators);
 
 const pbids = (events: Record<string, unknown>[]) => events.map((e) => e['pbid'] as number);
 

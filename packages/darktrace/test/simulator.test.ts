@@ -1,18 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
+import type { DarktraceSimulator } from '@collector/simulators';
+import { closeSimulators, simulator } from './helpers.js';
 
-const sims: DarktraceSimulator[] = [];
-afterEach(async () => {
-  while (sims.length) await sims.pop()!.close();
-});
-
-async function simulator(opts: Parameters<typeof startDarktraceSimulator>[0] = {}) {
-  const sim = await startDarktraceSimulator(opts);
-  sims.push(sim);
-  return sim;
-}
+afterEach(closeSimulators);
 
 /** A raw request signed independently of the collector's client. */
 async function get(sim: DarktraceSimulator, target: string, opts: { date?: string; signedTarget?: string; priv?: string; pub?: string; unsigned?: boolean } = {}) {
