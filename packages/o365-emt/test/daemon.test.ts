@@ -3,27 +3,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime } from '@collector/sdk';
 import { generateO365Traces } from '@collector/simulators';
 import { o365EmtCollector } from '@collector/o365-emt';
-import { DAY, HOUR, makeConfig, secretsIn, startSim, startTarget, tempDir } from './helpers.js';
+import { waitUntil } from '@collector/testkit';
+import { closeAll, DAY, HOUR, makeConfig, secretsIn, startSimAndTarget, tempDir } from './helpers.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
+afterEach(closeAll);
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean) => waitUntil(condition, { timeoutMs: 20_000 });
 
 describe('daemon mode', () => {
   it('runs both services side by side with one token each, keeps pulling new Graph rows, and stops cleanly', async () => {
     const now = Date.now();
-    const sim = await startSim({ generate: { messages: 200, from: new Date(now - 3 * DAY), to: new Date(now - 2 * HOUR), lateFraction: 0 } });
-    const target = await startTarget({ capture: true });
-    closers.push(() => sim.close(), () => target.close());
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 200, from: new Date(now - 3 * DAY), to: new Date(now - 2 * HOUR), lateFraction: 0 } }, true);
     const stream = new PassThrough();
     let logs = '';
     stream.on('data', (d) => (logs += d));

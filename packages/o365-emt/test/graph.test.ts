@@ -1,22 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateO365Traces, type O365Simulator } from '@collector/simulators';
 import { graphDedupKey } from '@collector/o365-emt';
-import { DAY, HOUR, makeConfig, runOnce, secretsIn, startSim, startTarget, tempDir, waitForEvents, type Target } from './helpers.js';
+import { closeAll, DAY, HOUR, makeConfig, runOnce, secretsIn, startSimAndTarget, tempDir, waitForEvents, type Target } from './helpers.js';
 
 const GRAPH = 'office365_exchange_message_graph_service';
 /** Tests other than the throttle test must not wait on the default 20 requests a minute. */
 const UNLIMITED = [{ period: '1s', number_of_requests: 1000 }];
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
-
-async function setup(options: Parameters<typeof startSim>[0] = {}, capture = false): Promise<{ sim: O365Simulator; target: Target }> {
-  const sim = await startSim(options);
-  const target = await startTarget({ capture });
-  closers.push(() => sim.close(), () => target.close());
-  return { sim, target };
-}
+afterEach(closeAll);
 
 function graphRequests(sim: O365Simulator) {
   return sim.requests.filter((r) => r.api === 'graph' && r.status === 200 && r.filter !== undefined);
@@ -40,7 +30,7 @@ function service(sim: O365Simulator, extra: Record<string, unknown> = {}) {
 describe('office365_exchange_message_graph_service (Microsoft Graph messageTraces)', () => {
   it('pulls windows of at most 10 days, follows @odata.nextLink, and delivers every recipient row once', async () => {
     const now = Date.now();
-    const { sim, target } = await setup({ generate: { messages: 400, from: new Date(now - 13 * DAY), to: new Date(now - HOUR) } });
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 400, from: new Date(now - 13 * DAY), to: new Date(now - HOUR) } });
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 12, requests_limits: UNLIMITED }, services: service(sim, { page_size: 40 }) });
     const { summary, logs } = await runOnce(tempDir(), target, config);
     expect(summary.errors).toEqual([]);
@@ -70,7 +60,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
 
   it('waits out a 429 with Retry-After (the 100 requests / 5 min tenant throttle) and loses nothing', async () => {
     const now = Date.now();
-    const { sim, target } = await setup({ generate: { messages: 60, from: new Date(now - 3 * DAY), to: new Date(now - HOUR) }, graphThrottle: { limit: 3, windowMs: 1500 } });
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 60, from: new Date(now - 3 * DAY), to: new Date(now - HOUR) }, graphThrottle: { limit: 3, windowMs: 1500 } });
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: UNLIMITED }, services: service(sim, { page_size: 10 }) });
     const { summary, logs } = await runOnce(tempDir(), target, config);
     expect(summary.errors).toEqual([]);
@@ -84,7 +74,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
 
   it('gets a new token after a 401 for an expired one; a token Graph never accepts is SetupError 100', async () => {
     const now = Date.now();
-    const { sim, target } = await setup({ generate: { messages: 100, from: new Date(now - 3 * DAY), to: new Date(now - HOUR) } });
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 100, from: new Date(now - 3 * DAY), to: new Date(now - HOUR) } });
     let dataRequests = 0;
     sim.onRequest = (entry) => {
       if (entry.api === 'graph' && ++dataRequests === 3) sim.expireTokens();
@@ -104,7 +94,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
   });
 
   it('403 is SetupError 103 with the Graph permission remedy', async () => {
-    const { sim, target } = await setup({ generate: { messages: 5, from: new Date(Date.now() - 3 * DAY), to: new Date() } }, true);
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 5, from: new Date(Date.now() - 3 * DAY), to: new Date() } }, true);
     sim.settings.graphForbidden = true;
     const { summary } = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: UNLIMITED }, services: service(sim) }));
     expect(summary.errors[0]).toMatch(/^SetupError 103: No permission to access the report for the organization \(HTTP 403: Forbidden: .*ExchangeMessageTrace\.Read\.All.*\)\. Grant the app the Microsoft Graph application permission ExchangeMessageTrace\.Read\.All/);
@@ -115,7 +105,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
     const now = Date.now();
     const rows = generateO365Traces({ messages: 50, from: new Date(now - 100 * DAY), to: new Date(now - 2 * DAY), seed: 4 });
     rows.at(-1)!.status = 'Recalled';
-    const { sim, target } = await setup({ rows }, true);
+    const { sim, target } = await startSimAndTarget({ rows }, true);
     const started = Date.now();
     const { summary, logs } = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 120, requests_limits: UNLIMITED }, services: service(sim) }));
     expect(summary.errors).toEqual([]);
@@ -131,7 +121,7 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
 
   it('a short delay plus a look-back picks up late rows on the next pull, and dedup drops what was already sent', async () => {
     const now = Date.now();
-    const { sim, target } = await setup({ generate: { messages: 80, from: new Date(now - 3 * DAY), to: new Date(now - 2 * HOUR), lateFraction: 0 } });
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 80, from: new Date(now - 3 * DAY), to: new Date(now - 2 * HOUR), lateFraction: 0 } });
     const workDir = tempDir();
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: UNLIMITED }, services: service(sim, { override_time_delay_in_seconds: 3600, lookback_in_seconds: 6 * 3600 }) });
     const first = await runOnce(workDir, target, config);

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, createOutputs, OutputError, silentLogger, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk';
+import { CollectorRuntime, type Output, type RunSummary } from '@collector/sdk';
 import { startO365Simulator, type O365Simulator, type O365SimulatorOptions } from '@collector/simulators';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { CapturingOutput, devoOutputConfig, parseReceivedLines, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { MESSAGE_TRACE_TAG, o365EmtCollector } from '@collector/o365-emt';
 
 export const TENANT = 'f3a1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b';
@@ -13,30 +13,11 @@ export const CLIENT_SECRET = 'Zq8~sEcReT.vAlUe-0123456789abcdefXYZ';
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
-/** A custom output that records every acknowledged line (used until the SDK ships devo_platform). */
-export class CapturingOutput implements Output {
-  readonly type = 'capture';
-  readonly records: DeliveryRecord[] = [];
-  constructor(readonly name = 'capture') {}
-  async start() {}
-  async write(records: readonly DeliveryRecord[]) {
-    this.records.push(...records);
-  }
-  ready() {
-    return true;
-  }
-  async stop() {}
-}
+const closers: (() => Promise<void>)[] = [];
 
-/** Whether the SDK can deliver to a devo_platform (TLS syslog) output yet. */
-function sdkHasDevoOutput(): boolean {
-  try {
-    const outputs = createOutputs({ probe: { type: 'devo_platform', config: { address: '127.0.0.1', port: 1, type: 'SSL' } } }, { workDir: tmpdir(), log: silentLogger, hostname: 'probe' });
-    void Promise.all(outputs.map((o) => o.stop().catch(() => undefined)));
-    return true;
-  } catch (error) {
-    return !(error instanceof OutputError && error.id === 600);
-  }
+/** Closes every simulator and target the helpers below started (each test file's afterEach). */
+export async function closeAll(): Promise<void> {
+  while (closers.length) await closers.pop()!();
 }
 
 export interface Delivered {
@@ -45,8 +26,8 @@ export interface Delivered {
 }
 
 /**
- * Where a test's events go: the real rsyslog TLS receiver through the SDK's devo_platform output when the
- * SDK has it, else a capturing Output. Either way `events()` is what arrived, in order.
+ * Where a test's events go: the real rsyslog TLS receiver through the SDK's devo_platform output, or a
+ * capturing Output. Either way `events()` is what arrived, in order.
  */
 export interface Target {
   kind: 'rsyslog' | 'capture';
@@ -60,43 +41,52 @@ export interface Target {
   close(): Promise<void>;
 }
 
-const LINE = /^<\d+>\S+ \S+ \S+ (\S+): ([\s\S]*)$/;
-
 /** `capture: true` for tests about the API side only (faster acknowledgements than a TLS round trip). */
 export async function startTarget(options: { capture?: boolean } = {}): Promise<Target> {
-  if (!options.capture && sdkHasDevoOutput()) {
-    const rsyslog: Rsyslog = await startRsyslog();
-    return {
-      kind: 'rsyslog',
-      configOutputs: devoOutputConfig(rsyslog),
-      outputs: [],
-      events: () =>
-        rsyslog
-          .lines()
-          .map((line) => {
-            const m = LINE.exec(line.replace(/\n$/, ''));
-            if (!m) throw new Error(`Unexpected syslog line: ${line.slice(0, 200)}`);
-            return { tag: m[1]!, text: m[2]! };
-          })
-          .filter((l) => l.tag === MESSAGE_TRACE_TAG)
-          .map((l) => ({ tag: l.tag, event: JSON.parse(l.text) as Record<string, unknown> })),
-      raw: () => rsyslog.lines(),
-      close: () => rsyslog.stop(),
-    };
-  }
+  const target = options.capture ? captureTarget() : await rsyslogTarget();
+  closers.push(() => target.close());
+  return target;
+}
+
+async function rsyslogTarget(): Promise<Target> {
+  const rsyslog: Rsyslog = await startRsyslog();
+  return {
+    kind: 'rsyslog',
+    configOutputs: devoOutputConfig(rsyslog),
+    outputs: [],
+    events: () =>
+      parseReceivedLines(rsyslog.lines())
+        .filter((l) => l.tag === MESSAGE_TRACE_TAG)
+        .map((l) => ({ tag: l.tag, event: JSON.parse(l.message) as Record<string, unknown> })),
+    raw: () => rsyslog.lines(),
+    close: () => rsyslog.stop(),
+  };
+}
+
+function captureTarget(): Target {
   const capture = new CapturingOutput();
   return {
     kind: 'capture',
     configOutputs: undefined,
     outputs: [capture],
-    events: () => capture.records.filter((r) => r.tag === MESSAGE_TRACE_TAG).map((r) => ({ tag: r.tag, event: JSON.parse(r.message) as Record<string, unknown> })),
+    events: () => capture.events(MESSAGE_TRACE_TAG).map((event) => ({ tag: MESSAGE_TRACE_TAG, event })),
     raw: () => capture.records.map((r) => r.message),
     close: async () => undefined,
   };
 }
 
-export function startSim(options: Partial<O365SimulatorOptions> = {}): Promise<O365Simulator> {
-  return startO365Simulator({ tenantId: TENANT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options });
+/** A simulator with the test tenant's credentials, closed by `closeAll()`. */
+export async function startSim(options: Partial<O365SimulatorOptions> = {}): Promise<O365Simulator> {
+  const sim = await startO365Simulator({ tenantId: TENANT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options });
+  closers.push(() => sim.close());
+  return sim;
+}
+
+/** A simulator and a target (rsyslog unless `capture`), both closed by `closeAll()`. */
+export async function startSimAndTarget(options: Partial<O365SimulatorOptions> = {}, capture = false): Promise<{ sim: O365Simulator; target: Target }> {
+  const sim = await startSim(options);
+  const target = await startTarget({ capture });
+  return { sim, target };
 }
 
 export interface ConfigArgs {

@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateO365Traces, type O365Simulator } from '@collector/simulators';
 import { rwsDedupKey, rwsReceivedMs, MESSAGE_TRACE_TAG } from '@collector/o365-emt';
-import { DAY, HOUR, makeConfig, runOnce, secretsIn, startSim, startTarget, tempDir, waitForEvents, type Target } from './helpers.js';
+import { closeAll, DAY, HOUR, makeConfig, runOnce, secretsIn, startSimAndTarget, tempDir, waitForEvents, type Target } from './helpers.js';
 
 const RWS = 'office365_exchange_message_service';
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
-
-async function setup(options: Parameters<typeof startSim>[0] = {}, capture = false): Promise<{ sim: O365Simulator; target: Target }> {
-  const sim = await startSim(options);
-  const target = await startTarget({ capture });
-  closers.push(() => sim.close(), () => target.close());
-  return { sim, target };
-}
+afterEach(closeAll);
 
 /** Rows spread over the last three days, 20 % of them up to 24 h late (all visible by now − 25 h). */
 function threeDays(messages = 300) {
@@ -51,7 +41,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
     { name: 'verbose d.results with /Date(ms)/ and a __next link', shape: 'verbose' as const, nextLink: true },
   ]) {
     it(`pulls 15-minute multi-page windows exactly once (${variant.name}) and keeps secrets out of the logs`, async () => {
-      const { sim, target } = await setup({ ...threeDays(1500), rwsShape: variant.shape, rwsNextLink: variant.nextLink });
+      const { sim, target } = await startSimAndTarget({ ...threeDays(1500), rwsShape: variant.shape, rwsNextLink: variant.nextLink });
       const workDir = tempDir();
       // 16 windows of 15 minutes (the 25-hour default has its own test below).
       const delay = 2 * 86_400 - 60 - 16 * 900;
@@ -86,7 +76,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   }
 
   it('respects the 25-hour delay by default: no window ends after now − 90000 s and newer rows stay behind', async () => {
-    const { sim, target } = await setup(threeDays(200), true);
+    const { sim, target } = await startSimAndTarget(threeDays(200), true);
     const started = Date.now();
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } } });
     const { summary } = await runOnce(tempDir(), target, config);
@@ -100,7 +90,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('a restart continues from the savepoint: no duplicates, no gaps', async () => {
-    const { sim, target } = await setup(threeDays(600));
+    const { sim, target } = await startSimAndTarget(threeDays(600));
     const workDir = tempDir();
     const config = (delay: number) => makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, page_size: 2, override_time_delay_in_seconds: delay } } });
     const first = await runOnce(workDir, target, config(FEW_WINDOWS.override_time_delay_in_seconds));
@@ -118,7 +108,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('a run broken inside a window resumes at that window without gaps, and what was delivered is not sent again', async () => {
-    const { sim, target } = await setup(threeDays(600));
+    const { sim, target } = await startSimAndTarget(threeDays(600));
     const workDir = tempDir();
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, page_size: 2, ...FEW_WINDOWS } } });
     let dataRequests = 0;
@@ -144,7 +134,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('gets a new token when the API says 401 for an expired one, and carries on', async () => {
-    const { sim, target } = await setup(threeDays(600));
+    const { sim, target } = await startSimAndTarget(threeDays(600));
     let dataRequests = 0;
     sim.onRequest = (entry) => {
       if (entry.api === 'rws' && ++dataRequests === 5) sim.expireTokens();
@@ -160,7 +150,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('retries 5xx and token-endpoint failures; gives up with PullError 300 after the retries', async () => {
-    const { sim, target } = await setup(threeDays(300), true);
+    const { sim, target } = await startSimAndTarget(threeDays(300), true);
     sim.faults.token.http500 = 1;
     sim.faults.rws.http500 = 2;
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, ...FEW_WINDOWS } } });
@@ -174,7 +164,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('401 with the IIS HTML page is SetupError 100 with the page title; 403 is explained with its remedy', async () => {
-    const { sim, target } = await setup(threeDays(20), true);
+    const { sim, target } = await startSimAndTarget(threeDays(20), true);
     sim.settings.rwsUnauthorized = true;
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } } });
     const unauthorized = await runOnce(tempDir(), target, config);
@@ -188,7 +178,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('a wrong client secret is SetupError 100, an unknown tenant SetupError 101, and neither leaks a credential', async () => {
-    const { sim, target } = await setup(threeDays(5), true);
+    const { sim, target } = await startSimAndTarget(threeDays(5), true);
     const services = { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url } };
     const badSecret = await runOnce(tempDir(), target, makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services, credentials: { tenant_id: sim.url ? 'f3a1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b' : '', client_id: '7d9e8f10-1a2b-4c3d-9e8f-a0b1c2d3e4f5', client_secret: 'wrong-secret-value-123' } }));
     expect(badSecret.summary.errors[0]).toMatch(/^SetupError 100: Authentication failed: HTTP 401 from the token endpoint: invalid_client: AADSTS7000215/);
@@ -200,7 +190,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   });
 
   it('a new reset_persistence_auth value restarts the persistence once', async () => {
-    const { sim, target } = await setup(threeDays(600));
+    const { sim, target } = await startSimAndTarget(threeDays(600));
     const workDir = tempDir();
     const config = (reset: string) => makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, reset_persistence_auth: reset, ...FEW_WINDOWS } } });
     const first = await runOnce(workDir, target, config('2026-01-01'));
@@ -218,7 +208,7 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
   it('starts a new pipeline at the historic cutoff plus its margin, and logs it', async () => {
     const now = Date.now();
     const rows = generateO365Traces({ messages: 2000, from: new Date(now - 4 * DAY), to: new Date(now - 26 * HOUR), seed: 9 });
-    const { sim, target } = await setup({ rows }, true);
+    const { sim, target } = await startSimAndTarget({ rows }, true);
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, max_historic_date_margin_seconds: 3600 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, override_time_delay_in_seconds: 2 * 86_400 - 3600 - 8 * 900 } } });
     const started = Date.now();
     const { summary, logs } = await runOnce(tempDir(), target, config);

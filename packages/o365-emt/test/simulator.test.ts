@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateO365Traces, type O365Simulator } from '@collector/simulators';
-import { CLIENT_ID, CLIENT_SECRET, DAY, HOUR, TENANT, startSim } from './helpers.js';
+import { CLIENT_ID, CLIENT_SECRET, closeAll, DAY, HOUR, TENANT, startSim } from './helpers.js';
 
 // The simulator is the contract the collector is tested against: these pin what it enforces.
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
-
-async function sim(options: Parameters<typeof startSim>[0] = {}): Promise<O365Simulator> {
-  const s = await startSim(options);
-  closers.push(() => s.close());
-  return s;
-}
+afterEach(closeAll);
 
 async function token(s: O365Simulator, version: 'v1' | 'v2', resourceOrScope: string, secret = CLIENT_SECRET) {
   const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: secret, [version === 'v1' ? 'resource' : 'scope']: resourceOrScope });
@@ -24,7 +15,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 describe('o365 simulator contract', () => {
   it('issues v1 tokens for a resource and v2 tokens for <resource>/.default, each valid for its own API', async () => {
-    const s = await sim();
+    const s = await startSim();
     const v1 = await token(s, 'v1', 'https://outlook.office365.com');
     expect(v1.status).toBe(200);
     expect(v1.body).toEqual(expect.objectContaining({ token_type: 'Bearer', expires_in: '3599', resource: 'https://outlook.office365.com' }));
@@ -44,7 +35,7 @@ describe('o365 simulator contract', () => {
   });
 
   it('rejects Graph filters beyond its limits with a Graph error body', async () => {
-    const s = await sim();
+    const s = await startSim();
     const { body } = await token(s, 'v2', 'https://graph.microsoft.com/.default');
     const now = Date.now();
     const ask = async (filter: string, top?: number) => {
@@ -64,7 +55,7 @@ describe('o365 simulator contract', () => {
     const now = Date.now();
     const rows = generateO365Traces({ messages: 30, from: new Date(now - 5 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0 });
     rows.at(-1)!.status = 'Recalled';
-    const s = await sim({ rows, graphThrottle: { limit: 2, windowMs: 60_000 } });
+    const s = await startSim({ rows, graphThrottle: { limit: 2, windowMs: 60_000 } });
     const { body } = await token(s, 'v2', 'https://graph.microsoft.com/.default');
     const headers = { authorization: `Bearer ${body['access_token']}` };
     let url: string | undefined = `${s.url}/v1.0/admin/exchange/tracing/messageTraces?$filter=${encodeURIComponent(`receivedDateTime ge ${iso(now - 6 * HOUR)} and receivedDateTime le ${iso(now - HOUR)}`)}&$top=20`;
@@ -93,7 +84,7 @@ describe('o365 simulator contract', () => {
 
   it('pages RWS with $skiptoken offsets in both JSON shapes and answers 403 with the manual\'s message', async () => {
     const now = Date.now();
-    const s = await sim({ generate: { messages: 20, from: new Date(now - 3 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0 } });
+    const s = await startSim({ generate: { messages: 20, from: new Date(now - 3 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0 } });
     const { body } = await token(s, 'v1', 'https://outlook.office365.com');
     const headers = { authorization: `Bearer ${body['access_token']}` };
     const filter = encodeURIComponent(`StartDate eq datetime'${iso(now - 4 * HOUR)}' and EndDate eq datetime'${iso(now - HOUR)}'`);
