@@ -18,7 +18,7 @@ import { selectAdapters, type FaultKind, type VendorAdapter, type VendorScenario
 
 const { values: args } = parseArgs({
   options: {
-    events: { type: 'string', default: '20000' },
+    events: { type: 'string', default: '10000' },
     repeat: { type: 'string', default: '3' },
     'outage-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
@@ -168,8 +168,8 @@ async function baseline(adapter: VendorAdapter, pki: Pki): Promise<number> {
 async function kill9(adapter: VendorAdapter, pki: Pki, runMs: number): Promise<void> {
   const modes: { name: string; options: () => Parameters<typeof runNode>[2] }[] = [
     { name: 'random time', options: () => ({ killAfterMs: randInt(300, Math.max(600, Math.round(runMs * 0.9))) }) },
-    { name: 'while pulling', options: () => { const d = randInt(0, 200); return { killWhen: (chunk: string) => (/Retrieved|Pull Started/.test(chunk) ? d || true : false) }; } },
-    { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+/.test(chunk) ? d || true : false) }; } },
+    { name: 'while pulling', options: () => { const d = randInt(0, 200); return { killWhen: (chunk: string) => (/Retrieved|Pull Started|Time Window|Running a new pipeline/.test(chunk) ? d || true : false) }; } },
+    { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+|Savepoint|Pipeline summary/.test(chunk) ? d || true : false) }; } },
   ];
   for (const mode of modes) {
     for (let i = 0; i < REPEAT; i++) {

@@ -1,7 +1,15 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const probe = fileURLToPath(new URL('./usage-probe.js', import.meta.url));
+// The compiled probe next to this file; from the TypeScript sources (vitest) the same code as a data: URL.
+const compiledProbe = fileURLToPath(new URL('./usage-probe.js', import.meta.url));
+const INLINE_PROBE = `import { writeSync } from 'node:fs';
+process.on('exit', () => {
+  const u = process.resourceUsage();
+  try { writeSync(2, '\\nBENCH_USAGE ' + JSON.stringify({ userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKb: u.maxRSS }) + '\\n'); } catch {}
+});`;
+const probe = existsSync(compiledProbe) ? compiledProbe : `data:text/javascript,${encodeURIComponent(INLINE_PROBE)}`;
 
 export interface ChildRun {
   code: number | null;
