@@ -45,7 +45,8 @@ function fromS3Records(records: unknown[]): { objects: ObjectRef[]; ignored: num
     const s3 = record['s3'];
     const eventName = typeof record['eventName'] === 'string' ? record['eventName'] : undefined;
     // Only object creation carries new data; removals, restores, replication events are acknowledged.
-    if (!isObject(s3) || (eventName !== undefined && !eventName.startsWith('ObjectCreated'))) {
+    // AWS omits the "s3:" prefix; some relays (and hand-made notifications) keep it.
+    if (!isObject(s3) || (eventName !== undefined && !eventName.replace(/^s3:/, '').startsWith('ObjectCreated'))) {
       ignored++;
       continue;
     }

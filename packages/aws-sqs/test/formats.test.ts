@@ -162,5 +162,6 @@ describe('notifications', () => {
     expect(parseNotification(JSON.stringify({ Type: 'Notification', TopicArn: 't', Message: '{"Event":"s3:TestEvent"}' }))).toEqual({ kind: 'test' });
     expect(parseNotification('not json').kind).toBe('invalid');
     expect(decodeS3Key('100%+sure%2')).toBe('100% sure%2');
+    expect(parseNotification(JSON.stringify({ Records: [s3Record('k', 's3:ObjectCreated:CompleteMultipartUpload')] }))).toMatchObject({ objects: [{ key: 'k' }], ignored: 0 });
   });
 });
