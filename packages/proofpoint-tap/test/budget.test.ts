@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, RateLimiter, stateFileName } from '@collector/sdk';
 import { estimateDone, proofpointTapCollector, reserveFor, steadyNeed } from '../src/index.js';
-import { CapturingOutput, closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, workDir } from './helpers.js';
+import { CapturingOutput, waitUntil } from '@collector/testkit';
+import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, workDir } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -141,16 +142,17 @@ describe('proofpoint_tap: the daemon', () => {
       logStream: new PassThrough(),
     });
     const running = runtime.run();
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
-    };
-    await until(() => runtime.totals()[0]!.cycles >= 2);
-    // A record indexed late, created 5 minutes ago: inside the look-back of the next pulls.
-    const late = sim.generate({ service: 'messagesBlocked', count: 1, from: Date.now() - 5 * 60_000, to: Date.now() - 4 * 60_000, seed: 3 });
-    await until(() => out.records.length >= 6);
-    await until(() => runtime.totals()[0]!.cycles >= 5);
-    await runtime.stop();
-    await running;
+    let late: ReturnType<typeof sim.generate>;
+    try {
+      await waitUntil(() => runtime.totals()[0]!.cycles >= 2);
+      // A record indexed late, created 5 minutes ago: inside the look-back of the next pulls.
+      late = sim.generate({ service: 'messagesBlocked', count: 1, from: Date.now() - 5 * 60_000, to: Date.now() - 4 * 60_000, seed: 3 });
+      await waitUntil(() => out.records.length >= 6);
+      await waitUntil(() => runtime.totals()[0]!.cycles >= 5);
+    } finally {
+      await runtime.stop();
+      await running;
+    }
     const totals = runtime.totals()[0]!;
     expect(totals.requests).toBe(totals.cycles);
     expect(sim.requests.length).toBe(totals.cycles);

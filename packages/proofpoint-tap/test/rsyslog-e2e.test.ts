@@ -28,7 +28,7 @@ describe('proofpoint_tap → Devo (real rsyslog TLS receiver)', () => {
       expect(ids).toEqual(sim.events(service).map((e) => String(e['id'])).sort());
     }
     for (const line of first.received) {
-      expect(line.pri).toBe('14');
+      expect(line.raw.startsWith('<14>')).toBe(true);
       expect(line.event['@devo_pulling_id']).toMatch(/^\d{13}$/);
     }
     // Late-indexed and new records, then a restart: only they arrive; the look-back repeats are dropped.
