@@ -113,7 +113,11 @@ done
 smoke_status=0
 if [ "$smoke" = 1 ] && [ ${#built[@]} -gt 0 ]; then
   log "smoke run against a TLS syslog receiver"
-  pnpm -s --filter @collector/demo... run build >/dev/null
+  # `pnpm images` builds the workspace first; build here only what is missing (a rebuild while tests run
+  # next to this would rewrite dist/ files under their feet).
+  if [ ! -f tooling/demo/dist/index.js ] || [ ! -f tooling/simulators/dist/index.js ] || [ ! -f tooling/testkit/dist/index.js ]; then
+    pnpm -s --filter @collector/demo... run build >/dev/null
+  fi
   node "$here/smoke.mjs" "${built[@]}" || smoke_status=$?
 fi
 
