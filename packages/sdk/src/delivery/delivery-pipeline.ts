@@ -134,6 +134,7 @@ export class DeliveryPipeline implements Delivery {
       }
       // Oldest file first, in file order, ahead of anything submitted.
       if (recoveredChunks.length > 0) lane.unshift(recoveredChunks);
+      else this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> Nothing retrieved from the persistence.`);
     }
   }
 
