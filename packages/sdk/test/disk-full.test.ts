@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CollectorRuntime, stateFileName } from '@collector/sdk';
-import { CapturingOutput, exampleCollector, startExampleApi } from './example-input.js';
+import { CapturingOutput } from '@collector/testkit';
+import { exampleCollector, startExampleApi } from './example-input.js';
 
 const HOUR = 3_600_000;
 const cleanups: (() => Promise<void> | void)[] = [];

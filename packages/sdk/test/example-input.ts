@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError, type DeliveryRecord, type Output } from '@collector/sdk';
+import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError } from '@collector/sdk';
+
+// Tests deliver this collector's events to `CapturingOutput` from @collector/testkit: a custom Output as a
+// library user would write one, recording every acknowledged line.
 
 /** A tiny vendor API for SDK tests: GET /events?from&to (epoch ms) returns events created in [from, to). */
 export interface ExampleEvent {
@@ -77,26 +80,3 @@ export const exampleCollector = defineCollector({
     }),
   ],
 });
-
-/** A custom output, as a library user would write one: records every acknowledged line. */
-export class CapturingOutput implements Output {
-  readonly type = 'capture';
-  readonly records: DeliveryRecord[] = [];
-  failNext = 0;
-  constructor(readonly name = 'capture') {}
-  async start() {}
-  async write(records: readonly DeliveryRecord[]) {
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new Error('simulated connection loss');
-    }
-    this.records.push(...records);
-  }
-  ready() {
-    return true;
-  }
-  async stop() {}
-  ids(): string[] {
-    return this.records.map((r) => (JSON.parse(r.message) as ExampleEvent).id);
-  }
-}

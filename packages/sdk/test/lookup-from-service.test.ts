@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CollectorRuntime, defineCollector, defineInput, defineService } from '@collector/sdk';
-import { CapturingOutput } from './example-input.js';
+import { CapturingOutput } from '@collector/testkit';
 
 // A service that publishes a lookup table (e.g. a vendor's asset list) from inside its pull.
 const lookupCollector = defineCollector({

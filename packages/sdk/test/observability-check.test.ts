@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorRuntime, runCollector, stateFileName, type Output } from '@collector/sdk';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
-import { CapturingOutput } from './example-input.js';
+import { CapturingOutput, devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { doctorCollector, doctorConfig, DOCTOR_REMEDIES, startDoctorApi } from './observability-vendor.js';
 
 const HOUR = 3_600_000;

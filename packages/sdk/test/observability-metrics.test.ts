@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, runCollector } from '@collector/sdk';
-import { CapturingOutput, exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
+import { CapturingOutput } from '@collector/testkit';
+import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 import { doctorCollector, doctorConfig, hasMetric, metricSum, parseMetrics, startDoctorApi, SwitchableOutput, until } from './observability-vendor.js';
 
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, runCollector, stateFileName } from '@collector/sdk';
-import { CapturingOutput } from './example-input.js';
+import { CapturingOutput } from '@collector/testkit';
 import { doctorCollector, doctorConfig, startDoctorApi } from './observability-vendor.js';
 
 const HOUR = 3_600_000;

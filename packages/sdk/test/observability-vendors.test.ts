@@ -7,7 +7,7 @@ import { runCollector, type CollectorDefinition } from '@collector/sdk';
 import { darktraceCollector } from '@collector/darktrace';
 import { o365EmtCollector } from '@collector/o365-emt';
 import { startDarktraceSimulator, startO365Simulator } from '@collector/simulators';
-import { CapturingOutput } from './example-input.js';
+import { CapturingOutput } from '@collector/testkit';
 
 /**
  * `--check` through real vendor packages against their simulators: the remedies printed are the vendors'

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, stateFileName } from '@collector/sdk';
-import { CapturingOutput, exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
+import { CapturingOutput } from '@collector/testkit';
+import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
 const HOUR = 3_600_000;
 const closers: (() => Promise<void>)[] = [];
