@@ -53,6 +53,8 @@ const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonE
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'KMS.AccessDeniedException']);
 const HANDLE_GONE = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidParameterValue', 'AWS.SimpleQueueService.MessageNotInflight']);
 const MAX_VISIBILITY_TOTAL = 43_200;
+/** Objects of one message read at the same time (notifications usually carry one). */
+const OBJECTS_IN_FLIGHT_PER_MESSAGE = 4;
 
 /** Maps an SQS failure to PullError 300 (no queue), 301 (denied) or 302 (anything else). */
 export function queueError(error: unknown, operation: string, queueUrl: string, path: string): Error {
@@ -273,15 +275,30 @@ export class QueueWorker {
       log.error(`${pullErrors.notANotification(id, notification.reason).toLine()}; left to the queue's dead-letter policy`);
       return false;
     }
-    for (const ref of notification.objects) {
-      if (this.deps.signal.aborted) throw new Error('stopped');
-      if (this.deps.skipKey?.(ref.key)) {
-        this.result.skippedObjects++;
-        log.debug(`Skipping s3://${ref.bucket}/${ref.key}`);
-        continue;
+    // Objects of one message are read side by side (a few at a time), each streamed on its own.
+    const refs = notification.objects.filter((ref) => {
+      if (!this.deps.skipKey?.(ref.key)) return true;
+      this.result.skippedObjects++;
+      log.debug(`Skipping s3://${ref.bucket}/${ref.key}`);
+      return false;
+    });
+    let next = 0;
+    let failed = false;
+    const lane = async () => {
+      // After a failure the other lanes finish the object in hand and stop: the message is retried whole.
+      while (next < refs.length && !failed) {
+        if (this.deps.signal.aborted) throw new Error('stopped');
+        try {
+          await this.readOne(refs[next++]!, emit);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
       }
-      await this.readOne(ref, emit);
-    }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(OBJECTS_IN_FLIGHT_PER_MESSAGE, refs.length) }, lane));
+    const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (rejected) throw rejected.reason;
     return true;
   }
 

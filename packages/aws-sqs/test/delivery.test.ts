@@ -71,13 +71,21 @@ describe('S3 → SQS → rsyslog, against moto', () => {
     const first = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } }), rsyslog);
     expect(first.received.map((l) => l.event['eventID']).sort()).toEqual([...a.ids, ...b.ids].sort());
     // Now the same objects announced through SNS (raw delivery off) and EventBridge.
-    const s3Event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: 'logs/with+space%2Bplus.json', size: 10 } } }] };
+    const s3Event = {
+      Records: [
+        { eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: 'logs/with+space%2Bplus.json', size: 10 } } },
+        { eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: 'logs/third.json.gz', size: 10 } } },
+      ],
+    };
+    const c = cloudTrailFile('third', 4);
+    await putObject(moto, bucket, 'logs/third.json.gz', c.body);
+    await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } })); // its own notification
     await sendMessage(moto, queueUrl, { Type: 'Notification', MessageId: 'm-1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:t', Subject: 'Amazon S3 Notification', Message: JSON.stringify(s3Event) });
     await sendMessage(moto, queueUrl, { Type: 'Notification', MessageId: 'm-2', TopicArn: 'arn:aws:sns:us-east-1:123456789012:t', Message: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) });
     await sendMessage(moto, queueUrl, { version: '0', id: 'e-1', 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', region: 'us-east-1', detail: { bucket: { name: bucket }, object: { key: 'logs/eb object.json.gz', size: 5 } } });
     const second = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } }), rsyslog);
     expect(second.summary.errors).toEqual([]);
-    expect(second.received.map((l) => l.event['eventID']).sort()).toEqual([...a.ids, ...b.ids].sort());
+    expect(second.received.map((l) => l.event['eventID']).sort()).toEqual([...a.ids, ...b.ids, ...c.ids].sort());
     expect(second.logs).toContain('is an s3:TestEvent');
     expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
