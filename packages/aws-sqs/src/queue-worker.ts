@@ -267,7 +267,7 @@ export class QueueWorker {
     const notification = parseNotification(body);
     if (notification.kind === 'test') {
       this.result.testEvents++;
-      log.info(`Message ${id} is an s3:TestEvent: deleted without processing`);
+      log.info(`Message ${id} is an s3:TestEvent: ${this.deps.options.ackMessages ? 'deleted without processing' : 'nothing to collect (kept: ack_messages is false)'}`);
       return true;
     }
     if (notification.kind === 'invalid') {
