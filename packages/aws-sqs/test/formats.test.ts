@@ -50,6 +50,11 @@ describe('CloudTrail / JSON record scanner', () => {
     expect(parsed(decode('json', Buffer.from(concatenated))).map((e) => e['eventID'])).toEqual(['a1', 'a2', 'a3']);
     expect(parsed(decode('json', Buffer.from(JSON.stringify(tricky)))).map((e) => e['eventID'])).toEqual(['a1', 'a2', 'a3']);
     expect(parsed(decode('json', Buffer.from('{}')))).toEqual([{ '@devo_pulling_id': '1700000000000' }]);
+    const out: OutEvent[] = [];
+    const withEnvironment = createDecoder('cloudtrail', { suffix: pullingIdSuffix('1', 'prod-eu'), out: (e) => out.push(e) });
+    withEnvironment.push(Buffer.from('{"Records":[{"a":1}]}'));
+    withEnvironment.end();
+    expect(out).toEqual(['{"a":1,"@devo_pulling_id":"1","@devo_environment":"prod-eu"}']);
   });
 
   it('splits CloudWatch Logs documents from Firehose and skips CONTROL_MESSAGE', () => {
