@@ -32,6 +32,8 @@ export interface ChildOptions {
   onSpawn?: (pid: number | undefined) => void;
   /** SIGKILL after this many ms. */
   killAfterMs?: number;
+  /** Polled every 5 ms while the child runs; return true to SIGKILL it (e.g. after N delivered lines). */
+  killCheck?: (elapsedMs: number) => boolean;
   timeoutMs?: number;
 }
 
@@ -53,6 +55,11 @@ export function runNode(script: string, args: string[], options: ChildOptions = 
       if (child.exitCode === null && child.signalCode === null && killedAtMs === undefined) killedAtMs = performance.now() - started;
       child.kill('SIGKILL');
     };
+    const poller = options.killCheck
+      ? setInterval(() => {
+          if (options.killCheck!(performance.now() - started)) kill();
+        }, 5)
+      : undefined;
     const timers = [options.killAfterMs !== undefined ? setTimeout(kill, options.killAfterMs) : undefined, setTimeout(kill, options.timeoutMs ?? 600_000)];
     child.stdout.on('data', (d: Buffer) => {
       const text = d.toString();
@@ -68,6 +75,7 @@ export function runNode(script: string, args: string[], options: ChildOptions = 
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code, signal) => {
       for (const t of timers) if (t) clearTimeout(t);
+      if (poller) clearInterval(poller);
       const usage = /BENCH_USAGE (\{.*\})/.exec(stderr);
       const parsed = usage ? (JSON.parse(usage[1]!) as { userMs: number; systemMs: number; maxRssKb: number }) : undefined;
       resolve({
