@@ -247,3 +247,29 @@ describe('acknowledgement settle', () => {
     }
   });
 });
+
+describe('stalled receiver', () => {
+  it('a receiver that stops reading fails the write after sending_timeout (OutputError 608), nothing acknowledged', async () => {
+    const server = createServer(
+      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      (socket: TLSSocket) => {
+        socket.on('error', () => undefined);
+        socket.pause(); // never reads: the kernel buffers fill up, then nothing moves
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const [output] = createOutputs(
+        { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey, sending_timeout: 1, tls_verify_grace_in_ms: 100, ...FAST } } },
+        { workDir: tmpdir(), log: silentLogger, hostname: HOST },
+      );
+      const big = Array.from({ length: 25_000 }, (_, i) => ({ tag: 'my.app.test.stall', message: `${i}:${'s'.repeat(1000)}` }));
+      const error = await output!.write(big, 'standard').catch((e: unknown) => e);
+      expect(error).toMatchObject({ type: 'OutputError', id: 608 });
+      await output!.stop();
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -44,6 +44,9 @@ const REJECTED_CERT = new Set(['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV13
 const BAD_SERVER_CERT = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE']);
 
+/** Bytes per socket write: progress granularity for the send watchdog. */
+const SLICE = 64 * 1024;
+
 const CERTS_REMEDY =
   'Download the certificate, the private key and the chain CA from Devo (Administration → Credentials → X.509 Certificates) of the domain you send to, save them in certs/ and name them in the output\'s cert, key and chain';
 
@@ -245,6 +248,10 @@ export class StreamConnection {
     const socket = this.socket;
     if (this.failure) return Promise.reject(this.failure);
     if (!socket) return Promise.reject(new OutputError(606, `Not connected to ${this.where}`, { retryable: true }));
+    if (bytes.length === 0) {
+      this.release();
+      return Promise.resolve();
+    }
     if (this.reserved > 0) this.reserved--;
     else this.inflight++;
     this.lastWriteAt = Date.now();
@@ -253,16 +260,23 @@ export class StreamConnection {
     return new Promise<void>((resolve, reject) => {
       const p: PendingSend = { resolve, reject };
       this.pending.add(p);
-      socket.write(bytes, (error) => {
-        this.unflushed--;
-        this.lastProgressAt = Date.now();
-        if (error || this.failure) {
-          this.fail(this.failure ?? describeSocketError(error as NodeJS.ErrnoException, this.where));
-          return;
-        }
-        if (this.verified) this.settleLater(p);
-        else this.awaitingVerify.push(p);
-      });
+      // Written in slices (views, no copies) so each flushed slice counts as progress for the
+      // sending_timeout watchdog: one 1 MB write to a slow but healthy link must not look stalled.
+      for (let off = 0; off < bytes.length; off += SLICE) {
+        const last = off + SLICE >= bytes.length;
+        socket.write(bytes.subarray(off, off + SLICE), (error) => {
+          this.lastProgressAt = Date.now();
+          if (error || this.failure) {
+            if (last) this.unflushed--;
+            this.fail(this.failure ?? describeSocketError(error as NodeJS.ErrnoException, this.where));
+            return;
+          }
+          if (!last) return;
+          this.unflushed--;
+          if (this.verified) this.settleLater(p);
+          else this.awaitingVerify.push(p);
+        });
+      }
     });
   }
 
