@@ -59,8 +59,11 @@ export function publishProblems(pack: PackedPackage): string[] {
   }
   if (m['main'] && !has(m['main'])) problems.push(`main ${m['main']} is not in the package`);
   if (m['types'] && !has(m['types'])) problems.push(`types ${m['types']} is not in the package`);
-  const leaked = pack.files.filter((f) => /^(src|test)\//.test(f) || f.endsWith('.test.js') || f === 'tsconfig.json' || f.includes('node_modules/'));
-  if (leaked.length) problems.push(`sources or tests published: ${leaked.slice(0, 3).join(', ')}`);
+  // src/ may ship (it is what the published source maps point at); tests, configs and dependencies may not.
+  const leaked = pack.files.filter((f) => /^tests?\//.test(f) || /\.test\.[cm]?[jt]s$/.test(f) || f === 'tsconfig.json' || f.includes('node_modules/'));
+  if (leaked.length) problems.push(`tests or build files published: ${leaked.slice(0, 3).join(', ')}`);
+  const maps = pack.files.filter((f) => f.endsWith('.js.map'));
+  if (maps.length && !pack.files.some((f) => f.startsWith('src/'))) problems.push('source maps point at src/, which is not published');
   return problems;
 }
 
