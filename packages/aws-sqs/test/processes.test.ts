@@ -89,7 +89,7 @@ describe('the aws-sqs-collector executable', () => {
       expected.push(...file.ids);
       await putObject(moto, bucket, `AWSLogs/1/CloudTrail/us-east-1/2024/01/01/pod-${f}.json.gz`, file.body);
     }
-    const outputs = devoOutputConfig(rsyslog);
+    const outputs: Record<string, { config: object }> = devoOutputConfig(rsyslog);
     Object.assign(outputs['devo_1']!.config, FAST_RECONNECT);
     const config = { ...sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, sqs_max_messages: 1, max_messages_in_flight: 2 } }), outputs };
     const from = rsyslog.lines().length;
@@ -117,7 +117,7 @@ describe('the aws-sqs-collector executable', () => {
       expected.push(...file.ids);
       await putObject(moto, bucket, `AWSLogs/1/CloudTrail/us-east-1/2024/01/01/term-${f}.json.gz`, file.body);
     }
-    const outputs = devoOutputConfig(rsyslog);
+    const outputs: Record<string, { config: object }> = devoOutputConfig(rsyslog);
     Object.assign(outputs['devo_1']!.config, FAST_RECONNECT);
     const config = { ...sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, max_messages_in_flight: 2, events_per_batch: 200 } }), outputs };
     const from = rsyslog.lines().length;

@@ -89,7 +89,7 @@ describe('never losing a message', () => {
     const base = sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } });
     const config = { ...base, globals: { ...base.globals, http_server: { enabled: true, address: '127.0.0.1', port: metricsPort } } };
     const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const outputs = devoOutputConfig(receiver);
+    const outputs: Record<string, { config: object }> = devoOutputConfig(receiver);
     Object.assign(outputs['devo_1']!.config, FAST_RECONNECT);
     const runtime = new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config: { ...config, outputs }, logStream: new PassThrough() });
     const running = runtime.run();
