@@ -91,7 +91,9 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
     const { summary, details } = summaryOf(response.status, response.text);
     throw proofpointErrors.http(response.status, summary, details, endpoint);
   }
-  if (response.text.trim() === '') return { events: [], queryEndTime: undefined, status: 200 };
+  // "Nothing matched" is a 204. A 200 without a body is a broken answer (a proxy, a cut connection): taking
+  // it as an empty window would move the cursor past events never read.
+  if (response.text.trim() === '') throw proofpointErrors.request('an empty answer with HTTP 200', endpoint);
   let body: unknown;
   try {
     body = response.json();
@@ -103,8 +105,16 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
   }
   const record = body as Record<string, unknown>;
   const array = record[query.arrayKey];
-  // Only objects are events: an empty or missing array, or a null inside it, never becomes one.
-  const events = Array.isArray(array) ? array.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && !Array.isArray(e)) : [];
+  // The documented envelope or nothing: a missing array or a mistyped field is a broken answer, never an
+  // empty window (the cursor would move past events never read).
+  if (!Array.isArray(array)) {
+    throw proofpointErrors.request(`the answer has no "${query.arrayKey}" array: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+  }
+  if (record['queryEndTime'] !== undefined && typeof record['queryEndTime'] !== 'string') {
+    throw proofpointErrors.request(`"queryEndTime" is not a time: ${JSON.stringify(record['queryEndTime'])}`, endpoint);
+  }
+  // Only objects are events: an empty array, or a null inside it, never becomes one.
+  const events = array.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && !Array.isArray(e));
   const reported = typeof record['queryEndTime'] === 'string' ? new Date(record['queryEndTime']) : undefined;
   return { events, queryEndTime: reported && !Number.isNaN(reported.getTime()) ? reported : undefined, status: 200 };
 }

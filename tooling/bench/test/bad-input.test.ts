@@ -33,9 +33,7 @@ describe.each(HTTP_VENDORS.map((a) => [a.name, a] as const))('%s: malformed conf
  * "no events" and moves its checkpoint past the window, so a proxy or API fault of that shape loses the
  * window silently. `it.fails` keeps CI green while they are open and turns red once fixed: then delete the entry.
  */
-const KNOWN_GAPS: Record<string, string[]> = {
-  'proofpoint-tap': ['an empty body', 'the envelope with wrong types'],
-};
+const KNOWN_GAPS: Record<string, string[]> = {};
 
 describe.each(HTTP_VENDORS.map((a) => [a.name, a] as const))('%s: malformed API answers', (name, adapter) => {
   const shape = SHAPES[name]!;
