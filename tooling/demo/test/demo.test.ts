@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateDemoPki, parseSyslogLine, runDemo, scenarios, startNodeReceiver, SyslogFrameParser, type DemoPki } from '@collector/demo';
+import { generateDemoPki, parseSyslogLine, rsyslogAvailable, runDemo, scenarios, startNodeReceiver, startRsyslogReceiver, SyslogFrameParser, type DemoPki } from '@collector/demo';
 
 function send(pki: DemoPki, port: number, payload: string, client: 'good' | 'rogue' | 'none'): Promise<'sent' | 'refused'> {
   return new Promise((resolve) => {
@@ -44,6 +44,24 @@ describe('demo building blocks', () => {
       expect(receiver.messages()).toEqual(['<14>2024-01-01 00:00:00.000 h a.b.c: hello']);
       expect(receiver.countsByTag().get('a.b.c')).toBe(1);
       expect(receiver.rejected()).toBe(2);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe.skipIf(!rsyslogAvailable())('the demo PKI with rsyslogd (the receiver pnpm demo prefers)', () => {
+  it('rsyslogd accepts the demo client certificate and refuses a rogue one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-rsyslog-'));
+    const pki = generateDemoPki(join(dir, 'pki'));
+    const receiver = await startRsyslogReceiver(pki, join(dir, 'receiver'));
+    try {
+      await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h rogue.tag: rogue\n', 'rogue');
+      await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h demo.tag: hello\n', 'good');
+      const deadline = Date.now() + 10_000;
+      while (receiver.messages().length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(receiver.messages()).toEqual(['<14>2024-01-01 00:00:00.000 h demo.tag: hello']);
+      expect(receiver.countsByTag()).toEqual(new Map([['demo.tag', 1]]));
     } finally {
       await receiver.close();
     }
