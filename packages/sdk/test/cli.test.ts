@@ -81,9 +81,22 @@ describe('the collector command line', () => {
     expect(text).not.toMatch(/\n\s+at /);
   });
 
+  it('--help names the executable after the collector, with dashes', async () => {
+    const { defineCollector } = await import('@collector/sdk');
+    const chunks: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (d) => chunks.push(String(d)));
+    const named = defineCollector({ ...exampleCollector, name: 'proofpoint_tap_collector' });
+    expect(await runCollector(named, { argv: ['--help'], stdout: out, handleSignals: false })).toBe(0);
+    expect(chunks.join('')).toMatch(/^Usage: proofpoint-tap-collector \[--config PATH\]/);
+  });
+
   it('an unknown flag is a usage error, exit 2', async () => {
-    const { code } = await cli(['--frobnicate']);
-    expect(code).toBe(2);
+    const err = new PassThrough();
+    let text = '';
+    err.on('data', (d) => (text += d));
+    expect(await runCollector(exampleCollector, { argv: ['--frobnicate'], stderr: err, handleSignals: false })).toBe(2);
+    expect(text).toMatch(/^UsageError 1: Unknown option '--frobnicate'/);
   });
 
   it('wrong credentials with --once: the SetupError line, exit 1, the secret never printed', async () => {

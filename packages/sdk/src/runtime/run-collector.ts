@@ -24,13 +24,15 @@ export interface RunCollectorOptions extends CollectorOptions {
   bin?: string;
   /** Installs SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
-  /** Where the `--check` checklist and the `--show-state` report go (default stdout). */
+  /** Where `--help`, `--version`, the `--check` checklist and the `--show-state` report go (default stdout). */
   stdout?: NodeJS.WritableStream;
+  /** Where usage errors go (default stderr). */
+  stderr?: NodeJS.WritableStream;
 }
 
 /** The whole command line of a collector app. Returns the exit code; never throws. */
 export async function runCollector(definition: CollectorDefinition, options: RunCollectorOptions = {}): Promise<number> {
-  const bin = options.bin ?? `${definition.name.replace(/_collector$/, '')}-collector`;
+  const bin = options.bin ?? `${definition.name.replace(/_collector$/, '').replace(/_/g, '-')}-collector`;
   let args;
   try {
     args = parseArgs({
@@ -47,15 +49,15 @@ export async function runCollector(definition: CollectorDefinition, options: Run
       strict: true,
     }).values;
   } catch (error) {
-    process.stderr.write(`UsageError 1: ${(error as Error).message}\n${USAGE(bin)}\n`);
+    (options.stderr ?? process.stderr).write(`UsageError 1: ${(error as Error).message}\n${USAGE(bin)}\n`);
     return 2;
   }
   if (args.help) {
-    process.stdout.write(`${USAGE(bin)}\n`);
+    (options.stdout ?? process.stdout).write(`${USAGE(bin)}\n`);
     return 0;
   }
   if (args.version) {
-    process.stdout.write(`${definition.name} ${definition.version}\n`);
+    (options.stdout ?? process.stdout).write(`${definition.name} ${definition.version}\n`);
     return 0;
   }
   let runtime: CollectorRuntime;
