@@ -6,7 +6,8 @@
 // Starts each app's simulator and a TLS syslog receiver that requires a client certificate (rsyslogd when
 // installed, else the demo's Node receiver), lays out certs/ config/ state/ as the manuals' `docker run`
 // does, and then:
-//   1. `podman run ... --once` of every image: every expected event must land at the receiver, tag by tag;
+//   1. `podman run --read-only ... --once` of every image: every expected event must land at the receiver,
+//      tag by tag (a read-only root filesystem, as deploy/kubernetes runs them);
 //   2. the first image as a daemon: the image's HEALTHCHECK must pass, and `podman stop` (SIGTERM) must end
 //      it gracefully with exit code 0, well before the stop timeout.
 import { execFile } from 'node:child_process';
@@ -99,7 +100,8 @@ try {
     const { home, volumes } = layout(scenario.vendor, run.inputs);
     const t0 = Date.now();
     try {
-      await podman(['run', '--rm', '--network', 'host', ...volumes, '--env', 'CONFIG_FILE=config.yaml', image, '--once'], { timeout: 120_000 });
+      // Read-only root filesystem, as deploy/kubernetes runs it: only state/ (and /tmp) are written.
+      await podman(['run', '--rm', '--read-only', '--tmpfs', '/tmp', '--network', 'host', ...volumes, '--env', 'CONFIG_FILE=config.yaml', image, '--once'], { timeout: 120_000 });
     } catch (error) {
       fail(`${image} --once exited ${error.code}: ${String(error.stdout ?? '').split('\n').slice(-5).join('\n')}${error.stderr ?? ''}`);
     }
