@@ -170,8 +170,8 @@ describe('--check on outputs: a TLS handshake with the client certificate', () =
     const { code, text } = await cli(['--check'], config, workDir, []);
     expect(snapshot(workDir)).toEqual({}); // no state, no emergency persistence
     expect(text).toMatch(/\[ OK \] output devo_1 \(devo_platform\): TLSv1\.[23] handshake with the client certificate \(\d+ ms\)/);
-    expect(text).toMatch(/\[FAIL\] output devo_rogue \(devo_platform\): TLS handshake with 127\.0\.0\.1:\d+ failed: ERR_SSL_TLSV1_ALERT_UNKNOWN_CA \(tlsv1 alert unknown ca\)\n {7}remedy: The receiver refused the connection or the client certificate: Download the certificate/);
-    expect(text).toMatch(/\[FAIL\] output devo_closed \(devo_platform\): TLS handshake with 127\.0\.0\.1:1 failed: ECONNREFUSED.*\n {7}remedy: Nothing accepts connections at 127\.0\.0\.1:1/);
+    expect(text).toMatch(/\[FAIL\] output devo_rogue \(devo_platform\): OutputError 604: devo_rogue \(tls:\/\/127\.0\.0\.1:\d+\) rejected our client certificate \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\)\n {7}remedy: The receiver does not accept cert\/key .*Download the certificate/);
+    expect(text).toMatch(/\[FAIL\] output devo_closed \(devo_platform\): OutputError 606: Connection to devo_closed \(tls:\/\/127\.0\.0\.1:1\) failed: ECONNREFUSED\n {7}remedy: Nothing accepts connections there: check address, port and that the receiver runs/);
     expect(code).toBe(1);
     // The check delivered nothing.
     expect(rsyslog.lines()).toHaveLength(0);
