@@ -144,6 +144,14 @@ describe('text formats', () => {
     expect(c).toMatchObject({ time: '2015-05-13T23:39:43.945958Z', 'backend:port': '10.0.0.1:80', user_agent: 'curl/7.38.0' });
   });
 
+  it('a UTF-8 byte order mark at the start of an object is not data', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(parsed(decode('cloudtrail', Buffer.concat([bom, Buffer.from('{"Records":[{"eventID":"x"}]}')]), 1)).map((e) => e['eventID'])).toEqual(['x']);
+    const firehose = JSON.stringify({ messageType: 'DATA_MESSAGE', logEvents: [{ id: '1', timestamp: 1, message: '2 1 eni-1 10.0.0.9 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK' }] });
+    expect(parsed(decode('cloudwatch_vpc', Buffer.concat([bom, Buffer.from(firehose)]), 1))[0]).toMatchObject({ srcaddr: '10.0.0.9' });
+    expect(parsed(decode('vpc', Buffer.concat([bom, Buffer.from('version srcaddr\n2 10.0.0.1\n')]), 1))).toEqual([{ version: '2', srcaddr: '10.0.0.1', '@devo_pulling_id': '1700000000000' }]);
+  });
+
   it('text: one event per line, CRLF and a last line without LF included', () => {
     expect(decode('text', Buffer.from('a b\r\n\nc'))).toEqual(['a b', 'c']);
   });

@@ -31,6 +31,7 @@ export interface JsonUnitSink {
   unit(bytes: Buffer, start: number, end: number, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void;
 }
 
+const BOM = [0xef, 0xbb, 0xbf];
 const QUOTE = 34;
 const BACKSLASH = 92;
 const OPEN_OBJECT = 123;
@@ -52,6 +53,8 @@ export class JsonValueScanner {
   private readonly splitKeys: Buffer[];
   /** Bytes consumed before the current chunk (for error offsets). */
   private consumed = 0;
+  /** Bytes of a leading byte order mark skipped so far. */
+  private bomSeen = 0;
   private depth = 0;
   /** Open bracket per depth, to catch `{]`. */
   private readonly stack: number[] = [];
@@ -95,6 +98,11 @@ export class JsonValueScanner {
   push(chunk: Buffer): void {
     const n = chunk.length;
     let i = 0;
+    // A UTF-8 byte order mark at the very start is not data (it may arrive split over chunks).
+    while (this.bomSeen < 3 && i < n && this.consumed + i === this.bomSeen && chunk[i] === BOM[this.bomSeen]) {
+      this.bomSeen++;
+      i++;
+    }
     if (this.capturing) this.unitStart = 0;
     if (this.stringStart !== -1) this.stringStart = 0;
     while (i < n) {

@@ -9,6 +9,7 @@ const LF = 10;
  */
 export class LineSplitter {
   private carry: Buffer | undefined;
+  private first = true;
 
   constructor(private readonly onLine: (line: string) => void) {}
 
@@ -52,7 +53,12 @@ export class LineSplitter {
   }
 
   private line(raw: string): void {
-    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    let line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (this.first) {
+      this.first = false;
+      // A byte order mark before the first line (a header line, say) is not data.
+      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    }
     if (line.length === 0) return;
     this.onLine(line);
   }
