@@ -10,7 +10,7 @@ async function token(url: string, appSecret = APP_SECRET): Promise<{ status: num
 }
 
 async function audit(url: string, bearer: string, query: Record<string, string | number>) {
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
   const res = await fetch(`${url}/open-apis/admin/v1/audit_infos?${qs}`, { headers: { authorization: `Bearer ${bearer}` } });
   return { status: res.status, headers: res.headers, body: (await res.json()) as { code: number; msg: string; data?: { has_more: boolean; page_token?: string; items: unknown[] } } };
 }

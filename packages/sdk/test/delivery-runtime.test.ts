@@ -27,7 +27,7 @@ function events(start: number, count: number): ExampleEvent[] {
 
 function config(url: string, start: number) {
   const outputs = devoOutputConfig(rsyslog);
-  Object.assign(outputs.devo_1.config, { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 });
+  Object.assign(outputs['devo_1']!.config, { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 });
   return {
     globals: { name: 'example_collector', persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
     outputs,

@@ -21,7 +21,7 @@ describe('disk full while writing state', () => {
     const stateDir = join(workDir, 'state');
     mkdirSync(stateDir);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', stateDir]);
-    cleanups.push(() => execFileSync('umount', [stateDir]));
+    cleanups.push(() => void execFileSync('umount', [stateDir]));
 
     const start = Date.now() - 3 * HOUR;
     const api = await startExampleApi(Array.from({ length: 10 }, (_, i) => ({ id: `a${i}`, t: start + i * 60_000 })));
