@@ -121,3 +121,19 @@ describe('DeliveryPipeline stop', () => {
     await expect(second.delivered).rejects.toThrow(/delivery stopped/);
   });
 });
+
+describe('DeliveryPipeline batching', () => {
+  it('cuts batches by bytes too, so big events do not make huge writes', async () => {
+    const out = new ManualOutput();
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 1000, maxBatchBytes: 1024 * 1024 });
+    await pipeline.start();
+    const big = 'b'.repeat(300 * 1024);
+    const { delivered } = await pipeline.submit(Array.from({ length: 10 }, () => ({ tag: 'my.app.test.big', message: big })));
+    await tick();
+    const sizes = out.writes.map((w) => w.records.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    for (const w of out.writes.splice(0)) w.ok();
+    await delivered;
+  });
+});

@@ -9,8 +9,10 @@ export interface DeliveryPipelineOptions {
   maxMessages?: number;
   /** DCSDK `queue_max_size_in_mb` (1024), in bytes. */
   maxBytes?: number;
-  /** Records per write call (one Buffer, one syscall). */
+  /** Records per write call (one Buffer). */
   batchSize?: number;
+  /** About this many bytes per write call at most (2 MiB): with big events, batches get fewer records. */
+  maxBatchBytes?: number;
   /** Batches written but not yet acknowledged, per output (pipelining over the acknowledgement delay). */
   maxInflightBatches?: number;
   /** Wait after a failed write before the next attempt (the output adds its own connection back-off). */
@@ -51,6 +53,7 @@ interface Chunk {
   written: boolean;
   /** Order within the output's queue (set when queued), so retried chunks go back where they were. */
   seq?: number;
+  size?: number;
   onWrite: () => void;
   done: () => void;
 }
@@ -182,23 +185,20 @@ export class DeliveryPipeline implements Delivery {
     } else {
       this.internalPending += records.length;
     }
-    const batchSize = this.options.batchSize ?? 1000;
-    const chunkCount = Math.ceil(records.length / batchSize);
+    const slices = this.slice(records, bytes);
     const delivered = new Promise<void>((resolve, reject) => {
-      const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * chunkCount, unwritten: lanes.length * chunkCount, resolve, reject, bounded };
+      const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * slices.length, unwritten: lanes.length * slices.length, resolve, reject, bounded };
       for (const lane of lanes) {
-        const chunks: Chunk[] = [];
-        for (let i = 0; i < records.length; i += batchSize) {
-          chunks.push({
+        lane.push(
+          slices.map((slice) => ({
             pending,
             service,
-            records: chunkCount === 1 ? records : records.slice(i, i + batchSize),
+            records: slice,
             written: false,
             onWrite: () => this.written(pending),
             done: () => this.settle(pending),
-          });
-        }
-        lane.push(chunks);
+          })),
+        );
       }
     });
     delivered.catch(() => undefined);
@@ -208,10 +208,29 @@ export class DeliveryPipeline implements Delivery {
     return { delivered };
   }
 
+  /** Cuts a submission into write-sized pieces: at most `batchSize` records and about `maxBatchBytes`. */
+  private slice(records: readonly DeliveryRecord[], bytes: number): (readonly DeliveryRecord[])[] {
+    const batchSize = this.options.batchSize ?? 1000;
+    const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
+    if (records.length <= batchSize && bytes <= maxBytes) return [records];
+    const slices: (readonly DeliveryRecord[])[] = [];
+    let start = 0;
+    let size = 0;
+    for (let i = 0; i < records.length; i++) {
+      size += records[i]!.message.length + records[i]!.tag.length + 40;
+      if (i + 1 - start >= batchSize || size >= maxBytes || i === records.length - 1) {
+        slices.push(records.slice(start, i + 1));
+        start = i + 1;
+        size = 0;
+      }
+    }
+    return slices;
+  }
+
   /**
    * Every output has taken the submission for writing: it leaves the queue bound (as in the DCSDK, where
    * the sender takes items off the queue). Until acknowledged it stays in the outputs' in-flight window,
-   * itself bounded (maxInflightBatches × batchSize per output), and is written again if the write fails.
+   * itself bounded (maxInflightBatches × maxBatchBytes per output), and is written again if the write fails.
    */
   private written(pending: Pending): void {
     pending.unwritten--;
@@ -307,6 +326,16 @@ export class DeliveryPipeline implements Delivery {
   }
 }
 
+/** Approximate size of a chunk (characters), cached on the chunk. */
+function chunkSize(c: Chunk): number {
+  if (c.size === undefined) {
+    let n = 0;
+    for (const r of c.records) n += r.message.length + r.tag.length + 40;
+    c.size = n;
+  }
+  return c.size;
+}
+
 /** The queue of one output: batches are written in order, several in flight, acknowledged as they settle. */
 export class Lane {
   private readonly queue: Chunk[] = [];
@@ -387,13 +416,20 @@ export class Lane {
     this.started = true;
     const maxInflight = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? 16);
     const batchSize = this.options.batchSize ?? 1000;
+    const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
     while (!this.halted && !this.retryTimer && this.inflight < maxInflight && this.queue.length > 0) {
       // Group chunks of the same sender service up to the batch size: one write, one Buffer.
       const service = this.queue[0]!.service;
       const taken: Chunk[] = [];
       let count = 0;
-      while (this.queue.length > 0 && this.queue[0]!.service === service && (count === 0 || count + this.queue[0]!.records.length <= batchSize)) {
+      let size = 0;
+      while (
+        this.queue.length > 0 &&
+        this.queue[0]!.service === service &&
+        (count === 0 || (count + this.queue[0]!.records.length <= batchSize && size + chunkSize(this.queue[0]!) <= maxBytes))
+      ) {
         const c = this.queue.shift()!;
+        size += chunkSize(c);
         if (!c.written) {
           c.written = true;
           c.onWrite();
