@@ -12,6 +12,8 @@
  * It checks the structure (brackets, strings, separators between top-level values) and throws
  * JsonStructureError at the first violation; it does not check the spelling of numbers and literals.
  */
+import { MAX_RECORD_BYTES, RecordTooLargeError } from './record-limit.js';
+
 export class JsonStructureError extends Error {
   constructor(
     readonly offset: number,
@@ -69,6 +71,9 @@ export class JsonValueScanner {
   private unitDepth = 0;
   private unitStart = 0;
   private pieces: Buffer[] = [];
+  /** Bytes held in `pieces` and in `stringPieces`: together bounded by `maxUnitBytes`. */
+  private piecesBytes = 0;
+  private stringBytes = 0;
   private multiline = false;
   /** The current unit is a string value (it ends when the string closes). */
   private unitIsString = false;
@@ -91,6 +96,7 @@ export class JsonValueScanner {
   constructor(
     splitKeys: readonly string[],
     private readonly sink: JsonUnitSink,
+    private readonly maxUnitBytes = MAX_RECORD_BYTES,
   ) {
     this.splitKeys = splitKeys.map((k) => Buffer.from(k));
   }
@@ -151,6 +157,7 @@ export class JsonValueScanner {
           if (this.depth === 1 && this.topIsObject && this.splitDepth === 0 && !this.skippingRest) {
             this.stringStart = i + 1;
             this.stringPieces = [];
+            this.stringBytes = 0;
           }
           break;
         case OPEN_OBJECT:
@@ -161,6 +168,7 @@ export class JsonValueScanner {
             this.splitKey = this.lastKey.toString();
             this.capturing = false;
             this.pieces = [];
+            this.piecesBytes = 0;
             this.stack.push(b);
             this.depth++;
             this.splitDepth = this.depth;
@@ -222,9 +230,14 @@ export class JsonValueScanner {
     if (this.capturing) {
       // Copy: the next chunk may reuse nothing of ours, but the caller's buffer must not be retained long.
       this.pieces.push(chunk.subarray(this.unitStart));
+      this.piecesBytes += n - this.unitStart;
     }
-    if (this.inString && this.stringStart !== -1) this.stringPieces.push(chunk.subarray(this.stringStart));
+    if (this.inString && this.stringStart !== -1) {
+      this.stringPieces.push(chunk.subarray(this.stringStart));
+      this.stringBytes += n - this.stringStart;
+    }
     this.consumed += n;
+    if (this.piecesBytes + this.stringBytes > this.maxUnitBytes) throw new RecordTooLargeError(this.consumed, this.maxUnitBytes);
   }
 
   /** Call at the end of the stream: a value left open means the object was truncated. */
@@ -261,6 +274,7 @@ export class JsonValueScanner {
     this.unitDepth = depth;
     this.unitStart = i;
     this.pieces = [];
+    this.piecesBytes = 0;
     this.multiline = false;
     this.unitIsString = isString;
   }
@@ -270,6 +284,7 @@ export class JsonValueScanner {
       this.lastString = this.stringPieces.length === 0 ? chunk.subarray(this.stringStart, q) : Buffer.concat([...this.stringPieces, chunk.subarray(0, q)]);
       this.stringStart = -1;
       this.stringPieces = [];
+      this.stringBytes = 0;
     }
     if (this.capturing && this.unitIsString && this.depth === this.unitDepth) this.emit(chunk, q + 1);
   }
@@ -289,6 +304,7 @@ export class JsonValueScanner {
     }
     this.capturing = false;
     this.pieces = [];
+    this.piecesBytes = 0;
     this.unitIsString = false;
     this.sink.unit(bytes, start, end, this.unitKind, this.multiline, this.unitKind === 'element' ? this.splitKey : undefined, this.unitKind === 'element' ? this.envelope : undefined);
   }

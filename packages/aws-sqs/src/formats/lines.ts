@@ -1,4 +1,5 @@
 import { decodeText } from './decode.js';
+import { MAX_RECORD_BYTES, RecordTooLargeError } from './record-limit.js';
 
 const LF = 10;
 
@@ -10,17 +11,24 @@ const LF = 10;
 export class LineSplitter {
   private carry: Buffer | undefined;
   private first = true;
+  private consumed = 0;
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly maxLineBytes = MAX_RECORD_BYTES,
+  ) {}
 
   push(chunk: Buffer): void {
+    this.consumed += chunk.length;
     const last = chunk.lastIndexOf(LF);
     if (last === -1) {
       this.carry = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+      if (this.carry.length > this.maxLineBytes) throw new RecordTooLargeError(this.consumed, this.maxLineBytes);
       return;
     }
     const block = this.carry ? Buffer.concat([this.carry, chunk.subarray(0, last + 1)]) : chunk.subarray(0, last + 1);
     this.carry = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined;
+    if (block.length > this.maxLineBytes && block.indexOf(LF) > this.maxLineBytes) throw new RecordTooLargeError(this.consumed, this.maxLineBytes);
     this.block(block);
   }
 
