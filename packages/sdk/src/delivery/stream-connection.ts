@@ -159,10 +159,10 @@ export class StreamConnection {
         });
         socket = tlsSocket;
         tlsSocket.once('secureConnect', () => {
+          onOpen(); // sets handshakeMs, used just below
           // TLS 1.2 finishes the handshake only after the server verified our certificate.
           if (tlsSocket.getProtocol() !== 'TLSv1.3') setImmediate(() => this.markVerified());
           else this.verifyTimer = setTimeout(() => this.markVerified(), Math.max(t.verifyGraceMs, 3 * this.handshakeMs));
-          onOpen();
         });
         // A NewSessionTicket arrives only after the server accepted our Finished and certificate.
         // Deferred: the event fires inside OpenSSL's read processing, and a write from a continuation
