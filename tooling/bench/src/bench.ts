@@ -2,11 +2,12 @@
 // `pnpm bench`: each collector's built app, `--once`, against its simulator at zero latency, delivering to
 // rsyslog over TLS; the bare Node TLS writer to the same rsyslog in the same run as the ceiling. Writes
 // docs/benchmarks.md. Not a test: nothing here asserts a time.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRsyslog, type Rsyslog } from '@collector/testkit';
 import { machineDescription } from './lib/machine.js';
+import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
 import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode } from './lib/run-child.js';
@@ -18,7 +19,7 @@ import { runExternalBenches, type ExternalBench } from './external.js';
 
 const { values: args } = parseArgs({
   options: {
-    events: { type: 'string', default: '150000' },
+    events: { type: 'string', default: '100000' },
     'startup-events': { type: 'string', default: '2000' },
     runs: { type: 'string', default: '2' },
     only: { type: 'string' },
@@ -219,7 +220,7 @@ const results: VendorResult[] = [];
 for (const adapter of selectAdapters(args.only)) results.push(await benchVendor(adapter));
 const externals = args['skip-external'] ? [] : await runExternalBenches(log);
 const text = report(results, externals, startedAt, (performance.now() - t0) / 1000);
-writeFileSync(args.out, text);
+writeReport(args.out, text);
 log(`wrote ${args.out}`);
 process.stdout.write(text);
 process.exitCode = results.some((r) => r.error) ? 1 : 0;

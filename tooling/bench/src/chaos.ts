@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { generatePki, startRsyslog, type Pki, type Rsyslog } from '@collector/testkit';
 import { machineDescription } from './lib/machine.js';
+import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
 import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode, type ChildRun } from './lib/run-child.js';
@@ -18,7 +19,7 @@ import { selectAdapters, type FaultKind, type VendorAdapter, type VendorScenario
 
 const { values: args } = parseArgs({
   options: {
-    events: { type: 'string', default: '10000' },
+    events: { type: 'string', default: '5000' },
     repeat: { type: 'string', default: '3' },
     'outage-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
@@ -89,7 +90,8 @@ interface Env {
 async function setup(adapter: VendorAdapter, pki: Pki, events = EVENTS): Promise<Env> {
   const rsyslog = await startRsyslog({ pki });
   const scenario = await adapter.start({ events, seed: randInt(1, 1e6) });
-  const { dir, configFile } = makeWorkDir(adapter.name, scenario.config({ outputs: outputsFor(rsyslog) }));
+  // Pages of 500 where the page size is configurable (Graph: 5000 by default), so faults land mid-paging.
+  const { dir, configFile } = makeWorkDir(adapter.name, scenario.config({ outputs: outputsFor(rsyslog), pageSize: 500 }));
   return { adapter, scenario, rsyslog, dir, configFile };
 }
 async function teardown(env: Env): Promise<void> {
@@ -424,7 +426,8 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push('  The phase column is read from the last log line before the kill. Bound: the events between two checkpoints (Lark: one day window; Darktrace: one hour slot) per crash.');
   out.push(`- Receiver down: rsyslog stopped (SIGTERM) a random 0–500 ms after the first line arrived, kept down ${OUTAGE_SECONDS} s`);
   out.push('  (`--outage-seconds`), restarted on the same port.');
-  out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging).');
+  out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging;');
+  out.push('  Graph pages of 500 rows instead of 5000 so that there is paging to interrupt).');
   out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 2 KiB during the first run; then its content (state, temp and emergency files) is moved to');
   out.push('  a disk with room, as an operator would, and `--once` rerun.');
   out.push('- Corrupt state: kill -9 once 30–80 % of the events arrived, every state file truncated to half, then restarts.', '');
@@ -465,7 +468,7 @@ for (const adapter of adapters) {
 await outages;
 rows.sort((a, b) => a.vendor.localeCompare(b.vendor));
 const text = report(startedAt, (performance.now() - t0) / 1000, adapters);
-writeFileSync(args.out, text);
+writeReport(args.out, text);
 log(`wrote ${args.out}`);
 process.stdout.write(text);
 process.exitCode = rows.some((r) => r.verdict === 'FAIL') ? 1 : 0;

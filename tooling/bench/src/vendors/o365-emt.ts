@@ -54,6 +54,7 @@ export const o365EmtAdapter: VendorAdapter = {
               [SERVICE]: {
                 override_base_url: o.baseUrl ?? sim.url,
                 override_base_auth_url: o.baseUrl ?? sim.url,
+                ...(o.pageSize ? { page_size: o.pageSize } : {}),
                 ...(o.periodSeconds ? { request_period_in_seconds: o.periodSeconds } : {}),
               },
             },

@@ -19,6 +19,8 @@ export interface ConfigOptions {
   input?: Record<string, unknown>;
   /** Seconds between pulls in daemon mode. */
   periodSeconds?: number;
+  /** Smaller pages where the vendor pages (fault injection "mid-paging"); the vendor's default otherwise. */
+  pageSize?: number;
 }
 
 export interface VendorScenario {
