@@ -62,8 +62,10 @@ export function publishProblems(pack: PackedPackage): string[] {
   // src/ may ship (it is what the published source maps point at); tests, configs and dependencies may not.
   const leaked = pack.files.filter((f) => /^tests?\//.test(f) || /\.test\.[cm]?[jt]s$/.test(f) || f === 'tsconfig.json' || f.includes('node_modules/'));
   if (leaked.length) problems.push(`tests or build files published: ${leaked.slice(0, 3).join(', ')}`);
-  const maps = pack.files.filter((f) => f.endsWith('.js.map'));
-  if (maps.length && !pack.files.some((f) => f.startsWith('src/'))) problems.push('source maps point at src/, which is not published');
+  if (pack.files.some((f) => f.endsWith('.js.map')) && !pack.files.some((f) => f.startsWith('src/'))) problems.push('source maps point at src/, which is not in "files"');
+  if (!m['engines']?.['node']) problems.push('no engines.node');
+  if (m['publishConfig']?.['access'] !== 'public') problems.push('no publishConfig.access "public" (a scoped package publishes as restricted)');
+  if (!pack.files.some((f) => /^LICEN[CS]E/i.test(f))) problems.push('no LICENSE file in the package');
   return problems;
 }
 

@@ -43,7 +43,7 @@ beforeAll(async () => {
 
 describe('npm packages', () => {
   it.each(PUBLISHED_PACKAGES.filter((f) => existsSync(join(repo, 'packages', f, 'package.json'))))(
-    '@collector/%s packs into a publishable tarball (exports, types, files, licence, README, no workspace: ranges)',
+    '@collector/%s packs into a publishable tarball (exports, types, files, LICENSE, README, engines, public access, no workspace: ranges)',
     (folder) => {
       const pack = packs.get(folder)!;
       expect(pack.name).toBe(`@collector/${folder}`);
