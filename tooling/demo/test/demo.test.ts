@@ -50,8 +50,9 @@ describe('demo building blocks', () => {
   });
 });
 
-describe.skipIf(!rsyslogAvailable())('the demo PKI with rsyslogd (the receiver pnpm demo prefers)', () => {
+describe('the demo PKI with rsyslogd (the receiver pnpm demo prefers)', () => {
   it('rsyslogd accepts the demo client certificate and refuses a rogue one', async () => {
+    if (!rsyslogAvailable()) throw new Error('rsyslogd with the OpenSSL driver is missing: apt-get install rsyslog rsyslog-openssl');
     const dir = mkdtempSync(join(tmpdir(), 'demo-rsyslog-'));
     const pki = generateDemoPki(join(dir, 'pki'));
     const receiver = await startRsyslogReceiver(pki, join(dir, 'receiver'));
