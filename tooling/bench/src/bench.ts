@@ -206,6 +206,11 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push('- Delivery alone (SDK queue → rsyslog and → a Node TLS sink, against the same bare-writer ceiling):');
   out.push('  [`tooling/bench/delivery/REPORT.md`](../tooling/bench/delivery/REPORT.md), by the delivery engineer.');
   for (const e of externals) out.push(`- ${e.title}: ${e.status}`);
+  for (const e of externals) {
+    if (!e.report) continue;
+    // The owner's report as this session produced it, headings pushed two levels down.
+    out.push('', `### This session: ${e.title}`, '', e.report.trim().replace(/^(#+) /gm, (_m, h: string) => `${h}## `));
+  }
   out.push('', '## Reading the numbers', '');
   out.push('- The receiver (rsyslog parsing every message on one TLS session) is the limit of the ceiling; the collectors');
   out.push('  also pay for pulling, JSON parsing, dedup, `@devo_pulling_id` injection and checkpointing on the same core.');
