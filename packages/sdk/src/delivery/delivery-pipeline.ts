@@ -18,8 +18,21 @@ export interface DeliveryPipelineOptions {
   /** Wait after a failed write before the next attempt (the output adds its own connection back-off). */
   retryInitialMs?: number;
   retryMaxMs?: number;
-  /** Where unacknowledged records go on stop (emergency persistence), e.g. `<workDir>/state/delivery`. */
+  /**
+   * Where unacknowledged records go on stop and while an output stays down (emergency persistence), e.g.
+   * `<workDir>/state/delivery`.
+   */
   emergencyDir?: string;
+  /**
+   * `emergency_persistence_after_seconds` in ms (60 s): once an output has failed continuously this long,
+   * its queued records are spilled to the emergency persistence (and acknowledged) instead of waiting;
+   * 0 never spills while running (the queue fills and the pullers wait).
+   */
+  spillAfterMs?: number;
+  /** While spilling, queued records are written to a new spool file at most this often (min(5 s, spillAfterMs)), or when 1 batch is queued. */
+  spillFlushMs?: number;
+  /** How often the spool size is logged while an output spills or re-sends (60 s). */
+  spoolLogPeriodMs?: number;
   /** `sender_stats_period_in_sec` in ms (300 s): the monitoring lines; 0 disables them. */
   statsPeriodMs?: number;
   /** On stop, how long writes in flight may take to be acknowledged before they count as not delivered (5 s). */
@@ -51,6 +64,8 @@ interface Chunk {
   records: readonly DeliveryRecord[];
   /** Handed to the output once already (a retry does not count again). */
   written: boolean;
+  /** Read back from a spool file (its pending is a placeholder; the file is deleted once all are acked). */
+  spool?: SpoolEntry;
   /** Order within the output's queue (set when queued), so retried chunks go back where they were. */
   seq?: number;
   size?: number;
@@ -58,12 +73,22 @@ interface Chunk {
   done: () => void;
 }
 
+/** One spool file of an output: what it holds and, once loaded for re-sending, its chunks not yet acknowledged. */
+interface SpoolEntry {
+  file: string;
+  count: number;
+  bytes: number;
+  left?: number;
+}
+
 /**
  * Fans records out to every output through one bounded queue per output. A record counts as delivered when
- * every output acknowledged it; a failed write is retried with capped back-off until it succeeds. On stop,
- * what is still unacknowledged is written under `state/` (emergency persistence) and only then
- * acknowledged; it is sent first at the next start. A kill -9 loses nothing either: what was not
- * acknowledged was not committed, so the pullers fetch it again.
+ * every output acknowledged it, or when it was fsync'd to the emergency persistence for an output that has
+ * been down longer than `spillAfterMs` (then the pullers keep pulling); a failed write is retried with
+ * capped back-off until it succeeds. A spilling output re-sends its spool files in order, before anything
+ * newer, once it is back, and deletes each file after all its records were acknowledged. On stop, what is
+ * still unacknowledged is written under `state/` too and sent first at the next start. A kill -9 loses
+ * nothing: what was neither acknowledged nor fsync'd was not committed, so the pullers fetch it again.
  */
 export class DeliveryPipeline implements Delivery {
   private readonly maxMessages: number;
@@ -80,6 +105,7 @@ export class DeliveryPipeline implements Delivery {
   private readonly log: Logger;
   private readonly emergency: EmergencyStore | undefined;
   private monitor: SenderMonitor | undefined;
+  private spillTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly outputs: readonly Output[],
@@ -88,56 +114,24 @@ export class DeliveryPipeline implements Delivery {
     this.maxMessages = options.maxMessages ?? 10_000;
     this.maxBytes = options.maxBytes ?? 1024 * 1024 * 1024;
     this.log = options.log ?? silentLogger;
-    this.lanes = outputs.map((o) => new Lane(o, options, this.log));
     this.emergency = options.emergencyDir ? new EmergencyStore(options.emergencyDir) : undefined;
+    this.lanes = outputs.map((o) => new Lane(o, options, this.log, this.emergency));
   }
 
   async start(): Promise<void> {
-    this.recover();
+    // What the emergency persistence kept (at the last stop, or spilled before a crash) goes first.
+    for (const lane of this.lanes) lane.openSpool();
     await Promise.all(this.outputs.map((o) => o.start()));
     for (const lane of this.lanes) lane.pump();
     const period = this.options.statsPeriodMs ?? 300_000;
     if (period > 0) this.monitor = new SenderMonitor(this, period, this.log);
-  }
-
-  /** Queues what the emergency persistence kept at the last stop, ahead of everything else. */
-  private recover(): void {
-    if (!this.emergency) return;
-    for (const lane of this.lanes) {
-      const recoveredChunks: Chunk[] = [];
-      for (const file of this.emergency.load(lane.output.name)) {
-        let left = file.batches.length;
-        if (left === 0) {
-          this.emergency.remove(file.file);
-          continue;
-        }
-        // Tracked like a submission, so flush()/drain() wait for the recovered records too.
-        let fileDone: () => void = () => undefined;
-        const recovered = new Promise<void>((resolve) => (fileDone = resolve));
-        const tracked = recovered.finally(() => this.inflight.delete(tracked));
-        this.inflight.add(tracked);
-        this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> ${file.count} message(s) retrieved from the persistence, sending them first`);
-        const chunks: Chunk[] = [];
-        for (const batch of file.batches) {
-          const pending: Pending = { bytes: 0, messages: batch.records.length, remaining: 1, unwritten: 1, resolve: () => undefined, reject: () => undefined, bounded: false };
-          chunks.push({
-            pending,
-            service: batch.service,
-            records: batch.records,
-            written: false,
-            onWrite: () => undefined,
-            done: () => {
-              if (--left > 0) return;
-              this.emergency!.remove(file.file);
-              fileDone();
-            },
-          });
-        }
-        recoveredChunks.push(...chunks);
-      }
-      // Oldest file first, in file order, ahead of anything submitted.
-      if (recoveredChunks.length > 0) lane.unshift(recoveredChunks);
-      else this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${lane.output.name} -> Nothing retrieved from the persistence.`);
+    const spillAfter = this.options.spillAfterMs ?? 60_000;
+    if (this.emergency && spillAfter > 0) {
+      const every = Math.max(20, Math.min(1_000, spillAfter / 4, this.options.spillFlushMs ?? 1_000));
+      this.spillTimer = setInterval(() => {
+        for (const lane of this.lanes) lane.tick();
+      }, every);
+      this.spillTimer.unref();
     }
   }
 
@@ -167,8 +161,10 @@ export class DeliveryPipeline implements Delivery {
         return { delivered: dropped };
       }
     } else {
-      // Back-pressure: a batch larger than the whole queue is still admitted once the queue is empty.
+      // Back-pressure: a batch larger than the whole queue is still admitted once the queue is empty. An
+      // output that spills makes room at once instead.
       while (!this.stopped && this.queuedMessages > 0 && (this.queuedMessages + records.length > this.maxMessages || this.queuedBytes + bytes > this.maxBytes)) {
+        if (this.lanes.some((l) => l.spill(true))) continue;
         await new Promise<void>((resolve) => this.waiters.push(resolve));
       }
     }
@@ -261,8 +257,19 @@ export class DeliveryPipeline implements Delivery {
     return { messages: this.queuedMessages, bytes: this.queuedBytes };
   }
 
+  /** Spooled records of one output (the emergency persistence): events, bytes on disk, files. */
+  spooledFor(outputName: string): { messages: number; bytes: number; files: number } {
+    const lane = this.lanes.find((l) => l.output.name === outputName);
+    return lane ? lane.spooled() : { messages: 0, bytes: 0, files: 0 };
+  }
+
+  /**
+   * Everything submitted so far is acknowledged (or spooled for an output that is down), and the spool of
+   * every output that is up was re-sent.
+   */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
+    while (!this.stopped && this.lanes.some((l) => l.resending())) await new Promise((r) => setTimeout(r, 50));
   }
 
   /**
@@ -273,7 +280,7 @@ export class DeliveryPipeline implements Delivery {
   async drain(timeoutMs = 30_000, downAfterMs = 3_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.inflight.size === 0) return true;
+      if (this.inflight.size === 0 && !this.lanes.some((l) => l.spooling)) return true;
       if (Date.now() > deadline) return false;
       if (this.lanes.some((l) => l.failingForMs() > downAfterMs)) return false;
       await new Promise((r) => setTimeout(r, 50));
@@ -297,6 +304,7 @@ export class DeliveryPipeline implements Delivery {
   private async doStop(): Promise<void> {
     this.stopped = true;
     this.monitor?.stop();
+    clearInterval(this.spillTimer);
     for (const w of this.waiters.splice(0)) w();
     const grace = this.options.stopGraceMs ?? 5_000;
     await Promise.all(this.lanes.map((l) => l.halt(grace)));
@@ -336,12 +344,18 @@ function chunkSize(c: Chunk): number {
   return c.size;
 }
 
-/** The queue of one output: batches are written in order, several in flight, acknowledged as they settle. */
+/**
+ * The queue of one output: batches are written in order, several in flight, acknowledged as they settle.
+ * While the output spills (`spooling`), the queue goes to spool files instead and only the spool is
+ * written, oldest file first; once the spool is empty, the queue is written directly again.
+ */
 export class Lane {
   private readonly queue: Chunk[] = [];
   private seq = 0;
-  private readonly inflightWrites = new Set<{ taken: Chunk[]; abandoned: boolean }>();
+  private readonly inflightWrites = new Set<{ taken: Chunk[]; abandoned: boolean; fromSpool: boolean }>();
   private inflight = 0;
+  /** Writes in flight taken from the queue (a spill waits for them: they may come back, and go first). */
+  private queueInflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private failures = 0;
   private failingSince = 0;
@@ -349,6 +363,19 @@ export class Lane {
   private halted = false;
   private started = false;
   private readonly services: readonly SenderService[];
+  /** True from the first spill (or spool files found at start) until the spool was re-sent. */
+  spooling = false;
+  /** Spool files not loaded yet, oldest first. */
+  private readonly spoolFiles: SpoolEntry[] = [];
+  /** The spool file being re-sent and its chunks still to write (or to write again). */
+  private current: SpoolEntry | undefined;
+  private readonly resend: Chunk[] = [];
+  private resendSeq = 0;
+  private lastSpillAt = 0;
+  private lastSpoolLogAt = 0;
+  /** Records re-sent from the spool since spooling began (the completion line). */
+  private resent = 0;
+  private readonly spillAfterMs: number;
   /** Acknowledged messages per service (the monitoring lines). */
   readonly sent: Record<SenderService, number> = { standard: 0, internal: 0, lookup: 0 };
   readonly sentBytes: Record<SenderService, number> = { standard: 0, internal: 0, lookup: 0 };
@@ -358,8 +385,10 @@ export class Lane {
     readonly output: Output,
     private readonly options: DeliveryPipelineOptions,
     private readonly log: Logger,
+    private readonly store?: EmergencyStore,
   ) {
     this.services = output.services ?? DEFAULT_SERVICES;
+    this.spillAfterMs = options.spillAfterMs ?? 60_000;
   }
 
   accepts(service: SenderService): boolean {
@@ -369,28 +398,176 @@ export class Lane {
   queued(service?: SenderService): number {
     let n = 0;
     for (const c of this.queue) if (!service || c.service === service) n += c.records.length;
+    for (const c of this.resend) if (!service || c.service === service) n += c.records.length;
     return n;
   }
 
   pending(): { messages: number; bytes: number } {
     let messages = 0;
     let bytes = 0;
-    for (const c of this.queue) {
+    for (const c of [...this.resend, ...this.queue]) {
       messages += c.records.length;
       for (const r of c.records) bytes += r.message.length + r.tag.length + 40;
     }
     return { messages, bytes };
   }
 
+  /** Events in this output's spool files (loaded or not), their size on disk and the number of files. */
+  spooled(): { messages: number; bytes: number; files: number } {
+    let messages = 0;
+    let bytes = 0;
+    const all = this.current ? [this.current, ...this.spoolFiles] : this.spoolFiles;
+    for (const f of all) {
+      messages += f.count;
+      bytes += f.bytes;
+    }
+    return { messages, bytes, files: all.length };
+  }
+
+  /** Spooling while the output is up (or only briefly failing): the spool is being re-sent. */
+  resending(): boolean {
+    return this.spooling && (this.failures === 0 || this.failingForMs() < Math.max(this.spillAfterMs, 1_000));
+  }
+
+  /** At start: the files left by the last run (stop or crash) are re-sent before anything else. */
+  openSpool(): void {
+    if (!this.store) return;
+    const files = this.store.list(this.output.name);
+    if (files.length === 0) {
+      this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${this.output.name} -> Nothing retrieved from the persistence.`);
+      return;
+    }
+    let count = 0;
+    for (const file of files) {
+      const entry = { file, count: this.store.count(file), bytes: this.store.size(file) };
+      count += entry.count;
+      this.spoolFiles.push(entry);
+    }
+    this.spooling = true;
+    this.resent = 0;
+    this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] ${this.output.name} -> ${count} message(s) retrieved from the persistence, sending them first`);
+  }
+
   /**
-   * Puts failed chunks back at the front in their original order: the writes in flight fail one after
+   * Called about every second: starts spilling once the output has failed for `spillAfterMs` with records
+   * waiting, spills what was queued since, and logs the spool size now and then.
+   */
+  tick(): void {
+    if (!this.store || this.halted || !this.started) return;
+    const now = Date.now();
+    if (!this.spooling) {
+      if (this.spillAfterMs <= 0 || this.failures === 0 || this.failingForMs() < this.spillAfterMs) return;
+      if (this.queue.length === 0 && this.queueInflight === 0) return;
+      this.spooling = true;
+      this.resent = 0;
+      this.lastSpillAt = 0;
+      this.lastSpoolLogAt = now;
+    }
+    this.spill(false);
+    if (now - this.lastSpoolLogAt >= (this.options.spoolLogPeriodMs ?? 60_000)) {
+      this.lastSpoolLogAt = now;
+      const { messages, bytes, files } = this.spooled();
+      this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} spool: ${messages} event(s) in ${files} file(s), ${bytes} bytes under ${this.store.dir}${this.failures > 0 ? ` (down for ${Math.round(this.failingForMs() / 1000)} s)` : ' (re-sending)'}`);
+    }
+    this.pump();
+  }
+
+  /**
+   * While spooling: moves the queue to a new spool file (fsync'd) and acknowledges it for this output.
+   * Waits for the writes taken from the queue (a failed one comes back to its place first), and for
+   * `spillFlushMs` since the last spill unless a batch is waiting or `urgent` (the queue is full).
+   * Returns whether anything was spilled.
+   */
+  spill(urgent: boolean): boolean {
+    if (!this.store || !this.spooling || this.halted || this.queue.length === 0 || this.queueInflight > 0) return false;
+    const now = Date.now();
+    const flushMs = this.options.spillFlushMs ?? Math.min(5_000, Math.max(this.spillAfterMs, 1));
+    if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < (this.options.batchSize ?? 1000)) return false;
+    const chunks = this.queue.splice(0);
+    const records = chunks.flatMap((c) => c.records.map((record) => ({ service: c.service, record })));
+    let file: string;
+    try {
+      file = this.store.save(this.output.name, records)!;
+    } catch (error) {
+      // The disk refuses: keep the records queued (back-pressure), try again at the next tick.
+      this.queue.unshift(...chunks);
+      this.log.error(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name}: cannot spill ${records.length} event(s) to ${this.store.dir}: ${(error as Error).message}; they stay queued`);
+      this.lastSpillAt = now;
+      return false;
+    }
+    if (this.lastSpillAt === 0) {
+      this.log.warning(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} down for ${Math.round(this.failingForMs() / 1000)} s: spilling ${records.length} queued event(s) to ${file}; the pullers go on, the spool is re-sent first once the output is back`);
+    } else {
+      this.log.debug(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name}: spilled ${records.length} event(s) to ${file}`);
+    }
+    this.lastSpillAt = now;
+    this.spoolFiles.push({ file, count: records.length, bytes: this.store.size(file) });
+    for (const c of chunks) {
+      if (!c.written) {
+        c.written = true;
+        c.onWrite();
+      }
+      c.done();
+    }
+    return true;
+  }
+
+  /** Loads the oldest spool file as chunks to re-send; false when the spool is empty. */
+  private loadNextSpoolFile(): boolean {
+    for (;;) {
+      const entry = this.spoolFiles.shift();
+      if (!entry || !this.store) return false;
+      const loaded = this.store.loadFile(entry.file, this.options.batchSize ?? 1000);
+      if (loaded.batches.length === 0) {
+        this.store.remove(entry.file);
+        continue;
+      }
+      entry.count = loaded.count;
+      entry.left = loaded.batches.length;
+      this.current = entry;
+      const placeholder: Pending = { bytes: 0, messages: 0, remaining: 1, unwritten: 0, resolve: () => undefined, reject: () => undefined, bounded: false };
+      for (const batch of loaded.batches) {
+        this.resend.push({
+          pending: placeholder,
+          service: batch.service,
+          records: batch.records,
+          written: true,
+          seq: this.resendSeq++,
+          spool: entry,
+          onWrite: () => undefined,
+          done: () => {
+            if (--entry.left! > 0) return;
+            // Every record of the file was acknowledged: only now may the file go.
+            this.store!.remove(entry.file);
+            this.resent += entry.count;
+            if (this.current === entry) this.current = undefined;
+          },
+        });
+      }
+      return true;
+    }
+  }
+
+  /** Leaves spooling once the spool was re-sent and the output works (or says it is ready). */
+  private finishSpooling(): boolean {
+    if (this.current || this.resend.length > 0 || this.spoolFiles.length > 0 || this.queueInflight > 0) return false;
+    if (this.failures > 0 && !this.output.ready()) return false;
+    this.spooling = false;
+    this.lastSpillAt = 0;
+    if (this.resent > 0) this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name}: ${this.resent} spooled event(s) re-sent; the spool is empty, sending directly again`);
+    this.resent = 0;
+    return true;
+  }
+
+  /**
+   * Puts failed chunks back in `into` in their original order: the writes in flight fail one after
    * the other, so plain unshifts would reverse them.
    */
-  private requeue(taken: Chunk[]): void {
+  private requeue(taken: Chunk[], into: Chunk[]): void {
     let i = 0;
     // Failed chunks of earlier writes were requeued first and sit at the front; merge by sequence.
-    while (i < this.queue.length && (this.queue[i]!.seq ?? 0) < (taken[0]!.seq ?? 0)) i++;
-    this.queue.splice(i, 0, ...taken);
+    while (i < into.length && (into[i]!.seq ?? 0) < (taken[0]!.seq ?? 0)) i++;
+    into.splice(i, 0, ...taken);
   }
 
   push(chunks: Chunk[]): void {
@@ -399,13 +576,6 @@ export class Lane {
       this.queue.push(c);
     }
     if (this.started) this.pump();
-  }
-
-  unshift(chunks: Chunk[]): void {
-    // Recovered records go first: negative sequence numbers, in file order.
-    const first = (this.queue[0]?.seq ?? 0) - chunks.length;
-    chunks.forEach((c, i) => (c.seq = first + i));
-    this.queue.unshift(...chunks);
   }
 
   failingForMs(): number {
@@ -417,18 +587,29 @@ export class Lane {
     const maxInflight = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? 16);
     const batchSize = this.options.batchSize ?? 1000;
     const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
-    while (!this.halted && !this.retryTimer && this.inflight < maxInflight && this.queue.length > 0) {
+    while (!this.halted && !this.retryTimer && this.inflight < maxInflight) {
+      let source = this.queue;
+      if (this.spooling) {
+        // Only the spool is written while spooling: it is older than anything queued.
+        if (this.resend.length === 0 && !this.current && !this.loadNextSpoolFile()) {
+          if (this.finishSpooling()) continue;
+          break;
+        }
+        source = this.resend;
+      }
+      if (source.length === 0) break;
+      const fromSpool = source === this.resend;
       // Group chunks of the same sender service up to the batch size: one write, one Buffer.
-      const service = this.queue[0]!.service;
+      const service = source[0]!.service;
       const taken: Chunk[] = [];
       let count = 0;
       let size = 0;
       while (
-        this.queue.length > 0 &&
-        this.queue[0]!.service === service &&
-        (count === 0 || (count + this.queue[0]!.records.length <= batchSize && size + chunkSize(this.queue[0]!) <= maxBytes))
+        source.length > 0 &&
+        source[0]!.service === service &&
+        (count === 0 || (count + source[0]!.records.length <= batchSize && size + chunkSize(source[0]!) <= maxBytes))
       ) {
-        const c = this.queue.shift()!;
+        const c = source.shift()!;
         size += chunkSize(c);
         if (!c.written) {
           c.written = true;
@@ -439,7 +620,8 @@ export class Lane {
       }
       const records = taken.length === 1 ? taken[0]!.records : taken.flatMap((t) => t.records);
       this.inflight++;
-      const write = { taken, abandoned: false };
+      if (!fromSpool) this.queueInflight++;
+      const write = { taken, abandoned: false, fromSpool };
       this.inflightWrites.add(write);
       const began = Date.now();
       this.output.write(records, service).then(
@@ -447,6 +629,7 @@ export class Lane {
           this.inflightWrites.delete(write);
           if (write.abandoned) return; // stop() already persisted or rejected these
           this.inflight--;
+          if (!fromSpool) this.queueInflight--;
           this.failures = 0;
           this.sent[service] += records.length;
           this.busyMs[service] += Date.now() - began;
@@ -457,7 +640,8 @@ export class Lane {
           this.inflightWrites.delete(write);
           if (write.abandoned) return;
           this.inflight--;
-          this.requeue(taken);
+          if (!fromSpool) this.queueInflight--;
+          this.requeue(taken, fromSpool ? this.resend : this.queue);
           if (this.failures === 0) this.failingSince = Date.now();
           const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 100) * 2 ** Math.min(this.failures, 16));
           this.failures++;
@@ -500,17 +684,21 @@ export class Lane {
   }
 
   /**
-   * Removes and returns every chunk not yet acknowledged (after halt), including those of writes that
-   * still hang: those writes are abandoned, so a late outcome can no longer settle them twice.
+   * Removes and returns every queued chunk not yet acknowledged (after halt), including those of writes
+   * that still hang: those writes are abandoned, so a late outcome can no longer settle them twice. Chunks
+   * read back from the spool are left out: their file stays until all of them were acknowledged, and is
+   * sent again at the next start (before the chunks returned here, which are newer).
    */
   takeQueued(): Chunk[] {
     const hanging: Chunk[] = [];
     for (const write of this.inflightWrites) {
       write.abandoned = true;
-      hanging.push(...write.taken);
+      if (!write.fromSpool) hanging.push(...write.taken);
     }
     this.inflightWrites.clear();
     this.inflight = 0;
+    this.queueInflight = 0;
+    this.resend.splice(0);
     return [...hanging, ...this.queue.splice(0)].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
   }
 }

@@ -190,7 +190,7 @@ export class StreamOutput implements Output {
     this.nextAttemptAt = Date.now() + wait;
     if (this.failures === (this.options.connectingRetries ?? 5)) {
       // The DCSDK gives up here; we never drop events: say so loudly and keep retrying at the capped wait.
-      this.log.error(`OutputError 610: Output ${this.name} failed ${this.failures} times in a row; events stay queued (pullers wait) and sending is retried every ${Math.round((this.options.maxWaitMs ?? 60_000) / 1000)} s at most`);
+      this.log.error(`OutputError 610: Output ${this.name} failed ${this.failures} times in a row; events stay queued (spilled to the emergency persistence once the output has been down for emergency_persistence_after_seconds) and sending is retried every ${Math.round((this.options.maxWaitMs ?? 60_000) / 1000)} s at most`);
     }
   }
 

@@ -119,6 +119,7 @@ export class CollectorRuntime {
       // Emergency persistence lives under state/ whatever the persistence type (delivery owns the files).
       emergencyDir: join(workDir, String(this.config.globals.persistence.config['directory_name'] ?? 'state'), 'delivery'),
       statsPeriodMs: this.config.globals.sender_stats_period_in_sec * 1000,
+      spillAfterMs: Number(this.config.globals['emergency_persistence_after_seconds'] ?? 60) * 1000,
       log: this.log.child({ process: 'OutputProcess', module: 'SenderManager' }),
     });
     this.metrics = new CollectorMetrics({ collector: this.config.globals.name, version: definition.version });
