@@ -360,6 +360,8 @@ export class Lane {
   private failures = 0;
   private failingSince = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The output said it was not ready when the last write failed: retry as soon as it is again. */
+  private failedWhileDown = false;
   private halted = false;
   private started = false;
   private readonly services: readonly SenderService[];
@@ -455,6 +457,12 @@ export class Lane {
   tick(): void {
     if (!this.store || this.halted || !this.started) return;
     const now = Date.now();
+    if (this.retryTimer && this.failedWhileDown && this.output.ready()) {
+      // The output's background reconnect succeeded: no need to sit out the rest of the back-off.
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.failedWhileDown = false;
+    }
     if (!this.spooling) {
       if (this.spillAfterMs <= 0 || this.failures === 0 || this.failingForMs() < this.spillAfterMs) return;
       if (this.queue.length === 0 && this.queueInflight === 0) return;
@@ -645,6 +653,7 @@ export class Lane {
           if (this.failures === 0) this.failingSince = Date.now();
           const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 100) * 2 ** Math.min(this.failures, 16));
           this.failures++;
+          this.failedWhileDown = !this.output.ready();
           if (!this.halted) {
             const message = error instanceof Error && 'toLine' in error ? (error as { toLine(): string }).toLine() : (error as Error).message;
             this.log.warning(`Output ${this.output.name} failed to deliver ${records.length} message(s): ${message}; retrying`);
