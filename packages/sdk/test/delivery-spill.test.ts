@@ -151,11 +151,14 @@ describe('emergency persistence while running (spill to state/delivery, re-send 
     await until('the checkpoint past the last event', () => (checkpoint(workDir) ?? 0) > events.at(-1)!.t, 15_000);
     expect(spool(join(workDir, 'state', 'delivery')).records).toBeGreaterThanOrEqual(600);
     expect(logText).toMatch(/\[EMERGENCY PERSISTENCE SYSTEM\] Output devo_1 down for \d+ s: spilling \d+ queued event\(s\) to /);
+    const spooledGauge = () => (runtime.metrics.registry.metrics() as Promise<string>).then((t) => Number(/^collector_output_spooled_messages\{output="devo_1",type="devo_platform"\} (\d+)$/m.exec(t)?.[1]));
+    expect(await spooledGauge()).toBeGreaterThanOrEqual(600);
 
     await rsyslog.restart();
     await until('every event at rsyslog', () => ids(from, 'my.app.example.events').length >= 600, 15_000);
     await until('an empty spool', () => spool(join(workDir, 'state', 'delivery')).files.length === 0);
     expect(ids(from, 'my.app.example.events')).toEqual(events.map((e) => e.id));
+    expect(await spooledGauge()).toBe(0);
   });
 
   it('kill -9 while events are spooled: the next start delivers every event once', async () => {

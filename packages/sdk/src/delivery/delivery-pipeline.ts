@@ -503,7 +503,10 @@ export class Lane {
       this.lastSpillAt = now;
       return false;
     }
-    if (this.lastSpillAt === 0) {
+    if (this.lastSpillAt === 0 && this.failures === 0) {
+      // Spooling only because older spooled records are being re-sent: newer ones queue up behind them on disk.
+      this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} is re-sending its spool: spilling ${records.length} newer event(s) to ${file} to keep the order`);
+    } else if (this.lastSpillAt === 0) {
       this.log.warning(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} down for ${Math.round(this.failingForMs() / 1000)} s: spilling ${records.length} queued event(s) to ${file}; the pullers go on, the spool is re-sent first once the output is back`);
     } else {
       this.log.debug(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name}: spilled ${records.length} event(s) to ${file}`);

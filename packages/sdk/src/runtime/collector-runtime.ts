@@ -369,7 +369,8 @@ export class CollectorRuntime {
       budgets: () =>
         this.inputs.flatMap((i) => Object.entries(i.limiters).map(([pool, limiter]) => ({ input: i.definition.name, pool, remaining: limiter.remaining() }))),
       queue: () => this.delivery.queueSize,
-      outputs: () => this.delivery.outputs.map((o) => ({ name: o.name, type: o.type, ready: o.ready(), counters: (o as { counters?: OutputCounters }).counters })),
+      outputs: () =>
+        this.delivery.outputs.map((o) => ({ name: o.name, type: o.type, ready: o.ready(), counters: (o as { counters?: OutputCounters }).counters, spooled: this.delivery.spooledFor(o.name) })),
       ready: () => this.ready(),
     };
   }

@@ -47,7 +47,7 @@ export interface MetricsSources {
   budgets(): { input: string; pool: string; remaining: number }[];
   queue(): { messages: number; bytes: number };
   /** `counters`: what an output reports of its own (the stream outputs do), counted on the wire. */
-  outputs(): { name: string; type: string; ready: boolean; counters?: OutputCounters }[];
+  outputs(): { name: string; type: string; ready: boolean; counters?: OutputCounters; spooled?: { messages: number; bytes: number } }[];
   ready(): boolean;
 }
 
@@ -197,6 +197,26 @@ export class CollectorMetrics {
       collect() {
         this.reset();
         for (const o of view()?.outputs() ?? []) this.set({ output: o.name, type: o.type }, o.ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'collector_output_spooled_messages',
+      help: 'Events of the output held in its emergency persistence (state/delivery), acknowledged to the pullers and waiting to be re-sent',
+      labelNames: ['output', 'type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of view()?.outputs() ?? []) if (o.spooled) this.set({ output: o.name, type: o.type }, o.spooled.messages);
+      },
+    });
+    new Gauge({
+      name: 'collector_output_spooled_bytes',
+      help: 'Size on disk of the output\'s emergency persistence files (state/delivery)',
+      labelNames: ['output', 'type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of view()?.outputs() ?? []) if (o.spooled) this.set({ output: o.name, type: o.type }, o.spooled.bytes);
       },
     });
     const outputCounter = (name: string, help: string, pick: (c: OutputCounters) => number) =>
