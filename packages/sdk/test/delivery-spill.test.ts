@@ -106,7 +106,7 @@ describe('emergency persistence while running (spill to state/delivery, re-send 
     expect(spool(dir).records).toBe(N);
     expect(pipeline.queueSize.messages).toBe(0);
     expect(rsyslog.lines().length).toBe(from);
-    expect(log.lines.some((l) => /^WARNING \[EMERGENCY PERSISTENCE SYSTEM\] Output devo_1 down for \d+ s: spilling \d+ queued event\(s\) to .*state\/delivery\/devo_1\.\d+\./.test(l))).toBe(true);
+    expect(log.lines.some((l) => /^WARNING \[EMERGENCY PERSISTENCE SYSTEM\] Output devo_1 down for [\d.]+ s: spilling \d+ queued event\(s\) to .*state\/delivery\/devo_1\.\d+\./.test(l))).toBe(true);
     await until('a spool size line', () => log.lines.some((l) => /Output devo_1 spool: 3000 event\(s\) in \d+ file\(s\), \d+ bytes under /.test(l)));
 
     await rsyslog.restart();
@@ -150,7 +150,7 @@ describe('emergency persistence while running (spill to state/delivery, re-send 
     // The queue holds 50: the checkpoint can pass the last event only because the rest was spooled.
     await until('the checkpoint past the last event', () => (checkpoint(workDir) ?? 0) > events.at(-1)!.t, 15_000);
     expect(spool(join(workDir, 'state', 'delivery')).records).toBeGreaterThanOrEqual(600);
-    expect(logText).toMatch(/\[EMERGENCY PERSISTENCE SYSTEM\] Output devo_1 down for \d+ s: spilling \d+ queued event\(s\) to /);
+    expect(logText).toMatch(/\[EMERGENCY PERSISTENCE SYSTEM\] Output devo_1 down for [\d.]+ s: spilling \d+ queued event\(s\) to /);
     const spooledGauge = () => (runtime.metrics.registry.metrics() as Promise<string>).then((t) => Number(/^collector_output_spooled_messages\{output="devo_1",type="devo_platform"\} (\d+)$/m.exec(t)?.[1]));
     expect(await spooledGauge()).toBeGreaterThanOrEqual(600);
 

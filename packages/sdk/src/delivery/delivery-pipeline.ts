@@ -334,6 +334,11 @@ export class DeliveryPipeline implements Delivery {
   }
 }
 
+/** Seconds for a log line: one decimal below 10 s (a low threshold would read "down for 0 s"). */
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+}
+
 /** Approximate size of a chunk (characters), cached on the chunk. */
 function chunkSize(c: Chunk): number {
   if (c.size === undefined) {
@@ -475,7 +480,7 @@ export class Lane {
     if (now - this.lastSpoolLogAt >= (this.options.spoolLogPeriodMs ?? 60_000)) {
       this.lastSpoolLogAt = now;
       const { messages, bytes, files } = this.spooled();
-      this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} spool: ${messages} event(s) in ${files} file(s), ${bytes} bytes under ${this.store.dir}${this.failures > 0 ? ` (down for ${Math.round(this.failingForMs() / 1000)} s)` : ' (re-sending)'}`);
+      this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} spool: ${messages} event(s) in ${files} file(s), ${bytes} bytes under ${this.store.dir}${this.failures > 0 ? ` (down for ${seconds(this.failingForMs())} s)` : ' (re-sending)'}`);
     }
     this.pump();
   }
@@ -507,7 +512,7 @@ export class Lane {
       // Spooling only because older spooled records are being re-sent: newer ones queue up behind them on disk.
       this.log.info(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} is re-sending its spool: spilling ${records.length} newer event(s) to ${file} to keep the order`);
     } else if (this.lastSpillAt === 0) {
-      this.log.warning(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} down for ${Math.round(this.failingForMs() / 1000)} s: spilling ${records.length} queued event(s) to ${file}; the pullers go on, the spool is re-sent first once the output is back`);
+      this.log.warning(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name} down for ${seconds(this.failingForMs())} s: spilling ${records.length} queued event(s) to ${file}; the pullers go on, the spool is re-sent first once the output is back`);
     } else {
       this.log.debug(`[EMERGENCY PERSISTENCE SYSTEM] Output ${this.output.name}: spilled ${records.length} event(s) to ${file}`);
     }
