@@ -1,4 +1,5 @@
-// One simulator a vendor; each folder is owned by that vendor's package.
+// One simulator a vendor, and the seeded generator they share.
+export { seededRandom } from './seeded-random.js';
 export * from './lark/index.js';
 export * from './o365/index.js';
 export * from './darktrace/index.js';

@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random.js';
 /**
  * Deterministic Lark `AuditInfo` records (the shape of vendor-apis.md §1), generated from a seed so that the
  * demo and benchmarks can serve 100k+ events without fixtures.
@@ -35,17 +36,6 @@ const EVENT_NAMES: [number, string][] = [
   [4, 'vc_join_meeting'],
 ];
 
-/** mulberry32: tiny, fast and reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GenerateAuditInfosOptions {
   count: number;

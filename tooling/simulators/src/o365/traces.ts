@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random.js';
 /**
  * Deterministic Exchange Online message trace rows. One message fans out to one row per recipient: the rows
  * share the message trace id (RWS `MessageTraceId`, Graph `id`), `MessageId`, sender, subject and time and
@@ -26,17 +27,6 @@ export type O365TraceStatus = 'Delivered' | 'Failed' | 'Pending' | 'Expanded' | 
 const STATUSES: O365TraceStatus[] = ['Delivered', 'Delivered', 'Delivered', 'Delivered', 'Failed', 'Expanded', 'Quarantined', 'FilteredAsSpam', 'Pending'];
 const SUBJECTS = ['Monthly report', 'Invoice 4411', 'PIM: role activated', 'Re: lunch', 'Quarterly numbers', 'Your parcel', 'Security alert', 'Fwd: contract'];
 
-/** mulberry32: small, fast, good enough for test data. */
-export function o365Prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -71,7 +61,7 @@ export interface GenerateO365TracesOptions {
 
 /** Rows sorted by `received` ascending. 100k messages take well under a second. */
 export function generateO365Traces(options: GenerateO365TracesOptions): O365TraceRow[] {
-  const rand = o365Prng(options.seed ?? 365);
+  const rand = seededRandom(options.seed ?? 365);
   const org = options.organization ?? 'contoso.com';
   const from = options.from.getTime();
   const span = Math.max(1, options.to.getTime() - from);

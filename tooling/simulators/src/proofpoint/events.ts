@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random.js';
 /**
  * Deterministic Proofpoint TAP SIEM records (vendor-apis.md §4): message items carry exactly the keys of the
  * documented `messagesDelivered` item, click items those of the `clicksPermitted` item. A message sent to
@@ -10,17 +11,6 @@ export const PROOFPOINT_SIEM_SERVICES: readonly ProofpointSiemService[] = ['mess
 
 export type ProofpointRecord = Record<string, unknown>;
 
-/** mulberry32: small, fast and deterministic. */
-export function proofpointRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(rand: () => number, length: number): string {
   let out = '';
@@ -162,7 +152,7 @@ export interface GenerateProofpointEventsOptions {
 
 /** `count` messages or clicks spread evenly over [from, to), deterministic for a seed. */
 export function generateProofpointEvents(opts: GenerateProofpointEventsOptions): ProofpointRecord[] {
-  const rand = proofpointRandom(opts.seed ?? 7);
+  const rand = seededRandom(opts.seed ?? 7);
   const out: ProofpointRecord[] = [];
   const step = (opts.to - opts.from) / Math.max(1, opts.count);
   for (let i = 0; i < opts.count; i++) {

@@ -15,7 +15,6 @@ export {
   makeProofpointClick,
   makeProofpointMessage,
   proofpointCreationTime,
-  proofpointRandom,
   PROOFPOINT_SIEM_SERVICES,
   type GenerateProofpointEventsOptions,
   type ProofpointRecord,
