@@ -48,6 +48,8 @@ interface VendorResult {
   runs: Measured[];
   ceiling: { eventsPerSecond: number; mbPerSecond: number }[];
   error?: string;
+  /** Measured by another benchmark (its report). */
+  elsewhere?: string;
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -123,6 +125,10 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
 
 async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
   const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], ceiling: [] };
+  if (adapter.benchedElsewhere) {
+    result.elsewhere = adapter.benchedElsewhere;
+    return result;
+  }
   if (!existsSync(appMain(adapter.name))) {
     result.error = `${appMain(adapter.name)} missing (build first: pnpm build)`;
     return result;
@@ -184,6 +190,10 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push('| collector | events | s | events/s | MB/s | ceiling events/s | % of ceiling | CPU s / M events | peak RSS MiB | start-up ms | check |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
+    if (r.elsewhere) {
+      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | measured by its own benchmark against moto: [${r.elsewhere}](../${r.elsewhere}) (below) |`);
+      continue;
+    }
     if (r.error && r.runs.length === 0) {
       out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | ${fmt(median(r.startupMs))} | **failed**: ${r.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
       continue;
@@ -194,7 +204,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
       `| ${r.vendor} | ${fmt(r.runs[0]!.events)} | ${fmt(median(r.runs.map((x) => x.seconds)), 2)} | **${fmt(eps)}** | ${fmt(median(r.runs.map((x) => x.mbPerSecond)), 1)} | ${fmt(ceil)} | **${fmt((eps / ceil) * 100)} %** | ${fmt(median(r.runs.map((x) => x.cpuSecondsPerMillion)), 1)} | ${fmt(median(r.runs.map((x) => x.peakRssMiB)))} | ${fmt(median(r.startupMs))} | ${r.sanity}${r.error ? `; ${r.error}` : ''} |`,
     );
   }
-  out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
+  out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.filter((r) => !r.elsewhere).map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
   out.push('MB/s = events/s × that size (10^6 bytes).', '');
   out.push('### Every run', '');
   out.push('| collector | run | events/s | ceiling events/s | ceiling MB/s | CPU s / M events | peak RSS MiB | start-up ms |');

@@ -109,9 +109,22 @@ async function runApp(env: Env, options: Parameters<typeof runNode>[2] = {}): Pr
 }
 
 /** Reruns `--once` until it exits 0 (what a supervisor or the daemon's next cycle does), at most MAX_RESTARTS. */
+/**
+ * A queue source may still hold messages a killed run had received: invisible until the collector's
+ * visibility timeout (120 s at least) runs out. Reruns go on while it has any, within this budget.
+ */
+const PENDING_BUDGET_MS = 200_000;
+
 async function completeRuns(env: Env, runs: ChildRun[]): Promise<boolean> {
-  for (let i = 0; i < MAX_RESTARTS; i++) {
+  const deadline = Date.now() + PENDING_BUDGET_MS;
+  for (let failures = 0; failures < MAX_RESTARTS; ) {
     const r = await runApp(env);
+    if (r.code !== 0) failures++;
+    if (r.code === 0 && (await env.scenario.pending?.()) && Date.now() < deadline) {
+      // Do not list every empty rerun while the messages are invisible: only the one that collects them.
+      await sleep(5_000);
+      continue;
+    }
     runs.push(r);
     if (r.code === 0) return true;
   }
@@ -211,7 +224,7 @@ async function kill9(adapter: VendorAdapter, pki: Pki): Promise<void> {
     { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+|Savepoint|Pipeline summary/.test(chunk) ? d || true : false) }; } },
   ];
   for (const mode of modes) {
-    for (let i = 0; i < REPEAT; i++) {
+    for (let i = 0; i < Math.min(REPEAT, adapter.maxRepeat ?? REPEAT); i++) {
       const env = await setup(adapter, pki);
       try {
         const first = await runApp(env, mode.options(env));
@@ -456,15 +469,23 @@ log(`seed ${SEED}, ${EVENTS} events, repeat ${REPEAT}, outage ${OUTAGE_SECONDS} 
 const pki = await generatePki();
 // The receiver outages mostly wait: run them for every collector at once, beside the rest.
 const outages = selected.has('receiver-outage') ? Promise.all(adapters.flatMap((a) => Array.from({ length: Math.min(REPEAT, 2) }, () => receiverOutage(a, pki)))) : Promise.resolve([]);
-for (const adapter of adapters) {
+async function vendorSequence(adapter: VendorAdapter): Promise<void> {
   const probe = await adapter.start({ events: 10 });
   await probe.close();
   await baseline(adapter, pki);
   if (selected.has('kill9')) await kill9(adapter, pki);
   if (selected.has('vendor-faults')) await vendorFaults(adapter, pki, probe);
-  if (selected.has('disk-full')) await diskFull(adapter, pki);
-  if (selected.has('corrupt-state')) await corruptState(adapter, pki);
+  if (selected.has('disk-full') && !adapter.stateless) await diskFull(adapter, pki);
+  if (selected.has('corrupt-state') && !adapter.stateless) await corruptState(adapter, pki);
+  if (adapter.stateless && (selected.has('disk-full') || selected.has('corrupt-state'))) {
+    rows.push({ vendor: adapter.name, scenario: 'disk full / corrupt state', detail: 'the collector keeps no state file (the queue is its state)', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
+  }
 }
+// Pull collectors one after the other; queue collectors (each crash waits out a 120 s visibility timeout)
+// beside them.
+const queued = Promise.all(adapters.filter((a) => a.stateless).map((a) => vendorSequence(a)));
+for (const adapter of adapters.filter((a) => !a.stateless)) await vendorSequence(adapter);
+await queued;
 await outages;
 rows.sort((a, b) => a.vendor.localeCompare(b.vendor));
 const text = report(startedAt, (performance.now() - t0) / 1000, adapters);

@@ -1,3 +1,4 @@
+import { awsSqsAdapter } from './aws-sqs.js';
 import { darktraceAdapter } from './darktrace.js';
 import { larkAdapter } from './lark.js';
 import { o365EmtAdapter } from './o365-emt.js';
@@ -7,7 +8,7 @@ import type { VendorAdapter } from './types.js';
 export type { VendorAdapter, VendorScenario, FaultKind } from './types.js';
 
 /** Every collector the harness drives through its built app (apps/<name>/dist/main.js). */
-export const ADAPTERS: VendorAdapter[] = [larkAdapter, darktraceAdapter, o365EmtAdapter, proofpointTapAdapter];
+export const ADAPTERS: VendorAdapter[] = [larkAdapter, darktraceAdapter, o365EmtAdapter, proofpointTapAdapter, awsSqsAdapter];
 
 export function selectAdapters(only: string | undefined): VendorAdapter[] {
   if (!only) return ADAPTERS;

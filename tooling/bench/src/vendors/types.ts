@@ -39,6 +39,11 @@ export interface VendorScenario {
   faults: Partial<Record<FaultKind, (count: number, afterRequests: number) => void>>;
   /** Data requests served so far (to place faults "mid-paging"). */
   dataRequests(): number;
+  /**
+   * Whether the source still holds undelivered work a rerun will collect (an SQS queue with messages that
+   * are invisible for a while after a crash). Pull vendors leave it out: their state says where to resume.
+   */
+  pending?(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -50,5 +55,11 @@ export interface VendorAdapter {
    * (the SDK commits a checkpoint, and the dedup keys with it, only at the points the collector yields one).
    */
   checkpointBatch(events: number): { events: number; unit: string };
+  /** At most this many repeats of a kill -9 mode (each AWS crash waits out the 120 s visibility timeout). */
+  maxRepeat?: number;
+  /** The collector keeps no state of its own (the SQS queue is its state): no disk-full / corrupt-state runs. */
+  stateless?: boolean;
+  /** Set when another benchmark measures this collector's throughput (pnpm bench then only links it). */
+  benchedElsewhere?: string;
   start(options: ScenarioOptions): Promise<VendorScenario>;
 }
