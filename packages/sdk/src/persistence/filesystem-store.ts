@@ -37,6 +37,18 @@ export class FilesystemStateStore implements StateStore {
   }
 
   async load(key: string): Promise<JsonObject | undefined> {
+    return this.read(key, true);
+  }
+
+  /**
+   * Reads like `load` but never touches the file: a corrupt one is reported and left where it is (for
+   * `--check` and `--show-state`, which must not change what a running collector resumes from).
+   */
+  async peek(key: string): Promise<JsonObject | undefined> {
+    return this.read(key, false);
+  }
+
+  private async read(key: string, moveCorruptAside: boolean): Promise<JsonObject | undefined> {
     const file = join(this.directory, stateFileName(key));
     let text: string;
     try {
@@ -50,6 +62,9 @@ export class FilesystemStateStore implements StateStore {
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
       return parsed as JsonObject;
     } catch (error) {
+      if (!moveCorruptAside) {
+        throw new PersistenceError(502, `The state file ${file} is corrupt (${(error as Error).message}); a running collector will move it aside`, { cause: error });
+      }
       // Keep the damaged file for inspection rather than overwrite it on the next save.
       const aside = `${file}.corrupt-${Date.now()}`;
       await rename(file, aside).catch(() => undefined);
