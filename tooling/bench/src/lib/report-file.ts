@@ -9,7 +9,8 @@ export function writeReport(file: string, generated: string): void {
   if (existsSync(file)) {
     const old = readFileSync(file, 'utf8');
     const at = old.indexOf(HAND_WRITTEN_MARKER);
-    if (at >= 0) kept = old.slice(at);
+    // Keep one marker, whatever happened to the file before.
+    if (at >= 0) kept = `${HAND_WRITTEN_MARKER}\n${old.slice(at).split(HAND_WRITTEN_MARKER).join('').replace(/^\n+/, '\n')}`;
   }
   writeFileSync(file, `${generated.trimEnd()}\n\n${kept}`);
 }
