@@ -338,7 +338,7 @@ function isRoot(): boolean {
  * state/ on a 64 KiB tmpfs, filled by another file to all but FREE_BYTES: the state save fails with ENOSPC
  * once the state outgrows that. Then the filler is deleted (an operator freeing space) and --once rerun.
  */
-const FREE_BYTES = 2048;
+const FREE_BYTES = 16_384;
 async function diskFull(adapter: VendorAdapter, pki: Pki): Promise<void> {
   if (!isRoot()) {
     rows.push({ vendor: adapter.name, scenario: 'disk full (state)', detail: 'needs root for a tmpfs mount', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
@@ -441,7 +441,7 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push('  (`--outage-seconds`), restarted on the same port.');
   out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging;');
   out.push('  Graph pages of 500 rows instead of 5000 so that there is paging to interrupt).');
-  out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 2 KiB during the first run; then its content (state, temp and emergency files) is moved to');
+  out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 16 KiB during the first run (room for the first saves, not for the state of a whole run); then its content (state, temp and emergency files) is moved to');
   out.push('  a disk with room, as an operator would, and `--once` rerun.');
   out.push('- Corrupt state: kill -9 once 30–80 % of the events arrived, every state file truncated to half, then restarts.', '');
   out.push('## Results', '');
