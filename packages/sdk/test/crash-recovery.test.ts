@@ -52,6 +52,44 @@ describe('kill -9 between delivery and commit', () => {
   });
 });
 
+describe('kill -9 in the middle of a paged window', () => {
+  it('re-sends only the batch in flight: the keys of acknowledged pages were saved before the checkpoint', async () => {
+    const start = Date.now() - 30 * 60_000;
+    // One window, many pages: its checkpoint comes only after the last page.
+    const events = Array.from({ length: 400 }, (_, i) => ({ id: `p${i}`, t: start + i * 1000 }));
+    const api = await startExampleApi(events);
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'crash-paged-'));
+    const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.ndjson'), PAGE_SIZE: '10' };
+    let hung = 0;
+    const killed = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env, MODE: 'hang-after-3-writes' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let timer: NodeJS.Timeout | undefined;
+      proc.stdout.on('data', (d: Buffer) => {
+        // Outputs pipeline their writes: every write after the third reaches the receiver and hangs.
+        for (const m of d.toString().matchAll(/HUNG (\d+)/g)) hung += Number(m[1]);
+        // The acknowledged pages' keys are saved at most a second after their acknowledgement.
+        if (hung > 0) timer ??= setTimeout(() => proc.kill('SIGKILL'), 1500);
+      });
+      proc.stderr.resume();
+      proc.on('exit', (_code, signal) => resolve({ signal }));
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const stateFile = join(workDir, 'state', stateFileName('example;7;events'));
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(saved.checkpoint).toBeNull();
+    const delivered = readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').length;
+    expect(hung).toBeGreaterThan(0);
+    expect(delivered).toBeGreaterThan(hung);
+    expect(saved.dedup).toHaveLength(delivered - hung);
+
+    expect((await run({ ...env, MODE: 'normal' })).code).toBe(0);
+    const ids = readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id as string);
+    expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
+    expect(ids.length - events.length).toBe(hung);
+  });
+});
+
 describe('SIGTERM', () => {
   it('stops gracefully: exit 0, everything delivered and the checkpoint saved', async () => {
     const start = Date.now() - 2 * 3_600_000;

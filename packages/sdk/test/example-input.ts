@@ -56,7 +56,7 @@ export const exampleCollector = defineCollector({
           options: {
             type: 'object',
             required: ['start_time', 'override_base_url'],
-            properties: { start_time: { type: 'string' }, override_base_url: { type: 'string' }, lookback_ms: { type: 'integer', default: 0 } },
+            properties: { start_time: { type: 'string' }, override_base_url: { type: 'string' }, lookback_ms: { type: 'integer', default: 0 }, page_size: { type: 'integer', minimum: 1 } },
           },
           init(ctx) {
             const start = parseConfigTime(ctx.options.start_time);
@@ -72,7 +72,11 @@ export const exampleCollector = defineCollector({
             for (const w of ctx.windows({ from, maxSpanMs: 3_600_000 })) {
               const res = await ctx.http.request({ url: `${ctx.client.base}/events`, query: { from: w.start.getTime(), to: w.end.getTime() }, headers: { authorization: `Bearer ${ctx.client.token}` } });
               if (res.status !== 200) throw new PullError(300, `HTTP ${res.status}`);
-              yield { events: res.json<ExampleEvent[]>(), checkpoint: w.end.getTime() };
+              // Like a paged vendor API: pages of page_size inside the window, the checkpoint after the last.
+              const events = res.json<ExampleEvent[]>();
+              const size = Number((ctx.options as Record<string, unknown>)['page_size'] ?? (events.length || 1));
+              for (let i = size; i < events.length; i += size) yield { events: events.slice(i - size, i) };
+              yield { events: events.slice(Math.max(0, Math.ceil(events.length / size) - 1) * size), checkpoint: w.end.getTime() };
             }
           },
         }),

@@ -52,6 +52,12 @@ export interface ServiceRunnerDeps {
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
+/**
+ * How often, at most, the keys of acknowledged events are saved between checkpoints. A checkpoint is only
+ * reached at the end of a window; saving the keys as they are acknowledged means a crash mid-window
+ * re-sends only what was in flight or acknowledged in the last second, not the whole window.
+ */
+const ACKED_KEYS_SAVE_INTERVAL_MS = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -62,7 +68,15 @@ const SETUP_RETRY_MS = 60_000;
 export class ServiceRunner {
   readonly totals: ServiceTotals;
   private state: ServiceState | undefined;
+  /** Keys of every event submitted: filters repeats in this process. */
   private dedup: DedupWindow | undefined;
+  /** Keys of acknowledged events only: what is persisted (a key of an undelivered event must never be). */
+  private acked: DedupWindow | undefined;
+  /** Every state write goes through this chain, so an older snapshot can never be written last. */
+  private saving: Promise<void> = Promise.resolve();
+  private lastAckedSave = 0;
+  private ackedSaveTimer: NodeJS.Timeout | undefined;
+  private ackedDirty = false;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -161,6 +175,7 @@ export class ServiceRunner {
     }
     this.state = state;
     this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
+    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
     this.totals.checkpoint = state.checkpoint;
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
   }
@@ -191,10 +206,10 @@ export class ServiceRunner {
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
-        const records = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
+        const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
         if (records.length > 0) {
           const { delivered } = await delivery.submit(records);
-          outstanding.push(delivered.then(() => this.countSent(records, stats)));
+          outstanding.push(delivered.then(() => this.acknowledged(records, keys, stats)));
         }
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
@@ -208,12 +223,12 @@ export class ServiceRunner {
       succeeded = true;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
-      // but when every one of them was acknowledged their dedup keys are, so the re-pull of the unfinished
-      // window after a restart does not send them twice.
-      const settled = await Promise.allSettled(outstanding);
-      if (!succeeded && !definition.stateless && this.state && settled.every((r) => r.status === 'fulfilled')) {
-        await this.commit(undefined, this.state.extra).catch(() => undefined);
-      }
+      // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
+      // not send them twice.
+      await Promise.allSettled(outstanding);
+      clearTimeout(this.ackedSaveTimer);
+      this.ackedSaveTimer = undefined;
+      await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
@@ -235,9 +250,9 @@ export class ServiceRunner {
       extra,
       inputState: this.deps.inputState,
       emit: async (events, tag) => {
-        const records = this.toRecords(events, tag ?? this.tag, stats);
+        const { records, keys } = this.toRecords(events, tag ?? this.tag, stats);
         const { delivered } = await delivery.submit(records);
-        void delivered.then(() => this.countSent(records, stats), () => undefined);
+        void delivered.then(() => this.acknowledged(records, keys, stats), () => undefined);
         return { delivered };
       },
       publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
@@ -252,12 +267,13 @@ export class ServiceRunner {
     await this.deps.definition.probe?.(this.pullContext(client, new PullStatistics('check'), {}));
   }
 
-  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): DeliveryRecord[] {
+  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: string[] } {
     const { definition } = this.deps;
     stats.received += events.length;
     this.totals.received += events.length;
     this.deps.metrics?.received(events.length);
     const records: DeliveryRecord[] = [];
+    const keys: string[] = [];
     for (const event of events) {
       if (event === null || event === undefined) continue;
       if (definition.dedupKey && this.dedup) {
@@ -270,11 +286,55 @@ export class ServiceRunner {
             continue;
           }
           this.dedup.add(key);
+          keys.push(key);
         }
       }
       records.push({ tag, message: encodeEvent(event, stats.pullingId, this.deps.environment) });
     }
-    return records;
+    return { records, keys };
+  }
+
+  /** Every output acknowledged these records: count them, and remember their keys for the next save. */
+  private acknowledged(records: readonly DeliveryRecord[], keys: readonly string[], stats: PullStatistics): void {
+    this.countSent(records, stats);
+    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
+    for (const key of keys) this.acked.add(key);
+    this.ackedDirty = true;
+    if (this.ackedSaveTimer) return;
+    const wait = Math.max(0, this.lastAckedSave + ACKED_KEYS_SAVE_INTERVAL_MS - Date.now());
+    this.ackedSaveTimer = setTimeout(() => {
+      this.ackedSaveTimer = undefined;
+      // A failed save is retried with the next acknowledgement or commit; the checkpoint is unaffected.
+      this.saveAckedKeys().catch(() => undefined);
+    }, wait);
+    this.ackedSaveTimer.unref?.();
+  }
+
+  /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
+  private async saveAckedKeys(): Promise<void> {
+    if (!this.ackedDirty || !this.state || this.deps.definition.stateless) return;
+    await this.persist();
+  }
+
+  /**
+   * Queues a write of the current state (built when the write runs, so it always carries the newest
+   * checkpoint and acknowledged keys) behind the writes already queued.
+   */
+  private persist(): Promise<void> {
+    const write = this.saving.then(async () => {
+      if (!this.state) return;
+      this.ackedDirty = false;
+      this.lastAckedSave = Date.now();
+      const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
+      try {
+        await this.deps.store.save(this.key, snapshot);
+      } catch (error) {
+        this.ackedDirty = true;
+        throw error;
+      }
+    });
+    this.saving = write.catch(() => undefined);
+    return write;
   }
 
   private countSent(records: readonly DeliveryRecord[], stats: PullStatistics): void {
@@ -287,19 +347,17 @@ export class ServiceRunner {
     }
   }
 
+  /**
+   * Moves the checkpoint: called only once every event before it was acknowledged. The in-memory state moves
+   * at once (its events are delivered, so this process may resume after them even if the write fails); the
+   * file follows through `persist`, and a failed write is the caller's error (PersistenceError 503).
+   */
   private async commit(checkpoint: JsonValue | undefined, extra: Record<string, JsonValue>): Promise<void> {
     const state = this.state!;
-    const next: ServiceState = {
-      ...state,
-      checkpoint: checkpoint === undefined ? state.checkpoint : checkpoint,
-      dedup: this.dedup?.toJSON() ?? [],
-      extra: { ...extra },
-      updated_at: new Date().toISOString(),
-    };
-    await this.deps.store.save(this.key, next);
-    this.state = next;
-    this.totals.checkpoint = next.checkpoint;
-    if (checkpoint !== undefined) this.deps.log.debug(`Savepoint reached: Updating persistence with -> ${JSON.stringify(next.checkpoint)}`);
+    this.state = { ...state, checkpoint: checkpoint === undefined ? state.checkpoint : checkpoint, extra: { ...extra } };
+    this.totals.checkpoint = this.state.checkpoint;
+    await this.persist();
+    if (checkpoint !== undefined) this.deps.log.debug(`Savepoint reached: Updating persistence with -> ${JSON.stringify(this.state.checkpoint)}`);
   }
 
   /** The daemon loop: pull every period until stopped; errors are logged and retried next cycle. */
