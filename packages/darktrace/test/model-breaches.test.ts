@@ -117,6 +117,9 @@ describe('modelbreaches', () => {
     const ok = await runOnce(workDir, config, rsyslog);
     expect(ok.summary.errors).toEqual([]);
     expect(ok.delivered(TAGS.modelbreaches)).toHaveLength(sim.breachesBetween(start, Date.now()).length);
+    // Each fault that was survived still says so in the log.
+    expect(ok.logs).toMatch(/WARNING .*The request for time slot >> .* failed \(.*500.*\); retrying it/);
+    expect(ok.logs).toMatch(/WARNING .*(retrying it|retry 1\/5)/);
 
     const late = sim.addBreach(Date.now() - 10 * 60_000);
     sim.fail('garbage', { pathPrefix: '/modelbreaches' });

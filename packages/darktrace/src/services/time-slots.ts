@@ -38,8 +38,12 @@ async function fetchSplitting<Event>(
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     if (!isTimeout(error)) {
-      // Not a size problem: what the transport retries (5xx, network) gets its ordinary retries.
-      if (isTransient(error)) return fetchSlot(start, end, {});
+      // Not a size problem: what the transport retries (5xx, network) gets its ordinary retries. Say so:
+      // the first attempt ran without the transport's retries, so nothing else logs this failure.
+      if (isTransient(error)) {
+        ctx.log.warning(`The request for time slot >> ${pythonUtc(start)} - ${pythonUtc(end)} failed (${(error as Error).message}); retrying it`);
+        return fetchSlot(start, end, {});
+      }
       throw error;
     }
     const middle = new Date(start.getTime() + Math.floor(span / 2));
