@@ -454,7 +454,8 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push('  a random 0–200 ms after a pull log line, a random 0–20 ms after a window/statistics (commit) log line.');
   out.push('  The phase column is read from the last log line before the kill. Bound: the events between two checkpoints (Lark: one day window; Darktrace: one hour slot) per crash.');
   out.push(`- Receiver down: rsyslog stopped (SIGTERM) a random 0–500 ms after the first line arrived, kept down ${OUTAGE_SECONDS} s`);
-  out.push('  (`--outage-seconds`), restarted on the same port.');
+  out.push('  (`--outage-seconds`), restarted on the same port. Lost events are counted when that `--once` run exits (it');
+  out.push('  promises delivery) and, if any are missing, again after one more start (which sends the emergency spool).');
   out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging;');
   out.push('  Graph pages of 500 rows instead of 5000 so that there is paging to interrupt).');
   out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 16 KiB during the first run (room for the first saves, not for the state of a whole run); then its content (state, temp and emergency files) is moved to');
