@@ -460,7 +460,9 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push('  Graph pages of 500 rows instead of 5000 so that there is paging to interrupt).');
   out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 16 KiB during the first run (room for the first saves, not for the state of a whole run); then its content (state, temp and emergency files) is moved to');
   out.push('  a disk with room, as an operator would, and `--once` rerun.');
-  out.push('- Corrupt state: kill -9 once 30–80 % of the events arrived, every state file truncated to half, then restarts.', '');
+  out.push('- Corrupt state: kill -9 once 30–80 % of the events arrived, every state file truncated to half, then restarts.');
+  out.push('- AWS SQS (moto): each kill mode once; a killed run\'s messages stay invisible for the collector\'s 120 s');
+  out.push('  visibility timeout, so `--once` is rerun until the queue is empty (up to 200 s). moto has no fault knobs.', '');
   out.push('## Results', '');
   out.push('| collector | scenario | detail | exit codes | lost | duplicates | allowed | error line | verdict |');
   out.push('|---|---|---|---|---:|---:|---|---|---|');
