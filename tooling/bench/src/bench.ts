@@ -14,7 +14,7 @@ import { runNode } from './lib/run-child.js';
 import { isInternalTag, parseLine, tally } from './lib/syslog.js';
 import { syntheticLines, tlsCeiling } from './lib/tls-ceiling.js';
 import { makeWorkDir } from './lib/workdir.js';
-import { selectAdapters, type VendorAdapter } from './vendors/index.js';
+import { selectAdapters, shutdownAdapters, type VendorAdapter } from './vendors/index.js';
 import { runExternalBenches, type ExternalBench } from './external.js';
 
 const { values: args } = parseArgs({
@@ -238,4 +238,5 @@ const text = report(results, externals, startedAt, (performance.now() - t0) / 10
 writeReport(args.out, text);
 log(`wrote ${args.out}`);
 process.stdout.write(text);
-process.exitCode = results.some((r) => r.error) ? 1 : 0;
+await shutdownAdapters();
+process.exit(results.some((r) => r.error) ? 1 : 0);

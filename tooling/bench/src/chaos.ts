@@ -15,7 +15,7 @@ import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode, type ChildRun } from './lib/run-child.js';
 import { tally, type Tally } from './lib/syslog.js';
 import { makeWorkDir } from './lib/workdir.js';
-import { selectAdapters, type FaultKind, type VendorAdapter, type VendorScenario } from './vendors/index.js';
+import { selectAdapters, shutdownAdapters, type FaultKind, type VendorAdapter, type VendorScenario } from './vendors/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -511,4 +511,6 @@ const text = report(startedAt, (performance.now() - t0) / 1000, adapters);
 writeReport(args.out, text);
 log(`wrote ${args.out}`);
 process.stdout.write(text);
-process.exitCode = rows.some((r) => r.verdict === 'FAIL') ? 1 : 0;
+await shutdownAdapters();
+// A child a scenario left behind must not keep the harness alive.
+process.exit(rows.some((r) => r.verdict === 'FAIL') ? 1 : 0);

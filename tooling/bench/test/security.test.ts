@@ -15,7 +15,7 @@ import { appMain } from '../src/lib/paths.js';
 import { runNode } from '../src/lib/run-child.js';
 import { isInternalTag, parseLine } from '../src/lib/syslog.js';
 import { makeWorkDir } from '../src/lib/workdir.js';
-import { ADAPTERS } from '../src/vendors/index.js';
+import { ADAPTERS, shutdownAdapters } from '../src/vendors/index.js';
 import { cli, ERROR_LINE, filesUnder, newWorkDir, nonLoopbackAddress, tcpForwarder } from './helpers.js';
 
 const HTTP_VENDORS = ADAPTERS;
@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   while (closers.length) await closers.pop()!();
   await rsyslog?.stop();
+  await shutdownAdapters();
 });
 
 /** A secret and the encodings it could leak in (HTTP Basic carries base64 of `user:secret`). */

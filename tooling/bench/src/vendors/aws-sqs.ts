@@ -72,6 +72,11 @@ export const awsSqsAdapter: VendorAdapter = {
   stateless: true,
   maxRepeat: 1,
   checkpointBatch: () => ({ events: RECORDS_PER_OBJECT * 8, unit: 'messages in flight (8 objects of 500)' }),
+  async shutdown() {
+    const starting = motoStarting;
+    motoStarting = undefined;
+    if (starting) await (await starting).stop();
+  },
   async start({ events }): Promise<VendorScenario> {
     const server = await moto();
     const base = { region: REGION, endpoint: server.endpoint, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } };

@@ -17,3 +17,8 @@ export function selectAdapters(only: string | undefined): VendorAdapter[] {
   if (unknown.length) throw new Error(`unknown collector(s): ${unknown.join(', ')}; known: ${ADAPTERS.map((a) => a.name).join(', ')}`);
   return ADAPTERS.filter((a) => names.includes(a.name));
 }
+
+/** Stops every adapter's shared resources (moto): the harness and the tests call it once at the end. */
+export async function shutdownAdapters(): Promise<void> {
+  await Promise.all(ADAPTERS.map((a) => a.shutdown?.().catch(() => undefined)));
+}

@@ -62,4 +62,6 @@ export interface VendorAdapter {
   /** Set when another benchmark measures this collector's throughput (pnpm bench then only links it). */
   benchedElsewhere?: string;
   start(options: ScenarioOptions): Promise<VendorScenario>;
+  /** Stops what the adapter shares between scenarios (a moto server): call once at the end. */
+  shutdown?(): Promise<void>;
 }
