@@ -15,6 +15,8 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /** The AWS SQS collector: S3 objects announced through SQS (S3, SNS or EventBridge notifications). */
 export const awsSqsCollector = defineCollector({
   name: 'aws_sqs_collector',
+  // The queue keeps each message until we delete it: that is the durable copy, never a local spool.
+  durableSource: true,
   version,
   inputs: [
     defineInput<AwsSession>({

@@ -61,6 +61,7 @@ export const globalsSchema: JsonSchema = {
     sender_stats_period_in_sec: { type: 'integer', minimum: 1, default: 300 },
     // Delivery extension (SDK README, Delivery): spill the queue of an output down this long to state/delivery; 0 = never while running.
     emergency_persistence_after_seconds: { type: 'number', minimum: 0, default: 60 },
+    once_delivery_timeout_seconds: { type: 'number', minimum: 0, default: 300 },
     multiprocessing: { type: 'boolean', default: false },
     devo_sender_threshold_for_using_gzip_in_transport_layer: { type: 'number', default: 1.1 },
     devo_sender_compression_level: { type: 'integer', minimum: 0, maximum: 9, default: 6 },

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
-import { CollectorError, describeError } from '../errors/collector-error.js';
+import { CollectorError, OutputError, describeError } from '../errors/collector-error.js';
 import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
 import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
@@ -113,13 +113,15 @@ export class CollectorRuntime {
       ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname(), globals: this.config.globals }),
       ...(options.outputs ?? []),
     ];
+    const durableSource = definition.durableSource === true;
     this.delivery = new DeliveryPipeline(outputs, {
       maxMessages: this.config.globals.queue_max_size_in_messages,
       maxBytes: this.config.globals.queue_max_size_in_mb * 1024 * 1024,
-      // Emergency persistence lives under state/ whatever the persistence type (delivery owns the files).
-      emergencyDir: join(workDir, String(this.config.globals.persistence.config['directory_name'] ?? 'state'), 'delivery'),
+      // Emergency persistence lives under state/ whatever the persistence type (delivery owns the files). A
+      // durable source (SQS) keeps its own copy until acknowledged: no local spool may acknowledge for it.
+      emergencyDir: durableSource ? undefined : join(workDir, String(this.config.globals.persistence.config['directory_name'] ?? 'state'), 'delivery'),
       statsPeriodMs: this.config.globals.sender_stats_period_in_sec * 1000,
-      spillAfterMs: Number(this.config.globals['emergency_persistence_after_seconds'] ?? 60) * 1000,
+      spillAfterMs: durableSource ? 0 : Number(this.config.globals['emergency_persistence_after_seconds'] ?? 60) * 1000,
       log: this.log.child({ process: 'OutputProcess', module: 'SenderManager' }),
     });
     this.metrics = new CollectorMetrics({ collector: this.config.globals.name, version: definition.version });
@@ -283,6 +285,19 @@ export class CollectorRuntime {
         }),
       );
       await this.delivery.flush();
+      // --once promises everything delivered: events spilled to the emergency persistence while an output
+      // was down are acknowledged for the pullers, but not delivered yet. Wait for the output to take them.
+      const patienceMs = Number(this.config.globals['once_delivery_timeout_seconds'] ?? 300) * 1000;
+      if (!(await this.delivery.drain(patienceMs, patienceMs))) {
+        const kept = this.delivery.outputs.reduce((n, o) => n + this.delivery.spooledFor(o.name).messages, 0);
+        const error = new OutputError(
+          611,
+          `${kept} event(s) could not be delivered within once_delivery_timeout_seconds (${patienceMs / 1000} s): they are kept in the emergency persistence and sent first at the next start`,
+          { path: 'globals.once_delivery_timeout_seconds' },
+        );
+        errors.push(describeError(error));
+        this.log.error(describeError(error));
+      }
     } finally {
       await this.shutdown();
     }

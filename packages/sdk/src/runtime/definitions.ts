@@ -151,6 +151,12 @@ export interface CollectorDefinition {
   /** e.g. `lark_collector` (`globals.name` default). */
   name: string;
   version: string;
+  /**
+   * The source keeps every event until we acknowledge it (an SQS queue): events are never acknowledged by
+   * writing them to the local emergency persistence, because on a disk-less replica that copy would be the
+   * only one. An output that stays down holds the source back instead (messages stay on the queue).
+   */
+  durableSource?: boolean;
   inputs: InputDefinition<any>[];
 }
 
