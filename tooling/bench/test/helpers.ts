@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createTcpServer, connect, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCollector, type CollectorDefinition, type DeliveryRecord, type Output } from '@collector/sdk';
@@ -98,16 +98,13 @@ export async function tamperingProxy(target: string, tamper: (path: string) => B
   };
 }
 
-/** This machine's first non-loopback IPv4 address, if it has one. */
-export function nonLoopbackAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return undefined;
-}
-
-/** A TCP forwarder listening on `address` (non-loopback) to a 127.0.0.1 port: plain HTTP over a real interface. */
-export async function tcpForwarder(address: string, targetPort: number): Promise<{ url: string; close(): Promise<void>; connections: number }> {
+/**
+ * A TCP forwarder on 127.0.0.1 to another 127.0.0.1 port, addressed by the IPv4-mapped form
+ * `http://[::ffff:127.0.0.1]:port`: not in the documented loopback set (127.0.0.0/8, ::1, localhost), so the
+ * plain-HTTP rule applies to it, while every byte stays on loopback (this workplace forbids traffic to
+ * any other address).
+ */
+export async function tcpForwarder(targetPort: number): Promise<{ url: string; close(): Promise<void>; connections: number }> {
   const state = { connections: 0 };
   const server = createTcpServer((socket) => {
     state.connections++;
@@ -116,9 +113,9 @@ export async function tcpForwarder(address: string, targetPort: number): Promise
     socket.on('error', () => out.destroy());
     out.on('error', () => socket.destroy());
   });
-  await new Promise<void>((r) => server.listen(0, address, r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://${address}:${(server.address() as AddressInfo).port}`,
+    url: `http://[::ffff:127.0.0.1]:${(server.address() as AddressInfo).port}`,
     get connections() {
       return state.connections;
     },
