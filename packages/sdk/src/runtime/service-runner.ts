@@ -58,6 +58,8 @@ const DEFAULT_DEDUP_WINDOW = 20_000;
  * re-sends only what was in flight or acknowledged in the last second, not the whole window.
  */
 const ACKED_KEYS_SAVE_INTERVAL_MS = 1000;
+/** ...or as soon as this many keys were acknowledged since the last save (fast catch-ups ack a window a second). */
+const ACKED_KEYS_SAVE_EVERY = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -77,6 +79,8 @@ export class ServiceRunner {
   private lastAckedSave = 0;
   private ackedSaveTimer: NodeJS.Timeout | undefined;
   private ackedDirty = false;
+  private ackedSinceSave = 0;
+  private ackedSaveQueued = false;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -300,6 +304,15 @@ export class ServiceRunner {
     if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
+    this.ackedSinceSave += keys.length;
+    if (this.ackedSinceSave >= ACKED_KEYS_SAVE_EVERY && !this.ackedSaveQueued) {
+      // One write queued at a time: acknowledgements arriving meanwhile ride along with it.
+      this.ackedSaveQueued = true;
+      this.saveAckedKeys()
+        .catch(() => undefined)
+        .finally(() => (this.ackedSaveQueued = false));
+      return;
+    }
     if (this.ackedSaveTimer) return;
     const wait = Math.max(0, this.lastAckedSave + ACKED_KEYS_SAVE_INTERVAL_MS - Date.now());
     this.ackedSaveTimer = setTimeout(() => {
@@ -324,6 +337,7 @@ export class ServiceRunner {
     const write = this.saving.then(async () => {
       if (!this.state) return;
       this.ackedDirty = false;
+      this.ackedSinceSave = 0;
       this.lastAckedSave = Date.now();
       const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
       try {
