@@ -193,6 +193,9 @@ export class QueueWorker {
   private async receive(count: number): Promise<Message[]> {
     const { options, signal, path } = this.deps;
     try {
+      // Not aborted on stop: SQS may already have handed out messages for a long poll cut short, and they would
+      // stay invisible for their whole visibility timeout. The poll ends within sqs_wait_timeout (<= 20 s);
+      // whatever it returns after a stop is released at once.
       const result = await this.deps.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
@@ -201,9 +204,13 @@ export class QueueWorker {
           VisibilityTimeout: options.visibilityTimeout,
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
-        { abortSignal: signal as never },
       );
-      return result.Messages ?? [];
+      const messages = result.Messages ?? [];
+      if (signal.aborted && messages.length > 0) {
+        await Promise.all(messages.map((m) => this.release(m.MessageId ?? '?', m.ReceiptHandle ?? '')));
+        return [];
+      }
+      return messages;
     } catch (error) {
       if (signal.aborted) return [];
       throw queueError(error, 'ReceiveMessage', options.queueUrl, path);
