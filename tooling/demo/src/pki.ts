@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Pki } from '@collector/testkit';
 
 /**
  * A throw-away PKI made with Node alone (no openssl binary): a CA, a server certificate for
@@ -8,18 +9,7 @@ import { join } from 'node:path';
  * clone with only Node and npm, so it cannot rely on the openssl CLI that the testkit's generatePki uses.
  * The file layout and field names match the testkit's `Pki`, so the files work with rsyslog too.
  */
-export interface DemoPki {
-  dir: string;
-  caCert: string;
-  caKey: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** A self-signed client certificate from another CA: a receiver must reject it. */
-  rogueCert: string;
-  rogueKey: string;
-}
+export type DemoPki = Pki;
 
 // ---- minimal DER encoder (only what an X.509 v3 certificate needs) ----------------------------------------
 function tlv(tag: number, content: Buffer): Buffer {

@@ -107,12 +107,12 @@ function rwsTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000');
 }
 
-/** The RWS row (JSON light): the 14 keys of vendor-apis.md §2a. */
-export function toRwsLightRow(row: O365TraceRow, query: { start: number; end: number }, index: number): Record<string, unknown> {
+/** The 14 keys of vendor-apis.md §2a, in order; the two JSON shapes differ only in how they write a date. */
+function rwsFields(row: O365TraceRow, query: { start: number; end: number }, index: number, received: string, date: (ms: number) => string): Record<string, unknown> {
   return {
     Organization: row.organization,
     MessageId: row.messageId,
-    Received: rwsTime(row.received),
+    Received: received,
     SenderAddress: row.sender,
     RecipientAddress: row.recipient,
     Subject: row.subject,
@@ -121,32 +121,22 @@ export function toRwsLightRow(row: O365TraceRow, query: { start: number; end: nu
     FromIP: row.fromIP,
     Size: row.size,
     MessageTraceId: row.messageTraceId,
-    StartDate: `${new Date(query.start).toISOString().replace(/Z$/, '')}0000Z`,
-    EndDate: `${new Date(query.end).toISOString().replace(/Z$/, '')}0000Z`,
+    StartDate: date(query.start),
+    EndDate: date(query.end),
     Index: index,
   };
+}
+
+/** The RWS row (JSON light): `Received` without a zone, StartDate/EndDate with 7 fractional digits and `Z`. */
+export function toRwsLightRow(row: O365TraceRow, query: { start: number; end: number }, index: number): Record<string, unknown> {
+  return rwsFields(row, query, index, rwsTime(row.received), (ms) => `${new Date(ms).toISOString().replace(/Z$/, '')}0000Z`);
 }
 
 /** The verbose OData v2 row: `__metadata` plus `/Date(ms)/` dates. */
 export function toRwsVerboseRow(row: O365TraceRow, query: { start: number; end: number }, index: number, base: string): Record<string, unknown> {
   const uri = `${base}/MessageTrace(${index})`;
-  return {
-    __metadata: { id: uri, uri, type: 'TenantReporting.MessageTrace' },
-    Organization: row.organization,
-    MessageId: row.messageId,
-    Received: `/Date(${row.received})/`,
-    SenderAddress: row.sender,
-    RecipientAddress: row.recipient,
-    Subject: row.subject,
-    Status: row.status,
-    ToIP: row.toIP || null,
-    FromIP: row.fromIP,
-    Size: row.size,
-    MessageTraceId: row.messageTraceId,
-    StartDate: `/Date(${query.start})/`,
-    EndDate: `/Date(${query.end})/`,
-    Index: index,
-  };
+  const odataDate = (ms: number) => `/Date(${ms})/`;
+  return { __metadata: { id: uri, uri, type: 'TenantReporting.MessageTrace' }, ...rwsFields(row, query, index, odataDate(row.received), odataDate) };
 }
 
 /**
