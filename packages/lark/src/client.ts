@@ -132,20 +132,20 @@ export class LarkClient {
     } catch (error) {
       // Stopping is not a Lark failure: let the SDK see the abort as such.
       if (error instanceof HttpError && error.kind === 'aborted') throw error;
-      throw larkErrors.tokenFailed(error instanceof Error ? error.message : String(error));
+      throw larkErrors.tokenFailed({ error: error instanceof Error ? error.message : String(error) });
     }
     let body: LarkBody | undefined;
     try {
       body = response.json<LarkBody>();
     } catch (error) {
-      if (response.status >= 400 && response.status < 500) throw larkErrors.tokenRejected(describeAnswer(response, undefined));
-      if (response.status >= 500) throw larkErrors.tokenStatus(response.status);
-      throw larkErrors.tokenFailed((error as Error).message);
+      if (response.status >= 400 && response.status < 500) throw larkErrors.tokenRejected({ detail: describeAnswer(response, undefined) });
+      if (response.status >= 500) throw larkErrors.tokenStatus({ status: response.status });
+      throw larkErrors.tokenFailed({ error: (error as Error).message });
     }
-    if (response.status >= 500) throw larkErrors.tokenStatus(response.status, describeAnswer(response, body));
-    if (response.status >= 400 || (body.code !== undefined && body.code !== 0)) throw larkErrors.tokenRejected(describeAnswer(response, body));
+    if (response.status >= 500) throw larkErrors.tokenStatus({ status: response.status }, { detail: describeAnswer(response, body) });
+    if (response.status >= 400 || (body.code !== undefined && body.code !== 0)) throw larkErrors.tokenRejected({ detail: describeAnswer(response, body) });
     const token = body.tenant_access_token;
-    if (typeof token !== 'string' || token.length === 0) throw larkErrors.tokenStatus(response.status, 'The answer holds no tenant_access_token');
+    if (typeof token !== 'string' || token.length === 0) throw larkErrors.tokenStatus({ status: response.status }, { detail: 'The answer holds no tenant_access_token' });
     // The token is a credential too: mask it wherever it might be echoed.
     registerSecret(token);
     this.options.log.info('Successfully generated auth token for Lark API');
@@ -203,7 +203,7 @@ export class LarkClient {
     try {
       await this.listAuditInfos(http, { oldest: latest - 60, latest, pageSize: 1 });
     } catch (error) {
-      if (error instanceof LarkRequestError) throw error.rejected ? larkErrors.probeRejected(error.message) : larkErrors.probeFailed(error.message);
+      if (error instanceof LarkRequestError) throw error.rejected ? larkErrors.probeRejected({ detail: error.message }) : larkErrors.probeFailed({ error: error.message });
       throw error;
     }
     this.options.log.info('Remote source is pullable');

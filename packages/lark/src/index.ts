@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { defineCollector, defineInput } from '@collector/sdk';
 import { LarkClient } from './client.js';
 import { credentialsSchema, larkBaseUrl, type AuditInfosOptions } from './config.js';
-import { larkRemedies } from './errors.js';
+import { larkErrors } from './errors.js';
 import { auditInfosService } from './services/audit-infos.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -19,7 +19,7 @@ export const larkCollector = defineCollector({
       credentials: credentialsSchema,
       requestsLimits: LARK_REQUESTS_LIMITS,
       setupModuleName: 'LarkBasePullerSetup',
-      remedies: larkRemedies,
+      errors: larkErrors,
       async setup(ctx) {
         const service = ctx.input.services?.['audit_infos'] as AuditInfosOptions | null | undefined;
         const client = new LarkClient({
@@ -41,5 +41,5 @@ export const larkCollector = defineCollector({
 export { LarkClient, LarkRequestError, usableTokenSeconds, isThrottled, rateLimitResetMs, TOKEN_INVALID_CODES, RATE_LIMIT_CODE, AUDIT_INFOS_PAGE_SIZE } from './client.js';
 export type { LarkAuditInfo, AuditInfosQuery, AuditInfosPage, LarkClientOptions } from './client.js';
 export { AUDIT_INFOS_DEFAULTS, credentialsSchema, auditInfosOptionsSchema, larkBaseUrl, type AuditInfosOptions } from './config.js';
-export { larkErrors, larkRemedies, DATETIME_FORMAT } from './errors.js';
+export { larkErrors, DATETIME_FORMAT } from './errors.js';
 export { auditInfosService, pullStart, configuredStartValue, AUDIT_INFOS_WINDOW_MS, AUDIT_INFOS_DEDUP_WINDOW, type AuditInfosCheckpoint } from './services/audit-infos.js';

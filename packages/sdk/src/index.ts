@@ -11,6 +11,16 @@ export {
   type CollectorErrorType,
   type CollectorErrorOptions,
 } from './errors/collector-error.js';
+export {
+  defineErrors,
+  errorSpecs,
+  renderErrorTable,
+  spliceErrorTable,
+  ERROR_SPECS,
+  type ErrorSpec,
+  type ErrorCatalog,
+  type ErrorThrowOptions,
+} from './errors/error-catalog.js';
 export { registerSecret, redact, clearSecrets } from './secrets/redactor.js';
 
 export {

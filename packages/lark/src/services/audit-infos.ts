@@ -48,8 +48,8 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
     if (value !== undefined) {
       const path = `${ctx.path}.initial_start_time_in_utc_value`;
       const start = parseConfigTime(value);
-      if (!start) throw larkErrors.startTimeMalformed(path);
-      if (start.getTime() > ctx.now().getTime()) throw larkErrors.startTimeInFuture(value, path);
+      if (!start) throw larkErrors.startTimeMalformed({ path });
+      if (start.getTime() > ctx.now().getTime()) throw larkErrors.startTimeInFuture({ value, path });
     }
     const base = larkBaseUrl(ctx.options);
     let protocol: string | undefined;
@@ -58,7 +58,7 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
     } catch {
       protocol = undefined;
     }
-    if (protocol !== 'https:' && protocol !== 'http:') throw larkErrors.baseUrlInvalid(base, `${ctx.path}.override_base_url`);
+    if (protocol !== 'https:' && protocol !== 'http:') throw larkErrors.baseUrlInvalid({ value: base, path: `${ctx.path}.override_base_url` });
   },
 
   // Changing the start time restarts the persistence, as the manual's "Restart the persistence" says.
@@ -100,7 +100,7 @@ async function listPage(ctx: PullContext<LarkClient, AuditInfosOptions>, query: 
   try {
     return await ctx.client.listAuditInfos(ctx.http, query);
   } catch (error) {
-    if (error instanceof LarkRequestError) throw error.rejected ? larkErrors.pullRejected(error.message) : larkErrors.pullFailed(error.message);
+    if (error instanceof LarkRequestError) throw error.rejected ? larkErrors.pullRejected({ detail: error.message }) : larkErrors.pullFailed({ error: error.message });
     throw error;
   }
 }

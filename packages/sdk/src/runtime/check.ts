@@ -10,6 +10,7 @@ import { formatDuration } from '../telemetry/lag.js';
 import { redact } from '../secrets/redactor.js';
 import type { CollectorRuntime } from './collector-runtime.js';
 import type { InputDefinition } from './definitions.js';
+import { declaredRemedy, ERROR_SPECS } from '../errors/error-catalog.js';
 
 /**
  * `--check`, the doctor: for every enabled input, setup (authentication) and each service's smallest
@@ -55,7 +56,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 export function remedyFor(error: unknown, definition?: InputDefinition, path?: string): string | undefined {
   if (error instanceof CollectorError) {
     const table = definition?.remedies ?? {};
-    const specific = error.remedy ?? table[`${error.type} ${error.id}`] ?? table[String(error.id)];
+    const declared = definition?.errors ? declaredRemedy(definition.errors[ERROR_SPECS], error.type, error.id) : undefined;
+    const specific = error.remedy ?? declared ?? table[`${error.type} ${error.id}`] ?? table[String(error.id)];
     if (specific) return specific;
     if (error.type === 'InitVariablesError' || error.type === 'ConfigError') return `Fix the value at ${error.path ?? path ?? 'the path shown'} in config.yaml (see the collector README), then run --validate`;
     return `Look up ${error.type} ${error.id} in the troubleshooting table of the collector README`;

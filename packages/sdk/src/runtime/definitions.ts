@@ -5,6 +5,7 @@ import type { JsonObject, JsonValue } from '../persistence/state-store.js';
 import type { RequestsLimit } from '../http/rate-limiter.js';
 import type { LookupPublication } from '../delivery/lookup.js';
 import type { ServiceGauges } from '../telemetry/metrics.js';
+import type { ERROR_SPECS, ErrorSpec } from '../errors/error-catalog.js';
 
 /** A JSON Schema fragment (draft 2020-12 subset understood by ajv). */
 export type JsonSchema = Record<string, unknown>;
@@ -144,6 +145,8 @@ export interface InputDefinition<Client = unknown> {
    * `'SetupError 100'`) or just `'<ID>'`. A `remedy` on the thrown CollectorError wins.
    */
   remedies?: Record<string, string>;
+  /** The input's declared error table (`defineErrors`): `--check` takes remedies from it. */
+  errors?: { readonly [ERROR_SPECS]: readonly ErrorSpec[] };
   services: Record<string, ServiceDefinition<Client, any, any>>;
 }
 

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { CollectorError, defineErrors, errorSpecs, renderErrorTable } from '@collector/sdk';
+
+describe('defineErrors', () => {
+  const errors = defineErrors({
+    startInFuture: { type: 'InitVariablesError', id: 2, message: 'Date {value} is in the future', path: 'inputs.x.services.{service}.start', cause: 'a start after now', remedy: 'Use a past time.' },
+    refused: { type: 'PullError', id: 300, message: 'HTTP error occurred', cause: 'a 4xx', remedy: 'Check | the credentials.', retryable: true },
+  });
+
+  it('builds errors with the declared type, ID, filled message, path and remedy', () => {
+    const error = errors.startInFuture({ value: '2999-01-01T00:00:00Z', service: 'audit' });
+    expect(error).toBeInstanceOf(CollectorError);
+    expect(error.toLine()).toBe('InitVariablesError 2: Date 2999-01-01T00:00:00Z is in the future (inputs.x.services.audit.start)');
+    expect(error.remedy).toBe('Use a past time.');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('appends what the vendor said after a period and keeps retryable', () => {
+    const error = errors.refused({ detail: 'Vendor answered HTTP 403' });
+    expect(error.toLine()).toBe('PullError 300: HTTP error occurred. Vendor answered HTTP 403');
+    expect(error.retryable).toBe(true);
+  });
+
+  it('renders the README table from the same declaration', () => {
+    const table = renderErrorTable(errorSpecs(errors)).split('\n');
+    expect(table).toHaveLength(4);
+    expect(table[3]).toBe('| PullError | 300 | `HTTP error occurred` | a 4xx | Check \\| the credentials. Retried on the next cycle. |');
+  });
+
+  it('refuses a table that declares one <Type> <ID> twice', () => {
+    expect(() =>
+      defineErrors({
+        a: { type: 'SetupError', id: 100, message: 'a', cause: '', remedy: '' },
+        b: { type: 'SetupError', id: 100, message: 'b', cause: '', remedy: '' },
+      }),
+    ).toThrow(/SetupError 100 twice/);
+  });
+});
