@@ -21,6 +21,8 @@ async function cli(configYaml: string, ...args: string[]) {
 const config = (service: string) => `
 globals:
   http_server: {enabled: false}
+outputs:
+  console_1: {type: console}
 inputs:
   darktrace:
     id: 12345

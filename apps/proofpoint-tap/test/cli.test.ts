@@ -37,9 +37,11 @@ inputs:
         request_period_in_seconds: 600
 `;
 
+const CONSOLE = 'outputs:\n  console_1: {type: console}\n';
+
 describe('proofpoint-tap-collector --validate', () => {
   it('exits 0 for a valid config without touching the network or printing the secret', async () => {
-    const { code, logs } = await cli(config('2024-05-14T00:00:00Z'), '--validate');
+    const { code, logs } = await cli(config('2024-05-14T00:00:00Z') + CONSOLE, '--validate');
     expect(code).toBe(0);
     expect(logs).toContain('The configuration is valid');
     expect(logs).toContain('Overriding rule #1 - service key <override_devo_tag> with value <my.app.proofpoint.clicks>');
@@ -47,7 +49,7 @@ describe('proofpoint-tap-collector --validate', () => {
   });
 
   it('fails with the manual SetupError 101 line for a bad start time', async () => {
-    const { code, logs } = await cli(config('yesterday'), '--validate');
+    const { code, logs } = await cli(config('yesterday') + CONSOLE, '--validate');
     // A bad config exits 2, whatever error type the manual gives it.
     expect(code).toBe(2);
     expect(logs).toContain(

@@ -8,7 +8,7 @@ const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs';
 
 function validate(service: Record<string, unknown>, credentials: Record<string, unknown> = {}, input: Record<string, unknown> = {}) {
   const config = { inputs: { sqs_collector: { id: 1, credentials, ...input, services: { aws_sqs_cloudtrail: { base_url: QUEUE, ...service } } } } };
-  const runtime = new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config, logStream: new PassThrough() });
+  const runtime = new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config: { outputs: { console_1: { type: 'console' } }, ...config }, logStream: new PassThrough() });
   return runtime.validate();
 }
 

@@ -2,7 +2,10 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CollectorError, CollectorRuntime } from '@collector/sdk';
 import { isThrottled, larkCollector, pullStart, rateLimitResetMs, usableTokenSeconds } from '@collector/lark';
-import { larkConfig, workDir } from './helpers.js';
+import { larkConfig as deliveringConfig, workDir } from './helpers.js';
+
+// --validate needs an output in the config (the delivering tests bring their own receivers instead).
+const larkConfig = (url: string, service: Record<string, unknown> = {}, input: Record<string, unknown> = {}) => ({ ...deliveringConfig(url, service, input), outputs: { console_1: { type: 'console' } } });
 
 async function validationError(service: Record<string, unknown>): Promise<CollectorError> {
   const runtime = new CollectorRuntime(larkCollector, { workDir: workDir(), config: larkConfig('https://open.larksuite.com', service), logStream: new PassThrough() });

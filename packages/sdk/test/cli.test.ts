@@ -19,6 +19,8 @@ async function cli(args: string[], yaml?: string, workDir = mkdtempSync(join(tmp
 }
 
 const base = (start: string, token = 'tok-123456', url = 'http://127.0.0.1:1') => `
+outputs:
+  console_1: {type: console}
 inputs:
   example:
     id: 1
@@ -65,7 +67,7 @@ describe('the collector command line', () => {
     });
     const workDir = mkdtempSync(join(tmpdir(), 'cli-'));
     mkdirSync(join(workDir, 'config'));
-    writeFileSync(join(workDir, 'config', 'config.yaml'), 'inputs:\n  strict:\n    id: 1\n    services:\n      s:\n');
+    writeFileSync(join(workDir, 'config', 'config.yaml'), 'outputs:\n  console_1: {type: console}\ninputs:\n  strict:\n    id: 1\n    services:\n      s:\n');
     const logs = new PassThrough();
     let text = '';
     logs.on('data', (d) => (text += d));

@@ -64,9 +64,11 @@ function inputSchema(input: InputDefinition): JsonSchema {
     };
   }
   const extra = (input.options ?? {}) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  // Credentials with required keys make the block itself required: a config without it must not validate.
+  const credentialsRequired = Array.isArray((input.credentials as { required?: unknown } | undefined)?.required) ? ['credentials'] : [];
   return {
     type: 'object',
-    required: ['id', ...(extra.required ?? [])],
+    required: ['id', ...credentialsRequired, ...(extra.required ?? [])],
     properties: {
       id: { type: ['string', 'integer'] },
       enabled: { type: 'boolean', default: true },
@@ -129,6 +131,8 @@ export interface LoadConfigOptions {
   workDir?: string;
   /** Parsed config instead of a file (library use and tests). */
   raw?: unknown;
+  /** The host brings outputs of its own, so the config may have none. */
+  externalOutputs?: boolean;
 }
 
 /** Reads, resolves, defaults and validates a config file. Every failure is a ConfigError with its path. */
@@ -159,8 +163,12 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
   emptyServicesToObjects(resolved);
   const schema = configSchema(definition);
   const warnings: string[] = [];
+  resolveServiceNames(definition, resolved['inputs'], warnings);
   findUnknownKeys(schema, resolved, '', warnings);
-  const ajv = new Ajv({ useDefaults: true, allErrors: true, coerceTypes: true, strict: false });
+  // No type coercion: `override_devo_tag: 123` or a numeric `client_secret` is a config error, not a string.
+  // The one looseness the manuals show is a quoted number for a numeric key.
+  coerceQuotedNumbers(schema, resolved);
+  const ajv = new Ajv({ useDefaults: true, allErrors: true, coerceTypes: false, strict: false });
   const validate = ajv.compile(schema);
   if (!validate(resolved)) {
     const errors = (validate.errors ?? []).map(describe);
@@ -169,6 +177,10 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
     throw new ConfigError(10, [first.message, ...more].join('; '), { path: first.path });
   }
   const config = resolved as unknown as Omit<CollectorConfig, 'file' | 'workDir' | 'warnings'>;
+  if (!options.externalOutputs && Object.keys(config.outputs ?? {}).length === 0) {
+    throw new ConfigError(13, 'No output: configure at least one under <outputs> (devo_platform, relay, syslog or console)', { path: 'outputs' });
+  }
+
   config.globals.name ??= definition.name;
   config.globals.id = String(config.globals.id);
   for (const [name, input] of Object.entries(config.inputs ?? {})) {
@@ -181,6 +193,61 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
     throw new ConfigError(11, `No enabled input: this collector runs ${names}`, { path: 'inputs' });
   }
   return { ...config, file, workDir, warnings };
+}
+
+/**
+ * Every configured service must be one the input runs: an unknown name is a ConfigError listing the known
+ * ones (a typo must not validate and then collect nothing). A deprecated alias is renamed to its service's
+ * current name with a warning.
+ */
+function resolveServiceNames(definition: CollectorDefinition, inputs: unknown, warnings: string[]): void {
+  if (!inputs || typeof inputs !== 'object') return;
+  for (const input of definition.inputs) {
+    const services = ((inputs as Record<string, InputConfig | null>)[input.name] ?? undefined)?.services;
+    if (!services || typeof services !== 'object' || Array.isArray(services)) continue;
+    for (const name of Object.keys(services)) {
+      if (input.services[name]) continue;
+      const path = `inputs.${input.name}.services.${name}`;
+      const current = Object.entries(input.services).find(([, s]) => s.aliases?.includes(name))?.[0];
+      if (!current) {
+        throw new ConfigError(12, `Unknown service <${name}>; ${input.name} runs: ${Object.keys(input.services).join(', ')}`, { path });
+      }
+      if (services[current]) throw new ConfigError(12, `Service <${name}> is an old name of <${current}>, which is configured too; keep one`, { path });
+      warnings.push(`Service <${path}> is deprecated: it is now called <${current}>; rename it in config.yaml`);
+      services[current] = services[name]!;
+      delete services[name];
+    }
+  }
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Quoted numbers (`port: "443"`) become numbers where the schema wants a number and nothing else; empty
+ * values are absent keys.
+ */
+function coerceQuotedNumbers(schema: JsonSchema, value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const props = schema['properties'] as Record<string, JsonSchema> | undefined;
+  const additional = schema['additionalProperties'] as JsonSchema | undefined;
+  const items = schema['items'] as JsonSchema | undefined;
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const childSchema = Array.isArray(value) ? items : (props?.[key as string] ?? (typeof additional === 'object' ? additional : undefined));
+    if (!childSchema) continue;
+    const types = ([] as unknown[]).concat(childSchema['type'] ?? []);
+    // An empty value (`key:` in YAML) means the key is not set, as in the manuals' templates.
+    if (child === null && !types.includes('null') && !Array.isArray(value)) {
+      delete (value as Record<string, unknown>)[key as string];
+      continue;
+    }
+    const numeric = types.length > 0 && types.every((t) => t === 'number' || t === 'integer');
+    if (numeric && typeof child === 'string' && NUMBER.test(child.trim())) {
+      (value as Record<string | number, unknown>)[key] = Number(child.trim());
+    } else {
+      coerceQuotedNumbers(childSchema, child);
+    }
+  }
 }
 
 /** `services: {audit_infos: }` (YAML null) means "run it with its defaults". */

@@ -108,7 +108,7 @@ const outputConfig: JsonSchema = {
 
 export const outputsSchema: JsonSchema = {
   type: 'object',
-  default: { console_1: { type: 'console' } },
+  default: {},
   additionalProperties: {
     type: 'object',
     required: ['type'],

@@ -103,8 +103,7 @@ export class CollectorRuntime {
     const workDir = options.workDir ?? process.cwd();
     const file = options.config === undefined ? resolveConfigPath(options.configFile, workDir) : '<inline config>';
     const raw = options.config === undefined ? undefined : structuredClone(options.config);
-    if (raw && typeof raw === 'object' && options.outputs?.length && !('outputs' in raw)) (raw as Record<string, unknown>)['outputs'] = {};
-    this.config = loadConfig(definition, file, { workDir, raw });
+    this.config = loadConfig(definition, file, { workDir, raw, externalOutputs: (options.outputs?.length ?? 0) > 0 });
     this.log = options.logger ?? createLogger({ debug: this.config.globals.debug, json: this.config.globals.log_format === 'json', stream: options.logStream });
     for (const warning of this.config.warnings) this.log.warning(warning);
     const store = createStateStore(this.config.globals, workDir);
@@ -146,10 +145,8 @@ export class CollectorRuntime {
       for (const [serviceName, rawOptions] of Object.entries(configured)) {
         const service = definition.services[serviceName];
         const path = `inputs.${definition.name}.services.${serviceName}`;
-        if (!service) {
-          this.log.warning(`Unknown service <${path}> is ignored; known services: ${Object.keys(definition.services).join(', ')}`);
-          continue;
-        }
+        // loadConfig rejected unknown names and renamed aliases, so every name here is a service.
+        if (!service) throw new Error(`BUG: service <${path}> passed validation but is not defined`);
         const options = (rawOptions ?? {}) as Record<string, unknown>;
         const module = `${service.moduleName ?? `${pascal(definition.name)}Puller`}(${definition.name},${config.id},${serviceName},predefined)`;
         const log = this.log.child({ process: 'InputProcess', module, inputName: definition.name, serviceName });

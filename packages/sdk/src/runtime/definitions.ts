@@ -88,6 +88,8 @@ export interface SharedState {
 export interface ServiceDefinition<Client = unknown, Options = Record<string, unknown>, Checkpoint extends JsonValue = JsonValue> {
   /** The default Devo tag; `override_devo_tag` (and Lark's `override_tag`) replace it. */
   tag: string;
+  /** Older names of this service that configs may still use; each is renamed with a deprecation warning. */
+  aliases?: readonly string[];
   /** The name in log lines, e.g. `LarkBasePuller`. */
   moduleName?: string;
   /** JSON Schema of the service's own keys. The SDK adds `request_period_in_seconds` and the tag overrides. */
