@@ -1,8 +1,9 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkTimeSlotOptions, configuredStartKey, serviceBaseUrl, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
+import { checkOptions, configuredStartKey, flagParams, optionProperties, serviceBaseUrl, startTimeResetMessage, type OptionSpec, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
+import { versionKey } from './fingerprint.js';
 
 /** An AI Analyst incident event as /aianalyst/incidentevents returns it. */
 export interface IncidentEvent {
@@ -11,43 +12,46 @@ export interface IncidentEvent {
   [key: string]: unknown;
 }
 
-export const AI_ANALYST_FLAGS = ['includeacknowledged', 'includeincidenteventurl'] as const;
+const PATH = '/aianalyst/incidentevents';
 
-export const aiAnalystService = defineService<DarktraceClient, TimeSlotOptions, SlotCheckpoint>({
-  tag: 'sig.darktrace.respond.aianalyst',
+/**
+ * Darktrace updates an incident event after creating it (acknowledged, pinned, re-scored, regrouped into
+ * another `currentGroup`, new periods) while its `createdAt` stays: the window selects on `createdAt`, so
+ * only a re-read finds the update. A day, as Splunk's connector re-reads each poll.
+ */
+const spec = {
+  lookbackMinutes: 24 * 60,
+  flags: { includeacknowledged: true, includeincidenteventurl: true },
+} satisfies OptionSpec;
+
+export const AI_ANALYST_FLAGS = Object.keys(spec.flags);
+
+export const incidentEventsService = defineService<DarktraceClient, TimeSlotOptions, SlotCheckpoint>({
+  tag: 'edr.darktrace.respond.incident_event',
   moduleName: 'CollectorDarktracePuller',
-  options: {
-    type: 'object',
-    properties: {
-      ...timeSlotOptionProperties,
-      ...Object.fromEntries(AI_ANALYST_FLAGS.map((flag) => [flag, { default: true }])),
-    },
-  },
-  init: (ctx) => checkTimeSlotOptions(ctx, AI_ANALYST_FLAGS),
+  options: { type: 'object', properties: optionProperties(spec) },
+  init: (ctx) => checkOptions(ctx, spec),
   resetKey: configuredStartKey,
   resetMessage: startTimeResetMessage,
-  dedupKey: (incident: IncidentEvent) => (incident && typeof incident.id === 'string' ? incident.id : undefined),
-  dedupWindow: 50_000,
+  // The id and the content: an unchanged re-read is a duplicate, an updated event is delivered again.
+  dedupKey: (incident: IncidentEvent) => (incident && typeof incident.id === 'string' ? versionKey(incident.id, incident) : undefined),
+  dedupWindow: 100_000,
   checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
     yield* pullTimeSlots<IncidentEvent>(ctx, checkpoint, async (start, end, attempt) => {
-      const params: [string, string | number][] = [
-        ['starttime', start.getTime()],
-        ['endtime', end.getTime()],
-        ...AI_ANALYST_FLAGS.map((flag) => [flag, String(ctx.options[flag])] as [string, string]),
-      ];
-      const incidents = await ctx.client.getJson<unknown>(ctx.http, '/aianalyst/incidentevents', params, {
+      const params: [string, string | number][] = [['starttime', start.getTime()], ['endtime', end.getTime()], ...flagParams(ctx.options, spec.flags)];
+      const incidents = await ctx.client.getJson<unknown>(ctx.http, PATH, params, {
         phase: 'pull',
         emptyOn404: [],
         baseUrl: serviceBaseUrl(ctx.options),
         timeoutMs: ctx.options.request_timeout_in_seconds * 1000,
         ...attempt,
       });
-      return asArray<IncidentEvent>(incidents, '/aianalyst/incidentevents');
+      return asArray<IncidentEvent>(incidents, PATH);
     });
   },
   async probe(ctx) {
     const now = Date.now();
-    await ctx.client.getJson(ctx.http, '/aianalyst/incidentevents', [['starttime', now - 60_000], ['endtime', now]], { phase: 'setup', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
+    await ctx.client.getJson(ctx.http, PATH, [['starttime', now - 60_000], ['endtime', now]], { phase: 'setup', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
   },
 });
