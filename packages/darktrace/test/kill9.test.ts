@@ -69,7 +69,7 @@ describe('kill -9 of the executable in the middle of a pull', () => {
 
     const killed = await run(dir, [], 40);
     expect(killed.signal).toBe('SIGKILL');
-    const truth = {
+    const truth: Record<string, Set<string>> = {
       [TAGS.modelbreaches]: new Set(sim.breachesBetween(start, Date.now()).map((b) => String(b.pbid))),
       [TAGS.aianalyst_incidentevents]: new Set(sim.incidentsBetween(start, Date.now()).map((i) => i.id)),
       [TAGS.antigena]: new Set(sim.actions().map((a) => String(a.codeid))),
