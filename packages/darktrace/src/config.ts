@@ -31,15 +31,30 @@ export const credentialsSchema: JsonSchema = {
   properties: { public_token: {}, private_token: {}, instance: {} },
 };
 
-/** Keys of the time-slot services (modelbreaches, aianalyst). */
-export const timeSlotOptionProperties: Record<string, JsonSchema> = {
-  override_base_url: {},
-  start_time_in_utc_format: {},
-  override_time_window_interval_in_minutes: { default: 60 },
-  lookback_in_minutes: { default: 60 },
-  override_time_delay_in_seconds: { default: 0 },
-  request_timeout_in_seconds: { default: 120 },
-};
+/**
+ * What a service declares about its keys; its schema and its `init` checks are derived from it. Every
+ * service takes Devo's keys (`start_time_in_utc_format`, `override_time_window_interval_in_minutes`, plus
+ * the SDK's `request_period_in_seconds` and `override_devo_tag`), ours (`override_base_url`,
+ * `request_timeout_in_seconds`) and its own boolean switches.
+ */
+export interface OptionSpec {
+  /** The default `lookback_in_minutes` of a time-slot service; a snapshot service has no look-back. */
+  lookbackMinutes?: number;
+  /** Boolean keys and their defaults (query switches, and `flatten` for `status`). */
+  flags?: Readonly<Record<string, boolean>>;
+}
+
+/** The JSON Schema properties of a service's keys (defaults only: `init` checks the types with the manual's IDs). */
+export function optionProperties(spec: OptionSpec): Record<string, JsonSchema> {
+  return {
+    override_base_url: {},
+    start_time_in_utc_format: {},
+    override_time_window_interval_in_minutes: { default: 60 },
+    request_timeout_in_seconds: { default: 120 },
+    ...(spec.lookbackMinutes === undefined ? {} : { lookback_in_minutes: { default: spec.lookbackMinutes }, override_time_delay_in_seconds: { default: 0 } }),
+    ...Object.fromEntries(Object.entries(spec.flags ?? {}).map(([flag, value]) => [flag, { default: value }])),
+  };
+}
 
 export interface TimeSlotOptions {
   start_time_in_utc_format?: string;
@@ -102,28 +117,35 @@ function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
 }
 
-/** Validates a time-slot service's keys; `flags` are its boolean query switches. */
-export function checkTimeSlotOptions(ctx: InitContext<TimeSlotOptions>, flags: readonly string[]): void {
-  checkCommonOptions(ctx as unknown as InitContext<Record<string, unknown>>);
+/** Validates a service's keys as `spec` declares them, with the manual's IDs (and ours, 37-42). */
+export function checkOptions(ctx: InitContext<Record<string, unknown>>, spec: OptionSpec): void {
+  checkCommonOptions(ctx);
   const o = ctx.options;
   const path = ctx.path;
-  const start = o.start_time_in_utc_format as unknown;
+  const start = o['start_time_in_utc_format'];
   if (start !== undefined && start !== null) {
     if (typeof start !== 'string') throw startTimeNotString(path);
     const parsed = parseConfigTime(start);
     if (!parsed) throw startTimeBadFormat(path);
     if (parsed.getTime() > ctx.now().getTime()) throw startTimeInFuture(path, start);
   }
-  const window = o.override_time_window_interval_in_minutes as unknown;
+  const window = o['override_time_window_interval_in_minutes'];
   if (!isInteger(window)) throw windowNotInteger(path);
   if (window < 1) throw windowTooSmall(path);
-  const lookback = o.lookback_in_minutes as unknown;
-  if (!isInteger(lookback) || lookback < 0 || lookback > 10_080) throw lookbackInvalid(path);
-  const delay = o.override_time_delay_in_seconds as unknown;
-  if (!isInteger(delay) || delay < 0 || delay > 86_400) throw delayInvalid(path);
-  const timeout = o.request_timeout_in_seconds as unknown;
+  const timeout = o['request_timeout_in_seconds'];
   if (!isInteger(timeout) || timeout < 1 || timeout > 3600) throw timeoutInvalid(path);
-  for (const flag of flags) if (typeof o[flag] !== 'boolean') throw flagNotBoolean(path, flag);
+  if (spec.lookbackMinutes !== undefined) {
+    const lookback = o['lookback_in_minutes'];
+    if (!isInteger(lookback) || lookback < 0 || lookback > 10_080) throw lookbackInvalid(path);
+    const delay = o['override_time_delay_in_seconds'];
+    if (!isInteger(delay) || delay < 0 || delay > 86_400) throw delayInvalid(path);
+  }
+  for (const flag of Object.keys(spec.flags ?? {})) if (typeof o[flag] !== 'boolean') throw flagNotBoolean(path, flag);
+}
+
+/** The `true`/`false` query parameters of a service's switches, in declaration order (the signed order). */
+export function flagParams(options: Record<string, unknown>, flags: Readonly<Record<string, boolean>>): [string, string][] {
+  return Object.keys(flags).map((flag) => [flag, String(options[flag])]);
 }
 
 /** The configured start, or (not configured) the hour a day before `now`, so slots fall on whole hours. */

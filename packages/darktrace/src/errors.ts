@@ -110,3 +110,6 @@ export const pullHttpError = (summary: string, details: string, status?: number)
   });
 export const pullOtherError = (detail: string, cause?: unknown) =>
   new PullError(301, `Some error occurred while retrieving events from Darktrace server. Error details: ${detail}`, { retryable: true, cause });
+
+export const aliasWithCurrent = (path: string, alias: string, current: string) =>
+  new InitVariablesError(43, `${path}: <${alias}> is the old name of <${current}>, which is configured too; keep only <${current}>`, { path });

@@ -3,13 +3,16 @@ import { defineCollector, defineInput } from '@collector/sdk';
 import { DarktraceClient } from './client.js';
 import { checkCredentials, credentialsSchema } from './config.js';
 import { remedies } from './errors.js';
-import { aiAnalystService } from './services/ai-analyst.js';
+import { deprecatedAlias } from './services/alias.js';
+import { antigenaService } from './services/antigena.js';
+import { incidentEventsService } from './services/incident-events.js';
 import { modelBreachesService } from './services/model-breaches.js';
+import { statusService } from './services/status.js';
 import { summaryStatisticsService } from './services/summary-statistics.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-/** The `darktrace` input: HMAC-signed Threat Visualizer API, three services. */
+/** The `darktrace` input: HMAC-signed Threat Visualizer API, Devo's five services under Devo's names. */
 export const darktraceInput = defineInput<DarktraceClient>({
   name: 'darktrace',
   credentials: credentialsSchema,
@@ -26,9 +29,13 @@ export const darktraceInput = defineInput<DarktraceClient>({
     return client;
   },
   services: {
-    modelbreaches: modelBreachesService,
-    aianalyst: aiAnalystService,
+    antigena: antigenaService,
+    aianalyst_incidentevents: incidentEventsService,
     summarystatistics: summaryStatisticsService,
+    status: statusService,
+    modelbreaches: modelBreachesService,
+    // Our name before Devo's current page.
+    aianalyst: deprecatedAlias(incidentEventsService, 'aianalyst_incidentevents'),
   },
 });
 
@@ -42,6 +49,9 @@ export { DarktraceClient, signDarktraceRequest, formatDtapiDate, buildQuery, ins
 export { checkCredentials, type DarktraceCredentials, type TimeSlotOptions } from './config.js';
 export { remedies } from './errors.js';
 export { modelBreachesService, MODEL_BREACH_FLAGS, type ModelBreach } from './services/model-breaches.js';
-export { aiAnalystService, AI_ANALYST_FLAGS, type IncidentEvent } from './services/ai-analyst.js';
+export { incidentEventsService, AI_ANALYST_FLAGS, type IncidentEvent } from './services/incident-events.js';
+export { antigenaService, type AntigenaAction } from './services/antigena.js';
 export { summaryStatisticsService } from './services/summary-statistics.js';
-export { pullTimeSlots, slotStart, pythonUtc, type SlotCheckpoint } from './services/time-slots.js';
+export { statusService, flattenObject } from './services/status.js';
+export { versionKey } from './services/fingerprint.js';
+export { pullTimeSlots, slotPlan, pythonUtc, type SlotCheckpoint } from './services/time-slots.js';

@@ -84,8 +84,8 @@ describe('authentication and permission errors', () => {
 
 describe('config validation (--validate) with the manual IDs', () => {
   const good = { public_token: 'pub-token', private_token: 'priv-token', instance: 'dt.example.com' };
-  async function validate(credentials: unknown, service: Record<string, unknown> = {}): Promise<CollectorError | undefined> {
-    const runtime = new CollectorRuntime(darktraceCollector, { workDir: newWorkDir(), config: darktraceConfig(credentials, { modelbreaches: service }), logStream: new (await import('node:stream')).PassThrough() });
+  async function validate(credentials: unknown, service: Record<string, unknown> = {}, name = 'modelbreaches'): Promise<CollectorError | undefined> {
+    const runtime = new CollectorRuntime(darktraceCollector, { workDir: newWorkDir(), config: darktraceConfig(credentials, { [name]: service }), logStream: new (await import('node:stream')).PassThrough() });
     try {
       await runtime.validate();
       return undefined;
@@ -129,5 +129,15 @@ describe('config validation (--validate) with the manual IDs', () => {
       `InitVariablesError 41: ${path}.override_base_url must be an http(s) URL without a path, or a host with an optional port (${path}.override_base_url)`,
     );
     expect(line(await validate(good, { includebreachurl: 'yes' }))).toBe(`InitVariablesError 40: ${path}.includebreachurl property must be a boolean (true or false) (${path}.includebreachurl)`);
+  });
+
+  it("every one of the five services takes Devo's keys, with the same IDs", async () => {
+    for (const name of ['antigena', 'aianalyst_incidentevents', 'summarystatistics', 'status', 'modelbreaches']) {
+      const path = `inputs.darktrace.services.${name}`;
+      const devoKeys = { start_time_in_utc_format: '2024-05-14T00:00:00Z', request_period_in_seconds: 300, override_devo_tag: 'my.app.darktrace', override_time_window_interval_in_minutes: 30 };
+      expect(await validate(good, devoKeys, name)).toBeUndefined();
+      expect(line(await validate(good, { start_time_in_utc_format: 'yesterday' }, name))).toMatch(new RegExp(`^InitVariablesError 34: ${path}\\.start_time_in_utc_format does not match`));
+      expect((await validate(good, { override_time_window_interval_in_minutes: 'sixty' }, name))?.id).toBe(35);
+    }
   });
 });

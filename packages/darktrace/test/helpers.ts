@@ -81,8 +81,11 @@ export function utc(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Devo's tables of the five services (docs: Devo's current Darktrace page). */
 export const TAGS = {
-  modelbreaches: 'sig.darktrace.respond.modelbreaches',
-  aianalyst: 'sig.darktrace.respond.aianalyst',
-  summarystatistics: 'sig.darktrace.respond.summarystatistics',
+  antigena: 'edr.darktrace.respond.antigena',
+  aianalyst_incidentevents: 'edr.darktrace.respond.incident_event',
+  summarystatistics: 'edr.darktrace.respond.summary',
+  status: 'edr.darktrace.respond.status',
+  modelbreaches: 'edr.darktrace.respond.model_breach',
 } as const;

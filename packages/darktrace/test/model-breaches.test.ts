@@ -30,7 +30,7 @@ describe('modelbreaches', () => {
     expect(summary.errors).toEqual([]);
     expect(pbids(delivered(TAGS.modelbreaches))).toEqual(truth);
     expect(out.records.filter((r) => r.tag === TAGS.modelbreaches)).toHaveLength(truth.length);
-    expect(received.every((l) => l.tag === TAGS.modelbreaches || l.tag === TAGS.aianalyst || l.tag === TAGS.summarystatistics)).toBe(true);
+    expect(received.every((l) => l.tag === TAGS.modelbreaches)).toBe(true);
     const first = delivered(TAGS.modelbreaches)[0]!;
     expect(first['@devo_pulling_id']).toMatch(/^\d{13}$/);
     expect(first).toHaveProperty('breachUrl');
@@ -46,7 +46,7 @@ describe('modelbreaches', () => {
     expect(logs).toContain('Tokens have been validated successfully.');
     const breachRequests = sim.requests.filter((r) => r.path === '/modelbreaches');
     expect(breachRequests).toHaveLength(31);
-    expect(breachRequests[0]!.target).toBe(`/modelbreaches?starttime=${start.getTime()}&endtime=${start.getTime() + HOUR}&expandenums=true&historicmodelonly=true&includeacknowledged=true&includebreachurl=true`);
+    expect(breachRequests[0]!.target).toBe(`/modelbreaches?starttime=${start.getTime()}&endtime=${start.getTime() + HOUR}&creationtime=true&expandenums=true&historicmodelonly=true&includeacknowledged=true&includebreachurl=true`);
     expect(sim.requests.every((r) => r.status === 200)).toBe(true);
 
     // Secrets: not in the logs, not on the wire (internal log lines included), not in the persisted state.
@@ -80,8 +80,10 @@ describe('modelbreaches', () => {
     expect(second.delivered(TAGS.modelbreaches)).toHaveLength(0);
     expect(second.summary.services.find((s) => s.service === 'modelbreaches')!.duplicates).toBeGreaterThan(0);
 
-    // Darktrace creates a breach now whose time lies 40 minutes back: a slot we already pulled.
+    // Darktrace creates a breach now whose time lies 40 minutes back: a slot we already pulled. Read by
+    // creation time, it lies in the next slot (one that is at least a second long).
     const late = sim.addBreach(Date.now() - 40 * 60_000);
+    await new Promise((r) => setTimeout(r, 1100));
     const third = await runOnce(workDir, config, rsyslog);
     expect(pbids(third.delivered(TAGS.modelbreaches))).toEqual([late.pbid]);
 
@@ -92,6 +94,26 @@ describe('modelbreaches', () => {
     const all = [...firstIds, ...pbids(third.delivered(TAGS.modelbreaches))];
     expect(new Set(all).size).toBe(all.length);
     expect([...all].sort((a, b) => a - b)).toEqual(pbids(sim.breachesBetween(start, Date.now()) as never).sort((a, b) => a - b));
+  });
+
+  it('a breach Darktrace creates three hours after its time arrives exactly once (creationtime=true, the default)', async () => {
+    const start = hoursAgo(5);
+    const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 10 * 60_000 } });
+    const byCreation = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start) } });
+    const byTime = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start), creationtime: false } });
+    const [creationDir, timeDir] = [newWorkDir(), newWorkDir()];
+    expect((await runOnce(creationDir, byCreation, rsyslog)).delivered(TAGS.modelbreaches).length).toBeGreaterThan(20);
+    await runOnce(timeDir, byTime, rsyslog);
+
+    const late = sim.addBreach(Date.now() - 3 * HOUR);
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await runOnce(creationDir, byCreation, rsyslog);
+    expect(second.delivered(TAGS.modelbreaches)).toMatchObject([{ pbid: late.pbid, time: late.time, creationTime: late.creationTime }]);
+    expect(late.creationTime - late.time).toBeGreaterThanOrEqual(3 * HOUR);
+    expect((await runOnce(creationDir, byCreation, rsyslog)).delivered(TAGS.modelbreaches)).toHaveLength(0);
+
+    // Windowed on `time` with the 60-minute look-back, the same breach is never read: why creationtime is on.
+    expect(pbids((await runOnce(timeDir, byTime, rsyslog)).delivered(TAGS.modelbreaches))).not.toContain(late.pbid);
   });
 
   it('a changed start_time_in_utc_format resets the persistence and says so as the manual does', async () => {
@@ -123,6 +145,7 @@ describe('modelbreaches', () => {
     expect(ok.logs).toMatch(/WARNING .*(retrying it|retry 1\/5)/);
 
     const late = sim.addBreach(Date.now() - 10 * 60_000);
+    await new Promise((r) => setTimeout(r, 1100));
     sim.fail('garbage', { pathPrefix: '/modelbreaches' });
     const broken = await runOnce(workDir, config, rsyslog);
     expect(broken.summary.errors.filter((e) => e.startsWith('PullError 301'))).toHaveLength(1);

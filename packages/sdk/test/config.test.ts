@@ -88,6 +88,11 @@ const broken: { name: string; yaml?: string; file?: string; env?: Record<string,
   { name: 'missing credentials key', yaml: valid.replace('      token: ${env:EXAMPLE_TOKEN}\n', '      other: x\n'), type: 'ConfigError', id: 10, message: /Missing required setting <token>/, path: 'inputs.example.credentials.token' },
   { name: 'wrong type', yaml: valid.replace('type: filesystem', 'type: floppy'), type: 'ConfigError', id: 10, message: /Setting <type> must be one of "filesystem", "memory", "redis"/, path: 'globals.persistence.type' },
   { name: 'out of range', yaml: valid.replace('override_base_url', 'request_period_in_seconds: 0\n        override_base_url'), type: 'ConfigError', id: 10, message: /Setting <request_period_in_seconds> must be >= 1/, path: 'inputs.example.services.events.request_period_in_seconds' },
+  { name: 'unknown service', yaml: valid.replace('      events:\n', '      evnets:\n'), type: 'ConfigError', id: 12, message: /^Unknown service <evnets>; the known services of inputs\.example are: events/, path: 'inputs.example.services.evnets' },
+  { name: 'no output', yaml: valid.replace('outputs:\n  console_1:\n    type: console\n', ''), type: 'ConfigError', id: 13, message: /^No output: configure at least one under <outputs>/, path: 'outputs' },
+  { name: 'a number for a tag (no coercion)', yaml: valid.replace('override_base_url:', 'override_devo_tag: 123\n        override_base_url:'), type: 'ConfigError', id: 10, message: /Setting <override_devo_tag> must be string/, path: 'inputs.example.services.events.override_devo_tag' },
+  { name: 'a number for a credential (no coercion)', yaml: valid.replace('${env:EXAMPLE_TOKEN}', '12345678'), type: 'ConfigError', id: 10, message: /Setting <token> must be string/, path: 'inputs.example.credentials.token' },
+  { name: 'no credentials block', yaml: valid.replace('    credentials:\n      token: ${env:EXAMPLE_TOKEN}\n', ''), type: 'ConfigError', id: 10, message: /Missing required setting <credentials>/, path: 'inputs.example.credentials' },
   { name: 'no enabled input', yaml: valid.replace('enabled: true', 'enabled: false'), type: 'ConfigError', id: 11, message: /No enabled input: this collector runs example/, path: 'inputs' },
 ];
 
@@ -100,6 +105,28 @@ describe('services', () => {
     const input = exampleCollector.inputs[0]!;
     const twoServices = { ...exampleCollector, inputs: [{ ...input, services: { ...input.services, other: input.services['events']! } }] };
     expect(Object.keys(loadConfig(twoServices, file, { workDir: dir }).inputs['example']!.services!)).toEqual(['events']);
+  });
+
+  it('accepts quoted numbers for numeric keys and reads an empty value as unset', () => {
+    const dir = workDir();
+    const file = join(dir, 'config.yaml');
+    process.env['EXAMPLE_TOKEN'] = 'abcd1234';
+    writeFileSync(file, valid.replace('override_base_url:', 'request_period_in_seconds: "120"\n        override_devo_tag:\n        override_base_url:'));
+    const events = loadConfig(exampleCollector, file, { workDir: dir }).inputs['example']!.services!['events']!;
+    expect(events['request_period_in_seconds']).toBe(120);
+    expect('override_devo_tag' in events).toBe(false);
+  });
+
+  it('renames a deprecated service name to its current one, with a warning', () => {
+    const dir = workDir();
+    const file = join(dir, 'config.yaml');
+    process.env['EXAMPLE_TOKEN'] = 'abcd1234';
+    writeFileSync(file, valid.replace('      events:\n', '      old_events:\n'));
+    const input = exampleCollector.inputs[0]!;
+    const renamed = { ...exampleCollector, inputs: [{ ...input, services: { events: { ...input.services['events']!, aliases: ['old_events'] } } }] };
+    const config = loadConfig(renamed, file, { workDir: dir });
+    expect(Object.keys(config.inputs['example']!.services!)).toEqual(['events']);
+    expect(config.warnings).toContain('Service <inputs.example.services.old_events> is deprecated: it is now called <events>; rename it in config.yaml');
   });
 
   it('treats an empty service entry as "with defaults" (then its required keys are reported)', () => {

@@ -86,8 +86,11 @@ export const darktraceScenario: DemoScenario = {
       breaches: { from: start, to: now - 60_000, everyMs: Math.max(1_000, Math.round((2 * 60_000) / scale)) },
       incidents: { from: start, to: now - 60_000, everyMs: Math.max(1_000, Math.round((10 * 60_000) / scale)) },
     });
+    // RESPOND actions: one active, one pending confirmation, one already cleared.
+    for (const fields of [{}, { active: false }, { active: false, cleared: true }]) sim.addAction(fields);
     const services = definition.inputs[0]?.services ?? {};
     const tag = (name: string) => (services[name]?.tag as string) ?? name;
+    // Devo's current Darktrace page: all five services under Devo's names and tables.
     return {
       definition,
       inputs: {
@@ -95,16 +98,20 @@ export const darktraceScenario: DemoScenario = {
           id: 'demo',
           credentials: { public_token: sim.publicToken, private_token: sim.privateToken, instance: sim.url },
           services: {
-            modelbreaches: { start_time_in_utc_format: utc(start) },
-            aianalyst: { start_time_in_utc_format: utc(start) },
+            antigena: { start_time_in_utc_format: utc(start) },
+            aianalyst_incidentevents: { start_time_in_utc_format: utc(start) },
             summarystatistics: {},
+            status: {},
+            modelbreaches: { start_time_in_utc_format: utc(start) },
           },
         },
       },
       expected: {
-        [tag('modelbreaches')]: sim.breachesBetween(start, now).length,
-        [tag('aianalyst')]: sim.incidentsBetween(start, now).length,
+        [tag('antigena')]: sim.actions().length,
+        [tag('aianalyst_incidentevents')]: sim.incidentsBetween(start, now).length,
         [tag('summarystatistics')]: 1,
+        [tag('status')]: 1,
+        [tag('modelbreaches')]: sim.breachesBetween(start, now).length,
       },
       close: () => sim.close(),
     };

@@ -122,7 +122,7 @@ process.stdout.write(JSON.stringify(result));
       const { stdout } = await run('node', ['host.mjs'], { cwd: project, env: { ...process.env, HOST_CONFIGS: JSON.stringify(configs) }, timeout: 60_000 });
       const result = JSON.parse(stdout);
       expect(result.lark).toEqual({ ok: true, errors: [], count: 250, unique: 250, tags: ['app.lark.audit.event'] });
-      expect(result.darktrace).toEqual({ ok: true, errors: [], count: expectedBreaches, unique: expectedBreaches, tags: ['sig.darktrace.respond.modelbreaches'] });
+      expect(result.darktrace).toEqual({ ok: true, errors: [], count: expectedBreaches, unique: expectedBreaches, tags: ['edr.darktrace.respond.model_breach'] });
       expect(expectedBreaches).toBeGreaterThan(20);
     }, 90_000);
 

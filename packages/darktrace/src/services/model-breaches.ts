@@ -1,6 +1,6 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
-import { checkTimeSlotOptions, configuredStartKey, serviceBaseUrl, startTimeResetMessage, timeSlotOptionProperties, type TimeSlotOptions } from '../config.js';
+import { checkOptions, configuredStartKey, flagParams, optionProperties, serviceBaseUrl, startTimeResetMessage, type OptionSpec, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { asArray } from './as-array.js';
 
@@ -12,20 +12,26 @@ export interface ModelBreach {
   [key: string]: unknown;
 }
 
+const PATH = '/modelbreaches';
+
+/**
+ * `creationtime=true` makes /modelbreaches select on `creationTime` instead of the breach's `time`: a breach
+ * Darktrace creates hours after its `time` then falls in the slot being read, not in one read long ago.
+ * The look-back only covers the moments a breach takes to become visible after its creation.
+ */
+const spec = {
+  lookbackMinutes: 60,
+  flags: { creationtime: true, expandenums: true, historicmodelonly: true, includeacknowledged: true, includebreachurl: true },
+} satisfies OptionSpec;
+
 /** The boolean query switches of /modelbreaches the config exposes, all on by default. */
-export const MODEL_BREACH_FLAGS = ['expandenums', 'historicmodelonly', 'includeacknowledged', 'includebreachurl'] as const;
+export const MODEL_BREACH_FLAGS = Object.keys(spec.flags);
 
 export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptions, SlotCheckpoint>({
-  tag: 'sig.darktrace.respond.modelbreaches',
+  tag: 'edr.darktrace.respond.model_breach',
   moduleName: 'CollectorDarktracePuller',
-  options: {
-    type: 'object',
-    properties: {
-      ...timeSlotOptionProperties,
-      ...Object.fromEntries(MODEL_BREACH_FLAGS.map((flag) => [flag, { default: true }])),
-    },
-  },
-  init: (ctx) => checkTimeSlotOptions(ctx, MODEL_BREACH_FLAGS),
+  options: { type: 'object', properties: optionProperties(spec) },
+  init: (ctx) => checkOptions(ctx, spec),
   resetKey: configuredStartKey,
   resetMessage: startTimeResetMessage,
   // pbid increases with every breach: the natural unique key, and what makes the look-back overlap safe.
@@ -34,23 +40,19 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
   checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
     yield* pullTimeSlots<ModelBreach>(ctx, checkpoint, async (start, end, attempt) => {
-      const params: [string, string | number][] = [
-        ['starttime', start.getTime()],
-        ['endtime', end.getTime()],
-        ...MODEL_BREACH_FLAGS.map((flag) => [flag, String(ctx.options[flag])] as [string, string]),
-      ];
-      const breaches = await ctx.client.getJson<unknown>(ctx.http, '/modelbreaches', params, {
+      const params: [string, string | number][] = [['starttime', start.getTime()], ['endtime', end.getTime()], ...flagParams(ctx.options, spec.flags)];
+      const breaches = await ctx.client.getJson<unknown>(ctx.http, PATH, params, {
         phase: 'pull',
         emptyOn404: [],
         baseUrl: serviceBaseUrl(ctx.options),
         timeoutMs: ctx.options.request_timeout_in_seconds * 1000,
         ...attempt,
       });
-      return asArray<ModelBreach>(breaches, '/modelbreaches');
+      return asArray<ModelBreach>(breaches, PATH);
     });
   },
   async probe(ctx) {
     const now = Date.now();
-    await ctx.client.getJson(ctx.http, '/modelbreaches', [['starttime', now - 60_000], ['endtime', now], ['minimal', 'true']], { phase: 'setup', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
+    await ctx.client.getJson(ctx.http, PATH, [['starttime', now - 60_000], ['endtime', now], ['minimal', 'true']], { phase: 'setup', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options) });
   },
 });

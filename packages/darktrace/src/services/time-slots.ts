@@ -69,33 +69,47 @@ function pythonIso(date: Date): string {
   return `${date.toISOString().slice(0, 19)}.${String(date.getUTCMilliseconds() * 1000).padStart(6, '0')}+00:00`;
 }
 
-/** Where this cycle starts: the configured start, else the checkpoint minus the look-back overlap. */
-export function slotStart(options: TimeSlotOptions, checkpoint: SlotCheckpoint | undefined | null, now: Date): Date {
+/** What one cycle reads: the look-back already read once (one request), then new slots from `from`. */
+export interface SlotPlan {
+  reread?: { start: Date; end: Date };
+  from: Date;
+}
+
+/**
+ * The first cycle starts at the configured start. Later cycles start at the checkpoint and first re-read
+ * the `lookback_in_minutes` before it in ONE request (it was read before, slot by slot; a re-read that
+ * times out is split like any slot), so a one-day look-back costs one request a cycle, not 24.
+ */
+export function slotPlan(options: TimeSlotOptions, checkpoint: SlotCheckpoint | undefined | null, now: Date): SlotPlan {
   const configured = configuredStart(options, now);
   const end = checkpoint ? Date.parse(checkpoint.slot_end) : Number.NaN;
-  if (Number.isNaN(end)) return configured;
-  const resumed = end - options.lookback_in_minutes * 60_000;
+  if (Number.isNaN(end)) return { from: configured };
   // Without a configured start, never clamp: a long outage must not skip data.
-  return options.start_time_in_utc_format ? new Date(Math.max(configured.getTime(), resumed)) : new Date(resumed);
+  const floor = options.start_time_in_utc_format ? configured.getTime() : Number.NEGATIVE_INFINITY;
+  const start = Math.max(floor, end - options.lookback_in_minutes * 60_000);
+  return { from: new Date(end), ...(start < end ? { reread: { start: new Date(start), end: new Date(end) } } : {}) };
 }
 
 /**
  * The manual's time-slot pulling: [start, now - delay) cut into slots of
- * `override_time_window_interval_in_minutes`, one request a slot, a checkpoint after each slot. The
- * look-back overlap re-reads the last `lookback_in_minutes` every cycle so that late records (a breach
- * created after its slot was pulled) are caught; dedup drops what was already sent.
+ * `override_time_window_interval_in_minutes`, one request a slot, a checkpoint after each slot, preceded
+ * (after the first cycle) by the re-read of the look-back, so that records Darktrace creates or changes
+ * late are caught; the service's dedup key decides what of a re-read is new. `after` runs once the slots
+ * are done (a snapshot read that belongs to the same cycle).
  */
 export async function* pullTimeSlots<Event>(
   ctx: PullContext<DarktraceClient, TimeSlotOptions>,
   checkpoint: SlotCheckpoint | undefined | null,
   fetchSlot: (start: Date, end: Date, attempt: FetchAttempt) => Promise<Event[]>,
+  after?: () => Promise<Event[]>,
 ): AsyncGenerator<PullBatch<SlotCheckpoint>> {
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
-  const from = slotStart(ctx.options, checkpoint, now);
+  const plan = slotPlan(ctx.options, checkpoint, now);
   const slots = [
+    ...(plan.reread ? [plan.reread] : []),
     ...ctx.windows({
-      from,
+      from: plan.from,
       maxSpanMs: ctx.options.override_time_window_interval_in_minutes * 60_000,
       delayMs: ctx.options.override_time_delay_in_seconds * 1000,
       now,
@@ -111,5 +125,6 @@ export async function* pullTimeSlots<Event>(
     processed++;
     if (processed % PROGRESS_EVERY === 0 && processed < slots.length) ctx.log.info(`Number of processed time slots so far: ${processed}`);
   }
+  if (after && !ctx.signal.aborted) yield { events: await after() };
   ctx.log.info('The data is up to date!');
 }

@@ -210,7 +210,7 @@ function resolveServiceNames(definition: CollectorDefinition, inputs: unknown, w
       const path = `inputs.${input.name}.services.${name}`;
       const current = Object.entries(input.services).find(([, s]) => s.aliases?.includes(name))?.[0];
       if (!current) {
-        throw new ConfigError(12, `Unknown service <${name}>; ${input.name} runs: ${Object.keys(input.services).join(', ')}`, { path });
+        throw new ConfigError(12, `Unknown service <${name}>; the known services of inputs.${input.name} are: ${Object.keys(input.services).join(', ')}`, { path });
       }
       if (services[current]) throw new ConfigError(12, `Service <${name}> is an old name of <${current}>, which is configured too; keep one`, { path });
       warnings.push(`Service <${path}> is deprecated: it is now called <${current}>; rename it in config.yaml`);

@@ -130,3 +130,60 @@ export function makeIncident(seed: number, index: number, createdAt: number, bas
     incidentEventUrl: `${baseUrl}/#aiaincidentevent/${id}`,
   };
 }
+
+/** A RESPOND/Network (Antigena) action as /antigena returns it. */
+export interface DarktraceAntigenaAction {
+  codeid: number;
+  did: number;
+  ip: string;
+  action: string;
+  label: string;
+  detail: string;
+  score: number;
+  pbid: number | null;
+  model: string;
+  modeluuid: string;
+  /** Epoch ms the action was created (it starts then, or once confirmed). */
+  start: number;
+  /** Epoch ms it ends; extending an action moves it. */
+  expires: number;
+  blocked: boolean;
+  /** False while pending confirmation, true once active. */
+  active: boolean;
+  cleared: boolean;
+  manual: boolean;
+  triggerer: { username: string; reason: string } | null;
+  [key: string]: unknown;
+}
+
+const ACTIONS = [
+  { action: 'quarantineOutgoing', label: 'Block all outgoing traffic' },
+  { action: 'connection', label: 'Block matching connections' },
+  { action: 'pol', label: 'Enforce pattern of life' },
+];
+
+/** A model-triggered action for device `index`, active from `start` for an hour unless `fields` say otherwise. */
+export function makeAction(seed: number, codeid: number, start: number): DarktraceAntigenaAction {
+  const h = hash32(seed + 11, codeid);
+  const kind = ACTIONS[h % ACTIONS.length]!;
+  const model = MODELS[3]!;
+  const did = 1000 + (h % 500);
+  return {
+    codeid,
+    did,
+    ip: `192.168.${16 + (h % 8)}.${1 + (did % 250)}`,
+    ...kind,
+    detail: '',
+    score: Math.round(((h % 1000) / 1000) * 1000) / 1000,
+    pbid: 1 + (h % 1000),
+    model: model.name,
+    modeluuid: `80010119-6d7f-0000-0305-${String(model.pid).padStart(12, '0')}`,
+    start,
+    expires: start + 3_600_000,
+    blocked: true,
+    active: true,
+    cleared: false,
+    manual: false,
+    triggerer: null,
+  };
+}

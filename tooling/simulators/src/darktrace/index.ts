@@ -2,16 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expectedSignature, parseDtapiDate, signaturesMatch } from './auth.js';
 import {
+  makeAction,
   makeBreach,
   makeIncident,
   streamIndexes,
+  type DarktraceAntigenaAction,
   type DarktraceIncidentEvent,
   type DarktraceModelBreach,
   type RecordStream,
 } from './data.js';
 
 export { expectedSignature as darktraceSignature, parseDtapiDate } from './auth.js';
-export type { DarktraceIncidentEvent, DarktraceModelBreach, RecordStream as DarktraceRecordStream } from './data.js';
+export type { DarktraceAntigenaAction, DarktraceIncidentEvent, DarktraceModelBreach, RecordStream as DarktraceRecordStream } from './data.js';
 
 /**
  * A Darktrace Threat Visualizer API on 127.0.0.1 that enforces the contract of docs/vendor-apis.md §3:
@@ -19,6 +21,10 @@ export type { DarktraceIncidentEvent, DarktraceModelBreach, RecordStream as Dark
  * 400 "API SIGNATURE ERROR" / "API DATE ERROR", 302 to /login (no auth, unknown endpoint) and to /403 (a
  * token without permission), bare JSON arrays from /modelbreaches and /aianalyst/incidentevents filtered on
  * starttime/endtime (epoch ms, inclusive; values below 1e11 read as seconds like lenient appliances).
+ * /modelbreaches selects on `time`, or on `creationTime` with `creationtime=true`; an incident event keeps
+ * its `createdAt` when updated (`updateIncident`); /antigena answers, without a time window, every action
+ * that has not expired or expired in the last 14 days (cleared ones only with `includecleared=true`), and
+ * with one, the actions whose `start` lies in it; actions change state (`updateAction`).
  */
 
 export interface DarktraceToken {
@@ -38,6 +44,8 @@ export interface DarktraceSimulatorOptions {
   breaches?: RecordStream;
   /** Generated AI Analyst incident events. Default: none. */
   incidents?: RecordStream;
+  /** Answer /antigena as `{"actions": [...]}` even without `fulldevicedetails`. Default: a bare array. */
+  antigenaWrapped?: boolean;
   /** creationTime - time of generated breaches; a breach is served once its creationTime has passed. Default 0. */
   breachCreationDelayMs?: number;
   /** Largest accepted |DTAPI-Date - simulator clock|. Default 30 min. */
@@ -87,24 +95,39 @@ export interface DarktraceSimulator {
   now(): number;
   /** Ground truth: breaches that exist now with `time` in [start, end). */
   breachesBetween(start: number | Date, end: number | Date): DarktraceModelBreach[];
-  /** Ground truth: incident events that exist now with `createdAt` in [start, end). */
+  /** Ground truth: incident events that exist now with `createdAt` in [start, end), updates applied. */
   incidentsBetween(start: number | Date, end: number | Date): DarktraceIncidentEvent[];
+  /** Ground truth: every action, cleared and expired ones included, in their current state. */
+  actions(): DarktraceAntigenaAction[];
   /**
    * A breach created now whose `time` lies in the past (e.g. inside a slot the collector already pulled):
    * the late-breach knob. pbids of added breaches start at 1e9.
    */
   addBreach(time: number | Date, fields?: Partial<DarktraceModelBreach>): DarktraceModelBreach;
   addIncident(createdAt: number | Date, fields?: Partial<DarktraceIncidentEvent>): DarktraceIncidentEvent;
+  /**
+   * Darktrace updates an incident event (generated or added) after creating it: `changes` apply from now
+   * on, `createdAt` and `id` stay. Returns the event as now served.
+   */
+  updateIncident(id: string, changes: Partial<DarktraceIncidentEvent>): DarktraceIncidentEvent;
+  /** A RESPOND action created now (active for an hour unless `fields` say otherwise); codeids start at 1. */
+  addAction(fields?: Partial<DarktraceAntigenaAction>): DarktraceAntigenaAction;
+  /** An action changes state (confirmed: `active`; cleared: `cleared`; extended: `expires`). */
+  updateAction(codeid: number, changes: Partial<DarktraceAntigenaAction>): DarktraceAntigenaAction;
   /** Queue `times` faults, optionally only for requests whose path starts with `pathPrefix`. */
   fail(fault: DarktraceFault, options?: { times?: number; pathPrefix?: string; hangMs?: number }): void;
   /** How many /summarystatistics snapshots were served. */
   readonly snapshotsServed: number;
+  /** How many /status documents were served (setup's included). */
+  readonly statusServed: number;
   close(): Promise<void>;
 }
 
 const DEFAULT_PUBLIC = 'dt-public-0123456789abcdef';
 const DEFAULT_PRIVATE = 'dt-private-fedcba9876543210';
-const ENDPOINTS = ['/modelbreaches', '/aianalyst/incidentevents', '/summarystatistics', '/status'];
+const ENDPOINTS = ['/modelbreaches', '/aianalyst/incidentevents', '/summarystatistics', '/status', '/antigena'];
+/** /antigena without a time window also answers actions that expired this recently. */
+const ANTIGENA_HISTORY_MS = 14 * 86_400_000;
 
 function toMs(value: number | Date): number {
   return typeof value === 'number' ? value : value.getTime();
@@ -133,6 +156,9 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
   const requests: DarktraceRequestLog[] = [];
   const addedBreaches: DarktraceModelBreach[] = [];
   const addedIncidents: DarktraceIncidentEvent[] = [];
+  const incidentUpdates = new Map<string, Partial<DarktraceIncidentEvent>>();
+  const actions: DarktraceAntigenaAction[] = [];
+  let statusServed = 0;
   const faults: { fault: DarktraceFault; times: number; pathPrefix?: string; hangMs: number }[] = [];
   let snapshotsServed = 0;
   let baseUrl = '';
@@ -142,14 +168,19 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
   };
   const now = () => Date.now() + sim.clockOffsetMs;
 
-  /** Breaches that exist at `at` with start <= time <= end. */
-  function breaches(start: number, end: number, at: number): DarktraceModelBreach[] {
+  /** Breaches that exist at `at` with start <= time <= end (or creationTime, `byCreation`). */
+  function breaches(start: number, end: number, at: number, byCreation = false): DarktraceModelBreach[] {
     const out: DarktraceModelBreach[] = [];
     const delay = options.breachCreationDelayMs ?? 0;
+    // Generated breaches are created `delay` after their time: shift the window onto their times.
+    const shift = byCreation ? delay : 0;
     if (options.breaches) {
-      for (const { index, time } of streamIndexes(options.breaches, seed, start, end, at - delay)) out.push(makeBreach(seed, index, time, delay, baseUrl));
+      for (const { index, time } of streamIndexes(options.breaches, seed, start - shift, end - shift, at - delay)) out.push(makeBreach(seed, index, time, delay, baseUrl));
     }
-    for (const b of addedBreaches) if (b.time >= start && b.time <= end && b.creationTime <= at) out.push(structuredClone(b));
+    for (const b of addedBreaches) {
+      const selected = byCreation ? b.creationTime : b.time;
+      if (selected >= start && selected <= end && b.creationTime <= at) out.push(structuredClone(b));
+    }
     return out.sort((a, b) => a.time - b.time || a.pbid - b.pbid);
   }
 
@@ -157,7 +188,23 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
     const out: DarktraceIncidentEvent[] = [];
     if (options.incidents) for (const { index, time } of streamIndexes(options.incidents, seed, start, end, at)) out.push(makeIncident(seed, index, time, baseUrl));
     for (const i of addedIncidents) if (i.createdAt >= start && i.createdAt <= end && Number(i['_visibleFrom'] ?? 0) <= at) out.push(strip(i));
-    return out.sort((a, b) => a.createdAt - b.createdAt);
+    return out.map((i) => ({ ...i, ...structuredClone(incidentUpdates.get(i.id) ?? {}) })).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** The /antigena answer: a time window selects on `start`; without one, current and recently expired. */
+  function antigena(url: URL, range: { start: number; end: number } | undefined, at: number): unknown {
+    const flag = (name: string) => url.searchParams.get(name) === 'true';
+    const selected = actions
+      .filter((a) => (range ? a.start >= range.start && a.start <= range.end : a.expires > at - ANTIGENA_HISTORY_MS))
+      .filter((a) => flag('includecleared') || !a.cleared)
+      .filter((a) => !url.searchParams.has('needconfirming') || flag('needconfirming') === (!a.active && !a.cleared))
+      .map((a) => {
+        const copy = structuredClone(a);
+        if (!flag('includehistory')) delete copy['history'];
+        return copy;
+      });
+    if (flag('fulldevicedetails')) return { actions: selected, devices: [...new Set(selected.map((a) => a.did))].map((did) => ({ did, hostname: `host-${did}` })) };
+    return options.antigenaWrapped ? { actions: selected } : selected;
   }
 
   function strip(incident: DarktraceIncidentEvent): DarktraceIncidentEvent {
@@ -192,6 +239,11 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
     }
     const at = now();
     return { start: at - 3_600_000, end: at };
+  }
+
+  /** The window of /antigena, or undefined (none given: current and recent actions). */
+  function optionalRange(url: URL): { start: number; end: number } | undefined | 'bad' {
+    return ['starttime', 'endtime', 'from', 'to'].some((p) => url.searchParams.has(p)) ? timeRange(url) : undefined;
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -269,6 +321,7 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
 
     switch (url.pathname) {
       case '/status': {
+        statusServed++;
         const at = now();
         const iso = new Date(at).toISOString();
         const status: Record<string, unknown> = {
@@ -284,7 +337,11 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
           load: 12,
           cpu: 7,
           memoryUsed: 41,
-          ...(flag('includechildren') || !url.searchParams.has('includechildren') ? { probes: {} } : {}),
+          licenseCounts: { saas: 12, network: 512 },
+          networkInterfacesState_eth0: 'up',
+          ...(flag('includechildren') || !url.searchParams.has('includechildren')
+            ? { probes: { '12': { id: 12, version: '6.1.20', ipAddress: '10.0.0.12', label: 'probe-12', time: `${iso.slice(0, 10)} ${iso.slice(11, 16)}`, error: false } } }
+            : {}),
         };
         const only = url.searchParams.get('responsedata');
         return reply(200, JSON.stringify(only ? { [only]: status[only] } : status));
@@ -293,7 +350,7 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
         const range = timeRange(url);
         if (range === 'bad') return reply(400, JSON.stringify({ error: 'Invalid time parameters: starttime and endtime must be given together, in ms' }));
         const minscore = url.searchParams.has('minscore') ? Number(url.searchParams.get('minscore')) : undefined;
-        const out = breaches(range.start, range.end, now())
+        const out = breaches(range.start, range.end, now(), flag('creationtime'))
           .filter((b) => flag('includeacknowledged') || !b.acknowledged)
           .filter((b) => minscore === undefined || b.score >= minscore)
           .map((b) => {
@@ -314,6 +371,11 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
             return i;
           });
         return reply(200, JSON.stringify(out));
+      }
+      case '/antigena': {
+        const range = optionalRange(url);
+        if (range === 'bad') return reply(400, JSON.stringify({ error: 'Invalid time parameters: starttime and endtime must be given together, in ms' }));
+        return reply(200, JSON.stringify(antigena(url, range, now())));
       }
       case '/summarystatistics': {
         snapshotsServed++;
@@ -350,6 +412,7 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
   baseUrl = `http://127.0.0.1:${port}`;
   let nextAddedPbid = 1_000_000_000;
   let nextAddedIncident = 0;
+  const historyEntry = (action: DarktraceAntigenaAction) => ({ time: now(), active: action.active, cleared: action.cleared, expires: action.expires });
 
   return {
     url: baseUrl,
@@ -366,6 +429,7 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
     now,
     breachesBetween: (start, end) => breaches(toMs(start), toMs(end) - 1, now()),
     incidentsBetween: (start, end) => incidents(toMs(start), toMs(end) - 1, now()),
+    actions: () => structuredClone(actions),
     addBreach(time, fields = {}) {
       const t = toMs(time);
       const pbid = nextAddedPbid++;
@@ -379,11 +443,33 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
       addedIncidents.push(incident);
       return strip(incident);
     },
+    updateIncident(id, changes) {
+      incidentUpdates.set(id, { ...(incidentUpdates.get(id) ?? {}), ...structuredClone(changes) });
+      const found = incidents(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, now()).find((i) => i.id === id);
+      if (!found) throw new Error(`No incident event ${id}`);
+      return found;
+    },
+    addAction(fields = {}) {
+      const action = { ...makeAction(seed, actions.length + 1, now()), ...structuredClone(fields) };
+      action['history'] = [historyEntry(action)];
+      actions.push(action);
+      return structuredClone(action);
+    },
+    updateAction(codeid, changes) {
+      const action = actions.find((a) => a.codeid === codeid);
+      if (!action) throw new Error(`No action ${codeid}`);
+      Object.assign(action, structuredClone(changes));
+      (action['history'] as unknown[]).push(historyEntry(action));
+      return structuredClone(action);
+    },
     fail(fault, opts = {}) {
       faults.push({ fault, times: opts.times ?? 1, pathPrefix: opts.pathPrefix, hangMs: opts.hangMs ?? 200 });
     },
     get snapshotsServed() {
       return snapshotsServed;
+    },
+    get statusServed() {
+      return statusServed;
     },
     close: () =>
       new Promise<void>((resolve) => {

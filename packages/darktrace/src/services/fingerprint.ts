@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+
+/** JSON with object keys sorted at every level: the same record always gives the same text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * `<id>#<hash of the whole record>`: the dedup key of a record that Darktrace changes after creation. A
+ * re-read of an unchanged record gives the same key (a duplicate, dropped); any change to it (acknowledged,
+ * a new score, another group, a cleared action) gives a new key, so the changed record is delivered again.
+ */
+export function versionKey(id: string | number, record: unknown, suffix = ''): string {
+  const hash = createHash('sha1').update(canonical(record)).digest('base64url').slice(0, 16);
+  return `${id}#${hash}${suffix}`;
+}
