@@ -5,6 +5,8 @@ import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir,
 
 afterEach(closeSimulators);
 
+// --validate needs an output in the config (the delivering tests bring their own receivers).
+const CONSOLE = { console_1: { type: 'console' } };
 const breachesOnly = () => ({ modelbreaches: { start_time_in_utc_format: utc(hoursAgo(2)) } });
 
 describe('authentication and permission errors', () => {
@@ -85,7 +87,7 @@ describe('authentication and permission errors', () => {
 describe('config validation (--validate) with the manual IDs', () => {
   const good = { public_token: 'pub-token', private_token: 'priv-token', instance: 'dt.example.com' };
   async function validate(credentials: unknown, service: Record<string, unknown> = {}, name = 'modelbreaches'): Promise<CollectorError | undefined> {
-    const runtime = new CollectorRuntime(darktraceCollector, { workDir: newWorkDir(), config: darktraceConfig(credentials, { [name]: service }), logStream: new (await import('node:stream')).PassThrough() });
+    const runtime = new CollectorRuntime(darktraceCollector, { workDir: newWorkDir(), config: darktraceConfig(credentials, { [name]: service }, {}, CONSOLE), logStream: new (await import('node:stream')).PassThrough() });
     try {
       await runtime.validate();
       return undefined;

@@ -86,7 +86,7 @@ describe('internal sender service', () => {
     await pipeline.start();
     const from = rsyslog.lines().length;
     const log = createLogger({ stream: new PassThrough() });
-    const detach = attachInternalLogs(pipeline, { collectorName: 'demo_collector', collectorVersion: '1.2.3' });
+    const detach = attachInternalLogs(pipeline, { collectorName: 'demo_collector', collectorVersion: '1.2.3', collectorImage: null, jobId: 'not_used' });
     log.child({ process: 'InputProcess', module: 'DemoPuller(demo,1,events,predefined)', inputName: 'demo', serviceName: 'events' }).info('Pull Started');
     log.child({ process: 'OutputProcess', module: 'SenderManager' }).warning('delivery line, never forwarded');
     log.warning('something odd');
@@ -104,6 +104,8 @@ describe('internal sender service', () => {
       level: 'info',
       collector_name: 'demo_collector',
       collector_version: '1.2.3',
+      collector_image: null,
+      job_id: 'not_used',
       input_name: 'demo',
       service_name: 'events',
       module_name: 'DemoPuller(demo,1,events,predefined)',

@@ -39,6 +39,7 @@ export function pullStart(options: AuditInfosOptions, checkpoint: AuditInfosChec
 export const auditInfosService = defineService<LarkClient, AuditInfosOptions, AuditInfosCheckpoint>({
   tag: AUDIT_INFOS_DEFAULTS.tag,
   moduleName: 'LarkBasePuller',
+  logLines: { sent: (count) => `Sent ${count} events` },
   options: auditInfosOptionsSchema,
   requestPeriodSeconds: AUDIT_INFOS_DEFAULTS.requestPeriodSeconds,
   dedupWindow: AUDIT_INFOS_DEDUP_WINDOW,

@@ -4,6 +4,10 @@ import type { Delivery, DeliveryRecord } from './types.js';
 export interface InternalSenderMeta {
   collectorName: string;
   collectorVersion: string;
+  /** The image the collector runs from (`COLLECTOR_IMAGE`), null outside one, as the manuals show. */
+  collectorImage: string | null;
+  /** `globals.id`: the manuals' `job_id` (`not_used` by default). */
+  jobId: string;
 }
 
 /** `2024-05-06T07:08:09.123000Z`: the DCSDK's `%Y-%m-%dT%H:%M:%S.%fZ` (microseconds). */
@@ -21,6 +25,8 @@ export function internalLogRecord(record: LogRecord, meta: InternalSenderMeta): 
       level: record.level,
       collector_name: meta.collectorName,
       collector_version: meta.collectorVersion,
+      collector_image: meta.collectorImage,
+      job_id: meta.jobId,
       input_name: record.inputName ?? null,
       service_name: record.serviceName ?? null,
       module_name: record.module,

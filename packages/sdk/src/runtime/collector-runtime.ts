@@ -261,7 +261,12 @@ export class CollectorRuntime {
     await this.validate();
     for (const input of this.inputs) await input.sharedState.load();
     await this.delivery.start();
-    this.detachInternal = attachInternalLogs(this.delivery, { collectorName: this.config.globals.name, collectorVersion: this.definition.version });
+    this.detachInternal = attachInternalLogs(this.delivery, {
+      collectorName: this.config.globals.name,
+      collectorVersion: this.definition.version,
+      collectorImage: process.env['COLLECTOR_IMAGE'] || null,
+      jobId: this.config.globals.id,
+    });
   }
 
   /** `--once`: every enabled service pulls until caught up, everything is delivered and saved. */

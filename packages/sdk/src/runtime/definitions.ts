@@ -90,6 +90,13 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   tag: string;
   /** Older names of this service that configs may still use; each is renamed with a deprecation warning. */
   aliases?: readonly string[];
+  /** Log lines whose wording the service's manual gives differently (operators grep for them). */
+  logLines?: {
+    /** Default `Pull Started`. */
+    pullStarted?: string;
+    /** Logged when a batch of events was acknowledged, e.g. Lark's `Sent 50 events`. */
+    sent?(count: number): string;
+  };
   /** The name in log lines, e.g. `LarkBasePuller`. */
   moduleName?: string;
   /** JSON Schema of the service's own keys. The SDK adds `request_period_in_seconds` and the tag overrides. */

@@ -1,10 +1,16 @@
-/** Counters of one pull cycle, printed as the manuals' "(Partial) Statistics for this pull cycle" line. */
+/**
+ * Counters of one pull cycle, printed as the manuals' statistics lines: `(Partial) Statistics for this pull
+ * cycle` as progress while a pull commits windows (and once when it ends well), then `Statistics for this
+ * pull cycle` when it ends, whether it succeeded or not.
+ */
 export class PullStatistics {
   requests = 0;
   received = 0;
   duplicates = 0;
   sent = 0;
   private readonly started = performance.now();
+  /** performance.now() of the last progress line; undefined before the first. */
+  lastProgressAt: number | undefined;
 
   constructor(readonly pullingId: string) {}
 

@@ -49,6 +49,8 @@ export interface ServiceRunnerDeps {
   metrics?: ServiceMetrics;
 }
 
+/** Long catch-ups print a progress line at most this often (the manuals show one per window). */
+const PROGRESS_LINE_EVERY_MS = 10_000;
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
@@ -202,7 +204,7 @@ export class ServiceRunner {
     const state = this.state!;
     const stats = new PullStatistics(String(Date.now()));
     this.currentStats = stats;
-    log.info('Pull Started');
+    log.info(definition.logLines?.pullStarted ?? 'Pull Started');
     const extra: Record<string, JsonValue> = { ...(state.extra ?? {}) };
     const outstanding: Promise<void>[] = [];
     const ctx = this.pullContext(await this.deps.client.get(), stats, extra);
@@ -219,6 +221,7 @@ export class ServiceRunner {
           // Commit only what every output acknowledged: wait for all events yielded so far.
           await Promise.all(outstanding.splice(0));
           await this.commit(batch.checkpoint, extra);
+          this.logProgress(stats);
         }
         if (signal.aborted) break;
       }
@@ -236,7 +239,8 @@ export class ServiceRunner {
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
-      log.info(stats.line(!succeeded) + lagSentence(this.checkpointTime));
+      if (succeeded && stats.lastProgressAt === undefined) log.info(stats.line(true));
+      log.info(stats.line(false) + lagSentence(this.checkpointTime));
     }
     return stats;
   }
@@ -299,8 +303,18 @@ export class ServiceRunner {
   }
 
   /** Every output acknowledged these records: count them, and remember their keys for the next save. */
+  /** The manuals' progress line after a committed window, at most every PROGRESS_LINE_EVERY_MS. */
+  private logProgress(stats: PullStatistics): void {
+    const now = performance.now();
+    if (stats.lastProgressAt !== undefined && now - stats.lastProgressAt < PROGRESS_LINE_EVERY_MS) return;
+    stats.lastProgressAt = now;
+    this.deps.log.info(stats.line(true));
+  }
+
   private acknowledged(records: readonly DeliveryRecord[], keys: readonly string[], stats: PullStatistics): void {
     this.countSent(records, stats);
+    const sentLine = this.deps.definition.logLines?.sent;
+    if (sentLine && records.length > 0) this.deps.log.info(sentLine(records.length));
     if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
