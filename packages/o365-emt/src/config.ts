@@ -1,4 +1,4 @@
-import { parseConfigDate, registerSecret, type InputConfig, type JsonSchema } from '@collector/sdk';
+import { parseConfigDate, type InputConfig, type JsonSchema } from '@collector/sdk';
 import { InitId, initError } from './errors.js';
 
 /**
@@ -103,12 +103,8 @@ export function parseCredentials(input: InputConfig): Credentials {
   const text = (key: string, missing: number, notString: number): string => {
     const value = c[key];
     if (isEmpty(value)) throw initError(missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
-    // YAML reads an all-digit value as a number: accept it as the string it was meant to be, and mask it
-    // (the SDK registers string credentials only).
-    if (typeof value === 'number') {
-      registerSecret(String(value));
-      return String(value);
-    }
+    // No coercion: an all-digit value that YAML read as a number must be quoted (a number here is more
+    // often a paste error than a real Entra ID, and it would otherwise be masked only by luck).
     if (typeof value !== 'string') throw initError(notString, `${key} must be an string`, `${path}.${key}`);
     return value.trim();
   };

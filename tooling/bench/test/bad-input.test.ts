@@ -19,12 +19,13 @@ describe.each(HTTP_VENDORS.map((a) => [a.name, a] as const))('%s: malformed conf
     const scenario = await adapter.start({ events: 1 });
     closers.push(() => scenario.close());
     const valid = scenario.config({ outputs: {} });
-    delete valid['outputs'];
+    valid['outputs'] = { console_1: { type: 'console' } };
     const { code, logs } = await cli(name, newWorkDir(name), testCase.make(valid), ['--validate']);
     expect(STACK_FRAME.test(logs), logs.slice(0, 2000)).toBe(false);
     if (testCase.expect === 'either' && code === 0) return;
     expect([1, 2], logs.slice(0, 2000)).toContain(code);
     expect(logs).toMatch(ERROR_LINE);
+    if (testCase.error) expect(logs).toMatch(testCase.error);
   });
 });
 

@@ -9,6 +9,8 @@ export interface ConfigCase {
   name: string;
   /** `error` (default): exit 2 with a documented error line. `either`: exit 0 or that. */
   expect?: 'error' | 'either';
+  /** The documented `<Type> <ID>: ...` the case must give, where every collector gives the same. */
+  error?: RegExp;
   make(valid: Record<string, unknown>): Buffer | string;
 }
 
@@ -36,6 +38,10 @@ export const CONFIG_CASES: ConfigCase[] = [
   { name: 'output port is a word', make: (v) => JSON.stringify({ ...v, outputs: { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port: 'http', type: 'SSL' } } } }) },
   { name: 'output of an unknown type', make: (v) => JSON.stringify({ ...v, outputs: { devo_1: { type: 'carrier_pigeon', config: {} } } }) },
   { name: 'persistence of an unknown type', make: (v) => JSON.stringify({ ...v, globals: { ...(v['globals'] as object), persistence: { type: 'floppy', config: {} } } }) },
+  { name: 'an unknown service name', error: /ConfigError 12: Unknown service <no_such_service>; the known services of inputs\.\w+ are: /, make: (v) => { const c = clone(v); const input = firstInput(c) as { services: Record<string, unknown> }; input.services = { no_such_service: {} }; return JSON.stringify(c); } },
+  { name: 'no credentials block', error: /ConfigError 10: Missing required setting <credentials>|InitVariablesError \d+: .*credentials/, make: (v) => { const c = clone(v); delete firstInput(c)['credentials']; return JSON.stringify(c); } },
+  { name: 'a number for a credential', make: (v) => { const c = clone(v); const creds = firstInput(c)['credentials'] as Record<string, unknown>; const key = Object.keys(creds).find((k) => typeof creds[k] === 'string')!; creds[key] = 12345678; return JSON.stringify(c); } },
+  { name: 'override_devo_tag is a number', error: /ConfigError 10: Setting <override_devo_tag> must be string|InitVariablesError \d+: .*override_devo_tag/, make: (v) => { const c = clone(v); firstService(c)['override_devo_tag'] = 123; return JSON.stringify(c); } },
   { name: 'a 5 MB string value', expect: 'either', make: (v) => { const c = clone(v); firstService(c)['override_devo_tag'] = 'x'.repeat(5_000_000); return JSON.stringify(c); } },
 ];
 
