@@ -54,4 +54,4 @@ export { antigenaService, type AntigenaAction } from './services/antigena.js';
 export { summaryStatisticsService } from './services/summary-statistics.js';
 export { statusService, flattenObject } from './services/status.js';
 export { versionKey } from './services/fingerprint.js';
-export { pullTimeSlots, slotPlan, pythonUtc, type SlotCheckpoint } from './services/time-slots.js';
+export { pullTimeSlots, slotPolicy, pythonUtc, type SlotCheckpoint } from './services/time-slots.js';

@@ -20,7 +20,8 @@ describe('antigena', () => {
     const sim = await simulator();
     const active = sim.addAction();
     const pending = sim.addAction({ active: false });
-    const soon = sim.addAction({ expires: Date.now() + 1500 });
+    // Runs out after the first two runs (15 s leaves room for a loaded machine), unchanged otherwise.
+    const soon = sim.addAction({ expires: Date.now() + 15_000 });
     const cleared = sim.addAction({ cleared: true, active: false });
     const workDir = newWorkDir();
     const config = darktraceConfig(credentialsFor(sim), { antigena: { start_time_in_utc_format: utc(hoursAgo(2)) } });

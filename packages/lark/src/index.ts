@@ -42,4 +42,4 @@ export { LarkClient, LarkRequestError, usableTokenSeconds, isThrottled, rateLimi
 export type { LarkAuditInfo, AuditInfosQuery, AuditInfosPage, LarkClientOptions } from './client.js';
 export { AUDIT_INFOS_DEFAULTS, credentialsSchema, auditInfosOptionsSchema, larkBaseUrl, type AuditInfosOptions } from './config.js';
 export { larkErrors, DATETIME_FORMAT } from './errors.js';
-export { auditInfosService, pullStart, configuredStartValue, AUDIT_INFOS_WINDOW_MS, AUDIT_INFOS_DEDUP_WINDOW, type AuditInfosCheckpoint } from './services/audit-infos.js';
+export { auditInfosService, auditInfosWindowPolicy, configuredStartValue, AUDIT_INFOS_WINDOW_MS, AUDIT_INFOS_DEDUP_WINDOW, type AuditInfosCheckpoint } from './services/audit-infos.js';

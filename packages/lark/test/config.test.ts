@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CollectorError, CollectorRuntime } from '@collector/sdk';
-import { isThrottled, larkCollector, pullStart, rateLimitResetMs, usableTokenSeconds } from '@collector/lark';
+import { CollectorError, CollectorRuntime, planWindows } from '@collector/sdk';
+import { auditInfosWindowPolicy, isThrottled, larkCollector, rateLimitResetMs, usableTokenSeconds, type AuditInfosCheckpoint, type AuditInfosOptions } from '@collector/lark';
 import { larkConfig as deliveringConfig, workDir } from './helpers.js';
 
 // --validate needs an output in the config (the delivering tests bring their own receivers instead).
@@ -73,6 +73,7 @@ describe('building blocks', () => {
 
   it('starts at the configured time, then at the checkpoint minus the look-back, never before the configured start', () => {
     const now = new Date('2024-06-24T08:00:00Z');
+    const pullStart = (options: AuditInfosOptions, checkpoint: AuditInfosCheckpoint | undefined, at: Date) => planWindows(auditInfosWindowPolicy(options, at), checkpoint, at).windows[0]!.start;
     const configured = { initial_start_time_in_utc_value: '2024-06-24T00:00:00Z', lookback_in_seconds: 300 };
     expect(pullStart(configured, undefined, now).toISOString()).toBe('2024-06-24T00:00:00.000Z');
     const checkpoint = { latest: Date.parse('2024-06-24T07:00:00Z') / 1000 };

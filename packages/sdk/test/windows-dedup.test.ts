@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DedupWindow, resumeFrom, timeWindows } from '@collector/sdk';
+import { DedupWindow, planWindows, pullWindows, timeWindows, type WindowPolicy } from '@collector/sdk';
 
 describe('timeWindows', () => {
   const now = new Date('2024-01-02T00:00:00Z');
@@ -14,11 +14,47 @@ describe('timeWindows', () => {
   it('yields nothing when caught up', () => {
     expect([...timeWindows({ from: new Date(now.getTime() - 500), maxSpanMs: 60_000, now })]).toEqual([]);
   });
-  it('resumes at the checkpoint minus the overlap, never before the configured start', () => {
-    const start = new Date('2024-01-01T00:00:00Z');
-    expect(resumeFrom(undefined, start, 600_000)).toEqual(start);
-    expect(resumeFrom(new Date('2024-01-01T01:00:00Z'), start, 600_000).toISOString()).toBe('2024-01-01T00:50:00.000Z');
-    expect(resumeFrom(new Date('2024-01-01T00:05:00Z'), start, 600_000)).toEqual(start);
+});
+
+describe('windowed pulling (the SDK owns resume, look-back, floor, slicing and commits)', () => {
+  const now = new Date('2024-01-02T00:00:00Z');
+  const iso = (d: Date) => d.toISOString().slice(11, 16);
+  type Cp = { end: string };
+  const policy = (extra: Partial<WindowPolicy<Cp>> = {}): WindowPolicy<Cp> => ({
+    initialStart: new Date('2024-01-01T20:00:00Z'),
+    floor: new Date('2024-01-01T20:00:00Z'),
+    resumeAt: (c) => new Date(c.end),
+    checkpointAt: (end) => ({ end: end.toISOString() }),
+    lookbackMs: 600_000,
+    maxSpanMs: 3_600_000,
+    ...extra,
+  });
+  const spans = (plan: ReturnType<typeof planWindows>) => plan.windows.map((w) => `${iso(w.start)}-${iso(w.end)}`);
+
+  it('starts at the initial start, then at the checkpoint minus the look-back, never before the floor', () => {
+    expect(spans(planWindows(policy(), undefined, now))).toEqual(['20:00-21:00', '21:00-22:00', '22:00-23:00', '23:00-00:00']);
+    expect(spans(planWindows(policy(), { end: '2024-01-01T23:00:00Z' }, now))).toEqual(['22:50-23:50', '23:50-00:00']);
+    expect(spans(planWindows(policy(), { end: '2024-01-01T20:05:00Z' }, now))[0]).toBe('20:00-21:00');
+  });
+
+  it('reads the look-back again as one window in reread mode, and aligns bounds', () => {
+    const plan = planWindows(policy({ lookbackMode: 'reread', alignMs: 60_000 }), { end: '2024-01-01T23:00:30Z' }, now);
+    expect(plan.reread && `${iso(plan.reread.start)}-${iso(plan.reread.end)}`).toBe('22:50-23:00');
+    expect(spans(plan)).toEqual(['23:00-00:00']);
+  });
+
+  it("yields each page at once and each window's checkpoint after its last page", async () => {
+    const pages: Record<string, string[][]> = { '22:50': [['a', 'b'], ['c']], '23:50': [] };
+    const batches = [];
+    for await (const batch of pullWindows({ now: () => now, signal: new AbortController().signal }, { end: '2024-01-01T23:00:00Z' }, policy(), async function* (w) {
+      yield* pages[iso(w.start)] ?? [];
+    })) batches.push(batch);
+    expect(batches).toEqual([
+      { events: ['a', 'b'] },
+      { events: ['c'] },
+      { events: [], checkpoint: { end: '2024-01-01T23:50:00.000Z' } },
+      { events: [], checkpoint: { end: '2024-01-02T00:00:00.000Z' } },
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { JsonObject, PullBatch, PullContext } from '@collector/sdk';
+import { planWindows, type JsonObject, type PullBatch, type PullContext, type WindowPolicy } from '@collector/sdk';
 import { isTimeout, isTransient, type DarktraceClient } from '../client.js';
 import { configuredStart, type TimeSlotOptions } from '../config.js';
 
@@ -69,25 +69,24 @@ function pythonIso(date: Date): string {
   return `${date.toISOString().slice(0, 19)}.${String(date.getUTCMilliseconds() * 1000).padStart(6, '0')}+00:00`;
 }
 
-/** What one cycle reads: the look-back already read once (one request), then new slots from `from`. */
-export interface SlotPlan {
-  reread?: { start: Date; end: Date };
-  from: Date;
-}
-
 /**
- * The first cycle starts at the configured start. Later cycles start at the checkpoint and first re-read
- * the `lookback_in_minutes` before it in ONE request (it was read before, slot by slot; a re-read that
- * times out is split like any slot), so a one-day look-back costs one request a cycle, not 24.
+ * Darktrace's window policy: the first cycle starts at the configured start; later cycles start at the
+ * checkpoint and first re-read the `lookback_in_minutes` before it in ONE request (it was read before, slot by
+ * slot; a re-read that times out is split like any slot), so a one-day look-back costs one request a cycle,
+ * not 24. Without a configured start the look-back is never clamped: a long outage must not skip data.
  */
-export function slotPlan(options: TimeSlotOptions, checkpoint: SlotCheckpoint | undefined | null, now: Date): SlotPlan {
+export function slotPolicy(options: TimeSlotOptions, now: Date): WindowPolicy<SlotCheckpoint> {
   const configured = configuredStart(options, now);
-  const end = checkpoint ? Date.parse(checkpoint.slot_end) : Number.NaN;
-  if (Number.isNaN(end)) return { from: configured };
-  // Without a configured start, never clamp: a long outage must not skip data.
-  const floor = options.start_time_in_utc_format ? configured.getTime() : Number.NEGATIVE_INFINITY;
-  const start = Math.max(floor, end - options.lookback_in_minutes * 60_000);
-  return { from: new Date(end), ...(start < end ? { reread: { start: new Date(start), end: new Date(end) } } : {}) };
+  return {
+    initialStart: configured,
+    floor: options.start_time_in_utc_format ? configured : undefined,
+    resumeAt: slotCheckpointTime,
+    checkpointAt: (end) => ({ slot_end: end.toISOString() }),
+    lookbackMs: options.lookback_in_minutes * 60_000,
+    lookbackMode: 'reread',
+    maxSpanMs: options.override_time_window_interval_in_minutes * 60_000,
+    delayMs: options.override_time_delay_in_seconds * 1000,
+  };
 }
 
 /**
@@ -105,23 +104,16 @@ export async function* pullTimeSlots<Event>(
 ): AsyncGenerator<PullBatch<SlotCheckpoint>> {
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
-  const plan = slotPlan(ctx.options, checkpoint, now);
-  const slots = [
-    ...(plan.reread ? [plan.reread] : []),
-    ...ctx.windows({
-      from: plan.from,
-      maxSpanMs: ctx.options.override_time_window_interval_in_minutes * 60_000,
-      delayMs: ctx.options.override_time_delay_in_seconds * 1000,
-      now,
-    }),
-  ];
+  const policy = slotPolicy(ctx.options, now);
+  const plan = planWindows(policy, checkpoint, now);
+  const slots = [...(plan.reread ? [plan.reread] : []), ...plan.windows];
   ctx.log.info(`Total number of time slots to be processed: ${slots.length}`);
   let processed = 0;
   for (const slot of slots) {
     if (ctx.signal.aborted) return;
     const events = await fetchSplitting(ctx, fetchSlot, slot.start, slot.end);
     ctx.log.info(`Number of events received for time slot >> ${pythonUtc(slot.start)} - ${pythonUtc(slot.end)} is: ${events.length}`);
-    yield { events, checkpoint: { slot_end: slot.end.toISOString() } };
+    yield { events, checkpoint: policy.checkpointAt(slot.end) };
     processed++;
     if (processed % PROGRESS_EVERY === 0 && processed < slots.length) ctx.log.info(`Number of processed time slots so far: ${processed}`);
   }

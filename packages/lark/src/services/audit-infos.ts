@@ -1,4 +1,4 @@
-import { defineService, parseConfigTime, type PullContext } from '@collector/sdk';
+import { defineService, parseConfigTime, pullWindows, type PullContext, type TimeWindow, type WindowPolicy } from '@collector/sdk';
 import { AUDIT_INFOS_DEFAULTS, auditInfosOptionsSchema, larkBaseUrl, type AuditInfosOptions } from '../config.js';
 import { LarkClient, LarkRequestError, type LarkAuditInfo } from '../client.js';
 import { larkErrors } from '../errors.js';
@@ -25,15 +25,25 @@ export function configuredStartValue(options: AuditInfosOptions): string | undef
   return value === undefined || value === null || value === '' ? undefined : String(value);
 }
 
-/** The first second to ask for in this pull. */
-export function pullStart(options: AuditInfosOptions, checkpoint: AuditInfosCheckpoint | undefined, now: Date): Date {
+/**
+ * Lark's window policy: the first pull starts at the configured time (else 7 days back); later pulls start
+ * `lookback_in_seconds` before the checkpoint, never before the configured start, in whole seconds (the
+ * API takes epoch seconds). The checkpoint's own second is read again on purpose: whether Lark's `latest` is
+ * inclusive is not documented, and dedup on unique_id drops what was already sent.
+ */
+export function auditInfosWindowPolicy(options: AuditInfosOptions, now: Date): WindowPolicy<AuditInfosCheckpoint> {
   const value = configuredStartValue(options);
   const configured = value === undefined ? undefined : parseConfigTime(value);
-  if (!checkpoint) return configured ?? new Date(now.getTime() - AUDIT_INFOS_DEFAULTS.initialLookbackDays * DAY_MS);
-  const lookbackMs = numberOption(options.lookback_in_seconds, AUDIT_INFOS_DEFAULTS.lookbackSeconds) * 1000;
-  // The checkpoint's own second is read again on purpose: whether Lark's `latest` is inclusive is not
-  // documented, and dedup on unique_id drops what was already sent.
-  return new Date(Math.max(configured?.getTime() ?? 0, checkpoint.latest * 1000 - lookbackMs));
+  return {
+    initialStart: configured ?? new Date(now.getTime() - AUDIT_INFOS_DEFAULTS.initialLookbackDays * DAY_MS),
+    floor: configured,
+    resumeAt: (checkpoint) => new Date(checkpoint.latest * 1000),
+    checkpointAt: (end) => ({ latest: Math.floor(end.getTime() / 1000) }),
+    lookbackMs: numberOption(options.lookback_in_seconds, AUDIT_INFOS_DEFAULTS.lookbackSeconds) * 1000,
+    maxSpanMs: AUDIT_INFOS_WINDOW_MS,
+    delayMs: numberOption(options.override_time_delay_in_seconds, AUDIT_INFOS_DEFAULTS.timeDelaySeconds) * 1000,
+    alignMs: 1000,
+  };
 }
 
 export const auditInfosService = defineService<LarkClient, AuditInfosOptions, AuditInfosCheckpoint>({
@@ -71,31 +81,27 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
 
   async *pull(ctx, checkpoint) {
     await ctx.client.ensureToken();
-    const delayMs = numberOption(ctx.options.override_time_delay_in_seconds, AUDIT_INFOS_DEFAULTS.timeDelaySeconds) * 1000;
-    const from = pullStart(ctx.options, checkpoint, ctx.now());
-    for (const window of ctx.windows({ from, maxSpanMs: AUDIT_INFOS_WINDOW_MS, delayMs })) {
-      const oldest = Math.floor(window.start.getTime() / 1000);
-      const latest = Math.floor(window.end.getTime() / 1000);
-      let pageToken: string | undefined;
-      let retrieved = 0;
-      do {
-        const page = await listPage(ctx, { oldest, latest, pageToken });
-        retrieved += page.items.length;
-        pageToken = page.pageToken;
-        if (pageToken) {
-          ctx.log.debug(`Retrieved ${page.items.length} audit_infos event(s) (more pages follow)`);
-          yield { events: page.items };
-        } else {
-          ctx.log.info(`Retrieved ${retrieved} audit_infos event(s)`);
-          // The window is complete: resuming after it loses nothing.
-          yield { events: page.items, checkpoint: { latest } };
-        }
-      } while (pageToken);
-    }
+    yield* pullWindows(ctx, checkpoint, auditInfosWindowPolicy(ctx.options, ctx.now()), (window) => listWindow(ctx, window));
   },
   // No `probe`: setup already makes the smallest audit_infos request ("Remote source is pullable"), and
   // `--check` runs setup.
 });
+
+/** The pages of one window, following `page_token`. */
+async function* listWindow(ctx: PullContext<LarkClient, AuditInfosOptions>, window: TimeWindow): AsyncGenerator<LarkAuditInfo[]> {
+  const oldest = Math.floor(window.start.getTime() / 1000);
+  const latest = Math.floor(window.end.getTime() / 1000);
+  let pageToken: string | undefined;
+  let retrieved = 0;
+  do {
+    const page = await listPage(ctx, { oldest, latest, pageToken });
+    retrieved += page.items.length;
+    pageToken = page.pageToken;
+    if (pageToken) ctx.log.debug(`Retrieved ${page.items.length} audit_infos event(s) (more pages follow)`);
+    else ctx.log.info(`Retrieved ${retrieved} audit_infos event(s)`);
+    yield page.items;
+  } while (pageToken);
+}
 
 async function listPage(ctx: PullContext<LarkClient, AuditInfosOptions>, query: { oldest: number; latest: number; pageToken: string | undefined }) {
   try {

@@ -33,9 +33,3 @@ export function* timeWindows(spec: TimeWindowSpec): Generator<TimeWindow> {
     start = end;
   }
 }
-
-/** The start of the next pull: the checkpoint minus a look-back overlap, never before the configured start. */
-export function resumeFrom(checkpoint: Date | undefined, initialStart: Date, overlapMs = 0): Date {
-  if (!checkpoint) return initialStart;
-  return new Date(Math.max(initialStart.getTime(), checkpoint.getTime() - overlapMs));
-}

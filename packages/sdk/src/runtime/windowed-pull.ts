@@ -1,0 +1,90 @@
+import type { PullBatch } from './definitions.js';
+import { timeWindows, type TimeWindow } from './time-windows.js';
+
+/**
+ * How a time-window service resumes and slices: the vendor declares it, the SDK computes where each pull
+ * starts, cuts the span into windows and commits after each window, so no vendor writes that arithmetic.
+ */
+export interface WindowPolicy<Checkpoint> {
+  /** Where the very first pull starts: the configured start time, or the vendor's default back-fill. */
+  initialStart: Date;
+  /** The instant a checkpoint stands for (the end of the last delivered window); undefined if unreadable. */
+  resumeAt(checkpoint: Checkpoint): Date | undefined;
+  /** The checkpoint to commit once every event of the windows up to `end` was delivered. */
+  checkpointAt(end: Date): Checkpoint;
+  /** How far before the checkpoint a pull reads again, for records the vendor makes visible late. */
+  lookbackMs?: number;
+  /**
+   * `overlap` (default): the pull starts `lookbackMs` before the checkpoint and that span is sliced like any
+   * other. `reread`: the look-back is read again as ONE window (for APIs where a window is a request and a
+   * look-back of a day would otherwise cost 24), then new windows start at the checkpoint.
+   */
+  lookbackMode?: 'overlap' | 'reread';
+  /** The look-back never reaches before this instant (the configured start time). */
+  floor?: Date | undefined;
+  /** The widest window the vendor accepts or that keeps an answer small. */
+  maxSpanMs: number;
+  /** A span shorter than this waits for the next cycle. Default 1 s. */
+  minSpanMs?: number;
+  /** How far behind now a window may end, so that late-indexed records are in place. */
+  delayMs?: number;
+  /** Window bounds are rounded down to a multiple of this (1000 for APIs that take epoch seconds). */
+  alignMs?: number;
+}
+
+export interface WindowPlan {
+  /** The look-back read again as one window (`reread` mode), if any. */
+  reread?: TimeWindow;
+  /** New windows, oldest first. */
+  windows: TimeWindow[];
+}
+
+const align = (ms: number, step: number | undefined) => (step ? Math.floor(ms / step) * step : ms);
+
+/** The windows of one pull: where it starts (checkpoint, look-back, floor, initial start) and how it is cut. */
+export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkpoint: Checkpoint | null | undefined, now: Date): WindowPlan {
+  const resumed = checkpoint === null || checkpoint === undefined ? undefined : policy.resumeAt(checkpoint);
+  const lookback = resumed ? (policy.lookbackMs ?? 0) : 0;
+  const floor = policy.floor?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const reread = policy.lookbackMode === 'reread';
+  let from = resumed ? resumed.getTime() : policy.initialStart.getTime();
+  let rereadWindow: TimeWindow | undefined;
+  if (resumed && lookback > 0) {
+    const back = align(Math.max(floor, resumed.getTime() - lookback), policy.alignMs);
+    if (reread && back < from) rereadWindow = { start: new Date(back), end: new Date(from), index: 0, total: 0 };
+    else from = Math.min(from, back);
+  }
+  const windows = [
+    ...timeWindows({
+      from: new Date(align(from, policy.alignMs)),
+      maxSpanMs: policy.maxSpanMs,
+      delayMs: policy.delayMs ?? 0,
+      ...(policy.minSpanMs === undefined ? {} : { minSpanMs: policy.minSpanMs }),
+      now: new Date(align(now.getTime(), policy.alignMs)),
+    }),
+  ];
+  return { ...(rereadWindow ? { reread: rereadWindow } : {}), windows };
+}
+
+/**
+ * Runs a windowed pull: `fetch(window)` yields the pages of one window; the SDK yields them as batches and
+ * the window's checkpoint after its last page, so a window is committed only once all its events were
+ * delivered, and a crash inside a window reads that window again (dedup drops what was sent). A re-read of
+ * the look-back commits nothing new: its end is the checkpoint already committed.
+ */
+export async function* pullWindows<Checkpoint, Event>(
+  ctx: { now(): Date; signal: AbortSignal },
+  checkpoint: Checkpoint | null | undefined,
+  policy: WindowPolicy<Checkpoint>,
+  fetch: (window: TimeWindow) => AsyncIterable<readonly Event[]>,
+  plan: WindowPlan = planWindows(policy, checkpoint, ctx.now()),
+): AsyncGenerator<PullBatch<Checkpoint>> {
+  const all = [...(plan.reread ? [plan.reread] : []), ...plan.windows];
+  for (const window of all) {
+    if (ctx.signal.aborted) return;
+    // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones); the
+    // checkpoint follows the window's last page.
+    for await (const page of fetch(window)) if (page.length > 0) yield { events: page };
+    yield { events: [], checkpoint: policy.checkpointAt(window.end) };
+  }
+}
