@@ -30,7 +30,7 @@ export {
 } from './runtime/definitions.js';
 export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';
 export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
-export { timeWindows, resumeFrom, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
+export { timeWindows, resumeFrom, cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
 export { DedupWindow } from './runtime/dedup-window.js';
 export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';

@@ -1,4 +1,4 @@
-import type { JsonObject, PullBatch, PullContext } from '@collector/sdk';
+import { cutoverStart, type JsonObject, type PullBatch, type PullContext } from '@collector/sdk';
 import { isTimeout, isTransient, type DarktraceClient } from '../client.js';
 import { configuredStart, type TimeSlotOptions } from '../config.js';
 
@@ -92,7 +92,7 @@ export async function* pullTimeSlots<Event>(
 ): AsyncGenerator<PullBatch<SlotCheckpoint>> {
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
-  const from = slotStart(ctx.options, checkpoint, now);
+  const from = cutoverStart(ctx, ctx.options.lookback_in_minutes * 60_000) ?? slotStart(ctx.options, checkpoint, now);
   const slots = [
     ...ctx.windows({
       from,

@@ -1,4 +1,4 @@
-import { defineService, parseConfigTime, type PullContext } from '@collector/sdk';
+import { cutoverStart, defineService, parseConfigTime, type PullContext } from '@collector/sdk';
 import { AUDIT_INFOS_DEFAULTS, auditInfosOptionsSchema, larkBaseUrl, type AuditInfosOptions } from '../config.js';
 import { LarkClient, LarkRequestError, type LarkAuditInfo } from '../client.js';
 import { larkErrors } from '../errors.js';
@@ -71,7 +71,7 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
   async *pull(ctx, checkpoint) {
     await ctx.client.ensureToken();
     const delayMs = numberOption(ctx.options.override_time_delay_in_seconds, AUDIT_INFOS_DEFAULTS.timeDelaySeconds) * 1000;
-    const from = pullStart(ctx.options, checkpoint, ctx.now());
+    const from = cutoverStart(ctx, numberOption(ctx.options.lookback_in_seconds, AUDIT_INFOS_DEFAULTS.lookbackSeconds) * 1000) ?? pullStart(ctx.options, checkpoint, ctx.now());
     for (const window of ctx.windows({ from, maxSpanMs: AUDIT_INFOS_WINDOW_MS, delayMs })) {
       const oldest = Math.floor(window.start.getTime() / 1000);
       const latest = Math.floor(window.end.getTime() / 1000);

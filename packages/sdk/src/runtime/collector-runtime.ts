@@ -35,6 +35,8 @@ export interface CollectorOptions {
   http?: Pick<HttpClientOptions, 'backoffBaseMs' | 'maxBackoffMs' | 'timeoutMs'>;
   /** `--check` and `--show-state`: state is read, never written (saves are dropped). */
   readOnlyState?: boolean;
+  /** `--start-at`: where services without a checkpoint start (minus their look-back) instead of their configured start. */
+  startAt?: Date;
 }
 
 /** The outcome of `runOnce`. */
@@ -129,6 +131,11 @@ export class CollectorRuntime {
     this.metrics.observe(this.metricsSources());
   }
 
+  /** `--start-at`, when given. */
+  get startAt(): Date | undefined {
+    return this.options.startAt;
+  }
+
   get signal(): AbortSignal {
     return this.abort.signal;
   }
@@ -210,6 +217,7 @@ export class CollectorRuntime {
             environment: config['environment'] as string | undefined,
             onRequestCounted: (l) => listeners.push(l),
             metrics: serviceMetrics,
+            startAt: this.options.startAt,
           }),
         );
       }

@@ -55,6 +55,11 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
   pullingId: string;
   /** The service's default or overridden tag. */
   tag: string;
+  /**
+   * `--start-at` (the cutover instant) while this service has no checkpoint yet; undefined otherwise. Every
+   * vendor's initial start consults it through `cutoverStart(ctx, lookbackMs)`.
+   */
+  startAt?: Date;
   /** Consecutive time windows from `spec.from` up to now minus the delay, each at most `maxSpanMs` long. */
   windows(spec: TimeWindowSpec): Generator<TimeWindow>;
   /** Service-scoped values persisted with the next checkpoint commit (e.g. a vendor cursor). */
