@@ -9,6 +9,7 @@ import { InitId, initError } from './errors.js';
 export const INPUT_NAME = 'office365_exchange_message';
 export const RWS_SERVICE = 'office365_exchange_message_service';
 export const GRAPH_SERVICE = 'office365_exchange_message_graph_service';
+export const GRAPH_DETAIL_SERVICE = 'office365_exchange_message_graph_detail_service';
 
 export const DEFAULT_AUTH_URL = 'https://login.microsoftonline.com';
 export const DEFAULT_RWS_URL = 'https://reports.office365.com/ecp/reportingwebservice/reporting.svc';
@@ -48,6 +49,15 @@ export const rwsOptionsSchema: JsonSchema = {
 
 export const graphOptionsSchema: JsonSchema = {
   properties: { ...sharedServiceProperties, page_size: { default: 5000 }, max_window_in_seconds: { default: GRAPH_MAX_WINDOW_SECONDS } },
+};
+
+/**
+ * The detail service: Graph's keys, with one-hour windows by default. A window is its unit of progress and
+ * costs one request per trace row in it, so a crash inside a 10-day window would spend the budget again.
+ */
+export const DETAIL_DEFAULT_WINDOW_SECONDS = 3600;
+export const graphDetailOptionsSchema: JsonSchema = {
+  properties: { ...sharedServiceProperties, page_size: { default: 5000 }, max_window_in_seconds: { default: DETAIL_DEFAULT_WINDOW_SECONDS } },
 };
 
 export interface Credentials {

@@ -1,4 +1,4 @@
-import { defineService, formatUtc, type PullContext } from '@collector/sdk';
+import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
@@ -31,7 +31,7 @@ export function graphQueryUrl(collection: string, start: Date, end: Date, top: n
 }
 
 /** Pages of one window, following `@odata.nextLink` verbatim until there is none. */
-async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): AsyncGenerator<GraphRow[]> {
+export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): AsyncGenerator<GraphRow[]> {
   const spec = graphTokenSpec(o);
   let url = graphQueryUrl(o.baseUrl, start, end, o.pageSize);
   const seen = new Set<string>();
@@ -82,7 +82,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
     const days = Math.min(limits.cutoffDays, GRAPH_MAX_DAYS_BACK);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${days} days`);
     const now = floorToSecond(ctx.now());
-    const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
+    const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
     for (const window of ctx.windows({ from, maxSpanMs: o.maxWindowSeconds * 1000, delayMs: o.delaySeconds * 1000, now })) {
       if (ctx.signal.aborted) return;
       ctx.log.info(`Running a new pipeline (${formatUtc(window.start)} - ${formatUtc(window.end)})`);

@@ -147,7 +147,8 @@ export class CollectorRuntime {
       if (!config || config.enabled === false) continue;
       const inputState = new PersistedSharedState(this.store, stateKey(definition.name, config.id, '__input__'));
       const limiters = this.limiters(definition, config, inputState);
-      const configured = config.services ?? Object.fromEntries(Object.keys(definition.services).map((s) => [s, {}]));
+      const defaults = Object.keys(definition.services).filter((s) => definition.services[s]?.optIn !== true);
+      const configured = config.services ?? Object.fromEntries(defaults.map((s) => [s, {}]));
       const runners: ServiceRunner[] = [];
       let client: InputClient | undefined;
       for (const [serviceName, rawOptions] of Object.entries(configured)) {

@@ -110,6 +110,11 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   dedupKey?(event: any): string | undefined;
   /** How many keys the dedup window keeps (and persists). Default 20000. */
   dedupWindow?: number;
+  /**
+   * Runs only when named under the input's `services:`; a config without `services:` runs every service
+   * that is not opt-in (e.g. a legacy API, or one that spends a shared request budget).
+   */
+  optIn?: boolean;
   /** No checkpoint: each cycle is a snapshot (e.g. Darktrace summary statistics). */
   stateless?: boolean;
   pull(ctx: PullContext<Client, Options>, checkpoint: Checkpoint | undefined): AsyncIterable<PullBatch<Checkpoint>>;
