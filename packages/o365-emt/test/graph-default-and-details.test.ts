@@ -63,7 +63,7 @@ describe('office365_exchange_message_graph_detail_service (getDetailsByRecipient
     const now = Date.now();
     // The tenant throttle scaled down (12 requests / 2 s); the collector's budget a little under it, since the
     // server counts arrivals and the collector departures (at 5 minutes the difference is negligible).
-    const { sim, target } = await startSimAndTarget({ generate: { messages: 14, from: new Date(now - 2 * DAY), to: new Date(now - 2 * HOUR), lateFraction: 0, seed: 19 }, graphThrottle: { limit: 12, windowMs: 2000 } });
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 14, from: new Date(now - 2 * DAY), to: new Date(now - 2 * HOUR), lateFraction: 0 }, seed: 19, graphThrottle: { limit: 12, windowMs: 2000 } });
     const workDir = tempDir();
     const config = makeConfig(target, {
       input: { max_historic_date_cutoff_days_back: 3, requests_limits: [{ period: '2s', number_of_requests: 10 }] },
@@ -102,7 +102,7 @@ describe('office365_exchange_message_graph_detail_service (getDetailsByRecipient
 
   it('a look-back re-reads rows without spending a request on details it already fetched; a late row gets its details', async () => {
     const now = Date.now();
-    const { sim, target } = await startSimAndTarget({ generate: { messages: 6, from: new Date(now - 6 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0, seed: 5 } }, true);
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 6, from: new Date(now - 6 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0 }, seed: 5 }, true);
     const workDir = tempDir();
     const config = makeConfig(target, {
       input: { max_historic_date_cutoff_days_back: 2, requests_limits: [{ period: '1s', number_of_requests: 1000 }] },
