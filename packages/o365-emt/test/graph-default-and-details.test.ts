@@ -56,6 +56,25 @@ describe('Graph by default; the legacy Reporting Web Service only when named', (
     expect(target.events().map((e) => `${e.event['id']}|${e.event['recipientAddress']}`).sort()).toEqual(expected);
     expect(sim.rows.some((r) => r.received < first)).toBe(true);
   });
+
+  it('a first run saves its start before pulling: a restart after a failed first window resumes there, not at a later now − 25 h 15 min', async () => {
+    const now = Date.now();
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 60, from: new Date(now - 25 * HOUR - 14 * 60_000), to: new Date(now - 25 * HOUR - 60_000), lateFraction: 0 } }, true);
+    const workDir = tempDir();
+    const config = makeConfig(target, { input: { requests_limits: [{ period: '1s', number_of_requests: 1000 }] }, services: { [GRAPH]: urls(sim) } });
+    sim.faults.graph.http500 = 100;
+    const failed = await runOnce(workDir, target, config, { startAt: undefined });
+    expect(failed.summary.errors[0]).toMatch(/^PullError 300: /);
+    const pinned = /The persistence has been modified\. Saving state as \{"start_time":"([^"]+)"/.exec(failed.logs)![1]!;
+    sim.faults.graph.http500 = 0;
+    await new Promise((r) => setTimeout(r, 1100));
+    const resumed = await runOnce(workDir, target, config, { startAt: undefined });
+    expect(resumed.summary.errors).toEqual([]);
+    expect(resumed.logs).not.toContain('No saved state found');
+    const ok = sim.requests.filter((r) => r.api === 'graph' && r.status === 200 && r.filter);
+    expect(Math.min(...ok.map((r) => r.filter!.start))).toBe(Date.parse(pinned));
+    expect(target.events()).toHaveLength(sim.rows.length);
+  });
 });
 
 describe('office365_exchange_message_graph_detail_service (getDetailsByRecipient)', () => {

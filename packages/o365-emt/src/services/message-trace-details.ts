@@ -2,7 +2,7 @@ import { cutoverStart, defineService, formatUtc, type JsonValue, type PullContex
 import type { O365Client } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
-import { floorToSecond, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec, type GraphRow } from './message-trace-graph.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
@@ -90,6 +90,8 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
     const limits = parseHistoricLimits(ctx.input);
     const now = floorToSecond(ctx.now());
     const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
+    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `from`.
+    yield* pinFirstStart(checkpoint, new Date(from.getTime() + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
     const saved = ctx.extra[DETAILED_ROWS_KEY];
     let detailed = new Set<string>(Array.isArray(saved) ? saved.filter((k): k is string => typeof k === 'string') : []);
     for (const window of ctx.windows({ from, maxSpanMs: o.maxWindowSeconds * 1000, delayMs: o.delaySeconds * 1000, now })) {
@@ -120,7 +122,7 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
       const kept = [...detailed].slice(-DETAILED_ROWS_KEPT);
       detailed = new Set(kept);
       ctx.extra[DETAILED_ROWS_KEY] = kept as JsonValue;
-      const next: MessageTraceCheckpoint = { start_time: formatUtc(window.end), reset_persistence_auth: o.resetPersistenceAuth ?? null };
+      const next = savepoint(window.end, o.resetPersistenceAuth);
       ctx.log.info(`Pipeline summary: ${rows.length} trace row(s), details asked for ${fetched}, ${events} detail event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(window.start)} to ${formatUtc(window.end)}`);
       yield { events: [], checkpoint: next };
       ctx.log.info(`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...next, time_delay_in_seconds: o.delaySeconds })}`);

@@ -2,7 +2,7 @@ import { cutoverStart, defineService, formatUtc, type PullContext } from '@colle
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, parseCredentials, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
-import { floorToSecond, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
@@ -117,6 +117,8 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${limits.cutoffDays} days`);
     const now = ctx.now();
     let start = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), log: ctx.log })).getTime();
+    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `start`.
+    yield* pinFirstStart(checkpoint, new Date(start + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
     const until = now.getTime() - o.delaySeconds * 1000;
     while (start + RWS_WINDOW_MS <= until && !ctx.signal.aborted) {
       const windowStart = new Date(start);
@@ -127,7 +129,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
         events += rows.length;
         yield { events: rows };
       }
-      const next: MessageTraceCheckpoint = { start_time: formatUtc(windowEnd), reset_persistence_auth: o.resetPersistenceAuth ?? null };
+      const next = savepoint(windowEnd, o.resetPersistenceAuth);
       ctx.log.info(`${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(windowStart)} to ${formatUtc(windowEnd)}`);
       yield { events: [], checkpoint: next };
       // The SDK resumes this generator only after the checkpoint above was committed.
