@@ -14,7 +14,8 @@ async function validate(config: unknown): Promise<{ code: number; logs: string }
   const stream = new PassThrough();
   let logs = '';
   stream.on('data', (d) => (logs += d));
-  const code = await runCollector(o365EmtCollector, { argv: ['--validate'], config, workDir: tempDir(), logStream: stream, handleSignals: false });
+  const withOutput = { outputs: { console_1: { type: 'console' } }, ...(config as Record<string, unknown>) };
+  const code = await runCollector(o365EmtCollector, { argv: ['--validate'], config: withOutput, workDir: tempDir(), logStream: stream, handleSignals: false });
   return { code, logs };
 }
 
@@ -25,7 +26,7 @@ function urls(sim: O365Simulator) {
 describe('Graph by default; the legacy Reporting Web Service only when named', () => {
   it('a config without services: runs the Graph trace service only; naming the legacy service runs it with one retirement warning', async () => {
     const unnamed = makeConfig(undefined, { services: undefined });
-    const runtime = new CollectorRuntime(o365EmtCollector, { config: unnamed, workDir: tempDir(), logStream: new PassThrough() });
+    const runtime = new CollectorRuntime(o365EmtCollector, { config: { outputs: { console_1: { type: 'console' } }, ...unnamed }, workDir: tempDir(), logStream: new PassThrough() });
     expect(runtime.runners.map((r) => r.totals.service)).toEqual([GRAPH]);
     const quiet = await validate(unnamed);
     expect(quiet.code).toBe(0);
