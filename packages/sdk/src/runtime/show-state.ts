@@ -57,13 +57,10 @@ export async function showState(runtime: CollectorRuntime, now = Date.now()): Pr
         continue;
       }
       const { dedup, checkpoint, extra, reset, version, updated_at, start_at, ...rest } = state ?? {};
+      entry['state'] = state ? 'found' : 'none';
       Object.assign(entry, whereItStarts(checkpoint, typeof start_at === 'string' ? start_at : undefined, runtime.startAt));
-      if (!state) {
-        entry['state'] = 'none';
-        continue;
-      }
+      if (!state) continue;
       const time = checkpointTimeOf(checkpoint, definition?.checkpointTime?.bind(definition));
-      entry['state'] = 'found';
       entry['checkpoint'] = checkpoint ?? null;
       if (time) {
         entry['checkpoint_time'] = `${time.toISOString().slice(0, 19)}Z`;
