@@ -120,6 +120,24 @@ describe('office365_exchange_message_graph_detail_service (getDetailsByRecipient
     expect(secretsIn(first.logs + second.logs + target.raw().join('\n'))).toEqual([]);
   });
 
+  it('detail_statuses spends requests only on the rows whose status it names; a wrong value is InitVariablesError 28', async () => {
+    const now = Date.now();
+    const { sim, target } = await startSimAndTarget({ generate: { messages: 40, from: new Date(now - 6 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0 }, seed: 23 }, true);
+    const services = { [DETAIL]: { ...urls(sim), override_time_delay_in_seconds: 600, detail_statuses: ['failed', 'Quarantined'] } };
+    const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: [{ period: '1s', number_of_requests: 1000 }] }, services });
+    expect((await runOnce(tempDir(), target, config)).summary.errors).toEqual([]);
+    const wanted = sim.rows.filter((r) => r.status === 'Failed' || r.status === 'Quarantined');
+    expect(wanted.length).toBeGreaterThan(0);
+    expect(wanted.length).toBeLessThan(sim.rows.length);
+    expect(sim.requests.filter((r) => r.api === 'graph-detail')).toHaveLength(wanted.length);
+    const asked = new Set(target.events(MESSAGE_TRACE_DETAIL_TAG).map((d) => `${d.event['id']}|${d.event['recipientAddress']}`));
+    expect([...asked].sort()).toEqual(wanted.map((r) => `${r.messageTraceId}|${r.recipient}`).sort());
+
+    const bad = await validate(makeConfig(undefined, { services: { [DETAIL]: { detail_statuses: ['failed', 'bounced'] } } }));
+    expect(bad.code).toBe(2);
+    expect(bad.logs).toContain('InitVariablesError 28: Optional setting: <detail_statuses> must be a non-empty list of message trace statuses (gettingStatus, pending, failed, delivered, expanded, quarantined, filteredAsSpam, recalled, unknownFutureValue), got ["failed","bounced"] (inputs.office365_exchange_message.services.office365_exchange_message_graph_detail_service.detail_statuses)');
+  });
+
   it('a look-back re-reads rows without spending a request on details it already fetched; a late row gets its details', async () => {
     const now = Date.now();
     const { sim, target } = await startSimAndTarget({ generate: { messages: 6, from: new Date(now - 6 * HOUR), to: new Date(now - 2 * HOUR), lateFraction: 0 }, seed: 5 }, true);

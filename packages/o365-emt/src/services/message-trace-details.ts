@@ -1,6 +1,6 @@
 import { cutoverStart, defineService, formatUtc, type JsonValue, type PullContext } from '@collector/sdk';
 import type { O365Client } from '../client.js';
-import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
+import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseCredentials, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
 import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec, type GraphRow } from './message-trace-graph.js';
@@ -82,12 +82,14 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
     const limits = parseHistoricLimits(ctx.input);
     const o = parseServiceOptions('graph', ctx.options, ctx.path);
     checkCutoffAgainstDelay(limits, o, GRAPH_MAX_DAYS_BACK, ctx.path);
+    parseDetailStatuses(ctx.options, ctx.path);
   },
   resetKey: resetKeyOf,
   dedupKey: detailDedupKey,
   async *pull(ctx, checkpoint) {
     const o = parseServiceOptions('graph', ctx.options, ctx.path);
     const limits = parseHistoricLimits(ctx.input);
+    const statuses = parseDetailStatuses(ctx.options, ctx.path);
     const now = floorToSecond(ctx.now());
     const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
     // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `from`.
@@ -106,7 +108,7 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
       for (const row of rows) {
         if (ctx.signal.aborted) return;
         const key = graphDedupKey(row);
-        if (detailed.has(key)) continue;
+        if (detailed.has(key) || (statuses && !statuses.has(String(row['status']).toLowerCase()))) continue;
         const id = row['id'];
         const recipient = row['recipientAddress'];
         if (typeof id !== 'string' || id === '' || typeof recipient !== 'string' || recipient === '') {
