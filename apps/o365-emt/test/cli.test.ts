@@ -61,6 +61,14 @@ describe('o365-emt-collector executable', () => {
     expect(bad.out).toContain('InitVariablesError 20: Optional setting: <override_time_delay_in_seconds> is out of range (1 to 172800)');
   });
 
+  it('--start-at that is not an ISO 8601 UTC time is a usage error: exit 2, a clear message, nothing pulled', async () => {
+    const dir = workDir(configYaml('      office365_exchange_message_graph_service: {}\n'));
+    const bad = await run(['--once', '--start-at', '06/12/2026 09:30'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('UsageError 2: --start-at needs an ISO 8601 time in UTC such as YYYY-MM-DDTHH:MM:SSZ');
+    expect(bad.out).toContain('--start-at TIME');
+  });
+
   it('--once pulls through Graph and exits 0 without printing a credential', async () => {
     const now = Date.now();
     sim = await startO365Simulator({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, generate: { messages: 50, from: new Date(now - 3 * 86_400_000), to: new Date(now) } });

@@ -9,6 +9,7 @@ import { InitId, initError } from './errors.js';
 export const INPUT_NAME = 'office365_exchange_message';
 export const RWS_SERVICE = 'office365_exchange_message_service';
 export const GRAPH_SERVICE = 'office365_exchange_message_graph_service';
+export const GRAPH_DETAIL_SERVICE = 'office365_exchange_message_graph_detail_service';
 
 export const DEFAULT_AUTH_URL = 'https://login.microsoftonline.com';
 export const DEFAULT_RWS_URL = 'https://reports.office365.com/ecp/reportingwebservice/reporting.svc';
@@ -49,6 +50,32 @@ export const rwsOptionsSchema: JsonSchema = {
 export const graphOptionsSchema: JsonSchema = {
   properties: { ...sharedServiceProperties, page_size: { default: 5000 }, max_window_in_seconds: { default: GRAPH_MAX_WINDOW_SECONDS } },
 };
+
+/**
+ * The detail service: Graph's keys, with one-hour windows by default. A window is its unit of progress and
+ * costs one request per trace row in it, so a crash inside a 10-day window would spend the budget again.
+ */
+export const DETAIL_DEFAULT_WINDOW_SECONDS = 3600;
+export const graphDetailOptionsSchema: JsonSchema = {
+  properties: { ...sharedServiceProperties, page_size: { default: 5000 }, max_window_in_seconds: { default: DETAIL_DEFAULT_WINDOW_SECONDS }, detail_statuses: {} },
+};
+
+/** Graph's `status` values (exchangeMessageTrace); `recalled` is sent because the collector asks for it. */
+export const GRAPH_STATUSES = ['gettingStatus', 'pending', 'failed', 'delivered', 'expanded', 'quarantined', 'filteredAsSpam', 'recalled', 'unknownFutureValue'] as const;
+
+/**
+ * InitVariablesError 28: `detail_statuses`, the trace statuses whose rows get their details asked for
+ * (each costs a request); absent means every row. Returns lower-cased values, or undefined for all.
+ */
+export function parseDetailStatuses(options: Record<string, unknown>, path: string): Set<string> | undefined {
+  const value = options['detail_statuses'];
+  if (value === undefined || value === null) return undefined;
+  const known = new Map(GRAPH_STATUSES.map((s) => [s.toLowerCase(), s]));
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && known.has(v.trim().toLowerCase()))) {
+    throw initError(InitId.detailStatuses, `Optional setting: <detail_statuses> must be a non-empty list of message trace statuses (${GRAPH_STATUSES.join(', ')}), got ${JSON.stringify(value)}`, `${path}.detail_statuses`);
+  }
+  return new Set(value.map((v: string) => v.trim().toLowerCase()));
+}
 
 export interface Credentials {
   tenantId: string;

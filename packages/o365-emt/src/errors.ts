@@ -29,6 +29,7 @@ export const InitId = {
   lookback: 25,
   cutoffBehindDelay: 26,
   tokenEndpoint: 27,
+  detailStatuses: 28,
 } as const;
 
 export function initError(id: number, message: string, path: string): InitVariablesError {

@@ -17,38 +17,74 @@ export function historicFloor(now: Date, limits: HistoricLimits, maxDaysBack = N
 }
 
 /**
- * Where this pull starts: the checkpoint minus the look-back, clamped to the historic floor. With no
- * checkpoint the collector starts at the floor itself (the historical pulling of the manual). A clamped
- * checkpoint means the collector was stopped for longer than the cutoff: that gap is logged as a warning,
- * because the API would reject (or no longer has) anything older.
+ * The first window of a service without a savepoint ends at now − delay and is one 15-minute pipeline
+ * long: the original collector's log shows its first window starting at about now − 25 h 15 min (the
+ * default 25 h delay plus one pipeline), not at the historic cutoff.
+ */
+export const FIRST_WINDOW_MS = 15 * 60_000;
+
+/**
+ * Where this pull starts: the checkpoint minus the look-back; with no checkpoint, `--start-at` minus the
+ * look-back (`cutover`) or else now − delay − 15 min, the original's first window. Every start is clamped
+ * to the historic floor (now − cutoff days + margin): the API rejects (or no longer has) anything older, and
+ * a start moved up to it is logged as a warning because traces in between are not collected.
  */
 export function startOfPull(args: {
   checkpoint: MessageTraceCheckpoint | undefined | null;
   now: Date;
   limits: HistoricLimits;
   lookbackSeconds: number;
+  delaySeconds: number;
+  /** `cutoverStart(ctx, lookback)`: `--start-at` minus the look-back, while there is no checkpoint. */
+  cutover?: Date;
   maxDaysBack?: number;
   log: Logger;
 }): Date {
   const { checkpoint, now, limits, log } = args;
   const floor = historicFloor(now, limits, args.maxDaysBack);
   const days = Math.min(limits.cutoffDays, args.maxDaysBack ?? Number.POSITIVE_INFINITY);
-  const saved = checkpoint?.start_time ? Date.parse(checkpoint.start_time) : Number.NaN;
-  if (Number.isNaN(saved)) {
-    log.info('No saved state found, applying values by default');
-    log.info(`Validating the start and end time based on the maximum threshold (-${days} days): ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s margin)`);
-    return floor;
-  }
-  const wanted = new Date(saved - args.lookbackSeconds * 1000);
-  if (wanted < floor) {
+  const clampWarning = (what: string, wanted: Date) =>
     log.warning(
-      `The saved start ${formatUtc(wanted)} is older than the maximum historic date (-${days} days, max_historic_date_cutoff_days_back): ` +
+      `${what} ${formatUtc(wanted)} is older than the maximum historic date (-${days} days, max_historic_date_cutoff_days_back): ` +
         `starting at ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s max_historic_date_margin_seconds) instead; ` +
         'message traces between the two are not collected',
     );
+  const saved = checkpoint?.start_time ? Date.parse(checkpoint.start_time) : Number.NaN;
+  if (Number.isNaN(saved)) {
+    if (args.cutover) {
+      if (args.cutover >= floor) return args.cutover;
+      clampWarning('The --start-at start (minus lookback_in_seconds)', args.cutover);
+      return floor;
+    }
+    log.info('No saved state found, applying values by default');
+    log.info(`Validating the start and end time based on the maximum threshold (-${days} days): ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s margin)`);
+    const first = new Date(now.getTime() - args.delaySeconds * 1000 - FIRST_WINDOW_MS);
+    return first < floor ? floor : first;
+  }
+  const wanted = new Date(saved - args.lookbackSeconds * 1000);
+  if (wanted < floor) {
+    clampWarning('The saved start', wanted);
     return floor;
   }
   return wanted;
+}
+
+/** The savepoint of a window end (or of a first start): where the next window starts. */
+export function savepoint(start: Date, resetPersistenceAuth: string | undefined): MessageTraceCheckpoint {
+  return { start_time: formatUtc(start), reset_persistence_auth: resetPersistenceAuth ?? null };
+}
+
+/**
+ * A first run saves where it starts before it pulls anything (the original logs "The persistence has been
+ * modified. Saving state as {'start_time': ...}" at that point): a restart before the first window is
+ * complete resumes there instead of computing a later now − delay − 15 min and skipping the minutes between.
+ * Nothing precedes the start, so this savepoint is true the moment it is written.
+ */
+export function* pinFirstStart(checkpoint: MessageTraceCheckpoint | undefined | null, from: Date, resetPersistenceAuth: string | undefined, log: Logger) {
+  if (checkpoint?.start_time) return;
+  const pinned = savepoint(from, resetPersistenceAuth);
+  log.info(`The persistence has been modified. Saving state as ${JSON.stringify(pinned)}`);
+  yield { events: [] as unknown[], checkpoint: pinned };
 }
 
 /** Whole seconds: both APIs take second-resolution filters, and windows must join without gaps. */

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { defineCollector, defineInput } from '@collector/sdk';
 import { O365Client } from './client.js';
-import { credentialsSchema, GRAPH_SERVICE, INPUT_NAME, inputOptionsSchema, parseCredentials, RWS_SERVICE } from './config.js';
+import { credentialsSchema, GRAPH_DETAIL_SERVICE, GRAPH_SERVICE, INPUT_NAME, inputOptionsSchema, parseCredentials, RWS_SERVICE } from './config.js';
 import { PERMISSION_REMEDY_GRAPH, PERMISSION_REMEDY_RWS } from './errors.js';
 import { graphMessageTraceService } from './services/message-trace-graph.js';
 import { rwsMessageTraceService } from './services/message-trace-rws.js';
+import { graphMessageTraceDetailService } from './services/message-trace-details.js';
 
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -41,6 +42,7 @@ export const office365MessageTraceInput = defineInput<O365Client>({
   services: {
     [RWS_SERVICE]: rwsMessageTraceService,
     [GRAPH_SERVICE]: graphMessageTraceService,
+    [GRAPH_DETAIL_SERVICE]: graphMessageTraceDetailService,
   },
 });
 
@@ -56,6 +58,7 @@ export {
   INPUT_NAME,
   RWS_SERVICE,
   GRAPH_SERVICE,
+  GRAPH_DETAIL_SERVICE,
   DEFAULT_AUTH_URL,
   DEFAULT_RWS_URL,
   DEFAULT_RWS_RESOURCE,
@@ -71,6 +74,7 @@ export {
   type Credentials,
 } from './config.js';
 export { InitId, describeBody } from './errors.js';
-export { historicFloor, startOfPull, type MessageTraceCheckpoint } from './historic.js';
-export { MESSAGE_TRACE_TAG, RWS_WINDOW_MS, rwsDedupKey, rwsReceivedMs, parseRwsPage, rwsQueryUrl } from './services/message-trace-rws.js';
+export { FIRST_WINDOW_MS, historicFloor, startOfPull, type MessageTraceCheckpoint } from './historic.js';
+export { MESSAGE_TRACE_DETAIL_TAG, detailDedupKey, detailUrl } from './services/message-trace-details.js';
+export { MESSAGE_TRACE_TAG, RWS_RETIREMENT_WARNING, RWS_WINDOW_MS, rwsDedupKey, rwsReceivedMs, parseRwsPage, rwsQueryUrl } from './services/message-trace-rws.js';
 export { graphDedupKey, graphQueryUrl } from './services/message-trace-graph.js';

@@ -69,23 +69,30 @@ describe('configuration (--validate): the manual\'s InitVariablesError IDs', () 
 });
 
 describe('building blocks', () => {
-  it('clamps a savepoint older than the cutoff to now − cutoff + margin, with a warning', () => {
+  it('starts a first run at now − delay − 15 min (the original), --start-at minus the look-back when given, and clamps every start to now − cutoff + margin', () => {
     const lines: string[] = [];
     const stream = new PassThrough();
     stream.on('data', (d) => lines.push(String(d)));
     const log = createLogger({ stream });
     const now = new Date('2026-03-20T12:00:00Z');
     const limits = { cutoffDays: 10, marginSeconds: 60 };
-    const clamped = startOfPull({ checkpoint: { start_time: '2026-02-01T00:00:00Z' }, now, limits, lookbackSeconds: 0, log });
+    const base = { now, limits, delaySeconds: 90_000, log };
+    const clamped = startOfPull({ ...base, checkpoint: { start_time: '2026-02-01T00:00:00Z' }, lookbackSeconds: 0 });
     expect(clamped.toISOString()).toBe('2026-03-10T12:01:00.000Z');
-    const kept = startOfPull({ checkpoint: { start_time: '2026-03-15T00:00:00Z' }, now, limits, lookbackSeconds: 3600, log });
+    const kept = startOfPull({ ...base, checkpoint: { start_time: '2026-03-15T00:00:00Z' }, lookbackSeconds: 3600 });
     expect(kept.toISOString()).toBe('2026-03-14T23:00:00.000Z');
-    const fresh = startOfPull({ checkpoint: undefined, now, limits, lookbackSeconds: 0, maxDaysBack: 90, log });
-    expect(fresh.toISOString()).toBe('2026-03-10T12:01:00.000Z');
+    // The seed's log: started 2022-12-21T13:17, first window from 2022-12-20T12:02 (25 h 15 min before).
+    const fresh = startOfPull({ ...base, checkpoint: undefined, lookbackSeconds: 0, maxDaysBack: 90 });
+    expect(fresh.toISOString()).toBe('2026-03-19T10:45:00.000Z');
+    const cutover = startOfPull({ ...base, checkpoint: undefined, lookbackSeconds: 600, cutover: new Date('2026-03-12T08:00:00Z') });
+    expect(cutover.toISOString()).toBe('2026-03-12T08:00:00.000Z');
+    const tooOld = startOfPull({ ...base, checkpoint: undefined, lookbackSeconds: 0, cutover: new Date('2026-03-01T00:00:00Z') });
+    expect(tooOld.toISOString()).toBe('2026-03-10T12:01:00.000Z');
     return new Promise<void>((resolve) =>
       setImmediate(() => {
         const text = lines.join('');
         expect(text).toContain('The saved start 2026-02-01T00:00:00Z is older than the maximum historic date (-10 days, max_historic_date_cutoff_days_back): starting at 2026-03-10T12:01:00Z');
+        expect(text).toContain('The --start-at start (minus lookback_in_seconds) 2026-03-01T00:00:00Z is older than the maximum historic date');
         expect(text).toContain('Validating the start and end time based on the maximum threshold (-10 days): 2026-03-10T12:01:00Z');
         resolve();
       }),

@@ -4,7 +4,7 @@ import { CollectorRuntime } from '@collector/sdk';
 import { generateO365Traces } from '@collector/simulators';
 import { o365EmtCollector } from '@collector/o365-emt';
 import { waitUntil } from '@collector/testkit';
-import { closeAll, DAY, HOUR, makeConfig, secretsIn, startSimAndTarget, tempDir } from './helpers.js';
+import { BACKFILL, closeAll, DAY, HOUR, makeConfig, secretsIn, startSimAndTarget, tempDir } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -24,7 +24,7 @@ describe('daemon mode', () => {
         office365_exchange_message_graph_service: { override_base_url: sim.url, override_base_auth_url: sim.url, override_time_delay_in_seconds: 1, request_period_in_seconds: 1 },
       },
     });
-    const runtime = new CollectorRuntime(o365EmtCollector, { workDir: tempDir(), config, outputs: target.outputs, logStream: stream });
+    const runtime = new CollectorRuntime(o365EmtCollector, { workDir: tempDir(), config, outputs: target.outputs, logStream: stream, startAt: BACKFILL.startAt });
     const running = runtime.run();
     const graphRows = () => target.events().filter((e) => 'recipientAddress' in e.event);
     const rwsRows = () => target.events().filter((e) => 'RecipientAddress' in e.event);

@@ -34,8 +34,8 @@ export interface Target {
   /** Extra keys for the config (`outputs`). */
   configOutputs: Record<string, unknown> | undefined;
   outputs: Output[];
-  /** Message trace events that arrived (the collector's own log lines, also sent to Devo, left out). */
-  events(): Delivered[];
+  /** Events with this tag that arrived (default: message trace rows; the collector's own log lines left out). */
+  events(tag?: string): Delivered[];
   /** Every raw line that arrived, log lines included (for the secrets check). */
   raw(): string[];
   close(): Promise<void>;
@@ -54,9 +54,9 @@ async function rsyslogTarget(): Promise<Target> {
     kind: 'rsyslog',
     configOutputs: devoOutputConfig(rsyslog),
     outputs: [],
-    events: () =>
+    events: (tag = MESSAGE_TRACE_TAG) =>
       parseReceivedLines(rsyslog.lines())
-        .filter((l) => l.tag === MESSAGE_TRACE_TAG)
+        .filter((l) => l.tag === tag)
         .map((l) => ({ tag: l.tag, event: JSON.parse(l.message) as Record<string, unknown> })),
     raw: () => rsyslog.lines(),
     close: () => rsyslog.stop(),
@@ -69,7 +69,7 @@ function captureTarget(): Target {
     kind: 'capture',
     configOutputs: undefined,
     outputs: [capture],
-    events: () => capture.events(MESSAGE_TRACE_TAG).map((event) => ({ tag: MESSAGE_TRACE_TAG, event })),
+    events: (tag = MESSAGE_TRACE_TAG) => capture.events(tag).map((event) => ({ tag, event })),
     raw: () => capture.records.map((r) => r.message),
     close: async () => undefined,
   };
@@ -91,7 +91,8 @@ export async function startSimAndTarget(options: Partial<O365SimulatorOptions> =
 
 export interface ConfigArgs {
   input?: Record<string, unknown>;
-  services: Record<string, Record<string, unknown>>;
+  /** Undefined: no `services:` key at all. */
+  services: Record<string, Record<string, unknown>> | undefined;
   credentials?: Record<string, unknown>;
 }
 
@@ -104,7 +105,7 @@ export function makeConfig(target: Target | undefined, args: ConfigArgs) {
         id: 7,
         credentials: args.credentials ?? { tenant_id: TENANT, client_id: CLIENT_ID, client_secret: CLIENT_SECRET },
         ...args.input,
-        services: args.services,
+        ...(args.services ? { services: args.services } : {}),
       },
     },
   };
@@ -115,13 +116,20 @@ export interface RunResult {
   logs: string;
 }
 
+/**
+ * Most tests back-fill their simulated days: `--start-at` far back, which the collector clamps to the
+ * historic cutoff (now − max_historic_date_cutoff_days_back + margin). `startAt: undefined` runs without it
+ * (the first window is then now − delay − 15 min).
+ */
+export const BACKFILL = { startAt: new Date(Date.now() - 365 * DAY) as Date | undefined };
+
 /** One `--once` run: returns the summary and every log line written. */
-export async function runOnce(workDir: string, target: Target, config: unknown): Promise<RunResult> {
+export async function runOnce(workDir: string, target: Target, config: unknown, options: { startAt?: Date | undefined } = BACKFILL): Promise<RunResult> {
   const stream = new PassThrough();
   let logs = '';
   stream.on('data', (d) => (logs += d));
   // Short back-off: retries of 5xx and network errors take milliseconds here, not seconds.
-  const runtime = new CollectorRuntime(o365EmtCollector, { workDir, config, outputs: target.outputs, logStream: stream, http: { backoffBaseMs: 20 } });
+  const runtime = new CollectorRuntime(o365EmtCollector, { workDir, config, outputs: target.outputs, logStream: stream, http: { backoffBaseMs: 20 }, startAt: options.startAt });
   const summary = await runtime.runOnce();
   return { summary, logs };
 }
@@ -131,10 +139,10 @@ export function tempDir(): string {
 }
 
 /** Waits until the target holds `n` events (rsyslog writes asynchronously). */
-export async function waitForEvents(target: Target, n: number, timeoutMs = 10_000): Promise<Delivered[]> {
+export async function waitForEvents(target: Target, n: number, timeoutMs = 10_000, tag?: string): Promise<Delivered[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const got = target.events();
+    const got = target.events(tag);
     if (got.length >= n || Date.now() > deadline) return got;
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -34,6 +34,29 @@ describe('o365 simulator contract', () => {
     expect(await rws.text()).toContain('<title>401 - Unauthorized: Access is denied due to invalid credentials.</title>');
   });
 
+  it('serves getDetailsByRecipient per (message, recipient) with the documented shape, sharing the tenant throttle', async () => {
+    const now = Date.now();
+    const rows = generateO365Traces({ messages: 3, from: new Date(now - 3 * HOUR), to: new Date(now - HOUR), lateFraction: 0, seed: 12, maxRecipients: 1 });
+    rows[0]!.recipient = "o'brien@contoso.com";
+    rows[0]!.status = 'Failed';
+    const s = await startSim({ rows, graphThrottle: { limit: 4, windowMs: 60_000 } });
+    const { body } = await token(s, 'v2', 'https://graph.microsoft.com/.default');
+    const get = (id: string, call: string) => fetch(`${s.url}/v1.0/admin/exchange/tracing/messageTraces/${encodeURIComponent(id)}/${call}`, { headers: { authorization: `Bearer ${body['access_token']}` } });
+    const ok = await get(rows[0]!.messageTraceId, `getDetailsByRecipient(recipientAddress='${encodeURIComponent("o''brien@contoso.com")}')`);
+    expect(ok.status).toBe(200);
+    const details = ((await ok.json()) as { value: Record<string, unknown>[] }).value;
+    expect(details.map((d) => d['event'])).toEqual(['Receive', 'Fail']);
+    expect(details[0]).toEqual(expect.objectContaining({ '@odata.type': '#microsoft.graph.exchangeMessageTraceDetail', id: rows[0]!.messageTraceId, messageId: rows[0]!.messageId, dateTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/), action: '', description: expect.any(String), data: expect.stringMatching(/^<root>/) }));
+    expect((await get(rows[1]!.messageTraceId, `getDetailsByRecipient(recipientAddress='nobody@contoso.com')`)).status).toBe(404);
+    expect((await get(rows[1]!.messageTraceId, 'getDetailsByRecipient()')).status).toBe(400);
+    // The fourth Graph request of the minute was the last the throttle allows: details and listing share it.
+    expect((await fetch(`${s.url}/v1.0/admin/exchange/tracing/messageTraces`, { headers: { authorization: `Bearer ${body['access_token']}` } })).status).toBe(200);
+    const throttled = await get(rows[1]!.messageTraceId, `getDetailsByRecipient(recipientAddress='${rows[1]!.recipient}')`);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(s.requests.filter((r) => r.api === 'graph-detail').map((r) => r.status)).toEqual([200, 404, 400, 429]);
+  });
+
   it('rejects Graph filters beyond its limits with a Graph error body', async () => {
     const s = await startSim();
     const { body } = await token(s, 'v2', 'https://graph.microsoft.com/.default');

@@ -40,7 +40,7 @@ export {
 } from './runtime/definitions.js';
 export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';
 export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
-export { timeWindows, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
+export { timeWindows, cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
 export { pullWindows, planWindows, type WindowPolicy, type WindowPlan } from './runtime/windowed-pull.js';
 export { DedupWindow } from './runtime/dedup-window.js';
 export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';

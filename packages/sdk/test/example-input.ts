@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError } from '@collector/sdk';
+import { cutoverStart, defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError } from '@collector/sdk';
 
 // Tests deliver this collector's events to `CapturingOutput` from @collector/testkit: a custom Output as a
 // library user would write one, recording every acknowledged line.
@@ -68,7 +68,7 @@ export const exampleCollector = defineCollector({
           async *pull(ctx, checkpoint) {
             const start = parseConfigTime(ctx.options.start_time)!;
             const lookback = Number((ctx.options as Record<string, unknown>)['lookback_ms'] ?? 0);
-            const from = new Date(checkpoint === undefined || checkpoint === null ? start.getTime() : Math.max(start.getTime(), checkpoint - lookback));
+            const from = cutoverStart(ctx, lookback) ?? new Date(checkpoint === undefined || checkpoint === null ? start.getTime() : Math.max(start.getTime(), checkpoint - lookback));
             for (const w of ctx.windows({ from, maxSpanMs: 3_600_000 })) {
               const res = await ctx.http.request({ url: `${ctx.client.base}/events`, query: { from: w.start.getTime(), to: w.end.getTime() }, headers: { authorization: `Bearer ${ctx.client.token}` } });
               if (res.status !== 200) throw new PullError(300, `HTTP ${res.status}`);

@@ -97,7 +97,7 @@ describe('--show-state', () => {
     closers.push(api.close);
     const { code, report } = await showState(doctorConfig(api, new Date(Date.now() - HOUR).toISOString()), mkdtempSync(join(tmpdir(), 'show-none-')));
     expect(code).toBe(0);
-    expect(report.services.map((s) => s['state'])).toEqual(['none (the next run starts from the configured start)', 'none (the next run starts from the configured start)']);
+    expect(report.services.map((s) => [s['state'], s['starts']])).toEqual([['none', 'from the configured start (no saved position)'], ['none', 'from the configured start (no saved position)']]);
     expect(api.requests).toBe(0);
   });
 });

@@ -159,14 +159,14 @@ export const o365Scenario: DemoScenario = {
     const { startO365Simulator } = await import('@collector/simulators');
     const now = Date.now();
     const credentials = { tenant_id: 'f3a1c2d4-0000-4f70-8a9b-000000000demo', client_id: '7d9e8f10-0000-4c3d-9e8f-00000000demo', client_secret: 'demo-entra-client-secret' };
-    // Message trace data settles for up to a day, so the collector stays 25 h behind now by default: the
-    // demo's history is older than that.
+    // Message trace data settles for up to a day, so the collector stays 25 h behind now by default and a
+    // first run starts 15 minutes before that (as the original does): the demo's messages lie in between.
     const sim = await startO365Simulator({
       tenantId: credentials.tenant_id,
       clientId: credentials.client_id,
       clientSecret: credentials.client_secret,
       seed: 42,
-      generate: { messages: Math.round(600 * scale), from: new Date(now - 5 * 86_400_000), to: new Date(now - 26 * HOUR), lateFraction: 0 },
+      generate: { messages: Math.round(600 * scale), from: new Date(now - 25 * HOUR - 14 * 60_000), to: new Date(now - 25 * HOUR - 60_000), lateFraction: 0 },
     });
     const service = 'office365_exchange_message_graph_service';
     const tag = (definition.inputs[0]?.services[service]?.tag as string) ?? service;

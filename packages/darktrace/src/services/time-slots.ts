@@ -105,7 +105,7 @@ export async function* pullTimeSlots<Event>(
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
   const policy = slotPolicy(ctx.options, now);
-  const plan = planWindows(policy, checkpoint, now);
+  const plan = planWindows(policy, checkpoint, now, ctx.startAt);
   const slots = [...(plan.reread ? [plan.reread] : []), ...plan.windows];
   ctx.log.info(`Total number of time slots to be processed: ${slots.length}`);
   let processed = 0;

@@ -1,8 +1,8 @@
-import { defineService, formatUtc, type PullContext } from '@collector/sdk';
+import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
-import { floorToSecond, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
@@ -31,7 +31,7 @@ export function graphQueryUrl(collection: string, start: Date, end: Date, top: n
 }
 
 /** Pages of one window, following `@odata.nextLink` verbatim until there is none. */
-async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): AsyncGenerator<GraphRow[]> {
+export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): AsyncGenerator<GraphRow[]> {
   const spec = graphTokenSpec(o);
   let url = graphQueryUrl(o.baseUrl, start, end, o.pageSize);
   const seen = new Set<string>();
@@ -82,7 +82,9 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
     const days = Math.min(limits.cutoffDays, GRAPH_MAX_DAYS_BACK);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${days} days`);
     const now = floorToSecond(ctx.now());
-    const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
+    const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
+    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `from`.
+    yield* pinFirstStart(checkpoint, new Date(from.getTime() + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
     for (const window of ctx.windows({ from, maxSpanMs: o.maxWindowSeconds * 1000, delayMs: o.delaySeconds * 1000, now })) {
       if (ctx.signal.aborted) return;
       ctx.log.info(`Running a new pipeline (${formatUtc(window.start)} - ${formatUtc(window.end)})`);
@@ -91,7 +93,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
         events += rows.length;
         yield { events: rows };
       }
-      const next: MessageTraceCheckpoint = { start_time: formatUtc(window.end), reset_persistence_auth: o.resetPersistenceAuth ?? null };
+      const next = savepoint(window.end, o.resetPersistenceAuth);
       ctx.log.info(`${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(window.start)} to ${formatUtc(window.end)}`);
       yield { events: [], checkpoint: next };
       ctx.log.info(`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...next, time_delay_in_seconds: o.delaySeconds })}`);

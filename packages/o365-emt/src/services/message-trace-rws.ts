@@ -1,8 +1,8 @@
-import { defineService, formatUtc, type PullContext } from '@collector/sdk';
+import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, parseCredentials, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
-import { floorToSecond, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
@@ -13,6 +13,10 @@ export const RWS_WINDOW_MS = 15 * 60_000;
 const MAX_PAGES_PER_WINDOW = 10_000;
 
 type Ctx = PullContext<O365Client, Record<string, unknown>>;
+
+export const RWS_RETIREMENT_WARNING =
+  'The Reporting Web Service message trace is being retired (Microsoft began on 2026-04-06; new tenants never had it): ' +
+  'switch to office365_exchange_message_graph_service (README "Migrating from the Reporting Web Service to Graph")';
 export type RwsRow = Record<string, unknown>;
 
 /** `Received` as epoch ms, whichever JSON shape carried it (`/Date(ms)/`, or ISO with up to 7 decimals and no Z). */
@@ -93,6 +97,8 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
   moduleName: 'Office365ExchangeMessageTracePuller',
   options: rwsOptionsSchema,
   requestPeriodSeconds: 60,
+  // Legacy: runs only when named under `services:` (a config without it collects Graph).
+  optIn: true,
   // Windows join at one instant, so only boundary rows repeat; a savepoint is written every 15 minutes of
   // trace, and a smaller window keeps that write small during a 10-day catch-up.
   dedupWindow: 20_000,
@@ -101,6 +107,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
     const limits = parseHistoricLimits(ctx.input);
     const o = parseServiceOptions('rws', ctx.options, ctx.path);
     checkCutoffAgainstDelay(limits, o, Number.POSITIVE_INFINITY, ctx.path);
+    ctx.log.warning(RWS_RETIREMENT_WARNING);
   },
   resetKey: resetKeyOf,
   dedupKey: rwsDedupKey,
@@ -109,7 +116,9 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
     const limits = parseHistoricLimits(ctx.input);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${limits.cutoffDays} days`);
     const now = ctx.now();
-    let start = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, log: ctx.log })).getTime();
+    let start = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), log: ctx.log })).getTime();
+    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `start`.
+    yield* pinFirstStart(checkpoint, new Date(start + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
     const until = now.getTime() - o.delaySeconds * 1000;
     while (start + RWS_WINDOW_MS <= until && !ctx.signal.aborted) {
       const windowStart = new Date(start);
@@ -120,7 +129,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
         events += rows.length;
         yield { events: rows };
       }
-      const next: MessageTraceCheckpoint = { start_time: formatUtc(windowEnd), reset_persistence_auth: o.resetPersistenceAuth ?? null };
+      const next = savepoint(windowEnd, o.resetPersistenceAuth);
       ctx.log.info(`${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(windowStart)} to ${formatUtc(windowEnd)}`);
       yield { events: [], checkpoint: next };
       // The SDK resumes this generator only after the checkpoint above was committed.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { defineService, formatUtc, parseConfigTime, type PullContext, type ServiceDefinition } from '@collector/sdk';
+import { cutoverStart, defineService, formatUtc, parseConfigTime, type PullContext, type ServiceDefinition } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -157,7 +157,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
 
       let from: number;
       if (!checkpoint?.cursor) {
-        from = configured ? configured.getTime() : now - PROOFPOINT_DEFAULTS.initialLookbackHours * HOUR;
+        from = cutoverStart(ctx, lookbackMs)?.getTime() ?? (configured ? configured.getTime() : now - PROOFPOINT_DEFAULTS.initialLookbackHours * HOUR);
         if (from < floor()) {
           ctx.log.warning(START_TIME_CLAMPED_WARNING);
           from = floor();

@@ -35,6 +35,8 @@ export interface CollectorOptions {
   http?: Pick<HttpClientOptions, 'backoffBaseMs' | 'maxBackoffMs' | 'timeoutMs'>;
   /** `--check` and `--show-state`: state is read, never written (saves are dropped). */
   readOnlyState?: boolean;
+  /** `--start-at`: where services without a checkpoint start (minus their look-back) instead of their configured start. */
+  startAt?: Date;
 }
 
 /** The outcome of `runOnce`. */
@@ -128,6 +130,11 @@ export class CollectorRuntime {
     this.metrics.observe(this.metricsSources());
   }
 
+  /** `--start-at`, when given. */
+  get startAt(): Date | undefined {
+    return this.options.startAt;
+  }
+
   get signal(): AbortSignal {
     return this.abort.signal;
   }
@@ -139,7 +146,8 @@ export class CollectorRuntime {
       if (!config || config.enabled === false) continue;
       const inputState = new PersistedSharedState(this.store, stateKey(definition.name, config.id, '__input__'));
       const limiters = this.limiters(definition, config, inputState);
-      const configured = config.services ?? Object.fromEntries(Object.keys(definition.services).map((s) => [s, {}]));
+      const defaults = Object.keys(definition.services).filter((s) => definition.services[s]?.optIn !== true);
+      const configured = config.services ?? Object.fromEntries(defaults.map((s) => [s, {}]));
       const runners: ServiceRunner[] = [];
       let client: InputClient | undefined;
       for (const [serviceName, rawOptions] of Object.entries(configured)) {
@@ -207,6 +215,7 @@ export class CollectorRuntime {
             environment: config['environment'] as string | undefined,
             onRequestCounted: (l) => listeners.push(l),
             metrics: serviceMetrics,
+            startAt: this.options.startAt,
           }),
         );
       }

@@ -56,6 +56,11 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
   pullingId: string;
   /** The service's default or overridden tag. */
   tag: string;
+  /**
+   * `--start-at` (the cutover instant) while this service has no checkpoint yet; undefined otherwise. Every
+   * vendor's initial start consults it through `cutoverStart(ctx, lookbackMs)`.
+   */
+  startAt?: Date;
   /** Consecutive time windows from `spec.from` up to now minus the delay, each at most `maxSpanMs` long. */
   windows(spec: TimeWindowSpec): Generator<TimeWindow>;
   /** Service-scoped values persisted with the next checkpoint commit (e.g. a vendor cursor). */
@@ -115,6 +120,11 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   dedupKey?(event: any): string | undefined;
   /** How many keys the dedup window keeps (and persists). Default 20000. */
   dedupWindow?: number;
+  /**
+   * Runs only when named under the input's `services:`; a config without `services:` runs every service
+   * that is not opt-in (e.g. a legacy API, or one that spends a shared request budget).
+   */
+  optIn?: boolean;
   /** No checkpoint: each cycle is a snapshot (e.g. Darktrace summary statistics). */
   stateless?: boolean;
   pull(ctx: PullContext<Client, Options>, checkpoint: Checkpoint | undefined): AsyncIterable<PullBatch<Checkpoint>>;

@@ -5,14 +5,18 @@ import type { CollectorDefinition } from './definitions.js';
 import { CollectorRuntime, isConfigError, type CollectorOptions } from './collector-runtime.js';
 import { showState } from './show-state.js';
 import { lagSentence } from '../telemetry/lag.js';
+import { parseStartAt } from './start-at.js';
 
-const USAGE = (bin: string) => `Usage: ${bin} [--config PATH] [--once | --validate | --check | --show-state]
+const USAGE = (bin: string) => `Usage: ${bin} [--config PATH] [--start-at TIME] [--once | --validate | --check | --show-state]
 
   --config PATH   the config file (default: config/$CONFIG_FILE, else config/config.yaml)
   --once          pull every enabled service until caught up, deliver, save, then exit
   --validate      check the config and exit; never touches the network
   --check         authenticate and probe each service and output, print a checklist
-  --show-state    print each service's persisted state without secrets
+  --show-state    print each service's persisted state without secrets, and where each service starts
+  --start-at TIME cutover from another collector: services with no saved position start at TIME
+                  (ISO 8601 UTC, e.g. 2026-12-06T09:30:00Z) minus their look-back, not at their
+                  configured start; services with a saved position ignore it
   --help          this text
   --version       the version
 
@@ -43,6 +47,7 @@ export async function runCollector(definition: CollectorDefinition, options: Run
         validate: { type: 'boolean' },
         check: { type: 'boolean' },
         'show-state': { type: 'boolean' },
+        'start-at': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -60,11 +65,16 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     (options.stdout ?? process.stdout).write(`${definition.name} ${definition.version}\n`);
     return 0;
   }
+  const startAt = args['start-at'] === undefined ? undefined : parseStartAt(args['start-at']);
+  if (typeof startAt === 'string') {
+    (options.stderr ?? process.stderr).write(`${startAt}\n${USAGE(bin)}\n`);
+    return 2;
+  }
   let runtime: CollectorRuntime;
   try {
     // --check and --show-state touch no state: saves (budgets, fresh states) are dropped.
     const readOnlyState = options.readOnlyState || args.check === true || args['show-state'] === true;
-    runtime = new CollectorRuntime(definition, { ...options, configFile: args.config ?? options.configFile, readOnlyState });
+    runtime = new CollectorRuntime(definition, { ...options, configFile: args.config ?? options.configFile, readOnlyState, startAt: startAt ?? options.startAt });
   } catch (error) {
     const log = options.logger ?? createLogger({ stream: options.logStream });
     log.error(describeError(error));

@@ -12,6 +12,7 @@ import { publishLookup } from '../delivery/lookup.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
 import { checkpointTimeOf, lagSentence } from '../telemetry/lag.js';
+import { formatUtc } from '../config/config-time.js';
 import type { ServiceGauges, ServiceMetrics } from '../telemetry/metrics.js';
 
 /** What a persisted service state file holds. */
@@ -23,6 +24,7 @@ export interface ServiceState extends JsonObject {
   dedup: string[];
   extra: { [key: string]: JsonValue };
   updated_at: string;
+  // `start_at` (ISO string): `--start-at` given while the service had no checkpoint, kept across restarts.
 }
 
 export interface ServiceRunnerDeps {
@@ -47,6 +49,8 @@ export interface ServiceRunnerDeps {
   onRequestCounted?: (listener: () => void) => void;
   /** Counters on /metrics (received, duplicates, sent, bytes, errors) and the services' custom gauges. */
   metrics?: ServiceMetrics;
+  /** `--start-at`: applies only while the service has no checkpoint. */
+  startAt?: Date;
 }
 
 /** Long catch-ups print a progress line at most this often (the manuals show one per window). */
@@ -149,6 +153,7 @@ export class ServiceRunner {
   async prePull(): Promise<void> {
     const { definition, log, store } = this.deps;
     if (definition.stateless) {
+      if (this.deps.startAt) log.info(`--start-at ${formatUtc(this.deps.startAt)} does not apply: this service keeps no position (each pull reads what the source holds now)`);
       this.state = this.freshState();
       return;
     }
@@ -179,11 +184,42 @@ export class ServiceRunner {
       await store.save(this.key, state);
       log.warning('Persistence has been updated successfully');
     }
+    state = await this.applyStartAt(state);
     this.state = state;
     this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
     this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
     this.totals.checkpoint = state.checkpoint;
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
+  }
+
+  /**
+   * `--start-at` is for a service that has not started yet: with a checkpoint it is ignored (and said so);
+   * without one it is remembered in the state, so a restart before the first checkpoint (without the flag,
+   * or with another value) still starts at the instant the cutover was made for.
+   */
+  private async applyStartAt(state: ServiceState): Promise<ServiceState> {
+    const { startAt, log } = this.deps;
+    if (state.checkpoint !== null && state.checkpoint !== undefined) {
+      if (startAt) log.info(`--start-at ${formatUtc(startAt)} is ignored: this service has a saved position and resumes from it`);
+      return state;
+    }
+    const saved = typeof state['start_at'] === 'string' ? state['start_at'] : undefined;
+    if (startAt && saved !== startAt.toISOString()) {
+      if (saved) log.warning(`--start-at ${formatUtc(startAt)} replaces the start ${saved} saved by an earlier run that collected nothing yet`);
+      state = { ...state, start_at: startAt.toISOString() };
+      await this.deps.store.save(this.key, state);
+    }
+    const effective = startAt ?? (saved ? new Date(saved) : undefined);
+    if (effective) log.info(`No saved position: starting at --start-at ${formatUtc(effective)} (minus the service's look-back) instead of the configured start`);
+    return state;
+  }
+
+  /** Where a service without a checkpoint starts (`--start-at`, persisted); undefined once it has one. */
+  private get startAt(): Date | undefined {
+    const state = this.state;
+    const saved = state?.['start_at'];
+    if (typeof saved !== 'string' || (state!.checkpoint !== null && state!.checkpoint !== undefined)) return undefined;
+    return new Date(saved);
   }
 
   private freshState(): ServiceState {
@@ -254,6 +290,7 @@ export class ServiceRunner {
       signal,
       pullingId: stats.pullingId,
       tag: this.tag,
+      startAt: this.startAt,
       windows: timeWindows,
       extra,
       inputState: this.deps.inputState,

@@ -17,6 +17,19 @@ function scrub(value: JsonValue | undefined): JsonValue | undefined {
 }
 
 /**
+ * Where the next pull of a service starts: its saved position; else `--start-at` (given now, or saved by
+ * an earlier run that reached no checkpoint yet) minus the service's look-back; else its configured start.
+ */
+function whereItStarts(checkpoint: JsonValue | undefined, savedStartAt: string | undefined, startAt: Date | undefined): Record<string, string> {
+  if (checkpoint !== undefined && checkpoint !== null) {
+    return { starts: `from the saved position (checkpoint_time minus the service's look-back)${startAt ? '; --start-at is ignored' : ''}` };
+  }
+  const at = startAt ?? (savedStartAt ? new Date(savedStartAt) : undefined);
+  if (!at) return { starts: 'from the configured start (no saved position)' };
+  return { starts: `at --start-at minus the service's look-back (no saved position)`, start_at: `${at.toISOString().slice(0, 19)}Z` };
+}
+
+/**
  * `--show-state`: for each configured service its persisted checkpoint (and the time it stands for, and how
  * far behind that is), the dedup window size and the state's bookkeeping; for each input the request budget
  * of every pool. Read only; secrets are masked (registered secrets anywhere, secret-looking keys in `extra`).
@@ -32,6 +45,7 @@ export async function showState(runtime: CollectorRuntime, now = Date.now()): Pr
       services.push(entry);
       if (definition?.stateless) {
         entry['state'] = 'stateless (no checkpoint)';
+        entry['starts'] = 'each pull reads what the source holds now (--start-at does not apply)';
         continue;
       }
       let state: Record<string, JsonValue> | undefined;
@@ -42,13 +56,11 @@ export async function showState(runtime: CollectorRuntime, now = Date.now()): Pr
         entry['error'] = (error as Error).message;
         continue;
       }
-      if (!state) {
-        entry['state'] = 'none (the next run starts from the configured start)';
-        continue;
-      }
-      const { dedup, checkpoint, extra, reset, version, updated_at, ...rest } = state;
+      const { dedup, checkpoint, extra, reset, version, updated_at, start_at, ...rest } = state ?? {};
+      entry['state'] = state ? 'found' : 'none';
+      Object.assign(entry, whereItStarts(checkpoint, typeof start_at === 'string' ? start_at : undefined, runtime.startAt));
+      if (!state) continue;
       const time = checkpointTimeOf(checkpoint, definition?.checkpointTime?.bind(definition));
-      entry['state'] = 'found';
       entry['checkpoint'] = checkpoint ?? null;
       if (time) {
         entry['checkpoint_time'] = `${time.toISOString().slice(0, 19)}Z`;

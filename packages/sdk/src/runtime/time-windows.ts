@@ -33,3 +33,13 @@ export function* timeWindows(spec: TimeWindowSpec): Generator<TimeWindow> {
     start = end;
   }
 }
+
+/**
+ * Where a service without a checkpoint starts under `--start-at` (a cutover from another collector): that
+ * instant minus the service's own look-back, so the first pull overlaps the old collector's last one by the
+ * same span every later pull re-reads. Undefined without `--start-at` or once the service has a checkpoint:
+ * the vendor's initial start then applies, e.g. `cutoverStart(ctx, lookbackMs) ?? configuredStart`.
+ */
+export function cutoverStart(ctx: { startAt?: Date }, lookbackMs = 0): Date | undefined {
+  return ctx.startAt ? new Date(ctx.startAt.getTime() - lookbackMs) : undefined;
+}

@@ -1,5 +1,5 @@
 import type { PullBatch } from './definitions.js';
-import { timeWindows, type TimeWindow } from './time-windows.js';
+import { cutoverStart, timeWindows, type TimeWindow } from './time-windows.js';
 
 /**
  * How a time-window service resumes and slices: the vendor declares it, the SDK computes where each pull
@@ -41,13 +41,17 @@ export interface WindowPlan {
 
 const align = (ms: number, step: number | undefined) => (step ? Math.floor(ms / step) * step : ms);
 
-/** The windows of one pull: where it starts (checkpoint, look-back, floor, initial start) and how it is cut. */
-export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkpoint: Checkpoint | null | undefined, now: Date): WindowPlan {
+/**
+ * The windows of one pull: where it starts (checkpoint, look-back, floor; without a checkpoint `--start-at`
+ * minus the look-back, else the initial start) and how it is cut.
+ */
+export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkpoint: Checkpoint | null | undefined, now: Date, startAt?: Date): WindowPlan {
   const resumed = checkpoint === null || checkpoint === undefined ? undefined : policy.resumeAt(checkpoint);
   const lookback = resumed ? (policy.lookbackMs ?? 0) : 0;
   const floor = policy.floor?.getTime() ?? Number.NEGATIVE_INFINITY;
   const reread = policy.lookbackMode === 'reread';
-  let from = resumed ? resumed.getTime() : policy.initialStart.getTime();
+  const first = cutoverStart({ ...(startAt ? { startAt } : {}) }, policy.lookbackMs ?? 0) ?? policy.initialStart;
+  let from = resumed ? resumed.getTime() : first.getTime();
   let rereadWindow: TimeWindow | undefined;
   if (resumed && lookback > 0) {
     const back = align(Math.max(floor, resumed.getTime() - lookback), policy.alignMs);
@@ -73,11 +77,11 @@ export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkp
  * the look-back commits nothing new: its end is the checkpoint already committed.
  */
 export async function* pullWindows<Checkpoint, Event>(
-  ctx: { now(): Date; signal: AbortSignal },
+  ctx: { now(): Date; signal: AbortSignal; startAt?: Date | undefined },
   checkpoint: Checkpoint | null | undefined,
   policy: WindowPolicy<Checkpoint>,
   fetch: (window: TimeWindow) => AsyncIterable<readonly Event[]>,
-  plan: WindowPlan = planWindows(policy, checkpoint, ctx.now()),
+  plan: WindowPlan = planWindows(policy, checkpoint, ctx.now(), ctx.startAt),
 ): AsyncGenerator<PullBatch<Checkpoint>> {
   const all = [...(plan.reread ? [plan.reread] : []), ...plan.windows];
   for (const window of all) {

@@ -5,7 +5,6 @@ import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
 const TENANT = '0b1e4c2a-6d3f-4e5a-9b8c-7d6e5f4a3b2c';
 const CLIENT_ID = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
 const CLIENT_SECRET = 'O365~Bench.Secret-8f7e6d5c4b3a';
-const DAY_MS = 86_400_000;
 const SERVICE = 'office365_exchange_message_graph_service';
 
 /** Runs `act` when the `after`-th next Graph data request arrives (before it is answered). */
@@ -20,17 +19,18 @@ function atGraphRequest(sim: O365Simulator, after: number, act: () => void): voi
 }
 
 /**
- * Microsoft 365 message trace through Graph `messageTraces` (the RWS service is being retired): rows over 3 days
- * ending 26 h ago (behind the default 25 h delay), no late rows, `id|recipientAddress` is the identity (one row per recipient). Graph answers in
- * windows of up to 10 days with nextLink paging, so the whole scenario is one window.
+ * Microsoft 365 message trace through Graph `messageTraces` (the RWS service is being retired): rows inside the
+ * first window a first run pulls (now − 25 h 15 min to now − 25 h, as the original collector starts), no late
+ * rows, `id|recipientAddress` is the identity (one row per recipient). The window is read with nextLink paging.
  */
 export const o365EmtAdapter: VendorAdapter = {
   name: 'o365-emt',
-  checkpointBatch: (events) => ({ events, unit: 'one 10-day Graph window' }),
+  checkpointBatch: (events) => ({ events, unit: 'one Graph window' }),
   async start({ events, seed }): Promise<VendorScenario> {
-    // The service's default delay is 25 h (trace rows arrive up to a day late): the rows end before it.
-    const to = new Date(Date.now() - 26 * 3_600_000);
-    const from = new Date(to.getTime() - 3 * DAY_MS);
+    // A first run starts at now − 25 h (the default delay: rows arrive up to a day late) − 15 min and saves
+    // that start before pulling, so restarts resume there: the rows lie inside that first window.
+    const to = new Date(Date.now() - 25 * 3_600_000 - 60_000);
+    const from = new Date(to.getTime() - 13 * 60_000);
     // maxRecipients 1: `events` messages give `events` rows.
     const sim = await startO365Simulator({
       tenantId: TENANT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, seed: seed ?? 365,

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { O365TokenIssuer, type O365Audience } from './tokens.js';
-import { generateO365Traces, toGraphRow, toRwsLightRow, toRwsVerboseRow, type GenerateO365TracesOptions, type O365TraceRow } from './traces.js';
+import { generateO365Traces, toGraphDetails, toGraphRow, toRwsLightRow, toRwsVerboseRow, type GenerateO365TracesOptions, type O365TraceRow } from './traces.js';
 
 // O365-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
-export { generateO365Traces, toGraphRow as toO365GraphRow, toRwsLightRow as toO365RwsLightRow, type O365TraceRow, type O365TraceStatus, type GenerateO365TracesOptions } from './traces.js';
+export { generateO365Traces, toGraphRow as toO365GraphRow, toGraphDetails as toO365GraphDetails, toRwsLightRow as toO365RwsLightRow, type O365TraceRow, type O365TraceStatus, type GenerateO365TracesOptions } from './traces.js';
 
 /**
  * Microsoft 365 message trace simulator (vendor-apis.md §2): both Entra token endpoints, the legacy Reporting
@@ -27,6 +27,12 @@ export { generateO365Traces, toGraphRow as toO365GraphRow, toRwsLightRow as toO3
  *   tenant throttle (`graphThrottle`, default 100 requests / rolling 5 min) → 429 with `Retry-After`.
  *   401 `InvalidAuthenticationToken` JSON for a bad token; `graphForbidden` → 403; status `recalled` only with
  *   `Prefer: include-unknown-enum-members`, else `unknownFutureValue`.
+ * - Graph details: `GET .../messageTraces/{id}/getDetailsByRecipient(recipientAddress='<address>')` (an OData
+ *   function: the address is a quoted string literal, `'` doubled; no paging), answering
+ *   `{"value": [exchangeMessageTraceDetail...]}` (`id` = the message trace id, `messageId`, `dateTime`,
+ *   `event`, `action`, `description`, `data`): `Receive` plus what the row's status implies. Same token,
+ *   same tenant throttle as the list (the 100 per 5 min are shared). An id or recipient it does not know →
+ *   404 `ResourceNotFound`; no `recipientAddress` → 400.
  * Rows become visible at `visibleAt` (late rows). Fault knobs: `faults.<api>.http500 | http429 | garbage`
  * (next N requests), `expireTokens()`. Ground truth: `rows`, `requests`.
  */
@@ -54,7 +60,7 @@ export interface O365SimulatorOptions {
 }
 
 export interface O365RequestLogEntry {
-  api: 'token-v1' | 'token-v2' | 'rws' | 'rws-service' | 'graph' | 'unknown';
+  api: 'token-v1' | 'token-v2' | 'rws' | 'rws-service' | 'graph' | 'graph-detail' | 'unknown';
   method: string;
   path: string;
   query: Record<string, string>;
@@ -290,7 +296,8 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     };
   };
 
-  const graphRoute = (req: IncomingMessage, url: URL, entry: O365RequestLogEntry) => {
+  /** Token, tenant throttle (shared by traces and details), permission and injected faults of a Graph request. */
+  const graphGate = (req: IncomingMessage): { status: number; body: unknown; headers?: Record<string, string> } | undefined => {
     const auth = issuer.check(req.headers.authorization, 'graph');
     if (auth === 'missing') return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     if (auth !== 'ok') return graphError(401, 'InvalidAuthenticationToken', auth === 'expired' ? 'Lifetime validation failed, the token is expired.' : 'Access token validation failure. Invalid audience.');
@@ -306,8 +313,27 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       graphRequestTimes.push(now);
     }
     if (settings.graphForbidden) return graphError(403, 'Forbidden', "Missing role permissions on the request. API requires one of 'ExchangeMessageTrace.Read.All'. Roles on the request ''.");
-    const fault = takeFault('graph');
-    if (fault) return fault;
+    return takeFault('graph');
+  };
+
+  const detailRoute = (req: IncomingMessage, id: string, call: string, entry: O365RequestLogEntry) => {
+    const gate = graphGate(req);
+    if (gate) return gate;
+    const m = /^getDetailsByRecipient\(recipientAddress='((?:[^']|'')*)'\)$/i.exec(call);
+    if (!m) return graphError(400, 'BadRequest', "getDetailsByRecipient requires the parameter recipientAddress='<address>'.");
+    const recipient = m[1]!.replace(/''/g, "'");
+    const now = clock();
+    const row = rows.find((r) => r.messageTraceId === id && r.recipient.toLowerCase() === recipient.toLowerCase() && r.visibleAt <= now);
+    if (!row) return graphError(404, 'ResourceNotFound', `No message trace ${id} for recipient ${recipient}.`);
+    const value = toGraphDetails(row);
+    entry.rows = value.length;
+    return { status: 200, body: { '@odata.context': `${baseUrl}/v1.0/$metadata#Collection(microsoft.graph.exchangeMessageTraceDetail)`, value } };
+  };
+
+  const graphRoute = (req: IncomingMessage, url: URL, entry: O365RequestLogEntry) => {
+    const gate = graphGate(req);
+    if (gate) return gate;
+    const now = clock();
     const q = url.searchParams;
     const topText = q.get('$top');
     const top = topText === null ? 1000 : Number(topText);
@@ -373,7 +399,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       let answer: { status: number; body: unknown; headers?: Record<string, string> };
       const token = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token$/.exec(url.pathname);
       const lower = url.pathname.toLowerCase().replace(/\/+$/, '');
-      entry.api = token ? (token[2] ? 'token-v2' : 'token-v1') : lower === `${RWS_PATH}/messagetrace` ? 'rws' : lower === RWS_PATH ? 'rws-service' : /\/admin\/exchange\/tracing\/messagetraces$/.test(lower) ? 'graph' : 'unknown';
+      entry.api = token ? (token[2] ? 'token-v2' : 'token-v1') : lower === `${RWS_PATH}/messagetrace` ? 'rws' : lower === RWS_PATH ? 'rws-service' : /\/admin\/exchange\/tracing\/messagetraces$/.test(lower) ? 'graph' : /\/admin\/exchange\/tracing\/messagetraces\/[^/]+\/[^/]+$/.test(lower) ? 'graph-detail' : 'unknown';
       simulator.onRequest?.(entry);
       if (token) {
         entry.api = token[2] ? 'token-v2' : 'token-v1';
@@ -387,6 +413,10 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
         answer = auth !== 'ok' ? { status: 401, body: RWS_UNAUTHORIZED_HTML } : settings.rwsForbidden
           ? { status: 403, body: { ErrorCode: '', Message: 'No permission to access the report for the organization .' } }
           : { status: 200, body: `<?xml version="1.0" encoding="utf-8"?><service xmlns:atom="http://www.w3.org/2005/Atom"><workspace><collection href="MessageTrace"><atom:title>MessageTrace</atom:title></collection></workspace></service>`, headers: { 'content-type': 'application/xml' } };
+      } else if (/^\/(v1\.0|beta)\/admin\/exchange\/tracing\/messagetraces\/[^/]+\/[^/]+$/.test(lower)) {
+        entry.api = 'graph-detail';
+        const [id, call] = decodeURIComponent(url.pathname).split('/').slice(-2) as [string, string];
+        answer = detailRoute(req, id, call, entry);
       } else if (/^\/(v1\.0|beta)\/admin\/exchange\/tracing\/messagetraces$/.test(lower)) {
         entry.api = 'graph';
         answer = graphRoute(req, url, entry);
