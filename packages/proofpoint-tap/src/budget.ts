@@ -48,7 +48,7 @@ export function steadyNeed(services: Record<string, ProofpointServiceOptions>, p
 
 /** The configured services of the input that spend the given pool. */
 export function servicesInPool(input: InputConfig, pool: string, poolOf: (service: string) => string | undefined): Record<string, ProofpointServiceOptions> {
-  const configured = input.services ?? { messagesBlocked: {}, messagesDelivered: {}, clicksBlocked: {}, clicksPermitted: {} };
+  const configured = input.services ?? { messagesBlocked: {}, messagesDelivered: {}, clicksBlocked: {}, clicksPermitted: {}, threats: {} };
   const out: Record<string, ProofpointServiceOptions> = {};
   for (const [name, options] of Object.entries(configured)) if (poolOf(name) === pool) out[name] = (options ?? {}) as ProofpointServiceOptions;
   return out;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
-import { CollectorError, OutputError, describeError } from '../errors/collector-error.js';
+import { CollectorError, ConfigError, OutputError, describeError } from '../errors/collector-error.js';
 import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
 import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
@@ -147,7 +147,9 @@ export class CollectorRuntime {
         const service = definition.services[serviceName];
         const path = `inputs.${definition.name}.services.${serviceName}`;
         if (!service) {
-          this.log.warning(`Unknown service <${path}> is ignored; known services: ${Object.keys(definition.services).join(', ')}`);
+          const known = Object.keys(definition.services).join(', ');
+          if (definition.rejectUnknownServices) throw new ConfigError(12, `Unknown service <${serviceName}>; known services: ${known}`, { path });
+          this.log.warning(`Unknown service <${path}> is ignored; known services: ${known}`);
           continue;
         }
         const options = (rawOptions ?? {}) as Record<string, unknown>;
