@@ -1,6 +1,7 @@
 import type { JsonValue, PullBatch } from '@collector/sdk';
 import { fetchThreatForensics, fetchThreatSummary } from '../client.js';
 import { PROOFPOINT_DEFAULTS, proofpointBaseUrl, threatsOptionsSchema } from '../config.js';
+import { describePeriod, poolBudget, safetyMs } from '../budget.js';
 import { siemService, type SiemCheckpoint, type SiemContext } from './siem-service.js';
 
 /**
@@ -81,14 +82,20 @@ function options(ctx: SiemContext) {
   };
 }
 
+/** Whether the forensics pool has room for a request now (with the budget's slack against clock differences). */
+function forensicsRoom(ctx: SiemContext): boolean {
+  const limiter = ctx.http.limiter('forensics');
+  const budget = poolBudget(limiter);
+  return !limiter || !budget || limiter.waitFor(1, Date.now() - safetyMs(budget)) <= 0;
+}
+
 /** The forensics of one threat if the pool has room now, else queued; events to deliver. */
 async function forensicsOf(ctx: SiemContext, state: ThreatState, id: string, status: string): Promise<Record<string, unknown>[]> {
-  const limiter = ctx.http.limiter('forensics');
   const queue = () => {
     state.pending = state.pending.filter((p) => p.id !== id);
     state.pending.push({ id, status });
   };
-  if (limiter && limiter.waitFor(1) > 0) {
+  if (!forensicsRoom(ctx)) {
     queue();
     return [];
   }
@@ -174,14 +181,16 @@ export const threatsService = siemService({
       .map(([id]) => id);
     const events = await summarise(ctx, state, due, false);
     // Forensics that waited for budget, oldest first, as long as the pool has room.
-    const limiter = ctx.http.limiter('forensics');
     for (const { id, status } of [...state.pending]) {
-      if (ctx.signal.aborted || (limiter && limiter.waitFor(1) > 0)) break;
+      if (ctx.signal.aborted || !forensicsRoom(ctx)) break;
       if (state.threats[id]?.status !== status) continue;
       events.push(...(await forensicsOf(ctx, state, id, status)));
     }
     if (state.pending.length > 0) {
-      ctx.log.warning(`Forensics of ${state.pending.length} threat(s) wait for the forensics budget (pool <forensics>, ${limiter?.limits.at(-1)?.limit ?? 'unlimited'} requests per 24 h); their summaries were delivered`);
+      const budget = poolBudget(ctx.http.limiter('forensics'));
+      ctx.log.warning(
+        `Forensics of ${state.pending.length} threat(s) wait for the forensics budget (pool <forensics>, ${budget ? `${budget.limit} requests per ${describePeriod(budget.periodMs)}` : 'unlimited'}); their summaries were delivered`,
+      );
     }
     if (events.length > 0) yield { events };
     save(ctx, state);

@@ -153,6 +153,8 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
   const counted: Record<ProofpointPool, number[]> = { default: [], clicksPermitted: [], forensics: [], forensicsCampaign: [] };
   const maxUsage: Record<ProofpointPool, number> = { default: 0, clicksPermitted: 0, forensics: 0, forensicsCampaign: 0 };
   const threats = new Map<string, ProofpointThreat>();
+  /** Threats the SIEM records name but the Threat and Forensics APIs do not know yet (404). */
+  const unknownThreats = new Set<string>();
   const requests: ProofpointRequestLogEntry[] = [];
   const faults: ProofpointFault[] = [];
   let throttled = 0;
@@ -270,7 +272,7 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       return reply(429, `Too many requests. The limit of ${pool === 'forensics' ? knobs.forensicsQuota : 1800} forensics requests per ${quotaWindowMs / HOUR} hours has been reached.`);
     }
     if (threatId !== null) {
-      const threat = threats.get(threatId);
+      const threat = unknownThreats.has(threatId) ? undefined : threats.get(threatId);
       if (!threat) return reply(404, `The threat ID ${threatId} does not exist.`);
       const body = threatForensics(threat, include === 'true', now);
       log.count = (body['reports'] as unknown[]).length;
@@ -299,7 +301,8 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       if (url.pathname === '/v2/forensics') return forensics(url.searchParams, now, log, reply);
       const m = /^\/v2\/threat\/summary\/([^/]+)$/.exec(url.pathname);
       if (!m) return reply(404, 'Not Found');
-      const threat = threats.get(decodeURIComponent(m[1]!));
+      const id = decodeURIComponent(m[1]!);
+      const threat = unknownThreats.has(id) ? undefined : threats.get(id);
       const answer = () => (threat ? reply(200, JSON.stringify(threatSummary(threat))) : reply(404, `The threat ID ${m[1]} does not exist.`));
       if (knobs.threatLatencyMs > 0) setTimeout(answer, knobs.threatLatencyMs);
       else answer();
@@ -382,6 +385,11 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       if (!threat) throw new Error(`No threat ${id}`);
       threat.status = status;
       for (const bucket of store.values()) for (const e of bucket.entries) setRecordThreatStatus(e.record, id, status);
+    },
+    /** `false`: the Threat and Forensics APIs answer 404 for this threat (not known yet) until set back to `true`. */
+    setThreatKnown(id: string, known: boolean): void {
+      if (known) unknownThreats.delete(id);
+      else unknownThreats.add(id);
     },
     /** The next requests (after authentication) get this answer instead; they are not counted. */
     injectFault(fault: ProofpointFault): void {
