@@ -108,7 +108,7 @@ describe('proofpoint_tap threats: forensics and budgets', () => {
     const expected = threats.flatMap((t) =>
       (proofpointThreatForensics(t, true, 0)['reports'] as Record<string, unknown>[]).flatMap((report) => {
         const { forensics, ...rest } = report;
-        return (forensics as unknown[]).map((evidence) => ({ threatId: t.id, ...rest, forensics: evidence }));
+        return (forensics as unknown[]).map((evidence): Record<string, unknown> => ({ threatId: t.id, ...rest, forensics: evidence }));
       }),
     );
     expect(expected.some((e) => e['scope'] === 'CAMPAIGN')).toBe(true);
