@@ -160,12 +160,13 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
     },
 
     async *pull(ctx, checkpoint) {
-      yield* windows(ctx, checkpoint);
+      yield* pullWindows(ctx, checkpoint);
       if (endpoint.afterWindows && !ctx.signal.aborted) yield* endpoint.afterWindows(ctx);
     },
   });
 
-  async function* windows(ctx: SiemContext, checkpoint: SiemCheckpoint | undefined): AsyncGenerator<PullBatch<SiemCheckpoint>> {
+  // The body keeps its indentation from when it was `pull` itself, so that parallel edits of it still merge.
+  async function* pullWindows(ctx: SiemContext, checkpoint: SiemCheckpoint | undefined): AsyncGenerator<PullBatch<SiemCheckpoint>> {
       const { lookbackMs, delayMs, baseUrl } = resolved(ctx.options);
       const now = floorToSecond(ctx.now().getTime());
       const configured = parseConfigTime(ctx.options.start_time_in_utc_format ?? '');
@@ -255,6 +256,8 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         const reported = result.queryEndTime?.getTime();
         const reached = reported === undefined ? end : Math.min(end, Math.max(start, floorToSecond(reported)));
         const events = endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events;
+        // A stop inside toEvents may have left some of the window's records unread: commit nothing for it.
+        if (ctx.signal.aborted && endpoint.toEvents) return;
         yield { events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: new Date(queriedAt).toISOString() } };
         // How far behind now the service is, in one-hour windows still to pull (0 when current).
         ctx.metrics.gauge('proofpoint_windows_behind', Math.max(0, Math.ceil((until - reached - PROOFPOINT_LIMITS.minWindowMs) / PROOFPOINT_LIMITS.maxWindowMs)));

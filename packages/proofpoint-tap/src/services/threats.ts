@@ -192,8 +192,9 @@ export const threatsService = siemService({
         `Forensics of ${state.pending.length} threat(s) wait for the forensics budget (pool <forensics>, ${budget ? `${budget.limit} requests per ${describePeriod(budget.periodMs)}` : 'unlimited'}); their summaries were delivered`,
       );
     }
-    if (events.length > 0) yield { events };
+    // Saved before the events are handed over: the runner commits it only once they were acknowledged.
     save(ctx, state);
+    if (events.length > 0) yield { events };
   },
 
   async probeRecords(ctx, records) {
