@@ -3,9 +3,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stateFileName } from '@collector/sdk';
-import { devoOutputConfig, parseReceivedEvents, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { PassThrough } from 'node:stream';
+import { CollectorRuntime, stateFileName } from '@collector/sdk';
+import { CapturingOutput, devoOutputConfig, parseReceivedEvents, startRsyslog, waitUntil, type Rsyslog } from '@collector/testkit';
 import { proofpointThreatForensics, proofpointThreatSummary, type ProofpointSimulator } from '@collector/simulators';
+import { proofpointTapCollector } from '../src/index.js';
 import { closeAll, config, HOUR, isoAgo, runOnce, simulator, THREATS_TAG, workDir } from './helpers.js';
 
 let rsyslog: Rsyslog;
@@ -186,6 +188,39 @@ describe('proofpoint_tap threats: forensics and budgets', () => {
     expect(second.out.events(THREATS_TAG).map((e) => e['id'])).toEqual([hidden.id]);
     expect((await runOnce(dir, cfg)).out.records).toHaveLength(0);
   });
+});
+
+describe('proofpoint_tap threats: the daemon', () => {
+  it('a re-classification while running is sent once, with the new status; nothing else is sent again', async () => {
+    const sim = await simulator();
+    seed(sim, 1, 100);
+    const threats = sim.threats();
+    const out = new CapturingOutput();
+    const runtime = new CollectorRuntime(proofpointTapCollector, {
+      workDir: workDir(),
+      config: config(sim, { services: { threats: { start_time_in_utc_format: isoAgo(HOUR + 60_000), request_period_in_seconds: 1, threat_status_recheck_in_seconds: 1 } } }),
+      outputs: [out],
+      logStream: new PassThrough(),
+    });
+    const running = runtime.run();
+    const changed = threats[2]!;
+    try {
+      await waitUntil(() => out.events(THREATS_TAG).length >= threats.length);
+      sim.setThreatStatus(changed.id, 'cleared');
+      await waitUntil(() => out.events(THREATS_TAG).length > threats.length);
+      // A few more pulls and re-checks: nothing more.
+      const cycles = runtime.totals()[0]!.cycles;
+      await waitUntil(() => runtime.totals()[0]!.cycles >= cycles + 3, { timeoutMs: 15_000 });
+    } finally {
+      await runtime.stop();
+      await running;
+    }
+    const sent = out.events(THREATS_TAG).map((e) => `${String(e['id'])}:${String(e['status'])}`);
+    expect(sent.sort()).toEqual([...threats.map((t) => `${t.id}:active`), `${changed.id}:cleared`].sort());
+    // Every regular pull costs one SIEM request; the summaries asked again are not in any pool.
+    const metrics = await runtime.metrics.text();
+    expect(metrics).toMatch(/collector_request_budget_remaining\{[^}]*pool="default"[^}]*\} 17\d\d/);
+  }, 40_000);
 });
 
 describe('proofpoint_tap threats: kill -9', () => {
