@@ -88,7 +88,7 @@ describe('proofpoint_tap threats → Devo (real rsyslog TLS receiver)', () => {
   }, 60_000);
 });
 
-describe('proofpoint_tap threats: forensics and budgets', () => {
+describe('proofpoint_tap threats: forensics and budgets (real rsyslog TLS receiver)', () => {
   it('with include_forensics, each summary is followed by its forensics, flattened, once per status', async () => {
     const sim = await simulator();
     seed(sim, 2, 20);
@@ -97,9 +97,9 @@ describe('proofpoint_tap threats: forensics and budgets', () => {
     // One start time for every run: changing it restarts the persistence.
     const start = isoAgo(2 * HOUR + 60_000);
     const cfg = config(sim, { services: { threats: { start_time_in_utc_format: start, include_forensics: true } } });
-    const { out, summary } = await runOnce(dir, cfg);
+    const { received, summary } = await runOnce(dir, cfg, rsyslog);
     expect(summary.errors.join(' | ')).toBe('');
-    const events = out.events(THREATS_TAG);
+    const events = received.filter((l) => l.tag === THREATS_TAG).map((l) => l.event);
     // One forensics request per threat, by threat ID, with the campaign's forensics.
     const requests = forensicsRequests(sim);
     expect(requests).toHaveLength(threats.length);
@@ -126,9 +126,9 @@ describe('proofpoint_tap threats: forensics and budgets', () => {
     const changed = threats[0]!;
     sim.setThreatStatus(changed.id, 'falsePositive');
     await new Promise((r) => setTimeout(r, 1100));
-    const again = await runOnce(dir, config(sim, { services: { threats: { start_time_in_utc_format: start, include_forensics: true, threat_status_recheck_in_seconds: 1 } } }));
+    const again = await runOnce(dir, config(sim, { services: { threats: { start_time_in_utc_format: start, include_forensics: true, threat_status_recheck_in_seconds: 1 } } }), rsyslog);
     expect(again.summary.errors.join(' | ')).toBe('');
-    const resent = again.out.events(THREATS_TAG);
+    const resent = again.received.filter((l) => l.tag === THREATS_TAG).map((l) => l.event);
     expect(resent.filter(isSummary).map((e) => [e['id'], e['status']])).toEqual([[changed.id, 'falsePositive']]);
     const rows = resent.filter((e) => !isSummary(e));
     expect(rows.length).toBeGreaterThan(0);
@@ -147,22 +147,22 @@ describe('proofpoint_tap threats: forensics and budgets', () => {
       services: { threats: { start_time_in_utc_format: isoAgo(2 * HOUR + 60_000), include_forensics: true } },
       input: { requests_pools: { forensics: [{ period: '1s', number_of_requests: 2 }] } },
     });
-    const first = await runOnce(dir, cfg);
+    const first = await runOnce(dir, cfg, rsyslog);
     expect(first.summary.errors.join(' | ')).toBe('');
     // Every summary at once; forensics only as far as the pool allows, the rest said to wait.
-    expect(first.out.events(THREATS_TAG).filter(isSummary)).toHaveLength(threats.length);
+    expect(first.received.map((l) => l.event).filter(isSummary)).toHaveLength(threats.length);
     expect(forensicsRequests(sim).length).toBeLessThan(threats.length);
     expect(first.logs).toMatch(/Forensics of \d+ threat\(s\) wait for the forensics budget \(pool <forensics>, 2 requests per 1 s\)/);
     expect(summaryRequests(sim).length).toBe(threats.length);
 
     // Later pulls fetch the waiting forensics as the pool frees up, each threat's once.
-    const forensicsEvents = first.out.events(THREATS_TAG).filter((e) => !isSummary(e));
+    const forensicsEvents = first.received.map((l) => l.event).filter((e) => !isSummary(e));
     for (let i = 0; i < 10 && new Set(forensicsRequests(sim).map((r) => r.query)).size < threats.length; i++) {
       await new Promise((r) => setTimeout(r, 1100));
-      const next = await runOnce(dir, cfg);
+      const next = await runOnce(dir, cfg, rsyslog);
       expect(next.summary.errors.join(' | ')).toBe('');
-      expect(next.out.events(THREATS_TAG).filter(isSummary)).toHaveLength(0);
-      forensicsEvents.push(...next.out.events(THREATS_TAG).filter((e) => !isSummary(e)));
+      expect(next.received.map((l) => l.event).filter(isSummary)).toHaveLength(0);
+      forensicsEvents.push(...next.received.map((l) => l.event).filter((e) => !isSummary(e)));
     }
     expect(forensicsRequests(sim)).toHaveLength(threats.length);
     expect(new Set(forensicsEvents.map((e) => e['threatId']))).toEqual(new Set(threats.map((t) => t.id)));
