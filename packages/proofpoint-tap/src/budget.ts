@@ -71,6 +71,15 @@ export function safetyMs(budget: PoolBudget): number {
 }
 
 /**
+ * Whether one request fits in the pool now (with the safety slack), without waiting: for requests that
+ * must not hold a pull up for hours when their pool is spent (the Forensics API's 50 a day).
+ */
+export function hasRoomNow(limiter: RateLimiter | undefined): boolean {
+  const budget = poolBudget(limiter);
+  return !limiter || !budget || limiter.waitFor(1, Date.now() - safetyMs(budget)) <= 0;
+}
+
+/**
  * Waits until `count` requests fit in the pool (with the safety slack): 1 for a regular pull, reserve + 1
  * for a catch-up request, so that catching up never eats the reserve. Returns false when stopped.
  */

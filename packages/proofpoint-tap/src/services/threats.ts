@@ -1,7 +1,7 @@
 import type { JsonValue, PullBatch } from '@collector/sdk';
 import { fetchThreatForensics, fetchThreatSummary } from '../client.js';
 import { PROOFPOINT_DEFAULTS, proofpointBaseUrl, threatsOptionsSchema } from '../config.js';
-import { describePeriod, poolBudget, safetyMs } from '../budget.js';
+import { describePeriod, hasRoomNow, poolBudget } from '../budget.js';
 import { siemService, type SiemCheckpoint, type SiemContext } from './siem-service.js';
 
 /**
@@ -82,20 +82,13 @@ function options(ctx: SiemContext) {
   };
 }
 
-/** Whether the forensics pool has room for a request now (with the budget's slack against clock differences). */
-function forensicsRoom(ctx: SiemContext): boolean {
-  const limiter = ctx.http.limiter('forensics');
-  const budget = poolBudget(limiter);
-  return !limiter || !budget || limiter.waitFor(1, Date.now() - safetyMs(budget)) <= 0;
-}
-
 /** The forensics of one threat if the pool has room now, else queued; events to deliver. */
 async function forensicsOf(ctx: SiemContext, state: ThreatState, id: string, status: string): Promise<Record<string, unknown>[]> {
   const queue = () => {
     state.pending = state.pending.filter((p) => p.id !== id);
     state.pending.push({ id, status });
   };
-  if (!forensicsRoom(ctx)) {
+  if (!hasRoomNow(ctx.http.limiter('forensics'))) {
     queue();
     return [];
   }
@@ -182,7 +175,7 @@ export const threatsService = siemService({
     const events = await summarise(ctx, state, due, false);
     // Forensics that waited for budget, oldest first, as long as the pool has room.
     for (const { id, status } of [...state.pending]) {
-      if (ctx.signal.aborted || !forensicsRoom(ctx)) break;
+      if (ctx.signal.aborted || !hasRoomNow(ctx.http.limiter('forensics'))) break;
       if (state.threats[id]?.status !== status) continue;
       events.push(...(await forensicsOf(ctx, state, id, status)));
     }
