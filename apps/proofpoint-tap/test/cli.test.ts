@@ -62,7 +62,7 @@ describe('proofpoint-tap-collector --validate', () => {
     const { code, logs } = await cli(config('2024-05-14T00:00:00Z').replace('      clicksBlocked:', '      threat:\n        {}\n      clicksBlocked:'), '--validate');
     expect(code).toBe(2);
     expect(logs).toContain(
-      'ConfigError 12: Unknown service <threat>; known services: messagesBlocked, messagesDelivered, clicksBlocked, clicksPermitted, threats (inputs.proofpoint_tap.services.threat)',
+      'ConfigError 12: Unknown service <threat>; the known services of inputs.proofpoint_tap are: messagesBlocked, messagesDelivered, clicksBlocked, clicksPermitted, threats (inputs.proofpoint_tap.services.threat)',
     );
     expect(logs).not.toContain('The configuration is valid');
   });

@@ -28,7 +28,6 @@ export const proofpointTapCollector = defineCollector({
       obfuscate: ['password'],
       requestsLimits: PROOFPOINT_DAILY_BUDGET,
       requestPools: { clicksPermitted: PROOFPOINT_DAILY_BUDGET, forensics: PROOFPOINT_FORENSICS_BUDGET },
-      rejectUnknownServices: true,
       setupModuleName: 'ProofPointPullerSetup',
       setup: createProofpointClient,
       remedies: proofpointRemedies,

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
-import { CollectorError, ConfigError, OutputError, describeError } from '../errors/collector-error.js';
+import { CollectorError, OutputError, describeError } from '../errors/collector-error.js';
 import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
 import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
@@ -146,12 +146,7 @@ export class CollectorRuntime {
       for (const [serviceName, rawOptions] of Object.entries(configured)) {
         const service = definition.services[serviceName];
         const path = `inputs.${definition.name}.services.${serviceName}`;
-        if (!service) {
-          const known = Object.keys(definition.services).join(', ');
-          if (definition.rejectUnknownServices) throw new ConfigError(12, `Unknown service <${serviceName}>; known services: ${known}`, { path });
-          this.log.warning(`Unknown service <${path}> is ignored; known services: ${known}`);
-          continue;
-        }
+        if (!service) continue; // loadConfig rejected it (ConfigError 12)
         const options = (rawOptions ?? {}) as Record<string, unknown>;
         const module = `${service.moduleName ?? `${pascal(definition.name)}Puller`}(${definition.name},${config.id},${serviceName},predefined)`;
         const log = this.log.child({ process: 'InputProcess', module, inputName: definition.name, serviceName });

@@ -144,11 +144,6 @@ export interface InputDefinition<Client = unknown> {
    * `'SetupError 100'`) or just `'<ID>'`. A `remedy` on the thrown CollectorError wins.
    */
   remedies?: Record<string, string>;
-  /**
-   * An unknown name under `services:` is ConfigError 12 naming the known services (CONVENTIONS: "an unknown
-   * service name is a config error") instead of a warning. Opt-in, so collectors switch one at a time.
-   */
-  rejectUnknownServices?: boolean;
   services: Record<string, ServiceDefinition<Client, any, any>>;
 }
 
