@@ -43,10 +43,8 @@ describe('proofpoint_tap threats → Devo (real rsyslog TLS receiver)', () => {
     const threats = sim.threats();
     expect(threats).toHaveLength(5 + 3 + 4);
     const dir = workDir();
-    // Re-check every second, so the second run asks about every threat again and must still send nothing.
-    const cfg = config(sim, { services: { threats: { start_time_in_utc_format: isoAgo(3 * HOUR + 60_000), threat_status_recheck_in_seconds: 1 } } });
-
-    const first = await runOnce(dir, cfg, rsyslog);
+    const start = isoAgo(3 * HOUR + 60_000);
+    const first = await runOnce(dir, config(sim, { services: { threats: { start_time_in_utc_format: start } } }), rsyslog);
     expect(first.summary.errors.join(' | ')).toBe('');
     expect(first.received.every((l) => l.tag === THREATS_TAG)).toBe(true);
     expect(first.received.map((l) => l.event['id']).sort()).toEqual(threats.map((t) => t.id).sort());
@@ -58,6 +56,8 @@ describe('proofpoint_tap threats → Devo (real rsyslog TLS receiver)', () => {
     // The SIEM side reads /v2/siem/all, in one-hour windows.
     expect(sim.requests.filter((r) => r.path.startsWith('/v2/siem/')).every((r) => r.path === '/v2/siem/all')).toBe(true);
 
+    // From now on re-check every second, so each run asks about every threat again and must still send nothing.
+    const cfg = config(sim, { services: { threats: { start_time_in_utc_format: start, threat_status_recheck_in_seconds: 1 } } });
     await new Promise((r) => setTimeout(r, 1100));
     const asked = summaryRequests(sim).length;
     const second = await runOnce(dir, cfg, rsyslog);
@@ -137,28 +137,29 @@ describe('proofpoint_tap threats: forensics and budgets (real rsyslog TLS receiv
   }, 60_000);
 
   it('a spent forensics pool delays forensics, never a summary; later pulls fetch them inside the budget', async () => {
-    // Proofpoint's 50 a day, scaled down to 2 per rolling second in the collector; Proofpoint's window is 0.9 s
-    // because at this scale the time a request takes to arrive is a sizeable part of it (as in budget.test.ts).
-    const sim = await simulator({ forensicsQuota: 2, quotaWindowMs: 900 });
+    // Proofpoint's 50 a day, scaled down to 2 per rolling 2 seconds in the collector; Proofpoint's window is
+    // 1.9 s because at this scale the time a request takes to arrive is a sizeable part of it (as in
+    // budget.test.ts).
+    const sim = await simulator({ forensicsQuota: 2, quotaWindowMs: 1900 });
     seed(sim, 2, 40);
     const threats = sim.threats();
     const dir = workDir();
     const cfg = config(sim, {
       services: { threats: { start_time_in_utc_format: isoAgo(2 * HOUR + 60_000), include_forensics: true } },
-      input: { requests_pools: { forensics: [{ period: '1s', number_of_requests: 2 }] } },
+      input: { requests_pools: { forensics: [{ period: '2s', number_of_requests: 2 }] } },
     });
     const first = await runOnce(dir, cfg, rsyslog);
     expect(first.summary.errors.join(' | ')).toBe('');
     // Every summary at once; forensics only as far as the pool allows, the rest said to wait.
     expect(first.received.map((l) => l.event).filter(isSummary)).toHaveLength(threats.length);
     expect(forensicsRequests(sim).length).toBeLessThan(threats.length);
-    expect(first.logs).toMatch(/Forensics of \d+ threat\(s\) wait for the forensics budget \(pool <forensics>, 2 requests per 1 s\)/);
+    expect(first.logs).toMatch(/Forensics of \d+ threat\(s\) wait for the forensics budget \(pool <forensics>, 2 requests per 2 s\)/);
     expect(summaryRequests(sim).length).toBe(threats.length);
 
     // Later pulls fetch the waiting forensics as the pool frees up, each threat's once.
     const forensicsEvents = first.received.map((l) => l.event).filter((e) => !isSummary(e));
-    for (let i = 0; i < 10 && new Set(forensicsRequests(sim).map((r) => r.query)).size < threats.length; i++) {
-      await new Promise((r) => setTimeout(r, 1100));
+    for (let i = 0; i < 12 && new Set(forensicsRequests(sim).map((r) => r.query)).size < threats.length; i++) {
+      await new Promise((r) => setTimeout(r, 2100));
       const next = await runOnce(dir, cfg, rsyslog);
       expect(next.summary.errors.join(' | ')).toBe('');
       expect(next.received.map((l) => l.event).filter(isSummary)).toHaveLength(0);
