@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { defineService, formatUtc, parseConfigTime, type JsonSchema, type PullBatch, type PullContext, type ServiceDefinition } from '@collector/sdk';
+import { defineService, formatUtc, parseConfigTime, type PullContext, type ServiceDefinition } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
+import type { JsonSchema, PullBatch } from '@collector/sdk';
 import {
   describePeriod,
   estimateDone,
