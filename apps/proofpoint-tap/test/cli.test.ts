@@ -58,15 +58,6 @@ describe('proofpoint-tap-collector --validate', () => {
   });
 });
 
-  it('an unknown service name is ConfigError 12 naming the known ones', async () => {
-    const { code, logs } = await cli(config('2024-05-14T00:00:00Z').replace('      clicksBlocked:', '      threat:\n        {}\n      clicksBlocked:'), '--validate');
-    expect(code).toBe(2);
-    expect(logs).toContain(
-      'ConfigError 12: Unknown service <threat>; the known services of inputs.proofpoint_tap are: messagesBlocked, messagesDelivered, clicksBlocked, clicksPermitted, threats (inputs.proofpoint_tap.services.threat)',
-    );
-    expect(logs).not.toContain('The configuration is valid');
-  });
-
 describe('proofpoint-tap-collector --check', () => {
   it('probes every service with one 30-second request and reports wrong credentials with the manual remedy', async () => {
     const { startProofpointSimulator } = await import('@collector/simulators');

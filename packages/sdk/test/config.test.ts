@@ -88,7 +88,6 @@ const broken: { name: string; yaml?: string; file?: string; env?: Record<string,
   { name: 'missing credentials key', yaml: valid.replace('      token: ${env:EXAMPLE_TOKEN}\n', '      other: x\n'), type: 'ConfigError', id: 10, message: /Missing required setting <token>/, path: 'inputs.example.credentials.token' },
   { name: 'wrong type', yaml: valid.replace('type: filesystem', 'type: floppy'), type: 'ConfigError', id: 10, message: /Setting <type> must be one of "filesystem", "memory", "redis"/, path: 'globals.persistence.type' },
   { name: 'out of range', yaml: valid.replace('override_base_url', 'request_period_in_seconds: 0\n        override_base_url'), type: 'ConfigError', id: 10, message: /Setting <request_period_in_seconds> must be >= 1/, path: 'inputs.example.services.events.request_period_in_seconds' },
-  { name: 'unknown service', yaml: valid.replace('      events:\n', '      evnets:\n'), type: 'ConfigError', id: 12, message: /^Unknown service <evnets>; the known services of inputs\.example are: events/, path: 'inputs.example.services.evnets' },
   { name: 'no enabled input', yaml: valid.replace('enabled: true', 'enabled: false'), type: 'ConfigError', id: 11, message: /No enabled input: this collector runs example/, path: 'inputs' },
 ];
 

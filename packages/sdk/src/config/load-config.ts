@@ -175,27 +175,12 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
     if (!definition.inputs.some((i) => i.name === name)) continue;
     input.id = String(input.id);
   }
-  rejectUnknownServices(definition, config.inputs ?? {});
   const known = Object.keys(config.inputs ?? {}).filter((n) => definition.inputs.some((i) => i.name === n));
   if (!known.some((n) => config.inputs[n]!.enabled !== false)) {
     const names = definition.inputs.map((i) => i.name).join(', ');
     throw new ConfigError(11, `No enabled input: this collector runs ${names}`, { path: 'inputs' });
   }
   return { ...config, file, workDir, warnings };
-}
-
-/**
- * A service name the input does not run is an error, not a warning: a misspelt or unsupported service would
- * otherwise pass `--validate` and never collect anything.
- */
-function rejectUnknownServices(definition: CollectorDefinition, inputs: Record<string, InputConfig>): void {
-  for (const input of definition.inputs) {
-    for (const name of Object.keys(inputs[input.name]?.services ?? {})) {
-      if (name in input.services) continue;
-      const path = `inputs.${input.name}.services.${name}`;
-      throw new ConfigError(12, `Unknown service <${name}>; the known services of inputs.${input.name} are: ${Object.keys(input.services).join(', ')}`, { path });
-    }
-  }
 }
 
 /** `services: {audit_infos: }` (YAML null) means "run it with its defaults". */

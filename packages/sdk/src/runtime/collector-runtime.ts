@@ -146,7 +146,10 @@ export class CollectorRuntime {
       for (const [serviceName, rawOptions] of Object.entries(configured)) {
         const service = definition.services[serviceName];
         const path = `inputs.${definition.name}.services.${serviceName}`;
-        if (!service) continue; // loadConfig rejected it (ConfigError 12)
+        if (!service) {
+          this.log.warning(`Unknown service <${path}> is ignored; known services: ${Object.keys(definition.services).join(', ')}`);
+          continue;
+        }
         const options = (rawOptions ?? {}) as Record<string, unknown>;
         const module = `${service.moduleName ?? `${pascal(definition.name)}Puller`}(${definition.name},${config.id},${serviceName},predefined)`;
         const log = this.log.child({ process: 'InputProcess', module, inputName: definition.name, serviceName });
