@@ -213,7 +213,8 @@ describe('proofpoint_tap: errors', () => {
     const dir = workDir();
     const runtime = new CollectorRuntime(proofpointTapCollector, {
       workDir: dir,
-      config: config(sim, { services: { clicksPermitted: { start_time_in_utc_format: value } } }),
+      // A console output: a config without any output is itself a ConfigError (13) in the SDK.
+      config: { ...config(sim, { services: { clicksPermitted: { start_time_in_utc_format: value } } }), outputs: { console_1: { type: 'console' } } },
       outputs: [],
       logStream: new PassThrough(),
     });
