@@ -35,6 +35,8 @@ inputs:
         override_devo_tag: my.app.proofpoint.clicks
       clicksPermitted:
         request_period_in_seconds: 600
+      threats:
+        include_forensics: true
 `;
 
 const CONSOLE = 'outputs:\n  console_1: {type: console}\n';
@@ -62,11 +64,14 @@ describe('proofpoint-tap-collector --check', () => {
   it('probes every service with one 30-second request and reports wrong credentials with the manual remedy', async () => {
     const { startProofpointSimulator } = await import('@collector/simulators');
     const sim = await startProofpointSimulator({ principal: 'my-service-principal', secret: 'my-very-secret-value' });
+    // A click inside the probe window (it ends 60 s before now and lasts 30 s).
+    const [click] = sim.generate({ service: 'clicksPermitted', count: 1, from: Date.now() - 80_000, to: Date.now() - 79_000 });
+    const threatId = String(click!['threatID']);
     try {
       const yaml = (password: string) =>
         config('2024-05-14T00:00:00Z')
           .replace('my-very-secret-value', password)
-          .replace(/( {6}(messagesBlocked|messagesDelivered|clicksBlocked|clicksPermitted):)( \{\})?\n/g, `$1\n        override_base_url: ${sim.url}\n`) +
+          .replace(/( {6}(messagesBlocked|messagesDelivered|clicksBlocked|clicksPermitted|threats):)( \{\})?\n/g, `$1\n        override_base_url: ${sim.url}\n`) +
         'outputs:\n  console_1:\n    type: console\n';
       const out = new PassThrough();
       let text = '';
@@ -77,8 +82,12 @@ describe('proofpoint-tap-collector --check', () => {
       const ok = await runCollector(proofpointTapCollector, { argv: ['--check'], workDir: dir, logStream: new PassThrough(), stdout: out, handleSignals: false });
       expect(text).not.toContain('my-very-secret-value');
       expect(ok).toBe(0);
-      expect(sim.requests).toHaveLength(4);
-      for (const r of sim.requests) expect(r.interval!.end - r.interval!.start).toBe(30_000);
+      // One 30-second window per service (threats: /v2/siem/all), the Threat API for the threat in it, and
+      // no forensics request (it would spend 1 of 50 a day).
+      const siem = sim.requests.filter((r) => r.path.startsWith('/v2/siem/'));
+      expect(siem.map((r) => r.path).sort()).toEqual(['/v2/siem/all', '/v2/siem/clicks/blocked', '/v2/siem/clicks/permitted', '/v2/siem/messages/blocked', '/v2/siem/messages/delivered']);
+      for (const r of siem) expect(r.interval!.end - r.interval!.start).toBe(30_000);
+      expect(sim.requests.filter((r) => !r.path.startsWith('/v2/siem/')).map((r) => r.path)).toEqual([`/v2/threat/summary/${threatId}`]);
       writeFileSync(join(dir, 'config', 'config.yaml'), yaml('wrong-secret-value'));
       text = '';
       const bad = await runCollector(proofpointTapCollector, { argv: ['--check'], workDir: dir, logStream: new PassThrough(), stdout: out, handleSignals: false });

@@ -48,7 +48,7 @@ export function steadyNeed(services: Record<string, ProofpointServiceOptions>, p
 
 /** The configured services of the input that spend the given pool. */
 export function servicesInPool(input: InputConfig, pool: string, poolOf: (service: string) => string | undefined): Record<string, ProofpointServiceOptions> {
-  const configured = input.services ?? { messagesBlocked: {}, messagesDelivered: {}, clicksBlocked: {}, clicksPermitted: {} };
+  const configured = input.services ?? { messagesBlocked: {}, messagesDelivered: {}, clicksBlocked: {}, clicksPermitted: {}, threats: {} };
   const out: Record<string, ProofpointServiceOptions> = {};
   for (const [name, options] of Object.entries(configured)) if (poolOf(name) === pool) out[name] = (options ?? {}) as ProofpointServiceOptions;
   return out;
@@ -68,6 +68,15 @@ export function reserveFor(budget: PoolBudget, need: number): number {
  */
 export function safetyMs(budget: PoolBudget): number {
   return Math.min(5_000, Math.floor(budget.periodMs * 0.05));
+}
+
+/**
+ * Whether one request fits in the pool now (with the safety slack), without waiting: for requests that
+ * must not hold a pull up for hours when their pool is spent (the Forensics API's 50 a day).
+ */
+export function hasRoomNow(limiter: RateLimiter | undefined): boolean {
+  const budget = poolBudget(limiter);
+  return !limiter || !budget || limiter.waitFor(1, Date.now() - safetyMs(budget)) <= 0;
 }
 
 /**

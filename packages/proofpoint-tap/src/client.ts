@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { formatUtc, HttpError, registerSecret, type HttpClient, type SetupContext } from '@collector/sdk';
+import { formatUtc, HttpError, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
 import { proofpointErrors } from './errors.js';
 
 /**
@@ -17,6 +17,8 @@ export interface ProofpointClient {
    * In memory only, so a restart after fixing the credentials tries at once.
    */
   credentialsRejectedUntil: number;
+  /** Request pools whose arithmetic was logged already: once per pool and input, not once per service. */
+  readonly describedPools: Set<string>;
 }
 
 /** How long wrong credentials keep every service of the input from asking again. */
@@ -29,15 +31,15 @@ export async function createProofpointClient(ctx: SetupContext): Promise<Proofpo
   registerSecret(password);
   registerSecret(authorization.slice('Basic '.length));
   ctx.log.info('Created request client: ProofpointClient (HTTP Basic, service principal)');
-  return { authorization, credentialsPath: `inputs.${ctx.inputName}.credentials`, credentialsRejectedUntil: 0 };
+  return { authorization, credentialsPath: `inputs.${ctx.inputName}.credentials`, credentialsRejectedUntil: 0, describedPools: new Set() };
 }
 
 export interface SiemQuery {
   baseUrl: string;
   /** e.g. `/v2/siem/messages/blocked`. */
   path: string;
-  /** The response array of this endpoint, e.g. `messagesBlocked`. */
-  arrayKey: string;
+  /** The response arrays of this endpoint, e.g. `['messagesBlocked']`; `/v2/siem/all` has all four. */
+  arrayKeys: readonly string[];
   /** The request pool whose budget the request spends. */
   pool: string;
   start: Date;
@@ -45,7 +47,7 @@ export interface SiemQuery {
 }
 
 export interface SiemWindow {
-  /** The records of the endpoint's array; empty for 204 and empty arrays. */
+  /** The records of the endpoint's arrays; empty for 204 and empty arrays. */
   events: Record<string, unknown>[];
   /** `queryEndTime` as Proofpoint reported it (undefined when absent or unreadable). */
   queryEndTime: Date | undefined;
@@ -65,34 +67,31 @@ function summaryOf(status: number, text: string): { summary: string; details: st
   return { summary: STATUS_CODES[status] ?? 'HTTP error', details };
 }
 
-/** GET one window: `interval=<start>/<end>`, JSON. */
-export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient, query: SiemQuery): Promise<SiemWindow> {
-  const endpoint = query.path;
+/**
+ * One authenticated GET. Network failures are PullError 301, a 401 is SetupError 100 (and holds every
+ * service of the input back for 15 minutes); any other status is the caller's to read.
+ */
+async function get(http: HttpClient, client: ProofpointClient, endpoint: string, request: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> {
   if (Date.now() < client.credentialsRejectedUntil) {
     throw proofpointErrors.credentials(401, client.credentialsPath, new Date(client.credentialsRejectedUntil));
   }
   let response;
   try {
-    response = await http.request({
-      url: `${query.baseUrl}${query.path}`,
-      query: { format: 'json', interval: `${formatUtc(query.start)}/${formatUtc(query.end)}` },
-      headers: { authorization: client.authorization, accept: 'application/json' },
-      pool: query.pool,
-    });
+    response = await http.request({ ...request, headers: { authorization: client.authorization, accept: 'application/json' } });
   } catch (error) {
     throw proofpointErrors.request(error instanceof HttpError ? error.message : String(error), endpoint);
   }
-  if (response.status === 204) return { events: [], queryEndTime: undefined, status: 204 };
   if (response.status === 401) {
     client.credentialsRejectedUntil = Date.now() + CREDENTIALS_RETRY_MS;
     throw proofpointErrors.credentials(401, client.credentialsPath);
   }
-  if (response.status !== 200) {
-    const { summary, details } = summaryOf(response.status, response.text);
-    throw proofpointErrors.http(response.status, summary, details, endpoint);
-  }
-  // "Nothing matched" is a 204. A 200 without a body is a broken answer (a proxy, a cut connection): taking
-  // it as an empty window would move the cursor past events never read.
+  return response;
+}
+
+/** A 200 answer's JSON object, or PullError 301 (an empty body, not JSON, not an object). */
+function jsonObject(response: HttpResponse, endpoint: string): Record<string, unknown> {
+  // A 200 without a body is a broken answer (a proxy, a cut connection): taking it as an empty window would
+  // move the cursor past events never read.
   if (response.text.trim() === '') throw proofpointErrors.request('an empty answer with HTTP 200', endpoint);
   let body: unknown;
   try {
@@ -103,18 +102,82 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw proofpointErrors.request(`the answer is not a JSON object: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
   }
-  const record = body as Record<string, unknown>;
-  const array = record[query.arrayKey];
+  return body as Record<string, unknown>;
+}
+
+/** PullError 300 for a status the caller does not expect. */
+function httpError(response: HttpResponse, endpoint: string) {
+  const { summary, details } = summaryOf(response.status, response.text);
+  return proofpointErrors.http(response.status, summary, details, endpoint);
+}
+
+/** GET one window: `interval=<start>/<end>`, JSON. */
+export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient, query: SiemQuery): Promise<SiemWindow> {
+  const endpoint = query.path;
+  const response = await get(http, client, endpoint, {
+    url: `${query.baseUrl}${query.path}`,
+    query: { format: 'json', interval: `${formatUtc(query.start)}/${formatUtc(query.end)}` },
+    pool: query.pool,
+  });
+  if (response.status === 204) return { events: [], queryEndTime: undefined, status: 204 };
+  if (response.status !== 200) throw httpError(response, endpoint);
+  const record = jsonObject(response, endpoint);
   // The documented envelope or nothing: a missing array or a mistyped field is a broken answer, never an
   // empty window (the cursor would move past events never read).
-  if (!Array.isArray(array)) {
-    throw proofpointErrors.request(`the answer has no "${query.arrayKey}" array: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+  const events: Record<string, unknown>[] = [];
+  for (const key of query.arrayKeys) {
+    const array = record[key];
+    if (!Array.isArray(array)) {
+      throw proofpointErrors.request(`the answer has no "${key}" array: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+    }
+    // Only objects are events: an empty array, or a null inside it, never becomes one.
+    for (const e of array) if (e && typeof e === 'object' && !Array.isArray(e)) events.push(e as Record<string, unknown>);
   }
   if (record['queryEndTime'] !== undefined && typeof record['queryEndTime'] !== 'string') {
     throw proofpointErrors.request(`"queryEndTime" is not a time: ${JSON.stringify(record['queryEndTime'])}`, endpoint);
   }
-  // Only objects are events: an empty array, or a null inside it, never becomes one.
-  const events = array.filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && !Array.isArray(e));
   const reported = typeof record['queryEndTime'] === 'string' ? new Date(record['queryEndTime']) : undefined;
   return { events, queryEndTime: reported && !Number.isNaN(reported.getTime()) ? reported : undefined, status: 200 };
+}
+
+/**
+ * `GET /v2/threat/summary/<threatId>` (the Threat API: no throttle limits, so it spends no pool). Undefined
+ * when Proofpoint does not know the threat (HTTP 404).
+ */
+export async function fetchThreatSummary(http: HttpClient, client: ProofpointClient, baseUrl: string, threatId: string): Promise<Record<string, unknown> | undefined> {
+  const endpoint = '/v2/threat/summary/<threatId>';
+  const response = await get(http, client, endpoint, { url: `${baseUrl}/v2/threat/summary/${encodeURIComponent(threatId)}`, unlimited: true });
+  if (response.status === 404) return undefined;
+  if (response.status !== 200) throw httpError(response, endpoint);
+  return jsonObject(response, endpoint);
+}
+
+/** The reports, or why there are none now (`status`: Proofpoint's answer, when it gave one; 404 = no forensics). */
+export type ForensicsResult = { reports: Record<string, unknown>[] } | { unavailable: string; status?: number };
+
+/**
+ * `GET /v2/forensics?threatId=<id>&includecampaignforensics=true` (the Forensics API, pool `forensics`: 50
+ * requests per 24 h). Never retried here: a 429 or 5xx would otherwise wait for hours inside a pull, so any
+ * answer but 200 comes back as `unavailable` (with 404 meaning Proofpoint has no forensics for the threat)
+ * and the caller tries again later. A wrong credential is still SetupError 100.
+ */
+export async function fetchThreatForensics(http: HttpClient, client: ProofpointClient, baseUrl: string, threatId: string): Promise<ForensicsResult> {
+  const endpoint = '/v2/forensics';
+  let status: number | undefined;
+  try {
+    const response = await get(http, client, endpoint, {
+      url: `${baseUrl}/v2/forensics`,
+      query: { threatId, includecampaignforensics: true },
+      pool: 'forensics',
+      retries: 0,
+    });
+    status = response.status;
+    if (response.status !== 200) throw httpError(response, endpoint);
+    const reports = jsonObject(response, endpoint)['reports'];
+    if (!Array.isArray(reports)) throw proofpointErrors.request(`the answer has no "reports" array: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+    return { reports: reports.filter((r): r is Record<string, unknown> => !!r && typeof r === 'object' && !Array.isArray(r)) };
+  } catch (error) {
+    if (error instanceof PullError) return { unavailable: error.message, status };
+    throw error;
+  }
 }

@@ -18,6 +18,10 @@ export const PROOFPOINT_DEFAULTS = {
   timeDelaySeconds: 60,
   /** Without `start_time_in_utc_format`, the first pull starts this far back. */
   initialLookbackHours: 24,
+  /** `threats`: how often the status of a threat already summarised is asked again (0: only when seen in the SIEM stream). */
+  threatStatusRecheckSeconds: 3600,
+  /** `threats`: how long after it was last seen in the SIEM stream a threat's status is still re-checked (Proofpoint keeps 7 days). */
+  threatTrackingHours: 168,
 } as const;
 
 /** The API's own limits (vendor-apis.md §4). */
@@ -34,8 +38,14 @@ export const PROOFPOINT_LIMITS = {
   lookbackSafetyMs: 5 * 60_000,
 } as const;
 
-/** 1800 requests per rolling 24 h per credential and pool (vendor-apis.md §4, "Rate limit"). */
+/** 1800 requests per rolling 24 h per credential and pool (README "Request budget"). */
 export const PROOFPOINT_DAILY_BUDGET: RequestsLimit[] = [{ period: '1d', number_of_requests: 1800 }];
+
+/**
+ * The Forensics API by threat ID: 50 requests per rolling 24 h per credential, apart from the SIEM pools
+ * (Proofpoint's Forensics API page, "Throttle Limits"). The Threat API has no throttle limits.
+ */
+export const PROOFPOINT_FORENSICS_BUDGET: RequestsLimit[] = [{ period: '1d', number_of_requests: 50 }];
 
 /** `credentials` of the `proofpoint_tap` input: the TAP service principal and its secret. */
 export const credentialsSchema: JsonSchema = {
@@ -62,7 +72,21 @@ export const serviceOptionsSchema: JsonSchema = {
   },
 };
 
+/** Keys of the `threats` service: the SIEM keys plus the Threat and Forensics API switches. */
+export const threatsOptionsSchema: JsonSchema = {
+  ...serviceOptionsSchema,
+  properties: {
+    ...(serviceOptionsSchema['properties'] as Record<string, unknown>),
+    include_forensics: { type: 'boolean', default: false },
+    threat_status_recheck_in_seconds: { type: 'integer', minimum: 0, maximum: 7 * 86_400, default: PROOFPOINT_DEFAULTS.threatStatusRecheckSeconds },
+    threat_tracking_in_hours: { type: 'integer', minimum: 1, maximum: 168, default: PROOFPOINT_DEFAULTS.threatTrackingHours },
+  },
+};
+
 export interface ProofpointServiceOptions {
+  include_forensics?: boolean;
+  threat_status_recheck_in_seconds?: number;
+  threat_tracking_in_hours?: number;
   start_time_in_utc_format?: string;
   override_base_url?: string;
   lookback_in_seconds?: number;

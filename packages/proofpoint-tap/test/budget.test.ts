@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, RateLimiter, stateFileName } from '@collector/sdk';
-import { estimateDone, proofpointTapCollector, reserveFor, steadyNeed } from '../src/index.js';
+import { estimateDone, poolOfService, proofpointTapCollector, reserveFor, servicesInPool, steadyNeed } from '../src/index.js';
 import { CapturingOutput, waitUntil } from '@collector/testkit';
 import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, workDir } from './helpers.js';
 
@@ -26,6 +26,10 @@ describe('proofpoint_tap: the request budget', () => {
     expect(steadyNeed({ a: { request_period_in_seconds: 3600, lookback_in_seconds: 1800 } }, DAY)).toBe(48);
     // Up to 1860 s between pulls, the default look-back is folded into the window for free.
     expect(steadyNeed({ a: { request_period_in_seconds: 1860 } }, DAY)).toBe(47);
+    // threats reads /v2/siem/all from the shared pool: with it, the four services need 1152 of 1800 (README).
+    expect(steadyNeed(servicesInPool({ id: '1', enabled: true }, 'default', poolOfService), DAY)).toBe(1152);
+    expect(Object.keys(servicesInPool({ id: '1', enabled: true }, 'default', poolOfService))).toEqual(['messagesBlocked', 'messagesDelivered', 'clicksBlocked', 'threats']);
+    expect(steadyNeed({ ...three, threats: { request_period_in_seconds: 600 } }, DAY)).toBe(1008);
   });
 
   it('estimates when a paced catch-up is current: one slot each time an old request leaves the window', () => {

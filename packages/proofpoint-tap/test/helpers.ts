@@ -10,7 +10,8 @@ import { proofpointTapCollector } from '../src/index.js';
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 export const SERVICES = ['messagesBlocked', 'messagesDelivered', 'clicksBlocked', 'clicksPermitted'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+export type ServiceName = (typeof SERVICES)[number] | 'threats';
+export const THREATS_TAG = 'mail.proofpoint.tap_threats.events';
 
 const closers: (() => Promise<void>)[] = [];
 export async function closeAll(): Promise<void> {

@@ -182,8 +182,8 @@ describe('proofpoint_tap: errors', () => {
 
   it('after a 401 no service asks again for 15 minutes (wrong credentials must not burn the budget)', async () => {
     const sim = await simulator();
-    const client = { authorization: `Basic ${Buffer.from(`${sim.principal}:nope-nope-nope`).toString('base64')}`, credentialsPath: 'inputs.proofpoint_tap.credentials', credentialsRejectedUntil: 0 };
-    const query = { baseUrl: sim.url, path: '/v2/siem/clicks/blocked', arrayKey: 'clicksBlocked', pool: 'default', start: new Date(Date.now() - HOUR), end: new Date(Date.now() - 60_000) };
+    const client = { authorization: `Basic ${Buffer.from(`${sim.principal}:nope-nope-nope`).toString('base64')}`, credentialsPath: 'inputs.proofpoint_tap.credentials', credentialsRejectedUntil: 0, describedPools: new Set<string>() };
+    const query = { baseUrl: sim.url, path: '/v2/siem/clicks/blocked', arrayKeys: ['clicksBlocked'], pool: 'default', start: new Date(Date.now() - HOUR), end: new Date(Date.now() - 60_000) };
     const http = new HttpClient();
     await expect(fetchSiemWindow(http, client, query)).rejects.toThrow(/username and password is not correct: Proofpoint answered HTTP 401 Unauthorized$/);
     await expect(fetchSiemWindow(http, client, { ...query, path: '/v2/siem/clicks/permitted' })).rejects.toThrow(/not asked again before \S+Z, to save the request budget/);
@@ -213,7 +213,8 @@ describe('proofpoint_tap: errors', () => {
     const dir = workDir();
     const runtime = new CollectorRuntime(proofpointTapCollector, {
       workDir: dir,
-      config: config(sim, { services: { clicksPermitted: { start_time_in_utc_format: value } } }),
+      // A console output: a config without any output is itself a ConfigError (13) in the SDK.
+      config: { ...config(sim, { services: { clicksPermitted: { start_time_in_utc_format: value } } }), outputs: { console_1: { type: 'console' } } },
       outputs: [],
       logStream: new PassThrough(),
     });

@@ -72,4 +72,48 @@ describe('Proofpoint TAP simulator contract', () => {
     expect((await get(sim.url, '/v2/siem/clicks/permitted', q, 'x:y')).status).toBe(401);
     expect(sim.quotaUsed('clicksPermitted')).toBe(1);
   });
+
+  it('serves the Threat API (no throttle) and the Forensics API (exactly one ID, 50 per window by threat ID), with status changes', async () => {
+    const sim = await simulator({ forensicsQuota: 2, quotaWindowMs: DAY });
+    const auth = `${sim.principal}:${sim.secret}`;
+    const now = Date.now();
+    sim.generate({ service: 'clicksPermitted', count: 2, from: now - HOUR, to: now - 60_000 });
+    sim.generate({ service: 'messagesDelivered', count: 1, from: now - HOUR, to: now - 60_000, recipientsPerMessage: 3 });
+    const threats = sim.threats();
+    // A message's recipients share its threat: 2 clicks + 1 message = 3 threats.
+    expect(threats).toHaveLength(3);
+    const [click] = threats;
+    expect((await get(sim.url, `/v2/threat/summary/${click!.id}`, '', `${sim.principal}:wrong`)).status).toBe(401);
+    const summary = await get(sim.url, `/v2/threat/summary/${click!.id}`, '', auth);
+    expect(summary.status).toBe(200);
+    expect(Object.keys(JSON.parse(summary.text)).sort()).toEqual(
+      ['actors', 'attackSpread', 'brands', 'category', 'detectionType', 'families', 'geographies', 'id', 'identifiedAt', 'malware', 'name', 'notable', 'severity', 'status', 'techniques', 'type', 'verticals'].sort(),
+    );
+    expect((await get(sim.url, '/v2/threat/summary/nope', '', auth)).status).toBe(404);
+    // Status changes show in the summary and in the SIEM records that carry the threat.
+    sim.setThreatStatus(click!.id, 'cleared');
+    expect(JSON.parse((await get(sim.url, `/v2/threat/summary/${click!.id}`, '', auth)).text).status).toBe('cleared');
+    const siem = JSON.parse((await get(sim.url, '/v2/siem/clicks/permitted', `interval=${iso(now - HOUR)}/${iso(now)}`, auth)).text);
+    expect(siem.clicksPermitted.find((c: Record<string, unknown>) => c['threatID'] === click!.id).threatStatus).toBe('cleared');
+    // Forensics: exactly one of threatId/campaignId, includecampaignforensics only with a threat, true|false.
+    expect((await get(sim.url, '/v2/forensics', '', auth)).status).toBe(400);
+    expect((await get(sim.url, '/v2/forensics', `threatId=${click!.id}&campaignId=${click!.campaignId}`, auth)).status).toBe(400);
+    expect((await get(sim.url, '/v2/forensics', `campaignId=${click!.campaignId}&includecampaignforensics=true`, auth)).status).toBe(400);
+    expect((await get(sim.url, '/v2/forensics', `threatId=${click!.id}&includecampaignforensics=yes`, auth)).status).toBe(400);
+    const withCampaign = JSON.parse((await get(sim.url, '/v2/forensics', `threatId=${click!.id}&includecampaignforensics=true`, auth)).text);
+    expect(withCampaign.reports.map((r: Record<string, unknown>) => r['scope'])).toEqual(['THREAT', 'CAMPAIGN']);
+    expect(withCampaign.reports[0].threatStatus).toBe('cleared');
+    expect(Object.keys(withCampaign.reports[0].forensics[0]).sort()).toEqual(['display', 'engine', 'malicious', 'platforms', 'time', 'type', 'what']);
+    expect((await get(sim.url, '/v2/forensics', 'threatId=nope', auth)).status).toBe(404);
+    // The third threat request in the window is refused (quota 2 here, 50 by default); campaigns have their own pool.
+    const throttled = await get(sim.url, '/v2/forensics', `threatId=${click!.id}`, auth);
+    expect(throttled.status).toBe(429);
+    expect(throttled.retryAfter).toBeNull();
+    expect((await get(sim.url, '/v2/forensics', `campaignId=${click!.campaignId}`, auth)).status).toBe(200);
+    expect(sim.quotaUsed('forensics')).toBe(2);
+    expect(sim.quotaUsed('forensicsCampaign')).toBe(1);
+    // Neither counts in the SIEM pools (the one SIEM request above went to clicks/permitted's own).
+    expect(sim.quotaUsed('default')).toBe(0);
+    expect(sim.quotaUsed('clicksPermitted')).toBe(1);
+  });
 });

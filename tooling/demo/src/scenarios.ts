@@ -136,13 +136,15 @@ export const proofpointScenario: DemoScenario = {
       const tag = (defs[service]?.tag as string) ?? service;
       expected[tag] = (expected[tag] ?? 0) + sim.events(service).length;
     }
+    // `threats`: one Threat API summary per threat those records carry (forensics off, Devo's default).
+    expected[(defs['threats']?.tag as string) ?? 'threats'] = sim.threats().length;
     return {
       definition,
       inputs: {
         proofpoint_tap: {
           id: 'demo',
           credentials: { username: sim.principal, password: sim.secret },
-          services: Object.fromEntries(services.map((s) => [s, { override_base_url: sim.url, start_time_in_utc_format: utc(from - 60_000) }])),
+          services: Object.fromEntries([...services, 'threats'].map((s) => [s, { override_base_url: sim.url, start_time_in_utc_format: utc(from - 60_000) }])),
         },
       },
       expected,

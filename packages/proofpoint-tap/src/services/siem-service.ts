@@ -3,6 +3,7 @@ import { cutoverStart, defineService, formatUtc, parseConfigTime, type PullConte
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
+import type { JsonSchema, PullBatch } from '@collector/sdk';
 import {
   describePeriod,
   estimateDone,
@@ -26,24 +27,33 @@ export interface SiemCheckpoint {
   [key: string]: string;
 }
 
+export type SiemContext = PullContext<ProofpointClient, ProofpointServiceOptions>;
+
 export interface SiemEndpoint {
-  /** The service name in config.yaml, also the array in Proofpoint's answer. */
-  name: 'messagesBlocked' | 'messagesDelivered' | 'clicksBlocked' | 'clicksPermitted';
+  /** The service name in config.yaml (for the four SIEM services also the array in Proofpoint's answer). */
+  name: 'messagesBlocked' | 'messagesDelivered' | 'clicksBlocked' | 'clicksPermitted' | 'threats';
   path: string;
-  /** The request pool: `clicks/permitted` has its own 1800, the other three share `default`. */
+  /** The arrays of the answer to read (default: `[name]`). */
+  arrays?: readonly string[];
+  /** The request pool: `clicks/permitted` has its own 1800, the other endpoints share `default`. */
   pool: 'default' | 'clicksPermitted';
   tag: string;
+  /** The service's keys (default: the SIEM keys). */
+  options?: JsonSchema;
+  /** What a window's records become (default: themselves). Runs before the window's checkpoint is yielded. */
+  toEvents?(ctx: SiemContext, records: Record<string, unknown>[]): Promise<unknown[]>;
+  /** Runs after the windows of every pull (also when none was due): e.g. re-checks of what was read before. */
+  afterWindows?(ctx: SiemContext): AsyncIterable<PullBatch<SiemCheckpoint>>;
+  /** `--check`: what the service does with the records of its probe window. */
+  probeRecords?(ctx: SiemContext, records: Record<string, unknown>[]): Promise<void>;
 }
 
 const HOUR = 3_600_000;
 
-/** Pools whose arithmetic this process already logged (once per pool, not once per service). */
-const describedPools = new WeakSet<object>();
-
 /** Which pool a configured service spends (undefined for unknown services). */
 export function poolOfService(service: string): 'default' | 'clicksPermitted' | undefined {
   if (service === 'clicksPermitted') return 'clicksPermitted';
-  if (service === 'messagesBlocked' || service === 'messagesDelivered' || service === 'clicksBlocked') return 'default';
+  if (service === 'messagesBlocked' || service === 'messagesDelivered' || service === 'clicksBlocked' || service === 'threats') return 'default';
   return undefined;
 }
 
@@ -103,7 +113,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
   return defineService<ProofpointClient, ProofpointServiceOptions, SiemCheckpoint>({
     tag: endpoint.tag,
     moduleName: 'ProofPointPuller',
-    options: serviceOptionsSchema,
+    options: endpoint.options ?? serviceOptionsSchema,
     requestPeriodSeconds: PROOFPOINT_DEFAULTS.requestPeriodSeconds,
     dedupKey: siemDedupKey,
     // The look-back re-reads up to ~35 min of events each pull; this many keys cover that with room to spare.
@@ -139,17 +149,25 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
 
     async probe(ctx) {
       const end = floorToSecond(Date.now() - resolved(ctx.options).delayMs);
-      await fetchSiemWindow(ctx.http, ctx.client, {
+      const result = await fetchSiemWindow(ctx.http, ctx.client, {
         baseUrl: resolved(ctx.options).baseUrl,
         path: endpoint.path,
-        arrayKey: endpoint.name,
+        arrayKeys: endpoint.arrays ?? [endpoint.name],
         pool: endpoint.pool,
         start: new Date(end - PROOFPOINT_LIMITS.minWindowMs),
         end: new Date(end),
       });
+      await endpoint.probeRecords?.(ctx, result.events);
     },
 
     async *pull(ctx, checkpoint) {
+      yield* pullWindows(ctx, checkpoint);
+      if (endpoint.afterWindows && !ctx.signal.aborted) yield* endpoint.afterWindows(ctx);
+    },
+  });
+
+  // The body keeps its indentation from when it was `pull` itself, so that parallel edits of it still merge.
+  async function* pullWindows(ctx: SiemContext, checkpoint: SiemCheckpoint | undefined): AsyncGenerator<PullBatch<SiemCheckpoint>> {
       const { lookbackMs, delayMs, baseUrl } = resolved(ctx.options);
       const now = floorToSecond(ctx.now().getTime());
       const configured = parseConfigTime(ctx.options.start_time_in_utc_format ?? '');
@@ -189,8 +207,8 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       const windows = Math.ceil((until - from) / PROOFPOINT_LIMITS.maxWindowMs);
       let reserve = 0;
       if (limiter && budget) {
-        if (!describedPools.has(limiter)) {
-          describedPools.add(limiter);
+        if (!ctx.client.describedPools.has(endpoint.pool)) {
+          ctx.client.describedPools.add(endpoint.pool);
           describeBudget(ctx, endpoint, budget);
         }
         reserve = reserveFor(budget, steadyNeed(servicesInPool(ctx.input, endpoint.pool, poolOfService), budget.periodMs));
@@ -228,7 +246,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         const queriedAt = Date.now();
         let result;
         try {
-          result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKey: endpoint.name, pool: endpoint.pool, start: new Date(start), end: new Date(end) });
+          result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: new Date(start), end: new Date(end) });
         } catch (error) {
           // Stopping interrupts a request (or its retry wait): not an error, the window is pulled next time.
           if (ctx.signal.aborted) return;
@@ -238,7 +256,10 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
         const reported = result.queryEndTime?.getTime();
         const reached = reported === undefined ? end : Math.min(end, Math.max(start, floorToSecond(reported)));
-        yield { events: result.events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: new Date(queriedAt).toISOString() } };
+        const events = endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events;
+        // A stop inside toEvents may have left some of the window's records unread: commit nothing for it.
+        if (ctx.signal.aborted && endpoint.toEvents) return;
+        yield { events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: new Date(queriedAt).toISOString() } };
         // How far behind now the service is, in one-hour windows still to pull (0 when current).
         ctx.metrics.gauge('proofpoint_windows_behind', Math.max(0, Math.ceil((until - reached - PROOFPOINT_LIMITS.minWindowMs) / PROOFPOINT_LIMITS.maxWindowMs)));
         if (reached < end) {
@@ -247,6 +268,5 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         }
         from = end;
       }
-    },
-  });
+  }
 }

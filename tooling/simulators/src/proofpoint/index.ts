@@ -8,6 +8,7 @@ import {
   type ProofpointRecord,
   type ProofpointSiemService,
 } from './events.js';
+import { setRecordThreatStatus, threatForensics, threatsOfRecord, threatSummary, type ProofpointThreat, type ProofpointThreatStatus } from './threats.js';
 
 // Proofpoint-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
 export {
@@ -20,6 +21,7 @@ export {
   type ProofpointRecord,
   type ProofpointSiemService,
 } from './events.js';
+export { threatForensics as proofpointThreatForensics, threatSummary as proofpointThreatSummary, type ProofpointThreat, type ProofpointThreatStatus } from './threats.js';
 
 /**
  * A Proofpoint TAP SIEM API v2 simulator (vendor-apis.md §4). It enforces what the real API enforces:
@@ -36,6 +38,13 @@ export {
  *   counted request leaves the window. Throttled and unauthenticated requests are not counted.
  * - Late indexing: an event becomes visible `indexingLagMs` after its creation time, or only after
  *   `releaseLateEvents()` when added with `addLateEvents` (it lands in a window already queried).
+ * - The Threat API, `GET /v2/threat/summary/<threatId>`: every threat of every record added is known, with
+ *   the status of its record; `setThreatStatus` changes it (and the `threatStatus` Proofpoint shows in the
+ *   SIEM records that carry it). Unknown IDs are 404. No throttle, as Proofpoint documents.
+ * - The Forensics API, `GET /v2/forensics?threatId=<id>[&includecampaignforensics=true|false]` or
+ *   `?campaignId=<id>`: exactly one of the two IDs (400 otherwise), `includecampaignforensics` only with a
+ *   threat ID, 404 for unknown IDs. Its own quotas: `forensicsQuota` (50) threat requests and 1800
+ *   campaign requests per rolling `quotaWindowMs`, 429 beyond, apart from the SIEM pools.
  * Fault knobs (`injectFault`) answer the next requests with 429/500/garbage; `requests` is the ground
  * truth of what the collector asked for, `maxQuotaUsage` the most requests a pool ever had in one window.
  */
@@ -54,6 +63,10 @@ export interface ProofpointSimulatorOptions {
   maxLookbackMs?: number;
   /** What "nothing matched" looks like. Default 204. */
   emptyResponse?: 204 | 'arrays';
+  /** Forensics requests by threat ID per rolling window. Default 50 (Proofpoint's). */
+  forensicsQuota?: number;
+  /** Delay of every Threat API answer (lets a test kill the collector in the middle of a pull). Default 0. */
+  threatLatencyMs?: number;
   /** Every event becomes visible this long after its creation time. Default 0. */
   indexingLagMs?: number;
   /** Deterministic events to start with. */
@@ -62,7 +75,7 @@ export interface ProofpointSimulatorOptions {
   clock?: () => number;
 }
 
-export type ProofpointPool = 'default' | 'clicksPermitted';
+export type ProofpointPool = 'default' | 'clicksPermitted' | 'forensics' | 'forensicsCampaign';
 
 export interface ProofpointRequestLogEntry {
   at: number;
@@ -73,6 +86,8 @@ export interface ProofpointRequestLogEntry {
   interval?: { start: number; end: number };
   /** Records returned. */
   count: number;
+  /** The query string as received. */
+  query: string;
 }
 
 export interface ProofpointFault {
@@ -127,11 +142,19 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
   const minIntervalMs = options.minIntervalMs ?? 30_000;
   const maxLookbackMs = options.maxLookbackMs ?? 7 * DAY;
   const lag = options.indexingLagMs ?? 0;
-  const knobs = { quota: options.quota ?? 1800, emptyResponse: options.emptyResponse ?? (204 as 204 | 'arrays') };
+  const knobs = {
+    quota: options.quota ?? 1800,
+    forensicsQuota: options.forensicsQuota ?? 50,
+    threatLatencyMs: options.threatLatencyMs ?? 0,
+    emptyResponse: options.emptyResponse ?? (204 as 204 | 'arrays'),
+  };
 
   const store = new Map<ProofpointSiemService, { entries: Entry[]; sorted: boolean }>(PROOFPOINT_SIEM_SERVICES.map((s) => [s, { entries: [], sorted: true }]));
-  const counted: Record<ProofpointPool, number[]> = { default: [], clicksPermitted: [] };
-  const maxUsage: Record<ProofpointPool, number> = { default: 0, clicksPermitted: 0 };
+  const counted: Record<ProofpointPool, number[]> = { default: [], clicksPermitted: [], forensics: [], forensicsCampaign: [] };
+  const maxUsage: Record<ProofpointPool, number> = { default: 0, clicksPermitted: 0, forensics: 0, forensicsCampaign: 0 };
+  const threats = new Map<string, ProofpointThreat>();
+  /** Threats the SIEM records name but the Threat and Forensics APIs do not know yet (404). */
+  const unknownThreats = new Set<string>();
   const requests: ProofpointRequestLogEntry[] = [];
   const faults: ProofpointFault[] = [];
   let throttled = 0;
@@ -141,6 +164,12 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     for (const record of records) {
       const createdAt = proofpointCreationTime(record);
       bucket.entries.push({ createdAt, visibleAt: visibleAt ?? createdAt + lag, record });
+      for (const t of threatsOfRecord(record)) {
+        if (!threats.has(t.id)) {
+          const status = (['active', 'cleared', 'falsePositive'].includes(t.status) ? t.status : 'active') as ProofpointThreatStatus;
+          threats.set(t.id, { id: t.id, status, identifiedAt: t.time, type: t.type, category: t.category, campaignId: t.campaignId });
+        }
+      }
     }
     bucket.sorted = false;
   }
@@ -218,10 +247,47 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     return { start, end };
   }
 
+  /** Counts a request in a pool; false (and the caller answers 429) when the pool is spent. */
+  function spend(pool: ProofpointPool, limit: number, now: number): boolean {
+    if (inWindow(pool, now) >= limit) {
+      throttled++;
+      return false;
+    }
+    counted[pool].push(now);
+    maxUsage[pool] = Math.max(maxUsage[pool], counted[pool].length);
+    return true;
+  }
+
+  function forensics(params: URLSearchParams, now: number, log: ProofpointRequestLogEntry, reply: (status: number, body?: string) => void): void {
+    const threatId = params.get('threatId');
+    const campaignId = params.get('campaignId');
+    const include = params.get('includecampaignforensics');
+    if ((threatId === null) === (campaignId === null)) return reply(400, 'The request is missing a mandatory request parameter: exactly one of threatId or campaignId.');
+    if (include !== null && (campaignId !== null || !['true', 'false'].includes(include))) {
+      return reply(400, `The includecampaignforensics parameter is incorrectly formatted or not allowed here: ${include}`);
+    }
+    const pool: ProofpointPool = threatId !== null ? 'forensics' : 'forensicsCampaign';
+    log.pool = pool;
+    if (!spend(pool, pool === 'forensics' ? knobs.forensicsQuota : 1800, now)) {
+      return reply(429, `Too many requests. The limit of ${pool === 'forensics' ? knobs.forensicsQuota : 1800} forensics requests per ${quotaWindowMs / HOUR} hours has been reached.`);
+    }
+    if (threatId !== null) {
+      const threat = unknownThreats.has(threatId) ? undefined : threats.get(threatId);
+      if (!threat) return reply(404, `The threat ID ${threatId} does not exist.`);
+      const body = threatForensics(threat, include === 'true', now);
+      log.count = (body['reports'] as unknown[]).length;
+      return reply(200, JSON.stringify(body));
+    }
+    const campaign = [...threats.values()].find((t) => t.campaignId === campaignId);
+    if (!campaign) return reply(404, `The campaign ID ${campaignId} does not exist.`);
+    const body = threatForensics({ ...campaign, id: campaign.campaignId! }, false, now);
+    return reply(200, JSON.stringify({ ...body, reports: (body['reports'] as Record<string, unknown>[]).map((r) => ({ ...r, scope: 'CAMPAIGN' })) }));
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const now = clock();
     const url = new URL(req.url ?? '/', 'http://simulator');
-    const log: ProofpointRequestLogEntry = { at: now, path: url.pathname, pool: undefined, status: 0, count: 0 };
+    const log: ProofpointRequestLogEntry = { at: now, path: url.pathname, pool: undefined, status: 0, count: 0, query: url.search.replace(/^\?/, '') };
     requests.push(log);
     const reply = (status: number, body?: string, headers: Record<string, string> = {}) => {
       log.status = status;
@@ -230,6 +296,18 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       res.end(body);
     };
     if (req.method !== 'GET') return reply(405, 'Method Not Allowed');
+    if (url.pathname.startsWith('/v2/threat/') || url.pathname === '/v2/forensics') {
+      if (!authorized(req)) return reply(401, 'The credentials provided are not valid.');
+      if (url.pathname === '/v2/forensics') return forensics(url.searchParams, now, log, reply);
+      const m = /^\/v2\/threat\/summary\/([^/]+)$/.exec(url.pathname);
+      if (!m) return reply(404, 'Not Found');
+      const id = decodeURIComponent(m[1]!);
+      const threat = unknownThreats.has(id) ? undefined : threats.get(id);
+      const answer = () => (threat ? reply(200, JSON.stringify(threatSummary(threat))) : reply(404, `The threat ID ${m[1]} does not exist.`));
+      if (knobs.threatLatencyMs > 0) setTimeout(answer, knobs.threatLatencyMs);
+      else answer();
+      return;
+    }
     const endpoint = ENDPOINTS[url.pathname.replace(/^\/v2\/siem\//, '')];
     if (!url.pathname.startsWith('/v2/siem/') || !endpoint) return reply(404, 'Not Found');
     if (!authorized(req)) return reply(401, 'The credentials provided are not valid.');
@@ -240,12 +318,9 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       if (fault.status === 429) throttled++;
       return reply(fault.status, fault.body ?? (fault.status === 429 ? 'Too many requests' : fault.status === 200 ? '{"queryEndTime": "2' : 'Internal Server Error'), fault.headers);
     }
-    if (inWindow(endpoint.pool, now) >= knobs.quota) {
-      throttled++;
+    if (!spend(endpoint.pool, knobs.quota, now)) {
       return reply(429, `Too many requests. The limit of ${knobs.quota} requests per ${quotaWindowMs / HOUR} hours has been reached.`);
     }
-    counted[endpoint.pool].push(now);
-    maxUsage[endpoint.pool] = Math.max(maxUsage[endpoint.pool], counted[endpoint.pool].length);
     const format = url.searchParams.get('format') ?? 'json';
     if (format !== 'json') return reply(400, `Unsupported format: ${format} (the simulator answers json only).`);
     const window = timeSelector(url.searchParams, now);
@@ -299,6 +374,22 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     /** Every record of a service (the ground truth), including not yet visible ones. */
     events(service: ProofpointSiemService): ProofpointRecord[] {
       return store.get(service)!.entries.map((e) => e.record);
+    },
+    /** Every threat the records added refer to, with its current status. */
+    threats(): ProofpointThreat[] {
+      return [...threats.values()].map((t) => ({ ...t }));
+    },
+    /** Proofpoint re-classifies a threat: its summary, forensics and the SIEM records that carry it show `status`. */
+    setThreatStatus(id: string, status: ProofpointThreatStatus): void {
+      const threat = threats.get(id);
+      if (!threat) throw new Error(`No threat ${id}`);
+      threat.status = status;
+      for (const bucket of store.values()) for (const e of bucket.entries) setRecordThreatStatus(e.record, id, status);
+    },
+    /** `false`: the Threat and Forensics APIs answer 404 for this threat (not known yet) until set back to `true`. */
+    setThreatKnown(id: string, known: boolean): void {
+      if (known) unknownThreats.delete(id);
+      else unknownThreats.add(id);
     },
     /** The next requests (after authentication) get this answer instead; they are not counted. */
     injectFault(fault: ProofpointFault): void {
