@@ -48,7 +48,7 @@ export { FilesystemStateStore, stateFileName } from './persistence/filesystem-st
 export { MemoryStateStore } from './persistence/memory-store.js';
 export { RedisStateStore } from './persistence/redis-store.js';
 
-export { createLogger, silentLogger, onLogRecord, type Logger, type LogRecord, type LogLevel } from './telemetry/logger.js';
+export { createLogger, silentLogger, onLogRecord, logSettings, type Logger, type LogRecord, type LogLevel, type LogSettings } from './telemetry/logger.js';
 
 export type { Output, Delivery, DeliveryRecord, SenderService } from './delivery/types.js';
 export { DeliveryPipeline, type DeliveryPipelineOptions } from './delivery/delivery-pipeline.js';
@@ -59,7 +59,7 @@ export { createOutputs, type OutputFactoryContext } from './delivery/output-fact
 export { CollectorMetrics, errorLabels, type ServiceGauges, type ServiceMetrics, type MetricsSources, type ServiceView } from './telemetry/metrics.js';
 export { startHealthServer, type HealthServer, type HealthSources, type Readiness } from './telemetry/health-server.js';
 export { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from './telemetry/lag.js';
-export { runCheck, type CheckOptions } from './runtime/check.js';
+export { runCheck, type CheckOptions, type CheckResult, type CheckReport } from './runtime/check.js';
 export { showState } from './runtime/show-state.js';
 export { StreamOutput, type StreamOutputOptions, type OutputCounters } from './delivery/stream-output.js';
 export { StreamConnection, type ConnectionTarget, type TlsSettings } from './delivery/stream-connection.js';

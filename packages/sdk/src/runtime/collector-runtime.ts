@@ -10,7 +10,7 @@ import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createLogger, logSettings, type Logger } from '../telemetry/logger.js';
 import { CollectorMetrics, type MetricsSources, type OutputCounters } from '../telemetry/metrics.js';
 import { startHealthServer, type HealthServer, type Readiness } from '../telemetry/health-server.js';
 import { readOnlyStateStore } from '../telemetry/read-only-store.js';
@@ -105,8 +105,9 @@ export class CollectorRuntime {
     const raw = options.config === undefined ? undefined : structuredClone(options.config);
     if (raw && typeof raw === 'object' && options.outputs?.length && !('outputs' in raw)) (raw as Record<string, unknown>)['outputs'] = {};
     this.config = loadConfig(definition, file, { workDir, raw });
-    this.log = options.logger ?? createLogger({ debug: this.config.globals.debug, json: this.config.globals.log_format === 'json', stream: options.logStream });
-    for (const warning of this.config.warnings) this.log.warning(warning);
+    const logging = logSettings(this.config.globals);
+    this.log = options.logger ?? createLogger({ level: logging.level, json: logging.json, stream: options.logStream });
+    for (const warning of [...logging.warnings, ...this.config.warnings]) this.log.warning(warning);
     const store = createStateStore(this.config.globals, workDir);
     this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
     const outputs = [
