@@ -14,6 +14,8 @@ export type CredentialProvider = () => Promise<AwsCredentials>;
 export interface StsSettings {
   region: string;
   endpoint: string | undefined;
+  /** Sockets and the outbound proxy (client.ts). */
+  requestHandler?: { httpAgent: unknown; httpsAgent: unknown };
 }
 
 /** Credentials are refreshed this long before they expire (or at 80 % of a short lifetime). */
@@ -68,6 +70,7 @@ export class AssumedRoleProvider {
       ...(options.sts.endpoint ? { endpoint: options.sts.endpoint } : {}),
       credentials: () => this.source(),
       maxAttempts: 4,
+      ...(options.sts.requestHandler ? { requestHandler: options.sts.requestHandler as never } : {}),
     });
   }
 

@@ -42,6 +42,8 @@ export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-tim
 export { HttpClient, HttpError, isLoopbackHost, retryAfterHeaderMs, type HttpRequest, type HttpResponse, type HttpClientOptions, type HttpObserver } from './http/http-client.js';
 export { RateLimiter, periodMs, type RequestsLimit, type RequestLog } from './http/rate-limiter.js';
 export { TokenCache, type Token } from './http/token-cache.js';
+export { resolveProxy, proxyFor, describeProxySettings, type ProxyConfig, type ProxySettings } from './http/proxy.js';
+export { proxyAgents, type ProxyAgentsOptions } from './http/proxy-agents.js';
 
 export { type StateStore, type JsonObject, type JsonValue, stateKey } from './persistence/state-store.js';
 export { FilesystemStateStore, stateFileName } from './persistence/filesystem-store.js';

@@ -92,8 +92,10 @@ export function remedyFor(error: unknown, definition?: InputDefinition, path?: s
         return 'Use an https:// address, or set allow_insecure_http: true on the input if plain HTTP is intended';
       case 'body':
         return 'The answer is not the vendor API (a proxy or login page?): check override_base_url and any proxy in between';
+      case 'proxy':
+        return 'Put the proxy user and password in the proxy URL (http://user:password@proxy:3128) of HTTPS_PROXY/HTTP_PROXY or globals.proxy, percent-encoding special characters';
       default:
-        return 'Check the vendor address (override_base_url), DNS, the firewall and any proxy between this host and the vendor';
+        return 'Check the vendor address (override_base_url), DNS, the firewall and the outbound proxy (HTTPS_PROXY, NO_PROXY or globals.proxy) between this host and the vendor';
     }
   }
   if (error instanceof CheckTimeout) return 'Check the network path to the vendor; if the vendor is throttling, --show-state shows the request budget';

@@ -7,6 +7,7 @@ import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
 import type { Output } from '../delivery/types.js';
 import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
+import { describeProxySettings, resolveProxy, type ProxySettings } from '../http/proxy.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
@@ -95,6 +96,8 @@ export class CollectorRuntime {
   /** Prometheus metrics of this runtime (its own registry), served on `/metrics`. */
   readonly metrics: CollectorMetrics;
   private healthServer: HealthServer | undefined;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY or `globals.proxy`, for every input's HTTP client. */
+  readonly proxy: ProxySettings | undefined;
 
   constructor(
     readonly definition: CollectorDefinition,
@@ -108,6 +111,8 @@ export class CollectorRuntime {
     const logging = logSettings(this.config.globals);
     this.log = options.logger ?? createLogger({ level: logging.level, json: logging.json, stream: options.logStream });
     for (const warning of [...logging.warnings, ...this.config.warnings]) this.log.warning(warning);
+    this.proxy = resolveProxy(this.config.globals.proxy);
+    if (this.proxy) this.log.info(describeProxySettings(this.proxy));
     const store = createStateStore(this.config.globals, workDir);
     this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
     const outputs = [
@@ -159,6 +164,7 @@ export class CollectorRuntime {
         const http = new HttpClient({
           ...this.options.http,
           allowInsecureHttp: config['allow_insecure_http'] === true,
+          proxy: this.proxy,
           limiters,
           log,
           signal: this.abort.signal,
