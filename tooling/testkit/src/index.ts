@@ -9,3 +9,4 @@ export * from './capturing-output.js';
 export * from './wait-until.js';
 export * from './tinyproxy.js';
 export * from './tls-front.js';
+export * from './otlp-receiver.js';

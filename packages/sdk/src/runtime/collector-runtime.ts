@@ -15,6 +15,7 @@ import { createLogger, logSettings, type Logger } from '../telemetry/logger.js';
 import { CollectorMetrics, type MetricsSources, type OutputCounters } from '../telemetry/metrics.js';
 import { startHealthServer, type HealthServer, type Readiness } from '../telemetry/health-server.js';
 import { readOnlyStateStore } from '../telemetry/read-only-store.js';
+import { startOtlpExportFromEnv, type OtlpExport } from '../telemetry/otlp.js';
 import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
 import type { ServiceTotals } from './pull-statistics.js';
 import { ServiceRunner } from './service-runner.js';
@@ -96,6 +97,7 @@ export class CollectorRuntime {
   /** Prometheus metrics of this runtime (its own registry), served on `/metrics`. */
   readonly metrics: CollectorMetrics;
   private healthServer: HealthServer | undefined;
+  private otlp: OtlpExport | undefined;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY or `globals.proxy`, for every input's HTTP client. */
   readonly proxy: ProxySettings | undefined;
 
@@ -267,6 +269,13 @@ export class CollectorRuntime {
     if (this.started) return;
     this.started = true;
     await this.startHealthServer();
+    // OTLP export of the same metrics when OTEL_EXPORTER_OTLP_* asks for it (OpenTelemetry is loaded only then).
+    this.otlp = await startOtlpExportFromEnv({
+      metrics: this.metrics,
+      log: this.log.child({ process: 'MainProcess', module: 'OtlpExporter' }),
+      serviceName: this.config.globals.name,
+      serviceVersion: this.definition.version,
+    });
     this.log.info(`${this.definition.name} ${this.definition.version} starting (node ${process.version}, pid ${process.pid})`);
     await this.validate();
     for (const input of this.inputs) await input.sharedState.load();
@@ -354,6 +363,8 @@ export class CollectorRuntime {
     await this.store.close();
     await this.healthServer?.close();
     this.healthServer = undefined;
+    await this.otlp?.shutdown(); // the final values, after the queue drained
+    this.otlp = undefined;
   }
 
   /** Ready: every input finished setup and every output is connected (`/ready`). */
