@@ -34,8 +34,9 @@ export function staticProvider(accessKeyId: string, secretAccessKey: string, ses
 }
 
 /** The AWS SDK's default chain: environment, shared config/profile, web identity, container and instance roles. */
-export function defaultChainProvider(): CredentialProvider {
-  const chain = fromNodeProviderChain();
+export function defaultChainProvider(requestHandler?: StsSettings['requestHandler']): CredentialProvider {
+  // The chain's own STS calls (web identity, SSO) go through the outbound proxy too; IMDS never does.
+  const chain = fromNodeProviderChain(requestHandler ? { clientConfig: { requestHandler: requestHandler as never } } : {});
   return async () => keepSecret(await chain());
 }
 
@@ -144,7 +145,7 @@ export function buildCredentialChain(settings: CredentialSettings, sts: StsSetti
     provider = staticProvider(settings.accessKeyId, settings.secretAccessKey, settings.sessionToken);
     kind = 'access keys';
   } else {
-    provider = defaultChainProvider();
+    provider = defaultChainProvider(sts.requestHandler);
     kind = 'the default credential provider chain';
   }
   const roles: AssumedRoleProvider[] = [];
