@@ -33,12 +33,18 @@ function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callb
     done = true;
     callback(error, socket);
   };
+  const onTimeout = () => request.destroy(new Error(`The proxy ${describeProxy(proxy)} did not answer CONNECT ${authority} within ${timeoutMs} ms`));
+  request.once('timeout', onTimeout);
   request.once('connect', (response, socket) => {
-    if (response.statusCode === 200) return finish(null, socket);
+    if (response.statusCode === 200) {
+      // The tunnel is ours now: the CONNECT timeout must not close it later while it idles in the pool.
+      request.off('timeout', onTimeout);
+      socket.setTimeout(0);
+      return finish(null, socket);
+    }
     socket.destroy();
     finish(new Error(`The proxy ${describeProxy(proxy)} answered ${response.statusCode} ${redact(response.statusMessage ?? '')} to CONNECT ${authority}`));
   });
-  request.once('timeout', () => request.destroy(new Error(`The proxy ${describeProxy(proxy)} did not answer CONNECT ${authority} within ${timeoutMs} ms`)));
   request.once('error', (error: NodeJS.ErrnoException) => finish(Object.assign(new Error(`Cannot reach the proxy ${describeProxy(proxy)}: ${redact(error.message)}`), { code: error.code })));
   request.end();
 }
@@ -46,6 +52,13 @@ function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callb
 export interface ProxyAgentsOptions extends HttpsAgentOptions {
   /** How long the proxy may take to answer CONNECT. Default 30 s. */
   proxyConnectTimeoutMs?: number;
+}
+
+/** Host, port and proxy of a connection the agent is asked for (undefined proxy: connect directly). */
+function route(options: ClientRequestArgs, scheme: 'http' | 'https', settings: ProxySettings): { host: string; port: number; proxy: URL | undefined } {
+  const host = String(options.hostname ?? options.host ?? 'localhost');
+  const port = Number(options.port) || (scheme === 'https' ? 443 : 80);
+  return { host, port, proxy: proxyFor(new URL(`${scheme}://${isIP(host) === 6 ? `[${host}]` : host}:${port}`), settings) };
 }
 
 class TunnellingHttpAgent extends HttpAgent {
@@ -58,9 +71,7 @@ class TunnellingHttpAgent extends HttpAgent {
   }
 
   override createConnection(options: ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
-    const host = String(options.hostname ?? options.host ?? 'localhost');
-    const port = Number(options.port) || 80;
-    const proxy = proxyFor(new URL(`http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`), this.settings);
+    const { host, port, proxy } = route(options, 'http', this.settings);
     if (!proxy) return super.createConnection(options, callback);
     tunnel(proxy, host, port, this.connectTimeoutMs, (error, socket) => callback?.(error, socket as Duplex));
     return undefined;
@@ -77,9 +88,7 @@ class TunnellingHttpsAgent extends HttpsAgent {
   }
 
   override createConnection(options: ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
-    const host = String(options.hostname ?? options.host ?? 'localhost');
-    const port = Number(options.port) || 443;
-    const proxy = proxyFor(new URL(`https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`), this.settings);
+    const { host, port, proxy } = route(options, 'https', this.settings);
     if (!proxy) return super.createConnection(options, callback);
     tunnel(proxy, host, port, this.connectTimeoutMs, (error, socket) => {
       if (error || !socket) return callback?.(error ?? new Error('No tunnel'), undefined as never);
