@@ -86,6 +86,15 @@ describe('JSON logs from the first line', () => {
     expect(String(first!['msg'])).toMatch(/^ConfigError 2: The config file .* is not valid YAML/);
   });
 
+  it('LOG_FORMAT=json: a usage error is a JSON line too', async () => {
+    process.env['LOG_FORMAT'] = 'json';
+    const err = sink();
+    expect(await runCollector(exampleCollector, { argv: ['--frobnicate'], stderr: err.stream, handleSignals: false })).toBe(2);
+    const [line, ...rest] = jsonLines(err.box.text);
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({ level: 'error', msg: "UsageError 1: Unknown option '--frobnicate'; see --help" });
+  });
+
   it('globals.log_format: json is honoured for a config that fails validation, and for every line of a run', async () => {
     const logs = sink();
     const broken = goodYaml('  log_format: json\n  queue_max_size_in_messages: "many"');

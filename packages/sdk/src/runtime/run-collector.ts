@@ -57,7 +57,10 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     }).values;
     if (args.json && !args.check) throw new Error('--json goes with --check');
   } catch (error) {
-    (options.stderr ?? process.stderr).write(`UsageError 1: ${(error as Error).message}\n${USAGE(bin)}\n`);
+    const line = `UsageError 1: ${(error as Error).message}`;
+    // LOG_FORMAT=json: even this line is JSON (the usage text is for people: --help prints it).
+    if (logSettings().json) createLogger({ json: true, stream: options.stderr ?? process.stderr }).error(`${line}; see --help`);
+    else (options.stderr ?? process.stderr).write(`${line}\n${USAGE(bin)}\n`);
     return 2;
   }
   if (args.help) {
