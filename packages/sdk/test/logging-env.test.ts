@@ -107,6 +107,37 @@ describe('JSON logs from the first line', () => {
     expect(records.at(-1)).toMatchObject({ level: 'info', msg: 'The configuration is valid' });
   });
 
+  it('with JSON logs, Node\'s own warnings are JSON warning lines too', async () => {
+    process.env['LOG_FORMAT'] = 'json';
+    const { defineCollector, defineInput, defineService } = await import('@collector/sdk');
+    // A collector whose setup triggers a Node warning, as the AWS SDK does with its Node version notice.
+    const warns = defineCollector({
+      name: 'warning_collector',
+      version: '0.0.1',
+      inputs: [
+        defineInput({
+          name: 'w',
+          setup: async () => ({}),
+          services: {
+            s: defineService({
+              tag: 'my.app.warning.s',
+              async init() {
+                process.emitWarning('Node 20 is end of life', 'NodeVersionSupportWarning');
+                await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+              },
+              async *pull() {},
+            }),
+          },
+        }),
+      ],
+    });
+    const logs = sink();
+    const listeners = process.listenerCount('warning');
+    expect(await runCollector(warns, { argv: ['--validate'], workDir: workDirWith('inputs:\n  w:\n    id: 1\n    services:\n      s:\n'), logStream: logs.stream, handleSignals: false })).toBe(0);
+    expect(jsonLines(logs.box.text)).toContainEqual(expect.objectContaining({ level: 'warning', msg: 'NodeVersionSupportWarning: Node 20 is end of life' }));
+    expect(process.listenerCount('warning')).toBe(listeners); // removed again after the run
+  });
+
   it('LOG_LEVEL=error keeps info lines out, LOG_LEVEL=debug adds debug lines; an unknown LOG_LEVEL is warned about', async () => {
     process.env['LOG_LEVEL'] = 'error';
     const quiet = sink();

@@ -89,6 +89,10 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     return isConfigError(error) ? 2 : 1;
   }
   const log = runtime.log;
+  // JSON logs: Node's own warnings (deprecations, the AWS SDK's Node version notice) become JSON lines too;
+  // NODE_OPTIONS=--no-warnings drops Node's text copy on stderr.
+  const onWarning = (warning: Error) => log.warning(`${warning.name}: ${warning.message}`);
+  if (logSettings(runtime.config.globals).json) process.on('warning', onWarning);
   try {
     if (args.validate) {
       await runtime.validate();
@@ -126,6 +130,8 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     log.error(describeError(error, log.debugEnabled));
     await runtime.stop().catch(() => undefined);
     return isConfigError(error) ? 2 : 1;
+  } finally {
+    process.off('warning', onWarning);
   }
 }
 
