@@ -1,8 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Logger, SetupContext } from '@collector/sdk';
-import { AssumeRoleFailure, buildCredentialChain, type AssumedRoleProvider, type CredentialProvider } from './credentials.js';
+import { proxyAgents, type Logger, type ProxySettings, type SetupContext } from '@collector/sdk';
+import { AssumeRoleFailure, buildCredentialChain, type AssumedRoleProvider, type CredentialProvider, type StsSettings } from './credentials.js';
 import { setupErrors } from './errors.js';
 import { endpointFor, regionFromQueueUrl } from './options.js';
 
@@ -37,8 +37,10 @@ export function setupErrorFor(error: unknown): Error {
   return setupErrors.rejected(awsErrorText(error));
 }
 
-/** Socket settings for every client: keep-alive, enough sockets for the objects in flight. */
-const REQUEST_HANDLER = { connectionTimeout: 10_000, requestTimeout: 120_000, httpAgent: { keepAlive: true, maxSockets: 128 }, httpsAgent: { keepAlive: true, maxSockets: 128 } };
+/** Socket settings for every client: keep-alive, enough sockets for the objects in flight, the outbound proxy (HTTPS_PROXY, NO_PROXY, globals.proxy). */
+function requestHandler(proxy: ProxySettings | undefined) {
+  return { connectionTimeout: 10_000, requestTimeout: 120_000, ...proxyAgents(proxy, { keepAlive: true, maxSockets: 128 }) };
+}
 
 /**
  * The authenticated AWS session of one input: one credential chain, and SQS / S3 clients per region and
@@ -53,6 +55,7 @@ export class AwsSession {
     readonly roles: AssumedRoleProvider[],
     readonly kind: string,
     private readonly log?: Logger,
+    private readonly proxy?: ProxySettings,
   ) {}
 
   sqs(region: string, endpoint: string | undefined): SQSClient {
@@ -60,7 +63,7 @@ export class AwsSession {
     const key = `${region} ${resolved ?? ''}`;
     let client = this.sqsClients.get(key);
     if (!client) {
-      client = new SQSClient({ region, credentials: this.credentials, maxAttempts: 5, requestHandler: REQUEST_HANDLER, ...(resolved ? { endpoint: resolved } : {}) });
+      client = new SQSClient({ region, credentials: this.credentials, maxAttempts: 5, requestHandler: requestHandler(this.proxy), ...(resolved ? { endpoint: resolved } : {}) });
       this.sqsClients.set(key, client);
     }
     return client;
@@ -76,7 +79,7 @@ export class AwsSession {
         region,
         credentials: this.credentials,
         maxAttempts: 5,
-        requestHandler: REQUEST_HANDLER,
+        requestHandler: requestHandler(this.proxy),
         ...(resolved ? { endpoint: resolved, forcePathStyle: true } : {}),
         // A bucket in another region than the queue: follow S3's redirect instead of failing.
         followRegionRedirects: true,
@@ -103,7 +106,7 @@ export class AwsSession {
 }
 
 /** The first service's region and endpoint: where STS is asked for the role credentials. */
-function stsSettingsFor(ctx: SetupContext): { region: string; endpoint: string | undefined } {
+function stsSettingsFor(ctx: SetupContext): StsSettings {
   const services = Object.values(ctx.input.services ?? {}) as Record<string, unknown>[];
   const first = services.find((s) => s && typeof s === 'object') ?? {};
   const queueUrl = (first['base_url'] ?? ctx.input['base_url']) as string | undefined;
@@ -115,7 +118,7 @@ function stsSettingsFor(ctx: SetupContext): { region: string; endpoint: string |
     process.env['AWS_DEFAULT_REGION'] ??
     'us-east-1';
   const endpoint = endpointFor('STS', (first['endpoint_url'] ?? ctx.input['endpoint_url']) as string | undefined);
-  return { region, endpoint };
+  return { region, endpoint, requestHandler: requestHandler(ctx.http.proxy) };
 }
 
 /**
@@ -139,12 +142,12 @@ export async function createSession(ctx: SetupContext): Promise<AwsSession> {
     },
     sts,
   );
-  const session = new AwsSession(provider, roles, kind, ctx.log);
+  const session = new AwsSession(provider, roles, kind, ctx.log, ctx.http.proxy);
   try {
     if (roles.length > 0) {
       await provider();
     } else {
-      const identityClient = new STSClient({ region: sts.region, credentials: provider, maxAttempts: 3, ...(sts.endpoint ? { endpoint: sts.endpoint } : {}) });
+      const identityClient = new STSClient({ region: sts.region, credentials: provider, maxAttempts: 3, requestHandler: sts.requestHandler, ...(sts.endpoint ? { endpoint: sts.endpoint } : {}) });
       try {
         await identityClient.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal as never });
       } finally {

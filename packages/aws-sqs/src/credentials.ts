@@ -14,6 +14,8 @@ export type CredentialProvider = () => Promise<AwsCredentials>;
 export interface StsSettings {
   region: string;
   endpoint: string | undefined;
+  /** Sockets and the outbound proxy (client.ts). */
+  requestHandler?: { httpAgent: unknown; httpsAgent: unknown };
 }
 
 /** Credentials are refreshed this long before they expire (or at 80 % of a short lifetime). */
@@ -32,8 +34,9 @@ export function staticProvider(accessKeyId: string, secretAccessKey: string, ses
 }
 
 /** The AWS SDK's default chain: environment, shared config/profile, web identity, container and instance roles. */
-export function defaultChainProvider(): CredentialProvider {
-  const chain = fromNodeProviderChain();
+export function defaultChainProvider(requestHandler?: StsSettings['requestHandler']): CredentialProvider {
+  // The chain's own STS calls (web identity, SSO) go through the outbound proxy too; IMDS never does.
+  const chain = fromNodeProviderChain(requestHandler ? { clientConfig: { requestHandler: requestHandler as never } } : {});
   return async () => keepSecret(await chain());
 }
 
@@ -68,6 +71,7 @@ export class AssumedRoleProvider {
       ...(options.sts.endpoint ? { endpoint: options.sts.endpoint } : {}),
       credentials: () => this.source(),
       maxAttempts: 4,
+      ...(options.sts.requestHandler ? { requestHandler: options.sts.requestHandler as never } : {}),
     });
   }
 
@@ -141,7 +145,7 @@ export function buildCredentialChain(settings: CredentialSettings, sts: StsSetti
     provider = staticProvider(settings.accessKeyId, settings.secretAccessKey, settings.sessionToken);
     kind = 'access keys';
   } else {
-    provider = defaultChainProvider();
+    provider = defaultChainProvider(sts.requestHandler);
     kind = 'the default credential provider chain';
   }
   const roles: AssumedRoleProvider[] = [];

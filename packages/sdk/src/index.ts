@@ -53,13 +53,15 @@ export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-tim
 export { HttpClient, HttpError, isLoopbackHost, retryAfterHeaderMs, type HttpRequest, type HttpResponse, type HttpClientOptions, type HttpObserver } from './http/http-client.js';
 export { RateLimiter, periodMs, type RequestsLimit, type RequestLog } from './http/rate-limiter.js';
 export { TokenCache, type Token } from './http/token-cache.js';
+export { resolveProxy, proxyFor, describeProxySettings, type ProxyConfig, type ProxySettings } from './http/proxy.js';
+export { proxyAgents, type ProxyAgentsOptions } from './http/proxy-agents.js';
 
 export { type StateStore, type JsonObject, type JsonValue, stateKey } from './persistence/state-store.js';
 export { FilesystemStateStore, stateFileName } from './persistence/filesystem-store.js';
 export { MemoryStateStore } from './persistence/memory-store.js';
 export { RedisStateStore } from './persistence/redis-store.js';
 
-export { createLogger, silentLogger, onLogRecord, type Logger, type LogRecord, type LogLevel } from './telemetry/logger.js';
+export { createLogger, silentLogger, onLogRecord, logSettings, type Logger, type LogRecord, type LogLevel, type LogSettings } from './telemetry/logger.js';
 
 export type { Output, Delivery, DeliveryRecord, SenderService } from './delivery/types.js';
 export { DeliveryPipeline, type DeliveryPipelineOptions } from './delivery/delivery-pipeline.js';
@@ -70,7 +72,7 @@ export { createOutputs, type OutputFactoryContext } from './delivery/output-fact
 export { CollectorMetrics, errorLabels, type ServiceGauges, type ServiceMetrics, type MetricsSources, type ServiceView } from './telemetry/metrics.js';
 export { startHealthServer, type HealthServer, type HealthSources, type Readiness } from './telemetry/health-server.js';
 export { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from './telemetry/lag.js';
-export { runCheck, type CheckOptions } from './runtime/check.js';
+export { runCheck, type CheckOptions, type CheckResult, type CheckReport } from './runtime/check.js';
 export { showState } from './runtime/show-state.js';
 export { StreamOutput, type StreamOutputOptions, type OutputCounters } from './delivery/stream-output.js';
 export { StreamConnection, type ConnectionTarget, type TlsSettings } from './delivery/stream-connection.js';

@@ -81,7 +81,19 @@ describe('/metrics, /health and /ready', () => {
     expect(metricSum(samples, 'collector_output_connected', { output: 'capture' })).toBe(1);
     expect(metricSum(samples, 'collector_ready')).toBe(1);
     expect(hasMetric(samples, 'collector_info', { collector: 'example_collector', version: '0.0.1' })).toBe(true);
-    expect(samples.every((s) => s.name.startsWith('collector_'))).toBe(true);
+    expect(metricSum(samples, 'collector_pull_cycles_total', labels)).toBe(runner.totals.cycles);
+    expect(metrics.body).toContain('# TYPE collector_pull_cycles_total counter');
+    // The collector's own series, and the standard process and Node series stock dashboards expect.
+    expect(samples.filter((s) => !/^(collector|process|nodejs)_/.test(s.name))).toEqual([]);
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds']) {
+      expect(hasMetric(samples, name), name).toBe(true);
+    }
+    expect(metricSum(samples, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect(metricSum(samples, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    // Every counter ends in _total.
+    const counters = [...metrics.body.matchAll(/^# TYPE (\S+) counter$/gm)].map((m) => m[1]!);
+    expect(counters.length).toBeGreaterThan(5);
+    expect(counters.filter((n) => !n.endsWith('_total'))).toEqual([]);
     expect(metrics.body).not.toContain('good-token');
 
     expect((await get(`${server.url}/health`)).status).toBe(200);

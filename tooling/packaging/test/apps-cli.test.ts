@@ -71,7 +71,7 @@ describe.each(APPS)('apps/%s', (app) => {
   it('--help names the bin and exits 0; --version prints the package version; a bad flag is exit 2', async () => {
     const help = await cli(app, ['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout.split('\n')[0]).toBe(`Usage: ${bin} [--config PATH] [--start-at TIME] [--once | --validate | --check | --show-state]`);
+    expect(help.stdout.split('\n')[0]).toBe(`Usage: ${bin} [--config PATH] [--start-at TIME] [--once | --validate | --check [--json] | --show-state]`);
     const version = await cli(app, ['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(new RegExp(` ${vendorPackage.version.replace(/\./g, '\\.')}$`));

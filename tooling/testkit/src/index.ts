@@ -7,3 +7,6 @@ export * from './redis.js';
 export * from './received-line.js';
 export * from './capturing-output.js';
 export * from './wait-until.js';
+export * from './tinyproxy.js';
+export * from './tls-front.js';
+export * from './otlp-receiver.js';

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors/collector-error.js';
 import { registerSecret } from '../secrets/redactor.js';
 import type { CollectorDefinition, InputConfig, InputDefinition, JsonSchema } from '../runtime/definitions.js';
 import type { RequestsLimit } from '../http/rate-limiter.js';
+import type { ProxyConfig } from '../http/proxy.js';
 import { resolveSecretRefs } from './secret-refs.js';
 import { commonServiceProperties, globalsSchema, outputsSchema, requestsLimitsSchema } from './sdk-schema.js';
 
@@ -17,6 +18,7 @@ export interface GlobalsConfig {
   requests_limits?: RequestsLimit[];
   log_format: 'text' | 'json';
   http_server: { enabled: boolean; address: string; port: number };
+  proxy?: ProxyConfig;
   queue_max_size_in_messages: number;
   queue_max_size_in_mb: number;
   sender_concurrent_connections: number;

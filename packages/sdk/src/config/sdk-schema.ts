@@ -53,6 +53,16 @@ export const globalsSchema: JsonSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
       },
     },
+    // Outbound proxy (SDK README, HTTP): each key wins over its environment variable (HTTPS_PROXY, ...).
+    proxy: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        https_proxy: { type: 'string' },
+        http_proxy: { type: 'string' },
+        no_proxy: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+      },
+    },
     queue_max_size_in_messages: { type: 'integer', minimum: 1, default: 10000 },
     queue_max_size_in_mb: { type: 'integer', minimum: 1, default: 1024 },
     queue_max_elapsed_time_in_sec: { type: 'integer', minimum: 1, default: 60 },

@@ -1,5 +1,6 @@
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
 import { redact } from '../secrets/redactor.js';
+import { proxyAuthorization, proxyFor, type ProxySettings } from './proxy.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -38,7 +39,8 @@ export interface HttpResponse {
   json<T = unknown>(): T;
 }
 
-export type HttpErrorKind = 'network' | 'timeout' | 'insecure' | 'body' | 'too-large' | 'aborted';
+/** `proxy`: the outbound proxy refused our credentials (HTTP 401/407 to CONNECT); not retried. */
+export type HttpErrorKind = 'network' | 'timeout' | 'insecure' | 'body' | 'too-large' | 'aborted' | 'proxy';
 
 /** A request that never produced a usable response. Vendor code maps it to its own error IDs. */
 export class HttpError extends Error {
@@ -74,6 +76,8 @@ export interface HttpClientOptions {
   maxBackoffMs?: number;
   signal?: AbortSignal;
   userAgent?: string;
+  /** The outbound proxy (`resolveProxy`: HTTPS_PROXY, HTTP_PROXY, NO_PROXY or `globals.proxy`); none when undefined. */
+  proxy?: ProxySettings;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
@@ -91,7 +95,27 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-const sharedAgent = new Agent({ keepAliveTimeout: 30_000, connections: 16 });
+const POOL = { keepAliveTimeout: 30_000, connections: 16 } as const;
+const sharedAgent = new Agent(POOL);
+/** One tunnelling pool per proxy (by URL with credentials), shared like the direct one. */
+const proxyDispatchers = new Map<string, Dispatcher>();
+
+function dispatcherFor(target: URL, settings: ProxySettings | undefined): Dispatcher {
+  const proxy = proxyFor(target, settings);
+  if (!proxy) return sharedAgent;
+  let dispatcher = proxyDispatchers.get(proxy.href);
+  if (!dispatcher) {
+    // CONNECT tunnels for http:// targets too (undici's default), so a proxy sees every request the same
+    // way. Credentials go in Proxy-Authorization, built by us (undici only does it for user *and* password).
+    const bare = new URL(proxy.href);
+    bare.username = '';
+    bare.password = '';
+    const token = proxyAuthorization(proxy);
+    dispatcher = new ProxyAgent({ ...POOL, uri: bare.href, ...(token ? { token } : {}) });
+    proxyDispatchers.set(proxy.href, dispatcher);
+  }
+  return dispatcher;
+}
 
 /**
  * The HTTP client every vendor uses: undici with timeouts, retries with jittered exponential back-off on
@@ -103,6 +127,11 @@ export class HttpClient {
 
   get signal(): AbortSignal | undefined {
     return this.options.signal;
+  }
+
+  /** The outbound proxy settings, for clients of other libraries (`proxyAgents(ctx.http.proxy)` for the AWS SDK). */
+  get proxy(): ProxySettings | undefined {
+    return this.options.proxy;
   }
 
   limiter(pool = 'default'): RateLimiter | undefined {
@@ -149,7 +178,7 @@ export class HttpClient {
         response = limiter ? await limiter.schedule(send, signal) : await send();
       } catch (error) {
         lastError = error instanceof HttpError ? error : new HttpError('network', String(error));
-        if (lastError.kind === 'insecure' || lastError.kind === 'too-large' || lastError.kind === 'aborted' || attempt >= retries) throw lastError;
+        if (lastError.kind === 'insecure' || lastError.kind === 'too-large' || lastError.kind === 'aborted' || lastError.kind === 'proxy' || attempt >= retries) throw lastError;
         this.options.observer?.onRetry?.(lastError.kind, pool);
         const wait = this.backoff(attempt);
         this.options.log?.warning(`Request to ${url.origin}${url.pathname} failed (${lastError.message}); retry ${attempt + 1}/${retries} in ${Math.round(wait)} ms`);
@@ -199,7 +228,7 @@ export class HttpClient {
         method: req.method ?? (body === undefined ? 'GET' : 'POST'),
         headers,
         body,
-        dispatcher: sharedAgent,
+        dispatcher: dispatcherFor(url, this.options.proxy),
         headersTimeout: timeout,
         bodyTimeout: timeout,
         maxRedirections: 0,
@@ -236,6 +265,11 @@ export class HttpClient {
       if (error instanceof HttpError) throw error;
       const e = error as Error & { code?: string };
       if (this.options.signal?.aborted) throw new HttpError('aborted', 'The collector is stopping');
+      // undici: "Proxy response (407) !== 200 when HTTP Tunneling". Wrong proxy credentials do not heal by retrying.
+      const proxyStatus = /Proxy response \((\d{3})\)/.exec(e.message ?? '')?.[1];
+      if (proxyStatus === '407' || proxyStatus === '401') {
+        throw new HttpError('proxy', `${req.method ?? 'GET'} ${url.origin}${url.pathname} failed: the proxy refused the credentials (HTTP ${proxyStatus} to CONNECT); check the user and password in HTTPS_PROXY/HTTP_PROXY or globals.proxy`, Number(proxyStatus));
+      }
       const kind: HttpErrorKind = /timeout/i.test(e.code ?? e.name ?? '') ? 'timeout' : 'network';
       throw new HttpError(kind, `${req.method ?? 'GET'} ${url.origin}${url.pathname} failed: ${e.code ?? e.name}: ${e.message}`);
     }

@@ -24,6 +24,32 @@ export interface CheckOptions {
   probeTimeoutMs?: number;
   /** Longest wait for one output's connection and handshake. Default 15 s. */
   outputTimeoutMs?: number;
+  /** `text` (default): the checklist line by line as the checks run; `json`: one document at the end (`--json`). */
+  format?: 'text' | 'json';
+}
+
+/** One line of the checklist; `--check --json` prints them as `checks`. */
+export interface CheckResult {
+  ok: boolean;
+  /** `input lark (id 964383) service audit_infos`, `output devo_1 (devo_platform)`. */
+  what: string;
+  kind: 'input' | 'output';
+  input?: string;
+  service?: string;
+  output?: string;
+  detail: string;
+  remedy?: string;
+}
+
+/** What `--check --json` prints. */
+export interface CheckReport {
+  collector: string;
+  version: string;
+  config: string;
+  ok: boolean;
+  passed: number;
+  failed: number;
+  checks: CheckResult[];
 }
 
 /** An output that can test its own connection (the delivery layer's outputs may implement it). */
@@ -68,8 +94,10 @@ export function remedyFor(error: unknown, definition?: InputDefinition, path?: s
         return 'Use an https:// address, or set allow_insecure_http: true on the input if plain HTTP is intended';
       case 'body':
         return 'The answer is not the vendor API (a proxy or login page?): check override_base_url and any proxy in between';
+      case 'proxy':
+        return 'Put the proxy user and password in the proxy URL (http://user:password@proxy:3128) of HTTPS_PROXY/HTTP_PROXY or globals.proxy, percent-encoding special characters';
       default:
-        return 'Check the vendor address (override_base_url), DNS, the firewall and any proxy between this host and the vendor';
+        return 'Check the vendor address (override_base_url), DNS, the firewall and the outbound proxy (HTTPS_PROXY, NO_PROXY or globals.proxy) between this host and the vendor';
     }
   }
   if (error instanceof CheckTimeout) return 'Check the network path to the vendor; if the vendor is throttling, --show-state shows the request budget';
@@ -202,15 +230,15 @@ function hasProbe(output: Output): output is ProbingOutput {
 export async function runCheck(runtime: CollectorRuntime, out: NodeJS.WritableStream, options: CheckOptions = {}): Promise<number> {
   const probeTimeout = options.probeTimeoutMs ?? 60_000;
   const outputTimeout = options.outputTimeoutMs ?? 15_000;
-  let failed = 0;
-  let passed = 0;
-  const line = (status: 'OK' | 'FAIL', what: string, detail = '', remedy?: string) => {
-    if (status === 'FAIL') failed++;
-    else passed++;
-    const mark = status === 'OK' ? '[ OK ]' : '[FAIL]';
-    out.write(`${mark} ${what}${detail ? `: ${detail}` : ''}\n${remedy ? `       remedy: ${redact(remedy)}\n` : ''}`);
+  const json = options.format === 'json';
+  const checks: CheckResult[] = [];
+  const record = (ok: boolean, subject: Omit<CheckResult, 'ok' | 'detail' | 'remedy'>, detail = '', remedy?: string) => {
+    const result: CheckResult = { ok, ...subject, detail: redact(detail), ...(remedy ? { remedy: redact(remedy) } : {}) };
+    checks.push(result);
+    if (!json) out.write(`${ok ? '[ OK ]' : '[FAIL]'} ${result.what}${result.detail ? `: ${result.detail}` : ''}\n${result.remedy ? `       remedy: ${result.remedy}\n` : ''}`);
   };
-  out.write(`Checking ${runtime.definition.name} ${runtime.definition.version} (${runtime.config.file})\n`);
+  const { name, version } = runtime.definition;
+  if (!json) out.write(`Checking ${name} ${version} (${runtime.config.file})\n`);
   try {
     for (const input of runtime.inputs) {
       // The persisted budget, so a check never overspends a daily quota (the state is only read).
@@ -219,41 +247,46 @@ export async function runCheck(runtime: CollectorRuntime, out: NodeJS.WritableSt
       const exhausted = Object.entries(input.limiters).find(([, limiter]) => limiter.remaining() <= 0);
       if (exhausted) {
         const [pool, limiter] = exhausted;
-        line('FAIL', label, `the request budget of pool "${pool}" is used up; next request possible in ${formatDuration(limiter.waitFor(1))}`, 'Wait, or lower the request rate (request_period_in_seconds); --show-state shows the budget');
+        record(false, { what: label, kind: 'input', input: input.definition.name }, `the request budget of pool "${pool}" is used up; next request possible in ${formatDuration(limiter.waitFor(1))}`, 'Wait, or lower the request rate (request_period_in_seconds); --show-state shows the budget');
         continue;
       }
       for (const runner of input.runners) {
-        const what = `${label} service ${runner.totals.service}`;
+        const subject = { what: `${label} service ${runner.totals.service}`, kind: 'input', input: input.definition.name, service: runner.totals.service } as const;
         const started = performance.now();
         try {
           await runner.init();
           await withTimeout(runner.probe(), probeTimeout, 'Authentication and the smallest request');
-          line('OK', what, `authenticated, smallest request answered (${Math.round(performance.now() - started)} ms)`);
+          record(true, subject, `authenticated, smallest request answered (${Math.round(performance.now() - started)} ms)`);
         } catch (error) {
-          line('FAIL', what, errorText(error), remedyFor(error, input.definition));
+          record(false, subject, errorText(error), remedyFor(error, input.definition));
         }
       }
     }
     for (const output of runtime.delivery.outputs) {
       const configured = runtime.config.outputs[output.name];
-      const what = `output ${output.name} (${output.type})`;
+      const subject = { what: `output ${output.name} (${output.type})`, kind: 'output', output: output.name } as const;
       try {
         if (hasProbe(output)) {
           const detail = await withTimeout(output.probe(), outputTimeout, 'The connection test');
-          line('OK', what, typeof detail === 'string' && detail ? detail : 'connected');
+          record(true, subject, typeof detail === 'string' && detail ? detail : 'connected');
         } else if (configured && DEVO_TYPES.has(configured.type)) {
-          line('OK', what, await handshake(output.name, configured, runtime.config.workDir, outputTimeout));
+          record(true, subject, await handshake(output.name, configured, runtime.config.workDir, outputTimeout));
         } else {
-          line('OK', what, 'nothing to connect to');
+          record(true, subject, 'nothing to connect to');
         }
       } catch (error) {
         const remedy = error instanceof OutputCheckError ? error.remedy : error instanceof CollectorError ? remedyFor(error) : 'Check the output configuration and the receiver';
-        line('FAIL', what, error instanceof OutputCheckError ? error.message : errorText(error), remedy);
+        record(false, subject, error instanceof OutputCheckError ? error.message : errorText(error), remedy);
       }
     }
   } finally {
     await runtime.stop().catch(() => undefined);
   }
-  out.write(failed === 0 ? `All ${passed} checks passed\n` : `${failed} of ${failed + passed} checks failed\n`);
+  const failed = checks.filter((c) => !c.ok).length;
+  const passed = checks.length - failed;
+  if (json) {
+    const report: CheckReport = { collector: name, version, config: runtime.config.file, ok: failed === 0, passed, failed, checks };
+    out.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else out.write(failed === 0 ? `All ${passed} checks passed\n` : `${failed} of ${failed + passed} checks failed\n`);
   return failed === 0 ? 0 : 1;
 }

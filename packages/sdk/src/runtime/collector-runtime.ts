@@ -7,13 +7,15 @@ import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
 import type { Output } from '../delivery/types.js';
 import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
+import { describeProxySettings, resolveProxy, type ProxySettings } from '../http/proxy.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createLogger, logSettings, type Logger } from '../telemetry/logger.js';
 import { CollectorMetrics, type MetricsSources, type OutputCounters } from '../telemetry/metrics.js';
 import { startHealthServer, type HealthServer, type Readiness } from '../telemetry/health-server.js';
 import { readOnlyStateStore } from '../telemetry/read-only-store.js';
+import { startOtlpExportFromEnv, type OtlpExport } from '../telemetry/otlp.js';
 import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
 import type { ServiceTotals } from './pull-statistics.js';
 import { ServiceRunner } from './service-runner.js';
@@ -97,6 +99,9 @@ export class CollectorRuntime {
   /** Prometheus metrics of this runtime (its own registry), served on `/metrics`. */
   readonly metrics: CollectorMetrics;
   private healthServer: HealthServer | undefined;
+  private otlp: OtlpExport | undefined;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY or `globals.proxy`, for every input's HTTP client. */
+  readonly proxy: ProxySettings | undefined;
 
   constructor(
     readonly definition: CollectorDefinition,
@@ -106,8 +111,11 @@ export class CollectorRuntime {
     const file = options.config === undefined ? resolveConfigPath(options.configFile, workDir) : '<inline config>';
     const raw = options.config === undefined ? undefined : structuredClone(options.config);
     this.config = loadConfig(definition, file, { workDir, raw, externalOutputs: (options.outputs?.length ?? 0) > 0 });
-    this.log = options.logger ?? createLogger({ debug: this.config.globals.debug, json: this.config.globals.log_format === 'json', stream: options.logStream });
-    for (const warning of this.config.warnings) this.log.warning(warning);
+    const logging = logSettings(this.config.globals);
+    this.log = options.logger ?? createLogger({ level: logging.level, json: logging.json, stream: options.logStream });
+    for (const warning of [...logging.warnings, ...this.config.warnings]) this.log.warning(warning);
+    this.proxy = resolveProxy(this.config.globals.proxy);
+    if (this.proxy) this.log.info(describeProxySettings(this.proxy));
     const store = createStateStore(this.config.globals, workDir);
     this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
     const outputs = [
@@ -163,6 +171,7 @@ export class CollectorRuntime {
         const http = new HttpClient({
           ...this.options.http,
           allowInsecureHttp: config['allow_insecure_http'] === true,
+          proxy: this.proxy,
           limiters,
           log,
           signal: this.abort.signal,
@@ -266,6 +275,13 @@ export class CollectorRuntime {
     if (this.started) return;
     this.started = true;
     await this.startHealthServer();
+    // OTLP export of the same metrics when OTEL_EXPORTER_OTLP_* asks for it (OpenTelemetry is loaded only then).
+    this.otlp = await startOtlpExportFromEnv({
+      metrics: this.metrics,
+      log: this.log.child({ process: 'MainProcess', module: 'OtlpExporter' }),
+      serviceName: this.config.globals.name,
+      serviceVersion: this.definition.version,
+    });
     this.log.info(`${this.definition.name} ${this.definition.version} starting (node ${process.version}, pid ${process.pid})`);
     await this.validate();
     for (const input of this.inputs) await input.sharedState.load();
@@ -358,6 +374,8 @@ export class CollectorRuntime {
     await this.store.close();
     await this.healthServer?.close();
     this.healthServer = undefined;
+    await this.otlp?.shutdown(); // the final values, after the queue drained
+    this.otlp = undefined;
   }
 
   /** Ready: every input finished setup and every output is connected (`/ready`). */

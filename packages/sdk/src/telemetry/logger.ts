@@ -37,7 +37,10 @@ export interface LogContext {
 }
 
 export interface LoggerOptions {
+  /** Shorthand for `level: 'debug'` (`globals.debug`). */
   debug?: boolean;
+  /** The most detailed level written (default `info`, `debug` with `debug: true`). */
+  level?: LogLevel;
   /** One JSON object per line instead of the manuals' text format. */
   json?: boolean;
   /** Where lines go; stdout by default. Tests pass their own stream. */
@@ -55,15 +58,54 @@ export function onLogRecord(sink: Sink): () => void {
   return () => sinks.delete(sink);
 }
 
-/** `2024-06-24T08:09:59.388` in UTC, the manuals' timestamp without zone. */
+/** `2024-06-24T08:09:59.388` in UTC, the manuals' timestamp without zone (text lines). */
 function timestamp(date: Date): string {
   return date.toISOString().slice(0, 23);
+}
+
+/** What the logger is told by `globals` (absent before the config is read). */
+export interface ConfiguredLogging {
+  debug?: boolean;
+  log_format?: string;
+}
+
+export interface LogSettings {
+  level: LogLevel;
+  json: boolean;
+  /** Environment values that were not understood (logged as warnings once the logger exists). */
+  warnings: string[];
+}
+
+const LEVEL_NAMES: Record<string, LogLevel> = { error: 'error', warning: 'warning', warn: 'warning', info: 'info', debug: 'debug' };
+
+/**
+ * The level and format: `LOG_LEVEL` (error, warning, info, debug) and `LOG_FORMAT` (text, json) override
+ * `globals.debug` and `globals.log_format`, so an operator can change them without editing config.yaml,
+ * and so the lines written before the config is read already have the right format.
+ */
+export function logSettings(configured: ConfiguredLogging = {}, env: NodeJS.ProcessEnv = process.env): LogSettings {
+  const warnings: string[] = [];
+  let level: LogLevel = configured.debug === true ? 'debug' : 'info';
+  let json = configured.log_format === 'json';
+  const envLevel = env['LOG_LEVEL']?.trim();
+  if (envLevel) {
+    const known = LEVEL_NAMES[envLevel.toLowerCase()];
+    if (known) level = known;
+    else warnings.push(`LOG_LEVEL=${envLevel} is not one of error, warning, info, debug; using ${level}`);
+  }
+  const envFormat = env['LOG_FORMAT']?.trim();
+  if (envFormat) {
+    const format = envFormat.toLowerCase();
+    if (format === 'json' || format === 'text') json = format === 'json';
+    else warnings.push(`LOG_FORMAT=${envFormat} is not one of text, json; using ${json ? 'json' : 'text'}`);
+  }
+  return { level, json, warnings };
 }
 
 const lineFormat = winston.format.printf((info) => {
   const level = String(info.level).toUpperCase().padStart(7);
   const where = `${info['process'] ?? 'MainThread'}::${info['module'] ?? 'MainThread'}`;
-  return `${info['timestamp']} ${level} ${where} -> ${info.message}`;
+  return `${timestamp(info['time'] as Date)} ${level} ${where} -> ${info.message}`;
 });
 
 class SinkTransport extends Transport {
@@ -72,7 +114,7 @@ class SinkTransport extends Transport {
       const record: LogRecord = {
         level: info['level'] as LogLevel,
         msg: String(info['message']),
-        time: new Date(),
+        time: info['time'] as Date,
         process: String(info['process'] ?? 'MainThread'),
         module: String(info['module'] ?? 'MainThread'),
         inputName: info['inputName'] as string | undefined,
@@ -92,7 +134,7 @@ class WinstonLogger implements Logger {
   ) {}
 
   private write(level: LogLevel, msg: string): void {
-    this.base.log({ level, message: redact(msg), timestamp: timestamp(new Date()), ...this.context });
+    this.base.log({ level, message: redact(msg), time: new Date(), ...this.context });
   }
   error(msg: string): void {
     this.write('error', msg);
@@ -115,10 +157,11 @@ class WinstonLogger implements Logger {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  // JSON lines carry the full ISO 8601 time with its zone (`Z`): log pipelines must not guess it.
   const format = options.json
     ? winston.format.printf((info) =>
         JSON.stringify({
-          time: info['timestamp'],
+          time: (info['time'] as Date).toISOString(),
           level: info.level,
           process: info['process'],
           module: info['module'],
@@ -128,15 +171,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         }),
       )
     : lineFormat;
+  const level = options.level ?? (options.debug ? 'debug' : 'info');
   const base = winston.createLogger({
     levels,
-    level: options.debug ? 'debug' : 'info',
-    transports: [
-      new winston.transports.Stream({ stream: options.stream ?? process.stdout, format }),
-      new SinkTransport({ level: options.debug ? 'debug' : 'info' }),
-    ],
+    level,
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stdout, format }), new SinkTransport({ level })],
   });
-  return new WinstonLogger(base, { process: 'MainThread', module: 'MainThread' }, options.debug ?? false);
+  return new WinstonLogger(base, { process: 'MainThread', module: 'MainThread' }, level === 'debug');
 }
 
 /** A logger that drops everything (library use without logging). */

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { CollectorError } from '../errors/collector-error.js';
 import type { HttpObserver } from '../http/http-client.js';
 
@@ -7,7 +7,23 @@ import type { HttpObserver } from '../http/http-client.js';
  * process; the global prom-client registry would mix them). Every name starts with `collector_`; per-service
  * series carry `input` and `service` labels. Counters are pushed by the service runners and HTTP clients;
  * gauges (lag, last success, budgets, queue, outputs) are read from the runtime at scrape time.
+ * `/metrics` adds prom-client's default `process_*` and `nodejs_*` series (CPU, memory, file descriptors,
+ * heap, GC, event-loop lag) from one registry per process.
  */
+
+let defaults: Registry | undefined;
+
+/**
+ * prom-client's default collectors, once per process: they install a GC observer and an event-loop delay
+ * monitor that are never removed, so one set per runtime would leak when many runtimes share a process.
+ */
+function processRegistry(): Registry {
+  if (!defaults) {
+    defaults = new Registry();
+    collectDefaultMetrics({ register: defaults });
+  }
+  return defaults;
+}
 
 /** The custom-gauge hook handed to services as `ctx.metrics`. */
 export interface ServiceGauges {
@@ -153,14 +169,15 @@ export class CollectorMetrics {
         for (const s of view()?.services() ?? []) if (s.lastSuccess !== undefined) this.set({ input: s.input, service: s.service }, s.lastSuccess / 1000);
       },
     });
-    new Gauge({
-      name: 'collector_pull_cycles',
+    new Counter({
+      name: 'collector_pull_cycles_total',
       help: 'Pull cycles run since start (successful or not)',
       labelNames: LABELS,
       registers,
       collect() {
+        // The runner keeps the running total; mirror it (reset + inc keeps the counter type).
         this.reset();
-        for (const s of view()?.services() ?? []) this.set({ input: s.input, service: s.service }, s.cycles);
+        for (const s of view()?.services() ?? []) this.inc({ input: s.input, service: s.service }, s.cycles);
       },
     });
     new Gauge({
@@ -234,42 +251,7 @@ export class CollectorMetrics {
     outputCounter('collector_output_messages_total', 'Messages the output wrote and had acknowledged by the connection', (c) => c.messages);
     outputCounter('collector_output_bytes_total', 'Bytes the output wrote on the wire (framing and compression included)', (c) => c.bytes);
     outputCounter('collector_output_failed_writes_total', 'Writes that failed and were retried', (c) => c.failedWrites);
-    // Process gauges of our own instead of collectDefaultMetrics: those install GC observers per registry
-    // that are never removed, which leaks when many runtimes live in one process.
-    const started = Date.now();
-    new Gauge({
-      name: 'collector_process_resident_memory_bytes',
-      help: 'Resident set size',
-      registers,
-      collect() {
-        this.set(process.memoryUsage.rss());
-      },
-    });
-    new Gauge({
-      name: 'collector_process_heap_used_bytes',
-      help: 'V8 heap in use',
-      registers,
-      collect() {
-        this.set(process.memoryUsage().heapUsed);
-      },
-    });
-    new Gauge({
-      name: 'collector_process_cpu_seconds',
-      help: 'User and system CPU time of the process',
-      registers,
-      collect() {
-        const { user, system } = process.cpuUsage();
-        this.set((user + system) / 1e6);
-      },
-    });
-    new Gauge({
-      name: 'collector_start_time_seconds',
-      help: 'When this runtime was created (epoch seconds)',
-      registers,
-      collect() {
-        this.set(started / 1000);
-      },
-    });
+    processRegistry(); // the process and Node metrics start being measured with the first runtime
   }
 
   /** Connects the scrape-time gauges to the runtime. */
@@ -314,9 +296,14 @@ export class CollectorMetrics {
     return gauge;
   }
 
-  /** The Prometheus text exposition. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** The Prometheus text exposition: this runtime's `collector_*` series, then the process's `process_*`/`nodejs_*`. */
+  async text(): Promise<string> {
+    return `${await this.registry.metrics()}\n${await processRegistry().metrics()}`;
+  }
+
+  /** Every series as prom-client JSON (the OTLP export reads this). */
+  async json(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return [...(await this.registry.getMetricsAsJSON()), ...(await processRegistry().getMetricsAsJSON())];
   }
 
   get contentType(): string {
