@@ -54,6 +54,8 @@ globals:
   persistence: {type: memory}
   http_server: {enabled: false}
 ${extraGlobals}
+outputs:
+  console_1: {type: console}
 inputs:
   example:
     id: 1
@@ -133,7 +135,7 @@ describe('JSON logs from the first line', () => {
     });
     const logs = sink();
     const listeners = process.listenerCount('warning');
-    expect(await runCollector(warns, { argv: ['--validate'], workDir: workDirWith('inputs:\n  w:\n    id: 1\n    services:\n      s:\n'), logStream: logs.stream, handleSignals: false })).toBe(0);
+    expect(await runCollector(warns, { argv: ['--validate'], workDir: workDirWith('outputs:\n  console_1: {type: console}\ninputs:\n  w:\n    id: 1\n    services:\n      s:\n'), logStream: logs.stream, handleSignals: false })).toBe(0);
     expect(jsonLines(logs.box.text)).toContainEqual(expect.objectContaining({ level: 'warning', msg: 'NodeVersionSupportWarning: Node 20 is end of life' }));
     expect(process.listenerCount('warning')).toBe(listeners); // removed again after the run
   });
