@@ -55,7 +55,8 @@ describe('tooling/docker/Dockerfile', () => {
   it.each(APPS)('compose/%s/docker-compose.yml runs the image as the manual does', (app) => {
     const compose = parseYaml(readFileSync(join(here, 'compose', app, 'docker-compose.yml'), 'utf8'));
     const service = compose.services[`collector-${app}`];
-    expect(service.image).toBe(`localhost/devo-collector-${app}:\${IMAGE_VERSION:-latest}`);
+    // The released image by default; IMAGE=localhost/devo-collector-<app> for a local build.
+    expect(service.image).toBe(`\${IMAGE:-ghcr.io/devo-collectors/devo-collector-${app}}:\${IMAGE_VERSION:-latest}`);
     expect(service.container_name).toBe(`collector-${app}`);
     expect(service.volumes).toEqual(
       expect.arrayContaining(['./certs:/devo-collector/certs:ro', './config:/devo-collector/config:ro', './state:/devo-collector/state']),
