@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -69,4 +70,24 @@ describe('release metadata', () => {
       expect(existsSync(join(repo, 'apps', app, 'package.json'))).toBe(true);
     }
   });
+
+  it('pnpm version-packages: a changeset moves every package, app and the chart to one new version, with the CHANGELOG line', async () => {
+    // In a clone of the committed tree (the working tree is left alone), with this checkout's node_modules.
+    const clone = mkdtempSync(join(tmpdir(), 'version-packages-'));
+    try {
+      await run('git', ['clone', '--quiet', repo, clone]);
+      symlinkSync(join(repo, 'node_modules'), join(clone, 'node_modules'));
+      writeFileSync(join(clone, '.changeset', 'lark-change.md'), '---\n"@collector/lark": minor\n---\n\nLark: a change worth a minor version.\n');
+      const version = JSON.parse(readFileSync(join(clone, 'packages/lark/package.json'), 'utf8')).version as string;
+      const [major, minor] = version.split('.').map(Number);
+      const next = `${major}.${minor! + 1}.0`;
+      await run(process.execPath, [join(repo, 'node_modules/@changesets/cli/bin.js'), 'version'], { cwd: clone });
+      await run(process.execPath, ['.ci/release-versions.mjs', '--sync'], { cwd: clone });
+      const ok = await run(process.execPath, ['.ci/release-versions.mjs', next], { cwd: clone });
+      expect(ok.stdout).toContain(`everything is at ${next}`);
+      expect(readFileSync(join(clone, 'packages/lark/CHANGELOG.md'), 'utf8')).toMatch(new RegExp(`## ${next.replace(/\./g, '\\.')}\\s+### Minor Changes\\s+- Lark: a change worth a minor version\\.`));
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
