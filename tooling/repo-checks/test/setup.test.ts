@@ -12,7 +12,7 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'ci-setup-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const APT = ['rsyslog', 'rsyslog-openssl', 'redis-server', 'openssl', 'podman', 'buildah', 'runc', 'debootstrap', 'uidmap', 'catatonit'];
+const APT = ['rsyslog', 'rsyslog-openssl', 'redis-server', 'openssl', 'tinyproxy-bin', 'podman', 'buildah', 'runc', 'debootstrap', 'uidmap', 'catatonit'];
 
 function stub(dir: string, name: string, body: string) {
   writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
