@@ -19,8 +19,6 @@ import { promisify } from 'node:util';
 import { generateDemoPki, scenarios, startDemoReceiver } from '../demo/dist/index.js';
 
 const run = promisify(execFile);
-process.removeAllListeners('warning'); // the AWS SDK's Node 22 notice (from the aws-sqs scenario) is noise here
-process.on('warning', (w) => w.name !== 'NodeVersionSupportWarning' && console.error(`${w.name}: ${w.message}`));
 const podman = (args, opts = {}) => run('podman', args, { maxBuffer: 64 * 1024 * 1024, ...opts });
 const UID = 1000; // the image's user (Dockerfile: USER 1000:1000)
 
