@@ -6,10 +6,10 @@
 #   pnpm images                      # all five, then the smoke run
 #   pnpm images --only lark,darktrace
 #   pnpm images --no-smoke
-#   BASE_IMAGE=node:20-bookworm-slim pnpm images     # use a registry image instead of the local stand-in
+#   BASE_IMAGE=docker.io/library/node:24-trixie-slim pnpm images    # a registry image instead of the local stand-in
 #
 # Without a reachable container registry (the case on the build machines) it first builds a local stand-in
-# for node:20-bookworm-slim (make-base-image.sh: debootstrap + the host's node). Images are tagged
+# for node:24-trixie-slim (make-base-image.sh: debootstrap + Node 24). Images are tagged
 # localhost/devo-collector-<app>:<version> and :latest.
 #
 # Host workarounds (see docs/environment.md section 7 in the shared docs): podman's default rlimits need
@@ -70,7 +70,7 @@ fi
 if [ -n "${BASE_IMAGE:-}" ]; then
   base="$BASE_IMAGE"
 else
-  base="localhost/node:20-bookworm-slim"
+  base="localhost/node:24-trixie-slim"
   log "local stand-in base image $base"
   bash "$here/make-base-image.sh" "$base"
 fi

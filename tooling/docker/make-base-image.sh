@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds a local stand-in for the official `node:20-bookworm-slim` image, for machines that cannot reach a
-# container registry: a minimal Debian bookworm made with debootstrap from the host's apt mirror, plus the
-# host's own Node binary and npm in the same places the official image has them (/usr/local/bin/node,
-# /usr/local/lib/node_modules/npm) and the same non-root user `node` (uid/gid 1000).
+# Builds a local stand-in for the official `node:24-trixie-slim` image, for machines that cannot reach a
+# container registry: a minimal Debian trixie made with debootstrap from the host's apt mirror, plus a Node 24
+# binary (the host's when it is Node 24, else the one .ci/setup installs from the npm registry) and the host's
+# npm in the same places the official image has them (/usr/local/bin/node, /usr/local/lib/node_modules/npm)
+# and the same non-root user `node` (uid/gid 1000).
 #
 # Usage: make-base-image.sh IMAGE_NAME   (skips the work when IMAGE_NAME already exists)
 # Needs: podman, debootstrap, root. Honours CONTAINERS_CONF / CONTAINERS_STORAGE_CONF (see build-images.sh).
@@ -14,7 +15,13 @@ if podman image exists "$image"; then
   exit 0
 fi
 
+# Node 24, as in the official image: the host's, or the one .ci/setup installs (no root needed for that).
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+if [ "$(node -p 'process.versions.node.split(".")[0]')" != 24 ]; then
+  env_line="$(bash "$repo/.ci/setup" --node-min 24)" && eval "$env_line"
+fi
 node_bin="$(readlink -f "$(command -v node)")"
+[ "$("$node_bin" -p 'process.versions.node.split(".")[0]')" = 24 ] || { echo "need Node 24 for the stand-in base image, found $("$node_bin" --version)" >&2; exit 1; }
 npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"   # .../node_modules/npm
 [ -f "$npm_dir/package.json" ] || { echo "cannot find npm next to $(command -v npm)" >&2; exit 1; }
 
@@ -26,13 +33,13 @@ mirror="$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
-echo "debootstrap bookworm from $mirror (about 30 s)"
-debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+echo "debootstrap trixie from $mirror (about 30 s)"
+debootstrap --variant=minbase --include=ca-certificates trixie "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
   tail -20 "$work/debootstrap.log" >&2
   exit 1
 }
 
-# Node and npm where node:20-bookworm-slim has them.
+# Node and npm where node:24-trixie-slim has them.
 install -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
 mkdir -p "$rootfs/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
@@ -57,4 +64,4 @@ tar -C "$rootfs" -c . | podman import --quiet \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   - "$image" >/dev/null
-echo "built base image $image (Debian bookworm minbase + node $node_version)"
+echo "built base image $image (Debian trixie minbase + node $node_version)"

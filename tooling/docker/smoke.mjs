@@ -19,8 +19,6 @@ import { promisify } from 'node:util';
 import { generateDemoPki, scenarios, startDemoReceiver } from '../demo/dist/index.js';
 
 const run = promisify(execFile);
-process.removeAllListeners('warning'); // the AWS SDK's Node 22 notice (from the aws-sqs scenario) is noise here
-process.on('warning', (w) => w.name !== 'NodeVersionSupportWarning' && console.error(`${w.name}: ${w.message}`));
 const podman = (args, opts = {}) => run('podman', args, { maxBuffer: 64 * 1024 * 1024, ...opts });
 const UID = 1000; // the image's user (Dockerfile: USER 1000:1000)
 
@@ -118,9 +116,12 @@ try {
     for (const row of rows) console.log(`smoke:   ${row}`);
   }
 
-  // 2. The first image as a daemon: health check, then SIGTERM.
+  // 2. The first image as a daemon: the Node it runs on, health check, then SIGTERM.
   const vendor = selected[0].vendor;
   const image = imageOf(vendor);
+  const { stdout: nodeVersion } = await podman(['run', '--rm', '--entrypoint', 'node', image, '--version']);
+  console.log(`smoke: ${image}: node ${nodeVersion.trim()}`);
+  if (!nodeVersion.startsWith('v24.')) fail(`${image} runs node ${nodeVersion.trim()}, not Node 24`);
   const { volumes } = layout(vendor, started[0].inputs);
   const name = `smoke-${vendor}-${process.pid}`;
   await podman(['run', '--detach', '--name', name, '--network', 'host', ...volumes, '--env', 'CONFIG_FILE=daemon.yaml', '--env', `HEALTH_PORT=${healthPort}`, image]);

@@ -8,7 +8,6 @@ import { PassThrough } from 'node:stream';
 import { CollectorRuntime } from '../../../packages/sdk/dist/index.js';
 import { awsSqsCollector } from '../../../packages/aws-sqs/dist/index.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const [configFile, workDir] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configFile, 'utf8'));
 

@@ -4,12 +4,6 @@ import { parseArgs } from 'node:util';
 import { runDemo } from './run-demo.js';
 import { scenarios } from './scenarios.js';
 
-// The AWS SDK warns that its 2027 releases will need Node 22; that is not news for a demo run.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
-
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },

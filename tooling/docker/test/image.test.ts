@@ -19,6 +19,7 @@ describe('collector image (podman)', () => {
     });
     expect(output, output).toMatch(/built localhost\/devo-collector-lark:\d+\.\d+\.\d+/);
     expect(output).toMatch(/smoke:\s+app\.lark\.audit\.event: expected (\d+), arrived \1/);
+    expect(output).toMatch(/devo-collector-lark:\S+: node v24\.\d+\.\d+/);
     expect(output).toContain('the image HEALTHCHECK (node probing /health) passes');
     expect(output).toMatch(/podman stop \(SIGTERM\) -> exit code 0/);
     expect(output).toContain('smoke: OK');

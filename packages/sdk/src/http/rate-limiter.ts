@@ -1,5 +1,5 @@
-import Bottleneck from 'bottleneck';
 import { sleep } from '../runtime/abortable-sleep.js';
+import { Semaphore } from './semaphore.js';
 
 /** One entry of `requests_limits` as the DCSDK's collector definitions write it. */
 export interface RequestsLimit {
@@ -30,15 +30,15 @@ interface Window {
 }
 
 /**
- * Rolling-window request budgets (every `requests_limits` entry at once) in front of a bottleneck limiter that
- * bounds concurrency. Long windows (1 h and more) are persisted through `RequestLog` before each request is
+ * Rolling-window request budgets (every `requests_limits` entry at once) behind a semaphore that bounds
+ * concurrency (1 by default: one request of a pool at a time). Long windows (1 h and more) are persisted through `RequestLog` before each request is
  * made, so a kill -9 right after a request still counts it.
  */
 export class RateLimiter {
   private readonly windows: Window[];
   private loadedTimestamps: number[] | undefined;
   private blockedUntil = 0;
-  private readonly bottleneck: Bottleneck;
+  private readonly slots: Semaphore;
   private readonly persistent: boolean;
 
   constructor(
@@ -52,7 +52,7 @@ export class RateLimiter {
       .map((l) => ({ ms: periodMs(l.period), limit: l.number_of_requests }))
       .sort((a, b) => a.ms - b.ms);
     this.persistent = this.windows.some((w) => w.ms >= HOUR_MS);
-    this.bottleneck = new Bottleneck({ maxConcurrent });
+    this.slots = new Semaphore(maxConcurrent);
   }
 
   /**
@@ -119,7 +119,7 @@ export class RateLimiter {
 
   /** Runs `fn` once every window has room, counting it as one request. */
   async schedule<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.bottleneck.schedule(async () => {
+    return this.slots.run(async () => {
       for (;;) {
         const wait = this.waitFor(1);
         if (wait === 0) break;
