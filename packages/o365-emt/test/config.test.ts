@@ -19,7 +19,7 @@ const RWS = 'office365_exchange_message_service';
 const GRAPH = 'office365_exchange_message_graph_service';
 
 async function validate(config: unknown): Promise<string> {
-  const runtime = new CollectorRuntime(o365EmtCollector, { workDir: tempDir(), config: { outputs: { console_1: { type: 'console' } }, ...config }, logStream: new PassThrough() });
+  const runtime = new CollectorRuntime(o365EmtCollector, { workDir: tempDir(), config: { outputs: { console_1: { type: 'console' } }, ...(config as object) }, logStream: new PassThrough() });
   try {
     await runtime.validate();
     return 'valid';
