@@ -365,8 +365,8 @@ export class CollectorRuntime {
    */
   private async loseLeadership(error: PersistenceError): Promise<void> {
     if (this.abort.signal.aborted) return;
-    this.leaseLost = error;
-    this.log.error(describeError(error));
+    this.leaseLost = error; // run() throws it once everything stopped
+    this.log.warning('Lost the high-availability lease: stopping at once; queued events are dropped unsent (the leader pulls them again)');
     this.abort.abort();
     await this.delivery.stop();
   }
