@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, ConfigError, PersistenceError, RedisLease, RedisStateStore, leaseKeys, showState } from '@collector/sdk';
+import { CollectorRuntime, ConfigError, DeliveryPipeline, LeaderElection, PersistenceError, RedisLease, RedisStateStore, leaseKeys, showState, silentLogger } from '@collector/sdk';
 import { CapturingOutput, startRedis, waitUntil, type RedisServer } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
@@ -97,6 +97,37 @@ describe('high availability: the lease', () => {
   });
 });
 
+describe('high availability: the send-side fence', () => {
+  it('hands nothing to delivery and writes no event to an output once the term ran out; the collector\'s own log lines still go', async () => {
+    const store = new RedisStateStore({ host: redis.host, port: redis.port, prefix: `fence:${Math.random()}:` });
+    closers.push(() => store.close());
+    const election = new LeaderElection(store, { enabled: true, lease_seconds: 3 }, silentLogger);
+    expect(await election.tryLead()).toBe(true);
+    const output = new CapturingOutput();
+    const fencedOutput = election.fenceOutput(output);
+    const pipeline = new DeliveryPipeline([fencedOutput], { statsPeriodMs: 0 });
+    await pipeline.start();
+    const delivery = election.fenceDelivery(pipeline);
+    const record = (message: string) => ({ tag: 'my.app.example.events', message });
+    await (await delivery.submit([record('while leading')])).delivered;
+    expect(output.records.map((r) => r.message)).toEqual(['while leading']);
+    expect(fencedOutput.name).toBe(output.name); // the fenced output is the output in every other respect
+
+    // The local term ends (a pause past it, or no renewal in time): nothing more leaves, whatever is queued.
+    election.lease.drop();
+    expect(election.leading()).toBe(false);
+    await expect(delivery.submit([record('after the term')])).rejects.toMatchObject({ type: 'PersistenceError', id: 520 });
+    await expect(fencedOutput.write([record('queued before the pause')], 'standard')).rejects.toMatchObject({ id: 520 });
+    await expect(fencedOutput.write([record('a lookup')], 'lookup')).rejects.toMatchObject({ id: 520 });
+    await fencedOutput.write([record('the collector\'s own log line')], 'internal');
+    expect(output.records.map((r) => r.message)).toEqual(['while leading', "the collector's own log line"]);
+    // The expiry timer turns the dropped term into a lost lease.
+    await expect(election.lost).resolves.toMatchObject({ id: 520 });
+    expect(election.role).toBe('lost');
+    await pipeline.stop();
+  });
+});
+
 describe('high availability: two replicas in one process', () => {
   it('the standby waits (503 standby), takes over from the released lease and resumes from the shared checkpoint', async () => {
     const start = Date.now() - 3_600_000;
@@ -151,8 +182,8 @@ describe('high availability: two replicas in one process', () => {
     const stateKey = `${prefix}example;7;events`;
     const before = await client.get(stateKey);
     const error = await running;
-    expect(error).toMatchObject({ type: 'PersistenceError', id: 520 });
-    expect(a.logs()).toContain('Lost the high-availability lease: Redis holds the lease for another replica now');
+    expect(error).toMatchObject({ type: 'PersistenceError', id: 520, message: expect.stringContaining('Redis holds the lease for another replica now') as string });
+    expect(a.logs()).toContain('Lost the high-availability lease: stopping at once');
     expect(a.runtime.readiness()).toMatchObject({ ready: false, role: 'lost' });
     expect(await client.get(stateKey)).toBe(before);
     // The thief's lease is untouched: A's graceful shutdown released nothing that was not its own.
