@@ -179,7 +179,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'config'));
   configFile = join(dir, 'config', 'config.yaml');
   const outputs = devoOutputConfig(rsyslog);
-  Object.assign(outputs.devo_1.config, { hostname: '${env:REPLICA}', connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 });
+  Object.assign(outputs['devo_1']!.config, { hostname: '${env:REPLICA}', connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 });
   const config = {
     globals: {
       persistence: { type: 'redis', config: { host: redis.host, port: redis.port, prefix: PREFIX } },
