@@ -151,10 +151,20 @@ describe('high availability: two replicas in one process', () => {
     const shown = JSON.parse(await showState(new CollectorRuntime(exampleCollector, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: raw, readOnlyState: true })));
     expect(shown.high_availability.lease.holder).toBe(`${(await import('node:os')).hostname()}:${process.pid}`);
 
+    // A third replica waits too, and stops cleanly while it waits.
+    const c = replica(raw);
+    const runningC = c.runtime.run();
+    await until(() => c.logs().includes('Standby: the high-availability lease is held by'));
+    await c.runtime.stop();
+    await runningC;
+    expect(c.ids()).toEqual([]);
+
     await a.runtime.stop();
     await runningA;
     expect(a.logs()).toContain('Released the high-availability lease');
-    events.push({ id: 'late', t: Date.now() - 500 });
+    await until(() => b.logs().includes('Leader: acquired the high-availability lease'));
+    // Stamped after A's last window ended (this API has no look-back), so only B can pull it.
+    events.push({ id: 'late', t: Date.now() });
     await until(() => b.ids().includes('late'));
     await b.runtime.stop();
     await runningB;

@@ -161,7 +161,9 @@ export class LeaderElection {
 
   private lose(why: string): void {
     if (this.roleNow !== 'leader') return;
-    this.lease.drop();
+    // Stops every send and write at once (the term is dropped synchronously), then deletes the lease in Redis
+    // if it still holds our term (we ran out locally first): a standby need not wait for it to lapse there.
+    this.lease.release().catch(() => undefined);
     this.roleNow = 'lost';
     clearTimeout(this.renewTimer);
     clearTimeout(this.expiryTimer);
