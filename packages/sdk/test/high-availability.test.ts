@@ -191,6 +191,9 @@ describe('high availability: two replicas in one process', () => {
     expect(await thief.tryAcquire()).toBe(true);
     const stateKey = `${prefix}example;7;events`;
     const before = await client.get(stateKey);
+    // --once does not run beside a leader.
+    const once = replica(config(api.url, start, prefix));
+    await expect(once.runtime.runOnce()).rejects.toMatchObject({ type: 'PersistenceError', id: 521, message: expect.stringContaining('held by other') as string });
     const error = await running;
     expect(error).toMatchObject({ type: 'PersistenceError', id: 520, message: expect.stringContaining('Redis holds the lease for another replica now') as string });
     expect(a.logs()).toContain('Lost the high-availability lease: stopping at once');
