@@ -283,10 +283,19 @@ describe('two lark-collector replicas with Redis state and high availability', (
   }, 300_000);
 
   it('a leader frozen with SIGSTOP past its lease, then resumed, commits nothing and sends nothing once the standby took over', async () => {
+    if (!leader) {
+      // Run on its own (-t): a pair of its own.
+      leader = startReplica();
+      await leader.waitFor('Data collection completed', 0, 60_000);
+      standby = startReplica();
+      await standby.waitFor(STANDBY);
+    }
     const frozen = leader;
     const successor = standby;
     const frozenToken = (await leaseHolder()).token;
-    // The leader's next audit_infos answer carries new events; it is held until the leader is frozen.
+    // Between two cycles, new events arrive: the first answer of the leader's next cycle carries them (Lark
+    // answers newest first), and the proxy holds that answer until the leader is frozen.
+    await frozen.waitFor('Data collection completed', Date.now());
     const inHand = addLive('in-hand', 20);
     const release = await proxy.hold();
     frozen.proc.kill('SIGSTOP');
@@ -310,6 +319,9 @@ describe('two lark-collector replicas with Redis state and high availability', (
 
     expect(code).toBe(1);
     expect(frozen.when('PersistenceError 520: Lost the high-availability lease', resumedAt)).toBeDefined();
+    // The cycle the freeze interrupted sent nothing (its answer may have been read: then it was refused).
+    const cycle = frozen.lines.find((l) => l.at >= resumedAt && l.text.includes('(Partial) Statistics for this pull cycle'))?.text ?? '';
+    expect(cycle).toContain('Number of events generated and sent: 0;');
     // Sends nothing: no event line from the frozen replica after the takeover...
     expect(eventLines(mark).filter((l) => l.hostname === frozen.name)).toEqual([]);
     const sentByFrozenAfterStop = eventLines().filter((l) => l.hostname === frozen.name && inHand.includes(idOf(l)));
@@ -324,7 +336,7 @@ describe('two lark-collector replicas with Redis state and high availability', (
     const lines = eventLines();
     for (const id of [...inHand, ...afterwards]) expect(lines.filter((l) => idOf(l) === id).map((l) => l.hostname)).toEqual([successor.name]);
     console.log(
-      `HA SIGSTOP: ${frozen.name} frozen, ${successor.name} took over after ${tookOver - stoppedAt} ms (lease ${LEASE_SECONDS} s); resumed, ${frozen.name} exited ${code} having sent 0 events and written 0 states:\n${frozen.lines
+      `HA SIGSTOP: ${frozen.name} frozen, ${successor.name} took over after ${tookOver - stoppedAt} ms (lease ${LEASE_SECONDS} s); resumed, ${frozen.name} exited ${code} having sent 0 events (${/events received: (\d+)/.exec(cycle)?.[1]} in hand) and written 0 states:\n${frozen.lines
         .filter((l) => l.at >= resumedAt)
         .map((l) => l.text)
         .join('\n')}`,
