@@ -18,9 +18,10 @@ import { APP_ID, APP_SECRET, HOUR_MS, isoSecondsAgo } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const main = join(root, 'apps/lark/dist/main.js');
-const LEASE_SECONDS = 5;
+// HA_TEST_LEASE_SECONDS / HA_TEST_TRIALS rerun the measurement with other values (e.g. the default lease, 15).
+const LEASE_SECONDS = Number(process.env['HA_TEST_LEASE_SECONDS'] ?? 5);
 const PERIOD_SECONDS = 2;
-const TRIALS = 10;
+const TRIALS = Number(process.env['HA_TEST_TRIALS'] ?? 10);
 /** Records per write call of the delivery pipeline (its `batchSize`): the bound on duplicates per failover. */
 const DELIVERY_BATCH = 1000;
 const STATE_KEY = 'lark;964383;audit_infos';

@@ -94,7 +94,7 @@ export class LeaderElection {
     });
   }
 
-  /** Who holds the lease now (any replica), for `/ready` and `--show-state`. */
+  /** Who holds the lease now (any replica), for the log lines. */
   async holder(): Promise<LeaseHolder | undefined> {
     return readLeaseHolder(await this.store.connection(), this.store.prefix);
   }
@@ -103,16 +103,19 @@ export class LeaderElection {
   async waitForLeadership(signal: AbortSignal): Promise<boolean> {
     const pollMs = Math.min(1_000, Math.max(200, this.lease.ttlMs / 10));
     let said = false;
+    let unreachable = false; // one warning per outage, not one per poll
     while (!signal.aborted) {
       try {
         if (await this.tryLead()) return true;
+        unreachable = false;
         if (!said) {
           said = true;
           const holder = await this.holder().catch(() => undefined);
           this.log.info(`Standby: the high-availability lease is held by ${holder ? `${holder.holder} (token ${holder.token})` : 'another replica'}; taking over when it lapses`);
         }
       } catch (error) {
-        this.log.warning(`Standby: cannot reach the lease in Redis: ${describeError(error)}`);
+        if (!unreachable) this.log.warning(`Standby: cannot reach the lease in Redis: ${describeError(error)}; retrying every ${pollMs} ms`);
+        unreachable = true;
       }
       await sleep(pollMs, signal);
     }
