@@ -172,6 +172,29 @@ describe('high availability: two replicas in one process', () => {
     expect([...a.ids(), ...b.ids()].sort()).toEqual(events.map((e) => e.id).sort());
   });
 
+  it('a leader that cannot reach Redis for a whole term stops: it cannot tell that from a lost lease', async () => {
+    const start = Date.now() - 600_000;
+    const api = await startExampleApi([{ id: 'first', t: start + 1000 }]);
+    closers.push(api.close);
+    const own = await startRedis();
+    closers.push(() => own.stop());
+    const raw = config(api.url, start, 'outage:');
+    (raw.globals.persistence.config as { port: number }).port = own.port;
+    const a = replica(raw);
+    const running = a.runtime.run().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await until(() => a.ids().includes('first'));
+    const cutAt = Date.now();
+    await own.stop();
+    const error = await running;
+    expect(error).toMatchObject({ type: 'PersistenceError', id: 520, message: expect.stringContaining('the lease term ran out without a successful renewal (3 s)') as string });
+    // It held out for the rest of its term (renewing), not for the retries of a single command.
+    expect(Date.now() - cutAt).toBeLessThan(3_000 + 5_000); // the term, then a shutdown that sends nothing
+    expect(a.logs()).toContain('Cannot renew the high-availability lease');
+  });
+
   it('a leader whose lease is taken stops at its next renewal: its writes are refused and run() fails with PersistenceError 520', async () => {
     const start = Date.now() - 600_000;
     const events: ExampleEvent[] = [{ id: 'first', t: start + 1000 }];

@@ -152,7 +152,12 @@ export class LeaderElection {
     if (this.roleNow !== 'leader') return;
     if (!this.lease.current()) return this.checkExpiry();
     try {
-      if (!(await this.lease.renew())) return this.lose('Redis holds the lease for another replica now');
+      // A renewal stuck on a dead connection must not use up the term: give up on it and try again.
+      const attemptMs = Math.max(100, this.lease.ttlMs / 6);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from Redis within ${attemptMs} ms`)), attemptMs)));
+      const renewed = await Promise.race([this.lease.renew(), timedOut]).finally(() => clearTimeout(timer));
+      if (!renewed) return this.lose('Redis holds the lease for another replica now');
       if (!this.lease.current()) return this.checkExpiry();
       this.scheduleRenewal(this.lease.ttlMs / 3);
     } catch (error) {
