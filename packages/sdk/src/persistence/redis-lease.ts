@@ -121,8 +121,12 @@ export class RedisLease {
     return renewed;
   }
 
-  /** Forgets the term locally at once (nothing may be sent or written from here on). */
+  /**
+   * Forgets the term locally at once: nothing may be sent or written from here on, and a renewal still in
+   * flight cannot bring it back (it only extends the term it was sent for).
+   */
   drop(): void {
+    this.term = undefined;
     this.validUntil = 0;
   }
 
@@ -130,7 +134,6 @@ export class RedisLease {
   async release(): Promise<void> {
     const term = this.term;
     this.drop();
-    this.term = undefined;
     if (!term) return;
     const redis = await this.client();
     await redis.eval(RELEASE, 1, leaseKeys(this.prefix).lease, term.value);
