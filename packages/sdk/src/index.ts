@@ -60,6 +60,8 @@ export { type StateStore, type JsonObject, type JsonValue, stateKey } from './pe
 export { FilesystemStateStore, stateFileName } from './persistence/filesystem-store.js';
 export { MemoryStateStore } from './persistence/memory-store.js';
 export { RedisStateStore } from './persistence/redis-store.js';
+export { RedisLease, leaseKeys, readLeaseHolder, type LeaseHolder, type LeaseTerm } from './persistence/redis-lease.js';
+export { LeaderElection, highAvailabilityOf, type HighAvailabilityConfig } from './runtime/high-availability.js';
 
 export { createLogger, silentLogger, onLogRecord, logSettings, type Logger, type LogRecord, type LogLevel, type LogSettings } from './telemetry/logger.js';
 

@@ -77,6 +77,15 @@ export const globalsSchema: JsonSchema = {
     devo_sender_compression_level: { type: 'integer', minimum: 0, maximum: 9, default: 6 },
     devo_sender_compression_buffer_in_bytes: { type: 'integer', minimum: 1, maximum: 10485760, default: 51200 },
     generate_metrics: { type: 'boolean', default: true },
+    // Active/standby replicas sharing a lease in Redis (SDK README, High availability).
+    high_availability: {
+      type: 'object',
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        lease_seconds: { type: 'integer', minimum: 3, maximum: 600, default: 15 },
+      },
+    },
   },
 };
 

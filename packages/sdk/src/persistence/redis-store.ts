@@ -2,6 +2,10 @@ import { Redis } from 'ioredis';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
 import type { JsonObject, StateStore } from './state-store.js';
+import { FENCED_WRITE, HA_KEY_MARK, leaseKeys, type LeaseTerm } from './redis-lease.js';
+
+/** PersistenceError ID of a write refused because this replica does not hold the lease (SDK README). */
+export const LEASE_LOST_ERROR = 520;
 
 export interface RedisStoreOptions {
   host: string;
@@ -16,6 +20,11 @@ export interface RedisStoreOptions {
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis';
   private readonly client: Redis;
+  /**
+   * High availability: the lease term every write is fenced by. Set, a write happens only while Redis
+   * still holds exactly this term (checked atomically with the write); no term, no write.
+   */
+  private fence: (() => LeaseTerm | undefined) | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.client = new Redis({
@@ -33,6 +42,20 @@ export class RedisStateStore implements StateStore {
 
   private key(key: string): string {
     return `${this.options.prefix}${key}`;
+  }
+
+  /** Fences every later write by the lease term `term()` returns (high availability). */
+  fenceWith(term: () => LeaseTerm | undefined): void {
+    this.fence = term;
+  }
+
+  /** The connected client, for the lease (same server, prefix and credentials as the state). */
+  connection(): Promise<Redis> {
+    return this.run('CONNECT', 511, async () => this.client);
+  }
+
+  get prefix(): string {
+    return this.options.prefix;
   }
 
   private async run<T>(what: string, id: number, fn: () => Promise<T>): Promise<T> {
@@ -58,16 +81,39 @@ export class RedisStateStore implements StateStore {
   }
 
   async save(key: string, state: JsonObject): Promise<void> {
-    await this.run('SET', 512, () => this.client.set(this.key(key), redact(JSON.stringify(state))));
+    await this.write(key, redact(JSON.stringify(state)));
   }
 
   async delete(key: string): Promise<void> {
-    await this.run('DEL', 512, () => this.client.del(this.key(key)));
+    await this.write(key, undefined);
+  }
+
+  /** Every write goes through here, so none can bypass the fence. `undefined` deletes. */
+  private async write(key: string, text: string | undefined): Promise<void> {
+    if (!this.fence) {
+      if (text === undefined) await this.run('DEL', 512, () => this.client.del(this.key(key)));
+      else await this.run('SET', 512, () => this.client.set(this.key(key), text));
+      return;
+    }
+    const term = this.fence();
+    if (!term) throw new PersistenceError(LEASE_LOST_ERROR, `Not written: this replica does not hold the high-availability lease (state ${key})`);
+    const { lease, writers } = leaseKeys(this.options.prefix);
+    const written = await this.run('fenced write', 512, () => this.client.eval(FENCED_WRITE, 3, lease, writers, this.key(key), term.value, term.token, text ?? ''));
+    if (Number(written) !== 1) {
+      throw new PersistenceError(LEASE_LOST_ERROR, `Write refused by Redis: the high-availability lease is no longer held under token ${term.token} (state ${key})`);
+    }
+  }
+
+  /** Which lease token last wrote each state (fenced writes only), by state key. */
+  async writers(): Promise<Record<string, number>> {
+    const { writers } = leaseKeys(this.options.prefix);
+    const all = await this.run('HGETALL', 511, () => this.client.hgetall(writers));
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k.slice(this.options.prefix.length), Number(v)]));
   }
 
   async keys(): Promise<string[]> {
     const found = await this.run('SCAN', 511, () => this.client.keys(`${this.options.prefix}*`));
-    return found.map((k) => k.slice(this.options.prefix.length));
+    return found.map((k) => k.slice(this.options.prefix.length)).filter((k) => !k.startsWith(HA_KEY_MARK));
   }
 
   async close(): Promise<void> {

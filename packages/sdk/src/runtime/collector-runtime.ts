@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
-import { CollectorError, OutputError, describeError } from '../errors/collector-error.js';
+import { CollectorError, OutputError, PersistenceError, describeError } from '../errors/collector-error.js';
 import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
 import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
@@ -10,6 +10,9 @@ import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
 import { describeProxySettings, resolveProxy, type ProxySettings } from '../http/proxy.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
 import { createStateStore } from '../persistence/create-store.js';
+import { RedisStateStore } from '../persistence/redis-store.js';
+import { LEASE_HELD_ERROR, LeaderElection, highAvailabilityOf, leaseStatus } from './high-availability.js';
+import { sleep } from './abortable-sleep.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
 import { createLogger, logSettings, type Logger } from '../telemetry/logger.js';
 import { CollectorMetrics, type MetricsSources, type OutputCounters } from '../telemetry/metrics.js';
@@ -102,6 +105,12 @@ export class CollectorRuntime {
   private otlp: OtlpExport | undefined;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY or `globals.proxy`, for every input's HTTP client. */
   readonly proxy: ProxySettings | undefined;
+  /** `globals.high_availability`: the lease this replica leads or waits for (undefined when off). */
+  readonly election: LeaderElection | undefined;
+  /** Why this replica stopped leading (set once the lease was lost). */
+  private leaseLost: PersistenceError | undefined;
+  /** `--show-state`: the lease and who last wrote each state (high availability with Redis only). */
+  readonly highAvailabilityStatus: () => Promise<Record<string, unknown> | undefined>;
 
   constructor(
     readonly definition: CollectorDefinition,
@@ -116,13 +125,22 @@ export class CollectorRuntime {
     for (const warning of [...logging.warnings, ...this.config.warnings]) this.log.warning(warning);
     this.proxy = resolveProxy(this.config.globals.proxy);
     if (this.proxy) this.log.info(describeProxySettings(this.proxy));
+    const ha = highAvailabilityOf(this.config, definition, this.log);
     const store = createStateStore(this.config.globals, workDir);
     this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
+    // --check and --show-state never take part in the election: they write nothing anyway.
+    if (ha && store instanceof RedisStateStore && !options.readOnlyState) {
+      this.election = new LeaderElection(store, ha, this.log.child({ process: 'MainProcess', module: 'HighAvailability' }));
+    }
+    this.highAvailabilityStatus = async () => (ha && store instanceof RedisStateStore ? leaseStatus(store) : undefined);
+    const election = this.election;
     const outputs = [
       ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname(), globals: this.config.globals }),
       ...(options.outputs ?? []),
-    ];
-    const durableSource = definition.durableSource === true;
+    ].map((output) => (election ? election.fenceOutput(output) : output));
+    // With high availability nothing may be acknowledged from a local spool: it would move the shared
+    // checkpoint past events only this replica's disk holds, and a failover would lose them.
+    const durableSource = definition.durableSource === true || election !== undefined;
     this.delivery = new DeliveryPipeline(outputs, {
       maxMessages: this.config.globals.queue_max_size_in_messages,
       maxBytes: this.config.globals.queue_max_size_in_mb * 1024 * 1024,
@@ -134,6 +152,7 @@ export class CollectorRuntime {
       log: this.log.child({ process: 'OutputProcess', module: 'SenderManager' }),
     });
     this.metrics = new CollectorMetrics({ collector: this.config.globals.name, version: definition.version });
+    this.election?.registerMetrics(this.metrics.registry);
     this.buildInputs();
     this.metrics.observe(this.metricsSources());
   }
@@ -217,7 +236,7 @@ export class CollectorRuntime {
             log,
             http,
             store: this.store,
-            delivery: this.delivery,
+            delivery: this.election ? this.election.fenceDelivery(this.delivery) : this.delivery,
             inputState,
             client: client,
             signal: this.abort.signal,
@@ -298,6 +317,13 @@ export class CollectorRuntime {
   async runOnce(): Promise<RunSummary> {
     const errors: string[] = [];
     try {
+      if (this.election && !(await this.election.tryLead())) {
+        const holder = await this.election.holder().catch(() => undefined);
+        throw new PersistenceError(
+          LEASE_HELD_ERROR,
+          `--once does not run beside the leader: the high-availability lease is held by ${holder ? `${holder.holder} (token ${holder.token})` : 'another replica'}`,
+        );
+      }
       await this.start();
       await Promise.all(
         this.runners.map(async (runner) => {
@@ -333,6 +359,11 @@ export class CollectorRuntime {
 
   /** Pulls on every service's schedule until `stop()`. */
   async run(): Promise<void> {
+    if (this.election) {
+      await this.startHealthServer(); // a standby answers /ready (503, standby) while it waits
+      if (!(await this.election.waitForLeadership(this.abort.signal))) return; // stopped while standby: stop() shuts down
+      void this.election.lost.then((error) => this.loseLeadership(error));
+    }
     await this.start();
     this.loops = this.runners.map(async (runner) => {
       while (!this.abort.signal.aborted) {
@@ -343,12 +374,28 @@ export class CollectorRuntime {
         } catch (error) {
           runner.recordError(error);
           this.log.error(`${describeError(error, this.log.debugEnabled)}. Retrying pre_pull in 60 second(s)`);
-          await new Promise((r) => setTimeout(r, 60_000).unref());
+          await sleep(60_000, this.abort.signal);
         }
       }
       await runner.loop();
     });
     await Promise.all(this.loops);
+    if (this.leaseLost) {
+      await this.shutdown();
+      throw this.leaseLost;
+    }
+  }
+
+  /**
+   * The lease is gone (the fence already refuses every send and write): stop pulling at once and drop what
+   * is queued without sending it. The new leader pulls it again from the shared checkpoint.
+   */
+  private async loseLeadership(error: PersistenceError): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.leaseLost = error; // run() throws it once everything stopped
+    this.log.warning('Lost the high-availability lease: stopping at once; queued events are dropped unsent (the leader pulls them again)');
+    this.abort.abort();
+    await this.delivery.stop();
   }
 
   /** Graceful stop: finish the batch in hand, flush, save, close. */
@@ -371,6 +418,7 @@ export class CollectorRuntime {
     if (!flushed) this.log.warning('Some events were not acknowledged before stopping; they go to the emergency persistence (or are pulled again)');
     this.detachInternal?.();
     await this.delivery.stop();
+    await this.election?.release();
     await this.store.close();
     await this.healthServer?.close();
     this.healthServer = undefined;
@@ -380,6 +428,7 @@ export class CollectorRuntime {
 
   /** Ready: every input finished setup and every output is connected (`/ready`). */
   ready(): boolean {
+    if (this.election && !this.election.leading()) return false;
     return this.inputs.every((i) => this.setupDone.has(i.definition.name)) && this.delivery.ready();
   }
 
@@ -387,7 +436,7 @@ export class CollectorRuntime {
   readiness(): Readiness {
     const inputs = Object.fromEntries(this.inputs.map((i) => [i.definition.name, this.setupDone.has(i.definition.name)]));
     const outputs = Object.fromEntries(this.delivery.outputs.map((o) => [o.name, o.ready()]));
-    return { ready: this.ready(), inputs, outputs };
+    return { ready: this.ready(), inputs, outputs, ...(this.election ? { role: this.election.role } : {}) };
   }
 
   /** The `/metrics`, `/health`, `/ready` server while `run()`/`runOnce()` runs (undefined when off or the port was taken). */

@@ -91,6 +91,14 @@ export async function showState(runtime: CollectorRuntime, now = Date.now()): Pr
     for (const [k, v] of Object.entries(shared)) if (!k.startsWith('requests:')) other[k] = scrub(v) ?? null;
     inputs.push({ input: input.definition.name, input_id: input.config.id, request_budgets: budgets, ...(Object.keys(other).length ? { input_state: other } : {}) });
   }
-  const report = { collector: runtime.definition.name, version: runtime.definition.version, store: runtime.store.kind, services, inputs };
+  const highAvailability = await runtime.highAvailabilityStatus().catch((error: unknown) => ({ lease: 'unreadable', error: (error as Error).message }));
+  const report = {
+    collector: runtime.definition.name,
+    version: runtime.definition.version,
+    store: runtime.store.kind,
+    ...(highAvailability ? { high_availability: highAvailability } : {}),
+    services,
+    inputs,
+  };
   return `${redact(JSON.stringify(report, null, 2))}\n`;
 }

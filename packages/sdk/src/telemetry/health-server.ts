@@ -17,6 +17,8 @@ export interface Readiness {
   inputs: Record<string, boolean>;
   /** Output name → connected. */
   outputs: Record<string, boolean>;
+  /** High availability only: `leader` (ready when the rest is), `standby` (never ready) or `lost`. */
+  role?: 'leader' | 'standby' | 'lost';
 }
 
 export interface HealthServerOptions {
