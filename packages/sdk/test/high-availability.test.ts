@@ -21,6 +21,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+// For the runtimes built without an output of the test's own (a config needs one).
+const CONSOLE = { console_1: { type: 'console' } };
+
 function config(apiUrl: string, start: number, prefix: string, persistence: 'redis' | 'filesystem' = 'redis') {
   return {
     globals: {
@@ -45,7 +48,7 @@ const until = (condition: () => boolean) => waitUntil(condition, { timeoutMs: 15
 
 describe('high availability: config', () => {
   it('is ConfigError 30 without Redis persistence', () => {
-    expect(() => new CollectorRuntime(exampleCollector, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: config('http://127.0.0.1:1', Date.now() - 1000, 'x:', 'filesystem') })).toThrow(
+    expect(() => new CollectorRuntime(exampleCollector, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: { ...config('http://127.0.0.1:1', Date.now() - 1000, 'x:', 'filesystem'), outputs: CONSOLE } })).toThrow(
       expect.objectContaining({ type: 'ConfigError', id: 30, path: 'globals.high_availability.enabled' }) as ConfigError,
     );
   });
@@ -54,7 +57,7 @@ describe('high availability: config', () => {
     const logs = new PassThrough();
     let text = '';
     logs.on('data', (c) => (text += c));
-    const runtime = new CollectorRuntime({ ...exampleCollector, durableSource: true }, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: config('http://127.0.0.1:1', Date.now() - 1000, 'sqs:'), logStream: logs });
+    const runtime = new CollectorRuntime({ ...exampleCollector, durableSource: true }, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: { ...config('http://127.0.0.1:1', Date.now() - 1000, 'sqs:'), outputs: CONSOLE }, logStream: logs });
     expect(runtime.election).toBeUndefined();
     expect(text).toContain('Setting <globals.high_availability> is ignored');
   });
@@ -148,7 +151,7 @@ describe('high availability: two replicas in one process', () => {
     const metrics = await (await fetch(`${b.runtime.httpServer!.url}/metrics`)).text();
     expect(metrics).toContain('collector_ha_role{role="standby"} 1');
     expect(metrics).toContain('collector_ha_role{role="leader"} 0');
-    const shown = JSON.parse(await showState(new CollectorRuntime(exampleCollector, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: raw, readOnlyState: true })));
+    const shown = JSON.parse(await showState(new CollectorRuntime(exampleCollector, { workDir: mkdtempSync(join(tmpdir(), 'ha-')), config: { ...(raw as object), outputs: CONSOLE }, readOnlyState: true })));
     expect(shown.high_availability.lease.holder).toBe(`${(await import('node:os')).hostname()}:${process.pid}`);
 
     // A third replica waits too, and stops cleanly while it waits.
