@@ -1,36 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitUntil, type Rsyslog } from '@collector/testkit';
+import { appMain, devoOutputConfig, ensureBuilt, parseReceivedEvents, startRsyslog, waitUntil, type Rsyslog } from '@collector/testkit';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, simulator, TAGS, utc } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const main = join(root, 'apps/darktrace/dist/main.js');
-
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds the executable (and what it runs on) unless its dist/ is newer than every source file. */
-function ensureBuilt(): void {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  for (const project of ['packages/sdk', 'packages/darktrace', 'apps/darktrace']) {
-    const dist = join(root, project, 'dist');
-    if (existsSync(dist) && newest(dist) >= newest(join(root, project, 'src'))) continue;
-    execFileSync(process.execPath, [tsc, '-p', join(root, project, 'tsconfig.json')], { stdio: 'pipe' });
-  }
-}
+const main = appMain('darktrace');
 
 let rsyslog: Rsyslog;
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['packages/sdk', 'packages/darktrace', 'apps/darktrace']);
   rsyslog = await startRsyslog();
 }, 180_000);
 afterAll(async () => {

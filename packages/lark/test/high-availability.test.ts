@@ -1,14 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStateStore, readLeaseHolder } from '@collector/sdk';
 import { makeLarkAuditInfo, startLarkSimulator, type LarkSimulator } from '@collector/simulators';
-import { devoOutputConfig, isCollectorLogTag, parseReceivedLine, startRedis, startRsyslog, waitUntil, type ReceivedEvent, type RedisServer, type Rsyslog } from '@collector/testkit';
+import { appMain, devoOutputConfig, ensureBuilt, isCollectorLogTag, parseReceivedLine, startRedis, startRsyslog, waitUntil, type ReceivedEvent, type RedisServer, type Rsyslog } from '@collector/testkit';
 import { APP_ID, APP_SECRET, HOUR_MS, isoSecondsAgo } from './helpers.js';
 
 // Two real lark-collector processes (the built app) with Redis state and high availability, against the Lark
@@ -16,8 +15,7 @@ import { APP_ID, APP_SECRET, HOUR_MS, isoSecondsAgo } from './helpers.js';
 // the syslog header (`hostname: ${env:REPLICA}`, the same config file for all), so every received line
 // says which replica sent it.
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const main = join(root, 'apps/lark/dist/main.js');
+const main = appMain('lark');
 // HA_TEST_LEASE_SECONDS / HA_TEST_TRIALS rerun the measurement with other values (e.g. the default lease, 15).
 const LEASE_SECONDS = Number(process.env['HA_TEST_LEASE_SECONDS'] ?? 5);
 const PERIOD_SECONDS = 2;
@@ -26,25 +24,6 @@ const TRIALS = Number(process.env['HA_TEST_TRIALS'] ?? 10);
 const DELIVERY_BATCH = 1000;
 const STATE_KEY = 'lark;964383;audit_infos';
 const PREFIX = 'ha-test:';
-
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds the app (and what it runs on) unless its dist/ is newer than every source file. */
-function ensureBuilt(): void {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  for (const project of ['packages/sdk', 'packages/lark', 'apps/lark']) {
-    const dist = join(root, project, 'dist');
-    if (existsSync(dist) && newest(dist) >= newest(join(root, project, 'src'))) continue;
-    execFileSync(process.execPath, [tsc, '-p', join(root, project, 'tsconfig.json')], { stdio: 'pipe' });
-  }
-}
 
 /** Forwards to the simulator; `hold()` keeps the next audit_infos answer back until `release()`. */
 async function startHoldingProxy(target: string) {
@@ -168,7 +147,7 @@ const tornLines = () => rsyslog.lines().map(parseReceivedLine).filter((l) => !is
 const idOf = (e: ReceivedEvent) => String(e.event['unique_id']);
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['packages/sdk', 'packages/lark', 'apps/lark']);
   [redis, rsyslog, sim] = await Promise.all([
     startRedis(),
     startRsyslog(),

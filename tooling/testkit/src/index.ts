@@ -10,3 +10,4 @@ export * from './wait-until.js';
 export * from './tinyproxy.js';
 export * from './tls-front.js';
 export * from './otlp-receiver.js';
+export { appMain, ensureBuilt, REPO_ROOT } from './built-app.js';
