@@ -174,7 +174,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const r of running) {
       if (r.runtime && r.result.status === 'ok' && r.result.seconds === 0) r.result.status = 'timed out';
     }
-    await Promise.allSettled(running.map((r) => r.runtime?.stop()));
+    await Promise.allSettled(running.map((r) => r.runtime?.stop() ?? Promise.resolve()));
     await allDone;
   }
   // Everything was acknowledged by the TLS connection; give the receiver a moment to count the last lines.
@@ -208,7 +208,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   print('\n' + renderSummary(result));
 
   await receiver.close();
-  await Promise.allSettled(running.map((r) => r.started?.close()));
+  await Promise.allSettled(running.map((r) => r.started?.close() ?? Promise.resolve()));
   if (!options.dir && !options.keep) rmSync(dir, { recursive: true, force: true });
   return result;
 }

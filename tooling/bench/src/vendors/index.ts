@@ -20,5 +20,5 @@ export function selectAdapters(only: string | undefined): VendorAdapter[] {
 
 /** Stops every adapter's shared resources (moto): the harness and the tests call it once at the end. */
 export async function shutdownAdapters(): Promise<void> {
-  await Promise.all(ADAPTERS.map((a) => a.shutdown?.().catch(() => undefined)));
+  await Promise.all(ADAPTERS.map((a) => a.shutdown?.().catch(() => undefined) ?? Promise.resolve()));
 }
