@@ -86,11 +86,9 @@ export function checkCredentials(credentials: unknown): DarktraceCredentials {
 /** When `start_time_in_utc_format` is not set, the first pull starts this far back. */
 export const DEFAULT_START_BACK_MS = 24 * 3_600_000;
 
-/** Validates the keys every Darktrace service shares (the tag) plus the input's credentials. */
+/** Validates the keys every Darktrace service shares (the base URL) plus the input's credentials. */
 export function checkCommonOptions(ctx: InitContext<Record<string, unknown>>): void {
   checkCredentials(ctx.input.credentials);
-  const tag = ctx.options['override_devo_tag'];
-  if (tag !== undefined && typeof tag !== 'string') throw E.devoTagNotString({ path: ctx.path });
   const base = ctx.options['override_base_url'];
   if (base !== undefined && base !== null && (typeof base !== 'string' || !instanceBaseUrl(base))) throw E.baseUrlInvalid({ path: ctx.path });
 }

@@ -51,13 +51,6 @@ export const darktraceErrors = defineErrors({
   privateTokenNotString: privateToken.notString,
   instanceMissing: instance.missing,
   instanceNotString: instance.notString,
-  devoTagNotString: {
-    type: 'InitVariablesError', id: 32,
-    message: '{path}.override_devo_tag property must be a string',
-    path: '{path}.override_devo_tag',
-    cause: '`override_devo_tag` is not a string (the shared config validation usually reports it first as ConfigError 10)',
-    remedy: 'Quote the tag, e.g. `my.app.darktrace.custom`.',
-  },
   startTimeNotString: {
     type: 'InitVariablesError', id: 33,
     message: '{path}.start_time_in_utc_format property must be a string',
