@@ -1,15 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { CollectorError, HttpError, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
-import {
-  clockSkew,
-  noPermission,
-  pullHttpError,
-  pullOtherError,
-  requestFailed,
-  unexpectedHttp,
-  wrongTokens,
-  TransientStatus,
-} from './errors.js';
+import { darktraceErrors as E, TransientStatus } from './errors.js';
 
 /**
  * The Darktrace request signature: hex HMAC-SHA1 keyed with the private token over
@@ -121,7 +112,7 @@ export class DarktraceClient {
       if (error instanceof CollectorError) throw error;
       const detail = error instanceof Error ? error.message : String(error);
       if (error instanceof HttpError && error.kind === 'aborted') throw error;
-      throw options.phase === 'setup' ? requestFailed(detail) : pullOtherError(`GET ${path}: ${detail}`, error);
+      throw options.phase === 'setup' ? E.requestFailed({ error: detail }) : E.pullOther({ error: `GET ${path}: ${detail}` }, { cause: error });
     }
     return this.interpret<T>(response, path, options);
   }
@@ -143,18 +134,18 @@ export class DarktraceClient {
     if (status >= 300 && status < 400) {
       const location = response.headers['location'] ?? '';
       const target = /\/403\b/.test(location) || /Redirecting to \/403/.test(text) ? '/403' : /\/login\b/.test(location) || /Redirecting to \/login/.test(text) ? '/login' : location;
-      if (target === '/403') throw noPermission(`${where} was redirected to /403 (the token may not use this endpoint)`);
-      if (target === '/login') throw noPermission(`${where} was redirected to /login (the token is not accepted for this endpoint, or the endpoint does not exist on this instance)`);
-      throw options.phase === 'setup' ? unexpectedHttp(status, `${where} redirected to ${location || 'nowhere'}`) : pullHttpError(`HTTP ${status} on ${where}`, `redirected to ${location}`);
+      if (target === '/403') throw E.noPermission({ error: `${where} was redirected to /403 (the token may not use this endpoint)` });
+      if (target === '/login') throw E.noPermission({ error: `${where} was redirected to /login (the token is not accepted for this endpoint, or the endpoint does not exist on this instance)` });
+      throw options.phase === 'setup' ? E.unexpectedHttp({ status, error: `${where} redirected to ${location || 'nowhere'}` }) : E.pullHttp({ summary: `HTTP ${status} on ${where}`, details: `redirected to ${location}` });
     }
-    if (status === 400 && text.includes('API SIGNATURE ERROR')) throw wrongTokens(`${where}: API SIGNATURE ERROR`);
+    if (status === 400 && text.includes('API SIGNATURE ERROR')) throw E.wrongTokens({ error: `${where}: API SIGNATURE ERROR` });
     if (status === 400 && text.includes('API DATE ERROR')) {
       const server = response.headers['date'];
-      throw clockSkew(`Local clock: ${this.clock().toISOString()}${server ? `; instance clock (HTTP Date header): ${new Date(server).toISOString()}` : ''}.`);
+      throw E.clockSkew({ clocks: `Local clock: ${this.clock().toISOString()}${server ? `; instance clock (HTTP Date header): ${new Date(server).toISOString()}` : ''}.` });
     }
-    if (status === 401) throw wrongTokens(`${where}: HTTP 401 ${excerpt(text)}`);
-    if (status === 403) throw noPermission(`${where}: HTTP 403 ${excerpt(text)}`);
-    if (/<title>\s*Log In \| Darktrace\s*<\/title>/i.test(text)) throw noPermission(`${where} answered with the login page`);
+    if (status === 401) throw E.wrongTokens({ error: `${where}: HTTP 401 ${excerpt(text)}` });
+    if (status === 403) throw E.noPermission({ error: `${where}: HTTP 403 ${excerpt(text)}` });
+    if (/<title>\s*Log In \| Darktrace\s*<\/title>/i.test(text)) throw E.noPermission({ error: `${where} answered with the login page` });
     if (status === 404 && options.emptyOn404 !== undefined) {
       try {
         const body = JSON.parse(text) as unknown;
@@ -164,13 +155,14 @@ export class DarktraceClient {
       }
     }
     if (status < 200 || status >= 300) {
-      throw options.phase === 'setup' ? unexpectedHttp(status, `${where}: ${excerpt(text)}`) : pullHttpError(`HTTP ${status} on ${where}`, excerpt(text), status);
+      throw options.phase === 'setup' ? E.unexpectedHttp({ status, error: `${where}: ${excerpt(text)}` })
+        : E.pullHttp({ summary: `HTTP ${status} on ${where}`, details: excerpt(text) }, { cause: status >= 500 || status === 429 ? new TransientStatus(status) : undefined });
     }
     try {
       return JSON.parse(text) as T;
     } catch {
       const detail = `${where} returned a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`;
-      throw options.phase === 'setup' ? unexpectedHttp(status, detail) : pullOtherError(detail);
+      throw options.phase === 'setup' ? E.unexpectedHttp({ status, error: detail }) : E.pullOther({ error: detail });
     }
   }
 

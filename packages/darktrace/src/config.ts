@@ -1,24 +1,6 @@
 import { parseConfigTime, type InitContext, type JsonSchema } from '@collector/sdk';
 import { instanceBaseUrl } from './client.js';
-import {
-  credentialMissing,
-  credentialNotString,
-  credentialsMissing,
-  credentialsNotDict,
-  baseUrlInvalid,
-  delayInvalid,
-  timeoutInvalid,
-  devoTagNotString,
-  flagNotBoolean,
-  instanceMalformed,
-  lookbackInvalid,
-  startTimeBadFormat,
-  startTimeInFuture,
-  startTimeNotString,
-  windowNotInteger,
-  windowTooSmall,
-  type CredentialKey,
-} from './errors.js';
+import { darktraceErrors as E } from './errors.js';
 
 /*
  * The schemas only declare keys and defaults, not types: the manual gives every wrong value its own
@@ -75,36 +57,40 @@ export interface DarktraceCredentials {
 }
 
 /** Validates `credentials` with the manual's IDs 22-29 (and 36 for a malformed instance). */
+const CREDENTIAL_ERRORS = {
+  public_token: { missing: E.publicTokenMissing, notString: E.publicTokenNotString },
+  private_token: { missing: E.privateTokenMissing, notString: E.privateTokenNotString },
+  instance: { missing: E.instanceMissing, notString: E.instanceNotString },
+};
+
 export function checkCredentials(credentials: unknown): DarktraceCredentials {
-  if (credentials === undefined || credentials === null || credentials === '') throw credentialsMissing();
-  if (typeof credentials !== 'object' || Array.isArray(credentials)) throw credentialsNotDict();
+  if (credentials === undefined || credentials === null || credentials === '') throw E.credentialsMissing();
+  if (typeof credentials !== 'object' || Array.isArray(credentials)) throw E.credentialsNotDict();
   const values = credentials as Record<string, unknown>;
-  if (Object.keys(values).length === 0) throw credentialsMissing();
-  const text = (key: CredentialKey): string => {
+  if (Object.keys(values).length === 0) throw E.credentialsMissing();
+  const text = (key: keyof typeof CREDENTIAL_ERRORS): string => {
     const value = values[key];
-    if (value === undefined || value === null || value === '') throw credentialMissing(key);
-    if (typeof value !== 'string') throw credentialNotString(key);
-    if (value.trim() === '') throw credentialMissing(key);
+    if (value === undefined || value === null || value === '') throw CREDENTIAL_ERRORS[key].missing();
+    if (typeof value !== 'string') throw CREDENTIAL_ERRORS[key].notString();
+    if (value.trim() === '') throw CREDENTIAL_ERRORS[key].missing();
     return value;
   };
   const publicToken = text('public_token');
   const privateToken = text('private_token');
   const instance = text('instance');
   const baseUrl = instanceBaseUrl(instance);
-  if (!baseUrl) throw instanceMalformed(instance);
+  if (!baseUrl) throw E.instanceMalformed({ value: instance });
   return { publicToken, privateToken, baseUrl };
 }
 
 /** When `start_time_in_utc_format` is not set, the first pull starts this far back. */
 export const DEFAULT_START_BACK_MS = 24 * 3_600_000;
 
-/** Validates the keys every Darktrace service shares (the tag) plus the input's credentials. */
+/** Validates the keys every Darktrace service shares (the base URL) plus the input's credentials. */
 export function checkCommonOptions(ctx: InitContext<Record<string, unknown>>): void {
   checkCredentials(ctx.input.credentials);
-  const tag = ctx.options['override_devo_tag'];
-  if (tag !== undefined && typeof tag !== 'string') throw devoTagNotString(ctx.path);
   const base = ctx.options['override_base_url'];
-  if (base !== undefined && base !== null && (typeof base !== 'string' || !instanceBaseUrl(base))) throw baseUrlInvalid(ctx.path);
+  if (base !== undefined && base !== null && (typeof base !== 'string' || !instanceBaseUrl(base))) throw E.baseUrlInvalid({ path: ctx.path });
 }
 
 /** The service's `override_base_url` (CONVENTIONS.md: every HTTP service accepts one), else the instance's. */
@@ -124,23 +110,23 @@ export function checkOptions(ctx: InitContext<Record<string, unknown>>, spec: Op
   const path = ctx.path;
   const start = o['start_time_in_utc_format'];
   if (start !== undefined && start !== null) {
-    if (typeof start !== 'string') throw startTimeNotString(path);
+    if (typeof start !== 'string') throw E.startTimeNotString({ path });
     const parsed = parseConfigTime(start);
-    if (!parsed) throw startTimeBadFormat(path);
-    if (parsed.getTime() > ctx.now().getTime()) throw startTimeInFuture(path, start);
+    if (!parsed) throw E.startTimeBadFormat({ path });
+    if (parsed.getTime() > ctx.now().getTime()) throw E.startTimeInFuture({ path, value: start });
   }
   const window = o['override_time_window_interval_in_minutes'];
-  if (!isInteger(window)) throw windowNotInteger(path);
-  if (window < 1) throw windowTooSmall(path);
+  if (!isInteger(window)) throw E.windowNotInteger({ path });
+  if (window < 1) throw E.windowTooSmall({ path });
   const timeout = o['request_timeout_in_seconds'];
-  if (!isInteger(timeout) || timeout < 1 || timeout > 3600) throw timeoutInvalid(path);
+  if (!isInteger(timeout) || timeout < 1 || timeout > 3600) throw E.timeoutInvalid({ path });
   if (spec.lookbackMinutes !== undefined) {
     const lookback = o['lookback_in_minutes'];
-    if (!isInteger(lookback) || lookback < 0 || lookback > 10_080) throw lookbackInvalid(path);
+    if (!isInteger(lookback) || lookback < 0 || lookback > 10_080) throw E.lookbackInvalid({ path });
     const delay = o['override_time_delay_in_seconds'];
-    if (!isInteger(delay) || delay < 0 || delay > 86_400) throw delayInvalid(path);
+    if (!isInteger(delay) || delay < 0 || delay > 86_400) throw E.delayInvalid({ path });
   }
-  for (const flag of Object.keys(spec.flags ?? {})) if (typeof o[flag] !== 'boolean') throw flagNotBoolean(path, flag);
+  for (const flag of Object.keys(spec.flags ?? {})) if (typeof o[flag] !== 'boolean') throw E.flagNotBoolean({ path, key: flag });
 }
 
 /** The `true`/`false` query parameters of a service's switches, in declaration order (the signed order). */

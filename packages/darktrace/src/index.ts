@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { defineCollector, defineInput } from '@collector/sdk';
 import { DarktraceClient } from './client.js';
 import { checkCredentials, credentialsSchema } from './config.js';
-import { remedies } from './errors.js';
+import { darktraceErrors } from './errors.js';
 import { deprecatedAlias } from './services/alias.js';
 import { antigenaService } from './services/antigena.js';
 import { incidentEventsService } from './services/incident-events.js';
@@ -19,7 +19,7 @@ export const darktraceInput = defineInput<DarktraceClient>({
   // The instance is an address, not a secret: keep it readable in logs.
   obfuscate: ['public_token', 'private_token'],
   setupModuleName: 'CollectorDarktracePullerSetup',
-  remedies,
+  errors: darktraceErrors,
   async setup(ctx) {
     ctx.log.info('Starting the execution of setup()');
     const { baseUrl, publicToken, privateToken } = checkCredentials(ctx.credentials);
@@ -47,7 +47,7 @@ export const darktraceCollector = defineCollector({
 
 export { DarktraceClient, signDarktraceRequest, formatDtapiDate, buildQuery, instanceBaseUrl, type QueryValue } from './client.js';
 export { checkCredentials, type DarktraceCredentials, type TimeSlotOptions } from './config.js';
-export { remedies } from './errors.js';
+export { darktraceErrors } from './errors.js';
 export { modelBreachesService, MODEL_BREACH_FLAGS, type ModelBreach } from './services/model-breaches.js';
 export { incidentEventsService, AI_ANALYST_FLAGS, type IncidentEvent } from './services/incident-events.js';
 export { antigenaService, type AntigenaAction } from './services/antigena.js';

@@ -1,5 +1,5 @@
 import { HttpError, registerSecret, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
-import { accessTokenError, authenticationFailed, describeBody, requestFailed, unexpectedTokenStatus } from './errors.js';
+import { describeBody, o365Errors } from './errors.js';
 import type { Credentials } from './config.js';
 
 /**
@@ -82,18 +82,18 @@ export class O365Client {
     try {
       res = await this.http.request({ method: 'POST', url, form, unlimited: true, timeoutMs: spec.timeoutMs, retries: 3 });
     } catch (error) {
-      throw accessTokenError(error instanceof Error ? error.message : String(error));
+      throw o365Errors.accessTokenError({ error: error instanceof Error ? error.message : String(error) });
     }
-    if (res.status === 401) throw authenticationFailed(`HTTP 401 from the token endpoint: ${describeBody(res.text)}`);
-    if (res.status !== 200) throw unexpectedTokenStatus(`HTTP ${res.status}: ${describeBody(res.text)}`);
+    if (res.status === 401) throw o365Errors.authenticationFailed({ error: `HTTP 401 from the token endpoint: ${describeBody(res.text)}` });
+    if (res.status !== 200) throw o365Errors.unexpectedTokenStatus({ error: `HTTP ${res.status}: ${describeBody(res.text)}` });
     let body: Record<string, unknown>;
     try {
       body = res.json<Record<string, unknown>>();
     } catch (error) {
-      throw accessTokenError((error as Error).message);
+      throw o365Errors.accessTokenError({ error: (error as Error).message });
     }
     const value = body['access_token'];
-    if (typeof value !== 'string' || value.length === 0) throw accessTokenError('the token response holds no access_token');
+    if (typeof value !== 'string' || value.length === 0) throw o365Errors.accessTokenError({ error: 'the token response holds no access_token' });
     // A token is a credential too: never let it reach a log line or an error message.
     registerSecret(value);
     const expires = Number(body['expires_in']);
@@ -116,7 +116,7 @@ export class O365Client {
         res = await http.request({ url, headers: { ...options.headers, authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs: options.timeoutMs, pool: options.pool });
       } catch (error) {
         if (error instanceof HttpError && error.kind === 'aborted') throw error;
-        throw requestFailed(error instanceof Error ? error.message : String(error), options.path);
+        throw o365Errors.requestFailed({ error: error instanceof Error ? error.message : String(error) }, { path: options.path });
       }
       if (res.status === 401 && attempt === 0) {
         log.warning(`HTTP 401 from ${new URL(url).host} (${describeBody(res.text)}): the token expired or was revoked; getting a new one and retrying once`);

@@ -1,5 +1,5 @@
 import { parseConfigDate, type InputConfig, type JsonSchema } from '@collector/sdk';
-import { InitId, initError } from './errors.js';
+import { o365Errors as E } from './errors.js';
 
 /**
  * Config schema fragments and the validation behind the manual's InitVariablesError IDs. The schemas are
@@ -72,7 +72,7 @@ export function parseDetailStatuses(options: Record<string, unknown>, path: stri
   if (value === undefined || value === null) return undefined;
   const known = new Map(GRAPH_STATUSES.map((s) => [s.toLowerCase(), s]));
   if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && known.has(v.trim().toLowerCase()))) {
-    throw initError(InitId.detailStatuses, `Optional setting: <detail_statuses> must be a non-empty list of message trace statuses (${GRAPH_STATUSES.join(', ')}), got ${JSON.stringify(value)}`, `${path}.detail_statuses`);
+    throw E.detailStatuses({ statuses: GRAPH_STATUSES.join(', '), value: JSON.stringify(value), path: `${path}.detail_statuses` });
   }
   return new Set(value.map((v: string) => v.trim().toLowerCase()));
 }
@@ -123,22 +123,22 @@ export function parseCredentials(input: InputConfig): Credentials {
   const path = `inputs.${INPUT_NAME}.credentials`;
   const raw = input.credentials as unknown;
   if (raw === undefined || raw === null || (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0)) {
-    throw initError(InitId.credentialsMissing, 'credentials section does not exist on the configuration file or is empty', path);
+    throw E.credentialsMissing({ path });
   }
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw initError(InitId.credentialsNotObject, 'credentials section is not a valid <dict> object', path);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw E.credentialsNotObject({ path });
   const c = raw as Record<string, unknown>;
-  const text = (key: string, missing: number, notString: number): string => {
+  const text = (key: string, missing: typeof E.valueMissing, notString: typeof E.valueNotString): string => {
     const value = c[key];
-    if (isEmpty(value)) throw initError(missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
+    if (isEmpty(value)) throw missing({ key, path: `${path}.${key}` });
     // No coercion: an all-digit value that YAML read as a number must be quoted (a number here is more
     // often a paste error than a real Entra ID, and it would otherwise be masked only by luck).
-    if (typeof value !== 'string') throw initError(notString, `${key} must be an string`, `${path}.${key}`);
+    if (typeof value !== 'string') throw notString({ key, path: `${path}.${key}` });
     return value.trim();
   };
   return {
-    tenantId: text('tenant_id', InitId.valueMissing, InitId.valueNotString),
-    clientId: text('client_id', InitId.clientValueMissing, InitId.clientValueNotString),
-    clientSecret: text('client_secret', InitId.clientValueMissing, InitId.clientValueNotString),
+    tenantId: text('tenant_id', E.valueMissing, E.valueNotString),
+    clientId: text('client_id', E.clientValueMissing, E.clientValueNotString),
+    clientSecret: text('client_secret', E.clientValueMissing, E.clientValueNotString),
   };
 }
 
@@ -147,26 +147,36 @@ export function parseHistoricLimits(input: InputConfig): HistoricLimits {
   const path = `inputs.${INPUT_NAME}`;
   const cutoff = intValue(input['max_historic_date_cutoff_days_back'] ?? 10);
   if (cutoff === undefined || cutoff < 1 || cutoff > 1_000_000) {
-    throw initError(InitId.cutoffDays, 'Optional setting: <max_historic_date_cutoff_days_back> must be an integer from 1 to 1000000', `${path}.max_historic_date_cutoff_days_back`);
+    throw E.cutoffDays({ path: `${path}.max_historic_date_cutoff_days_back` });
   }
   const margin = intValue(input['max_historic_date_margin_seconds'] ?? 60);
   if (margin === undefined || margin < 1 || margin > 86_400_000_000) {
-    throw initError(InitId.marginSeconds, 'Optional setting: <max_historic_date_margin_seconds> must be an integer from 1 to 86400000000', `${path}.max_historic_date_margin_seconds`);
+    throw E.marginSeconds({ path: `${path}.max_historic_date_margin_seconds` });
   }
   return { cutoffDays: cutoff, marginSeconds: margin };
 }
 
-function parseUrl(value: unknown, fallback: string, key: string, path: string, ids: { missing: number; notString: number }): string {
+/** The errors of one kind of URL setting (IDs 2/3 for the auth and resource URLs, 8/9 for override_base_url). */
+interface UrlErrors {
+  missing: typeof E.valueMissing;
+  notString: typeof E.valueNotString;
+  notUrl: typeof E.valueNotUrl;
+  notHttp: typeof E.valueNotHttp;
+}
+const URL_ERRORS: UrlErrors = { missing: E.valueMissing, notString: E.valueNotString, notUrl: E.valueNotUrl, notHttp: E.valueNotHttp };
+const BASE_URL_ERRORS: UrlErrors = { missing: E.baseUrlMissing, notString: E.baseUrlNotString, notUrl: E.baseUrlNotUrl, notHttp: E.baseUrlNotHttp };
+
+function parseUrl(value: unknown, fallback: string, key: string, path: string, errors: UrlErrors): string {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string') throw initError(ids.notString, `${key} must be an string`, `${path}.${key}`);
-  if (value.trim() === '') throw initError(ids.missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
+  if (typeof value !== 'string') throw errors.notString({ key, path: `${path}.${key}` });
+  if (value.trim() === '') throw errors.missing({ key, path: `${path}.${key}` });
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
-    throw initError(ids.notString, `${key} must be a valid URL including https:// (got ${JSON.stringify(value)})`, `${path}.${key}`);
+    throw errors.notUrl({ key, value: JSON.stringify(value), path: `${path}.${key}` });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw initError(ids.notString, `${key} must be an https:// URL`, `${path}.${key}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw errors.notHttp({ key, path: `${path}.${key}` });
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -191,46 +201,45 @@ export function graphCollectionUrl(base: string): string {
 /** InitVariablesError 2/3/8/9/13/18-20/23-27: one service's options. */
 export function parseServiceOptions(kind: 'rws' | 'graph', options: Record<string, unknown>, path: string): ServiceOptions {
   const timeout = floatValue(options['requests_timeout_in_seconds'] ?? 60);
-  if (timeout === undefined || timeout < 1) throw initError(InitId.requestsTimeoutNotFloat, 'requests_timeout_in_seconds is not a float instance (minimum 1)', `${path}.requests_timeout_in_seconds`);
+  if (timeout === undefined || timeout < 1) throw E.requestsTimeoutNotFloat({ path: `${path}.requests_timeout_in_seconds` });
 
   const reset = options['reset_persistence_auth'];
   let resetPersistenceAuth: string | undefined;
   if (reset !== undefined && reset !== null) {
     // YAML turns an unquoted 2024-01-31 into a date: accept it as the day it names.
     const text = reset instanceof Date ? reset.toISOString().slice(0, 10) : reset;
-    if (typeof text !== 'string') throw initError(InitId.resetPersistenceNotString, 'Optional setting: <reset_persistence_auth> not of expected type: str', `${path}.reset_persistence_auth`);
-    if (!parseConfigDate(text)) throw initError(InitId.resetPersistenceNotString, `Optional setting: <reset_persistence_auth> must be a date as YYYY-MM-DD (got ${JSON.stringify(text)})`, `${path}.reset_persistence_auth`);
+    if (typeof text !== 'string') throw E.resetPersistenceNotString({ path: `${path}.reset_persistence_auth` });
+    if (!parseConfigDate(text)) throw E.resetPersistenceNotDate({ value: JSON.stringify(text), path: `${path}.reset_persistence_auth` });
     resetPersistenceAuth = text.trim();
   }
 
   const rawDelay = options['override_time_delay_in_seconds'] ?? DEFAULT_DELAY_SECONDS;
   const delay = intValue(rawDelay);
-  if (delay === undefined) throw initError(InitId.delayNotInt, 'Optional setting: <override_time_delay_in_seconds> not of expected type: int', `${path}.override_time_delay_in_seconds`);
-  if (delay < 1 || delay > MAX_DELAY_SECONDS) throw initError(InitId.delayOutOfRange, `Optional setting: <override_time_delay_in_seconds> is out of range (1 to ${MAX_DELAY_SECONDS})`, `${path}.override_time_delay_in_seconds`);
+  if (delay === undefined) throw E.delayNotInt({ path: `${path}.override_time_delay_in_seconds` });
+  if (delay < 1 || delay > MAX_DELAY_SECONDS) throw E.delayOutOfRange({ max: MAX_DELAY_SECONDS, path: `${path}.override_time_delay_in_seconds` });
 
   const lookback = intValue(options['lookback_in_seconds'] ?? 0);
-  if (lookback === undefined || lookback < 0 || lookback > MAX_DELAY_SECONDS) throw initError(InitId.lookback, `Optional setting: <lookback_in_seconds> must be an integer from 0 to ${MAX_DELAY_SECONDS}`, `${path}.lookback_in_seconds`);
+  if (lookback === undefined || lookback < 0 || lookback > MAX_DELAY_SECONDS) throw E.lookback({ max: MAX_DELAY_SECONDS, path: `${path}.lookback_in_seconds` });
 
   const maxPage = kind === 'rws' ? 2000 : 5000;
   const pageSize = intValue(options['page_size'] ?? (kind === 'rws' ? 1000 : 5000));
-  if (pageSize === undefined || pageSize < 1 || pageSize > maxPage) throw initError(InitId.pageSize, `Optional setting: <page_size> must be an integer from 1 to ${maxPage}`, `${path}.page_size`);
+  if (pageSize === undefined || pageSize < 1 || pageSize > maxPage) throw E.pageSize({ max: maxPage, path: `${path}.page_size` });
 
   let maxWindowSeconds = GRAPH_MAX_WINDOW_SECONDS;
   if (kind === 'graph') {
     const span = intValue(options['max_window_in_seconds'] ?? GRAPH_MAX_WINDOW_SECONDS);
-    if (span === undefined || span < 60 || span > GRAPH_MAX_WINDOW_SECONDS) throw initError(InitId.windowSpan, `Optional setting: <max_window_in_seconds> must be an integer from 60 to ${GRAPH_MAX_WINDOW_SECONDS} (Graph answers at most 10 days a query)`, `${path}.max_window_in_seconds`);
+    if (span === undefined || span < 60 || span > GRAPH_MAX_WINDOW_SECONDS) throw E.windowSpan({ max: GRAPH_MAX_WINDOW_SECONDS, path: `${path}.max_window_in_seconds` });
     maxWindowSeconds = span;
   }
 
   let tokenEndpoint: 'v1' | 'v2' = kind === 'graph' ? 'v2' : 'v1';
   if (kind === 'rws' && options['token_endpoint'] !== undefined) {
     const value = options['token_endpoint'];
-    if (value !== 'v1' && value !== 'v2') throw initError(InitId.tokenEndpoint, 'Optional setting: <token_endpoint> must be v1 (resource, as the manual) or v2 (scope)', `${path}.token_endpoint`);
+    if (value !== 'v1' && value !== 'v2') throw E.tokenEndpoint({ path: `${path}.token_endpoint` });
     tokenEndpoint = value;
   }
 
-  const urlIds = { missing: InitId.valueMissing, notString: InitId.valueNotString };
-  const baseUrl = parseUrl(options['override_base_url'], kind === 'rws' ? DEFAULT_RWS_URL : DEFAULT_GRAPH_URL, 'override_base_url', path, { missing: InitId.baseUrlMissing, notString: InitId.baseUrlNotString });
+  const baseUrl = parseUrl(options['override_base_url'], kind === 'rws' ? DEFAULT_RWS_URL : DEFAULT_GRAPH_URL, 'override_base_url', path, BASE_URL_ERRORS);
   return {
     timeoutMs: Math.round(timeout * 1000),
     resetPersistenceAuth,
@@ -238,8 +247,8 @@ export function parseServiceOptions(kind: 'rws' | 'graph', options: Record<strin
     lookbackSeconds: lookback,
     pageSize,
     baseUrl: kind === 'rws' ? rwsServiceRoot(baseUrl) : graphCollectionUrl(baseUrl),
-    authUrl: parseUrl(options['override_base_auth_url'], DEFAULT_AUTH_URL, 'override_base_auth_url', path, urlIds),
-    resource: parseUrl(options['override_base_resource_url'], kind === 'rws' ? DEFAULT_RWS_RESOURCE : DEFAULT_GRAPH_RESOURCE, 'override_base_resource_url', path, urlIds),
+    authUrl: parseUrl(options['override_base_auth_url'], DEFAULT_AUTH_URL, 'override_base_auth_url', path, URL_ERRORS),
+    resource: parseUrl(options['override_base_resource_url'], kind === 'rws' ? DEFAULT_RWS_RESOURCE : DEFAULT_GRAPH_RESOURCE, 'override_base_resource_url', path, URL_ERRORS),
     tokenEndpoint,
     maxWindowSeconds,
   };
@@ -252,10 +261,6 @@ export function parseServiceOptions(kind: 'rws' | 'graph', options: Record<strin
 export function checkCutoffAgainstDelay(limits: HistoricLimits, options: ServiceOptions, maxDaysBack: number, path: string): void {
   const reach = Math.min(limits.cutoffDays, maxDaysBack) * 86_400 - limits.marginSeconds;
   if (reach <= options.delaySeconds) {
-    throw initError(
-      InitId.cutoffBehindDelay,
-      `max_historic_date_cutoff_days_back (${limits.cutoffDays} d) minus max_historic_date_margin_seconds (${limits.marginSeconds} s) must reach further back than override_time_delay_in_seconds (${options.delaySeconds} s), or no window could ever be pulled`,
-      `inputs.${INPUT_NAME}.max_historic_date_cutoff_days_back`,
-    );
+    throw E.cutoffBehindDelay({ cutoff: limits.cutoffDays, margin: limits.marginSeconds, delay: options.delaySeconds, path: `inputs.${INPUT_NAME}.max_historic_date_cutoff_days_back` });
   }
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { defineCollector, defineInput } from '@collector/sdk';
 import { O365Client } from './client.js';
 import { credentialsSchema, GRAPH_DETAIL_SERVICE, GRAPH_SERVICE, INPUT_NAME, inputOptionsSchema, parseCredentials, RWS_SERVICE } from './config.js';
-import { PERMISSION_REMEDY_GRAPH, PERMISSION_REMEDY_RWS } from './errors.js';
+import { o365Errors } from './errors.js';
 import { graphMessageTraceService } from './services/message-trace-graph.js';
 import { rwsMessageTraceService } from './services/message-trace-rws.js';
 import { graphMessageTraceDetailService } from './services/message-trace-details.js';
@@ -25,12 +25,7 @@ export const office365MessageTraceInput = defineInput<O365Client>({
   requestsLimits: GRAPH_DEFAULT_REQUESTS_LIMITS,
   requestPools: { rws: [] },
   setupModuleName: 'Office365ExchangeMessageTracePullerSetup',
-  remedies: {
-    '100': 'Check tenant_id, client_id and client_secret, the API permission (admin consent) and the directory role (README "Vendor setup").',
-    '101': 'Read the AADSTS code in the message: unknown tenant (90002), unknown app (700016), wrong resource (500011).',
-    '102': 'Check the network path to the token endpoint (override_base_auth_url).',
-    '103': `${PERMISSION_REMEDY_RWS} / Graph: ${PERMISSION_REMEDY_GRAPH}`,
-  },
+  errors: o365Errors,
   async setup(ctx) {
     ctx.log.info('Puller Setup started');
     // Tokens are fetched on first use, one per service (resource): a service whose token fails (a cloud
@@ -73,7 +68,7 @@ export {
   type HistoricLimits,
   type Credentials,
 } from './config.js';
-export { InitId, describeBody } from './errors.js';
+export { o365Errors, describeBody } from './errors.js';
 export { FIRST_WINDOW_MS, historicFloor, startOfPull, type MessageTraceCheckpoint } from './historic.js';
 export { MESSAGE_TRACE_DETAIL_TAG, detailDedupKey, detailUrl } from './services/message-trace-details.js';
 export { MESSAGE_TRACE_TAG, RWS_RETIREMENT_WARNING, RWS_WINDOW_MS, rwsDedupKey, rwsReceivedMs, parseRwsPage, rwsQueryUrl } from './services/message-trace-rws.js';

@@ -73,17 +73,17 @@ function summaryOf(status: number, text: string): { summary: string; details: st
  */
 async function get(http: HttpClient, client: ProofpointClient, endpoint: string, request: Omit<HttpRequest, 'headers'>): Promise<HttpResponse> {
   if (Date.now() < client.credentialsRejectedUntil) {
-    throw proofpointErrors.credentials(401, client.credentialsPath, new Date(client.credentialsRejectedUntil));
+    throw proofpointErrors.credentialsHeldBack({ status: 401, path: client.credentialsPath, until: new Date(client.credentialsRejectedUntil).toISOString().replace(/\.\d{3}Z$/, 'Z') });
   }
   let response;
   try {
     response = await http.request({ ...request, headers: { authorization: client.authorization, accept: 'application/json' } });
   } catch (error) {
-    throw proofpointErrors.request(error instanceof HttpError ? error.message : String(error), endpoint);
+    throw proofpointErrors.request({ endpoint, error: error instanceof HttpError ? error.message : String(error) });
   }
   if (response.status === 401) {
     client.credentialsRejectedUntil = Date.now() + CREDENTIALS_RETRY_MS;
-    throw proofpointErrors.credentials(401, client.credentialsPath);
+    throw proofpointErrors.credentials({ status: 401, path: client.credentialsPath });
   }
   return response;
 }
@@ -92,15 +92,15 @@ async function get(http: HttpClient, client: ProofpointClient, endpoint: string,
 function jsonObject(response: HttpResponse, endpoint: string): Record<string, unknown> {
   // A 200 without a body is a broken answer (a proxy, a cut connection): taking it as an empty window would
   // move the cursor past events never read.
-  if (response.text.trim() === '') throw proofpointErrors.request('an empty answer with HTTP 200', endpoint);
+  if (response.text.trim() === '') throw proofpointErrors.request({ endpoint, error: 'an empty answer with HTTP 200' });
   let body: unknown;
   try {
     body = response.json();
   } catch (error) {
-    throw proofpointErrors.request(error instanceof Error ? error.message : String(error), endpoint);
+    throw proofpointErrors.request({ endpoint, error: error instanceof Error ? error.message : String(error) });
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw proofpointErrors.request(`the answer is not a JSON object: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+    throw proofpointErrors.request({ endpoint, error: `the answer is not a JSON object: ${JSON.stringify(response.text.slice(0, 200))}` });
   }
   return body as Record<string, unknown>;
 }
@@ -108,7 +108,7 @@ function jsonObject(response: HttpResponse, endpoint: string): Record<string, un
 /** PullError 300 for a status the caller does not expect. */
 function httpError(response: HttpResponse, endpoint: string) {
   const { summary, details } = summaryOf(response.status, response.text);
-  return proofpointErrors.http(response.status, summary, details, endpoint);
+  return proofpointErrors.http({ status: response.status, endpoint, answer: details ? `${summary} - ${details}` : summary });
 }
 
 /** GET one window: `interval=<start>/<end>`, JSON. */
@@ -128,13 +128,13 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
   for (const key of query.arrayKeys) {
     const array = record[key];
     if (!Array.isArray(array)) {
-      throw proofpointErrors.request(`the answer has no "${key}" array: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+      throw proofpointErrors.request({ endpoint, error: `the answer has no "${key}" array: ${JSON.stringify(response.text.slice(0, 200))}` });
     }
     // Only objects are events: an empty array, or a null inside it, never becomes one.
     for (const e of array) if (e && typeof e === 'object' && !Array.isArray(e)) events.push(e as Record<string, unknown>);
   }
   if (record['queryEndTime'] !== undefined && typeof record['queryEndTime'] !== 'string') {
-    throw proofpointErrors.request(`"queryEndTime" is not a time: ${JSON.stringify(record['queryEndTime'])}`, endpoint);
+    throw proofpointErrors.request({ endpoint, error: `"queryEndTime" is not a time: ${JSON.stringify(record['queryEndTime'])}` });
   }
   const reported = typeof record['queryEndTime'] === 'string' ? new Date(record['queryEndTime']) : undefined;
   return { events, queryEndTime: reported && !Number.isNaN(reported.getTime()) ? reported : undefined, status: 200 };
@@ -174,7 +174,7 @@ export async function fetchThreatForensics(http: HttpClient, client: ProofpointC
     status = response.status;
     if (response.status !== 200) throw httpError(response, endpoint);
     const reports = jsonObject(response, endpoint)['reports'];
-    if (!Array.isArray(reports)) throw proofpointErrors.request(`the answer has no "reports" array: ${JSON.stringify(response.text.slice(0, 200))}`, endpoint);
+    if (!Array.isArray(reports)) throw proofpointErrors.request({ endpoint, error: `the answer has no "reports" array: ${JSON.stringify(response.text.slice(0, 200))}` });
     return { reports: reports.filter((r): r is Record<string, unknown> => !!r && typeof r === 'object' && !Array.isArray(r)) };
   } catch (error) {
     if (error instanceof PullError) return { unavailable: error.message, status };

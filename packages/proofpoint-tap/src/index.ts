@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { defineCollector, defineInput } from '@collector/sdk';
 import { createProofpointClient, type ProofpointClient } from './client.js';
 import { credentialsSchema, PROOFPOINT_DAILY_BUDGET, PROOFPOINT_FORENSICS_BUDGET } from './config.js';
-import { proofpointRemedies } from './errors.js';
+import { proofpointErrors } from './errors.js';
 import { clicksBlockedService } from './services/clicks-blocked.js';
 import { clicksPermittedService } from './services/clicks-permitted.js';
 import { messagesBlockedService } from './services/messages-blocked.js';
@@ -30,7 +30,7 @@ export const proofpointTapCollector = defineCollector({
       requestPools: { clicksPermitted: PROOFPOINT_DAILY_BUDGET, forensics: PROOFPOINT_FORENSICS_BUDGET },
       setupModuleName: 'ProofPointPullerSetup',
       setup: createProofpointClient,
-      remedies: proofpointRemedies,
+      errors: proofpointErrors,
       services: {
         messagesBlocked: messagesBlockedService,
         messagesDelivered: messagesDeliveredService,
@@ -45,6 +45,6 @@ export const proofpointTapCollector = defineCollector({
 export { createProofpointClient, fetchSiemWindow, fetchThreatForensics, fetchThreatSummary, type ProofpointClient, type SiemQuery, type SiemWindow } from './client.js';
 export { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, PROOFPOINT_DAILY_BUDGET, PROOFPOINT_FORENSICS_BUDGET, type ProofpointServiceOptions } from './config.js';
 export { flattenForensics, threatsOfRecord } from './services/threats.js';
-export { proofpointErrors, proofpointRemedies, START_TIME_CLAMPED_WARNING } from './errors.js';
+export { proofpointErrors, START_TIME_CLAMPED_WARNING } from './errors.js';
 export { poolOfService, siemDedupKey, windowTime, type SiemCheckpoint } from './services/siem-service.js';
 export { steadyNeed, requestsPerPull, reserveFor, estimateDone, servicesInPool } from './budget.js';

@@ -35,4 +35,25 @@ describe('defineErrors', () => {
       }),
     ).toThrow(/SetupError 100 twice/);
   });
+
+  it('accepts a second message under one ID only when it names the first (sameIdAs)', () => {
+    const table = defineErrors({
+      malformed: { type: 'SetupError', id: 101, message: 'start <{value}> is malformed', cause: '', remedy: 'Fix it.' },
+      inFuture: { type: 'SetupError', id: 101, message: 'start {value} is in the future', cause: '', remedy: 'Fix it.', sameIdAs: 'malformed' },
+    });
+    expect(table.inFuture({ value: 'x' }).toLine()).toBe('SetupError 101: start x is in the future');
+    expect(renderErrorTable(errorSpecs(table)).split('\n')).toHaveLength(4);
+    expect(() =>
+      defineErrors({
+        a: { type: 'SetupError', id: 100, message: 'a', cause: '', remedy: '' },
+        b: { type: 'SetupError', id: 102, message: 'b', cause: '', remedy: '', sameIdAs: 'a' },
+      }),
+    ).toThrow(/not an earlier SetupError 102/);
+    expect(() =>
+      defineErrors({
+        a: { type: 'SetupError', id: 100, message: 'a', cause: '', remedy: '' },
+        b: { type: 'SetupError', id: 100, message: 'b', cause: '', remedy: '', sameIdAs: 'c' },
+      }),
+    ).toThrow(/not an earlier SetupError 100/);
+  });
 });

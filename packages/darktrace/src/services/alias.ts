@@ -1,5 +1,5 @@
 import type { ServiceDefinition } from '@collector/sdk';
-import { aliasWithCurrent } from '../errors.js';
+import { darktraceErrors } from '../errors.js';
 
 /**
  * A name we shipped before, kept working as `current`: the same service (its own state, under the old
@@ -10,7 +10,7 @@ export function deprecatedAlias<S extends ServiceDefinition<any, any, any>>(serv
   return {
     ...service,
     async init(ctx) {
-      if (ctx.input.services && current in ctx.input.services) throw aliasWithCurrent(ctx.path, ctx.serviceName, current);
+      if (ctx.input.services && current in ctx.input.services) throw darktraceErrors.aliasWithCurrent({ path: ctx.path, alias: ctx.serviceName, current });
       ctx.log.warning(`Service <${ctx.serviceName}> is deprecated: it is the old name of <${current}>, which it runs; rename it in the configuration`);
       await service.init?.(ctx);
     },

@@ -1,7 +1,7 @@
 import { defineService } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
 import { checkOptions, configuredStartKey, flagParams, optionProperties, serviceBaseUrl, startTimeResetMessage, type OptionSpec, type TimeSlotOptions } from '../config.js';
-import { pullOtherError } from '../errors.js';
+import { darktraceErrors } from '../errors.js';
 import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
 import { versionKey } from './fingerprint.js';
 
@@ -37,7 +37,7 @@ function actionsOf(body: unknown): AntigenaAction[] {
   if (Array.isArray(body)) return body as AntigenaAction[];
   const actions = body && typeof body === 'object' ? (body as Record<string, unknown>)['actions'] : undefined;
   if (Array.isArray(actions)) return actions as AntigenaAction[];
-  throw pullOtherError(`GET ${PATH} returned ${JSON.stringify(body)?.slice(0, 200)} instead of a list of actions`);
+  throw darktraceErrors.pullOther({ error: `GET ${PATH} returned ${JSON.stringify(body)?.slice(0, 200)} instead of a list of actions` });
 }
 
 /** An action whose end has passed has expired: the record may look the same, the state changed. */

@@ -1,7 +1,7 @@
-import { pullOtherError } from '../errors.js';
+import { darktraceErrors } from '../errors.js';
 
 /** The list endpoints answer a bare JSON array; anything else is a broken response, not "no data". */
 export function asArray<T>(body: unknown, path: string): T[] {
   if (Array.isArray(body)) return body as T[];
-  throw pullOtherError(`GET ${path} returned ${body === null ? 'null' : typeof body} instead of a JSON array: ${JSON.stringify(body).slice(0, 200)}`);
+  throw darktraceErrors.pullOther({ error: `GET ${path} returned ${body === null ? 'null' : typeof body} instead of a JSON array: ${JSON.stringify(body).slice(0, 200)}` });
 }

@@ -1,7 +1,7 @@
 import { defineService, type ServiceDefinition } from '@collector/sdk';
 import type { DarktraceClient, QueryValue } from '../client.js';
 import { checkOptions, optionProperties, serviceBaseUrl, type OptionSpec } from '../config.js';
-import { pullOtherError } from '../errors.js';
+import { darktraceErrors } from '../errors.js';
 
 export interface SnapshotSpec extends OptionSpec {
   tag: string;
@@ -34,7 +34,7 @@ export function snapshotService(spec: SnapshotSpec): ServiceDefinition<Darktrace
       const body = await get(ctx, 'pull');
       const objects = Array.isArray(body) ? body : [body];
       if (!objects.every((o): o is Record<string, unknown> => o !== null && typeof o === 'object' && !Array.isArray(o))) {
-        throw pullOtherError(`GET ${spec.path} returned ${JSON.stringify(body)?.slice(0, 200)} instead of a JSON object`);
+        throw darktraceErrors.pullOther({ error: `GET ${spec.path} returned ${JSON.stringify(body)?.slice(0, 200)} instead of a JSON object` });
       }
       yield { events: objects.map((o) => (spec.toEvent ? spec.toEvent(o, ctx.options) : o)) };
       ctx.log.info('The data is up to date!');

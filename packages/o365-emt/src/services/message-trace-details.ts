@@ -1,7 +1,7 @@
 import { cutoverStart, defineService, formatUtc, type JsonValue, type PullContext } from '@collector/sdk';
 import type { O365Client } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseCredentials, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
-import { unreadableBody } from '../errors.js';
+import { o365Errors } from '../errors.js';
 import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec, type GraphRow } from './message-trace-graph.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
@@ -44,7 +44,7 @@ async function fetchDetails(ctx: Ctx, o: ServiceOptions, id: string, recipient: 
   const url = detailUrl(o.baseUrl, id, recipient);
   const out: GraphDetail[] = [];
   for (let next: string | undefined = url, pages = 0; next; pages++) {
-    if (pages > 100) throw unreadableBody('more than 100 pages of details for one recipient', ctx.path);
+    if (pages > 100) throw o365Errors.unreadableBody({ error: 'more than 100 pages of details for one recipient' }, { path: ctx.path });
     ctx.log.debug(`Requesting details. URL: ${next}`);
     const res = await ctx.client.get(ctx.http, graphTokenSpec(o), next, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log });
     if (res.status === 404) {
@@ -55,7 +55,7 @@ async function fetchDetails(ctx: Ctx, o: ServiceOptions, id: string, recipient: 
     checkResponse('graph', res, ctx.path);
     const body = jsonBody(res, ctx.path);
     const value = body['value'];
-    if (!Array.isArray(value)) throw unreadableBody('the getDetailsByRecipient answer holds no "value" array', ctx.path);
+    if (!Array.isArray(value)) throw o365Errors.unreadableBody({ error: 'the getDetailsByRecipient answer holds no "value" array' }, { path: ctx.path });
     for (const detail of value) if (detail && typeof detail === 'object') out.push({ ...(detail as GraphDetail), recipientAddress: recipient });
     // Not documented to page; follow a next link if the API ever gives one.
     const link = body['@odata.nextLink'];

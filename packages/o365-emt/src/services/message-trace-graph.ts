@@ -1,7 +1,7 @@
 import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
-import { unreadableBody } from '../errors.js';
+import { o365Errors } from '../errors.js';
 import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
@@ -36,18 +36,18 @@ export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end:
   let url = graphQueryUrl(o.baseUrl, start, end, o.pageSize);
   const seen = new Set<string>();
   for (let page = 1; ; page++) {
-    if (page > MAX_PAGES_PER_WINDOW) throw unreadableBody(`more than ${MAX_PAGES_PER_WINDOW} pages for one window`, ctx.path);
+    if (page > MAX_PAGES_PER_WINDOW) throw o365Errors.unreadableBody({ error: `more than ${MAX_PAGES_PER_WINDOW} pages for one window` }, { path: ctx.path });
     ctx.log.debug(`Requesting data. URL: ${url}`);
     const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log, headers: GRAPH_HEADERS });
     checkResponse('graph', res, ctx.path);
     const body = jsonBody(res, ctx.path);
     const rows = body['value'];
-    if (!Array.isArray(rows)) throw unreadableBody('the messageTraces answer holds no "value" array', ctx.path);
+    if (!Array.isArray(rows)) throw o365Errors.unreadableBody({ error: 'the messageTraces answer holds no "value" array' }, { path: ctx.path });
     ctx.log.info(`${rows.length} Events retrieved from the last API call.`);
     if (rows.length > 0) yield rows as GraphRow[];
     const next = body['@odata.nextLink'];
     if (typeof next !== 'string' || next === '') return;
-    if (seen.has(next)) throw unreadableBody('@odata.nextLink repeats a page already read', ctx.path);
+    if (seen.has(next)) throw o365Errors.unreadableBody({ error: '@odata.nextLink repeats a page already read' }, { path: ctx.path });
     seen.add(next);
     url = next;
   }

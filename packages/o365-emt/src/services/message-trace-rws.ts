@@ -1,7 +1,7 @@
 import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, parseCredentials, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
-import { unreadableBody } from '../errors.js';
+import { o365Errors } from '../errors.js';
 import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
@@ -42,7 +42,7 @@ export function parseRwsPage(body: Record<string, unknown>, path: string): { row
   const d = body['d'] as Record<string, unknown> | unknown[] | undefined;
   if (Array.isArray(d)) return { rows: d as RwsRow[], next: link(body['__next']) };
   if (d && typeof d === 'object' && Array.isArray(d['results'])) return { rows: d['results'] as RwsRow[], next: link(d['__next']) };
-  throw unreadableBody('the MessageTrace answer holds neither "value" nor "d.results"', path);
+  throw o365Errors.unreadableBody({ error: 'the MessageTrace answer holds neither "value" nor "d.results"' }, { path });
 }
 
 export function rwsTokenSpec(o: ServiceOptions): TokenSpec {
@@ -63,7 +63,7 @@ async function* rwsPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): A
   let serverPaging = false;
   let previousFirst: string | undefined;
   for (let page = 1; ; page++) {
-    if (page > MAX_PAGES_PER_WINDOW) throw unreadableBody(`more than ${MAX_PAGES_PER_WINDOW} pages for one window: the server does not honour $skiptoken`, ctx.path);
+    if (page > MAX_PAGES_PER_WINDOW) throw o365Errors.unreadableBody({ error: `more than ${MAX_PAGES_PER_WINDOW} pages for one window: the server does not honour $skiptoken` }, { path: ctx.path });
     ctx.log.info(`Requesting data. URL: ${decodeURIComponent(url)}`);
     const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, pool: 'rws', path: ctx.path, log: ctx.log });
     checkResponse('rws', res, ctx.path);
@@ -71,13 +71,13 @@ async function* rwsPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): A
     ctx.log.info(`${rows.length} Events retrieved from the last API call.`);
     // A full page whose first row is the previous page's first row: the offset was ignored; stop, don't loop.
     const first = rows[0] ? rwsDedupKey(rows[0]) : undefined;
-    if (first !== undefined && first === previousFirst) throw unreadableBody('the same page came back twice: the server ignores $skiptoken', ctx.path);
+    if (first !== undefined && first === previousFirst) throw o365Errors.unreadableBody({ error: 'the same page came back twice: the server ignores $skiptoken' }, { path: ctx.path });
     previousFirst = first;
     if (rows.length > 0) yield rows;
     offset += rows.length;
     if (next) {
       const resolved = new URL(next, url).toString();
-      if (resolved === url) throw unreadableBody('the next link points at the page just read', ctx.path);
+      if (resolved === url) throw o365Errors.unreadableBody({ error: 'the next link points at the page just read' }, { path: ctx.path });
       url = resolved;
       serverPaging = true;
       continue;

@@ -126,8 +126,8 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       if (value !== undefined && value !== null && String(value).trim() !== '') {
         const start = parseConfigTime(String(value));
         const path = `${ctx.path}.start_time_in_utc_format`;
-        if (!start) throw proofpointErrors.startTimeMalformed(String(value), path);
-        if (start.getTime() > ctx.now().getTime()) throw proofpointErrors.startTimeInFuture(String(value), path);
+        if (!start) throw proofpointErrors.startTimeMalformed({ value: String(value), path });
+        if (start.getTime() > ctx.now().getTime()) throw proofpointErrors.startTimeInFuture({ value: String(value), path });
       }
       const base = ctx.options.override_base_url;
       if (base !== undefined) {
@@ -137,7 +137,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         } catch {
           ok = false;
         }
-        if (!ok) throw proofpointErrors.baseUrlInvalid(String(base), `${ctx.path}.override_base_url`);
+        if (!ok) throw proofpointErrors.baseUrlInvalid({ value: String(base), path: `${ctx.path}.override_base_url` });
       }
       const perPull = requestsPerPull(ctx.options);
       if (perPull > 1) {

@@ -19,6 +19,11 @@ export interface ErrorSpec {
   retryable?: boolean;
   /** The config path the error is about, with `{name}` placeholders like the message. */
   path?: string;
+  /**
+   * The key of an earlier declaration with the same `<Type> <ID>`: some manuals give one ID to several
+   * messages (a start time that is malformed or in the future). Each message gets its own README row.
+   */
+  sameIdAs?: string;
 }
 
 /** The `{name}` placeholders of a template, as a union of names. */
@@ -59,7 +64,12 @@ export function defineErrors<const T extends Record<string, ErrorSpec>>(specs: T
   const catalog: Record<string | symbol, unknown> = { [ERROR_SPECS]: Object.values(specs) };
   for (const [name, spec] of Object.entries(specs)) {
     const key = `${spec.type} ${spec.id}`;
-    if (seen.has(key)) throw new Error(`Error table declares ${key} twice (${name})`);
+    if (spec.sameIdAs === undefined) {
+      if (seen.has(key)) throw new Error(`Error table declares ${key} twice (${name})`);
+    } else {
+      const first = specs[spec.sameIdAs];
+      if (!seen.has(key) || first?.type !== spec.type || first.id !== spec.id) throw new Error(`${name}: sameIdAs ${spec.sameIdAs} is not an earlier ${key}`);
+    }
     seen.add(key);
     const hasValues = /\{\w+\}/.test(spec.message + (spec.path ?? ''));
     catalog[name] = (...args: unknown[]) => {
