@@ -41,7 +41,7 @@ export {
 export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';
 export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
 export { timeWindows, cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
-export { pullWindows, planWindows, type WindowPolicy, type WindowPlan } from './runtime/windowed-pull.js';
+export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type WindowPlan, type WindowClamp } from './runtime/windowed-pull.js';
 export { DedupWindow } from './runtime/dedup-window.js';
 export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
