@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { CollectorError, HttpError, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { CollectorError, HttpError, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import {
   clockSkew,
   noPermission,
@@ -109,20 +109,11 @@ export class DarktraceClient {
   async getJson<T>(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<T> {
     const query = buildQuery(params);
     const target = `${options.baseUrl ?? this.baseUrl}${path}${query ? `?${query}` : ''}`;
-    let response: HttpResponse;
-    try {
-      response = await http.request({
-        url: target,
-        headers: (url) => this.signedHeaders(url),
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        ...(options.retries === undefined ? {} : { retries: options.retries }),
-      });
-    } catch (error) {
-      if (error instanceof CollectorError) throw error;
-      const detail = error instanceof Error ? error.message : String(error);
-      if (error instanceof HttpError && error.kind === 'aborted') throw error;
-      throw options.phase === 'setup' ? requestFailed(detail) : pullOtherError(`GET ${path}: ${detail}`, error);
-    }
+    const response = await requestOrFail(
+      http,
+      { url: target, headers: (url) => this.signedHeaders(url), timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(options.retries === undefined ? {} : { retries: options.retries }) },
+      (detail, error) => (error instanceof CollectorError ? error : options.phase === 'setup' ? requestFailed(detail) : pullOtherError(`GET ${path}: ${detail}`, error)),
+    );
     return this.interpret<T>(response, path, options);
   }
 
