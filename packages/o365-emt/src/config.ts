@@ -1,4 +1,4 @@
-import { parseConfigDate, type InputConfig, type JsonSchema } from '@collector/sdk';
+import { parseBaseUrl, parseConfigDate, trimTrailingSlashes, type InputConfig, type JsonSchema } from '@collector/sdk';
 import { InitId, initError } from './errors.js';
 
 /**
@@ -158,22 +158,18 @@ export function parseHistoricLimits(input: InputConfig): HistoricLimits {
 
 function parseUrl(value: unknown, fallback: string, key: string, path: string, ids: { missing: number; notString: number }): string {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string') throw initError(ids.notString, `${key} must be an string`, `${path}.${key}`);
-  if (value.trim() === '') throw initError(ids.missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw initError(ids.notString, `${key} must be a valid URL including https:// (got ${JSON.stringify(value)})`, `${path}.${key}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw initError(ids.notString, `${key} must be an https:// URL`, `${path}.${key}`);
-  return url.toString().replace(/\/+$/, '');
+  const parsed = parseBaseUrl(value);
+  if (parsed.ok) return parsed.url;
+  if (parsed.problem === 'not-string') throw initError(ids.notString, `${key} must be an string`, `${path}.${key}`);
+  if (parsed.problem === 'empty') throw initError(ids.missing, `${key} doesn't exist on the configuration file or is empty`, `${path}.${key}`);
+  if (parsed.problem === 'malformed') throw initError(ids.notString, `${key} must be a valid URL including https:// (got ${JSON.stringify(value)})`, `${path}.${key}`);
+  throw initError(ids.notString, `${key} must be an https:// URL`, `${path}.${key}`);
 }
 
 /** Where the RWS lives: an override may be a host (`https://reports.office365.us`), the svc root or the MessageTrace URL. */
 export function rwsServiceRoot(base: string): string {
   const url = new URL(base);
-  const path = url.pathname.replace(/\/+$/, '');
+  const path = trimTrailingSlashes(url.pathname);
   if (path === '') return `${url.origin}/ecp/reportingwebservice/reporting.svc`;
   if (/\/messagetrace$/i.test(path)) return `${url.origin}${path.replace(/\/messagetrace$/i, '')}`;
   return `${url.origin}${path}`;
@@ -182,7 +178,7 @@ export function rwsServiceRoot(base: string): string {
 /** Where Graph message traces live: a host, a versioned root (`.../beta`) or the collection URL itself. */
 export function graphCollectionUrl(base: string): string {
   const url = new URL(base);
-  const path = url.pathname.replace(/\/+$/, '');
+  const path = trimTrailingSlashes(url.pathname);
   if (/\/messagetraces$/i.test(path)) return `${url.origin}${path}`;
   if (path === '') return `${url.origin}/v1.0/admin/exchange/tracing/messageTraces`;
   return `${url.origin}${path}/admin/exchange/tracing/messageTraces`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { defineService, formatUtc, historicFloorAt, parseConfigTime, planWindows, type PullContext, type ServiceDefinition, type WindowPolicy } from '@collector/sdk';
+import { defineService, formatUtc, historicFloorAt, parseBaseUrl, parseConfigTime, planWindows, type PullContext, type ServiceDefinition, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -131,13 +131,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       }
       const base = ctx.options.override_base_url;
       if (base !== undefined) {
-        let ok = false;
-        try {
-          ok = /^https?:$/.test(new URL(base).protocol);
-        } catch {
-          ok = false;
-        }
-        if (!ok) throw proofpointErrors.baseUrlInvalid(String(base), `${ctx.path}.override_base_url`);
+        if (!parseBaseUrl(base).ok) throw proofpointErrors.baseUrlInvalid(String(base), `${ctx.path}.override_base_url`);
       }
       const perPull = requestsPerPull(ctx.options);
       if (perPull > 1) {
