@@ -38,3 +38,15 @@ export async function* pullPipelines(
   }
   if (!ctx.signal.aborted) ctx.log.info('Remote data is up to date!');
 }
+
+/** A pipeline that delivers each page as it comes and sums the window up as the manual does. */
+export function forwardPages(pages: (window: TimeWindow) => AsyncIterable<readonly unknown[]>): Pipeline {
+  return async function* (window) {
+    let events = 0;
+    for await (const rows of pages(window)) {
+      events += rows.length;
+      yield { events: rows };
+    }
+    return `${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved.`;
+  };
+}

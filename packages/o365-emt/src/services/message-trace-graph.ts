@@ -3,7 +3,7 @@ import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
 import { floorToSecond, traceKey, type MessageTraceCheckpoint } from '../historic.js';
-import { pullPipelines } from '../pipelines.js';
+import { forwardPages, pullPipelines } from '../pipelines.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
@@ -82,14 +82,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
     const limits = parseHistoricLimits(ctx.input);
     const days = Math.min(limits.cutoffDays, GRAPH_MAX_DAYS_BACK);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${days} days`);
-    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK, completedLine: true }, async function* (window) {
-      let events = 0;
-      for await (const rows of graphPages(ctx, o, window.start, window.end)) {
-        events += rows.length;
-        yield { events: rows };
-      }
-      return `${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved.`;
-    });
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK, completedLine: true }, forwardPages((window) => graphPages(ctx, o, window.start, window.end)));
   },
   async probe(ctx) {
     // The smallest real query: one row of the hour before the delay edge.

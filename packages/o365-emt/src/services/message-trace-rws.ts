@@ -3,7 +3,7 @@ import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, parseCredentials, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
 import { unreadableBody } from '../errors.js';
 import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
-import { pullPipelines } from '../pipelines.js';
+import { forwardPages, pullPipelines } from '../pipelines.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
@@ -116,14 +116,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
     const o = parseServiceOptions('rws', ctx.options, ctx.path);
     const limits = parseHistoricLimits(ctx.input);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${limits.cutoffDays} days`);
-    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: RWS_WINDOW_MS, wholeWindows: true, completedLine: true }, async function* (window) {
-      let events = 0;
-      for await (const rows of rwsPages(ctx, o, window.start, window.end)) {
-        events += rows.length;
-        yield { events: rows };
-      }
-      return `${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved.`;
-    });
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: RWS_WINDOW_MS, wholeWindows: true, completedLine: true }, forwardPages((window) => rwsPages(ctx, o, window.start, window.end)));
   },
   async probe(ctx) {
     // The manual's verification: GET .../Reporting.svc answers 200 with the MessageTrace collection.
