@@ -83,12 +83,13 @@ export function messageTracePolicy(args: PullPlanArgs & PipelineShape): WindowPo
 /** The windows of one pull on the SDK's engine, with the original's first-run lines. */
 export function planPull(args: PullPlanArgs & PipelineShape): WindowPlan {
   const { checkpoint, now, limits, log } = args;
-  if (!(checkpoint && savedStart(checkpoint)) && !args.startAt) {
+  const plan = planWindows(messageTracePolicy(args), checkpoint, now, args.startAt);
+  if (plan.source === 'initial') {
     const days = Math.min(limits.cutoffDays, args.maxDaysBack ?? Number.POSITIVE_INFINITY);
     log.info('No saved state found, applying values by default');
     log.info(`Validating the start and end time based on the maximum threshold (-${days} days): ${formatUtc(historicFloor(now, limits, args.maxDaysBack))} (now - ${days} day(s) + ${limits.marginSeconds} s margin)`);
   }
-  return planWindows(messageTracePolicy(args), checkpoint, now, args.startAt);
+  return plan;
 }
 
 /**

@@ -33,6 +33,7 @@ describe('planWindows: historic floor, look-back base, whole windows', () => {
     const lookbackOnly = planWindows(p, { end: new Date(floor.getTime() + 60_000).toISOString() }, now);
     expect(lookbackOnly.start).toEqual(floor);
 
+    expect([initial.source, startAt.source, resumed.source]).toEqual(['initial', 'start-at', 'checkpoint']);
     expect(clamps.map((c) => c.source)).toEqual(['initial', 'start-at', 'checkpoint', 'checkpoint']);
     expect(clamps.every((c) => c.floor.getTime() === floor.getTime())).toBe(true);
     expect(clamps[1]!.wanted).toEqual(new Date(now.getTime() - 8 * DAY - HOUR));

@@ -174,6 +174,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       floor: configured,
       resumeAt: (checkpoint) => parsedTime(checkpoint.cursor),
       lookbackFrom: (checkpoint) => parsedTime(checkpoint.queried_at ?? checkpoint.cursor),
+      // The loop below commits its own checkpoints: the cursor is Proofpoint's queryEndTime, queried_at the request's time.
       checkpointAt: (end) => ({ cursor: formatUtc(end), queried_at: ctx.now().toISOString() }),
       lookbackMs,
       historicFloor: (now) => new Date(now.getTime() - PROOFPOINT_LIMITS.maxLookbackMs + PROOFPOINT_LIMITS.lookbackSafetyMs),

@@ -64,6 +64,8 @@ export interface WindowClamp {
 export interface WindowPlan {
   /** Where this pull starts (after look-back, floors and alignment), whether or not a window is due. */
   start: Date;
+  /** What the start came from: a readable checkpoint, `--start-at`, or the vendor's initial start. */
+  source: WindowClamp['source'];
   /** The look-back read again as one window (`reread` mode), if any. */
   reread?: TimeWindow;
   /** New windows, oldest first. */
@@ -96,8 +98,8 @@ export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkp
     if (reread && back < from) rereadWindow = { start: new Date(Math.max(back, historic)), end: new Date(from), index: 0, total: 0 };
     else from = Math.min(from, back);
   }
+  const source = resumed ? 'checkpoint' : cutover ? 'start-at' : 'initial';
   if (from < historic) {
-    const source = resumed ? 'checkpoint' : cutover ? 'start-at' : 'initial';
     policy.onClamp?.({ source, wanted: new Date(from), floor: new Date(historic), ...(resumed ? { resumed } : {}) });
     from = historic;
   }
@@ -113,7 +115,7 @@ export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkp
       now: new Date(align(now.getTime(), policy.alignMs)),
     }),
   ];
-  return { start, ...(rereadWindow ? { reread: rereadWindow } : {}), windows };
+  return { start, source, ...(rereadWindow ? { reread: rereadWindow } : {}), windows };
 }
 
 /**
