@@ -53,7 +53,7 @@ export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-tim
 export { HttpClient, HttpError, isLoopbackHost, retryAfterHeaderMs, type HttpRequest, type HttpResponse, type HttpClientOptions, type HttpObserver } from './http/http-client.js';
 export { RateLimiter, periodMs, type RequestsLimit, type RequestLog } from './http/rate-limiter.js';
 export { TokenCache, type Token } from './http/token-cache.js';
-export { authorizedRequest, isAbort, requestOrFail, type AuthorizedRequest, type TokenSource } from './http/authorized-request.js';
+export { authorizedRequest, requestOrFail, type AuthorizedRequest, type TokenSource } from './http/authorized-request.js';
 export { baseUrlOr, parseBaseUrl, trimTrailingSlashes, type BaseUrlProblem, type BaseUrlResult, type BaseUrlRules } from './http/base-url.js';
 export { resolveProxy, proxyFor, describeProxySettings, type ProxyConfig, type ProxySettings } from './http/proxy.js';
 export { proxyAgents, type ProxyAgentsOptions } from './http/proxy-agents.js';

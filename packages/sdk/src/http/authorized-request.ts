@@ -2,7 +2,7 @@ import { HttpError, type HttpClient, type HttpRequest, type HttpResponse } from 
 import type { TokenCache } from './token-cache.js';
 
 /** The HttpClient's "the collector is stopping": a stop, never a vendor failure. */
-export function isAbort(error: unknown): boolean {
+function isAbort(error: unknown): boolean {
   return error instanceof HttpError && error.kind === 'aborted';
 }
 
