@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { CollectorError, HttpError, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { CollectorError, HttpError, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { darktraceErrors as E, TransientStatus } from './errors.js';
 
 /**
@@ -26,29 +26,14 @@ export function buildQuery(params: readonly (readonly [string, QueryValue])[]): 
   return params.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join('&');
 }
 
-const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
-
 /**
  * The base URL of `credentials.instance`: a host with an optional port (HTTPS), or an explicit
  * `https://host[:port]` / `http://host[:port]` URL (plain HTTP only to loopback or with
  * `allow_insecure_http`, enforced by the SDK's HTTP client). Undefined when malformed.
  */
 export function instanceBaseUrl(instance: string): string | undefined {
-  const value = instance.trim().replace(/\/+$/, '');
-  if (/^https?:\/\//i.test(value)) {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return undefined;
-    }
-    if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return undefined;
-    return url.origin;
-  }
-  const match = HOST_PORT.exec(value);
-  if (!match) return undefined;
-  if (match[1] !== undefined && (Number(match[1]) < 1 || Number(match[1]) > 65535)) return undefined;
-  return `https://${value}`;
+  const parsed = parseBaseUrl(instance, { originOnly: true, bareHost: true });
+  return parsed.ok ? parsed.url : undefined;
 }
 
 /** Where a failure happens decides its error family: SetupError 100/103 in setup, PullError 300/301 in a pull. */
@@ -100,20 +85,11 @@ export class DarktraceClient {
   async getJson<T>(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<T> {
     const query = buildQuery(params);
     const target = `${options.baseUrl ?? this.baseUrl}${path}${query ? `?${query}` : ''}`;
-    let response: HttpResponse;
-    try {
-      response = await http.request({
-        url: target,
-        headers: (url) => this.signedHeaders(url),
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        ...(options.retries === undefined ? {} : { retries: options.retries }),
-      });
-    } catch (error) {
-      if (error instanceof CollectorError) throw error;
-      const detail = error instanceof Error ? error.message : String(error);
-      if (error instanceof HttpError && error.kind === 'aborted') throw error;
-      throw options.phase === 'setup' ? E.requestFailed({ error: detail }) : E.pullOther({ error: `GET ${path}: ${detail}` }, { cause: error });
-    }
+    const response = await requestOrFail(
+      http,
+      { url: target, headers: (url) => this.signedHeaders(url), timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(options.retries === undefined ? {} : { retries: options.retries }) },
+      (detail, error) => (error instanceof CollectorError ? error : options.phase === 'setup' ? E.requestFailed({ error: detail }) : E.pullOther({ error: `GET ${path}: ${detail}` }, { cause: error })),
+    );
     return this.interpret<T>(response, path, options);
   }
 

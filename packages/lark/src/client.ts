@@ -1,4 +1,4 @@
-import { HttpError, registerSecret, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { authorizedRequest, registerSecret, requestOrFail, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { larkErrors } from './errors.js';
 
 /** The manual reuses a token for at most 40 minutes ("the token expires around that time"). */
@@ -72,6 +72,17 @@ function describeAnswer(response: HttpResponse, body: LarkBody | undefined): str
   return `Lark answered HTTP ${response.status}${body?.code !== undefined ? `, code ${body.code}` : ''}${body?.msg ? `: ${body.msg}` : ''}`;
 }
 
+/** The answer's JSON body, or why it is not JSON. */
+function readBody(response: HttpResponse): LarkBody | Error {
+  try {
+    return response.json<LarkBody>();
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+const bodyOrUndefined = (read: LarkBody | Error) => (read instanceof Error ? undefined : read);
+
 /** Small bodies only: a 200 page of audit logs is never a throttling answer, so don't parse it twice. */
 function smallBodyCode(response: HttpResponse): number | undefined {
   if (response.text.length > 4096) return undefined;
@@ -121,19 +132,11 @@ export class LarkClient {
   }
 
   private async fetchToken(): Promise<{ value: string; expiresInSeconds: number }> {
-    let response: HttpResponse;
-    try {
-      response = await this.options.http.request({
-        method: 'POST',
-        url: `${this.baseUrl}${TOKEN_PATH}`,
-        json: { app_id: this.options.appId, app_secret: this.options.appSecret },
-        unlimited: true,
-      });
-    } catch (error) {
-      // Stopping is not a Lark failure: let the SDK see the abort as such.
-      if (error instanceof HttpError && error.kind === 'aborted') throw error;
-      throw larkErrors.tokenFailed({ error: error instanceof Error ? error.message : String(error) });
-    }
+    const response = await requestOrFail(
+      this.options.http,
+      { method: 'POST', url: `${this.baseUrl}${TOKEN_PATH}`, json: { app_id: this.options.appId, app_secret: this.options.appSecret }, unlimited: true },
+      (error) => larkErrors.tokenFailed({ error }),
+    );
     let body: LarkBody | undefined;
     try {
       body = response.json<LarkBody>();
@@ -158,43 +161,32 @@ export class LarkClient {
    * request retried once. Token failures throw SetupError 100–102; anything else LarkRequestError.
    */
   async listAuditInfos(http: HttpClient, query: AuditInfosQuery): Promise<AuditInfosPage> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.tokens.get();
-      let response: HttpResponse;
-      try {
-        response = await http.request({
-          url: `${this.baseUrl}${AUDIT_INFOS_PATH}`,
-          query: { oldest: query.oldest, latest: query.latest, page_size: query.pageSize ?? AUDIT_INFOS_PAGE_SIZE, page_token: query.pageToken },
-          headers: { authorization: `Bearer ${token}` },
-          isThrottled,
-          retryAfterMs: rateLimitResetMs,
-        });
-      } catch (error) {
-        if (error instanceof HttpError && error.kind === 'aborted') throw error;
-        throw new LarkRequestError(false, error instanceof Error ? error.message : String(error));
-      }
-      let body: LarkBody | undefined;
-      let parseError: Error | undefined;
-      try {
-        body = response.json<LarkBody>();
-      } catch (error) {
-        parseError = error as Error;
-      }
-      const tokenInvalid = response.status === 401 || (body?.code !== undefined && TOKEN_INVALID_CODES.has(body.code));
-      if (tokenInvalid && attempt === 0) {
-        this.options.log.warning(`Lark says the auth token is no longer valid (${describeAnswer(response, body)}); generating a new one`);
-        this.tokens.invalidate();
-        continue;
-      }
-      if (response.status !== 200 || (body && body.code !== 0)) throw new LarkRequestError(true, describeAnswer(response, body));
-      if (!body) throw new LarkRequestError(false, parseError?.message ?? 'empty answer');
-      const data = body.data ?? {};
-      const items = data.items ?? [];
-      if (!Array.isArray(items)) throw new LarkRequestError(false, 'data.items is not a list');
-      // has_more without a token would end the paging early and lose the rest: refuse it instead.
-      if (data.has_more === true && !data.page_token) throw new LarkRequestError(false, 'has_more is true but the answer holds no page_token');
-      return { items, pageToken: data.has_more === true ? data.page_token : undefined };
-    }
+    const response = await authorizedRequest(http, {
+      tokens: this.tokens,
+      request: (token) => ({
+        url: `${this.baseUrl}${AUDIT_INFOS_PATH}`,
+        query: { oldest: query.oldest, latest: query.latest, page_size: query.pageSize ?? AUDIT_INFOS_PAGE_SIZE, page_token: query.pageToken },
+        headers: { authorization: `Bearer ${token}` },
+        isThrottled,
+        retryAfterMs: rateLimitResetMs,
+      }),
+      tokenRejected: (answer) => {
+        const code = smallBodyCode(answer);
+        return code !== undefined && TOKEN_INVALID_CODES.has(code);
+      },
+      onTokenRejected: (answer) => this.options.log.warning(`Lark says the auth token is no longer valid (${describeAnswer(answer, bodyOrUndefined(readBody(answer)))}); generating a new one`),
+      fail: (detail) => new LarkRequestError(false, detail),
+    });
+    const read = readBody(response);
+    const body = bodyOrUndefined(read);
+    if (response.status !== 200 || (body && body.code !== 0)) throw new LarkRequestError(true, describeAnswer(response, body));
+    if (!body) throw new LarkRequestError(false, read instanceof Error ? read.message : 'empty answer');
+    const data = body.data ?? {};
+    const items = data.items ?? [];
+    if (!Array.isArray(items)) throw new LarkRequestError(false, 'data.items is not a list');
+    // has_more without a token would end the paging early and lose the rest: refuse it instead.
+    if (data.has_more === true && !data.page_token) throw new LarkRequestError(false, 'has_more is true but the answer holds no page_token');
+    return { items, pageToken: data.has_more === true ? data.page_token : undefined };
   }
 
   /** Setup's check that the app may read the audit log ("Remote source is pullable"): SetupError 103/104. */

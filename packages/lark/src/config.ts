@@ -1,4 +1,4 @@
-import type { JsonSchema } from '@collector/sdk';
+import { baseUrlOr, type JsonSchema } from '@collector/sdk';
 
 /** The defaults of the `audit_infos` service keys; README.md documents each one. */
 export const AUDIT_INFOS_DEFAULTS = {
@@ -53,5 +53,5 @@ export interface AuditInfosOptions {
 
 /** Lark's base URL without a trailing slash. */
 export function larkBaseUrl(options: Pick<AuditInfosOptions, 'override_base_url'> | undefined): string {
-  return (options?.override_base_url || AUDIT_INFOS_DEFAULTS.baseUrl).replace(/\/+$/, '');
+  return baseUrlOr(options?.override_base_url, AUDIT_INFOS_DEFAULTS.baseUrl);
 }

@@ -1,4 +1,4 @@
-import { HttpError, registerSecret, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { authorizedRequest, registerSecret, requestOrFail, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { describeBody, o365Errors } from './errors.js';
 import type { Credentials } from './config.js';
 
@@ -78,12 +78,7 @@ export class O365Client {
     if (spec.endpoint === 'v1') form['resource'] = spec.resource;
     else form['scope'] = `${spec.resource}/.default`;
     log.info('Attempting to get OAuth2 token from O365 Message Tracing server....');
-    let res: HttpResponse;
-    try {
-      res = await this.http.request({ method: 'POST', url, form, unlimited: true, timeoutMs: spec.timeoutMs, retries: 3 });
-    } catch (error) {
-      throw o365Errors.accessTokenError({ error: error instanceof Error ? error.message : String(error) });
-    }
+    const res = await requestOrFail(this.http, { method: 'POST', url, form, unlimited: true, timeoutMs: spec.timeoutMs, retries: 3 }, (detail) => o365Errors.accessTokenError({ error: detail }));
     if (res.status === 401) throw o365Errors.authenticationFailed({ error: `HTTP 401 from the token endpoint: ${describeBody(res.text)}` });
     if (res.status !== 200) throw o365Errors.unexpectedTokenStatus({ error: `HTTP ${res.status}: ${describeBody(res.text)}` });
     let body: Record<string, unknown>;
@@ -109,21 +104,11 @@ export class O365Client {
    */
   async get(http: HttpClient, spec: TokenSpec, url: string, options: { timeoutMs?: number; pool?: string; path?: string; log?: Logger; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
     const log = options.log ?? this.log;
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.token(spec, log);
-      let res: HttpResponse;
-      try {
-        res = await http.request({ url, headers: { ...options.headers, authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs: options.timeoutMs, pool: options.pool });
-      } catch (error) {
-        if (error instanceof HttpError && error.kind === 'aborted') throw error;
-        throw o365Errors.requestFailed({ error: error instanceof Error ? error.message : String(error) }, { path: options.path });
-      }
-      if (res.status === 401 && attempt === 0) {
-        log.warning(`HTTP 401 from ${new URL(url).host} (${describeBody(res.text)}): the token expired or was revoked; getting a new one and retrying once`);
-        this.invalidate(spec);
-        continue;
-      }
-      return res;
-    }
+    return authorizedRequest(http, {
+      tokens: { get: () => this.token(spec, log), invalidate: () => this.invalidate(spec) },
+      request: (token) => ({ url, headers: { ...options.headers, authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs: options.timeoutMs, pool: options.pool }),
+      onTokenRejected: (res) => log.warning(`HTTP 401 from ${new URL(url).host} (${describeBody(res.text)}): the token expired or was revoked; getting a new one and retrying once`),
+      fail: (detail) => o365Errors.requestFailed({ error: detail }, { path: options.path }),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { parseConfigDate, type InputConfig, type JsonSchema } from '@collector/sdk';
+import { parseBaseUrl, parseConfigDate, trimTrailingSlashes, type InputConfig, type JsonSchema } from '@collector/sdk';
 import { o365Errors as E } from './errors.js';
 
 /**
@@ -168,22 +168,18 @@ const BASE_URL_ERRORS: UrlErrors = { missing: E.baseUrlMissing, notString: E.bas
 
 function parseUrl(value: unknown, fallback: string, key: string, path: string, errors: UrlErrors): string {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string') throw errors.notString({ key, path: `${path}.${key}` });
-  if (value.trim() === '') throw errors.missing({ key, path: `${path}.${key}` });
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw errors.notUrl({ key, value: JSON.stringify(value), path: `${path}.${key}` });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw errors.notHttp({ key, path: `${path}.${key}` });
-  return url.toString().replace(/\/+$/, '');
+  const parsed = parseBaseUrl(value);
+  if (parsed.ok) return parsed.url;
+  if (parsed.problem === 'not-string') throw errors.notString({ key, path: `${path}.${key}` });
+  if (parsed.problem === 'empty') throw errors.missing({ key, path: `${path}.${key}` });
+  if (parsed.problem === 'malformed') throw errors.notUrl({ key, value: JSON.stringify(value), path: `${path}.${key}` });
+  throw errors.notHttp({ key, path: `${path}.${key}` });
 }
 
 /** Where the RWS lives: an override may be a host (`https://reports.office365.us`), the svc root or the MessageTrace URL. */
 export function rwsServiceRoot(base: string): string {
   const url = new URL(base);
-  const path = url.pathname.replace(/\/+$/, '');
+  const path = trimTrailingSlashes(url.pathname);
   if (path === '') return `${url.origin}/ecp/reportingwebservice/reporting.svc`;
   if (/\/messagetrace$/i.test(path)) return `${url.origin}${path.replace(/\/messagetrace$/i, '')}`;
   return `${url.origin}${path}`;
@@ -192,7 +188,7 @@ export function rwsServiceRoot(base: string): string {
 /** Where Graph message traces live: a host, a versioned root (`.../beta`) or the collection URL itself. */
 export function graphCollectionUrl(base: string): string {
   const url = new URL(base);
-  const path = url.pathname.replace(/\/+$/, '');
+  const path = trimTrailingSlashes(url.pathname);
   if (/\/messagetraces$/i.test(path)) return `${url.origin}${path}`;
   if (path === '') return `${url.origin}/v1.0/admin/exchange/tracing/messageTraces`;
   return `${url.origin}${path}/admin/exchange/tracing/messageTraces`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatUtc, type Logger } from '@collector/sdk';
+import { formatUtc, planWindows, type Logger, type WindowPlan, type WindowPolicy } from '@collector/sdk';
 import type { HistoricLimits } from './config.js';
 
 const DAY_MS = 86_400_000;
@@ -23,50 +23,82 @@ export function historicFloor(now: Date, limits: HistoricLimits, maxDaysBack = N
  */
 export const FIRST_WINDOW_MS = 15 * 60_000;
 
-/**
- * Where this pull starts: the checkpoint minus the look-back; with no checkpoint, `--start-at` minus the
- * look-back (`cutover`) or else now − delay − 15 min, the original's first window. Every start is clamped
- * to the historic floor (now − cutoff days + margin): the API rejects (or no longer has) anything older, and
- * a start moved up to it is logged as a warning because traces in between are not collected.
- */
-export function startOfPull(args: {
+/** How a service cuts its pipelines: window size, fixed-size windows (RWS) and the API's own reach in days. */
+export interface PipelineShape {
+  maxSpanMs: number;
+  wholeWindows?: boolean;
+  maxDaysBack?: number;
+}
+
+export interface PullPlanArgs {
   checkpoint: MessageTraceCheckpoint | undefined | null;
   now: Date;
   limits: HistoricLimits;
   lookbackSeconds: number;
   delaySeconds: number;
-  /** `cutoverStart(ctx, lookback)`: `--start-at` minus the look-back, while there is no checkpoint. */
-  cutover?: Date;
-  maxDaysBack?: number;
+  resetPersistenceAuth?: string | undefined;
+  /** `--start-at` (ctx.startAt): a first run starts there minus the look-back. */
+  startAt?: Date | undefined;
   log: Logger;
-}): Date {
-  const { checkpoint, now, limits, log } = args;
-  const floor = historicFloor(now, limits, args.maxDaysBack);
+}
+
+/** The savepoint's instant; undefined when it is missing or unreadable (then the pull starts as a first run). */
+function savedStart(checkpoint: MessageTraceCheckpoint): Date | undefined {
+  const saved = checkpoint.start_time ? Date.parse(checkpoint.start_time) : Number.NaN;
+  return Number.isNaN(saved) ? undefined : new Date(saved);
+}
+
+/**
+ * Microsoft 365's window policy: resume at the savepoint minus the look-back; with no savepoint at
+ * `--start-at` minus the look-back, or else now − delay − 15 min (the original's first window). Every start
+ * is clamped to the historic floor (now − cutoff days + margin): the API rejects (or no longer has) anything
+ * older, and a start from a savepoint or `--start-at` moved up to it is a warning because traces in between
+ * are not collected. Whole seconds: both APIs take second-resolution filters and windows must join.
+ */
+export function messageTracePolicy(args: PullPlanArgs & PipelineShape): WindowPolicy<MessageTraceCheckpoint> {
+  const { limits, log } = args;
   const days = Math.min(limits.cutoffDays, args.maxDaysBack ?? Number.POSITIVE_INFINITY);
-  const clampWarning = (what: string, wanted: Date) =>
-    log.warning(
-      `${what} ${formatUtc(wanted)} is older than the maximum historic date (-${days} days, max_historic_date_cutoff_days_back): ` +
-        `starting at ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s max_historic_date_margin_seconds) instead; ` +
-        'message traces between the two are not collected',
-    );
-  const saved = checkpoint?.start_time ? Date.parse(checkpoint.start_time) : Number.NaN;
-  if (Number.isNaN(saved)) {
-    if (args.cutover) {
-      if (args.cutover >= floor) return args.cutover;
-      clampWarning('The --start-at start (minus lookback_in_seconds)', args.cutover);
-      return floor;
-    }
+  return {
+    initialStart: new Date(args.now.getTime() - args.delaySeconds * 1000 - FIRST_WINDOW_MS),
+    resumeAt: savedStart,
+    checkpointAt: (end) => savepoint(end, args.resetPersistenceAuth),
+    lookbackMs: args.lookbackSeconds * 1000,
+    historicFloor: (now) => historicFloor(now, limits, args.maxDaysBack),
+    onClamp: ({ source, wanted, floor }) => {
+      if (source === 'initial') return;
+      const what = source === 'checkpoint' ? 'The saved start' : 'The --start-at start (minus lookback_in_seconds)';
+      log.warning(
+        `${what} ${formatUtc(wanted)} is older than the maximum historic date (-${days} days, max_historic_date_cutoff_days_back): ` +
+          `starting at ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s max_historic_date_margin_seconds) instead; ` +
+          'message traces between the two are not collected',
+      );
+    },
+    maxSpanMs: args.maxSpanMs,
+    ...(args.wholeWindows ? { wholeWindows: true } : {}),
+    delayMs: args.delaySeconds * 1000,
+    alignMs: 1000,
+  };
+}
+
+/** The windows of one pull on the SDK's engine, with the original's first-run lines. */
+export function planPull(args: PullPlanArgs & PipelineShape): WindowPlan {
+  const { checkpoint, now, limits, log } = args;
+  const plan = planWindows(messageTracePolicy(args), checkpoint, now, args.startAt);
+  if (plan.source === 'initial') {
+    const days = Math.min(limits.cutoffDays, args.maxDaysBack ?? Number.POSITIVE_INFINITY);
     log.info('No saved state found, applying values by default');
-    log.info(`Validating the start and end time based on the maximum threshold (-${days} days): ${formatUtc(floor)} (now - ${days} day(s) + ${limits.marginSeconds} s margin)`);
-    const first = new Date(now.getTime() - args.delaySeconds * 1000 - FIRST_WINDOW_MS);
-    return first < floor ? floor : first;
+    log.info(`Validating the start and end time based on the maximum threshold (-${days} days): ${formatUtc(historicFloor(now, limits, args.maxDaysBack))} (now - ${days} day(s) + ${limits.marginSeconds} s margin)`);
   }
-  const wanted = new Date(saved - args.lookbackSeconds * 1000);
-  if (wanted < floor) {
-    clampWarning('The saved start', wanted);
-    return floor;
-  }
-  return wanted;
+  return plan;
+}
+
+/**
+ * Where a pull starts (a building block of `planPull`): `cutover` is `--start-at` minus the look-back, as
+ * `cutoverStart(ctx, lookback)` gives it.
+ */
+export function startOfPull(args: Omit<PullPlanArgs, 'startAt'> & { cutover?: Date; maxDaysBack?: number }): Date {
+  const startAt = args.cutover ? new Date(args.cutover.getTime() + args.lookbackSeconds * 1000) : undefined;
+  return planPull({ ...args, startAt, maxSpanMs: FIRST_WINDOW_MS }).start;
 }
 
 /** The savepoint of a window end (or of a first start): where the next window starts. */

@@ -1,4 +1,4 @@
-import type { JsonSchema, RequestsLimit } from '@collector/sdk';
+import { baseUrlOr, type JsonSchema, type RequestsLimit } from '@collector/sdk';
 
 /** Defaults of the service keys; README.md documents each one. */
 export const PROOFPOINT_DEFAULTS = {
@@ -97,5 +97,5 @@ export interface ProofpointServiceOptions {
 }
 
 export function proofpointBaseUrl(options: Pick<ProofpointServiceOptions, 'override_base_url'> | undefined): string {
-  return (options?.override_base_url || PROOFPOINT_DEFAULTS.baseUrl).replace(/\/+$/, '');
+  return baseUrlOr(options?.override_base_url, PROOFPOINT_DEFAULTS.baseUrl);
 }

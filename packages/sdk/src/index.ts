@@ -41,7 +41,7 @@ export {
 export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';
 export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
 export { timeWindows, cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
-export { pullWindows, planWindows, type WindowPolicy, type WindowPlan } from './runtime/windowed-pull.js';
+export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type WindowPlan, type WindowClamp } from './runtime/windowed-pull.js';
 export { DedupWindow } from './runtime/dedup-window.js';
 export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
@@ -53,6 +53,8 @@ export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-tim
 export { HttpClient, HttpError, isLoopbackHost, retryAfterHeaderMs, type HttpRequest, type HttpResponse, type HttpClientOptions, type HttpObserver } from './http/http-client.js';
 export { RateLimiter, periodMs, type RequestsLimit, type RequestLog } from './http/rate-limiter.js';
 export { TokenCache, type Token } from './http/token-cache.js';
+export { authorizedRequest, requestOrFail, type AuthorizedRequest, type TokenSource } from './http/authorized-request.js';
+export { baseUrlOr, parseBaseUrl, trimTrailingSlashes, type BaseUrlProblem, type BaseUrlResult, type BaseUrlRules } from './http/base-url.js';
 export { resolveProxy, proxyFor, describeProxySettings, type ProxyConfig, type ProxySettings } from './http/proxy.js';
 export { proxyAgents, type ProxyAgentsOptions } from './http/proxy-agents.js';
 

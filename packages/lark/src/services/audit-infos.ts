@@ -1,4 +1,4 @@
-import { defineService, parseConfigTime, pullWindows, type PullContext, type TimeWindow, type WindowPolicy } from '@collector/sdk';
+import { defineService, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type TimeWindow, type WindowPolicy } from '@collector/sdk';
 import { AUDIT_INFOS_DEFAULTS, auditInfosOptionsSchema, larkBaseUrl, type AuditInfosOptions } from '../config.js';
 import { LarkClient, LarkRequestError, type LarkAuditInfo } from '../client.js';
 import { larkErrors } from '../errors.js';
@@ -63,13 +63,7 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
       if (start.getTime() > ctx.now().getTime()) throw larkErrors.startTimeInFuture({ value, path });
     }
     const base = larkBaseUrl(ctx.options);
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(base).protocol;
-    } catch {
-      protocol = undefined;
-    }
-    if (protocol !== 'https:' && protocol !== 'http:') throw larkErrors.baseUrlInvalid({ value: base, path: `${ctx.path}.override_base_url` });
+    if (!parseBaseUrl(base).ok) throw larkErrors.baseUrlInvalid({ value: base, path: `${ctx.path}.override_base_url` });
   },
 
   // Changing the start time restarts the persistence, as the manual's "Restart the persistence" says.

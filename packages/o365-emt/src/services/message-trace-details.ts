@@ -1,8 +1,9 @@
-import { cutoverStart, defineService, formatUtc, type JsonValue, type PullContext } from '@collector/sdk';
+import { defineService, type JsonValue, type PullContext } from '@collector/sdk';
 import type { O365Client } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseCredentials, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
-import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { pullPipelines } from '../pipelines.js';
 import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec, type GraphRow } from './message-trace-graph.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
@@ -90,15 +91,9 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
     const o = parseServiceOptions('graph', ctx.options, ctx.path);
     const limits = parseHistoricLimits(ctx.input);
     const statuses = parseDetailStatuses(ctx.options, ctx.path);
-    const now = floorToSecond(ctx.now());
-    const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
-    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `from`.
-    yield* pinFirstStart(checkpoint, new Date(from.getTime() + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
     const saved = ctx.extra[DETAILED_ROWS_KEY];
     let detailed = new Set<string>(Array.isArray(saved) ? saved.filter((k): k is string => typeof k === 'string') : []);
-    for (const window of ctx.windows({ from, maxSpanMs: o.maxWindowSeconds * 1000, delayMs: o.delaySeconds * 1000, now })) {
-      if (ctx.signal.aborted) return;
-      ctx.log.info(`Running a new pipeline (${formatUtc(window.start)} - ${formatUtc(window.end)})`);
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK }, async function* (window) {
       // The whole listing first: fetching details between pages would hold a next link for minutes.
       const rows: GraphRow[] = [];
       for await (const page of graphPages(ctx, o, window.start, window.end)) rows.push(...page);
@@ -106,7 +101,7 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
       let fetched = 0;
       let events = 0;
       for (const row of rows) {
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) return undefined;
         const key = graphDedupKey(row);
         if (detailed.has(key) || (statuses && !statuses.has(String(row['status']).toLowerCase()))) continue;
         const id = row['id'];
@@ -124,12 +119,8 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
       const kept = [...detailed].slice(-DETAILED_ROWS_KEPT);
       detailed = new Set(kept);
       ctx.extra[DETAILED_ROWS_KEY] = kept as JsonValue;
-      const next = savepoint(window.end, o.resetPersistenceAuth);
-      ctx.log.info(`Pipeline summary: ${rows.length} trace row(s), details asked for ${fetched}, ${events} detail event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(window.start)} to ${formatUtc(window.end)}`);
-      yield { events: [], checkpoint: next };
-      ctx.log.info(`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...next, time_delay_in_seconds: o.delaySeconds })}`);
-    }
-    if (!ctx.signal.aborted) ctx.log.info('Remote data is up to date!');
+      return `Pipeline summary: ${rows.length} trace row(s), details asked for ${fetched}, ${events} detail event(s) retrieved.`;
+    });
   },
   // --check: the same smallest listing as the trace service (the details need a row to ask about).
   probe: graphMessageTraceService.probe,

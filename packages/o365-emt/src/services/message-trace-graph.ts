@@ -1,8 +1,9 @@
-import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
+import { defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
-import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { floorToSecond, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { forwardPages, pullPipelines } from '../pipelines.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
@@ -81,25 +82,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
     const limits = parseHistoricLimits(ctx.input);
     const days = Math.min(limits.cutoffDays, GRAPH_MAX_DAYS_BACK);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${days} days`);
-    const now = floorToSecond(ctx.now());
-    const from = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), maxDaysBack: GRAPH_MAX_DAYS_BACK, log: ctx.log }));
-    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `from`.
-    yield* pinFirstStart(checkpoint, new Date(from.getTime() + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
-    for (const window of ctx.windows({ from, maxSpanMs: o.maxWindowSeconds * 1000, delayMs: o.delaySeconds * 1000, now })) {
-      if (ctx.signal.aborted) return;
-      ctx.log.info(`Running a new pipeline (${formatUtc(window.start)} - ${formatUtc(window.end)})`);
-      let events = 0;
-      for await (const rows of graphPages(ctx, o, window.start, window.end)) {
-        events += rows.length;
-        yield { events: rows };
-      }
-      const next = savepoint(window.end, o.resetPersistenceAuth);
-      ctx.log.info(`${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(window.start)} to ${formatUtc(window.end)}`);
-      yield { events: [], checkpoint: next };
-      ctx.log.info(`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...next, time_delay_in_seconds: o.delaySeconds })}`);
-      ctx.log.info('A new pipeline has been completed');
-    }
-    if (!ctx.signal.aborted) ctx.log.info('Remote data is up to date!');
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK, completedLine: true }, forwardPages((window) => graphPages(ctx, o, window.start, window.end)));
   },
   async probe(ctx) {
     // The smallest real query: one row of the hour before the delay edge.

@@ -1,8 +1,9 @@
-import { cutoverStart, defineService, formatUtc, type PullContext } from '@collector/sdk';
+import { defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkCutoffAgainstDelay, parseCredentials, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
-import { floorToSecond, pinFirstStart, savepoint, startOfPull, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { forwardPages, pullPipelines } from '../pipelines.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
@@ -115,29 +116,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
     const o = parseServiceOptions('rws', ctx.options, ctx.path);
     const limits = parseHistoricLimits(ctx.input);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${limits.cutoffDays} days`);
-    const now = ctx.now();
-    let start = floorToSecond(startOfPull({ checkpoint, now, limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, cutover: cutoverStart(ctx, o.lookbackSeconds * 1000), log: ctx.log })).getTime();
-    // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at `start`.
-    yield* pinFirstStart(checkpoint, new Date(start + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
-    const until = now.getTime() - o.delaySeconds * 1000;
-    while (start + RWS_WINDOW_MS <= until && !ctx.signal.aborted) {
-      const windowStart = new Date(start);
-      const windowEnd = new Date(start + RWS_WINDOW_MS);
-      ctx.log.info(`Running a new pipeline (${formatUtc(windowStart)} - ${formatUtc(windowEnd)})`);
-      let events = 0;
-      for await (const rows of rwsPages(ctx, o, windowStart, windowEnd)) {
-        events += rows.length;
-        yield { events: rows };
-      }
-      const next = savepoint(windowEnd, o.resetPersistenceAuth);
-      ctx.log.info(`${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved. Using tag: ${ctx.tag}. Period from ${formatUtc(windowStart)} to ${formatUtc(windowEnd)}`);
-      yield { events: [], checkpoint: next };
-      // The SDK resumes this generator only after the checkpoint above was committed.
-      ctx.log.info(`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...next, time_delay_in_seconds: o.delaySeconds })}`);
-      ctx.log.info('A new pipeline has been completed');
-      start = windowEnd.getTime();
-    }
-    if (!ctx.signal.aborted) ctx.log.info('Remote data is up to date!');
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: RWS_WINDOW_MS, wholeWindows: true, completedLine: true }, forwardPages((window) => rwsPages(ctx, o, window.start, window.end)));
   },
   async probe(ctx) {
     // The manual's verification: GET .../Reporting.svc answers 200 with the MessageTrace collection.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cutoverStart, defineService, formatUtc, parseConfigTime, type PullContext, type ServiceDefinition } from '@collector/sdk';
+import { defineService, formatUtc, historicFloorAt, parseBaseUrl, parseConfigTime, planWindows, type PullContext, type ServiceDefinition, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -131,13 +131,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
       }
       const base = ctx.options.override_base_url;
       if (base !== undefined) {
-        let ok = false;
-        try {
-          ok = /^https?:$/.test(new URL(base).protocol);
-        } catch {
-          ok = false;
-        }
-        if (!ok) throw proofpointErrors.baseUrlInvalid({ value: String(base), path: `${ctx.path}.override_base_url` });
+        if (!parseBaseUrl(base).ok) throw proofpointErrors.baseUrlInvalid({ value: String(base), path: `${ctx.path}.override_base_url` });
       }
       const perPull = requestsPerPull(ctx.options);
       if (perPull > 1) {
@@ -166,45 +160,52 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
     },
   });
 
+  /**
+   * Proofpoint's window policy: the first pull starts at `--start-at`, the configured start or an hour back;
+   * later pulls re-read from "queried_at − look-back" (what was created before that was surely indexed when
+   * the window was asked for), never before the configured start; nothing before Proofpoint's 7 days; whole
+   * seconds; at most an hour a window and nothing shorter than Proofpoint's 30 s.
+   */
+  function windowPolicy(ctx: SiemContext): WindowPolicy<SiemCheckpoint> {
+    const { lookbackMs, delayMs } = resolved(ctx.options);
+    const configured = parseConfigTime(ctx.options.start_time_in_utc_format ?? '');
+    return {
+      initialStart: configured ?? new Date(ctx.now().getTime() - PROOFPOINT_DEFAULTS.initialLookbackHours * HOUR),
+      floor: configured,
+      resumeAt: (checkpoint) => parsedTime(checkpoint.cursor),
+      lookbackFrom: (checkpoint) => parsedTime(checkpoint.queried_at ?? checkpoint.cursor),
+      // The loop below commits its own checkpoints: the cursor is Proofpoint's queryEndTime, queried_at the request's time.
+      checkpointAt: (end) => ({ cursor: formatUtc(end), queried_at: ctx.now().toISOString() }),
+      lookbackMs,
+      historicFloor: (now) => new Date(now.getTime() - PROOFPOINT_LIMITS.maxLookbackMs + PROOFPOINT_LIMITS.lookbackSafetyMs),
+      onClamp: ({ source, resumed, floor }) => {
+        if (source !== 'checkpoint') ctx.log.warning(START_TIME_CLAMPED_WARNING);
+        else if (resumed && resumed < floor) {
+          ctx.log.warning(`Proofpoint keeps 7 days: events created from ${windowTime(resumed)} to ${windowTime(floor)} can no longer be fetched; continuing from ${windowTime(floor)}`);
+        }
+      },
+      maxSpanMs: PROOFPOINT_LIMITS.maxWindowMs,
+      minSpanMs: PROOFPOINT_LIMITS.minWindowMs,
+      delayMs,
+      alignMs: 1000,
+    };
+  }
+
   // The body keeps its indentation from when it was `pull` itself, so that parallel edits of it still merge.
   async function* pullWindows(ctx: SiemContext, checkpoint: SiemCheckpoint | undefined): AsyncGenerator<PullBatch<SiemCheckpoint>> {
-      const { lookbackMs, delayMs, baseUrl } = resolved(ctx.options);
-      const now = floorToSecond(ctx.now().getTime());
-      const configured = parseConfigTime(ctx.options.start_time_in_utc_format ?? '');
-      const floor = () => floorToSecond(Date.now() - PROOFPOINT_LIMITS.maxLookbackMs + PROOFPOINT_LIMITS.lookbackSafetyMs);
-
-      let from: number;
-      if (!checkpoint?.cursor) {
-        from = cutoverStart(ctx, lookbackMs)?.getTime() ?? (configured ? configured.getTime() : now - PROOFPOINT_DEFAULTS.initialLookbackHours * HOUR);
-        if (from < floor()) {
-          ctx.log.warning(START_TIME_CLAMPED_WARNING);
-          from = floor();
-        }
-      } else {
-        const cursor = Date.parse(checkpoint.cursor);
-        const queriedAt = Date.parse(checkpoint.queried_at ?? checkpoint.cursor);
-        // Re-read what may have been indexed after it was asked for; never before the configured start.
-        from = Math.min(cursor, queriedAt - lookbackMs);
-        if (configured) from = Math.max(from, configured.getTime());
-        if (from < floor()) {
-          if (cursor < floor()) {
-            ctx.log.warning(
-              `Proofpoint keeps 7 days: events created from ${windowTime(new Date(cursor))} to ${windowTime(new Date(floor()))} can no longer be fetched; continuing from ${windowTime(new Date(floor()))}`,
-            );
-          }
-          from = floor();
-        }
-      }
-      from = floorToSecond(from);
-      const until = now - delayMs;
-      if (until - from < PROOFPOINT_LIMITS.minWindowMs) {
+      const { baseUrl } = resolved(ctx.options);
+      const policy = windowPolicy(ctx);
+      const plan = planWindows(policy, checkpoint, ctx.now(), ctx.startAt);
+      const floor = () => historicFloorAt(policy, ctx.now());
+      const windows = plan.windows.length;
+      if (windows === 0) {
         ctx.log.debug(`Up to date: the next window would be shorter than ${PROOFPOINT_LIMITS.minWindowMs / 1000} s`);
         return;
       }
+      const until = plan.windows[windows - 1]!.end.getTime();
 
       const limiter = ctx.http.limiter(endpoint.pool);
       const budget = poolBudget(limiter);
-      const windows = Math.ceil((until - from) / PROOFPOINT_LIMITS.maxWindowMs);
       let reserve = 0;
       if (limiter && budget) {
         if (!ctx.client.describedPools.has(endpoint.pool)) {
@@ -216,24 +217,25 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         if (windows > 1 && windows > free - reserve) {
           const eta = estimateDone(limiter, budget, reserve, windows);
           ctx.log.warning(
-            `Catching up from ${windowTime(new Date(from))} needs ${windows} requests, but pool <${endpoint.pool}> has ${Math.max(0, free)} of ${budget.limit} requests per ${describePeriod(budget.periodMs)} left ` +
+            `Catching up from ${windowTime(plan.start)} needs ${windows} requests, but pool <${endpoint.pool}> has ${Math.max(0, free)} of ${budget.limit} requests per ${describePeriod(budget.periodMs)} left ` +
               `and keeps ${reserve} for the regular pulls: spacing the requests as older ones leave the window; expected to be current at about ${Number.isFinite(eta) ? formatUtc(new Date(eta)) : 'an unknown time (the reserve takes the whole budget)'}`,
           );
         }
       }
 
       let index = 0;
-      while (from < until) {
+      let warnedUpTo = Number.NEGATIVE_INFINITY;
+      for (const window of plan.windows) {
         if (ctx.signal.aborted) return;
+        const end = window.end.getTime();
         // A catch-up that waited for budget may have slid past Proofpoint's 7 days.
-        if (from < floor()) {
-          ctx.log.warning(`Proofpoint keeps 7 days: events created from ${windowTime(new Date(from))} to ${windowTime(new Date(floor()))} can no longer be fetched`);
-          from = floor();
-          if (until - from < PROOFPOINT_LIMITS.minWindowMs) return;
+        if (window.start.getTime() < floor() && window.start.getTime() >= warnedUpTo) {
+          warnedUpTo = floor();
+          ctx.log.warning(`Proofpoint keeps 7 days: events created from ${windowTime(window.start)} to ${windowTime(new Date(floor()))} can no longer be fetched`);
         }
-        const end = Math.min(from + PROOFPOINT_LIMITS.maxWindowMs, until);
+        if (end - floor() < PROOFPOINT_LIMITS.minWindowMs) continue;
         // Proofpoint refuses intervals under 30 s: a short last window starts earlier (dedup drops the overlap).
-        const start = Math.max(Math.min(from, end - PROOFPOINT_LIMITS.minWindowMs), floor());
+        const start = Math.max(Math.min(window.start.getTime(), end - PROOFPOINT_LIMITS.minWindowMs), floor());
         if (limiter && budget) {
           // The first request of a pull is a regular one; the rest are catch-up and leave the reserve alone.
           const room = await waitForRoom(limiter, budget, index === 0 ? 1 : reserve + 1, ctx.signal, (at) =>
@@ -243,7 +245,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         }
         index++;
         ctx.log.info(`Time Window FROM: ${windowTime(new Date(start))} TO: ${windowTime(new Date(end))}`);
-        const queriedAt = Date.now();
+        const queriedAt = ctx.now();
         let result;
         try {
           result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: new Date(start), end: new Date(end) });
@@ -259,14 +261,19 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         const events = endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events;
         // A stop inside toEvents may have left some of the window's records unread: commit nothing for it.
         if (ctx.signal.aborted && endpoint.toEvents) return;
-        yield { events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: new Date(queriedAt).toISOString() } };
+        yield { events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: queriedAt.toISOString() } };
         // How far behind now the service is, in one-hour windows still to pull (0 when current).
         ctx.metrics.gauge('proofpoint_windows_behind', Math.max(0, Math.ceil((until - reached - PROOFPOINT_LIMITS.minWindowMs) / PROOFPOINT_LIMITS.maxWindowMs)));
         if (reached < end) {
           ctx.log.info(`Proofpoint answered up to ${windowTime(new Date(reached))} only (queryEndTime); the next pull continues from there`);
           return;
         }
-        from = end;
       }
   }
+}
+
+/** A checkpoint's instant; undefined when it is unreadable (the pull then starts as if there were none). */
+function parsedTime(value: string | undefined): Date | undefined {
+  const time = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(time) ? undefined : new Date(time);
 }

@@ -16,15 +16,18 @@ export interface TimeWindowSpec {
   delayMs?: number;
   /** Windows shorter than this are not worth a request yet; wait for the next cycle. Default 1 s. */
   minSpanMs?: number;
+  /** Only windows of exactly maxSpanMs; a shorter rest waits for a later cycle. */
+  wholeWindows?: boolean;
   now?: Date;
 }
 
 /** Splits [from, now - delay] into consecutive windows of at most maxSpanMs. */
 export function* timeWindows(spec: TimeWindowSpec): Generator<TimeWindow> {
   const now = (spec.now ?? new Date()).getTime();
-  const until = now - (spec.delayMs ?? 0);
-  const minSpan = spec.minSpanMs ?? 1000;
   let start = spec.from.getTime();
+  const edge = now - (spec.delayMs ?? 0);
+  const until = spec.wholeWindows ? start + Math.max(0, Math.floor((edge - start) / spec.maxSpanMs)) * spec.maxSpanMs : edge;
+  const minSpan = spec.minSpanMs ?? 1000;
   if (until - start < minSpan) return;
   const total = Math.ceil((until - start) / spec.maxSpanMs);
   for (let index = 1; start < until; index++) {
