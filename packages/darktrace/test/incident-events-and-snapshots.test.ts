@@ -53,6 +53,9 @@ describe('aianalyst_incidentevents', () => {
     const acknowledged = sim.updateIncident(old['id'] as string, { acknowledged: !old['acknowledged'] });
     const regrouped = sim.updateIncident(older['id'] as string, { currentGroup: 'g-merged-0001', groupScore: 88.5, aiaScore: 97 });
     const before = sim.requests.length;
+    // A new slot needs at least a second past the checkpoint (the SDK's smallest window): on a fast machine
+    // the second run would otherwise start within it and read the re-read only.
+    await new Promise((r) => setTimeout(r, 1100));
     const second = await runOnce(workDir, config, rsyslog);
     expect(second.summary.errors).toEqual([]);
     // The event 20 h back lies inside the default one-day look-back: both updates arrive, nothing else.
