@@ -1,3 +1,4 @@
+import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { EmergencyStore } from './emergency-store.js';
 import { SenderMonitor } from './sender-monitor.js';
@@ -15,7 +16,7 @@ export interface DeliveryPipelineOptions {
   maxBatchBytes?: number;
   /** Batches written but not yet acknowledged, per output (pipelining over the acknowledgement delay). */
   maxInflightBatches?: number;
-  /** Wait after a failed write before the next attempt (the output adds its own connection back-off). */
+  /** Wait after a failed write before the next attempt, jittered (the output adds its own connection back-off). */
   retryInitialMs?: number;
   retryMaxMs?: number;
   /**
@@ -105,7 +106,7 @@ export class DeliveryPipeline implements Delivery {
   private readonly log: Logger;
   private readonly emergency: EmergencyStore | undefined;
   private monitor: SenderMonitor | undefined;
-  private spillTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly outputs: readonly Output[],
@@ -126,13 +127,20 @@ export class DeliveryPipeline implements Delivery {
     const period = this.options.statsPeriodMs ?? 300_000;
     if (period > 0) this.monitor = new SenderMonitor(this, period, this.log);
     const spillAfter = this.options.spillAfterMs ?? 60_000;
-    if (this.emergency && spillAfter > 0) {
-      const every = Math.max(20, Math.min(1_000, spillAfter / 4, this.options.spillFlushMs ?? 1_000));
-      this.spillTimer = setInterval(() => {
-        for (const lane of this.lanes) lane.tick();
-      }, every);
-      this.spillTimer.unref();
-    }
+    const every = this.emergency && spillAfter > 0 ? Math.max(20, Math.min(1_000, spillAfter / 4, this.options.spillFlushMs ?? 1_000)) : 1_000;
+    // The tick also keeps the process alive while anything is unacknowledged (see busy()): a retry that
+    // waits on an output's background reconnect must never let the event loop empty (Node exits 13 then).
+    this.tickTimer = setInterval(() => {
+      for (const lane of this.lanes) lane.tick();
+      if (this.busy()) this.tickTimer?.ref();
+      else this.tickTimer?.unref();
+    }, every);
+    this.tickTimer.unref();
+  }
+
+  /** Something submitted is not acknowledged yet, or a spool waits to be re-sent. */
+  busy(): boolean {
+    return this.inflight.size > 0 || this.lanes.some((l) => l.spooling);
   }
 
   /** True when some output takes records of `service` (the internal sender skips work otherwise). */
@@ -201,6 +209,7 @@ export class DeliveryPipeline implements Delivery {
     const tracked = delivered.finally(() => this.inflight.delete(tracked));
     tracked.catch(() => undefined);
     this.inflight.add(tracked);
+    this.tickTimer?.ref();
     return { delivered };
   }
 
@@ -304,7 +313,7 @@ export class DeliveryPipeline implements Delivery {
   private async doStop(): Promise<void> {
     this.stopped = true;
     this.monitor?.stop();
-    clearInterval(this.spillTimer);
+    clearInterval(this.tickTimer);
     for (const w of this.waiters.splice(0)) w();
     const grace = this.options.stopGraceMs ?? 5_000;
     await Promise.all(this.lanes.map((l) => l.halt(grace)));
@@ -460,14 +469,17 @@ export class Lane {
    * waiting, spills what was queued since, and logs the spool size now and then.
    */
   tick(): void {
-    if (!this.store || this.halted || !this.started) return;
+    if (this.halted || !this.started) return;
     const now = Date.now();
     if (this.retryTimer && this.failedWhileDown && this.output.ready()) {
-      // The output's background reconnect succeeded: no need to sit out the rest of the back-off.
+      // The output's background reconnect succeeded: no need to sit out the rest of the back-off. Write at
+      // once: the retry timer was what would have, and nothing else may be left to wake this lane.
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       this.failedWhileDown = false;
+      this.pump();
     }
+    if (!this.store) return;
     if (!this.spooling) {
       if (this.spillAfterMs <= 0 || this.failures === 0 || this.failingForMs() < this.spillAfterMs) return;
       if (this.queue.length === 0 && this.queueInflight === 0) return;
@@ -659,7 +671,7 @@ export class Lane {
           if (!fromSpool) this.queueInflight--;
           this.requeue(taken, fromSpool ? this.resend : this.queue);
           if (this.failures === 0) this.failingSince = Date.now();
-          const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 100) * 2 ** Math.min(this.failures, 16));
+          const wait = backoffDelay(this.failures, { initialMs: this.options.retryInitialMs ?? 100, maxMs: this.options.retryMaxMs ?? 60_000 });
           this.failures++;
           this.failedWhileDown = !this.output.ready();
           if (!this.halted) {
