@@ -34,6 +34,7 @@ export { timeWindows, resumeFrom, type TimeWindow, type TimeWindowSpec } from '.
 export { DedupWindow } from './runtime/dedup-window.js';
 export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
+export { backoffDelay, type BackoffPolicy } from './runtime/backoff.js';
 export type { ServiceTotals } from './runtime/pull-statistics.js';
 
 export { loadConfig, resolveConfigPath, configSchema, type CollectorConfig, type GlobalsConfig, type OutputConfig } from './config/load-config.js';

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
+import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
@@ -12,7 +13,7 @@ export interface StreamOutputOptions {
   hostname: string;
   /** Connections kept open at most (`concurrent_connections`). */
   concurrentConnections?: number;
-  /** Back-off between failed connection attempts: initial, doubling, capped (DCSDK connecting_*_wait). */
+  /** Back-off between failed connection attempts: initial, doubling, capped, jittered (DCSDK connecting_*_wait). */
   initialWaitMs?: number;
   maxWaitMs?: number;
   /** Consecutive failures after which an OutputError 610 is logged (DCSDK `connecting_retries`, 5). */
@@ -184,8 +185,7 @@ export class StreamOutput implements Output {
   }
 
   private noteFailure(): void {
-    const initial = this.options.initialWaitMs ?? 2_000;
-    const wait = Math.min(this.options.maxWaitMs ?? 60_000, initial * 2 ** Math.min(this.failures, 20));
+    const wait = backoffDelay(this.failures, { initialMs: this.options.initialWaitMs ?? 2_000, maxMs: this.options.maxWaitMs ?? 60_000 });
     this.failures++;
     this.nextAttemptAt = Date.now() + wait;
     if (this.failures === (this.options.connectingRetries ?? 5)) {

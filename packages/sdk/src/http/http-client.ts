@@ -3,6 +3,7 @@ import { redact } from '../secrets/redactor.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../telemetry/logger.js';
+import { backoffDelay } from '../runtime/backoff.js';
 
 export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -127,10 +128,7 @@ export class HttpClient {
   }
 
   private backoff(attempt: number): number {
-    const base = this.options.backoffBaseMs ?? 1000;
-    const cap = this.options.maxBackoffMs ?? 60_000;
-    const exp = Math.min(cap, base * 2 ** attempt);
-    return exp / 2 + Math.random() * (exp / 2);
+    return backoffDelay(attempt, { initialMs: this.options.backoffBaseMs ?? 1000, maxMs: this.options.maxBackoffMs ?? 60_000 });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
