@@ -48,6 +48,7 @@ export { type StateStore, type JsonObject, type JsonValue, stateKey } from './pe
 export { FilesystemStateStore, stateFileName } from './persistence/filesystem-store.js';
 export { MemoryStateStore } from './persistence/memory-store.js';
 export { RedisStateStore } from './persistence/redis-store.js';
+export { FileAckJournal, RedisAckJournal, createAckJournal, type AckJournal } from './persistence/ack-journal.js';
 
 export { createLogger, silentLogger, onLogRecord, type Logger, type LogRecord, type LogLevel } from './telemetry/logger.js';
 

@@ -8,6 +8,7 @@ import { attachInternalLogs } from '../delivery/internal-sender.js';
 import type { Output } from '../delivery/types.js';
 import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
+import { createAckJournal, readOnlyJournal, type AckJournal } from '../persistence/ack-journal.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
@@ -85,6 +86,8 @@ export class CollectorRuntime {
   readonly config: CollectorConfig;
   readonly log: Logger;
   readonly store: StateStore;
+  /** The keys of acknowledged events between state saves (see AckJournal). */
+  readonly journal: AckJournal;
   readonly delivery: DeliveryPipeline;
   readonly inputs: InputRuntime[] = [];
   private readonly abort = new AbortController();
@@ -109,6 +112,8 @@ export class CollectorRuntime {
     for (const warning of this.config.warnings) this.log.warning(warning);
     const store = createStateStore(this.config.globals, workDir);
     this.store = options.readOnlyState ? readOnlyStateStore(store) : store;
+    const journal = createAckJournal(this.config.globals, workDir);
+    this.journal = options.readOnlyState ? readOnlyJournal(journal) : journal;
     const outputs = [
       ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname(), globals: this.config.globals }),
       ...(options.outputs ?? []),
@@ -203,6 +208,7 @@ export class CollectorRuntime {
             log,
             http,
             store: this.store,
+            journal: this.journal,
             delivery: this.delivery,
             inputState,
             client: client,
@@ -345,6 +351,7 @@ export class CollectorRuntime {
     this.detachInternal?.();
     await this.delivery.stop();
     await this.store.close();
+    await this.journal.close();
     await this.healthServer?.close();
     this.healthServer = undefined;
   }

@@ -80,6 +80,7 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     if (args['show-state']) {
       (options.stdout ?? process.stdout).write(await showState(runtime));
       await runtime.store.close();
+      await runtime.journal.close();
       return 0;
     }
     if (args.check) {

@@ -1,5 +1,6 @@
 import { CollectorError, describeError } from '../errors/collector-error.js';
 import type { HttpClient } from '../http/http-client.js';
+import { noJournal, type AckJournal } from '../persistence/ack-journal.js';
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
 import { stateKey } from '../persistence/state-store.js';
 import type { Delivery, DeliveryRecord } from '../delivery/types.js';
@@ -37,6 +38,8 @@ export interface ServiceRunnerDeps {
   log: Logger;
   http: HttpClient;
   store: StateStore;
+  /** Where the keys of acknowledged events go as they are acknowledged (none: only the state saves keep them). */
+  journal?: AckJournal;
   delivery: Delivery;
   inputState: SharedState;
   /** Shared per input: the same client for every service; `refresh` runs setup again. */
@@ -52,14 +55,6 @@ export interface ServiceRunnerDeps {
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
-/**
- * How often, at most, the keys of acknowledged events are saved between checkpoints. A checkpoint is only
- * reached at the end of a window; saving the keys as they are acknowledged means a crash mid-window
- * re-sends only what was in flight or acknowledged in the last second, not the whole window.
- */
-const ACKED_KEYS_SAVE_INTERVAL_MS = 1000;
-/** ...or as soon as this many keys were acknowledged since the last save (fast catch-ups ack a window a second). */
-const ACKED_KEYS_SAVE_EVERY = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -74,19 +69,22 @@ export class ServiceRunner {
   private dedup: DedupWindow | undefined;
   /** Keys of acknowledged events only: what is persisted (a key of an undelivered event must never be). */
   private acked: DedupWindow | undefined;
-  /** Every state write goes through this chain, so an older snapshot can never be written last. */
+  /**
+   * Every state write and journal append goes through this chain, so an older snapshot can never be written
+   * last, and a fold empties the journal only of keys the snapshot just saved holds.
+   */
   private saving: Promise<void> = Promise.resolve();
-  private lastAckedSave = 0;
-  private ackedSaveTimer: NodeJS.Timeout | undefined;
+  /** Keys were acknowledged since the last state save. */
   private ackedDirty = false;
-  private ackedSinceSave = 0;
-  private ackedSaveQueued = false;
+  private journalFailed = false;
+  private readonly journal: AckJournal;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
 
   constructor(private readonly deps: ServiceRunnerDeps) {
     this.key = stateKey(deps.inputName, deps.inputId, deps.serviceName);
+    this.journal = deps.definition.stateless ? noJournal : (deps.journal ?? noJournal);
     this.totals = { input: deps.inputName, inputId: deps.inputId, service: deps.serviceName, cycles: 0, requests: 0, received: 0, duplicates: 0, sent: 0, errors: 0 };
     const o = deps.options;
     this.tag = (o['override_devo_tag'] as string | undefined) ?? (o['override_tag'] as string | undefined) ?? deps.definition.tag;
@@ -172,14 +170,20 @@ export class ServiceRunner {
       );
       state = undefined;
     }
+    // Keys acknowledged after the last save (a crash came before the next one): delivered, never to be sent again.
+    let journaled = await this.journal.read(this.key);
     if (!state) {
       state = this.freshState();
+      journaled = []; // a reset starts over: the old keys must not hide events of the new start
       await store.save(this.key, state);
+      await this.journal.fold(this.key);
       log.warning('Persistence has been updated successfully');
     }
+    if (journaled.length > 0) log.info(`Recovered ${journaled.length} acknowledged event key(s) from the journal: they are not sent again`);
     this.state = state;
-    this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
-    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
+    const known = [...(state.dedup ?? []), ...journaled];
+    this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.totals.checkpoint = state.checkpoint;
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
   }
@@ -230,8 +234,6 @@ export class ServiceRunner {
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
       // not send them twice.
       await Promise.allSettled(outstanding);
-      clearTimeout(this.ackedSaveTimer);
-      this.ackedSaveTimer = undefined;
       await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
       this.totals.cycles++;
@@ -298,29 +300,25 @@ export class ServiceRunner {
     return { records, keys };
   }
 
-  /** Every output acknowledged these records: count them, and remember their keys for the next save. */
+  /**
+   * Every output acknowledged these records: count them, and journal their keys at once (one durable append
+   * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
+   */
   private acknowledged(records: readonly DeliveryRecord[], keys: readonly string[], stats: PullStatistics): void {
     this.countSent(records, stats);
     if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
-    this.ackedSinceSave += keys.length;
-    if (this.ackedSinceSave >= ACKED_KEYS_SAVE_EVERY && !this.ackedSaveQueued) {
-      // One write queued at a time: acknowledgements arriving meanwhile ride along with it.
-      this.ackedSaveQueued = true;
-      this.saveAckedKeys()
-        .catch(() => undefined)
-        .finally(() => (this.ackedSaveQueued = false));
-      return;
-    }
-    if (this.ackedSaveTimer) return;
-    const wait = Math.max(0, this.lastAckedSave + ACKED_KEYS_SAVE_INTERVAL_MS - Date.now());
-    this.ackedSaveTimer = setTimeout(() => {
-      this.ackedSaveTimer = undefined;
-      // A failed save is retried with the next acknowledgement or commit; the checkpoint is unaffected.
-      this.saveAckedKeys().catch(() => undefined);
-    }, wait);
-    this.ackedSaveTimer.unref?.();
+    this.saving = this.saving.then(() =>
+      this.journal.append(this.key, keys).then(
+        () => void (this.journalFailed = false),
+        (error: unknown) => {
+          // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
+          if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
+          this.journalFailed = true;
+        },
+      ),
+    );
   }
 
   /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
@@ -337,8 +335,6 @@ export class ServiceRunner {
     const write = this.saving.then(async () => {
       if (!this.state) return;
       this.ackedDirty = false;
-      this.ackedSinceSave = 0;
-      this.lastAckedSave = Date.now();
       const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
       try {
         await this.deps.store.save(this.key, snapshot);
@@ -346,6 +342,8 @@ export class ServiceRunner {
         this.ackedDirty = true;
         throw error;
       }
+      // The snapshot holds every key journaled so far (appends queued later run after this): fold them in.
+      await this.journal.fold(this.key).catch(() => undefined);
     });
     this.saving = write.catch(() => undefined);
     return write;
