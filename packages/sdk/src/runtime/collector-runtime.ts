@@ -18,6 +18,7 @@ import { readOnlyStateStore } from '../telemetry/read-only-store.js';
 import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
 import type { ServiceTotals } from './pull-statistics.js';
 import { ServiceRunner } from './service-runner.js';
+import { sleep } from './abortable-sleep.js';
 import { PersistedSharedState } from './shared-state.js';
 
 export interface CollectorOptions {
@@ -276,38 +277,75 @@ export class CollectorRuntime {
   /** `--once`: every enabled service pulls until caught up, everything is delivered and saved. */
   async runOnce(): Promise<RunSummary> {
     const errors: string[] = [];
+    const refusal = this.watchRefusal();
     try {
       await this.start();
-      await Promise.all(
-        this.runners.map(async (runner) => {
-          try {
-            await runner.prePull();
-            await runner.pullOnce();
-          } catch (error) {
-            runner.recordError(error);
-            errors.push(describeError(error));
-            this.log.error(describeError(error, this.log.debugEnabled));
+      this.loops = this.runners.map(async (runner) => {
+        try {
+          await runner.prePull();
+          await runner.pullOnce();
+        } catch (error) {
+          runner.recordError(error);
+          // The refusal is reported once below; a stop interrupts pulls on purpose.
+          if (refusal.error) return;
+          if (this.stopRequested) {
+            this.log.warning(`Interrupted by the stop: ${describeError(error)}; the next run resumes from the last checkpoint`);
+            return;
           }
-        }),
-      );
-      await this.delivery.flush();
-      // --once promises everything delivered: events spilled to the emergency persistence while an output
-      // was down are acknowledged for the pullers, but not delivered yet. Wait for the output to take them.
-      const patienceMs = Number(this.config.globals['once_delivery_timeout_seconds'] ?? 300) * 1000;
-      if (!(await this.delivery.drain(patienceMs, patienceMs))) {
-        const kept = this.delivery.outputs.reduce((n, o) => n + this.delivery.spooledFor(o.name).messages, 0);
-        const error = new OutputError(
-          611,
-          `${kept} event(s) could not be delivered within once_delivery_timeout_seconds (${patienceMs / 1000} s): they are kept in the emergency persistence and sent first at the next start`,
-          { path: 'globals.once_delivery_timeout_seconds' },
-        );
-        errors.push(describeError(error));
-        this.log.error(describeError(error));
+          errors.push(describeError(error));
+          this.log.error(describeError(error, this.log.debugEnabled));
+        }
+      });
+      await Promise.all(this.loops);
+      if (!this.abort.signal.aborted) {
+        await this.delivery.flush();
+        // --once promises everything delivered: events spilled to the emergency persistence while an output
+        // was down are acknowledged for the pullers, but not delivered yet. Wait for the output to take them.
+        const patienceMs = Number(this.config.globals['once_delivery_timeout_seconds'] ?? 300) * 1000;
+        if (!(await this.delivery.drain(patienceMs, patienceMs)) && !this.abort.signal.aborted) {
+          const kept = this.delivery.outputs.reduce((n, o) => n + this.delivery.spooledFor(o.name).messages, 0);
+          const error = new OutputError(
+            611,
+            `${kept} event(s) could not be delivered within once_delivery_timeout_seconds (${patienceMs / 1000} s): they are kept in the emergency persistence and sent first at the next start`,
+            { path: 'globals.once_delivery_timeout_seconds' },
+          );
+          errors.push(describeError(error));
+          this.log.error(describeError(error));
+        }
       }
     } finally {
-      await this.shutdown();
+      refusal.stop();
+      if (refusal.error) errors.push(describeError(refusal.error));
+      await (this.stopping ?? this.shutdown());
     }
     return { services: this.runners.map((r) => ({ ...r.totals })), errors, ok: errors.length === 0 };
+  }
+
+  /**
+   * `--once` only: once an output has refused us (client certificate rejected, server not trusted, name
+   * mismatch) for `once_refused_timeout_seconds`, give up: one ERROR line with the remedy, the pulls are
+   * stopped and everything unacknowledged fails (nothing is committed past it, nothing is spooled: the next
+   * run pulls it again), exit 1. Retrying does not fix a certificate; a cron job must end.
+   */
+  private watchRefusal(): { readonly error: OutputError | undefined; stop(): void } {
+    const limitMs = Number(this.config.globals['once_refused_timeout_seconds'] ?? 20) * 1000;
+    const watch = { error: undefined as OutputError | undefined, stop: () => clearInterval(timer) };
+    const timer = setInterval(() => {
+      const refused = this.delivery.refusal();
+      if (!refused || refused.forMs < limitMs || watch.error || this.abort.signal.aborted) return;
+      clearInterval(timer);
+      const error = new OutputError(
+        refused.error.id,
+        `${refused.error.message}; --once gives up after ${limitMs / 1000} s of refusals (once_refused_timeout_seconds). ${refused.error.remedy ?? ''} Nothing was committed past the undelivered events: the next run sends them`,
+        { path: 'globals.once_refused_timeout_seconds' },
+      );
+      watch.error = error;
+      this.log.error(describeError(error));
+      this.abort.abort();
+      void this.delivery.stop({ abandon: error });
+    }, Math.min(250, Math.max(10, limitMs / 4)));
+    timer.unref();
+    return watch;
   }
 
   /** Pulls on every service's schedule until `stop()`. */
@@ -322,34 +360,57 @@ export class CollectorRuntime {
         } catch (error) {
           runner.recordError(error);
           this.log.error(`${describeError(error, this.log.debugEnabled)}. Retrying pre_pull in 60 second(s)`);
-          await new Promise((r) => setTimeout(r, 60_000).unref());
+          // Abortable, and it keeps the process alive: a daemon waiting to retry must not just end.
+          await sleep(60_000, this.abort.signal);
         }
       }
-      await runner.loop();
+      if (!this.abort.signal.aborted) await runner.loop();
     });
     await Promise.all(this.loops);
+    // The stop that ended the loops is still spooling and saving: run() returns once it is done.
+    await this.stopping;
   }
 
-  /** Graceful stop: finish the batch in hand, flush, save, close. */
-  async stop(): Promise<void> {
-    if (this.abort.signal.aborted) return;
-    this.log.info('Stop requested: finishing the current batch, flushing and saving');
-    this.abort.abort();
-    // Runners commit only after their events are acknowledged. If an output is down that never happens:
-    // delivery.stop() then hands the queue to the emergency persistence, which acknowledges it.
-    const loopsDone = Promise.allSettled(this.loops).then(() => true);
-    const finished = await Promise.race([loopsDone, this.delivery.drain(30_000).then((ok) => (ok ? loopsDone : false))]);
-    if (!finished) await this.delivery.stop();
-    await loopsDone;
-    await this.shutdown();
+  private stopping: Promise<void> | undefined;
+
+  /** A stop was requested (signal or library call), as opposed to a run that ended by itself. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
   }
 
-  private async shutdown(): Promise<void> {
+  /**
+   * Graceful stop within `stop_timeout_seconds` (10 s), whatever the outputs do: the pulls are aborted,
+   * writes in flight get part of the budget to be acknowledged, what is still unacknowledged goes to the
+   * emergency persistence (acknowledged there, so the runners commit) or is pulled again, the state is
+   * saved, the stores are closed.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const budgetMs = Number(this.config.globals['stop_timeout_seconds'] ?? 10) * 1000;
+    const deadline = Date.now() + budgetMs;
+    this.log.info(`Stop requested: finishing the current batch, flushing and saving (within stop_timeout_seconds, ${budgetMs / 1000} s)`);
     this.abort.abort();
-    const flushed = await this.delivery.drain(30_000);
+    // Runners commit only after their events are acknowledged. Up to half the budget for that, and no
+    // more than a second once an output is failing: then the emergency persistence acknowledges instead.
+    const loopsDone = Promise.allSettled(this.loops);
+    await Promise.race([loopsDone, this.delivery.drain(budgetMs / 2, 1_000)]);
+    await this.shutdown(deadline);
+  }
+
+  /** Ends delivery (spooling what is left), lets the runners save, closes the stores; by `deadline` when given. */
+  private async shutdown(deadline?: number): Promise<void> {
+    this.abort.abort();
+    const left = () => (deadline === undefined ? 30_000 : Math.max(0, deadline - Date.now()));
+    const flushed = await this.delivery.drain(left() / 2, deadline === undefined ? 3_000 : 1_000);
     if (!flushed) this.log.warning('Some events were not acknowledged before stopping; they go to the emergency persistence (or are pulled again)');
     this.detachInternal?.();
-    await this.delivery.stop();
+    await this.delivery.stop({ budgetMs: Math.max(100, left() * 0.6) });
+    // The spool acknowledged the rest: the runners commit and save their state now.
+    await Promise.race([Promise.allSettled(this.loops), unrefSleep(Math.max(100, left() - 200))]);
     await this.store.close();
     await this.journal.close();
     await this.healthServer?.close();
@@ -400,6 +461,11 @@ export class CollectorRuntime {
   totals(): ServiceTotals[] {
     return this.runners.map((r) => ({ ...r.totals }));
   }
+}
+
+/** A wait that does not keep the process alive by itself (the stop's own bounds). */
+function unrefSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 const raisedByInit = new WeakSet<Error>();

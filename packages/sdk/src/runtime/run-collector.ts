@@ -16,7 +16,8 @@ const USAGE = (bin: string) => `Usage: ${bin} [--config PATH] [--once | --valida
   --help          this text
   --version       the version
 
-Exit codes: 0 success, 1 runtime failure (setup, pull, delivery), 2 invalid config or usage.`;
+Exit codes: 0 success (also after SIGTERM/SIGINT: stopped within stop_timeout_seconds, state saved),
+1 runtime failure (setup, pull, delivery refused or not done in time), 2 invalid config or usage.`;
 
 export interface RunCollectorOptions extends CollectorOptions {
   argv?: string[];
@@ -91,6 +92,13 @@ export async function runCollector(definition: CollectorDefinition, options: Run
       const onSignal = (signal: string) => {
         log.info(`Received ${signal}`);
         void runtime.stop();
+        // The stop is bounded by its own deadlines; should anything still hold the process past them, exit
+        // with a line rather than wait for a SIGKILL that loses the state save.
+        const budgetMs = Number(runtime.config.globals['stop_timeout_seconds'] ?? 10) * 1000;
+        setTimeout(() => {
+          log.error(`The stop did not finish within stop_timeout_seconds (${budgetMs / 1000} s) + 5 s: exiting now; what was not saved is pulled again`);
+          process.exit(1);
+        }, budgetMs + 5_000).unref();
       };
       process.once('SIGTERM', () => onSignal('SIGTERM'));
       process.once('SIGINT', () => onSignal('SIGINT'));
