@@ -86,9 +86,23 @@ describe('kill -9 in the middle of a paged window', () => {
       proc.stdout.on('data', (d: Buffer) => {
         // Outputs pipeline their writes: every write after the third reaches the receiver and hangs.
         for (const m of d.toString().matchAll(/HUNG (\d+)/g)) hung += Number(m[1]);
-        // The acknowledged pages' keys are journaled as each is acknowledged: a moment for the
-        // acknowledgements of the writes before the hung ones to arrive, then the crash.
-        if (hung > 0) timer ??= setTimeout(() => proc.kill('SIGKILL'), 300);
+        // The acknowledged pages' keys are journaled as each is acknowledged: once the journal holds every
+        // page that is not hung (or after 10 s, and the assertions below fail), the crash. (`hung` may lag
+        // behind the file while stdout is read: that only delays the kill.)
+        if (hung > 0 && !timer) {
+          const deadline = Date.now() + 10_000;
+          let held = 0;
+          timer = setInterval(() => {
+            const delivered = existsSync(env.OUT_FILE) ? readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').length : 0;
+            void journal.read(key).then((keys) => {
+              // Twice in a row, 100 ms apart: an acknowledgement may be on its way between two reads.
+              held = keys.length + hung >= delivered ? held + 1 : 0;
+              if (held < 2 && Date.now() < deadline) return;
+              clearInterval(timer);
+              proc.kill('SIGKILL');
+            });
+          }, 100);
+        }
       });
       proc.stderr.resume();
       proc.on('exit', (_code, signal) => resolve({ signal }));

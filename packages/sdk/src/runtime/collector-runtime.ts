@@ -99,6 +99,10 @@ export class CollectorRuntime {
   /** Prometheus metrics of this runtime (its own registry), served on `/metrics`. */
   readonly metrics: CollectorMetrics;
   private healthServer: HealthServer | undefined;
+  /** The stop requested by a signal or `stop()` (bounded by stop_timeout_seconds). */
+  private stopping: Promise<void> | undefined;
+  /** The end of delivery and the stores, once (by a stop, or at the end of `runOnce`). */
+  private closing: Promise<void> | undefined;
 
   constructor(
     readonly definition: CollectorDefinition,
@@ -371,8 +375,6 @@ export class CollectorRuntime {
     await this.stopping;
   }
 
-  private stopping: Promise<void> | undefined;
-
   /** A stop was requested (signal or library call), as opposed to a run that ended by itself. */
   get stopRequested(): boolean {
     return this.stopping !== undefined;
@@ -385,7 +387,8 @@ export class CollectorRuntime {
    * saved, the stores are closed.
    */
   stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+    // A run that already ended by itself has nothing left to stop.
+    this.stopping ??= this.closing ?? this.doStop();
     return this.stopping;
   }
 
@@ -402,7 +405,12 @@ export class CollectorRuntime {
   }
 
   /** Ends delivery (spooling what is left), lets the runners save, closes the stores; by `deadline` when given. */
-  private async shutdown(deadline?: number): Promise<void> {
+  private shutdown(deadline?: number): Promise<void> {
+    this.closing ??= this.close(deadline);
+    return this.closing;
+  }
+
+  private async close(deadline: number | undefined): Promise<void> {
     this.abort.abort();
     const left = () => (deadline === undefined ? 30_000 : Math.max(0, deadline - Date.now()));
     const flushed = await this.delivery.drain(left() / 2, deadline === undefined ? 3_000 : 1_000);

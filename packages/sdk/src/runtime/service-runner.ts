@@ -55,6 +55,8 @@ export interface ServiceRunnerDeps {
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
+/** Events per submission at most: the delivery pipeline's default write batch, the unit of acknowledgement. */
+const SUBMIT_BATCH = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -215,10 +217,7 @@ export class ServiceRunner {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
         const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
-        if (records.length > 0) {
-          const { delivered } = await delivery.submit(records);
-          outstanding.push(delivered.then(() => this.acknowledged(records, keys, stats)));
-        }
+        if (records.length > 0) outstanding.push((await this.submit(records, keys, stats)).delivered);
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
           await Promise.all(outstanding.splice(0));
@@ -257,8 +256,8 @@ export class ServiceRunner {
       inputState: this.deps.inputState,
       emit: async (events, tag) => {
         const { records, keys } = this.toRecords(events, tag ?? this.tag, stats);
-        const { delivered } = await delivery.submit(records);
-        void delivered.then(() => this.acknowledged(records, keys, stats), () => undefined);
+        const { delivered } = await this.submit(records, keys, stats);
+        delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
       },
       publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
@@ -273,28 +272,43 @@ export class ServiceRunner {
     await this.deps.definition.probe?.(this.pullContext(client, new PullStatistics('check'), {}));
   }
 
-  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: string[] } {
+  /**
+   * Submits `records` in slices of at most one delivery batch, each acknowledged (and its keys journaled) on
+   * its own: a crash then re-sends at most the slices in flight, not a whole window that a vendor returned
+   * at once. Resolves once submitted (after back-pressure), with the acknowledgement of them all.
+   */
+  private async submit(records: readonly DeliveryRecord[], keys: readonly (string | undefined)[], stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < records.length; i += SUBMIT_BATCH) {
+      const slice = records.slice(i, i + SUBMIT_BATCH);
+      const sliceKeys = keys.slice(i, i + SUBMIT_BATCH);
+      const { delivered } = await this.deps.delivery.submit(slice);
+      acks.push(delivered.then(() => this.acknowledged(slice, sliceKeys, stats)));
+    }
+    return { delivered: Promise.all(acks).then(() => undefined) };
+  }
+
+  /** Encodes the events not seen yet; `keys[i]` is the dedup key of `records[i]` (undefined without one). */
+  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: (string | undefined)[] } {
     const { definition } = this.deps;
     stats.received += events.length;
     this.totals.received += events.length;
     this.deps.metrics?.received(events.length);
     const records: DeliveryRecord[] = [];
-    const keys: string[] = [];
+    const keys: (string | undefined)[] = [];
     for (const event of events) {
       if (event === null || event === undefined) continue;
-      if (definition.dedupKey && this.dedup) {
-        const key = definition.dedupKey(event);
-        if (key !== undefined) {
-          if (this.dedup.has(key)) {
-            stats.duplicates++;
-            this.totals.duplicates++;
-            this.deps.metrics?.duplicates(1);
-            continue;
-          }
-          this.dedup.add(key);
-          keys.push(key);
+      const key = definition.dedupKey && this.dedup ? definition.dedupKey(event) : undefined;
+      if (key !== undefined) {
+        if (this.dedup!.has(key)) {
+          stats.duplicates++;
+          this.totals.duplicates++;
+          this.deps.metrics?.duplicates(1);
+          continue;
         }
+        this.dedup!.add(key);
       }
+      keys.push(key);
       records.push({ tag, message: encodeEvent(event, stats.pullingId, this.deps.environment) });
     }
     return { records, keys };
@@ -304,8 +318,9 @@ export class ServiceRunner {
    * Every output acknowledged these records: count them, and journal their keys at once (one durable append
    * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
    */
-  private acknowledged(records: readonly DeliveryRecord[], keys: readonly string[], stats: PullStatistics): void {
+  private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): void {
     this.countSent(records, stats);
+    const keys = recordKeys.filter((k): k is string => k !== undefined);
     if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
