@@ -406,7 +406,7 @@ export class Lane {
   private readonly idleWaiters: (() => void)[] = [];
   private failures = 0;
   private failingSince = 0;
-  /** Since when every failure was a refusal (0: the last failure was not, or the last write succeeded). */
+  /** Since when the output refuses us (0: it has not since the last success); see refusedForMs(). */
   private refusedSince = 0;
   private lastRefusalAt = 0;
   private lastFailureLogAt = 0;
