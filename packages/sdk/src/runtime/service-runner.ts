@@ -80,6 +80,8 @@ export class ServiceRunner {
   private ackedDirty = false;
   private journalFailed = false;
   private readonly journal: AckJournal;
+  /** The last batch submitted: settles once acknowledged and its keys journaled (see submit()). */
+  private lastBatch: Promise<void> = Promise.resolve();
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -274,18 +276,36 @@ export class ServiceRunner {
 
   /**
    * Submits `records` in slices of at most one delivery batch, each acknowledged (and its keys journaled) on
-   * its own: a crash then re-sends at most the slices in flight, not a whole window that a vendor returned
-   * at once. Resolves once submitted (after back-pressure), with the acknowledgement of them all.
+   * its own. While the outputs are up, a service with dedup keys submits a slice only once the one before
+   * was acknowledged and journaled: at any moment at most one batch is delivered but not journaled, which
+   * bounds what a crash sends again to one batch (the vendor's next page is fetched meanwhile). While an
+   * output is down nothing is delivered, so nothing waits: events flow on to the queue and the emergency
+   * persistence. Resolves once submitted, with the acknowledgement of them all.
    */
   private async submit(records: readonly DeliveryRecord[], keys: readonly (string | undefined)[], stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
+    const { definition } = this.deps;
+    const oneAtATime = definition.dedupKey !== undefined && !definition.stateless;
     const acks: Promise<void>[] = [];
     for (let i = 0; i < records.length; i += SUBMIT_BATCH) {
       const slice = records.slice(i, i + SUBMIT_BATCH);
       const sliceKeys = keys.slice(i, i + SUBMIT_BATCH);
+      if (oneAtATime) await this.previousBatchJournaled();
       const { delivered } = await this.deps.delivery.submit(slice);
-      acks.push(delivered.then(() => this.acknowledged(slice, sliceKeys, stats)));
+      const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
+      this.lastBatch = journaled;
+      acks.push(journaled);
     }
     return { delivered: Promise.all(acks).then(() => undefined) };
+  }
+
+  /** Until the last batch was acknowledged and journaled, or an output is down (see submit()). */
+  private async previousBatchJournaled(): Promise<void> {
+    let settled = false;
+    const done = this.lastBatch.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    while (!settled && this.deps.delivery.ready()) await Promise.race([done, sleep(20)]);
   }
 
   /** Encodes the events not seen yet; `keys[i]` is the dedup key of `records[i]` (undefined without one). */
@@ -318,10 +338,10 @@ export class ServiceRunner {
    * Every output acknowledged these records: count them, and journal their keys at once (one durable append
    * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
    */
-  private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): void {
+  private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): Promise<void> {
     this.countSent(records, stats);
     const keys = recordKeys.filter((k): k is string => k !== undefined);
-    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
+    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return Promise.resolve();
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
     this.saving = this.saving.then(() =>
@@ -334,6 +354,7 @@ export class ServiceRunner {
         },
       ),
     );
+    return this.saving;
   }
 
   /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
