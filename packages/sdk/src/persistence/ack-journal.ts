@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import type { GlobalsConfig } from '../config/load-config.js';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
-import { redisStoreOptions, type RedisStoreOptions } from './create-store.js';
+import { redisStoreOptions } from './create-store.js';
+import type { RedisStoreOptions } from './redis-store.js';
 import { stateFileName } from './filesystem-store.js';
 
 /**

@@ -3,7 +3,6 @@ import type { GlobalsConfig } from '../config/load-config.js';
 import { FilesystemStateStore } from './filesystem-store.js';
 import { MemoryStateStore } from './memory-store.js';
 import { RedisStateStore, type RedisStoreOptions } from './redis-store.js';
-export type { RedisStoreOptions };
 import type { StateStore } from './state-store.js';
 
 /** The store `globals.persistence` configures; filesystem paths resolve against the working directory. */
