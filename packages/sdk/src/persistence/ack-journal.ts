@@ -1,10 +1,10 @@
 import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { GlobalsConfig } from '../config/load-config.js';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
-import { redisStoreOptions } from './create-store.js';
+import { redisStoreOptions, stateDirectory } from './create-store.js';
 import type { RedisStoreOptions } from './redis-store.js';
 import { stateFileName } from './filesystem-store.js';
 
@@ -160,15 +160,12 @@ export class RedisAckJournal implements AckJournal {
 
 /** The journal beside the store `globals.persistence` configures. */
 export function createAckJournal(globals: GlobalsConfig, workDir: string): AckJournal {
-  const { type, config } = globals.persistence;
-  switch (type) {
+  switch (globals.persistence.type) {
     case 'memory':
       return noJournal;
     case 'redis':
       return new RedisAckJournal(redisStoreOptions(globals));
-    default: {
-      const dir = String(config['directory_name'] ?? 'state');
-      return new FileAckJournal(isAbsolute(dir) ? dir : join(workDir, dir));
-    }
+    default:
+      return new FileAckJournal(stateDirectory(globals, workDir));
   }
 }

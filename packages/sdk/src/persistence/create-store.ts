@@ -7,16 +7,13 @@ import type { StateStore } from './state-store.js';
 
 /** The store `globals.persistence` configures; filesystem paths resolve against the working directory. */
 export function createStateStore(globals: GlobalsConfig, workDir: string): StateStore {
-  const { type, config } = globals.persistence;
-  switch (type) {
+  switch (globals.persistence.type) {
     case 'memory':
       return new MemoryStateStore();
     case 'redis':
       return new RedisStateStore(redisStoreOptions(globals));
-    default: {
-      const dir = String(config['directory_name'] ?? 'state');
-      return new FilesystemStateStore(isAbsolute(dir) ? dir : join(workDir, dir));
-    }
+    default:
+      return new FilesystemStateStore(stateDirectory(globals, workDir));
   }
 }
 
@@ -30,4 +27,10 @@ export function redisStoreOptions(globals: GlobalsConfig): RedisStoreOptions {
     db: config['db'] as number | undefined,
     prefix: String(config['prefix'] ?? `devo-collector:${globals.name}:${globals.id}:`),
   };
+}
+
+/** The directory of `persistence.type: filesystem` (state files, acknowledgement journals). */
+export function stateDirectory(globals: GlobalsConfig, workDir: string): string {
+  const dir = String(globals.persistence.config['directory_name'] ?? 'state');
+  return isAbsolute(dir) ? dir : join(workDir, dir);
 }
