@@ -45,6 +45,7 @@ export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type Wind
 export { DedupWindow } from './runtime/dedup-window.js';
 export { encodeEvent, extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
+export { backoffDelay, type BackoffPolicy } from './runtime/backoff.js';
 export type { ServiceTotals } from './runtime/pull-statistics.js';
 
 export { loadConfig, resolveConfigPath, configSchema, type CollectorConfig, type GlobalsConfig, type OutputConfig } from './config/load-config.js';
@@ -64,6 +65,7 @@ export { MemoryStateStore } from './persistence/memory-store.js';
 export { RedisStateStore } from './persistence/redis-store.js';
 export { RedisLease, leaseKeys, readLeaseHolder, type LeaseHolder, type LeaseTerm } from './persistence/redis-lease.js';
 export { LeaderElection, highAvailabilityOf, type HighAvailabilityConfig } from './runtime/high-availability.js';
+export { FileAckJournal, RedisAckJournal, createAckJournal, type AckJournal } from './persistence/ack-journal.js';
 
 export { createLogger, silentLogger, onLogRecord, logSettings, type Logger, type LogRecord, type LogLevel, type LogSettings } from './telemetry/logger.js';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stateFileName } from '@collector/sdk';
+import { FileAckJournal, FilesystemStateStore, RedisAckJournal, RedisStateStore, stateFileName, type AckJournal, type StateStore } from '@collector/sdk';
+import { startRedis, type RedisServer } from '@collector/testkit';
 import { startExampleApi } from './example-input.js';
 
 const child = fileURLToPath(new URL('./fixtures/example-child.ts', import.meta.url));
@@ -52,15 +53,32 @@ describe('kill -9 between delivery and commit', () => {
   });
 });
 
+let redis: RedisServer | undefined;
+afterAll(async () => {
+  await redis?.stop();
+});
+
 describe('kill -9 in the middle of a paged window', () => {
-  it('re-sends only the batch in flight: the keys of acknowledged pages were saved before the checkpoint', async () => {
+  it.each(['filesystem', 'redis'] as const)('re-sends only the batches in flight (%s persistence): the keys of acknowledged pages were journaled before the checkpoint', async (kind) => {
     const start = Date.now() - 30 * 60_000;
     // One window, many pages: its checkpoint comes only after the last page.
     const events = Array.from({ length: 400 }, (_, i) => ({ id: `p${i}`, t: start + i * 1000 }));
     const api = await startExampleApi(events);
     closers.push(api.close);
     const workDir = mkdtempSync(join(tmpdir(), 'crash-paged-'));
-    const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.ndjson'), PAGE_SIZE: '10' };
+    const key = 'example;7;events';
+    let persistence: Record<string, unknown> = { type: 'filesystem', config: { directory_name: 'state' } };
+    let store: StateStore = new FilesystemStateStore(join(workDir, 'state'));
+    let journal: AckJournal = new FileAckJournal(join(workDir, 'state'));
+    if (kind === 'redis') {
+      redis ??= await startRedis();
+      const prefix = `crash-${Date.now()}:`;
+      persistence = { type: 'redis', config: { host: redis.host, port: redis.port, prefix } };
+      store = new RedisStateStore({ host: redis.host, port: redis.port, prefix });
+      journal = new RedisAckJournal({ host: redis.host, port: redis.port, prefix });
+    }
+    closers.push(() => store.close(), () => journal.close());
+    const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.ndjson'), PAGE_SIZE: '10', PERSISTENCE: JSON.stringify(persistence) };
     let hung = 0;
     const killed = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
       const proc = spawn(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env, MODE: 'hang-after-3-writes' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,25 +86,44 @@ describe('kill -9 in the middle of a paged window', () => {
       proc.stdout.on('data', (d: Buffer) => {
         // Outputs pipeline their writes: every write after the third reaches the receiver and hangs.
         for (const m of d.toString().matchAll(/HUNG (\d+)/g)) hung += Number(m[1]);
-        // The acknowledged pages' keys are saved at most a second after their acknowledgement.
-        if (hung > 0) timer ??= setTimeout(() => proc.kill('SIGKILL'), 1500);
+        // The acknowledged pages' keys are journaled as each is acknowledged: once the journal holds every
+        // page that is not hung (or after 10 s, and the assertions below fail), the crash. (`hung` may lag
+        // behind the file while stdout is read: that only delays the kill.)
+        if (hung > 0 && !timer) {
+          const deadline = Date.now() + 10_000;
+          let held = 0;
+          timer = setInterval(() => {
+            const delivered = existsSync(env.OUT_FILE) ? readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').length : 0;
+            void journal.read(key).then((keys) => {
+              // Twice in a row, 100 ms apart: an acknowledgement may be on its way between two reads.
+              held = keys.length + hung >= delivered ? held + 1 : 0;
+              if (held < 2 && Date.now() < deadline) return;
+              clearInterval(timer);
+              proc.kill('SIGKILL');
+            });
+          }, 100);
+        }
       });
       proc.stderr.resume();
       proc.on('exit', (_code, signal) => resolve({ signal }));
     });
     expect(killed.signal).toBe('SIGKILL');
-    const stateFile = join(workDir, 'state', stateFileName('example;7;events'));
-    const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+    const saved = (await store.load(key)) as { checkpoint: unknown; dedup: string[] };
     expect(saved.checkpoint).toBeNull();
     const delivered = readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').length;
     expect(hung).toBeGreaterThan(0);
     expect(delivered).toBeGreaterThan(hung);
-    expect(saved.dedup).toHaveLength(delivered - hung);
+    // No state save since the start: every acknowledged key is in the journal.
+    expect(saved.dedup).toEqual([]);
+    expect(await journal.read(key)).toHaveLength(delivered - hung);
 
     expect((await run({ ...env, MODE: 'normal' })).code).toBe(0);
     const ids = readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id as string);
     expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
     expect(ids.length - events.length).toBe(hung);
+    // The restart's checkpoint folded the journal into the state.
+    expect(((await store.load(key)) as { dedup: string[] }).dedup.length).toBeGreaterThanOrEqual(delivered - hung);
+    expect(await journal.read(key)).toEqual([]);
   });
 });
 

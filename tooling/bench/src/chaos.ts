@@ -22,6 +22,11 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '5000' },
     repeat: { type: 'string', default: '3' },
     'outage-seconds': { type: 'string', default: '60' },
+    // kill -9 crashes per collector (spread over the three ways of choosing the moment).
+    'kill-trials': { type: 'string', default: '20' },
+    // --once runs with the receiver down for --down-at-start-seconds at start, per collector.
+    'start-trials': { type: 'string', default: '20' },
+    'down-at-start-seconds': { type: 'string', default: '5' },
     only: { type: 'string' },
     scenarios: { type: 'string' },
     seed: { type: 'string' },
@@ -32,8 +37,11 @@ const { values: args } = parseArgs({
 const EVENTS = Number(args.events);
 const REPEAT = Math.max(1, Number(args.repeat));
 const OUTAGE_SECONDS = Number(args['outage-seconds']);
+const KILL_TRIALS = Math.max(1, Number(args['kill-trials']));
+const START_TRIALS = Math.max(1, Number(args['start-trials']));
+const DOWN_AT_START_SECONDS = Number(args['down-at-start-seconds']);
 const SEED = Number(args.seed ?? Math.floor(Math.random() * 2 ** 31));
-const SCENARIOS = ['baseline', 'kill9', 'receiver-outage', 'vendor-faults', 'disk-full', 'corrupt-state'] as const;
+const SCENARIOS = ['baseline', 'kill9', 'receiver-outage', 'down-at-start', 'refused', 'sigterm-outage', 'vendor-faults', 'disk-full', 'corrupt-state'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const selected = new Set<ScenarioName>((args.scenarios ? args.scenarios.split(',') : SCENARIOS) as ScenarioName[]);
 
@@ -179,9 +187,18 @@ function killAtProgress(env: Env, share: number): Parameters<typeof runNode>[2] 
   return { killCheck: () => count() >= target };
 }
 
+/** The SDK's delivery batch: at most this many events per write (DeliveryPipeline `batchSize`). */
+const DELIVERY_BATCH = 1000;
+
+/**
+ * What a crash may send again. A pull collector journals the keys of every acknowledged batch (the SDK's
+ * acknowledgement journal), so only the batch in flight is re-sent: one delivery batch, or the whole
+ * checkpoint window when that is smaller. A queue collector (SQS) keeps the messages it had not deleted.
+ */
 function batchBound(adapter: VendorAdapter, crashes: number): { limit: number; text: string } {
-  const batch = adapter.checkpointBatch(EVENTS);
-  return { limit: batch.events * crashes, text: `≤ ${crashes} × ${batch.events} (${batch.unit})` };
+  const window = adapter.checkpointBatch(EVENTS);
+  if (adapter.stateless || window.events <= DELIVERY_BATCH) return { limit: window.events * crashes, text: `≤ ${crashes} × ${window.events} (${window.unit})` };
+  return { limit: DELIVERY_BATCH * crashes, text: `≤ ${crashes} × ${DELIVERY_BATCH} (one delivery batch; checkpoint window ${window.events})` };
 }
 
 function exitCodes(runs: ChildRun[]): string {
@@ -223,8 +240,12 @@ async function kill9(adapter: VendorAdapter, pki: Pki): Promise<void> {
     { name: 'while pulling', options: () => { const d = randInt(0, 200); return { killWhen: (chunk: string) => (/Retrieved|Pull Started|Time Window|Running a new pipeline/.test(chunk) ? d || true : false) }; } },
     { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+|Savepoint|Pipeline summary/.test(chunk) ? d || true : false) }; } },
   ];
-  for (const mode of modes) {
-    for (let i = 0; i < Math.min(REPEAT, adapter.maxRepeat ?? REPEAT); i++) {
+  const trials = adapter.maxRepeat !== undefined ? Math.min(KILL_TRIALS, adapter.maxRepeat * modes.length) : KILL_TRIALS;
+  const crashes: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const mode = modes[trial % modes.length]!;
+    const i = Math.floor(trial / modes.length);
+    {
       const env = await setup(adapter, pki);
       try {
         const first = await runApp(env, mode.options(env));
@@ -233,6 +254,7 @@ async function kill9(adapter: VendorAdapter, pki: Pki): Promise<void> {
         const done = await completeRuns(env, runs);
         const t = await count(env);
         const bound = batchBound(adapter, killed ? 1 : 0);
+        if (killed) crashes.push(t.duplicates);
         rows.push({
           vendor: adapter.name, scenario: 'kill -9', detail: `${mode.name}: ${killed ? `killed at ${Math.round(first.killedAtMs ?? 0)} ms (${phaseOf(first.stdout)})` : 'finished before the kill'}`,
           runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates, bound: bound.text, errorLine: killed ? '(SIGKILL: no line possible)' : '',
@@ -244,6 +266,151 @@ async function kill9(adapter: VendorAdapter, pki: Pki): Promise<void> {
         await teardown(env);
       }
     }
+  }
+  const bound = batchBound(adapter, 1);
+  killSummaries.push({ vendor: adapter.name, trials, crashes: crashes.length, maxDuplicates: Math.max(0, ...crashes), meanDuplicates: crashes.length ? crashes.reduce((a, b) => a + b, 0) / crashes.length : 0, within: crashes.filter((d) => d <= bound.limit).length, bound: bound.text });
+}
+
+interface KillSummary {
+  vendor: string;
+  trials: number;
+  crashes: number;
+  maxDuplicates: number;
+  meanDuplicates: number;
+  within: number;
+  bound: string;
+}
+const killSummaries: KillSummary[] = [];
+
+/** Whether a run printed a stack trace (a `    at f (file:line:col)` frame) anywhere. */
+function hasStack(run: ChildRun): boolean {
+  return /^\s+at .+(:\d+:\d+\)?)$/m.test(run.stdout + run.stderr);
+}
+
+/**
+ * `--once` with the receiver down when it starts, back DOWN_AT_START_SECONDS later: it must wait, deliver
+ * everything and exit 0 (it once exited 13, Node's "unsettled top-level await", mid-retry). One row per
+ * collector for START_TRIALS runs.
+ */
+async function downAtStart(adapter: VendorAdapter, pki: Pki): Promise<void> {
+  const codes: string[] = [];
+  const seconds: number[] = [];
+  let lost = 0;
+  let duplicates = 0;
+  let ok = 0;
+  let line = '';
+  for (let i = 0; i < START_TRIALS; i++) {
+    const env = await setup(adapter, pki);
+    try {
+      await env.rsyslog.stop();
+      let back: Promise<void> = Promise.resolve();
+      const run = await runApp(env, { onSpawn: () => (back = sleep(DOWN_AT_START_SECONDS * 1000).then(() => env.rsyslog.restart())) });
+      await back;
+      const t = await count(env);
+      codes.push(run.signal ?? String(run.code));
+      seconds.push(run.wallMs / 1000);
+      lost += t.lost;
+      duplicates += t.duplicates;
+      line ||= firstProblem([run], /Output|connect|ECONNREFUSED/i);
+      if (run.code === 0 && t.lost === 0 && t.duplicates === 0) ok++;
+      log(`${adapter.name} down-at-start #${i + 1}: exit ${run.code} in ${(run.wallMs / 1000).toFixed(1)} s, lost ${t.lost} dup ${t.duplicates}`);
+    } finally {
+      await teardown(env);
+    }
+  }
+  const tally = [...new Set(codes)].map((c) => `${codes.filter((x) => x === c).length}× ${c}`).join(', ');
+  rows.push({
+    vendor: adapter.name, scenario: `receiver down ${DOWN_AT_START_SECONDS} s at start (--once)`,
+    detail: `${ok} of ${START_TRIALS} runs exited 0 with every event delivered once; run time ${Math.min(...seconds).toFixed(1)}–${Math.max(...seconds).toFixed(1)} s`,
+    runs: tally, lost, duplicates, bound: '0', errorLine: line || '(none)', verdict: ok === START_TRIALS ? 'pass' : 'FAIL',
+  });
+}
+
+/** How long a refused `--once` may take at most (the issue's bound; default once_refused_timeout_seconds is 20). */
+const REFUSED_BOUND_MS = 30_000;
+
+/**
+ * `--once` against a receiver that refuses us (a rogue client certificate) or that we must not trust (a
+ * chain that did not sign its certificate): exit 1 within 30 s, the error ID and its remedy, no stack, no
+ * event delivered; then the same working directory with the right certificates delivers everything once.
+ */
+async function refusedRuns(adapter: VendorAdapter, pki: Pki): Promise<void> {
+  const kinds = [
+    { name: 'refused client certificate', id: 604, extra: { cert: pki.rogueCert, key: pki.rogueKey } },
+    { name: 'untrusted server certificate', id: 605, extra: { chain: pki.rogueCert } },
+  ];
+  for (const kind of kinds) {
+    const env = await setup(adapter, pki);
+    try {
+      const good = env.scenario.config({ outputs: outputsFor(env.rsyslog), pageSize: 500 });
+      makeWorkDir(adapter.name, env.scenario.config({ outputs: outputsFor(env.rsyslog, kind.extra), pageSize: 500 }), env.dir);
+      const first = await runApp(env);
+      const atExit = await count(env);
+      const delivered = env.scenario.truth().size - atExit.lost;
+      const errorLine = firstProblem([first], new RegExp(`OutputError ${kind.id}`));
+      const remedy = new RegExp(`OutputError ${kind.id}: .*once_refused_timeout_seconds.*(Download the certificate|check_hostname|chain does not verify)`).test(first.stdout);
+      makeWorkDir(adapter.name, good, env.dir);
+      const second = await runApp(env);
+      const t = await count(env);
+      const pass = first.code === 1 && first.wallMs <= REFUSED_BOUND_MS && !hasStack(first) && remedy && delivered === 0 && second.code === 0 && t.lost === 0 && t.duplicates === 0;
+      rows.push({
+        vendor: adapter.name, scenario: `${kind.name} (--once)`,
+        detail: `exit ${first.code} after ${(first.wallMs / 1000).toFixed(1)} s (bound ${REFUSED_BOUND_MS / 1000} s), ${hasStack(first) ? 'a stack trace printed' : 'no stack trace'}, remedy ${remedy ? 'printed' : 'MISSING'}, ${delivered} event(s) delivered; rerun with the right certificates: exit ${second.code}`,
+        runs: exitCodes([first, second]), lost: t.lost, duplicates: t.duplicates, bound: '0', errorLine: errorLine || '(none)', verdict: pass ? 'pass' : 'FAIL',
+      });
+      log(`${adapter.name} ${kind.name}: ${exitCodes([first, second])} in ${(first.wallMs / 1000).toFixed(1)} s, delivered ${delivered} before, lost ${t.lost} dup ${t.duplicates}`);
+    } finally {
+      await teardown(env);
+    }
+  }
+}
+
+/** The stop bound of the issue (default stop_timeout_seconds is 10). */
+const STOP_BOUND_MS = 10_000;
+
+/**
+ * SIGTERM while the receiver is down: `--once` started, the receiver stopped once the first lines arrived,
+ * SIGTERM 1–3 s into the outage. The stop must end within 10 s with exit 0 (the rest spooled, state saved);
+ * the receiver comes back only after the exit, and the next start must deliver everything.
+ */
+async function sigtermOutage(adapter: VendorAdapter, pki: Pki): Promise<void> {
+  const env = await setup(adapter, pki);
+  try {
+    let signalledAt = 0;
+    let what = '';
+    let outage: Promise<void> = Promise.resolve();
+    const first = await runApp(env, {
+      onSpawn: (pid) => {
+        outage = (async () => {
+          const deadline = Date.now() + 60_000;
+          while (env.rsyslog.count() === 0 && Date.now() < deadline) await sleep(5);
+          const at = env.rsyslog.count();
+          await env.rsyslog.stop();
+          const wait = randInt(1000, 3000);
+          await sleep(wait);
+          what = `receiver stopped after ${at} lines, SIGTERM ${wait} ms later`;
+          signalledAt = performance.now();
+          if (pid !== undefined) process.kill(pid, 'SIGTERM');
+        })();
+      },
+    });
+    const stopMs = performance.now() - signalledAt;
+    await outage;
+    const runs = [first];
+    const spooled = spoolFiles(env.dir).length;
+    await env.rsyslog.restart();
+    runs.push(await runApp(env));
+    const t = await count(env);
+    const pass = first.code === 0 && signalledAt > 0 && stopMs <= STOP_BOUND_MS && runs[1]!.code === 0 && t.lost === 0;
+    rows.push({
+      vendor: adapter.name, scenario: 'SIGTERM during a receiver outage (--once)',
+      detail: `${what}: exit ${first.signal ?? first.code} ${(stopMs / 1000).toFixed(1)} s after SIGTERM (bound ${STOP_BOUND_MS / 1000} s), ${spooled} spool file(s) left; the next start (receiver back) sent them`,
+      runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates, bound: '≤ unacknowledged window', errorLine: firstProblem([first], /Stop|spool|EMERGENCY|not acknowledged/i) || '(none)',
+      verdict: pass ? 'pass' : 'FAIL',
+    });
+    log(`${adapter.name} sigterm-outage: ${exitCodes(runs)} stop ${(stopMs / 1000).toFixed(1)} s lost ${t.lost} dup ${t.duplicates}`);
+  } finally {
+    await teardown(env);
   }
 }
 
@@ -440,7 +607,7 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push('Generated by `pnpm chaos` (`tooling/bench/src/chaos.ts`); rerun it to refresh this file.', '');
   out.push(`- Date: ${startedAt.toISOString()} (whole run: ${Math.round(seconds)} s)`);
   out.push(`- Machine: ${m.cpu}, ${m.memory} RAM; ${m.os}; Node ${m.node}; load average at the end ${m.load}`);
-  out.push(`- Command: \`node tooling/bench/dist/chaos.js --events ${EVENTS} --repeat ${REPEAT} --outage-seconds ${OUTAGE_SECONDS} --seed ${SEED}${args.only ? ` --only ${args.only}` : ''}${args.scenarios ? ` --scenarios ${args.scenarios}` : ''}\``);
+  out.push(`- Command: \`node tooling/bench/dist/chaos.js --events ${EVENTS} --repeat ${REPEAT} --outage-seconds ${OUTAGE_SECONDS} --kill-trials ${KILL_TRIALS} --start-trials ${START_TRIALS} --down-at-start-seconds ${DOWN_AT_START_SECONDS} --seed ${SEED}${args.only ? ` --only ${args.only}` : ''}${args.scenarios ? ` --scenarios ${args.scenarios}` : ''}\``);
   out.push(`- Collectors: ${adapters.map((a) => a.name).join(', ')} (each its built app \`apps/<vendor>/dist/main.js --once\`, filesystem state)`);
   out.push(`- Random timings come from seed ${SEED} (pass \`--seed\` to replay the same choices).`, '');
   out.push('## Method', '');
@@ -450,9 +617,18 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push('`unique_id`, Darktrace `pbid`, ...) is counted: **lost** = never received, **duplicates** = extra copies.');
   out.push('"Error line" is the first warning/error the collector printed that names the fault. Exit codes of the');
   out.push('consecutive runs are shown as `killed → 0`.', '');
-  out.push('- kill -9: three ways of choosing the moment, each repeated: once a random share (1–95 %) of the events arrived,');
+  out.push(`- kill -9: ${KILL_TRIALS} crashes per collector, the three ways of choosing the moment in turn: once a random share (1–95 %) of the events arrived,`);
   out.push('  a random 0–200 ms after a pull log line, a random 0–20 ms after a window/statistics (commit) log line.');
-  out.push('  The phase column is read from the last log line before the kill. Bound: the events between two checkpoints (Lark: one day window; Darktrace: one hour slot) per crash.');
+  out.push(`  The phase column is read from the last log line before the kill. Bound: one delivery batch (${DELIVERY_BATCH} events, the SDK's write batch) per crash,`);
+  out.push('  or the checkpoint window when that is smaller (Darktrace, Proofpoint: one hour of events): the SDK journals the keys of every');
+  out.push('  acknowledged batch, so only the batch in flight may arrive twice. AWS SQS: the messages in flight (it keeps no journal: the queue redelivers).');
+  out.push(`- Receiver down at start: rsyslog stopped before \`--once\` starts and restarted ${DOWN_AT_START_SECONDS} s after the spawn, ${START_TRIALS} runs per collector;`);
+  out.push('  pass = every run exits 0 with every event delivered exactly once (the bug: exit 13 when the event loop emptied mid-retry).');
+  out.push('- Refused client certificate / untrusted server certificate: `--once` with the rogue self-signed client certificate, or with it');
+  out.push('  as `chain` (the server\'s certificate then does not verify); pass = exit 1 within 30 s, no stack trace, the error ID with its remedy,');
+  out.push('  0 events delivered, and the rerun in the same working directory with the right certificates exits 0 with every event once.');
+  out.push('- SIGTERM during a receiver outage: rsyslog stopped once the first lines arrived, SIGTERM 1–3 s later; pass = exit 0 within 10 s');
+  out.push('  of the signal (the receiver is still down then: it is restarted after the exit), and the next start delivers everything.');
   out.push(`- Receiver down: rsyslog stopped (SIGTERM) a random 0–500 ms after the first line arrived, kept down ${OUTAGE_SECONDS} s`);
   out.push('  (`--outage-seconds`), restarted on the same port. Lost events are counted when that `--once` run exits (it');
   out.push('  promises delivery) and, if any are missing, again after one more start (which sends the emergency spool).');
@@ -469,6 +645,14 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   for (const r of rows) {
     out.push(`| ${r.vendor} | ${esc(r.scenario)} | ${esc(r.detail)}${r.note ? ` (${esc(r.note)})` : ''} | ${r.runs} | ${r.lost} | ${r.duplicates} | ${esc(r.bound)} | ${r.errorLine ? `\`${esc(r.errorLine)}\`` : ''} | ${r.verdict === 'FAIL' ? '**FAIL**' : r.verdict} |`);
+  }
+  if (killSummaries.length > 0) {
+    out.push('', '### kill -9: duplicates per crash against the one-batch bound', '');
+    out.push('| collector | trials | crashes (killed before the end) | max duplicates per crash | mean | crashes within the bound | bound |');
+    out.push('|---|---:|---:|---:|---:|---:|---|');
+    for (const k of [...killSummaries].sort((a, b) => a.vendor.localeCompare(b.vendor))) {
+      out.push(`| ${k.vendor} | ${k.trials} | ${k.crashes} | ${k.maxDuplicates} | ${k.meanDuplicates.toFixed(1)} | ${k.within} of ${k.crashes} | ${esc(k.bound)} |`);
+    }
   }
   const fails = rows.filter((r) => r.verdict === 'FAIL');
   out.push('', '## Summary', '');
@@ -488,11 +672,15 @@ log(`seed ${SEED}, ${EVENTS} events, repeat ${REPEAT}, outage ${OUTAGE_SECONDS} 
 const pki = await generatePki();
 // The receiver outages mostly wait: run them for every collector at once, beside the rest.
 const outages = selected.has('receiver-outage') ? Promise.all(adapters.flatMap((a) => Array.from({ length: Math.min(REPEAT, 2) }, () => receiverOutage(a, pki)))) : Promise.resolve([]);
+// Receiver down at start mostly waits too: one sequence of trials per collector, beside the rest.
+const startDowns = selected.has('down-at-start') ? Promise.all(adapters.map((a) => downAtStart(a, pki))) : Promise.resolve([]);
 async function vendorSequence(adapter: VendorAdapter): Promise<void> {
   const probe = await adapter.start({ events: 10 });
   await probe.close();
-  await baseline(adapter, pki);
+  if (selected.has('baseline')) await baseline(adapter, pki);
   if (selected.has('kill9')) await kill9(adapter, pki);
+  if (selected.has('refused')) await refusedRuns(adapter, pki);
+  if (selected.has('sigterm-outage')) await sigtermOutage(adapter, pki);
   if (selected.has('vendor-faults')) await vendorFaults(adapter, pki, probe);
   if (selected.has('disk-full') && !adapter.stateless) await diskFull(adapter, pki);
   if (selected.has('corrupt-state') && !adapter.stateless) await corruptState(adapter, pki);
@@ -506,6 +694,7 @@ const queued = Promise.all(adapters.filter((a) => a.stateless).map((a) => vendor
 for (const adapter of adapters.filter((a) => !a.stateless)) await vendorSequence(adapter);
 await queued;
 await outages;
+await startDowns;
 rows.sort((a, b) => a.vendor.localeCompare(b.vendor));
 const text = report(startedAt, (performance.now() - t0) / 1000, adapters);
 writeReport(args.out, text);

@@ -72,6 +72,10 @@ export const globalsSchema: JsonSchema = {
     // Delivery extension (SDK README, Delivery): spill the queue of an output down this long to state/delivery; 0 = never while running.
     emergency_persistence_after_seconds: { type: 'number', minimum: 0, default: 60 },
     once_delivery_timeout_seconds: { type: 'number', minimum: 0, default: 300 },
+    // --once gives up (exit 1) once an output has refused us this long (certificate rejected, server not trusted).
+    once_refused_timeout_seconds: { type: 'number', minimum: 0, default: 20 },
+    // SIGTERM/SIGINT: the stop (flush, spool, save) ends within this bound whatever the outputs do.
+    stop_timeout_seconds: { type: 'number', minimum: 1, default: 10 },
     multiprocessing: { type: 'boolean', default: false },
     devo_sender_threshold_for_using_gzip_in_transport_layer: { type: 'number', default: 1.1 },
     devo_sender_compression_level: { type: 'integer', minimum: 0, maximum: 9, default: 6 },

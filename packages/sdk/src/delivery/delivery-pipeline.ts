@@ -1,3 +1,6 @@
+import { OutputError } from '../errors/collector-error.js';
+import { isRefusal } from './refusal.js';
+import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { EmergencyStore } from './emergency-store.js';
 import { SenderMonitor } from './sender-monitor.js';
@@ -15,7 +18,7 @@ export interface DeliveryPipelineOptions {
   maxBatchBytes?: number;
   /** Batches written but not yet acknowledged, per output (pipelining over the acknowledgement delay). */
   maxInflightBatches?: number;
-  /** Wait after a failed write before the next attempt (the output adds its own connection back-off). */
+  /** Wait after a failed write before the next attempt, jittered (the output adds its own connection back-off). */
   retryInitialMs?: number;
   retryMaxMs?: number;
   /**
@@ -33,6 +36,8 @@ export interface DeliveryPipelineOptions {
   spillFlushMs?: number;
   /** How often the spool size is logged while an output spills or re-sends (60 s). */
   spoolLogPeriodMs?: number;
+  /** While an output keeps failing, one line about it per this period at most (60 s), not one per batch. */
+  failureLogPeriodMs?: number;
   /** `sender_stats_period_in_sec` in ms (300 s): the monitoring lines; 0 disables them. */
   statsPeriodMs?: number;
   /** On stop, how long writes in flight may take to be acknowledged before they count as not delivered (5 s). */
@@ -105,7 +110,7 @@ export class DeliveryPipeline implements Delivery {
   private readonly log: Logger;
   private readonly emergency: EmergencyStore | undefined;
   private monitor: SenderMonitor | undefined;
-  private spillTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly outputs: readonly Output[],
@@ -126,13 +131,20 @@ export class DeliveryPipeline implements Delivery {
     const period = this.options.statsPeriodMs ?? 300_000;
     if (period > 0) this.monitor = new SenderMonitor(this, period, this.log);
     const spillAfter = this.options.spillAfterMs ?? 60_000;
-    if (this.emergency && spillAfter > 0) {
-      const every = Math.max(20, Math.min(1_000, spillAfter / 4, this.options.spillFlushMs ?? 1_000));
-      this.spillTimer = setInterval(() => {
-        for (const lane of this.lanes) lane.tick();
-      }, every);
-      this.spillTimer.unref();
-    }
+    const every = this.emergency && spillAfter > 0 ? Math.max(20, Math.min(1_000, spillAfter / 4, this.options.spillFlushMs ?? 1_000)) : 1_000;
+    // The tick also keeps the process alive while anything is unacknowledged (see busy()): a retry that
+    // waits on an output's background reconnect must never let the event loop empty (Node exits 13 then).
+    this.tickTimer = setInterval(() => {
+      for (const lane of this.lanes) lane.tick();
+      if (this.busy()) this.tickTimer?.ref();
+      else this.tickTimer?.unref();
+    }, every);
+    this.tickTimer.unref();
+  }
+
+  /** Something submitted is not acknowledged yet, or a spool waits to be re-sent. */
+  busy(): boolean {
+    return this.inflight.size > 0 || this.lanes.some((l) => l.spooling);
   }
 
   /** True when some output takes records of `service` (the internal sender skips work otherwise). */
@@ -201,6 +213,7 @@ export class DeliveryPipeline implements Delivery {
     const tracked = delivered.finally(() => this.inflight.delete(tracked));
     tracked.catch(() => undefined);
     this.inflight.add(tracked);
+    this.tickTimer?.ref();
     return { delivered };
   }
 
@@ -280,7 +293,7 @@ export class DeliveryPipeline implements Delivery {
   async drain(timeoutMs = 30_000, downAfterMs = 3_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.inflight.size === 0 && !this.lanes.some((l) => l.spooling)) return true;
+      if (this.inflight.size === 0 && (this.stopped || !this.lanes.some((l) => l.spooling))) return true;
       if (Date.now() > deadline) return false;
       if (this.lanes.some((l) => l.failingForMs() > downAfterMs)) return false;
       await new Promise((r) => setTimeout(r, 50));
@@ -291,29 +304,50 @@ export class DeliveryPipeline implements Delivery {
     return this.outputs.every((o) => o.ready());
   }
 
+  /** The output that has refused us the longest (see isRefusal), with its error, if any does now. */
+  refusal(): { output: string; error: OutputError; forMs: number } | undefined {
+    let worst: { output: string; error: OutputError; forMs: number } | undefined;
+    for (const lane of this.lanes) {
+      const forMs = lane.refusedForMs();
+      if (forMs > 0 && isRefusal(lane.lastError) && (!worst || forMs > worst.forMs)) worst = { output: lane.output.name, error: lane.lastError, forMs };
+    }
+    return worst;
+  }
+
   /**
-   * Stops writing. Writes in flight get a moment to be acknowledged; what is left unacknowledged is written
-   * to the emergency persistence (then acknowledged, so the pullers may commit) or, without one (or when
-   * the disk refuses), stays unacknowledged and is pulled again.
+   * Stops writing, within `budgetMs` whatever the outputs do. Writes in flight get a moment to be
+   * acknowledged; what is left unacknowledged is written to the emergency persistence (then acknowledged,
+   * so the pullers may commit) or, without one (or when the disk refuses), stays unacknowledged and is
+   * pulled again. `abandon`: nothing is spooled, everything unacknowledged fails with that error (a refused
+   * output under `--once`: no checkpoint may move past what was not delivered).
    */
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+  stop(options: { budgetMs?: number; abandon?: Error } = {}): Promise<void> {
+    this.stopping ??= this.doStop(options.budgetMs ?? 10_000, options.abandon);
     return this.stopping;
   }
 
-  private async doStop(): Promise<void> {
+  private async doStop(budgetMs: number, abandon: Error | undefined): Promise<void> {
+    const deadline = Date.now() + budgetMs;
+    const left = () => Math.max(0, deadline - Date.now());
     this.stopped = true;
     this.monitor?.stop();
-    clearInterval(this.spillTimer);
+    clearInterval(this.tickTimer);
     for (const w of this.waiters.splice(0)) w();
-    const grace = this.options.stopGraceMs ?? 5_000;
+    // Half the budget at most for writes in flight; the rest for closing and spooling.
+    const grace = abandon ? 0 : Math.min(this.options.stopGraceMs ?? 5_000, budgetMs / 2);
     await Promise.all(this.lanes.map((l) => l.halt(grace)));
-    await Promise.all(this.outputs.map((o) => o.stop().catch(() => undefined)));
-    await Promise.all(this.lanes.map((l) => l.waitIdle(Math.min(2_000, grace))));
+    // A receiver that stalls must not hold the stop: closing gets a share of what is left, then it is abandoned.
+    await Promise.race([Promise.all(this.outputs.map((o) => o.stop().catch(() => undefined))), sleepMs(left() / 2)]);
+    await Promise.all(this.lanes.map((l) => l.waitIdle(Math.min(2_000, grace, left() / 2))));
     for (const lane of this.lanes) {
       const left = lane.takeQueued();
       if (left.length === 0) continue;
       const records = left.flatMap((c) => c.records.map((record) => ({ service: c.service, record })));
+      if (abandon) {
+        for (const c of left) c.pending.reject(abandon);
+        this.log.warning(`${lane.output.name}: ${records.length} message(s) were not delivered; nothing was committed past them, they are pulled again at the next run`);
+        continue;
+      }
       if (!this.emergency) {
         for (const c of left) c.pending.reject(new Error('delivery stopped'));
         this.log.warning(`${lane.output.name}: ${records.length} message(s) were not delivered; they will be pulled again`);
@@ -332,6 +366,14 @@ export class DeliveryPipeline implements Delivery {
     // disk and is sent at the next start.
     this.inflight.clear();
   }
+}
+
+/** A refusal counts as ongoing while the last one is at most this old (longer than the retry cap). */
+const REFUSAL_MEMORY_MS = 90_000;
+
+/** A timer that does not keep the process alive by itself. */
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Seconds for a log line: one decimal below 10 s (a low threshold would read "down for 0 s"). */
@@ -364,6 +406,13 @@ export class Lane {
   private readonly idleWaiters: (() => void)[] = [];
   private failures = 0;
   private failingSince = 0;
+  /** Since when the output refuses us (0: it has not since the last success); see refusedForMs(). */
+  private refusedSince = 0;
+  private lastRefusalAt = 0;
+  private lastFailureLogAt = 0;
+  private lastRefusalLogAt = 0;
+  /** The error of the last failed write, until a write succeeds. */
+  lastError: unknown;
   private retryTimer: NodeJS.Timeout | undefined;
   /** The output said it was not ready when the last write failed: retry as soon as it is again. */
   private failedWhileDown = false;
@@ -460,14 +509,17 @@ export class Lane {
    * waiting, spills what was queued since, and logs the spool size now and then.
    */
   tick(): void {
-    if (!this.store || this.halted || !this.started) return;
+    if (this.halted || !this.started) return;
     const now = Date.now();
     if (this.retryTimer && this.failedWhileDown && this.output.ready()) {
-      // The output's background reconnect succeeded: no need to sit out the rest of the back-off.
+      // The output's background reconnect succeeded: no need to sit out the rest of the back-off. Write at
+      // once: the retry timer was what would have, and nothing else may be left to wake this lane.
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       this.failedWhileDown = false;
+      this.pump();
     }
+    if (!this.store) return;
     if (!this.spooling) {
       if (this.spillAfterMs <= 0 || this.failures === 0 || this.failingForMs() < this.spillAfterMs) return;
       if (this.queue.length === 0 && this.queueInflight === 0) return;
@@ -646,7 +698,13 @@ export class Lane {
           if (write.abandoned) return; // stop() already persisted or rejected these
           this.inflight--;
           if (!fromSpool) this.queueInflight--;
+          if (this.failures > 0 && (this.lastFailureLogAt > 0 || this.lastRefusalLogAt > 0)) this.log.info(`Output ${this.output.name} delivers again after ${seconds(this.failingForMs())} s of failures`);
           this.failures = 0;
+          this.refusedSince = 0;
+          this.lastRefusalAt = 0;
+          this.lastError = undefined;
+          this.lastFailureLogAt = 0;
+          this.lastRefusalLogAt = 0;
           this.sent[service] += records.length;
           this.busyMs[service] += Date.now() - began;
           for (const t of taken) t.done();
@@ -659,12 +717,19 @@ export class Lane {
           if (!fromSpool) this.queueInflight--;
           this.requeue(taken, fromSpool ? this.resend : this.queue);
           if (this.failures === 0) this.failingSince = Date.now();
-          const wait = Math.min(this.options.retryMaxMs ?? 60_000, (this.options.retryInitialMs ?? 100) * 2 ** Math.min(this.failures, 16));
+          const wait = backoffDelay(this.failures, { initialMs: this.options.retryInitialMs ?? 100, maxMs: this.options.retryMaxMs ?? 60_000 });
           this.failures++;
           this.failedWhileDown = !this.output.ready();
+          if (isRefusal(error)) {
+            // A refusal after a long stretch of other failures starts a new count.
+            if (Date.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) this.refusedSince = Date.now();
+            this.lastRefusalAt = Date.now();
+            this.lastError = error;
+          } else if (!isRefusal(this.lastError) || Date.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) {
+            this.lastError = error;
+          }
           if (!this.halted) {
-            const message = error instanceof Error && 'toLine' in error ? (error as { toLine(): string }).toLine() : (error as Error).message;
-            this.log.warning(`Output ${this.output.name} failed to deliver ${records.length} message(s): ${message}; retrying`);
+            this.reportFailure(records.length, error);
             clearTimeout(this.retryTimer);
             this.retryTimer = setTimeout(() => {
               this.retryTimer = undefined;
@@ -675,6 +740,45 @@ export class Lane {
         },
       );
     }
+  }
+
+  /**
+   * One line per failure streak, then one per `failureLogPeriodMs` while it lasts (not one per batch: a
+   * daemon whose certificate is refused would otherwise log every retry). A refusal (certificate rejected,
+   * server not trusted) is an ERROR with the remedy: it does not fix itself; anything else is a WARNING.
+   */
+  private reportFailure(count: number, error: unknown): void {
+    const now = Date.now();
+    const period = this.options.failureLogPeriodMs ?? 60_000;
+    const message = error instanceof OutputError ? error.toLine() : (error as Error).message;
+    const waiting = this.queued() + count;
+    // Refusals and other failures are limited apart: a TLS rejection sometimes shows as a reset first, and
+    // must still get its ERROR line with the remedy.
+    if (isRefusal(error)) {
+      if (this.lastRefusalLogAt > 0 && now - this.lastRefusalLogAt < period) return;
+      const first = this.lastRefusalLogAt === 0;
+      this.lastRefusalLogAt = now;
+      this.log.error(`${message}. ${error.remedy ?? ''} Output ${this.output.name}: ${waiting} event(s) wait${first ? '' : ` (refused for ${seconds(this.refusedForMs())} s)`}; retrying with back-off`);
+      return;
+    }
+    if (this.lastFailureLogAt > 0 && now - this.lastFailureLogAt < period) return;
+    const first = this.lastFailureLogAt === 0;
+    this.lastFailureLogAt = now;
+    if (first) {
+      this.log.warning(`Output ${this.output.name} failed to deliver ${count} message(s): ${message}; retrying`);
+    } else {
+      this.log.warning(`Output ${this.output.name} still failing after ${seconds(this.failingForMs())} s: ${message}; ${waiting} event(s) wait, retrying`);
+    }
+  }
+
+  /**
+   * The output has refused us (see isRefusal), recently and without a success since, for this long (0: it
+   * has not). Resets and timeouts in between do not end the count: a rejected TLS handshake sometimes
+   * ends in a reset instead of the alert.
+   */
+  refusedForMs(): number {
+    if (!this.refusedSince || Date.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) return 0;
+    return Date.now() - this.refusedSince;
   }
 
   private afterWrite(): void {

@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
+import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
 import type { DeliveryRecord, Output, SenderService } from './types.js';
@@ -12,7 +14,7 @@ export interface StreamOutputOptions {
   hostname: string;
   /** Connections kept open at most (`concurrent_connections`). */
   concurrentConnections?: number;
-  /** Back-off between failed connection attempts: initial, doubling, capped (DCSDK connecting_*_wait). */
+  /** Back-off between failed connection attempts: initial, doubling, capped, jittered (DCSDK connecting_*_wait). */
   initialWaitMs?: number;
   maxWaitMs?: number;
   /** Consecutive failures after which an OutputError 610 is logged (DCSDK `connecting_retries`, 5). */
@@ -47,6 +49,8 @@ export class StreamOutput implements Output {
   private readonly connections: StreamConnection[] = [];
   private connecting: Promise<StreamConnection> | undefined;
   private failures = 0;
+  /** A refusal (see isRefusal) was among the failures since the last success. */
+  private refusedInStreak = false;
   private nextAttemptAt = 0;
   private down = true;
   /** The connection being opened (stop() aborts it). */
@@ -126,10 +130,11 @@ export class StreamOutput implements Output {
         () => {
           this.down = false;
           this.failures = 0;
+          this.refusedInStreak = false;
         },
-        () => {
+        (error: unknown) => {
           this.down = true;
-          this.noteFailure();
+          this.noteFailure(error);
           this.scheduleReconnect();
         },
       );
@@ -148,11 +153,12 @@ export class StreamOutput implements Output {
     try {
       await connection.send(bytes);
       this.failures = 0;
+      this.refusedInStreak = false;
       this.counters.messages += records.length;
       this.counters.bytes += bytes.length;
     } catch (error) {
       this.counters.failedWrites++;
-      this.noteFailure();
+      this.noteFailure(error);
       this.markDown();
       throw error;
     }
@@ -183,12 +189,13 @@ export class StreamOutput implements Output {
     return this.encoder.encode(records);
   }
 
-  private noteFailure(): void {
-    const initial = this.options.initialWaitMs ?? 2_000;
-    const wait = Math.min(this.options.maxWaitMs ?? 60_000, initial * 2 ** Math.min(this.failures, 20));
+  private noteFailure(error: unknown): void {
+    const wait = backoffDelay(this.failures, { initialMs: this.options.initialWaitMs ?? 2_000, maxMs: this.options.maxWaitMs ?? 60_000 });
     this.failures++;
     this.nextAttemptAt = Date.now() + wait;
-    if (this.failures === (this.options.connectingRetries ?? 5)) {
+    // A refusal is reported by the pipeline, with its remedy, once a minute: no second ERROR line for it.
+    if (isRefusal(error)) this.refusedInStreak = true;
+    if (this.failures === (this.options.connectingRetries ?? 5) && !this.refusedInStreak) {
       // The DCSDK gives up here; we never drop events: say so loudly and keep retrying at the capped wait.
       this.log.error(`OutputError 610: Output ${this.name} failed ${this.failures} times in a row; events stay queued (spilled to the emergency persistence once the output has been down for emergency_persistence_after_seconds) and sending is retried every ${Math.round((this.options.maxWaitMs ?? 60_000) / 1000)} s at most`);
     }
@@ -241,7 +248,7 @@ export class StreamOutput implements Output {
     try {
       await connection.connect();
     } catch (error) {
-      this.noteFailure();
+      this.noteFailure(error);
       this.markDown();
       throw error;
     } finally {

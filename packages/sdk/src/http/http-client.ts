@@ -4,6 +4,7 @@ import { proxyAuthorization, proxyFor, type ProxySettings } from './proxy.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../telemetry/logger.js';
+import { backoffDelay } from '../runtime/backoff.js';
 
 export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -156,10 +157,7 @@ export class HttpClient {
   }
 
   private backoff(attempt: number): number {
-    const base = this.options.backoffBaseMs ?? 1000;
-    const cap = this.options.maxBackoffMs ?? 60_000;
-    const exp = Math.min(cap, base * 2 ** attempt);
-    return exp / 2 + Math.random() * (exp / 2);
+    return backoffDelay(attempt, { initialMs: this.options.backoffBaseMs ?? 1000, maxMs: this.options.maxBackoffMs ?? 60_000 });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {

@@ -9,10 +9,10 @@ import type { Output } from '../delivery/types.js';
 import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
 import { describeProxySettings, resolveProxy, type ProxySettings } from '../http/proxy.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
+import { createAckJournal, readOnlyJournal, type AckJournal } from '../persistence/ack-journal.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { RedisStateStore } from '../persistence/redis-store.js';
 import { LEASE_HELD_ERROR, LeaderElection, highAvailabilityOf, leaseStatus } from './high-availability.js';
-import { sleep } from './abortable-sleep.js';
 import { stateKey, type StateStore } from '../persistence/state-store.js';
 import { createLogger, logSettings, type Logger } from '../telemetry/logger.js';
 import { CollectorMetrics, type MetricsSources, type OutputCounters } from '../telemetry/metrics.js';
@@ -22,6 +22,7 @@ import { startOtlpExportFromEnv, type OtlpExport } from '../telemetry/otlp.js';
 import type { CollectorDefinition, InputDefinition, InputConfig } from './definitions.js';
 import type { ServiceTotals } from './pull-statistics.js';
 import { ServiceRunner } from './service-runner.js';
+import { sleep } from './abortable-sleep.js';
 import { PersistedSharedState } from './shared-state.js';
 
 export interface CollectorOptions {
@@ -92,6 +93,8 @@ export class CollectorRuntime {
   readonly config: CollectorConfig;
   readonly log: Logger;
   readonly store: StateStore;
+  /** The keys of acknowledged events between state saves (see AckJournal). */
+  readonly journal: AckJournal;
   readonly delivery: DeliveryPipeline;
   readonly inputs: InputRuntime[] = [];
   private readonly abort = new AbortController();
@@ -111,6 +114,10 @@ export class CollectorRuntime {
   private leaseLost: PersistenceError | undefined;
   /** `--show-state`: the lease and who last wrote each state (high availability with Redis only). */
   readonly highAvailabilityStatus: () => Promise<Record<string, unknown> | undefined>;
+  /** The stop requested by a signal or `stop()` (bounded by stop_timeout_seconds). */
+  private stopping: Promise<void> | undefined;
+  /** The end of delivery and the stores, once (by a stop, or at the end of `runOnce`). */
+  private closing: Promise<void> | undefined;
 
   constructor(
     readonly definition: CollectorDefinition,
@@ -134,6 +141,8 @@ export class CollectorRuntime {
     }
     this.highAvailabilityStatus = async () => (ha && store instanceof RedisStateStore ? leaseStatus(store) : undefined);
     const election = this.election;
+    const journal = createAckJournal(this.config.globals, workDir);
+    this.journal = options.readOnlyState ? readOnlyJournal(journal) : journal;
     const outputs = [
       ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname(), globals: this.config.globals }),
       ...(options.outputs ?? []),
@@ -236,6 +245,7 @@ export class CollectorRuntime {
             log,
             http,
             store: this.store,
+            journal: this.journal,
             delivery: this.election ? this.election.fenceDelivery(this.delivery) : this.delivery,
             inputState,
             client: client,
@@ -316,6 +326,7 @@ export class CollectorRuntime {
   /** `--once`: every enabled service pulls until caught up, everything is delivered and saved. */
   async runOnce(): Promise<RunSummary> {
     const errors: string[] = [];
+    const refusal = this.watchRefusal();
     try {
       if (this.election && !(await this.election.tryLead())) {
         const holder = await this.election.holder().catch(() => undefined);
@@ -325,36 +336,72 @@ export class CollectorRuntime {
         );
       }
       await this.start();
-      await Promise.all(
-        this.runners.map(async (runner) => {
-          try {
-            await runner.prePull();
-            await runner.pullOnce();
-          } catch (error) {
-            runner.recordError(error);
-            errors.push(describeError(error));
-            this.log.error(describeError(error, this.log.debugEnabled));
+      this.loops = this.runners.map(async (runner) => {
+        try {
+          await runner.prePull();
+          await runner.pullOnce();
+        } catch (error) {
+          runner.recordError(error);
+          // The refusal is reported once below; a stop interrupts pulls on purpose.
+          if (refusal.error) return;
+          if (this.stopRequested) {
+            this.log.warning(`Interrupted by the stop: ${describeError(error)}; the next run resumes from the last checkpoint`);
+            return;
           }
-        }),
-      );
-      await this.delivery.flush();
-      // --once promises everything delivered: events spilled to the emergency persistence while an output
-      // was down are acknowledged for the pullers, but not delivered yet. Wait for the output to take them.
-      const patienceMs = Number(this.config.globals['once_delivery_timeout_seconds'] ?? 300) * 1000;
-      if (!(await this.delivery.drain(patienceMs, patienceMs))) {
-        const kept = this.delivery.outputs.reduce((n, o) => n + this.delivery.spooledFor(o.name).messages, 0);
-        const error = new OutputError(
-          611,
-          `${kept} event(s) could not be delivered within once_delivery_timeout_seconds (${patienceMs / 1000} s): they are kept in the emergency persistence and sent first at the next start`,
-          { path: 'globals.once_delivery_timeout_seconds' },
-        );
-        errors.push(describeError(error));
-        this.log.error(describeError(error));
+          errors.push(describeError(error));
+          this.log.error(describeError(error, this.log.debugEnabled));
+        }
+      });
+      await Promise.all(this.loops);
+      if (!this.abort.signal.aborted) {
+        await this.delivery.flush();
+        // --once promises everything delivered: events spilled to the emergency persistence while an output
+        // was down are acknowledged for the pullers, but not delivered yet. Wait for the output to take them.
+        const patienceMs = Number(this.config.globals['once_delivery_timeout_seconds'] ?? 300) * 1000;
+        if (!(await this.delivery.drain(patienceMs, patienceMs)) && !this.abort.signal.aborted) {
+          const kept = this.delivery.outputs.reduce((n, o) => n + this.delivery.spooledFor(o.name).messages, 0);
+          const error = new OutputError(
+            611,
+            `${kept} event(s) could not be delivered within once_delivery_timeout_seconds (${patienceMs / 1000} s): they are kept in the emergency persistence and sent first at the next start`,
+            { path: 'globals.once_delivery_timeout_seconds' },
+          );
+          errors.push(describeError(error));
+          this.log.error(describeError(error));
+        }
       }
     } finally {
-      await this.shutdown();
+      refusal.stop();
+      if (refusal.error) errors.push(describeError(refusal.error));
+      await (this.stopping ?? this.shutdown());
     }
     return { services: this.runners.map((r) => ({ ...r.totals })), errors, ok: errors.length === 0 };
+  }
+
+  /**
+   * `--once` only: once an output has refused us (client certificate rejected, server not trusted, name
+   * mismatch) for `once_refused_timeout_seconds`, give up: one ERROR line with the remedy, the pulls are
+   * stopped and everything unacknowledged fails (nothing is committed past it, nothing is spooled: the next
+   * run pulls it again), exit 1. Retrying does not fix a certificate; a cron job must end.
+   */
+  private watchRefusal(): { readonly error: OutputError | undefined; stop(): void } {
+    const limitMs = Number(this.config.globals['once_refused_timeout_seconds'] ?? 20) * 1000;
+    const watch = { error: undefined as OutputError | undefined, stop: () => clearInterval(timer) };
+    const timer = setInterval(() => {
+      const refused = this.delivery.refusal();
+      if (!refused || refused.forMs < limitMs || watch.error || this.abort.signal.aborted) return;
+      clearInterval(timer);
+      const error = new OutputError(
+        refused.error.id,
+        `${refused.error.message}; --once gives up after ${limitMs / 1000} s of refusals (once_refused_timeout_seconds). ${refused.error.remedy ?? ''} Nothing was committed past the undelivered events: the next run sends them`,
+        { path: 'globals.once_refused_timeout_seconds' },
+      );
+      watch.error = error;
+      this.log.error(describeError(error));
+      this.abort.abort();
+      void this.delivery.stop({ abandon: error });
+    }, Math.min(250, Math.max(10, limitMs / 4)));
+    timer.unref();
+    return watch;
   }
 
   /** Pulls on every service's schedule until `stop()`. */
@@ -374,16 +421,19 @@ export class CollectorRuntime {
         } catch (error) {
           runner.recordError(error);
           this.log.error(`${describeError(error, this.log.debugEnabled)}. Retrying pre_pull in 60 second(s)`);
+          // Abortable, and it keeps the process alive: a daemon waiting to retry must not just end.
           await sleep(60_000, this.abort.signal);
         }
       }
-      await runner.loop();
+      if (!this.abort.signal.aborted) await runner.loop();
     });
     await Promise.all(this.loops);
     if (this.leaseLost) {
       await this.shutdown();
       throw this.leaseLost;
     }
+    // The stop that ended the loops is still spooling and saving: run() returns once it is done.
+    await this.stopping;
   }
 
   /**
@@ -395,31 +445,56 @@ export class CollectorRuntime {
     this.leaseLost = error; // run() throws it once everything stopped
     this.log.warning('Lost the high-availability lease: stopping at once; queued events are dropped unsent (the leader pulls them again)');
     this.abort.abort();
-    await this.delivery.stop();
+    await this.delivery.stop({ abandon: error });
   }
 
-  /** Graceful stop: finish the batch in hand, flush, save, close. */
-  async stop(): Promise<void> {
-    if (this.abort.signal.aborted) return;
-    this.log.info('Stop requested: finishing the current batch, flushing and saving');
-    this.abort.abort();
-    // Runners commit only after their events are acknowledged. If an output is down that never happens:
-    // delivery.stop() then hands the queue to the emergency persistence, which acknowledges it.
-    const loopsDone = Promise.allSettled(this.loops).then(() => true);
-    const finished = await Promise.race([loopsDone, this.delivery.drain(30_000).then((ok) => (ok ? loopsDone : false))]);
-    if (!finished) await this.delivery.stop();
-    await loopsDone;
-    await this.shutdown();
+  /** A stop was requested (signal or library call), as opposed to a run that ended by itself. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
   }
 
-  private async shutdown(): Promise<void> {
+  /**
+   * Graceful stop within `stop_timeout_seconds` (10 s), whatever the outputs do: the pulls are aborted,
+   * writes in flight get part of the budget to be acknowledged, what is still unacknowledged goes to the
+   * emergency persistence (acknowledged there, so the runners commit) or is pulled again, the state is
+   * saved, the stores are closed.
+   */
+  stop(): Promise<void> {
+    // A run that already ended by itself has nothing left to stop.
+    this.stopping ??= this.closing ?? this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const budgetMs = Number(this.config.globals['stop_timeout_seconds'] ?? 10) * 1000;
+    const deadline = Date.now() + budgetMs;
+    this.log.info(`Stop requested: finishing the current batch, flushing and saving (within stop_timeout_seconds, ${budgetMs / 1000} s)`);
     this.abort.abort();
-    const flushed = await this.delivery.drain(30_000);
+    // Runners commit only after their events are acknowledged. Up to half the budget for that, and no
+    // more than a second once an output is failing: then the emergency persistence acknowledges instead.
+    const loopsDone = Promise.allSettled(this.loops);
+    await Promise.race([loopsDone, this.delivery.drain(budgetMs / 2, 1_000)]);
+    await this.shutdown(deadline);
+  }
+
+  /** Ends delivery (spooling what is left), lets the runners save, closes the stores; by `deadline` when given. */
+  private shutdown(deadline?: number): Promise<void> {
+    this.closing ??= this.close(deadline);
+    return this.closing;
+  }
+
+  private async close(deadline: number | undefined): Promise<void> {
+    this.abort.abort();
+    const left = () => (deadline === undefined ? 30_000 : Math.max(0, deadline - Date.now()));
+    const flushed = await this.delivery.drain(left() / 2, deadline === undefined ? 3_000 : 1_000);
     if (!flushed) this.log.warning('Some events were not acknowledged before stopping; they go to the emergency persistence (or are pulled again)');
     this.detachInternal?.();
-    await this.delivery.stop();
+    await this.delivery.stop({ budgetMs: Math.max(100, left() * 0.6) });
+    // The spool acknowledged the rest: the runners commit and save their state now.
+    await Promise.race([Promise.allSettled(this.loops), unrefSleep(Math.max(100, left() - 200))]);
     await this.election?.release();
     await this.store.close();
+    await this.journal.close();
     await this.healthServer?.close();
     this.healthServer = undefined;
     await this.otlp?.shutdown(); // the final values, after the queue drained
@@ -471,6 +546,11 @@ export class CollectorRuntime {
   totals(): ServiceTotals[] {
     return this.runners.map((r) => ({ ...r.totals }));
   }
+}
+
+/** A wait that does not keep the process alive by itself (the stop's own bounds). */
+function unrefSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 const raisedByInit = new WeakSet<Error>();

@@ -24,7 +24,8 @@ const USAGE = (bin: string) => `Usage: ${bin} [--config PATH] [--start-at TIME] 
   --help          this text
   --version       the version
 
-Exit codes: 0 success, 1 runtime failure (setup, pull, delivery), 2 invalid config or usage.
+Exit codes: 0 success (also after SIGTERM/SIGINT: stopped within stop_timeout_seconds, state saved),
+1 runtime failure (setup, pull, delivery refused or not done in time), 2 invalid config or usage.
 Environment: LOG_LEVEL (error|warning|info|debug), LOG_FORMAT (text|json), HTTPS_PROXY, HTTP_PROXY, NO_PROXY,
 OTEL_EXPORTER_OTLP_ENDPOINT (see the SDK manual).`;
 
@@ -112,6 +113,7 @@ export async function runCollector(definition: CollectorDefinition, options: Run
     if (args['show-state']) {
       (options.stdout ?? process.stdout).write(await showState(runtime));
       await runtime.store.close();
+      await runtime.journal.close();
       return 0;
     }
     if (args.check) {
@@ -122,6 +124,13 @@ export async function runCollector(definition: CollectorDefinition, options: Run
       const onSignal = (signal: string) => {
         log.info(`Received ${signal}`);
         void runtime.stop();
+        // The stop is bounded by its own deadlines; should anything still hold the process past them, exit
+        // with a line rather than wait for a SIGKILL that loses the state save.
+        const budgetMs = Number(runtime.config.globals['stop_timeout_seconds'] ?? 10) * 1000;
+        setTimeout(() => {
+          log.error(`The stop did not finish within stop_timeout_seconds (${budgetMs / 1000} s) + 5 s: exiting now; what was not saved is pulled again`);
+          process.exit(1);
+        }, budgetMs + 5_000).unref();
       };
       process.once('SIGTERM', () => onSignal('SIGTERM'));
       process.once('SIGINT', () => onSignal('SIGINT'));

@@ -1,5 +1,6 @@
 import { CollectorError, describeError } from '../errors/collector-error.js';
 import type { HttpClient } from '../http/http-client.js';
+import { noJournal, type AckJournal } from '../persistence/ack-journal.js';
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
 import { stateKey } from '../persistence/state-store.js';
 import type { Delivery, DeliveryRecord } from '../delivery/types.js';
@@ -39,6 +40,8 @@ export interface ServiceRunnerDeps {
   log: Logger;
   http: HttpClient;
   store: StateStore;
+  /** Where the keys of acknowledged events go as they are acknowledged (none: only the state saves keep them). */
+  journal?: AckJournal;
   delivery: Delivery;
   inputState: SharedState;
   /** Shared per input: the same client for every service; `refresh` runs setup again. */
@@ -58,14 +61,8 @@ const PROGRESS_LINE_EVERY_MS = 10_000;
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
-/**
- * How often, at most, the keys of acknowledged events are saved between checkpoints. A checkpoint is only
- * reached at the end of a window; saving the keys as they are acknowledged means a crash mid-window
- * re-sends only what was in flight or acknowledged in the last second, not the whole window.
- */
-const ACKED_KEYS_SAVE_INTERVAL_MS = 1000;
-/** ...or as soon as this many keys were acknowledged since the last save (fast catch-ups ack a window a second). */
-const ACKED_KEYS_SAVE_EVERY = 1000;
+/** Events per submission at most: the delivery pipeline's default write batch, the unit of acknowledgement. */
+const SUBMIT_BATCH = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -80,19 +77,24 @@ export class ServiceRunner {
   private dedup: DedupWindow | undefined;
   /** Keys of acknowledged events only: what is persisted (a key of an undelivered event must never be). */
   private acked: DedupWindow | undefined;
-  /** Every state write goes through this chain, so an older snapshot can never be written last. */
+  /**
+   * Every state write and journal append goes through this chain, so an older snapshot can never be written
+   * last, and a fold empties the journal only of keys the snapshot just saved holds.
+   */
   private saving: Promise<void> = Promise.resolve();
-  private lastAckedSave = 0;
-  private ackedSaveTimer: NodeJS.Timeout | undefined;
+  /** Keys were acknowledged since the last state save. */
   private ackedDirty = false;
-  private ackedSinceSave = 0;
-  private ackedSaveQueued = false;
+  private journalFailed = false;
+  private readonly journal: AckJournal;
+  /** The last batch submitted: settles once acknowledged and its keys journaled (see submit()). */
+  private lastBatch: Promise<void> = Promise.resolve();
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
 
   constructor(private readonly deps: ServiceRunnerDeps) {
     this.key = stateKey(deps.inputName, deps.inputId, deps.serviceName);
+    this.journal = deps.definition.stateless ? noJournal : (deps.journal ?? noJournal);
     this.totals = { input: deps.inputName, inputId: deps.inputId, service: deps.serviceName, cycles: 0, requests: 0, received: 0, duplicates: 0, sent: 0, errors: 0 };
     const o = deps.options;
     this.tag = (o['override_devo_tag'] as string | undefined) ?? (o['override_tag'] as string | undefined) ?? deps.definition.tag;
@@ -179,15 +181,21 @@ export class ServiceRunner {
       );
       state = undefined;
     }
+    // Keys acknowledged after the last save (a crash came before the next one): delivered, never to be sent again.
+    let journaled = await this.journal.read(this.key);
     if (!state) {
       state = this.freshState();
+      journaled = []; // a reset starts over: the old keys must not hide events of the new start
       await store.save(this.key, state);
+      await this.journal.fold(this.key);
       log.warning('Persistence has been updated successfully');
     }
     state = await this.applyStartAt(state);
+    if (journaled.length > 0) log.info(`Recovered ${journaled.length} acknowledged event key(s) from the journal: they are not sent again`);
     this.state = state;
-    this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
-    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, state.dedup ?? []);
+    const known = [...(state.dedup ?? []), ...journaled];
+    this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.totals.checkpoint = state.checkpoint;
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
   }
@@ -249,10 +257,7 @@ export class ServiceRunner {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
         const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
-        if (records.length > 0) {
-          const { delivered } = await delivery.submit(records);
-          outstanding.push(delivered.then(() => this.acknowledged(records, keys, stats)));
-        }
+        if (records.length > 0) outstanding.push((await this.submit(records, keys, stats)).delivered);
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
           await Promise.all(outstanding.splice(0));
@@ -269,8 +274,6 @@ export class ServiceRunner {
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
       // not send them twice.
       await Promise.allSettled(outstanding);
-      clearTimeout(this.ackedSaveTimer);
-      this.ackedSaveTimer = undefined;
       await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
       this.totals.cycles++;
@@ -296,8 +299,8 @@ export class ServiceRunner {
       inputState: this.deps.inputState,
       emit: async (events, tag) => {
         const { records, keys } = this.toRecords(events, tag ?? this.tag, stats);
-        const { delivered } = await delivery.submit(records);
-        void delivered.then(() => this.acknowledged(records, keys, stats), () => undefined);
+        const { delivered } = await this.submit(records, keys, stats);
+        delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
       },
       publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
@@ -312,34 +315,66 @@ export class ServiceRunner {
     await this.deps.definition.probe?.(this.pullContext(client, new PullStatistics('check'), {}));
   }
 
-  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: string[] } {
+  /**
+   * Submits `records` in slices of at most one delivery batch, each acknowledged (and its keys journaled) on
+   * its own. While the outputs are up, a service with dedup keys submits a slice only once the one before
+   * was acknowledged and journaled: at any moment at most one batch is delivered but not journaled, which
+   * bounds what a crash sends again to one batch (the vendor's next page is fetched meanwhile). While an
+   * output is down nothing is delivered, so nothing waits: events flow on to the queue and the emergency
+   * persistence. Resolves once submitted, with the acknowledgement of them all.
+   */
+  private async submit(records: readonly DeliveryRecord[], keys: readonly (string | undefined)[], stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
+    const { definition } = this.deps;
+    const oneAtATime = definition.dedupKey !== undefined && !definition.stateless;
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < records.length; i += SUBMIT_BATCH) {
+      const slice = records.slice(i, i + SUBMIT_BATCH);
+      const sliceKeys = keys.slice(i, i + SUBMIT_BATCH);
+      if (oneAtATime) await this.previousBatchJournaled();
+      const { delivered } = await this.deps.delivery.submit(slice);
+      const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
+      this.lastBatch = journaled;
+      acks.push(journaled);
+    }
+    return { delivered: Promise.all(acks).then(() => undefined) };
+  }
+
+  /** Until the last batch was acknowledged and journaled, or an output is down (see submit()). */
+  private async previousBatchJournaled(): Promise<void> {
+    let settled = false;
+    const done = this.lastBatch.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    while (!settled && this.deps.delivery.ready()) await Promise.race([done, sleep(20)]);
+  }
+
+  /** Encodes the events not seen yet; `keys[i]` is the dedup key of `records[i]` (undefined without one). */
+  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: (string | undefined)[] } {
     const { definition } = this.deps;
     stats.received += events.length;
     this.totals.received += events.length;
     this.deps.metrics?.received(events.length);
     const records: DeliveryRecord[] = [];
-    const keys: string[] = [];
+    const keys: (string | undefined)[] = [];
     for (const event of events) {
       if (event === null || event === undefined) continue;
-      if (definition.dedupKey && this.dedup) {
-        const key = definition.dedupKey(event);
-        if (key !== undefined) {
-          if (this.dedup.has(key)) {
-            stats.duplicates++;
-            this.totals.duplicates++;
-            this.deps.metrics?.duplicates(1);
-            continue;
-          }
-          this.dedup.add(key);
-          keys.push(key);
+      const key = definition.dedupKey && this.dedup ? definition.dedupKey(event) : undefined;
+      if (key !== undefined) {
+        if (this.dedup!.has(key)) {
+          stats.duplicates++;
+          this.totals.duplicates++;
+          this.deps.metrics?.duplicates(1);
+          continue;
         }
+        this.dedup!.add(key);
       }
+      keys.push(key);
       records.push({ tag, message: encodeEvent(event, stats.pullingId, this.deps.environment) });
     }
     return { records, keys };
   }
 
-  /** Every output acknowledged these records: count them, and remember their keys for the next save. */
   /** The manuals' progress line after a committed window, at most every PROGRESS_LINE_EVERY_MS. */
   private logProgress(stats: PullStatistics): void {
     const now = performance.now();
@@ -348,30 +383,29 @@ export class ServiceRunner {
     this.deps.log.info(stats.line(true));
   }
 
-  private acknowledged(records: readonly DeliveryRecord[], keys: readonly string[], stats: PullStatistics): void {
+  /**
+   * Every output acknowledged these records: count them, and journal their keys at once (one durable append
+   * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
+   */
+  private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): Promise<void> {
     this.countSent(records, stats);
     const sentLine = this.deps.definition.logLines?.sent;
     if (sentLine && records.length > 0) this.deps.log.info(sentLine(records.length));
-    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
+    const keys = recordKeys.filter((k): k is string => k !== undefined);
+    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return Promise.resolve();
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
-    this.ackedSinceSave += keys.length;
-    if (this.ackedSinceSave >= ACKED_KEYS_SAVE_EVERY && !this.ackedSaveQueued) {
-      // One write queued at a time: acknowledgements arriving meanwhile ride along with it.
-      this.ackedSaveQueued = true;
-      this.saveAckedKeys()
-        .catch(() => undefined)
-        .finally(() => (this.ackedSaveQueued = false));
-      return;
-    }
-    if (this.ackedSaveTimer) return;
-    const wait = Math.max(0, this.lastAckedSave + ACKED_KEYS_SAVE_INTERVAL_MS - Date.now());
-    this.ackedSaveTimer = setTimeout(() => {
-      this.ackedSaveTimer = undefined;
-      // A failed save is retried with the next acknowledgement or commit; the checkpoint is unaffected.
-      this.saveAckedKeys().catch(() => undefined);
-    }, wait);
-    this.ackedSaveTimer.unref?.();
+    this.saving = this.saving.then(() =>
+      this.journal.append(this.key, keys).then(
+        () => void (this.journalFailed = false),
+        (error: unknown) => {
+          // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
+          if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
+          this.journalFailed = true;
+        },
+      ),
+    );
+    return this.saving;
   }
 
   /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
@@ -388,8 +422,6 @@ export class ServiceRunner {
     const write = this.saving.then(async () => {
       if (!this.state) return;
       this.ackedDirty = false;
-      this.ackedSinceSave = 0;
-      this.lastAckedSave = Date.now();
       const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
       try {
         await this.deps.store.save(this.key, snapshot);
@@ -397,6 +429,8 @@ export class ServiceRunner {
         this.ackedDirty = true;
         throw error;
       }
+      // The snapshot holds every key journaled so far (appends queued later run after this): fold them in.
+      await this.journal.fold(this.key).catch(() => undefined);
     });
     this.saving = write.catch(() => undefined);
     return write;
