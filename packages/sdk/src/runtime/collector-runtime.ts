@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type CollectorConfig } from '../config/load-config.js';
-import { CollectorError, OutputError, describeError } from '../errors/collector-error.js';
+import { CollectorError, ConfigError, OutputError, describeError } from '../errors/collector-error.js';
 import { DeliveryPipeline } from '../delivery/delivery-pipeline.js';
 import { createOutputs } from '../delivery/output-factory.js';
 import { attachInternalLogs } from '../delivery/internal-sender.js';
@@ -147,8 +147,8 @@ export class CollectorRuntime {
         const service = definition.services[serviceName];
         const path = `inputs.${definition.name}.services.${serviceName}`;
         if (!service) {
-          this.log.warning(`Unknown service <${path}> is ignored; known services: ${Object.keys(definition.services).join(', ')}`);
-          continue;
+          // A misspelt or unsupported service would otherwise collect nothing, silently (CONVENTIONS: a config error).
+          throw new ConfigError(12, `Unknown service <${serviceName}>; known services: ${Object.keys(definition.services).join(', ')}`, { path });
         }
         const options = (rawOptions ?? {}) as Record<string, unknown>;
         const module = `${service.moduleName ?? `${pascal(definition.name)}Puller`}(${definition.name},${config.id},${serviceName},predefined)`;
