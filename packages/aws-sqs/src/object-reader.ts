@@ -172,8 +172,9 @@ function s3File(s3: S3Client, bucket: string, key: string, size: number, signal:
     async slice(start: number, end = size) {
       if (end <= start) return new ArrayBuffer(0);
       const result = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }), { abortSignal: signal as never });
-      const bytes = Buffer.from(await result.Body!.transformToByteArray());
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+      const bytes = await result.Body!.transformToByteArray();
+      // The body's own buffer when it is exactly the range (no copy), else a copy of the range.
+      return (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
     },
   };
 }
@@ -190,6 +191,7 @@ async function readParquetObject(s3: S3Client, ref: ObjectRef, options: ReadObje
     if (size < 12 || !isParquetHead(Buffer.from(await file.slice(0, 4)))) throw pullErrors.notParquet(where);
     await readParquet(
       file,
+      options.suffix,
       async (rows) => {
         for (const row of rows) {
           sink(row);
@@ -198,6 +200,7 @@ async function readParquetObject(s3: S3Client, ref: ObjectRef, options: ReadObje
         await batches.flush();
       },
       options.signal,
+      options.batchSize,
     );
     return { events: batches.emitted, bytes: size, compressed: false };
   } catch (error) {
