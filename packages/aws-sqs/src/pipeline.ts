@@ -123,10 +123,10 @@ function compileProcessor(format: unknown, path: string): { name: string; def: P
   return { name: name as string, def, config };
 }
 
-function compilePipeline(name: string, spec: PipelineSpec, queue: { region: string; account: string }, path: string, vpcFields?: unknown): Pipeline {
+function compilePipeline(name: string, spec: PipelineSpec, queue: { region: string; account: string }, path: string, vpcFields?: readonly string[]): Pipeline {
   const processor = compileProcessor(spec.file_format, `${path}.file_format`);
   // `vpc_fields` (the key we shipped first) names the fields of header-less flow records.
-  if (Array.isArray(vpcFields) && processor.name === 'text_file_processor') processor.config = { ...processor.config, field_names: vpcFields };
+  if (vpcFields && processor.name === 'text_file_processor') processor.config = { ...processor.config, field_names: [...vpcFields] };
   const fileFields = compileFileFields(spec.file_field_definitions, `${path}.file_field_definitions`);
   const mapping = compileRecordMapping(spec.record_field_mapping, `${path}.record_field_mapping`);
   if (typeof spec.routing_template !== 'string' || spec.routing_template.trim() === '') throw configErrors.template(`${path}.routing_template`, 'the template is the tag: a non-empty string');
@@ -176,11 +176,11 @@ export class ServicePipeline {
    * Compiles a declaration with the operator's overrides (the service block). An operator's `file_format`
    * or `routing_template` replaces the routes: the service then reads every object one way.
    */
-  static resolve(declaration: ServiceDeclaration, raw: Record<string, unknown>, queue: { region: string; account: string }, path: string): ServicePipeline {
+  static resolve(declaration: ServiceDeclaration, raw: Record<string, unknown>, queue: { region: string; account: string }, path: string, vpcFields?: readonly string[]): ServicePipeline {
     // `override_devo_tag` (the SDK's key on every service) is the routing template of every route.
     const tagOverride = raw['override_devo_tag'] ?? raw['override_tag'];
     const options = tagOverride ? { ...raw, routing_template: raw['routing_template'] ?? tagOverride } : raw;
-    const main = compilePipeline('service', overlay(declaration, options), queue, path, raw['vpc_fields']);
+    const main = compilePipeline('service', overlay(declaration, options), queue, path, vpcFields);
     const own = raw['file_format'] !== undefined || raw['routing_template'] !== undefined;
     const routes = own
       ? []
@@ -188,7 +188,7 @@ export class ServicePipeline {
           const { name, key_pattern, ...parts } = route;
           // Route parts over the declaration, then the operator's keys (filters, encoding...) over both.
           const spec = overlay(overlay(declaration, parts as Record<string, unknown>), options);
-          return { pattern: new RegExp(key_pattern), pipeline: compilePipeline(name, spec, queue, path, raw['vpc_fields']) };
+          return { pattern: new RegExp(key_pattern), pipeline: compilePipeline(name, spec, queue, path, vpcFields) };
         });
     return new ServicePipeline(routes, main);
   }

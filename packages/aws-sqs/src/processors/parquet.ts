@@ -26,14 +26,19 @@ const COMPRESSORS: Compressors = {
  * small), so without it a 200 MB flow log object peaks far above the collector's usual RSS. One collection
  * per row group (100,000 rows or more) costs a few milliseconds.
  */
-const collectGarbage: (() => void) | undefined = (() => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
+let gcFunction: (() => void) | null | undefined;
+function collectGarbage(): void {
+  // Exposed on first use only: nothing changes for a collector that never reads Parquet.
+  if (gcFunction === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      gcFunction = runInNewContext('gc') as () => void;
+    } catch {
+      gcFunction = null;
+    }
   }
-})();
+  gcFunction?.();
+}
 
 /** Columns of a flat file decoded per read (then garbage is collected). */
 const COLUMNS_PER_READ = 4;
@@ -119,7 +124,7 @@ export async function readParquet(
       // A few columns at a time, collecting in between: the garbage of decoding stays that of a few columns.
       for (let c = 0; c < names.length; c += COLUMNS_PER_READ) {
         await parquetRead({ file, metadata, rowStart, rowEnd, columns: names.slice(c, c + COLUMNS_PER_READ), compressors: COMPRESSORS, onChunk: (d) => chunks.get(d.columnName)?.push(d) });
-        collectGarbage?.();
+        collectGarbage();
       }
       const cursors = names.map((n) => new ColumnCursor(chunks.get(n)!));
       // Joined, not concatenated: `+=` would keep each row as a tree of pieces (V8 cons strings), several
@@ -148,7 +153,7 @@ export async function readParquet(
       await onRows(groupRows);
     }
     rowStart = rowEnd;
-    collectGarbage?.();
+    collectGarbage();
   }
   return { rows, rowGroups: metadata.row_groups.length };
 }

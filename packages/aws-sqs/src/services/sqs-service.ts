@@ -18,7 +18,7 @@ function accountOf(queueUrl: string): string {
 export function sqsService(declaration: ServiceDeclaration): ServiceDefinition<AwsSession> {
   const setup = (ctx: { options: Record<string, unknown>; input: Parameters<typeof resolveOptions>[1]; path: string }) => {
     const options = resolveOptions(ctx.options, ctx.input, ctx.path);
-    const pipeline = ServicePipeline.resolve(declaration, ctx.options, { region: options.region, account: accountOf(options.queueUrl) }, ctx.path);
+    const pipeline = ServicePipeline.resolve(declaration, ctx.options, { region: options.region, account: accountOf(options.queueUrl) }, ctx.path, options.vpcFields);
     return { options, pipeline };
   };
   return defineService<AwsSession>({
