@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, decodeS3Key, JsonStructureError, parseNotification, PROCESSORS, pullingIdSuffix, type OutEvent } from '@collector/aws-sqs';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { CATALOGUE, decodeS3Key, JsonStructureError, parseNotification, PROCESSORS, pullingIdSuffix, readParquet, type OutEvent } from '@collector/aws-sqs';
+import { vpcParquet } from './parquet-fixture.js';
 
 const SUFFIX = pullingIdSuffix('1700000000000');
 
@@ -184,5 +186,45 @@ describe('notifications', () => {
     expect(parseNotification('not json').kind).toBe('invalid');
     expect(decodeS3Key('100%+sure%2')).toBe('100% sure%2');
     expect(parseNotification(JSON.stringify({ Records: [s3Record('k', 's3:ObjectCreated:CompleteMultipartUpload')] }))).toMatchObject({ objects: [{ key: 'k' }], ignored: 0 });
+  });
+});
+
+describe('Parquet rows', () => {
+  const memory = (buf: ArrayBuffer) => ({ byteLength: buf.byteLength, slice: (s: number, e?: number) => buf.slice(s, e) });
+  async function rows(buf: ArrayBuffer, batch = 1000): Promise<{ rows: OutEvent[]; calls: number }> {
+    const out: OutEvent[] = [];
+    let calls = 0;
+    await readParquet(memory(buf), SUFFIX, async (r) => void (calls++, out.push(...r)), new AbortController().signal, batch);
+    return { rows: out, calls };
+  }
+
+  it('a flat file (VPC flow logs) becomes JSON text per row, handed on a batch at a time; 64-bit values beyond 2^53 become strings', async () => {
+    const { body, ids } = vpcParquet(25, { rowGroupSize: 10 });
+    const { rows: out, calls } = await rows(body.buffer.slice(body.byteOffset, body.byteOffset + body.length) as ArrayBuffer, 4);
+    expect(calls).toBe(8); // row groups of 10, 10 and 5 rows in batches of 4: 3 + 3 + 2
+    expect(parsed(out).map((r) => r['interface_id'])).toEqual(ids);
+    expect(parsed(out)[0]).toEqual({ version: 2, account_id: '123456789012', interface_id: ids[0], srcaddr: '10.0.0.0', dstaddr: '10.1.0.5', srcport: 1024, dstport: 443, protocol: 6, packets: 10, bytes: 4000, start: 1714564800, end: 1714564860, action: 'REJECT', log_status: 'OK', '@devo_pulling_id': '1700000000000' });
+    const big = parquetWriteBuffer({ columnData: [{ name: 'n', data: [1n, 2n ** 60n], type: 'INT64' }] });
+    expect(parsed((await rows(big)).rows)).toEqual([{ n: 1, '@devo_pulling_id': '1700000000000' }, { n: '1152921504606846976', '@devo_pulling_id': '1700000000000' }]);
+  });
+
+  it('a file with nested columns becomes one object per row with its structure', async () => {
+    const nested = parquetWriteBuffer({
+      columnData: [
+        { name: 'id', data: ['a', 'b'] },
+        { name: 'src', data: [{ ip: '192.0.2.1', port: 443n }, { ip: '192.0.2.2', port: 80n }] },
+      ],
+      schema: [
+        { name: 'root', num_children: 2 },
+        { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+        { name: 'src', repetition_type: 'REQUIRED', num_children: 2 },
+        { name: 'ip', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+        { name: 'port', type: 'INT64', repetition_type: 'REQUIRED' },
+      ],
+    } as never);
+    expect((await rows(nested)).rows).toEqual([
+      { id: 'a', src: { ip: '192.0.2.1', port: 443 } },
+      { id: 'b', src: { ip: '192.0.2.2', port: 80 } },
+    ]);
   });
 });
