@@ -1,7 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { proxyAgents, type Logger, type ProxySettings, type SetupContext } from '@collector/sdk';
+import { proxyAgents, registerSecret, type Logger, type ProxySettings, type SetupContext } from '@collector/sdk';
+import { effectiveCredentials } from './config.js';
 import { AssumeRoleFailure, buildCredentialChain, type AssumedRoleProvider, type CredentialProvider, type StsSettings } from './credentials.js';
 import { setupErrors } from './errors.js';
 import { endpointFor, regionFromQueueUrl } from './options.js';
@@ -126,7 +127,9 @@ function stsSettingsFor(ctx: SetupContext): StsSettings {
  * and the default chain), so that bad credentials stop the collector with a SetupError, not a pull error.
  */
 export async function createSession(ctx: SetupContext): Promise<AwsSession> {
-  const c = ctx.credentials;
+  const c = effectiveCredentials(ctx.input);
+  // Keys written at the input level are not under `credentials:`: keep their values out of every log line too.
+  for (const key of ['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_external_id']) if (typeof c[key] === 'string') registerSecret(c[key] as string);
   const str = (k: string) => (typeof c[k] === 'string' && c[k] ? (c[k] as string) : undefined);
   const sts = stsSettingsFor(ctx);
   const { provider, roles, kind } = buildCredentialChain(

@@ -1,19 +1,47 @@
 import type { JsonSchema } from '@collector/sdk';
 
-/** `inputs.sqs_collector.credentials`: static keys, the cross-account role chain, or nothing (default chain). */
-export const credentialsSchema: JsonSchema = {
-  type: ['object', 'null'],
-  default: {},
-  properties: {
-    aws_access_key_id: { type: 'string', minLength: 1 },
-    aws_secret_access_key: { type: 'string', minLength: 1 },
-    aws_session_token: { type: 'string', minLength: 1 },
-    aws_base_account_role: { type: 'string', minLength: 1 },
-    aws_cross_account_role: { type: 'string', minLength: 1 },
-    aws_external_id: { type: 'string', minLength: 1 },
-    aws_role_session_name: { type: 'string', minLength: 2, maxLength: 64 },
-    aws_role_duration_seconds: { type: 'integer', minimum: 900, maximum: 43200 },
-  },
+/**
+ * Credential keys: static keys, the cross-account role chain, or nothing (default chain). An empty string
+ * is how Devo's templates say "not used": it counts as absent.
+ */
+export const credentialKeys: Record<string, JsonSchema> = {
+  aws_access_key_id: { type: ['string', 'null'] },
+  aws_secret_access_key: { type: ['string', 'null'] },
+  aws_session_token: { type: ['string', 'null'] },
+  aws_base_account_role: { type: ['string', 'null'] },
+  aws_cross_account_role: { type: ['string', 'null'] },
+  aws_external_id: { type: ['string', 'null'] },
+  aws_role_session_name: { anyOf: [{ type: 'string', minLength: 2, maxLength: 64 }, { const: '' }, { type: 'null' }] },
+  aws_role_duration_seconds: { anyOf: [{ type: 'integer', minimum: 900, maximum: 43200 }, { const: '' }, { type: 'null' }] },
+};
+
+/** `inputs.sqs_collector.credentials`. */
+export const credentialsSchema: JsonSchema = { type: ['object', 'null'], default: {}, properties: credentialKeys };
+
+/**
+ * The credentials the collector uses: the `credentials:` block over the same keys written at the input
+ * level (the seed's flat parameter table), empty values dropped.
+ */
+export function effectiveCredentials(input: Record<string, unknown>): Record<string, unknown> {
+  const block = (input['credentials'] ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(credentialKeys)) {
+    const value = block[key] !== undefined && block[key] !== null && block[key] !== '' ? block[key] : input[key];
+    if (value !== undefined && value !== null && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+/** Devo's pipeline keys (README "Services"): checked in depth at start-up (InitVariablesError 9–15). */
+const pipelineKeys: Record<string, JsonSchema> = {
+  file_format: { type: ['object', 'string'] },
+  routing_template: { type: 'string' },
+  file_field_definitions: { type: 'object' },
+  filename_filter_rules: { type: 'array' },
+  line_filter_rules: { type: 'array' },
+  record_field_mapping: { type: 'object' },
+  encoding: { type: 'string' },
+  send_filtered_out_to_unknown: { type: 'boolean' },
 };
 
 /**
@@ -40,8 +68,8 @@ export const serviceKeys: Record<string, JsonSchema> = {
   stop_grace_seconds: { type: 'integer', minimum: 0, maximum: 600 },
 };
 
-export const serviceOptionsSchema: JsonSchema = { type: 'object', properties: serviceKeys };
-export const inputOptionsSchema: JsonSchema = { type: 'object', properties: serviceKeys };
+export const serviceOptionsSchema: JsonSchema = { type: 'object', properties: { ...serviceKeys, ...pipelineKeys } };
+export const inputOptionsSchema: JsonSchema = { type: 'object', properties: { ...serviceKeys, ...credentialKeys } };
 
 /** Defaults of the keys above (README "Configuration"). */
 export const DEFAULTS = {

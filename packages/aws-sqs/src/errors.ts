@@ -2,7 +2,7 @@ import { InitVariablesError, PullError, SetupError } from '@collector/sdk';
 
 /**
  * The error table of the AWS SQS collector (README "Errors"). The Python collector's manual has no
- * troubleshooting table, so these IDs are ours: InitVariablesError 1–19 (config values), SetupError
+ * troubleshooting table, so these IDs are ours: InitVariablesError 1–19 (config values, 9–15 the declarative pipeline), SetupError
  * 100–119 (credentials and roles), PullError 300–339 (queue, objects, notifications).
  */
 export const remedies: Record<string, string> = {
@@ -14,6 +14,13 @@ export const remedies: Record<string, string> = {
   'InitVariablesError 6': 'Use an https:// endpoint_url, or plain http only to a loopback address or with allow_insecure_http: true',
   'InitVariablesError 7': 'Give both aws_access_key_id and aws_secret_access_key, or neither',
   'InitVariablesError 8': 'Use positive integers for max_messages_in_flight and max_receive_count',
+  'InitVariablesError 9': 'Use one of the processors listed in the README ("Processors") as file_format.type',
+  'InitVariablesError 10': 'Give file_format.config only the options the README lists for that processor, with the listed types',
+  'InitVariablesError 11': 'Write filter rules as a list of lists of {type, pattern | value[, source, key]} (README "Filters")',
+  'InitVariablesError 12': 'Write file_field_definitions as {field: [{operator: split, on, element} | {operator: replace, to_replace, replace_with} | {operator: regex, pattern, group} | {operator: lowercase}]}',
+  'InitVariablesError 13': 'Use only [file-<field>] placeholders defined in file_field_definitions and [record-<field>] ones defined in record_field_mapping',
+  'InitVariablesError 14': 'Set encoding to gzip, none, utf-8 or latin-1',
+  'InitVariablesError 15': 'Write record_field_mapping as {field: {keys: [key, nested key, ...]}}',
   'SetupError 100': 'Check aws_access_key_id / aws_secret_access_key (or the default credential chain): AWS rejected them',
   'SetupError 101': 'Check the role ARNs, the trust policy of the roles and aws_external_id: AssumeRole was denied',
   'SetupError 102': 'Give credentials in the config, or make the default chain find some (AWS_* variables, profile, container or instance role)',
@@ -23,6 +30,8 @@ export const remedies: Record<string, string> = {
   'PullError 302': 'SQS requests keep failing: check the network and the AWS status page; the collector retries every cycle',
   'PullError 310': 'Grant s3:GetObject on the bucket (and kms:Decrypt for SSE-KMS objects); the message is retried and then left to the dead-letter queue',
   'PullError 311': 'The object could not be read or decoded (truncated gzip, malformed JSON): check the producer; the message is retried and then left to the dead-letter queue',
+  'PullError 312': 'The object is Parquet but the service reads text: use a service (or file_format.type) with parquet_processor; the message is retried and then left to the dead-letter queue',
+  'PullError 313': 'The object is not Parquet (no PAR1 magic bytes) but the service uses parquet_processor: route it to a text processor',
   'PullError 320': 'The message is not an S3, SNS or EventBridge notification: check what publishes to the queue, or use direct_mode',
   'PullError 321': 'A message was received more than max_receive_count times: inspect it in the dead-letter queue',
 };
@@ -37,6 +46,13 @@ export const configErrors = {
   endpoint: (value: string, path: string, why: string) => new InitVariablesError(6, `endpoint_url <${value}> ${why}`, { path }),
   halfKeys: (path: string) => new InitVariablesError(7, 'aws_access_key_id and aws_secret_access_key must be given together', { path }),
   positive: (key: string, value: unknown, path: string) => new InitVariablesError(8, `${key} <${String(value)}> must be a positive integer`, { path }),
+  processor: (value: unknown, known: string[], path: string) => new InitVariablesError(9, `Unknown processor <${String(value)}>; known processors: ${known.join(', ')}`, { path }),
+  processorOption: (path: string, why: string) => new InitVariablesError(10, why, { path }),
+  rule: (path: string, why: string) => new InitVariablesError(11, `Invalid filter rule: ${why}`, { path }),
+  fileField: (path: string, why: string) => new InitVariablesError(12, `Invalid file_field_definitions: ${why}`, { path }),
+  template: (path: string, why: string) => new InitVariablesError(13, `Invalid routing_template: ${why}`, { path }),
+  encoding: (value: unknown, path: string) => new InitVariablesError(14, `encoding <${String(value)}> must be one of gzip, none, utf-8, latin-1`, { path }),
+  recordMapping: (path: string, why: string) => new InitVariablesError(15, `Invalid record_field_mapping: ${why}`, { path }),
 };
 
 export const setupErrors = {
@@ -52,6 +68,9 @@ export const pullErrors = {
   sqsFailed: (operation: string, detail: string, path: string) => new PullError(302, `SQS ${operation} failed: ${detail}`, { path, retryable: true, remedy: remedies['PullError 302'] }),
   objectDenied: (location: string, detail: string) => new PullError(310, `Cannot get ${location}: ${detail}`, { remedy: remedies['PullError 310'] }),
   objectUnreadable: (location: string, detail: string) => new PullError(311, `Cannot read ${location}: ${detail}`, { remedy: remedies['PullError 311'] }),
+  parquetToText: (location: string, processor: string) =>
+    new PullError(312, `${location} is a Parquet object (PAR1 magic bytes) and ${processor} reads text: nothing was sent`, { remedy: remedies['PullError 312'] }),
+  notParquet: (location: string) => new PullError(313, `${location} is not a Parquet object (no PAR1 magic bytes): nothing was sent`, { remedy: remedies['PullError 313'] }),
   notANotification: (messageId: string, detail: string) => new PullError(320, `Message ${messageId} is not an S3 notification: ${detail}`, { remedy: remedies['PullError 320'] }),
   poison: (messageId: string, count: number, max: number, action: string) =>
     new PullError(321, `Message ${messageId} was received ${count} times (max_receive_count ${max}): ${action}`, { remedy: remedies['PullError 321'] }),

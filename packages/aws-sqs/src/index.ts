@@ -1,16 +1,17 @@
 import { createRequire } from 'node:module';
 import { defineCollector, defineInput } from '@collector/sdk';
+import { CATALOGUE } from './catalogue.js';
 import { createSession, type AwsSession } from './client.js';
 import { credentialsSchema, inputOptionsSchema } from './config.js';
 import { remedies } from './errors.js';
-import { cloudtrailService } from './services/cloudtrail.js';
-import { cloudwatchVpcService } from './services/cloudwatch-vpc.js';
-import { elbService } from './services/elb.js';
-import { jsonService } from './services/json.js';
-import { textService } from './services/text.js';
-import { vpcService } from './services/vpc.js';
+import { sqsService } from './services/sqs-service.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** Names an operator may still write for a catalogue service (Devo's older pages). */
+export const SERVICE_ALIASES: Record<string, keyof typeof CATALOGUE> = {
+  aws_sqs_fdr_large: 'aws_sqs_fdr',
+};
 
 /** The AWS SQS collector: S3 objects announced through SQS (S3, SNS or EventBridge notifications). */
 export const awsSqsCollector = defineCollector({
@@ -27,26 +28,26 @@ export const awsSqsCollector = defineCollector({
       setupModuleName: 'AWSsqsPullerSetup',
       setup: createSession,
       remedies,
-      services: {
-        aws_sqs_cloudtrail: cloudtrailService,
-        aws_sqs_vpc: vpcService,
-        aws_sqs_cloudwatch_vpc: cloudwatchVpcService,
-        aws_sqs_elb: elbService,
-        aws_sqs_json: jsonService,
-        aws_sqs_text: textService,
-      },
+      services: Object.fromEntries([
+        ...Object.entries(CATALOGUE).map(([name, declaration]) => [name, sqsService(declaration)]),
+        ...Object.entries(SERVICE_ALIASES).map(([alias, name]) => [alias, sqsService(CATALOGUE[name]!)]),
+      ]),
     }),
   ],
 });
 
 export { AwsSession, createSession } from './client.js';
+export { CATALOGUE } from './catalogue.js';
+export { PROCESSORS } from './processors/index.js';
+export { ServicePipeline, UNKNOWN_TAG, PIPELINE_KEYS, type ServiceDeclaration, type PipelineSpec, type ObjectPlan } from './pipeline.js';
 export { buildCredentialChain, AssumedRoleProvider, type AwsCredentials, type CredentialProvider } from './credentials.js';
 export { QueueWorker, MD5_TAG, type CycleResult, type QueueWorkerDeps } from './queue-worker.js';
 export { resolveOptions, regionFromQueueUrl } from './options.js';
-export { DEFAULTS, type SqsServiceOptions } from './config.js';
+export { DEFAULTS, effectiveCredentials, type SqsServiceOptions } from './config.js';
 export { parseNotification, decodeS3Key, directEvent, type Notification, type ObjectRef } from './notifications.js';
-export { createDecoder, type FormatName, type OutEvent, type ObjectDecoder } from './formats/decoders.js';
+export { type OutEvent, type ObjectDecoder } from './formats/decoders.js';
 export { JsonValueScanner, JsonStructureError } from './formats/json-scanner.js';
 export { pullingIdSuffix } from './formats/serialize.js';
 export { VPC_V2_FIELDS } from './formats/vpc-flow.js';
-export { ALB_FIELDS, CLASSIC_ELB_FIELDS } from './formats/elb.js';
+export { ALB_FIELDS, ALB_CONNECTION_FIELDS, CLASSIC_ELB_FIELDS, S3_ACCESS_FIELDS } from './formats/elb.js';
+export { readParquet, isParquetHead } from './processors/parquet.js';

@@ -1,5 +1,5 @@
 import { isLoopbackHost, type InputConfig } from '@collector/sdk';
-import { DEFAULTS, type SqsServiceOptions } from './config.js';
+import { DEFAULTS, effectiveCredentials, type SqsServiceOptions } from './config.js';
 import { configErrors } from './errors.js';
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
@@ -47,7 +47,7 @@ function integerIn(value: number, min: number, max: number): boolean {
 
 /** Resolves and checks a service's options (`init_variables`); throws the documented InitVariablesError. */
 export function resolveOptions(raw: Record<string, unknown>, input: InputConfig, path: string): SqsServiceOptions {
-  const credentials = (input.credentials ?? {}) as Record<string, unknown>;
+  const credentials = effectiveCredentials(input);
   if (Boolean(credentials['aws_access_key_id']) !== Boolean(credentials['aws_secret_access_key'])) {
     throw configErrors.halfKeys(path.replace(/\.services\..*$/, '.credentials'));
   }

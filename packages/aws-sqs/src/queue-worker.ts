@@ -6,9 +6,10 @@ import { describeError, type Logger } from '@collector/sdk';
 import { awsErrorName, awsErrorText } from './client.js';
 import type { SqsServiceOptions } from './config.js';
 import { pullErrors } from './errors.js';
-import { createDecoder, type FormatName, type OutEvent } from './formats/decoders.js';
+import type { OutEvent } from './formats/decoders.js';
 import { directEvent, parseNotification, type ObjectRef } from './notifications.js';
 import { readObject } from './object-reader.js';
+import type { ObjectPlan, ServicePipeline } from './pipeline.js';
 
 /** The table `debug_md5` writes to. */
 export const MD5_TAG = 'my.app.sqs.message_body';
@@ -17,15 +18,14 @@ export interface QueueWorkerDeps {
   sqs: SQSClient;
   s3: S3Client;
   options: SqsServiceOptions;
-  format: FormatName;
+  /** The service's declaration compiled with the operator's overrides: which objects, how, to which tag. */
+  pipeline: ServicePipeline;
   log: Logger;
   signal: AbortSignal;
   /** The SDK's `ctx.emit`: resolves once queued; `delivered` settles when every output acknowledged. */
   emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
   /** `"@devo_pulling_id":"..."` for the events of this cycle. */
   suffix: string;
-  /** Keys this service never reads (CloudTrail digests). */
-  skipKey?(key: string): boolean;
   /** Config path of the service, for error lines. */
   path: string;
   /** `/metrics` gauges (the SDK's `ctx.metrics`, one per service of one runtime). */
@@ -41,6 +41,8 @@ export interface CycleResult {
   deleted: number;
   objects: number;
   skippedObjects: number;
+  /** Records dropped by `line_filter_rules` (sent to the unknown tag with `send_filtered_out_to_unknown`). */
+  filteredRecords: number;
   events: number;
   bytes: number;
   failed: number;
@@ -114,7 +116,7 @@ class BatchDeleter {
 export class QueueWorker {
   private readonly deleter: BatchDeleter;
   private readonly stopped: Promise<'stopped'>;
-  private readonly result: CycleResult = { received: 0, deleted: 0, objects: 0, skippedObjects: 0, events: 0, bytes: 0, failed: 0, released: 0, poison: 0, testEvents: 0 };
+  private readonly result: CycleResult = { received: 0, deleted: 0, objects: 0, skippedObjects: 0, filteredRecords: 0, events: 0, bytes: 0, failed: 0, released: 0, poison: 0, testEvents: 0 };
   private reported: CycleResult = { ...this.result };
 
   constructor(private readonly deps: QueueWorkerDeps) {
@@ -233,7 +235,7 @@ export class QueueWorker {
     }
     const heartbeat = this.heartbeat(id, handle);
     const delivered: Promise<void>[] = [];
-    const emit = async (events: readonly unknown[], tag?: string) => {
+    const emit = async (events: readonly unknown[], tag: string) => {
       if (events.length === 0) return;
       if (options.doNotSend) return;
       const accepted = await this.deps.emit(events, tag);
@@ -244,7 +246,7 @@ export class QueueWorker {
         await emit([{ md5: createHash('md5').update(body).digest('hex'), message_id: id, receive_count: receiveCount }], MD5_TAG);
       }
       if (options.directMode) {
-        await emit([directEvent(body)]);
+        await emit([directEvent(body)], this.deps.pipeline.main.template.render({}));
         this.result.events++;
       } else if (!(await this.processNotification(id, body, emit))) {
         return; // not understood: left for the dead-letter queue
@@ -269,7 +271,7 @@ export class QueueWorker {
   }
 
   /** Returns false when the body is not a notification this collector understands (message kept). */
-  private async processNotification(id: string, body: string, emit: (events: readonly unknown[]) => Promise<void>): Promise<boolean> {
+  private async processNotification(id: string, body: string, emit: (events: readonly unknown[], tag: string) => Promise<void>): Promise<boolean> {
     const { log } = this.deps;
     const notification = parseNotification(body);
     if (notification.kind === 'test') {
@@ -283,12 +285,17 @@ export class QueueWorker {
       return false;
     }
     // Objects of one message are read side by side (a few at a time), each streamed on its own.
-    const refs = notification.objects.filter((ref) => {
-      if (!this.deps.skipKey?.(ref.key)) return true;
-      this.result.skippedObjects++;
-      log.debug(`Skipping s3://${ref.bucket}/${ref.key}`);
-      return false;
-    });
+    const refs: { ref: ObjectRef; plan: ObjectPlan }[] = [];
+    for (const ref of notification.objects) {
+      const plan = this.deps.pipeline.plan(ref.key);
+      if (plan.filtered && !plan.pipeline.toUnknown) {
+        // Counted in the cycle's summary line (skipped objects).
+        this.result.skippedObjects++;
+        log.debug(`Skipping s3://${ref.bucket}/${ref.key}: filename_filter_rules of pipeline ${plan.pipeline.name}`);
+        continue;
+      }
+      refs.push({ ref, plan });
+    }
     let next = 0;
     let failed = false;
     const lane = async () => {
@@ -296,7 +303,8 @@ export class QueueWorker {
       while (next < refs.length && !failed) {
         if (this.deps.signal.aborted) throw new Error('stopped');
         try {
-          await this.readOne(refs[next++]!, emit);
+          const { ref, plan } = refs[next++]!;
+          await this.readOne(ref, plan, emit);
         } catch (error) {
           failed = true;
           throw error;
@@ -309,16 +317,19 @@ export class QueueWorker {
     return true;
   }
 
-  private async readOne(ref: ObjectRef, emit: (events: readonly unknown[]) => Promise<void>): Promise<void> {
-    const { options, format, suffix, log } = this.deps;
+  private async readOne(ref: ObjectRef, plan: ObjectPlan, emit: (events: readonly unknown[], tag: string) => Promise<void>): Promise<void> {
+    const { options, suffix, log } = this.deps;
     const started = Date.now();
+    const counters = { filtered: 0 };
     const read = await readObject(this.deps.s3, ref, {
-      forceGunzip: options.compressedEvents,
-      decoder: (out) => createDecoder(format, { suffix, vpcFields: options.vpcFields, out }),
+      plan,
+      forceGunzip: options.compressedEvents || plan.pipeline.forceGunzip,
+      suffix,
       batchSize: options.eventsPerBatch,
-      emit: (events: OutEvent[]) => emit(events),
+      emit: (events: OutEvent[], tag: string) => emit(events, tag),
       signal: this.deps.signal,
-    });
+      counters,
+    }).finally(() => (this.result.filteredRecords += counters.filtered));
     if (read.missing) {
       log.warning(`s3://${ref.bucket}/${ref.key} no longer exists: nothing to send`);
       return;
@@ -326,7 +337,7 @@ export class QueueWorker {
     this.result.objects++;
     this.result.events += read.events;
     this.result.bytes += read.bytes;
-    log.debug(`Read s3://${ref.bucket}/${ref.key}: ${read.events} event(s), ${read.bytes} byte(s)${read.compressed ? ' (gzip)' : ''} in ${Date.now() - started} ms`);
+    log.debug(`Read s3://${ref.bucket}/${ref.key}: ${read.events} event(s), ${read.bytes} byte(s)${read.compressed ? ' (gzip)' : ''} in ${Date.now() - started} ms (${plan.pipeline.name}: ${plan.pipeline.processorName})`);
   }
 
   /**

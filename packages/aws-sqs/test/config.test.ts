@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CollectorRuntime } from '@collector/sdk';
-import { awsSqsCollector, regionFromQueueUrl } from '@collector/aws-sqs';
+import { awsSqsCollector, CATALOGUE, effectiveCredentials, regionFromQueueUrl } from '@collector/aws-sqs';
 import { workDir } from './helpers.js';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs';
@@ -49,5 +49,86 @@ describe('config validation (no network)', () => {
     await expect(validate({ sqs_visibility_timeout: 300 }, {}, { sqs_visibility_timeout: 60 })).resolves.toBeUndefined();
     await expect(validate({ base_url: undefined }, {}, { base_url: QUEUE })).resolves.toBeUndefined();
     expect(await errorLine(validate({ base_url: undefined }))).toBe('InitVariablesError 1: base_url (the queue URL) is missing (inputs.sqs_collector.services.aws_sqs_cloudtrail.base_url)');
+  });
+});
+
+describe("Devo's catalogue and pipeline keys in the config", () => {
+  function runtime(services: Record<string, unknown>, input: Record<string, unknown> = {}) {
+    const config = { inputs: { sqs_collector: { id: 1, credentials: {}, ...input, services } } };
+    const logs = new PassThrough();
+    let text = '';
+    logs.on('data', (d) => (text += d));
+    return { make: () => new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config, logStream: logs }), logs: () => text };
+  }
+
+  it('an unknown service name is ConfigError 12 listing the known names (nothing is silently ignored)', async () => {
+    const line = await errorLine(Promise.resolve().then(() => runtime({ aws_sqs_cloudtrial: { base_url: QUEUE } }).make()));
+    expect(line).toMatch(/^ConfigError 12: Unknown service <aws_sqs_cloudtrial>; known services: aws_sqs_cloudtrail, aws_sqs_cloudtrail_kinesis, .*aws_sqs_alb, .*aws_sqs_guard_duty, .*custom_service.* \(inputs.sqs_collector.services.aws_sqs_cloudtrial\)$/);
+  });
+
+  it("accepts every catalogue service, the alias aws_sqs_fdr_large and Devo's custom_service template", async () => {
+    const services: Record<string, Record<string, unknown>> = Object.fromEntries([...Object.keys(CATALOGUE), 'aws_sqs_fdr_large'].map((s) => [s, { base_url: QUEUE, ack_messages: true }]));
+    services['custom_service'] = {
+      base_url: QUEUE,
+      ack_messages: true,
+      file_format: { type: 'line_split_processor', config: { json: true } },
+      routing_template: 'my.app.[file-log_type]',
+      file_field_definitions: { log_type: [{ operator: 'split', on: '/', element: 0 }, { operator: 'replace', to_replace: '_', replace_with: '' }] },
+      filename_filter_rules: [[{ type: 'match', pattern: 'CloudTrail-Digest' }], [{ type: 'match', pattern: 'ConfigWritabilityCheckFile' }]],
+      line_filter_rules: [[{ source: 'record', key: 'event_simpleName', type: 'match', value: 'EndOfProcess' }]],
+      record_field_mapping: { event_simpleName: { keys: ['event_simpleName'] } },
+      encoding: 'gzip',
+      send_filtered_out_to_unknown: false,
+    };
+    const r = runtime(services);
+    await expect(r.make().validate()).resolves.toBeUndefined();
+    expect(r.logs()).not.toMatch(/Unknown setting/);
+    expect(r.logs()).toContain('Pipeline: line_split_processor → my.app.[file-log_type]');
+  });
+
+  it.each([
+    [{ file_format: { type: 'csv_processor' } }, /^InitVariablesError 9: Unknown processor <csv_processor>; known processors: split_or_unseparated_processor, .*parquet_processor \(inputs.sqs_collector.services.custom_service.file_format.type\)$/],
+    [{ file_format: { type: 'line_split_processor', config: { chunks: { indices: [1, 2] } } } }, /^InitVariablesError 10: line_split_processor has no option <chunks>; its options: json \(.*file_format.config.chunks\)$/],
+    [{ file_format: { type: 'text_file_processor', config: { header: 'yes' } } }, /^InitVariablesError 10: text_file_processor option <header> must be a boolean/],
+    [{ filename_filter_rules: [[{ type: 'glob', pattern: '*' }]] }, /^InitVariablesError 11: Invalid filter rule: unknown rule type <glob>.* \(inputs.sqs_collector.services.custom_service.filename_filter_rules\[0\]\[0\].type\)$/],
+    [{ line_filter_rules: [[{ source: 'line', type: 'match', pattern: '(' }]] }, /^InitVariablesError 11: Invalid filter rule: <\(> is not a regular expression/],
+    [{ line_filter_rules: [[{ source: 'record', type: 'match' }]] }, /^InitVariablesError 11: Invalid filter rule: a rule on source record names the field in key/],
+    [{ file_field_definitions: { t: [{ operator: 'explode' }] } }, /^InitVariablesError 12: Invalid file_field_definitions: unknown operator <explode>/],
+    [{ routing_template: 'my.app.[file-log_type]' }, /^InitVariablesError 13: Invalid routing_template: <\[file-log_type\]> names no file_field_definitions entry \(known: none\)/],
+    [{ encoding: 'bzip2' }, /^InitVariablesError 14: encoding <bzip2> must be one of gzip, none, utf-8, latin-1/],
+    [{ record_field_mapping: { x: { keys: [] } } }, /^InitVariablesError 15: Invalid record_field_mapping: keys is a non-empty list/],
+  ])('rejects the pipeline keys %j', async (keys, message) => {
+    expect(await errorLine(runtime({ custom_service: { base_url: QUEUE, ...keys } }).make().validate())).toMatch(message);
+  });
+
+  it('ack_messages false (or missing) is a warning at start that says what happens', async () => {
+    const r = runtime({ aws_sqs_alb: { base_url: QUEUE } });
+    await r.make().validate();
+    expect(r.logs()).toMatch(/WARNING.*ack_messages is false \(TESTING MODE\): no message is ever deleted; every message is received again after its visibility timeout \(120 s\)/);
+    const quiet = runtime({ aws_sqs_alb: { base_url: QUEUE, ack_messages: true } });
+    await quiet.make().validate();
+    expect(quiet.logs()).not.toMatch(/TESTING MODE/);
+  });
+});
+
+describe('credentials as operators write them', () => {
+  it("empty values are absent: Devo's template with empty strings validates (default chain)", async () => {
+    await expect(validate({}, { aws_access_key_id: '', aws_secret_access_key: '', aws_base_account_role: '', aws_cross_account_role: '', aws_external_id: '' })).resolves.toBeUndefined();
+    expect(effectiveCredentials({ credentials: { aws_access_key_id: '', aws_secret_access_key: '' } })).toEqual({});
+  });
+
+  it('keys at the input level (the manual\'s flat table) are used; a non-empty value in credentials: wins; half keys are still InitVariablesError 7', async () => {
+    expect(effectiveCredentials({ aws_access_key_id: 'AKIAFLAT', aws_secret_access_key: 'flat-secret', aws_cross_account_role: 'arn:aws:iam::1:role/r', credentials: {} })).toEqual({
+      aws_access_key_id: 'AKIAFLAT',
+      aws_secret_access_key: 'flat-secret',
+      aws_cross_account_role: 'arn:aws:iam::1:role/r',
+    });
+    expect(effectiveCredentials({ aws_access_key_id: 'AKIAFLAT', aws_secret_access_key: 'flat-secret', credentials: { aws_access_key_id: 'AKIABLOCK', aws_secret_access_key: 'block-secret', aws_external_id: '' }, aws_external_id: 'ext-1' })).toEqual({
+      aws_access_key_id: 'AKIABLOCK',
+      aws_secret_access_key: 'block-secret',
+      aws_external_id: 'ext-1',
+    });
+    await expect(validate({}, {}, { aws_access_key_id: 'AKIAFLAT', aws_secret_access_key: 'flat-secret' })).resolves.toBeUndefined();
+    expect(await errorLine(validate({}, {}, { aws_access_key_id: 'AKIAFLAT' }))).toMatch(/^InitVariablesError 7/);
   });
 });

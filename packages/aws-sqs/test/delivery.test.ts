@@ -45,7 +45,7 @@ describe('S3 → SQS → rsyslog, against moto', () => {
     const run = await runOnce(dir, config, rsyslog);
     expect(run.summary.errors).toEqual([]);
     const trailLines = run.received.filter((l) => l.tag === 'cloud.aws.cloudtrail.events');
-    const flowLines = run.received.filter((l) => l.tag === 'cloud.aws.vpc.flowlogs');
+    const flowLines = run.received.filter((l) => l.tag === 'cloud.aws.vpc.flow');
     expect(trailLines.map((l) => l.event['eventID']).sort()).toEqual([...expectedTrail].sort());
     expect([...countBy(trailLines.map((l) => String(l.event['eventID']))).values()].every((n) => n === 1)).toBe(true);
     expect(flowLines.map((l) => l.event['interface-id']).sort()).toEqual([...expectedFlows].sort());
@@ -121,7 +121,7 @@ describe('S3 → SQS → rsyslog, against moto', () => {
     expect(run.summary.errors).toEqual([]);
     expect(run.received.map((l) => l.event['srcport'])).toEqual(['1001', '1002', '1003']);
     expect(run.received[0]!.event).toMatchObject({ version: '2', 'interface-id': 'eni-0a1b2c3d', dstport: '443', action: 'ACCEPT' });
-    expect(run.received.every((l) => l.tag === 'cloud.aws.vpc.flowlogs')).toBe(true);
+    expect(run.received.every((l) => l.tag === 'cloud.aws.vpc.flow')).toBe(true);
   });
 
   it('a message that is not a notification is logged and kept for the dead-letter queue', async () => {

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorRuntime, createLogger } from '@collector/sdk';
-import { AssumedRoleProvider, QueueWorker, resolveOptions, type SqsServiceOptions } from '@collector/aws-sqs';
+import { AssumedRoleProvider, CATALOGUE, QueueWorker, resolveOptions, ServicePipeline, type SqsServiceOptions } from '@collector/aws-sqs';
 import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
 import { awsSqsCollector } from '@collector/aws-sqs';
 import { ACCESS_KEY, REGION, SECRET_KEY, aws, bucketWithQueue, cloudTrailFile, eventLines, FAST_RECONNECT, putObject, queueDepth, runOnce, sendMessage, sqsConfig, workDir } from './helpers.js';
@@ -30,7 +30,7 @@ function worker(queueUrl: string, signal: AbortSignal, emit: (events: readonly u
     sqs,
     s3,
     options: options(queueUrl, overrides),
-    format: 'cloudtrail',
+    pipeline: ServicePipeline.resolve(CATALOGUE['aws_sqs_cloudtrail']!, {}, { region: REGION, account: '123456789012' }, 'inputs.sqs_collector.services.aws_sqs_cloudtrail'),
     log: createLogger({ stream: logs ?? new PassThrough(), debug: true }),
     signal,
     emit,

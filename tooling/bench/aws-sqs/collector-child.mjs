@@ -4,9 +4,14 @@
 //
 //   node collector-child.mjs <config.json>
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { CollectorRuntime } from '../../../packages/sdk/dist/index.js';
-import { awsSqsCollector } from '../../../packages/aws-sqs/dist/index.js';
+
+// BENCH_AWS_DIST: another build of the collector (e.g. the previous version's dist/) for before/after runs.
+const dist = process.env.BENCH_AWS_DIST ? pathToFileURL(resolve(process.env.BENCH_AWS_DIST, 'index.js')).href : '../../../packages/aws-sqs/dist/index.js';
+const { awsSqsCollector } = await import(dist);
 
 const [configFile, workDir] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configFile, 'utf8'));

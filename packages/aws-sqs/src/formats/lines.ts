@@ -71,3 +71,42 @@ export class LineSplitter {
     this.onLine(line);
   }
 }
+
+/** Splits a byte stream on any separator (`line_separator`, `separator`), holding one partial record at most. */
+export class SeparatorSplitter {
+  private carry: Buffer | undefined;
+  private consumed = 0;
+  private readonly separator: Buffer;
+
+  constructor(
+    separator: string,
+    private readonly onRecord: (record: string) => void,
+    private readonly maxRecordBytes = MAX_RECORD_BYTES,
+  ) {
+    this.separator = Buffer.from(separator);
+  }
+
+  push(chunk: Buffer): void {
+    this.consumed += chunk.length;
+    const bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const at = bytes.indexOf(this.separator, start);
+      if (at === -1) break;
+      this.record(bytes, start, at);
+      start = at + this.separator.length;
+    }
+    this.carry = start < bytes.length ? Buffer.from(bytes.subarray(start)) : undefined;
+    if ((this.carry?.length ?? 0) > this.maxRecordBytes) throw new RecordTooLargeError(this.consumed, this.maxRecordBytes);
+  }
+
+  end(): void {
+    if (this.carry) this.record(this.carry, 0, this.carry.length);
+    this.carry = undefined;
+  }
+
+  private record(bytes: Buffer, start: number, end: number): void {
+    const text = decodeText(bytes, start, end).replace(/^\uFEFF/, '');
+    if (text.trim().length > 0) this.onRecord(text);
+  }
+}

@@ -1,0 +1,19 @@
+import type { ObjectDecoder, OutEvent } from '../formats/decoders.js';
+
+/** What a processor's decoder writes to. */
+export interface ProcessorContext {
+  /** `"@devo_pulling_id":"..."` (and environment) to append to every JSON object text. */
+  suffix: string;
+  out(event: OutEvent): void;
+}
+
+/** The JSON type of one processor option (`file_format.config.<key>`), checked at start-up. */
+export type OptionType = 'string' | 'boolean' | 'integer' | 'string[]' | 'object';
+
+/**
+ * A processor (`file_format.type`): how the bytes of one object become records. Stream processors are fed
+ * the decompressed bytes chunk by chunk; a random-access one (Parquet) reads the object by byte ranges.
+ */
+export type ProcessorDefinition =
+  | { input: 'stream'; summary: string; options: Record<string, OptionType>; create(config: Record<string, unknown>, ctx: ProcessorContext): ObjectDecoder }
+  | { input: 'random-access'; summary: string; options: Record<string, OptionType> };
