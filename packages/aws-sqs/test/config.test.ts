@@ -58,12 +58,12 @@ describe("Devo's catalogue and pipeline keys in the config", () => {
     const logs = new PassThrough();
     let text = '';
     logs.on('data', (d) => (text += d));
-    return { make: () => new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config, logStream: logs }), logs: () => text };
+    return { make: () => new CollectorRuntime(awsSqsCollector, { workDir: workDir(), config: { outputs: { console_1: { type: 'console' } }, ...config }, logStream: logs }), logs: () => text };
   }
 
   it('an unknown service name is ConfigError 12 listing the known names (nothing is silently ignored)', async () => {
     const line = await errorLine(Promise.resolve().then(() => runtime({ aws_sqs_cloudtrial: { base_url: QUEUE } }).make()));
-    expect(line).toMatch(/^ConfigError 12: Unknown service <aws_sqs_cloudtrial>; known services: aws_sqs_cloudtrail, aws_sqs_cloudtrail_kinesis, .*aws_sqs_alb, .*aws_sqs_guard_duty, .*custom_service.* \(inputs.sqs_collector.services.aws_sqs_cloudtrial\)$/);
+    expect(line).toMatch(/^ConfigError 12: Unknown service <aws_sqs_cloudtrial>; the known services of inputs\.sqs_collector are: aws_sqs_cloudtrail, aws_sqs_cloudtrail_kinesis, .*aws_sqs_alb, .*aws_sqs_guard_duty, .*custom_service.* \(inputs.sqs_collector.services.aws_sqs_cloudtrial\)$/);
   });
 
   it("accepts every catalogue service, the alias aws_sqs_fdr_large and Devo's custom_service template", async () => {

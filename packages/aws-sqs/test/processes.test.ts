@@ -1,37 +1,16 @@
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMoto, startRsyslog, devoOutputConfig, type MotoServer, type Rsyslog } from '@collector/testkit';
+import { appMain, devoOutputConfig, ensureBuilt, startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
 import { bucketWithQueue, cloudTrailFile, eventLines, FAST_RECONNECT, putObject, queueDepth, sqsConfig, SECRET_KEY, workDir } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const main = join(root, 'apps/aws-sqs/dist/main.js');
-
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds the app (and what it runs on) unless its dist/ is newer than every source file. */
-function ensureBuilt(): void {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  for (const project of ['packages/sdk', 'packages/aws-sqs', 'apps/aws-sqs']) {
-    const dist = join(root, project, 'dist');
-    if (existsSync(dist) && newest(dist) >= newest(join(root, project, 'src'))) continue;
-    execFileSync(process.execPath, [tsc, '-p', join(root, project, 'tsconfig.json')], { stdio: 'pipe' });
-  }
-}
+const main = appMain('aws-sqs');
 
 let moto: MotoServer;
 let rsyslog: Rsyslog;
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['packages/sdk', 'packages/aws-sqs', 'apps/aws-sqs']);
   [moto, rsyslog] = await Promise.all([startMoto(), startRsyslog()]);
 }, 180_000);
 afterAll(async () => {
@@ -53,8 +32,8 @@ function runProcess(dir: string, args: string[], onStart?: (child: ReturnType<ty
 function writeConfig(config: Record<string, unknown>): string {
   const dir = workDir();
   mkdirSync(join(dir, 'config'));
-  // JSON is YAML.
-  writeFileSync(join(dir, 'config', 'config.yaml'), JSON.stringify(config, null, 2));
+  // JSON is YAML. A config needs an output: the console when the test names none.
+  writeFileSync(join(dir, 'config', 'config.yaml'), JSON.stringify({ outputs: { console_1: { type: 'console' } }, ...config }, null, 2));
   return dir;
 }
 
