@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
 import type { JsonObject, StateStore } from './state-store.js';
@@ -15,30 +15,43 @@ export interface RedisStoreOptions {
 /** State in Redis (`persistence.type: redis`), for collectors that run without a disk. */
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis';
-  private readonly client: Redis;
+  /**
+   * Created at the first command: ioredis (about 20 MiB of resident code) is loaded only by collectors that
+   * configure Redis persistence.
+   */
+  private client: Promise<Redis> | undefined;
+  private closed = false;
 
-  constructor(private readonly options: RedisStoreOptions) {
-    this.client = new Redis({
-      host: options.host,
-      port: options.port,
-      password: options.password,
-      db: options.db ?? 0,
-      lazyConnect: true,
-      maxRetriesPerRequest: 3,
-      enableOfflineQueue: true,
+  constructor(private readonly options: RedisStoreOptions) {}
+
+  private connection(): Promise<Redis> {
+    this.client ??= import('ioredis').then(({ Redis }) => {
+      const client = new Redis({
+        host: this.options.host,
+        port: this.options.port,
+        password: this.options.password,
+        db: this.options.db ?? 0,
+        lazyConnect: true,
+        maxRetriesPerRequest: 3,
+        enableOfflineQueue: true,
+      });
+      // ioredis reports reconnects as 'error' events; an unhandled one would crash the process.
+      client.on('error', () => undefined);
+      return client;
     });
-    // ioredis reports reconnects as 'error' events; an unhandled one would crash the process.
-    this.client.on('error', () => undefined);
+    return this.client;
   }
 
   private key(key: string): string {
     return `${this.options.prefix}${key}`;
   }
 
-  private async run<T>(what: string, id: number, fn: () => Promise<T>): Promise<T> {
+  private async run<T>(what: string, id: number, fn: (client: Redis) => Promise<T>): Promise<T> {
     try {
-      if (this.client.status === 'wait') await this.client.connect();
-      return await fn();
+      if (this.closed) throw new Error('the store was closed');
+      const client = await this.connection();
+      if (client.status === 'wait') await client.connect();
+      return await fn(client);
     } catch (error) {
       throw new PersistenceError(id, `Redis ${what} failed at ${this.options.host}:${this.options.port}: ${(error as Error).message}`, {
         cause: error,
@@ -48,7 +61,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async load(key: string): Promise<JsonObject | undefined> {
-    const text = await this.run('GET', 511, () => this.client.get(this.key(key)));
+    const text = await this.run('GET', 511, (client) => client.get(this.key(key)));
     if (text === null) return undefined;
     try {
       return JSON.parse(text) as JsonObject;
@@ -58,19 +71,20 @@ export class RedisStateStore implements StateStore {
   }
 
   async save(key: string, state: JsonObject): Promise<void> {
-    await this.run('SET', 512, () => this.client.set(this.key(key), redact(JSON.stringify(state))));
+    await this.run('SET', 512, (client) => client.set(this.key(key), redact(JSON.stringify(state))));
   }
 
   async delete(key: string): Promise<void> {
-    await this.run('DEL', 512, () => this.client.del(this.key(key)));
+    await this.run('DEL', 512, (client) => client.del(this.key(key)));
   }
 
   async keys(): Promise<string[]> {
-    const found = await this.run('SCAN', 511, () => this.client.keys(`${this.options.prefix}*`));
+    const found = await this.run('SCAN', 511, (client) => client.keys(`${this.options.prefix}*`));
     return found.map((k) => k.slice(this.options.prefix.length));
   }
 
   async close(): Promise<void> {
-    this.client.disconnect();
+    this.closed = true;
+    (await this.client)?.disconnect();
   }
 }

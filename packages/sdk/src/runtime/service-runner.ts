@@ -7,7 +7,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow } from './dedup-window.js';
 import type { InputConfig, PullContext, ServiceDefinition, SharedState } from './definitions.js';
-import { encodeEvent } from './event-encoding.js';
+import { EventEncoder } from './event-encoding.js';
+import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
 import { publishLookup } from '../delivery/lookup.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
@@ -51,6 +52,19 @@ export interface ServiceRunnerDeps {
 
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
+/** One batch as handed to delivery: its records, the dedup keys they carry, their size for the metrics. */
+interface EncodedBatch {
+  records: DeliveryRecord[];
+  keys: string[];
+  bytes: number;
+}
+
+function utf8Bytes(records: readonly DeliveryRecord[]): number {
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) bytes += Buffer.byteLength(records[i]!.message);
+  return bytes;
+}
+
 const DEFAULT_DEDUP_WINDOW = 20_000;
 /**
  * How often, at most, the keys of acknowledged events are saved between checkpoints. A checkpoint is only
@@ -58,8 +72,12 @@ const DEFAULT_DEDUP_WINDOW = 20_000;
  * re-sends only what was in flight or acknowledged in the last second, not the whole window.
  */
 const ACKED_KEYS_SAVE_INTERVAL_MS = 1000;
-/** ...or as soon as this many keys were acknowledged since the last save (fast catch-ups ack a window a second). */
-const ACKED_KEYS_SAVE_EVERY = 1000;
+/**
+ * ...or as soon as this many keys were acknowledged since the last save (fast catch-ups ack a window a
+ * second). Each save writes the whole window (20000 keys by default): at 1000 it cost a catch-up more CPU
+ * than parsing and encoding the events together (docs/benchmarks.md).
+ */
+const ACKED_KEYS_SAVE_EVERY = 5000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -205,15 +223,16 @@ export class ServiceRunner {
     log.info('Pull Started');
     const extra: Record<string, JsonValue> = { ...(state.extra ?? {}) };
     const outstanding: Promise<void>[] = [];
-    const ctx = this.pullContext(await this.deps.client.get(), stats, extra);
+    const encoder = new EventEncoder(stats.pullingId, this.deps.environment);
+    const ctx = this.pullContext(await this.deps.client.get(), stats, extra, encoder);
     let succeeded = false;
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
-        const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
-        if (records.length > 0) {
-          const { delivered } = await delivery.submit(records);
-          outstanding.push(delivered.then(() => this.acknowledged(records, keys, stats)));
+        const encoded = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
+        if (encoded.records.length > 0) {
+          const { delivered } = await delivery.submit(encoded.records);
+          outstanding.push(delivered.then(() => this.acknowledged(encoded, stats)));
         }
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
@@ -241,7 +260,12 @@ export class ServiceRunner {
     return stats;
   }
 
-  private pullContext(client: unknown, stats: PullStatistics, extra: Record<string, JsonValue>): PullContext<unknown, Record<string, unknown>> {
+  private pullContext(
+    client: unknown,
+    stats: PullStatistics,
+    extra: Record<string, JsonValue>,
+    encoder = new EventEncoder(stats.pullingId, this.deps.environment),
+  ): PullContext<unknown, Record<string, unknown>> {
     const { delivery, signal } = this.deps;
     return {
       ...this.initContext(),
@@ -254,9 +278,9 @@ export class ServiceRunner {
       extra,
       inputState: this.deps.inputState,
       emit: async (events, tag) => {
-        const { records, keys } = this.toRecords(events, tag ?? this.tag, stats);
-        const { delivered } = await delivery.submit(records);
-        void delivered.then(() => this.acknowledged(records, keys, stats), () => undefined);
+        const encoded = this.toRecords(events, tag ?? this.tag, stats, encoder);
+        const { delivered } = await delivery.submit(encoded.records);
+        void delivered.then(() => this.acknowledged(encoded, stats), () => undefined);
         return { delivered };
       },
       publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
@@ -271,36 +295,49 @@ export class ServiceRunner {
     await this.deps.definition.probe?.(this.pullContext(client, new PullStatistics('check'), {}));
   }
 
-  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: string[] } {
+  /**
+   * Dedups and serialises one batch in a single pass: the key is looked up as the service returns it (no
+   * re-serialisation), and only events that survive are encoded. Nothing here keeps the vendor's objects:
+   * once this returns, a page is garbage as soon as the service lets go of it.
+   */
+  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder): EncodedBatch {
     const { definition } = this.deps;
     stats.received += events.length;
     this.totals.received += events.length;
     this.deps.metrics?.received(events.length);
+    const dedupKey = this.dedup ? definition.dedupKey : undefined;
     const records: DeliveryRecord[] = [];
     const keys: string[] = [];
-    for (const event of events) {
+    let duplicates = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
       if (event === null || event === undefined) continue;
-      if (definition.dedupKey && this.dedup) {
-        const key = definition.dedupKey(event);
+      if (dedupKey) {
+        const key = dedupKey.call(definition, event);
         if (key !== undefined) {
-          if (this.dedup.has(key)) {
-            stats.duplicates++;
-            this.totals.duplicates++;
-            this.deps.metrics?.duplicates(1);
+          if (this.dedup!.has(key)) {
+            duplicates++;
             continue;
           }
-          this.dedup.add(key);
+          this.dedup!.add(key);
           keys.push(key);
         }
       }
-      records.push({ tag, message: encodeEvent(event, stats.pullingId, this.deps.environment) });
+      records.push({ tag, message: encoder.encode(event) });
     }
-    return { records, keys };
+    if (duplicates > 0) {
+      stats.duplicates += duplicates;
+      this.totals.duplicates += duplicates;
+      this.deps.metrics?.duplicates(duplicates);
+    }
+    return { records, keys, bytes: this.deps.metrics ? utf8Bytes(records) : 0 };
   }
 
   /** Every output acknowledged these records: count them, and remember their keys for the next save. */
-  private acknowledged(records: readonly DeliveryRecord[], keys: readonly string[], stats: PullStatistics): void {
-    this.countSent(records, stats);
+  private acknowledged({ records, keys, bytes }: EncodedBatch, stats: PullStatistics): void {
+    stats.sent += records.length;
+    this.totals.sent += records.length;
+    this.deps.metrics?.sent(records.length, bytes);
     if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return;
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
@@ -351,16 +388,6 @@ export class ServiceRunner {
     return write;
   }
 
-  private countSent(records: readonly DeliveryRecord[], stats: PullStatistics): void {
-    stats.sent += records.length;
-    this.totals.sent += records.length;
-    if (this.deps.metrics) {
-      let bytes = 0;
-      for (const r of records) bytes += Buffer.byteLength(r.message);
-      this.deps.metrics.sent(records.length, bytes);
-    }
-  }
-
   /**
    * Moves the checkpoint: called only once every event before it was acknowledged. The in-memory state moves
    * at once (its events are delivered, so this process may resume after them even if the write fails); the
@@ -381,10 +408,11 @@ export class ServiceRunner {
     while (!signal.aborted) {
       const started = Date.now();
       try {
-        await this.pullOnce();
+        const stats = await this.pullOnce();
         const elapsed = (Date.now() - started) / 1000;
         const wait = Math.max(0, this.periodMs / 1000 - elapsed);
         log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);
+        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) releaseIdleMemory();
         await sleep(wait * 1000, signal);
       } catch (error) {
         if (signal.aborted) break;
