@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench`: each collector's built app, `--once`, against its simulator at zero latency, delivering to
+// `pnpm bench`: each collector's built app, as a daemon, against its simulator at zero latency, delivering to
 // rsyslog over TLS; the bare Node TLS writer to the same rsyslog in the same run as the ceiling. Writes
 // docs/benchmarks.md. Not a test: nothing here asserts a time.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,9 @@ const { values: args } = parseArgs({
     'skip-external': { type: 'boolean', default: false },
     // The root of another checkout whose built apps are measured instead (a baseline, in the same session).
     'apps-root': { type: 'string' },
+    // The root of a checkout built from an earlier commit: each run measures it too, right before this build,
+    // against the same simulator data and receiver (the before/after table).
+    baseline: { type: 'string' },
     // Writes a V8 CPU profile of each collector run into this directory (node --cpu-prof).
     'cpu-prof': { type: 'string' },
     // Seconds a caught-up collector idles before its idle RSS is read.
@@ -37,6 +40,7 @@ const { values: args } = parseArgs({
   },
 });
 const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;
+const BASELINE_ROOT = args.baseline ? resolve(args.baseline) : undefined;
 const IDLE_MS = Number(args['idle-seconds']) * 1000;
 const BARE_LOOP = fileURLToPath(new URL('./lib/bare-loop.js', import.meta.url));
 const EVENTS = Number(args.events);
@@ -64,6 +68,8 @@ interface VendorResult {
   bytesPerEvent: number;
   sanity: string;
   runs: Measured[];
+  /** The baseline build's runs (`--baseline`), each right before the matching run of this build. */
+  baselineRuns: Measured[];
   ceiling: { eventsPerSecond: number; mbPerSecond: number }[];
   error?: string;
   /** Measured by another benchmark (its report). */
@@ -114,7 +120,7 @@ async function startupRun(adapter: VendorAdapter): Promise<{ ms: number; bytesPe
 }
 
 /** The big run: N events, countOnly receiver, timed from spawn until rsyslog counted every event. */
-async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerEvent: number): Promise<Measured> {
+async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerEvent: number, root = APPS_ROOT): Promise<Measured> {
   const scenario = await adapter.start({ events: EVENTS });
   try {
     const truth = scenario.truth();
@@ -126,7 +132,7 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
     let pid: number | undefined;
     let exited = false;
     const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof']), '--cpu-prof-name', `${adapter.name}-${Date.now()}.cpuprofile`] : [];
-    const running = runNode(appMain(adapter.name, APPS_ROOT), ['--config', configFile], { cwd: dir, timeoutMs: 600_000, nodeArgs, onSpawn: (p) => (pid = p) });
+    const running = runNode(appMain(adapter.name, root), ['--config', configFile], { cwd: dir, timeoutMs: 600_000, nodeArgs, onSpawn: (p) => (pid = p) });
     void running.then(() => (exited = true));
     const deadline = Date.now() + 600_000;
     while (!exited && rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -184,7 +190,7 @@ async function bareRun(rsyslog: Rsyslog, input: BareLoopInput): Promise<NonNulla
 }
 
 async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
-  const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], ceiling: [] };
+  const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], baselineRuns: [], ceiling: [] };
   if (adapter.benchedElsewhere) {
     result.elsewhere = adapter.benchedElsewhere;
     return result;
@@ -206,8 +212,15 @@ async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
       const lines = syntheticLines(EVENTS, Math.round(result.bytesPerEvent - 1));
       for (let i = 0; i < RUNS; i++) {
         log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the bare loop and the ceiling`);
+        const describe = (label: string, run: Measured) =>
+          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M, peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})}`);
+        if (BASELINE_ROOT) {
+          const before = await throughputRun(adapter, rsyslog, result.bytesPerEvent, BASELINE_ROOT);
+          describe('baseline', before);
+          result.baselineRuns.push(before);
+        }
         const run = await throughputRun(adapter, rsyslog, result.bytesPerEvent);
-        log(`${adapter.name}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M, peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})}`);
+        describe('this build', run);
         result.runs.push(run);
         result.ceiling.push(await tlsCeiling(rsyslog, lines));
       }
@@ -234,7 +247,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push(`- Load average at the end: ${m.load}`);
   out.push(`- Command: \`pnpm bench\` (= \`node tooling/bench/dist/bench.js --events ${EVENTS} --runs ${RUNS}${args['apps-root'] ? ` --apps-root ${args['apps-root']}` : ''}\` after \`pnpm build\`)`, '');
   out.push('## What runs', '');
-  out.push('Each collector is its built app, `node apps/<vendor>/dist/main.js --once --config <file>`, in its own process with');
+  out.push('Each collector is its built app, `node apps/<vendor>/dist/main.js --config <file>` (a daemon), in its own process with');
   out.push('filesystem state, pulling from its simulator on 127.0.0.1 (zero latency, no rate limit, deterministic events) and');
   out.push('delivering through the SDK\'s `devo_platform` output to rsyslog 8 over TLS 1.3 with a client certificate');
   out.push('(`@collector/testkit` `startRsyslog`, countOnly mode: one byte stored per message, so the disk is not measured).');
@@ -288,6 +301,33 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
       ),
     );
   }
+  if (results.some((r) => r.baselineRuns.length > 0)) {
+    out.push('', `### Before and after (\`--baseline ${args.baseline}\`)`, '');
+    out.push('Each run measured the baseline build, then this build, each followed by its own bare loop, against the same');
+    out.push('simulator data and receiver; medians of the runs ("× bare loop" is per run, then the median).', '');
+    out.push('| collector | build | events/s | × bare loop | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of results) {
+      for (const [label, runs] of [['before', r.baselineRuns], ['after', r.runs]] as const) {
+        if (runs.length === 0) continue;
+        const m = (f: (x: Measured) => number) => median(runs.map(f));
+        out.push(
+          `| ${r.vendor} | ${label} | ${fmt(m((x) => x.eventsPerSecond))} | **${fmt(m((x) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN)), 2)}** | **${fmt(m((x) => x.cpuSecondsPerMillion), 1)}** | ${fmt(m((x) => x.bare?.cpuSecondsPerMillion ?? Number.NaN), 1)} | **${fmt(m((x) => x.peakRssMiB))}** | **${fmt(m((x) => x.idleRssMiB))}** |`,
+        );
+      }
+    }
+    out.push('', 'Every run (before → after):', '');
+    out.push('| collector | run | events/s | × bare loop | CPU s / M | peak RSS MiB | idle RSS MiB |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    const ratio = (x: Measured) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN);
+    for (const r of results) {
+      r.baselineRuns.forEach((b, i) => {
+        const a = r.runs[i];
+        if (!a) return;
+        out.push(`| ${r.vendor} | ${i + 1} | ${fmt(b.eventsPerSecond)} → ${fmt(a.eventsPerSecond)} | ${fmt(ratio(b), 2)} → ${fmt(ratio(a), 2)} | ${fmt(b.cpuSecondsPerMillion, 1)} → ${fmt(a.cpuSecondsPerMillion, 1)} | ${fmt(b.peakRssMiB)} → ${fmt(a.peakRssMiB)} | ${fmt(b.idleRssMiB)} → ${fmt(a.idleRssMiB)} |`);
+      });
+    }
+  }
   out.push('', 'Where the idle RSS is (`process.memoryUsage()` of the idle daemon, MiB; rss − heapTotal − external ≈ code, stacks and the allocator\'s free lists):', '');
   out.push('| collector | run | rss | heapTotal | heapUsed | external | arrayBuffers |');
   out.push('|---|---:|---:|---:|---:|---:|---:|');
@@ -310,6 +350,11 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push('- The receiver (rsyslog parsing every message on one TLS session) is the limit of the ceiling; the collectors');
   out.push('  also pay for pulling, JSON parsing, dedup, `@devo_pulling_id` injection and checkpointing on the same core.');
   out.push('- Start-up is dominated by Node loading the app and, for Darktrace, the signed `/status` probe of setup.');
+  out.push(`- "CPU s / M events" is the whole process's CPU time over the events of one run: with ${fmt(EVENTS)} events, the start`);
+  out.push('  (Node, the modules, config, state) counts ten times more per event than in a run of a million. The bare loop\'s');
+  out.push('  figure is the floor for what parsing each page, serialising each event and TLS cost with no SDK at all.');
+  out.push('- CPU time is inflated when the shared machine is busy (caches, frequency, hyper-threads): compare CPU figures');
+  out.push('  within one run (the before/after table) and read the bare-loop ratio, not absolute rates.');
   out.push('- Fault injection and loss counting are in [reliability.md](reliability.md).', '');
   return out.join('\n');
 }
