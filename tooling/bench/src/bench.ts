@@ -245,7 +245,8 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push(`- Date: ${startedAt.toISOString()} (whole bench: ${fmt(totalSeconds)} s)`);
   out.push(`- Machine: ${m.cpu}, ${m.memory} RAM; ${m.os}; Node ${m.node}`);
   out.push(`- Load average at the end: ${m.load}`);
-  out.push(`- Command: \`pnpm bench\` (= \`node tooling/bench/dist/bench.js --events ${EVENTS} --runs ${RUNS}${args['apps-root'] ? ` --apps-root ${args['apps-root']}` : ''}\` after \`pnpm build\`)`, '');
+  const given = process.argv.slice(2).join(' ');
+  out.push(`- Command: \`node tooling/bench/dist/bench.js${given ? ` ${given}` : ''}\` after \`pnpm build\` (\`pnpm bench\` runs it without options: ${fmt(EVENTS)} events, ${RUNS} runs)`, '');
   out.push('## What runs', '');
   out.push('Each collector is its built app, `node apps/<vendor>/dist/main.js --config <file>` (a daemon), in its own process with');
   out.push('filesystem state, pulling from its simulator on 127.0.0.1 (zero latency, no rate limit, deterministic events) and');
