@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// `pnpm bench`: each collector's built app, `--once`, against its simulator at zero latency, delivering to
+// `pnpm bench`: each collector's built app, as a daemon, against its simulator at zero latency, delivering to
 // rsyslog over TLS; the bare Node TLS writer to the same rsyslog in the same run as the ceiling. Writes
 // docs/benchmarks.md. Not a test: nothing here asserts a time.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { startRsyslog, type Rsyslog } from '@collector/testkit';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
 import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode } from './lib/run-child.js';
+import type { BareLoopInput } from './lib/bare-loop.js';
 import { isInternalTag, parseLine, tally } from './lib/syslog.js';
 import { syntheticLines, tlsCeiling } from './lib/tls-ceiling.js';
 import { makeWorkDir } from './lib/workdir.js';
@@ -25,8 +28,21 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string', default: join(REPO_ROOT, 'docs', 'benchmarks.md') },
     'skip-external': { type: 'boolean', default: false },
+    // The root of another checkout whose built apps are measured instead (a baseline, in the same session).
+    'apps-root': { type: 'string' },
+    // The root of a checkout built from an earlier commit: each run measures it too, right before this build,
+    // against the same simulator data and receiver (the before/after table).
+    baseline: { type: 'string' },
+    // Writes a V8 CPU profile of each collector run into this directory (node --cpu-prof).
+    'cpu-prof': { type: 'string' },
+    // Seconds a caught-up collector idles before its idle RSS is read.
+    'idle-seconds': { type: 'string', default: '3' },
   },
 });
+const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;
+const BASELINE_ROOT = args.baseline ? resolve(args.baseline) : undefined;
+const IDLE_MS = Number(args['idle-seconds']) * 1000;
+const BARE_LOOP = fileURLToPath(new URL('./lib/bare-loop.js', import.meta.url));
 const EVENTS = Number(args.events);
 const STARTUP_EVENTS = Number(args['startup-events']);
 const RUNS = Math.max(1, Number(args.runs));
@@ -38,6 +54,12 @@ interface Measured {
   mbPerSecond: number;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
+  /** RSS of the daemon a few seconds after it caught up (all events counted by rsyslog). */
+  idleRssMiB: number;
+  /** `process.memoryUsage()` of the idle daemon (MiB): heap, external, array buffers. */
+  idleMemory?: Record<string, number>;
+  /** The bare fetch-and-send loop on the same pages, same receiver, right after. */
+  bare?: { events: number; eventsPerSecond: number; cpuSecondsPerMillion: number; peakRssMiB: number };
 }
 
 interface VendorResult {
@@ -46,6 +68,8 @@ interface VendorResult {
   bytesPerEvent: number;
   sanity: string;
   runs: Measured[];
+  /** The baseline build's runs (`--baseline`), each right before the matching run of this build. */
+  baselineRuns: Measured[];
   ceiling: { eventsPerSecond: number; mbPerSecond: number }[];
   error?: string;
   /** Measured by another benchmark (its report). */
@@ -73,7 +97,7 @@ async function startupRun(adapter: VendorAdapter): Promise<{ ms: number; bytesPe
       if (!Number.isNaN(firstMs)) return;
       if (rsyslog.lines().some((l) => { const p = parseLine(l); return p !== undefined && !isInternalTag(p.tag); })) firstMs = performance.now() - started;
     }, 5);
-    const child = await runNode(appMain(adapter.name), ['--once', '--config', configFile], { cwd: dir, timeoutMs: 120_000 });
+    const child = await runNode(appMain(adapter.name, APPS_ROOT), ['--once', '--config', configFile], { cwd: dir, timeoutMs: 120_000 });
     const truth = scenario.truth();
     const deadline = Date.now() + 10_000;
     let lines = rsyslog.lines();
@@ -96,41 +120,83 @@ async function startupRun(adapter: VendorAdapter): Promise<{ ms: number; bytesPe
 }
 
 /** The big run: N events, countOnly receiver, timed from spawn until rsyslog counted every event. */
-async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerEvent: number): Promise<Measured> {
+async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerEvent: number, root = APPS_ROOT): Promise<Measured> {
   const scenario = await adapter.start({ events: EVENTS });
   try {
     const truth = scenario.truth();
     const { dir, configFile } = makeWorkDir(adapter.name, scenario.config({ outputs: outputsFor(rsyslog) }));
     const before = rsyslog.count();
     const started = performance.now();
-    const child = await runNode(appMain(adapter.name), ['--once', '--config', configFile], { cwd: dir, timeoutMs: 600_000 });
-    if (child.code !== 0) throw new Error(`exit ${child.code}: ${child.stdout.slice(-1500)}${child.stderr.slice(-500)}`);
-    // --once exits after every batch was acknowledged; rsyslog may still be flushing its file.
-    const deadline = Date.now() + 30_000;
-    while (rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    if (rsyslog.count() - before < truth.size) throw new Error(`rsyslog counted ${rsyslog.count() - before} of ${truth.size}`);
+    // As a daemon (the next pull an hour away): the clock stops when rsyslog counted every event; the idle
+    // RSS is read a few seconds later; SIGTERM then stops it the way an operator does.
+    let pid: number | undefined;
+    let exited = false;
+    const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof']), '--cpu-prof-name', `${adapter.name}-${Date.now()}.cpuprofile`] : [];
+    const running = runNode(appMain(adapter.name, root), ['--config', configFile], { cwd: dir, timeoutMs: 600_000, nodeArgs, onSpawn: (p) => (pid = p) });
+    void running.then(() => (exited = true));
+    const deadline = Date.now() + 600_000;
+    while (!exited && rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     const seconds = (performance.now() - started) / 1000;
-    return {
+    const counted = rsyslog.count() - before;
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idleRssMiB = exited ? Number.NaN : rssMiB(pid);
+    if (!exited && pid !== undefined) {
+      process.kill(pid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 200));
+      process.kill(pid, 'SIGTERM');
+    }
+    const child = await running;
+    const memory = /BENCH_MEMORY (\{.*\})/.exec(child.stderr);
+    if (child.code !== 0) throw new Error(`exit ${child.code}: ${child.stdout.slice(-1500)}${child.stderr.slice(-500)}`);
+    if (counted < truth.size) throw new Error(`rsyslog counted ${counted} of ${truth.size}`);
+    const measured: Measured = {
       events: truth.size,
       seconds,
       eventsPerSecond: truth.size / seconds,
       mbPerSecond: (truth.size * bytesPerEvent) / 1e6 / seconds,
       cpuSecondsPerMillion: (child.cpuMs / 1000) * (1e6 / truth.size),
       peakRssMiB: child.maxRssKb / 1024,
+      idleRssMiB,
+      idleMemory: memory ? (JSON.parse(memory[1]!) as Record<string, number>) : undefined,
     };
+    const plan = await scenario.barePlan?.();
+    if (plan) measured.bare = await bareRun(rsyslog, { plan, receiver: { host: rsyslog.host, port: rsyslog.port, ...rsyslog.pki } });
+    return measured;
   } finally {
     await scenario.close();
   }
 }
 
+/** VmRSS of a running process, MiB. */
+function rssMiB(pid: number | undefined): number {
+  const m = pid === undefined ? null : /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** The bare fetch-and-send loop (`lib/bare-loop.ts`) in its own process, timed the same way as the collector. */
+async function bareRun(rsyslog: Rsyslog, input: BareLoopInput): Promise<NonNullable<Measured['bare']>> {
+  const file = join(tmpdir(), `bench-bare-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  const before = rsyslog.count();
+  const started = performance.now();
+  const child = await runNode(BARE_LOOP, [file], { timeoutMs: 600_000 });
+  if (child.code !== 0) throw new Error(`bare loop exit ${child.code}: ${child.stderr.slice(-800)}`);
+  const sent = Number(/BARE_SENT (\d+)/.exec(child.stdout)?.[1] ?? Number.NaN);
+  const deadline = Date.now() + 30_000;
+  while (rsyslog.count() - before < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  if (rsyslog.count() - before < sent) throw new Error(`bare loop: rsyslog counted ${rsyslog.count() - before} of ${sent}`);
+  const seconds = (performance.now() - started) / 1000;
+  return { events: sent, eventsPerSecond: sent / seconds, cpuSecondsPerMillion: (child.cpuMs / 1000) * (1e6 / sent), peakRssMiB: child.maxRssKb / 1024 };
+}
+
 async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
-  const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], ceiling: [] };
+  const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], baselineRuns: [], ceiling: [] };
   if (adapter.benchedElsewhere) {
     result.elsewhere = adapter.benchedElsewhere;
     return result;
   }
-  if (!existsSync(appMain(adapter.name))) {
-    result.error = `${appMain(adapter.name)} missing (build first: pnpm build)`;
+  if (!existsSync(appMain(adapter.name, APPS_ROOT))) {
+    result.error = `${appMain(adapter.name, APPS_ROOT)} missing (build first: pnpm build)`;
     return result;
   }
   try {
@@ -145,8 +211,17 @@ async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
     try {
       const lines = syntheticLines(EVENTS, Math.round(result.bytesPerEvent - 1));
       for (let i = 0; i < RUNS; i++) {
-        log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the ceiling`);
-        result.runs.push(await throughputRun(adapter, rsyslog, result.bytesPerEvent));
+        log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the bare loop and the ceiling`);
+        const describe = (label: string, run: Measured) =>
+          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M, peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})}`);
+        if (BASELINE_ROOT) {
+          const before = await throughputRun(adapter, rsyslog, result.bytesPerEvent, BASELINE_ROOT);
+          describe('baseline', before);
+          result.baselineRuns.push(before);
+        }
+        const run = await throughputRun(adapter, rsyslog, result.bytesPerEvent);
+        describe('this build', run);
+        result.runs.push(run);
         result.ceiling.push(await tlsCeiling(rsyslog, lines));
       }
     } finally {
@@ -170,9 +245,10 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push(`- Date: ${startedAt.toISOString()} (whole bench: ${fmt(totalSeconds)} s)`);
   out.push(`- Machine: ${m.cpu}, ${m.memory} RAM; ${m.os}; Node ${m.node}`);
   out.push(`- Load average at the end: ${m.load}`);
-  out.push(`- Command: \`pnpm bench\` (= \`node tooling/bench/dist/bench.js --events ${EVENTS} --runs ${RUNS}\` after \`pnpm build\`)`, '');
+  const given = process.argv.slice(2).join(' ');
+  out.push(`- Command: \`node tooling/bench/dist/bench.js${given ? ` ${given}` : ''}\` after \`pnpm build\` (\`pnpm bench\` runs it without options: ${fmt(EVENTS)} events, ${RUNS} runs)`, '');
   out.push('## What runs', '');
-  out.push('Each collector is its built app, `node apps/<vendor>/dist/main.js --once --config <file>`, in its own process with');
+  out.push('Each collector is its built app, `node apps/<vendor>/dist/main.js --config <file>` (a daemon), in its own process with');
   out.push('filesystem state, pulling from its simulator on 127.0.0.1 (zero latency, no rate limit, deterministic events) and');
   out.push('delivering through the SDK\'s `devo_platform` output to rsyslog 8 over TLS 1.3 with a client certificate');
   out.push('(`@collector/testkit` `startRsyslog`, countOnly mode: one byte stored per message, so the disk is not measured).');
@@ -183,34 +259,84 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push('**Ceiling**: in the same session, after each collector run, a bare Node TLS socket writes the same number of');
   out.push('pre-built lines of the collector\'s average wire size to the same rsyslog (`src/lib/tls-ceiling.ts`). That is the');
   out.push('most this receiver takes from one Node connection here; "% of ceiling" is the collector\'s events/s over it.', '');
+  out.push('**Bare loop**: right after each collector run, `src/lib/bare-loop.ts` in its own process fetches the same pages');
+  out.push('the collector fetched (same URLs and authentication, from the same simulator), parses each, and writes one line');
+  out.push('per event (`JSON.stringify` of the record) over one TLS connection to the same rsyslog: what a user writes without');
+  out.push('the SDK (no dedup, state, acknowledgement or pipelining). "× bare loop" is the collector\'s events/s over the loop\'s,');
+  out.push('per run (both saw the same machine load), then the median.', '');
+  out.push(`**RSS**: the collector runs as a daemon (its next pull an hour away); peak RSS is the process\'s maximum`);
+  out.push(`resident set at exit; idle RSS is its VmRSS ${IDLE_MS / 1000} s after rsyslog counted the last event, before SIGTERM.`, '');
   out.push('**Start-up**: a separate small run against a receiver that keeps every line: process spawn → the first vendor');
   out.push(`event written by rsyslog (${STARTUP_EVENTS} events; Node start, config, state, token or setup probe, first page, TLS connect).`);
   out.push('The same run gives the wire size of an event and checks that every event arrived exactly once.', '');
   out.push('## Results', '');
-  out.push('| collector | events | s | events/s | MB/s | ceiling events/s | % of ceiling | CPU s / M events | peak RSS MiB | start-up ms | check |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push('| collector | events | s | events/s | MB/s | ceiling events/s | % of ceiling | bare loop events/s | **× bare loop** | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB | start-up ms | check |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
     if (r.elsewhere) {
-      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | measured by its own benchmark against moto: [${r.elsewhere}](../${r.elsewhere}) (below) |`);
+      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | – | – | – | – | measured by its own benchmark against moto: [${r.elsewhere}](../${r.elsewhere}) (below) |`);
       continue;
     }
     if (r.error && r.runs.length === 0) {
-      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | ${fmt(median(r.startupMs))} | **failed**: ${r.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
+      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | – | – | – | ${fmt(median(r.startupMs))} | **failed**: ${r.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
       continue;
     }
     const eps = median(r.runs.map((x) => x.eventsPerSecond));
     const ceil = median(r.ceiling.map((x) => x.eventsPerSecond));
+    const bare = (f: (b: NonNullable<Measured['bare']>) => number) => median(r.runs.map((x) => (x.bare ? f(x.bare) : Number.NaN)));
+    // The ratio of each run to the bare loop run right after it, then the median: both saw the same load.
+    const ratio = median(r.runs.map((x) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN)));
     out.push(
-      `| ${r.vendor} | ${fmt(r.runs[0]!.events)} | ${fmt(median(r.runs.map((x) => x.seconds)), 2)} | **${fmt(eps)}** | ${fmt(median(r.runs.map((x) => x.mbPerSecond)), 1)} | ${fmt(ceil)} | **${fmt((eps / ceil) * 100)} %** | ${fmt(median(r.runs.map((x) => x.cpuSecondsPerMillion)), 1)} | ${fmt(median(r.runs.map((x) => x.peakRssMiB)))} | ${fmt(median(r.startupMs))} | ${r.sanity}${r.error ? `; ${r.error}` : ''} |`,
+      `| ${r.vendor} | ${fmt(r.runs[0]!.events)} | ${fmt(median(r.runs.map((x) => x.seconds)), 2)} | **${fmt(eps)}** | ${fmt(median(r.runs.map((x) => x.mbPerSecond)), 1)} | ${fmt(ceil)} | **${fmt((eps / ceil) * 100)} %** | ${fmt(bare((b) => b.eventsPerSecond))} | **${fmt(ratio, 2)}** | ${fmt(median(r.runs.map((x) => x.cpuSecondsPerMillion)), 1)} | ${fmt(bare((b) => b.cpuSecondsPerMillion), 1)} | ${fmt(median(r.runs.map((x) => x.peakRssMiB)))} | ${fmt(median(r.runs.map((x) => x.idleRssMiB)))} | ${fmt(median(r.startupMs))} | ${r.sanity}${r.error ? `; ${r.error}` : ''} |`,
     );
   }
   out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.filter((r) => !r.elsewhere).map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
   out.push('MB/s = events/s × that size (10^6 bytes).', '');
   out.push('### Every run', '');
-  out.push('| collector | run | events/s | ceiling events/s | ceiling MB/s | CPU s / M events | peak RSS MiB | start-up ms |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| collector | run | events/s | bare loop events/s | × bare loop | ceiling events/s | ceiling MB/s | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB | start-up ms |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    r.runs.forEach((x, i) => out.push(`| ${r.vendor} | ${i + 1} | ${fmt(x.eventsPerSecond)} | ${fmt(r.ceiling[i]?.eventsPerSecond ?? Number.NaN)} | ${fmt(r.ceiling[i]?.mbPerSecond ?? Number.NaN, 1)} | ${fmt(x.cpuSecondsPerMillion, 1)} | ${fmt(x.peakRssMiB)} | ${fmt(r.startupMs[i] ?? Number.NaN)} |`));
+    r.runs.forEach((x, i) =>
+      out.push(
+        `| ${r.vendor} | ${i + 1} | ${fmt(x.eventsPerSecond)} | ${fmt(x.bare?.eventsPerSecond ?? Number.NaN)} | ${fmt(x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN, 2)} | ${fmt(r.ceiling[i]?.eventsPerSecond ?? Number.NaN)} | ${fmt(r.ceiling[i]?.mbPerSecond ?? Number.NaN, 1)} | ${fmt(x.cpuSecondsPerMillion, 1)} | ${fmt(x.bare?.cpuSecondsPerMillion ?? Number.NaN, 1)} | ${fmt(x.peakRssMiB)} | ${fmt(x.idleRssMiB)} | ${fmt(r.startupMs[i] ?? Number.NaN)} |`,
+      ),
+    );
+  }
+  if (results.some((r) => r.baselineRuns.length > 0)) {
+    out.push('', `### Before and after (\`--baseline ${args.baseline}\`)`, '');
+    out.push('Each run measured the baseline build, then this build, each followed by its own bare loop, against the same');
+    out.push('simulator data and receiver; medians of the runs ("× bare loop" is per run, then the median).', '');
+    out.push('| collector | build | events/s | × bare loop | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of results) {
+      for (const [label, runs] of [['before', r.baselineRuns], ['after', r.runs]] as const) {
+        if (runs.length === 0) continue;
+        const m = (f: (x: Measured) => number) => median(runs.map(f));
+        out.push(
+          `| ${r.vendor} | ${label} | ${fmt(m((x) => x.eventsPerSecond))} | **${fmt(m((x) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN)), 2)}** | **${fmt(m((x) => x.cpuSecondsPerMillion), 1)}** | ${fmt(m((x) => x.bare?.cpuSecondsPerMillion ?? Number.NaN), 1)} | **${fmt(m((x) => x.peakRssMiB))}** | **${fmt(m((x) => x.idleRssMiB))}** |`,
+        );
+      }
+    }
+    out.push('', 'Every run (before → after):', '');
+    out.push('| collector | run | events/s | × bare loop | CPU s / M | peak RSS MiB | idle RSS MiB |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    const ratio = (x: Measured) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN);
+    for (const r of results) {
+      r.baselineRuns.forEach((b, i) => {
+        const a = r.runs[i];
+        if (!a) return;
+        out.push(`| ${r.vendor} | ${i + 1} | ${fmt(b.eventsPerSecond)} → ${fmt(a.eventsPerSecond)} | ${fmt(ratio(b), 2)} → ${fmt(ratio(a), 2)} | ${fmt(b.cpuSecondsPerMillion, 1)} → ${fmt(a.cpuSecondsPerMillion, 1)} | ${fmt(b.peakRssMiB)} → ${fmt(a.peakRssMiB)} | ${fmt(b.idleRssMiB)} → ${fmt(a.idleRssMiB)} |`);
+      });
+    }
+  }
+  out.push('', 'Where the idle RSS is (`process.memoryUsage()` of the idle daemon, MiB; rss − heapTotal − external ≈ code, stacks and the allocator\'s free lists):', '');
+  out.push('| collector | run | rss | heapTotal | heapUsed | external | arrayBuffers |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    r.runs.forEach((x, i) => {
+      const m = x.idleMemory;
+      if (m) out.push(`| ${r.vendor} | ${i + 1} | ${fmt(m['rss']!, 1)} | ${fmt(m['heapTotal']!, 1)} | ${fmt(m['heapUsed']!, 1)} | ${fmt(m['external']!, 1)} | ${fmt(m['arrayBuffers']!, 1)} |`);
+    });
   }
   out.push('', '## Other benchmarks in this repository', '');
   out.push('- Delivery alone (SDK queue → rsyslog and → a Node TLS sink, against the same bare-writer ceiling):');
@@ -225,6 +351,11 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push('- The receiver (rsyslog parsing every message on one TLS session) is the limit of the ceiling; the collectors');
   out.push('  also pay for pulling, JSON parsing, dedup, `@devo_pulling_id` injection and checkpointing on the same core.');
   out.push('- Start-up is dominated by Node loading the app and, for Darktrace, the signed `/status` probe of setup.');
+  out.push(`- "CPU s / M events" is the whole process's CPU time over the events of one run: with ${fmt(EVENTS)} events, the start`);
+  out.push('  (Node, the modules, config, state) counts ten times more per event than in a run of a million. The bare loop\'s');
+  out.push('  figure is the floor for what parsing each page, serialising each event and TLS cost with no SDK at all.');
+  out.push('- CPU time is inflated when the shared machine is busy (caches, frequency, hyper-threads): compare CPU figures');
+  out.push('  within one run (the before/after table) and read the bare-loop ratio, not absolute rates.');
   out.push('- Fault injection and loss counting are in [reliability.md](reliability.md).', '');
   return out.join('\n');
 }

@@ -1,13 +1,20 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level: the same record always gives the same text. */
+/**
+ * JSON with object keys sorted at every level: the same record always gives the same text. Built by
+ * appending to one string (no array per object): it runs once per event.
+ */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonical(value[i]);
+    return `${out}]`;
+  }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
+    const keys = Object.keys(value).sort();
+    let out = '{';
+    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${canonical((value as Record<string, unknown>)[keys[i]!])}`;
+    return `${out}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../runtime/definitions.js';
+import { DEFAULT_QUEUE_MAX_MB } from '../delivery/delivery-pipeline.js';
 
 const requestsLimits: JsonSchema = {
   type: 'array',
@@ -64,7 +65,9 @@ export const globalsSchema: JsonSchema = {
       },
     },
     queue_max_size_in_messages: { type: 'integer', minimum: 1, default: 10000 },
-    queue_max_size_in_mb: { type: 'integer', minimum: 1, default: 1024 },
+    // Lower than the DCSDK's 1024: the message bound (10000) binds first for events up to ~3 KB, and this keeps
+    // big events from holding hundreds of MiB (docs/benchmarks.md, peak RSS).
+    queue_max_size_in_mb: { type: 'integer', minimum: 1, default: DEFAULT_QUEUE_MAX_MB },
     queue_max_elapsed_time_in_sec: { type: 'integer', minimum: 1, default: 60 },
     queue_wrap_max_size_in_messages: { type: 'integer', minimum: 1, default: 100 },
     sender_concurrent_connections: { type: 'integer', minimum: 1, maximum: 16, default: 1 },

@@ -10,7 +10,7 @@ import type { Delivery, DeliveryRecord, Output, SenderService } from './types.js
 export interface DeliveryPipelineOptions {
   /** DCSDK `queue_max_size_in_messages` (10000). */
   maxMessages?: number;
-  /** DCSDK `queue_max_size_in_mb` (1024), in bytes. */
+  /** `queue_max_size_in_mb` (DEFAULT_QUEUE_MAX_MB; the DCSDK's is 1024), in bytes. */
   maxBytes?: number;
   /** Records per write call (one Buffer). */
   batchSize?: number;
@@ -46,6 +46,9 @@ export interface DeliveryPipelineOptions {
   maxInternalPending?: number;
   log?: Logger;
 }
+
+/** The queue's byte bound unless configured (`globals.queue_max_size_in_mb`). */
+export const DEFAULT_QUEUE_MAX_MB = 32;
 
 /** The services an output takes when it does not say (custom outputs get events and lookups only). */
 const DEFAULT_SERVICES: readonly SenderService[] = ['standard', 'lookup'];
@@ -117,7 +120,7 @@ export class DeliveryPipeline implements Delivery {
     private readonly options: DeliveryPipelineOptions = {},
   ) {
     this.maxMessages = options.maxMessages ?? 10_000;
-    this.maxBytes = options.maxBytes ?? 1024 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? DEFAULT_QUEUE_MAX_MB * 1024 * 1024;
     this.log = options.log ?? silentLogger;
     this.emergency = options.emergencyDir ? new EmergencyStore(options.emergencyDir) : undefined;
     this.lanes = outputs.map((o) => new Lane(o, options, this.log, this.emergency));

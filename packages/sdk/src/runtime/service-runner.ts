@@ -8,7 +8,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow } from './dedup-window.js';
 import type { InputConfig, PullContext, ServiceDefinition, SharedState } from './definitions.js';
-import { encodeEvent } from './event-encoding.js';
+import { EventEncoder } from './event-encoding.js';
+import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
 import { publishLookup } from '../delivery/lookup.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
@@ -251,12 +252,13 @@ export class ServiceRunner {
     log.info(definition.logLines?.pullStarted ?? 'Pull Started');
     const extra: Record<string, JsonValue> = { ...(state.extra ?? {}) };
     const outstanding: Promise<void>[] = [];
-    const ctx = this.pullContext(await this.deps.client.get(), stats, extra);
+    const encoder = new EventEncoder(stats.pullingId, this.deps.environment);
+    const ctx = this.pullContext(await this.deps.client.get(), stats, extra, encoder);
     let succeeded = false;
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
-        const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats);
+        const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
         if (records.length > 0) outstanding.push((await this.submit(records, keys, stats)).delivered);
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
@@ -284,7 +286,12 @@ export class ServiceRunner {
     return stats;
   }
 
-  private pullContext(client: unknown, stats: PullStatistics, extra: Record<string, JsonValue>): PullContext<unknown, Record<string, unknown>> {
+  private pullContext(
+    client: unknown,
+    stats: PullStatistics,
+    extra: Record<string, JsonValue>,
+    encoder = new EventEncoder(stats.pullingId, this.deps.environment),
+  ): PullContext<unknown, Record<string, unknown>> {
     const { delivery, signal } = this.deps;
     return {
       ...this.initContext(),
@@ -298,7 +305,7 @@ export class ServiceRunner {
       extra,
       inputState: this.deps.inputState,
       emit: async (events, tag) => {
-        const { records, keys } = this.toRecords(events, tag ?? this.tag, stats);
+        const { records, keys } = this.toRecords(events, tag ?? this.tag, stats, encoder);
         const { delivered } = await this.submit(records, keys, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
@@ -349,28 +356,39 @@ export class ServiceRunner {
     while (!settled && this.deps.delivery.ready()) await Promise.race([done, sleep(20)]);
   }
 
-  /** Encodes the events not seen yet; `keys[i]` is the dedup key of `records[i]` (undefined without one). */
-  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics): { records: DeliveryRecord[]; keys: (string | undefined)[] } {
+  /**
+   * Dedups and serialises one batch in a single pass: the key is looked up as the service returns it (no
+   * re-serialisation), and only events that survive are encoded. Nothing here keeps the vendor's objects:
+   * once this returns, a page is garbage as soon as the service lets go of it. `keys[i]` is the dedup key of
+   * `records[i]` (undefined without one).
+   */
+  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder): { records: DeliveryRecord[]; keys: (string | undefined)[] } {
     const { definition } = this.deps;
     stats.received += events.length;
     this.totals.received += events.length;
     this.deps.metrics?.received(events.length);
+    const dedupKey = this.dedup ? definition.dedupKey : undefined;
     const records: DeliveryRecord[] = [];
     const keys: (string | undefined)[] = [];
-    for (const event of events) {
+    let duplicates = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
       if (event === null || event === undefined) continue;
-      const key = definition.dedupKey && this.dedup ? definition.dedupKey(event) : undefined;
+      const key = dedupKey ? dedupKey.call(definition, event) : undefined;
       if (key !== undefined) {
         if (this.dedup!.has(key)) {
-          stats.duplicates++;
-          this.totals.duplicates++;
-          this.deps.metrics?.duplicates(1);
+          duplicates++;
           continue;
         }
         this.dedup!.add(key);
       }
       keys.push(key);
-      records.push({ tag, message: encodeEvent(event, stats.pullingId, this.deps.environment) });
+      records.push({ tag, message: encoder.encode(event) });
+    }
+    if (duplicates > 0) {
+      stats.duplicates += duplicates;
+      this.totals.duplicates += duplicates;
+      this.deps.metrics?.duplicates(duplicates);
     }
     return { records, keys };
   }
@@ -466,10 +484,11 @@ export class ServiceRunner {
     while (!signal.aborted) {
       const started = Date.now();
       try {
-        await this.pullOnce();
+        const stats = await this.pullOnce();
         const elapsed = (Date.now() - started) / 1000;
         const wait = Math.max(0, this.periodMs / 1000 - elapsed);
         log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);
+        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) releaseIdleMemory();
         await sleep(wait * 1000, signal);
       } catch (error) {
         if (signal.aborted) break;

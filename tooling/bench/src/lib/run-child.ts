@@ -1,10 +1,14 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // The compiled probe next to this file; from the TypeScript sources (vitest) the same code as a data: URL.
 const compiledProbe = fileURLToPath(new URL('./usage-probe.js', import.meta.url));
 const INLINE_PROBE = `import { writeSync } from 'node:fs';
+process.on('SIGUSR2', () => {
+  const m = process.memoryUsage();
+  try { writeSync(2, '\\nBENCH_MEMORY ' + JSON.stringify({ rss: m.rss / 1048576, heapTotal: m.heapTotal / 1048576, heapUsed: m.heapUsed / 1048576, external: m.external / 1048576, arrayBuffers: m.arrayBuffers / 1048576 }) + '\\n'); } catch {}
+});
 process.on('exit', () => {
   const u = process.resourceUsage();
   try { writeSync(2, '\\nBENCH_USAGE ' + JSON.stringify({ userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKb: u.maxRSS }) + '\\n'); } catch {}
@@ -35,13 +39,17 @@ export interface ChildOptions {
   /** Polled every 5 ms while the child runs; return true to SIGKILL it (e.g. after N delivered lines). */
   killCheck?: (elapsedMs: number) => boolean;
   timeoutMs?: number;
+  /** Node flags before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** The spawned child (to sample its RSS or send it SIGTERM). */
+  onChild?: (child: ChildProcess) => void;
 }
 
 /** Runs `node --import usage-probe script args` and reports wall time, CPU time and peak RSS. */
 export function runNode(script: string, args: string[], options: ChildOptions = {}): Promise<ChildRun> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', probe, script, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', probe, script, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,6 +57,7 @@ export function runNode(script: string, args: string[], options: ChildOptions = 
     let stdout = '';
     let stderr = '';
     options.onSpawn?.(child.pid);
+    options.onChild?.(child);
     let killedAtMs: number | undefined;
     let killArmed = false;
     const kill = () => {

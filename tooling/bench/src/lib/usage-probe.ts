@@ -2,6 +2,17 @@
 // own CPU time and peak RSS on stderr, so the harness measures the collector, not itself.
 import { writeSync } from 'node:fs';
 
+// SIGUSR2: where the resident memory is right now (the harness asks an idle daemon).
+process.on('SIGUSR2', () => {
+  const m = process.memoryUsage();
+  const mib = (n: number) => Math.round((n / 1048576) * 10) / 10;
+  try {
+    writeSync(2, `\nBENCH_MEMORY ${JSON.stringify({ rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) })}\n`);
+  } catch {
+    // stderr closed
+  }
+});
+
 process.on('exit', () => {
   const usage = process.resourceUsage();
   const line = JSON.stringify({ userMs: usage.userCPUTime / 1000, systemMs: usage.systemCPUTime / 1000, maxRssKb: usage.maxRSS });

@@ -67,6 +67,11 @@ export const darktraceAdapter: VendorAdapter = {
         timeout: (count, after) => failAfter(sim, 'timeout', count, after, 3_000),
       },
       dataRequests: () => dataRequests(sim),
+      barePlan: async () => ({
+        requests: sim.requests.filter((r) => r.path === '/modelbreaches' && r.status === 200).map((r) => ({ url: `${sim.url.replace(/\/$/, '')}${r.target}` })),
+        eventPaths: [''],
+        darktrace: { publicToken: PUBLIC_TOKEN, privateToken: PRIVATE_TOKEN },
+      }),
       close: () => sim.close(),
     };
   },

@@ -47,6 +47,12 @@ export const larkAdapter: VendorAdapter = {
         tokenExpiry: (_count, after) => sim.faults.expireTokensAfter(after),
       },
       dataRequests: () => sim.auditRequests().length,
+      barePlan: async () => ({
+        requests: sim.auditRequests()
+          .filter((r) => r.status === 200 && (r.items ?? 0) > 0)
+          .map((r) => ({ url: `${sim.url}${r.path}?${new URLSearchParams(r.query).toString()}`, headers: { authorization: `Bearer ${sim.issuedTokens.at(-1)}` } })),
+        eventPaths: ['data.items'],
+      }),
       close: () => sim.close(),
     };
   },

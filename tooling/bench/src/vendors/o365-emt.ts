@@ -70,6 +70,16 @@ export const o365EmtAdapter: VendorAdapter = {
         tokenExpiry: (_count, after) => atGraphRequest(sim, after, () => sim.expireTokens()),
       },
       dataRequests: () => sim.requests.filter((r) => r.api === 'graph').length,
+      barePlan: async () => {
+        const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, scope: 'https://graph.microsoft.com/.default' });
+        const token = (await (await fetch(`${sim.url}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', body: form })).json()) as { access_token: string };
+        return {
+          requests: sim.requests
+            .filter((r) => r.api === 'graph' && r.status === 200 && (r.rows ?? 0) > 0)
+            .map((r) => ({ url: `${sim.url}${r.path}?${new URLSearchParams(r.query).toString()}`, headers: { authorization: `Bearer ${token.access_token}` } })),
+          eventPaths: ['value'],
+        };
+      },
       close: () => sim.close(),
     };
   },

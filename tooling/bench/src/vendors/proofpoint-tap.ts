@@ -62,6 +62,15 @@ export const proofpointTapAdapter: VendorAdapter = {
         truncated: (count, after) => faultAfter(sim, { status: 200, count, body: '{"queryEndTime":"2026-01-01T00:00:00Z","messagesDelivered":[{"GUID":"x', headers: { 'content-type': 'application/json' } }, after),
       },
       dataRequests: () => sim.requests.length,
+      barePlan: async () => ({
+        requests: sim.requests
+          .filter((r) => r.status === 200 && r.count > 0 && r.interval)
+          .map((r) => ({
+            url: `${sim.url}${r.path}?${new URLSearchParams({ format: 'json', interval: `${isoSeconds(r.interval!.start)}/${isoSeconds(r.interval!.end)}` }).toString()}`,
+            headers: { authorization: `Basic ${Buffer.from(`${PRINCIPAL}:${SECRET}`).toString('base64')}` },
+          })),
+        eventPaths: [SERVICE],
+      }),
       close: () => sim.close(),
     };
   },

@@ -44,7 +44,22 @@ export interface VendorScenario {
    * are invisible for a while after a crash). Pull vendors leave it out: their state says where to resume.
    */
   pending?(): Promise<boolean>;
+  /**
+   * After a collector run: the data requests it made (URLs and authentication), for the bare fetch-and-send
+   * loop it is compared with (`src/lib/bare-loop.ts`).
+   */
+  barePlan?(): Promise<BarePlan>;
   close(): Promise<void>;
+}
+
+/** What the bare loop fetches and where the events are in each page. */
+export interface BarePlan {
+  /** The data requests the collector made that returned events' pages, in order. */
+  requests: { url: string; headers?: Record<string, string> }[];
+  /** Where the events are in a page: dotted paths to arrays ('' = the body is the array). */
+  eventPaths: string[];
+  /** Darktrace signs each request with the current time: the loop signs as it goes. */
+  darktrace?: { publicToken: string; privateToken: string };
 }
 
 export interface VendorAdapter {
