@@ -35,7 +35,6 @@ export {
   type SetupContext,
   type PullContext,
   type PullBatch,
-  type SharedState,
   type JsonSchema,
 } from './runtime/definitions.js';
 export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';

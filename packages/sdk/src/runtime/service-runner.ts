@@ -6,9 +6,8 @@ import type { Delivery, DeliveryRecord } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow } from './dedup-window.js';
-import type { InputConfig, PullContext, ServiceDefinition, SharedState } from './definitions.js';
+import type { InputConfig, PullContext, ServiceDefinition } from './definitions.js';
 import { encodeEvent } from './event-encoding.js';
-import { publishLookup } from '../delivery/lookup.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
 import { checkpointTimeOf, lagSentence } from '../telemetry/lag.js';
@@ -40,9 +39,8 @@ export interface ServiceRunnerDeps {
   http: HttpClient;
   store: StateStore;
   delivery: Delivery;
-  inputState: SharedState;
-  /** Shared per input: the same client for every service; `refresh` runs setup again. */
-  client: { get(): Promise<unknown>; refresh(): Promise<unknown> };
+  /** Shared per input: the same client for every service. */
+  client: { get(): Promise<unknown> };
   signal: AbortSignal;
   environment?: string;
   /** Called by the HTTP observer of this service's client. */
@@ -58,6 +56,8 @@ const PROGRESS_LINE_EVERY_MS = 10_000;
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
+/** The layout version of a service state file; a future layout change reads older files by this number. */
+const STATE_VERSION = 1;
 /**
  * How often, at most, the keys of acknowledged events are saved between checkpoints. A checkpoint is only
  * reached at the end of a window; saving the keys as they are acknowledged means a crash mid-window
@@ -149,7 +149,7 @@ export class ServiceRunner {
     };
   }
 
-  /** Loads the state, migrating or restarting it as the config says (`pre_pull`). */
+  /** Loads the state, restarting it when the config says so (`pre_pull`). */
   async prePull(): Promise<void> {
     const { definition, log, store } = this.deps;
     if (definition.stateless) {
@@ -157,7 +157,6 @@ export class ServiceRunner {
       this.state = this.freshState();
       return;
     }
-    const version = definition.stateVersion ?? 1;
     const resetValue = definition.resetKey?.(this.deps.options) ?? null;
     let loaded: JsonObject | undefined;
     try {
@@ -168,10 +167,6 @@ export class ServiceRunner {
     }
     log.info(`Retrieved state from the persistence -> ${loaded ? 'found' : 'None'}`);
     let state = loaded as ServiceState | undefined;
-    if (state && typeof state.version === 'number' && state.version < version && definition.migrate) {
-      state = { ...(definition.migrate(state, state.version) as ServiceState), version };
-      log.info(`Migrated the persisted state from version ${(loaded as ServiceState).version} to ${version}`);
-    }
     if (state && (state.reset ?? null) !== resetValue) {
       log.warning(
         definition.resetMessage?.(state.reset ?? null, resetValue) ??
@@ -224,7 +219,7 @@ export class ServiceRunner {
 
   private freshState(): ServiceState {
     return {
-      version: this.deps.definition.stateVersion ?? 1,
+      version: STATE_VERSION,
       reset: this.deps.definition.resetKey?.(this.deps.options) ?? null,
       checkpoint: null,
       dedup: [],
@@ -293,15 +288,12 @@ export class ServiceRunner {
       startAt: this.startAt,
       windows: timeWindows,
       extra,
-      inputState: this.deps.inputState,
       emit: async (events, tag) => {
         const { records, keys } = this.toRecords(events, tag ?? this.tag, stats);
         const { delivered } = await delivery.submit(records);
         void delivered.then(() => this.acknowledged(records, keys, stats), () => undefined);
         return { delivered };
       },
-      publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
-      refreshSetup: () => this.deps.client.refresh(),
       metrics: this.deps.metrics ?? NO_GAUGES,
     };
   }
