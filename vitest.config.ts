@@ -7,13 +7,16 @@ import { join } from 'node:path';
 // dist/ and parallel edits to the SDK never need a rebuild first.
 const root = fileURLToPath(new URL('.', import.meta.url));
 const aliases: { find: string; replacement: string }[] = [];
+// A package's subpath export `./host` (the SDK's host API) resolves to src/host.ts the same way.
 for (const dir of ['packages', 'tooling']) {
   for (const name of readdirSync(join(root, dir))) {
     const entry = join(root, dir, name, 'src', 'index.ts');
     if (existsSync(entry)) aliases.push({ find: `@collector/${name}`, replacement: entry });
+    const host = join(root, dir, name, 'src', 'host.ts');
+    if (existsSync(host)) aliases.push({ find: `@collector/${name}/host`, replacement: host });
   }
 }
-// Exact-match only: '@collector/sdk' must not swallow '@collector/sdk-x'.
+// Exact-match only: '@collector/sdk' must not swallow '@collector/sdk-x' or '@collector/sdk/host'.
 const alias = aliases.map((a) => ({ find: new RegExp(`^${a.find}$`), replacement: a.replacement }));
 
 // .ci/run asks for a JSON report (to print the plain "N passed, N failed" line) through the environment, so

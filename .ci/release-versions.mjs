@@ -3,7 +3,7 @@
 // (their version tags the images) and the Helm chart (version and appVersion). The changesets config keeps
 // the packages and apps in one fixed group; this script does the rest.
 //
-//   node .ci/release-versions.mjs --sync          after `changeset version`: the chart takes the packages' version
+//   node .ci/release-versions.mjs --sync          after `changeset version`: the chart and the vendor packages' SDK peer range take the packages' version
 //   node .ci/release-versions.mjs 1.2.3           exit 1 unless everything is at 1.2.3 (release.yml, on the tag)
 //   node .ci/release-versions.mjs 1.2.3 --notes   the CHANGELOG.md entries for 1.2.3, as release notes
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,15 @@ if (arg === '--sync') {
   const chart = read(CHART).replace(/^version:.*$/m, `version: ${version}`).replace(/^appVersion:.*$/m, `appVersion: "${version}"`);
   writeFileSync(join(repo, CHART), chart);
   console.log(`${CHART}: version and appVersion ${version}`);
+  // The vendor packages' SDK peer range starts at the released SDK (a vendor may use what it added) and
+  // spans the major, so that changesets does not turn the next minor release into a major one.
+  const range = `workspace:>=${version} <${Number(version.split('.')[0]) + 1}.0.0`;
+  for (const dir of VENDORS.map((v) => `packages/${v}`)) {
+    const pkg = JSON.parse(read(`${dir}/package.json`));
+    pkg.peerDependencies['@collector/sdk'] = range;
+    writeFileSync(join(repo, dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  }
+  console.log(`vendor packages: peer @collector/sdk ${range.slice('workspace:'.length)}`);
 } else if (arg && !arg.startsWith('-')) {
   const chart = read(CHART);
   const found = [...PACKAGES, ...APPS].map((dir) => [dir, versionOf(dir)]);

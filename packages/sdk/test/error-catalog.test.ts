@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CollectorError, defineErrors, errorSpecs, renderErrorTable } from '@collector/sdk';
+import { CollectorError, defineErrors, errorSpecs, InitVariablesError, renderErrorTable } from '@collector/sdk';
 
 describe('defineErrors', () => {
   const errors = defineErrors({
@@ -10,6 +10,7 @@ describe('defineErrors', () => {
   it('builds errors with the declared type, ID, filled message, path and remedy', () => {
     const error = errors.startInFuture({ value: '2999-01-01T00:00:00Z', service: 'audit' });
     expect(error).toBeInstanceOf(CollectorError);
+    expect(error).toBeInstanceOf(InitVariablesError);
     expect(error.toLine()).toBe('InitVariablesError 2: Date 2999-01-01T00:00:00Z is in the future (inputs.x.services.audit.start)');
     expect(error.remedy).toBe('Use a past time.');
     expect(error.retryable).toBe(false);

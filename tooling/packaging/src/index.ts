@@ -8,6 +8,9 @@ const run = promisify(execFile);
 /** The publishable packages of the monorepo, by folder under packages/. */
 export const PUBLISHED_PACKAGES = ['sdk', 'lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'] as const;
 
+/** The vendor packages take the SDK as a peer: a host installs one SDK that all of them share. */
+export const SDK_PACKAGE = '@collector/sdk';
+
 export interface PackedPackage {
   name: string;
   version: string;
@@ -45,17 +48,28 @@ export function publishProblems(pack: PackedPackage): string[] {
   if (!/^\d+\.\d+\.\d+/.test(String(m['version']))) problems.push(`version ${m['version']}`);
   if (!has('README.md')) problems.push('no README.md in the package');
   if (!Array.isArray(m['files'])) problems.push('no "files" list (everything would be published)');
+  if (m['name'] !== SDK_PACKAGE && (m['dependencies']?.[SDK_PACKAGE] || !m['peerDependencies']?.[SDK_PACKAGE])) {
+    problems.push(`${SDK_PACKAGE} must be a peer dependency (a dependency gives each vendor package its own SDK copy)`);
+  }
   for (const section of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
     for (const [dep, range] of Object.entries<string>(m[section] ?? {})) {
       if (/^(workspace|link|file):/.test(range)) problems.push(`${section}.${dep} is ${range}`);
     }
   }
-  const root = m['exports']?.['.'];
-  if (!root?.types || !root?.default) problems.push('exports["."] needs "types" and "default"');
-  else {
-    if (!has(root.types)) problems.push(`exports types ${root.types} is not in the package`);
-    if (!has(root.default)) problems.push(`exports default ${root.default} is not in the package`);
-    if (Object.keys(root)[0] !== 'types') problems.push('exports["."]: "types" must come first');
+  if (!m['exports']?.['.']) problems.push('no exports["."]');
+  // Every entry point (".", and subpaths such as the SDK's "./host"), not just the root.
+  for (const [subpath, entry] of Object.entries<any>(m['exports'] ?? {})) {
+    if (typeof entry === 'string') {
+      if (!has(entry)) problems.push(`exports["${subpath}"] ${entry} is not in the package`);
+      continue;
+    }
+    if (!entry?.types || !entry?.default) {
+      problems.push(`exports["${subpath}"] needs "types" and "default"`);
+      continue;
+    }
+    if (!has(entry.types)) problems.push(`exports["${subpath}"] types ${entry.types} is not in the package`);
+    if (!has(entry.default)) problems.push(`exports["${subpath}"] default ${entry.default} is not in the package`);
+    if (Object.keys(entry)[0] !== 'types') problems.push(`exports["${subpath}"]: "types" must come first`);
   }
   if (m['main'] && !has(m['main'])) problems.push(`main ${m['main']} is not in the package`);
   if (m['types'] && !has(m['types'])) problems.push(`types ${m['types']} is not in the package`);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +9,23 @@ import { startDarktraceSimulator, startLarkSimulator, type DarktraceSimulator, t
 import { packPackage, PUBLISHED_PACKAGES, publishProblems, type PackedPackage } from '../src/index.js';
 
 // The packages as npm users get them: `pnpm pack` (what `pnpm publish` uploads), then `npm install` of the
-// tarballs into a fresh project outside the monorepo, then the user's own code runs a collector with a
-// custom output against the simulator, and type-checks against the published .d.ts files.
+// SDK and TWO vendor packages into a fresh project outside the monorepo, then the user's own code runs both
+// collectors with a custom output against the simulators, shows that both vendor packages share the one SDK
+// the host imports (error classes, secret registry), and type-checks against the published .d.ts files.
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const HOUR = 3_600_000;
 const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** What the host sees when both vendor packages share its SDK (see host.mjs). */
+const ONE_SDK = {
+  lark: { line: expect.stringMatching(/^SetupError 100: /), collectorError: true, setupError: true },
+  darktrace: { line: expect.stringMatching(/^InitVariablesError 22: /), collectorError: true },
+  tokenMasked: true,
+};
 
 const packs = new Map<string, PackedPackage>();
+/** What the host project installs: the SDK and the two vendor packages it runs. */
+const INSTALLED = ['sdk', 'lark', 'darktrace'] as const;
 let project: string;
 
 async function ensureBuilt(folder: string): Promise<void> {
@@ -35,7 +44,7 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-devo-host', private: true, type: 'module' }, null, 2));
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...[...packs.values()].map((p) => p.tarball)],
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...INSTALLED.map((folder) => packs.get(folder)!.tarball)],
     { cwd: project, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 },
   );
 }, 300_000);
@@ -47,17 +56,45 @@ describe('npm packages', () => {
       const pack = packs.get(folder)!;
       expect(pack.name).toBe(`@collector/${folder}`);
       expect(publishProblems(pack)).toEqual([]);
-      if (folder !== 'sdk') expect(pack.manifest['dependencies']['@collector/sdk']).toBe(packs.get('sdk')!.version);
+      // A peer, never a dependency: a host installing two vendor packages gets one SDK (or npm's refusal).
+      if (folder !== 'sdk') {
+        const sdk = packs.get('sdk')!.version;
+        expect(pack.manifest['peerDependencies']).toEqual({ '@collector/sdk': `>=${sdk} <${Number(sdk.split('.')[0]) + 1}.0.0` });
+        expect(pack.manifest['dependencies']?.['@collector/sdk']).toBeUndefined();
+      } else {
+        expect(Object.keys(pack.manifest['exports'])).toEqual(['.', './host', './package.json']);
+      }
     },
   );
 
   it('installs into a fresh project with npm: the packages resolve through their exports map', async () => {
     const installed = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; resolved?: string }> };
-    for (const pack of packs.values()) expect(installed.packages[`node_modules/${pack.name}`]?.version).toBe(pack.version);
+    for (const folder of INSTALLED) expect(installed.packages[`node_modules/${packs.get(folder)!.name}`]?.version).toBe(packs.get(folder)!.version);
     // One SDK for everybody: the vendor packages use the installed tarball, not a second copy from a registry.
     expect(Object.keys(installed.packages).filter((p) => p.endsWith('node_modules/@collector/sdk'))).toEqual(['node_modules/@collector/sdk']);
-    const { stdout } = await run('node', ['--input-type=module', '-e', `const m = await import('@collector/sdk'); console.log(typeof m.CollectorRuntime, typeof m.runCollector)`], { cwd: project });
-    expect(stdout.trim()).toBe('function function');
+    // The host API is the subpath; the vendor entry point does not carry it.
+    const { stdout } = await run(
+      'node',
+      ['--input-type=module', '-e', `const h = await import('@collector/sdk/host'); const v = await import('@collector/sdk'); console.log(typeof h.CollectorRuntime, typeof h.runCollector, typeof v.CollectorRuntime, typeof v.defineCollector)`],
+      { cwd: project },
+    );
+    expect(stdout.trim()).toBe('function function undefined function');
+  });
+
+  it('the instanceof check sees a second SDK copy (what a pinned dependency of a vendor package would give)', async () => {
+    const probe = `import { CollectorError } from '@collector/sdk';
+import { darktraceCollector } from '@collector/darktrace';
+const e = await darktraceCollector.inputs[0].setup({ credentials: {}, log: { info() {} } }).catch((x) => x);
+console.log(e.constructor.name, e instanceof CollectorError);`;
+    const shared = await run('node', ['--input-type=module', '-e', probe], { cwd: project });
+    const nested = join(project, 'node_modules', '@collector', 'darktrace', 'node_modules', '@collector', 'sdk');
+    cpSync(join(project, 'node_modules', '@collector', 'sdk'), nested, { recursive: true });
+    try {
+      const copied = await run('node', ['--input-type=module', '-e', probe], { cwd: project });
+      expect([shared.stdout.trim(), copied.stdout.trim()]).toEqual(['InitVariablesError true', 'InitVariablesError false']);
+    } finally {
+      rmSync(join(project, 'node_modules', '@collector', 'darktrace', 'node_modules'), { recursive: true, force: true });
+    }
   });
 
   describe('a user host runs collectors programmatically with its own output', () => {
@@ -91,8 +128,9 @@ describe('npm packages', () => {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CollectorRuntime } from '@collector/sdk';
-import { larkCollector } from '@collector/lark';
+import { CollectorError, HttpClient, SetupError } from '@collector/sdk';
+import { CollectorRuntime, redact, silentLogger } from '@collector/sdk/host';
+import { LarkClient, larkCollector } from '@collector/lark';
 import { darktraceCollector } from '@collector/darktrace';
 
 /** My own output: keeps what it is given (a real host would write to its queue or SIEM). */
@@ -108,6 +146,27 @@ class ArrayOutput {
 
 const configs = JSON.parse(process.env.HOST_CONFIGS);
 const result = {};
+
+// One SDK: what each vendor package throws is an instance of the classes this host imports, and a secret
+// registered by vendor code (Lark's tenant token) is masked by this host's redact. Before any run, so
+// nothing but the vendor code registered the token.
+const larkInput = configs.lark.inputs.lark;
+const baseUrl = larkInput.services.audit_infos.override_base_url;
+const answers = [];
+class RecordingHttp extends HttpClient {
+  async request(req) { const res = await super.request(req); answers.push(res.text); return res; }
+}
+await new LarkClient({ baseUrl, appId: larkInput.credentials.app_id, appSecret: larkInput.credentials.app_secret, http: new RecordingHttp(), log: silentLogger }).ensureToken();
+const token = JSON.parse(answers[0]).tenant_access_token;
+const failure = (promise) => promise.then(() => undefined, (e) => e);
+const larkError = await failure(new LarkClient({ baseUrl, appId: larkInput.credentials.app_id, appSecret: 'not-the-secret', http: new HttpClient(), log: silentLogger }).ensureToken());
+const darktraceError = await failure(darktraceCollector.inputs[0].setup({ credentials: {}, log: silentLogger }));
+result.oneSdk = {
+  lark: { line: larkError?.toLine(), collectorError: larkError instanceof CollectorError, setupError: larkError instanceof SetupError },
+  darktrace: { line: darktraceError?.toLine(), collectorError: darktraceError instanceof CollectorError },
+  tokenMasked: typeof token === 'string' && token.length > 0 && !redact('token ' + token).includes(token),
+};
+
 for (const [name, definition] of [['lark', larkCollector], ['darktrace', darktraceCollector]]) {
   const output = new ArrayOutput();
   const quiet = new Writable({ write(_c, _e, cb) { cb(); } });
@@ -121,6 +180,7 @@ process.stdout.write(JSON.stringify(result));
       );
       const { stdout } = await run('node', ['host.mjs'], { cwd: project, env: { ...process.env, HOST_CONFIGS: JSON.stringify(configs) }, timeout: 60_000 });
       const result = JSON.parse(stdout);
+      expect(result.oneSdk).toEqual(ONE_SDK);
       expect(result.lark).toEqual({ ok: true, errors: [], count: 250, unique: 250, tags: ['app.lark.audit.event'] });
       expect(result.darktrace).toEqual({ ok: true, errors: [], count: expectedBreaches, unique: expectedBreaches, tags: ['edr.darktrace.respond.model_breach'] });
       expect(expectedBreaches).toBeGreaterThan(20);
@@ -129,7 +189,7 @@ process.stdout.write(JSON.stringify(result));
     it('type-checks a TypeScript host against the published declarations (NodeNext, strict)', async () => {
       writeFileSync(
         join(project, 'host.ts'),
-        `import { CollectorRuntime, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk';
+        `import { CollectorRuntime, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk/host';
 import { larkCollector } from '@collector/lark';
 class MyOutput implements Output {
   readonly type = 'mine';

@@ -1,4 +1,24 @@
-import { CollectorError, type CollectorErrorType } from './collector-error.js';
+import {
+  CollectorError,
+  ConfigError,
+  InitVariablesError,
+  OutputError,
+  PersistenceError,
+  PullError,
+  SetupError,
+  type CollectorErrorOptions,
+  type CollectorErrorType,
+} from './collector-error.js';
+
+/** A declared error is an instance of its type's class, so `instanceof SetupError` holds for it too. */
+const CLASSES: Partial<Record<CollectorErrorType, new (id: number, message: string, options?: CollectorErrorOptions) => CollectorError>> = {
+  InitVariablesError,
+  SetupError,
+  PullError,
+  ConfigError,
+  PersistenceError,
+  OutputError,
+};
 
 /**
  * A vendor's (or the SDK's) documented error table as data. One declaration gives the error constructors,
@@ -77,12 +97,14 @@ export function defineErrors<const T extends Record<string, ErrorSpec>>(specs: T
       const options = ((hasValues ? args[1] : args[0]) ?? {}) as ErrorThrowOptions;
       const message = fill(spec.message, values) + (options.detail ? `. ${options.detail}` : '');
       const path = options.path ?? (spec.path ? fill(spec.path, values) : undefined);
-      return new CollectorError(spec.type, spec.id, message, {
+      const errorOptions: CollectorErrorOptions = {
         ...(path ? { path } : {}),
         ...(options.cause === undefined ? {} : { cause: options.cause }),
         retryable: spec.retryable ?? false,
         remedy: spec.remedy,
-      });
+      };
+      const Class = CLASSES[spec.type];
+      return Class ? new Class(spec.id, message, errorOptions) : new CollectorError(spec.type, spec.id, message, errorOptions);
     };
   }
   return catalog as ErrorCatalog<T>;

@@ -61,7 +61,7 @@ interface InputRuntime {
   limiters: Record<string, RateLimiter>;
 }
 
-/** The shared client of one input: setup runs once, again after `refresh`, and again after a failure. */
+/** The shared client of one input: setup runs once, and again after a failure. */
 class InputClient {
   private current: Promise<unknown> | undefined;
   constructor(private readonly setup: () => Promise<unknown>) {}
@@ -74,10 +74,6 @@ class InputClient {
       });
     }
     return this.current;
-  }
-  refresh(): Promise<unknown> {
-    this.current = undefined;
-    return this.get();
   }
 }
 
@@ -247,7 +243,6 @@ export class CollectorRuntime {
             store: this.store,
             journal: this.journal,
             delivery: this.election ? this.election.fenceDelivery(this.delivery) : this.delivery,
-            inputState,
             client: client,
             signal: this.abort.signal,
             environment: config['environment'] as string | undefined,

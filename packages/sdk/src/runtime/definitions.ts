@@ -1,9 +1,8 @@
 import type { Logger } from '../telemetry/logger.js';
 import type { HttpClient } from '../http/http-client.js';
 import type { TimeWindow, TimeWindowSpec } from './time-windows.js';
-import type { JsonObject, JsonValue } from '../persistence/state-store.js';
+import type { JsonValue } from '../persistence/state-store.js';
 import type { RequestsLimit } from '../http/rate-limiter.js';
-import type { LookupPublication } from '../delivery/lookup.js';
 import type { ServiceGauges } from '../telemetry/metrics.js';
 import type { ERROR_SPECS, ErrorSpec } from '../errors/error-catalog.js';
 
@@ -63,31 +62,18 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
   startAt?: Date;
   /** Consecutive time windows from `spec.from` up to now minus the delay, each at most `maxSpanMs` long. */
   windows(spec: TimeWindowSpec): Generator<TimeWindow>;
-  /** Service-scoped values persisted with the next checkpoint commit (e.g. a vendor cursor). */
+  /**
+   * Service-scoped values persisted with the next checkpoint commit (e.g. Proofpoint's threat statuses,
+   * Microsoft 365's detailed rows).
+   */
   extra: Record<string, JsonValue>;
-  /** Input-scoped persisted values shared by the services of one input (e.g. a request budget). */
-  inputState: SharedState;
   /**
    * Deliver events outside the generator's checkpoint flow (queue-driven services such as SQS): resolves
    * once the queue accepted them (back-pressure); `delivered` settles when every output acknowledged them.
    */
   emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
-  /**
-   * Publishes a Devo lookup table through the `lookup` sender service (control START/END lines around the
-   * data lines, FULL or INC, deletes). Resolves once END was acknowledged.
-   */
-  publishLookup(p: Omit<LookupPublication, 'signal'>): Promise<{ lookupId: string; lines: number }>;
-  /** Mark that the vendor said the client's credentials are stale: `setup` runs again before the next use. */
-  refreshSetup(): Promise<Client>;
   /** Custom gauges on /metrics, e.g. `ctx.metrics.gauge('sqs_messages_in_flight', n)` → `collector_sqs_messages_in_flight{input,service}`. */
   metrics: ServiceGauges;
-}
-
-export interface SharedState {
-  get<T extends JsonValue>(key: string): T | undefined;
-  set(key: string, value: JsonValue): void;
-  /** Persist now (the budget must survive a kill -9 right after a request). */
-  flush(): Promise<void>;
 }
 
 export interface ServiceDefinition<Client = unknown, Options = Record<string, unknown>, Checkpoint extends JsonValue = JsonValue> {
@@ -130,10 +116,6 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   pull(ctx: PullContext<Client, Options>, checkpoint: Checkpoint | undefined): AsyncIterable<PullBatch<Checkpoint>>;
   /** `--check`: the smallest authenticated request this service makes. Defaults to setup only. */
   probe?(ctx: PullContext<Client, Options>): Promise<void>;
-  /** Migrates a checkpoint persisted by an older version of this service. */
-  migrate?(state: JsonObject, fromVersion: number): JsonObject;
-  /** The persisted state's version; bump it together with `migrate`. Default 1. */
-  stateVersion?: number;
   /**
    * The time a committed checkpoint stands for, for the lag metric, the "behind by" part of the statistics
    * line and `--show-state`. Without it the SDK reads an ISO 8601 string, an epoch number (ms, or s below

@@ -7,10 +7,9 @@ import type { Delivery, DeliveryRecord } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow } from './dedup-window.js';
-import type { InputConfig, PullContext, ServiceDefinition, SharedState } from './definitions.js';
+import type { InputConfig, PullContext, ServiceDefinition } from './definitions.js';
 import { EventEncoder } from './event-encoding.js';
 import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
-import { publishLookup } from '../delivery/lookup.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
 import { timeWindows } from './time-windows.js';
 import { checkpointTimeOf, lagSentence } from '../telemetry/lag.js';
@@ -44,9 +43,8 @@ export interface ServiceRunnerDeps {
   /** Where the keys of acknowledged events go as they are acknowledged (none: only the state saves keep them). */
   journal?: AckJournal;
   delivery: Delivery;
-  inputState: SharedState;
-  /** Shared per input: the same client for every service; `refresh` runs setup again. */
-  client: { get(): Promise<unknown>; refresh(): Promise<unknown> };
+  /** Shared per input: the same client for every service. */
+  client: { get(): Promise<unknown> };
   signal: AbortSignal;
   environment?: string;
   /** Called by the HTTP observer of this service's client. */
@@ -62,6 +60,8 @@ const PROGRESS_LINE_EVERY_MS = 10_000;
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
+/** The layout version of a service state file; a future layout change reads older files by this number. */
+const STATE_VERSION = 1;
 /** Events per submission at most: the delivery pipeline's default write batch, the unit of acknowledgement. */
 const SUBMIT_BATCH = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
@@ -152,7 +152,7 @@ export class ServiceRunner {
     };
   }
 
-  /** Loads the state, migrating or restarting it as the config says (`pre_pull`). */
+  /** Loads the state, restarting it when the config says so (`pre_pull`). */
   async prePull(): Promise<void> {
     const { definition, log, store } = this.deps;
     if (definition.stateless) {
@@ -160,7 +160,6 @@ export class ServiceRunner {
       this.state = this.freshState();
       return;
     }
-    const version = definition.stateVersion ?? 1;
     const resetValue = definition.resetKey?.(this.deps.options) ?? null;
     let loaded: JsonObject | undefined;
     try {
@@ -171,10 +170,6 @@ export class ServiceRunner {
     }
     log.info(`Retrieved state from the persistence -> ${loaded ? 'found' : 'None'}`);
     let state = loaded as ServiceState | undefined;
-    if (state && typeof state.version === 'number' && state.version < version && definition.migrate) {
-      state = { ...(definition.migrate(state, state.version) as ServiceState), version };
-      log.info(`Migrated the persisted state from version ${(loaded as ServiceState).version} to ${version}`);
-    }
     if (state && (state.reset ?? null) !== resetValue) {
       log.warning(
         definition.resetMessage?.(state.reset ?? null, resetValue) ??
@@ -233,7 +228,7 @@ export class ServiceRunner {
 
   private freshState(): ServiceState {
     return {
-      version: this.deps.definition.stateVersion ?? 1,
+      version: STATE_VERSION,
       reset: this.deps.definition.resetKey?.(this.deps.options) ?? null,
       checkpoint: null,
       dedup: [],
@@ -303,15 +298,12 @@ export class ServiceRunner {
       startAt: this.startAt,
       windows: timeWindows,
       extra,
-      inputState: this.deps.inputState,
       emit: async (events, tag) => {
         const { records, keys } = this.toRecords(events, tag ?? this.tag, stats, encoder);
         const { delivered } = await this.submit(records, keys, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
       },
-      publishLookup: (p) => publishLookup(delivery, { ...p, signal }),
-      refreshSetup: () => this.deps.client.refresh(),
       metrics: this.deps.metrics ?? NO_GAUGES,
     };
   }

@@ -1,8 +1,10 @@
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
-import type { SharedState } from './definitions.js';
 
-/** Input-scoped persisted values (request budgets), one state entry per input: `input;id;__input__`. */
-export class PersistedSharedState implements SharedState {
+/**
+ * Input-scoped persisted values (the request limiters' budgets), one state entry per input:
+ * `input;id;__input__`. The SDK's own: services keep their values in `ctx.extra`.
+ */
+export class PersistedSharedState {
   private values: JsonObject = {};
   private writing: Promise<void> = Promise.resolve();
 
