@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { awsSqsCollector } from '@collector/aws-sqs';
 
 process.exitCode = await runCollector(awsSqsCollector, { bin: 'aws-sqs-collector' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { proofpointTapCollector } from '@collector/proofpoint-tap';
 
 /** What apps/proofpoint-tap/src/main.ts runs, with a config file in a Devo working directory. */

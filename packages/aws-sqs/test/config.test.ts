@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { awsSqsCollector, CATALOGUE, effectiveCredentials, regionFromQueueUrl } from '@collector/aws-sqs';
 import { workDir } from './helpers.js';
 

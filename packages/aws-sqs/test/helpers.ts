@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { CollectorRuntime, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk';
+import { CollectorRuntime, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk/host';
 import { awsSqsCollector } from '@collector/aws-sqs';
 import { devoOutputConfig, type MotoServer, type Rsyslog } from '@collector/testkit';
 

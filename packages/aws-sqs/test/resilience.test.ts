@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, createLogger } from '@collector/sdk';
+import { CollectorRuntime, createLogger } from '@collector/sdk/host';
 import { AssumedRoleProvider, CATALOGUE, QueueWorker, resolveOptions, ServicePipeline, type SqsServiceOptions } from '@collector/aws-sqs';
 import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
 import { awsSqsCollector } from '@collector/aws-sqs';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { darktraceCollector } from '@collector/darktrace';
 import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, simulator, TAGS, utc } from './helpers.js';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, runCollector } from '@collector/sdk';
+import { CollectorRuntime, runCollector } from '@collector/sdk/host';
 import { darktraceCollector } from '@collector/darktrace';
 import type { DarktraceSimulator } from '@collector/simulators';
 import { CapturingOutput, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';

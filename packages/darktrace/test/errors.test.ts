@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, type CollectorError } from '@collector/sdk';
+import { type CollectorError } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { darktraceCollector } from '@collector/darktrace';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, runtimeFor, simulator, utc } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, type Output } from '@collector/sdk';
+import { CollectorRuntime, type Output } from '@collector/sdk/host';
 import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
 import { darktraceCollector } from '@collector/darktrace';
 import { CapturingOutput, devoOutputConfig, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';

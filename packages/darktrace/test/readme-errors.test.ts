@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { errorSpecs, spliceErrorTable } from '@collector/sdk';
+import { errorSpecs, spliceErrorTable } from '@collector/sdk/host';
 import { darktraceErrors } from '@collector/darktrace';
 
 // The README's error table is rendered from the declaration; `pnpm docs` rewrites it.

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CollectorError, CollectorRuntime, planWindows } from '@collector/sdk';
+import { CollectorError, planWindows } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { auditInfosWindowPolicy, isThrottled, larkCollector, rateLimitResetMs, usableTokenSeconds, type AuditInfosCheckpoint, type AuditInfosOptions } from '@collector/lark';
 import { larkConfig as deliveringConfig, workDir } from './helpers.js';
 

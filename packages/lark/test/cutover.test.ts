@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { larkCollector } from '@collector/lark';
 import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 import { closeAll, HOUR_MS, isoSecondsAgo, larkConfig, simulator, workDir } from './helpers.js';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { makeLarkAuditInfo } from '@collector/simulators';
 import { larkCollector } from '@collector/lark';
 import { CapturingOutput, waitUntil } from '@collector/testkit';

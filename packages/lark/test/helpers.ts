@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, type RunSummary } from '@collector/sdk';
+import { CollectorRuntime, type RunSummary } from '@collector/sdk/host';
 import { startLarkSimulator, type LarkSimulator, type LarkSimulatorOptions } from '@collector/simulators';
 import { larkCollector } from '@collector/lark';
 import { CapturingOutput, devoOutputConfig, waitForReceivedEvents, type ReceivedEvent, type Rsyslog } from '@collector/testkit';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore, readLeaseHolder } from '@collector/sdk';
+import { RedisStateStore, readLeaseHolder } from '@collector/sdk/host';
 import { makeLarkAuditInfo, startLarkSimulator, type LarkSimulator } from '@collector/simulators';
 import { appMain, devoOutputConfig, ensureBuilt, isCollectorLogTag, parseReceivedLine, startRedis, startRsyslog, waitUntil, type ReceivedEvent, type RedisServer, type Rsyslog } from '@collector/testkit';
 import { APP_ID, APP_SECRET, HOUR_MS, isoSecondsAgo } from './helpers.js';

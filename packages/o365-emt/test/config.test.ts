@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CollectorRuntime, createLogger, type InitVariablesError } from '@collector/sdk';
+import { type InitVariablesError } from '@collector/sdk';
+import { CollectorRuntime, createLogger } from '@collector/sdk/host';
 import {
   GRAPH_DEFAULT_REQUESTS_LIMITS,
   graphCollectionUrl,

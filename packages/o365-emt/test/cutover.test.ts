@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { o365EmtCollector, rwsReceivedMs } from '@collector/o365-emt';
 import { closeAll, HOUR, makeConfig, runOnce, startSim, startTarget, tempDir, waitForEvents, type Target } from './helpers.js';
 

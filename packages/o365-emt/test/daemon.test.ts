@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { generateO365Traces } from '@collector/simulators';
 import { o365EmtCollector } from '@collector/o365-emt';
 import { waitUntil } from '@collector/testkit';

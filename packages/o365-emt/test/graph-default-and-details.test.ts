@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, runCollector } from '@collector/sdk';
+import { CollectorRuntime, runCollector } from '@collector/sdk/host';
 import { generateO365Traces, toO365GraphDetails, type O365Simulator } from '@collector/simulators';
 import { detailDedupKey, MESSAGE_TRACE_DETAIL_TAG, o365EmtCollector, RWS_RETIREMENT_WARNING } from '@collector/o365-emt';
 import { closeAll, DAY, HOUR, makeConfig, runOnce, secretsIn, startSimAndTarget, tempDir, waitForEvents } from './helpers.js';

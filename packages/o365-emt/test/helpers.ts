@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, type Output, type RunSummary } from '@collector/sdk';
+import { CollectorRuntime, type Output, type RunSummary } from '@collector/sdk/host';
 import { startO365Simulator, type O365Simulator, type O365SimulatorOptions } from '@collector/simulators';
 import { CapturingOutput, devoOutputConfig, parseReceivedLines, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { MESSAGE_TRACE_TAG, o365EmtCollector } from '@collector/o365-emt';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { proofpointCreationTime } from '@collector/simulators';
 import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 import { proofpointTapCollector } from '../src/index.js';

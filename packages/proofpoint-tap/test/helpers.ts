@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, type RunSummary } from '@collector/sdk';
+import { CollectorRuntime, type RunSummary } from '@collector/sdk/host';
 import { CapturingOutput, devoOutputConfig, waitForReceivedEvents, type ReceivedEvent, type Rsyslog } from '@collector/testkit';
 import { startProofpointSimulator, type ProofpointSimulator, type ProofpointSimulatorOptions } from '@collector/simulators';
 import { proofpointTapCollector } from '../src/index.js';

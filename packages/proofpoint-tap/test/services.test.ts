@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, HttpClient, stateFileName } from '@collector/sdk';
+import { HttpClient } from '@collector/sdk';
+import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
 import { fetchSiemWindow, proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
 import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { CollectorRuntime, stateFileName } from '@collector/sdk';
+import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
 import { CapturingOutput, devoOutputConfig, parseReceivedEvents, startRsyslog, waitUntil, type Rsyslog } from '@collector/testkit';
 import { proofpointThreatForensics, proofpointThreatSummary, type ProofpointSimulator } from '@collector/simulators';
 import { proofpointTapCollector } from '../src/index.js';

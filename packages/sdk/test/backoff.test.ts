@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '@collector/sdk';
+import { backoffDelay } from '@collector/sdk/host';
 
 describe('backoffDelay: the one jittered exponential back-off', () => {
   const policy = { initialMs: 100, maxMs: 1_000 };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCollector } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { exampleCollector, startExampleApi } from './example-input.js';
 
 async function cli(args: string[], yaml?: string, workDir = mkdtempSync(join(tmpdir(), 'cli-'))) {

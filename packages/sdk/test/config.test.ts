@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, CollectorError, loadConfig, parseConfigDate, parseConfigTime, redact, resolveConfigPath } from '@collector/sdk';
+import { CollectorError, parseConfigDate, parseConfigTime } from '@collector/sdk';
+import { clearSecrets, loadConfig, redact, resolveConfigPath } from '@collector/sdk/host';
 import { exampleCollector } from './example-input.js';
 
 afterEach(() => clearSecrets());

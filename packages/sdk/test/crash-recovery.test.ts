@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileAckJournal, FilesystemStateStore, RedisAckJournal, RedisStateStore, stateFileName, type AckJournal, type StateStore } from '@collector/sdk';
+import { FileAckJournal, FilesystemStateStore, RedisAckJournal, RedisStateStore, stateFileName, type AckJournal, type StateStore } from '@collector/sdk/host';
 import { startRedis, type RedisServer } from '@collector/testkit';
 import { startExampleApi } from './example-input.js';
 

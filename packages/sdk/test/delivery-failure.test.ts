@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stateFileName } from '@collector/sdk';
+import { stateFileName } from '@collector/sdk/host';
 import { devoOutputConfig, freePort, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { startExampleApi, type ExampleEvent } from './example-input.js';
 

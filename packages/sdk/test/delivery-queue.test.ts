@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveryPipeline, type DeliveryRecord, type Output } from '@collector/sdk';
+import { DeliveryPipeline, type DeliveryRecord, type Output } from '@collector/sdk/host';
 
 /** An output whose writes are settled by the test: pending writes can be failed or acknowledged at will. */
 class ManualOutput implements Output {

@@ -2,7 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutputs, DeliveryPipeline, OutputError, silentLogger, type DeliveryRecord, type Logger, type Output, type OutputConfig } from '@collector/sdk';
+import { type Logger } from '@collector/sdk';
+import { createOutputs, DeliveryPipeline, OutputError, silentLogger, type DeliveryRecord, type Output, type OutputConfig } from '@collector/sdk/host';
 import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
 
 const HOST = 'testhost';

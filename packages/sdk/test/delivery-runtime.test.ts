@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, stateFileName } from '@collector/sdk';
+import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
 import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 

@@ -14,7 +14,7 @@ import {
   silentLogger,
   type OutputConfig,
   type StreamOutput,
-} from '@collector/sdk';
+} from '@collector/sdk/host';
 import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
 
 const HOST = 'testhost';

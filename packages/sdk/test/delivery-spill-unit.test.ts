@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeliveryPipeline, type DeliveryRecord, type Output } from '@collector/sdk';
+import { DeliveryPipeline, type DeliveryRecord, type Output } from '@collector/sdk/host';
 
 // Spilling with several outputs and a re-send interrupted half way, with in-memory outputs (the rsyslog
 // tests are in delivery-spill.test.ts).

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, createOutputs, DeliveryPipeline, silentLogger, stateFileName, type DeliveryRecord, type Logger, type OutputConfig } from '@collector/sdk';
+import { type Logger } from '@collector/sdk';
+import { CollectorRuntime, createOutputs, DeliveryPipeline, silentLogger, stateFileName, type DeliveryRecord, type OutputConfig } from '@collector/sdk/host';
 import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 

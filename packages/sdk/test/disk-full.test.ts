@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, stateFileName } from '@collector/sdk';
+import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector, startExampleApi } from './example-input.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CollectorError, defineErrors, errorSpecs, InitVariablesError, renderErrorTable } from '@collector/sdk';
+import { CollectorError, defineErrors, InitVariablesError } from '@collector/sdk';
+import { errorSpecs, renderErrorTable } from '@collector/sdk/host';
 
 describe('defineErrors', () => {
   const errors = defineErrors({

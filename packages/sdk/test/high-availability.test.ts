@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, ConfigError, DeliveryPipeline, LeaderElection, PersistenceError, RedisLease, RedisStateStore, leaseKeys, showState, silentLogger } from '@collector/sdk';
+import { CollectorRuntime, ConfigError, DeliveryPipeline, LeaderElection, PersistenceError, RedisLease, RedisStateStore, leaseKeys, showState, silentLogger } from '@collector/sdk/host';
 import { CapturingOutput, startRedis, waitUntil, type RedisServer } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, HttpClient, HttpError, RateLimiter, registerSecret, retryAfterHeaderMs, TokenCache } from '@collector/sdk';
+import { HttpClient, HttpError, RateLimiter, registerSecret, TokenCache } from '@collector/sdk';
+import { clearSecrets, retryAfterHeaderMs } from '@collector/sdk/host';
 
 const servers: (() => Promise<void>)[] = [];
 afterEach(async () => {

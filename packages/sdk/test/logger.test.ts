@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, createLogger, onLogRecord, registerSecret, type LogRecord } from '@collector/sdk';
+import { registerSecret } from '@collector/sdk';
+import { clearSecrets, createLogger, onLogRecord, type LogRecord } from '@collector/sdk/host';
 
 afterEach(() => clearSecrets());
 

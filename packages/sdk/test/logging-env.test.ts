@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { logSettings, runCollector, type CheckReport } from '@collector/sdk';
+import { logSettings, runCollector, type CheckReport } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector } from './example-input.js';
 import { doctorCollector, doctorConfig, startDoctorApi } from './observability-vendor.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, runCollector, stateFileName, type Output } from '@collector/sdk';
+import { CollectorRuntime, runCollector, stateFileName, type Output } from '@collector/sdk/host';
 import { CapturingOutput, devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { doctorCollector, doctorConfig, DOCTOR_REMEDIES, startDoctorApi } from './observability-vendor.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from '@collector/sdk';
+import { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from '@collector/sdk/host';
 
 const T = Date.UTC(2024, 5, 24, 6, 0, 0);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, runCollector } from '@collector/sdk';
+import { CollectorRuntime, runCollector } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 import { doctorCollector, doctorConfig, hasMetric, metricSum, parseMetrics, startDoctorApi, SwitchableOutput, until } from './observability-vendor.js';

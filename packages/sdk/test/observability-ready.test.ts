@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { devoOutputConfig, startRsyslog } from '@collector/testkit';
 import { exampleCollector, startExampleApi } from './example-input.js';
 import { metricSum, parseMetrics, until } from './observability-vendor.js';

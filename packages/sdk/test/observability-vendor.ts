@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError, type DeliveryRecord, type Output } from '@collector/sdk';
+import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError } from '@collector/sdk';
+import { type DeliveryRecord, type Output } from '@collector/sdk/host';
 
 /**
  * A small vendor for the observability tests ("doctor"): a bearer token, a signed date header checked

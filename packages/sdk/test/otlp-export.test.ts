@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { CapturingOutput, startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 

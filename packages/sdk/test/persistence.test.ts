@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearSecrets, FilesystemStateStore, MemoryStateStore, PersistenceError, RedisStateStore, registerSecret, stateFileName, type StateStore } from '@collector/sdk';
+import { registerSecret } from '@collector/sdk';
+import { clearSecrets, FilesystemStateStore, MemoryStateStore, PersistenceError, RedisStateStore, stateFileName, type StateStore } from '@collector/sdk/host';
 import { startRedis, type RedisServer } from '@collector/testkit';
 
 let redis: RedisServer;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { get as httpsGet, type Agent as HttpsAgent } from 'node:https';
-import { clearSecrets, ConfigError, proxyAgents, proxyFor, redact, resolveProxy } from '@collector/sdk';
+import { proxyAgents } from '@collector/sdk';
+import { clearSecrets, ConfigError, proxyFor, redact, resolveProxy } from '@collector/sdk/host';
 import { startLarkSimulator, type LarkSimulator } from '@collector/simulators';
 import { generatePki, startTinyproxy, startTlsFront, type Pki, type Tinyproxy, type TlsFront } from '@collector/testkit';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatUtc, runCollector } from '@collector/sdk';
+import { formatUtc } from '@collector/sdk';
+import { runCollector } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 

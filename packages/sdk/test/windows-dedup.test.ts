@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DedupWindow, planWindows, pullWindows, timeWindows, type WindowPolicy } from '@collector/sdk';
+import { planWindows, pullWindows, type WindowPolicy } from '@collector/sdk';
+import { DedupWindow, timeWindows } from '@collector/sdk/host';
 
 describe('timeWindows', () => {
   const now = new Date('2024-01-02T00:00:00Z');

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fork } from 'node:child_process';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { createOutputs, DeliveryPipeline, silentLogger, type DeliveryRecord, type OutputConfig } from '../../../packages/sdk/src/index.js';
+import { createOutputs, DeliveryPipeline, silentLogger, type DeliveryRecord, type OutputConfig } from '../../../packages/sdk/src/host.js';
 import { devoOutputConfig, startRsyslog, type Pki } from '../../testkit/src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

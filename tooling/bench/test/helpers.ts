@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { runCollector, type CollectorDefinition, type DeliveryRecord, type Output } from '@collector/sdk';
+import { type CollectorDefinition } from '@collector/sdk';
+import { runCollector, type DeliveryRecord, type Output } from '@collector/sdk/host';
 import { larkCollector } from '@collector/lark';
 import { darktraceCollector } from '@collector/darktrace';
 import { o365EmtCollector } from '@collector/o365-emt';

@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CollectorRuntime } from '@collector/sdk';
+import { CollectorRuntime } from '@collector/sdk/host';
 import { generateDemoPki } from './pki.js';
 import { startDemoReceiver, type DemoReceiver } from './receiver.js';
 import { ScenarioSkipped, scenarios as allScenarios, type DemoScenario, type StartedScenario } from './scenarios.js';
