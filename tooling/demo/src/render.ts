@@ -1,4 +1,4 @@
-import type { DemoResult } from './run-demo.js';
+import type { DemoResult } from './demo-result.js';
 
 /** One row of the live progress table. */
 export interface CollectorProgress {

@@ -7,6 +7,9 @@ import { startDemoReceiver, type DemoReceiver } from './receiver.js';
 import { ScenarioSkipped, scenarios as allScenarios, type DemoScenario, type StartedScenario } from './scenarios.js';
 import { renderProgress, renderSummary, type CollectorProgress } from './render.js';
 
+import type { CollectorResult, DemoResult, TagResult } from './demo-result.js';
+export type { CollectorResult, DemoResult, TagResult } from './demo-result.js';
+
 export interface DemoOptions {
   /** Which scenarios (default: all five). */
   scenarios?: DemoScenario[];
@@ -23,34 +26,6 @@ export interface DemoOptions {
   /** Working directory (default a new temporary one, removed at the end unless `keep`). */
   dir?: string;
   keep?: boolean;
-}
-
-export interface TagResult {
-  tag: string;
-  collector: string;
-  expected: number | undefined;
-  arrived: number;
-}
-
-export interface CollectorResult {
-  vendor: string;
-  title: string;
-  status: 'ok' | 'failed' | 'skipped' | 'timed out';
-  note?: string;
-  pulled: number;
-  delivered: number;
-  errors: string[];
-  seconds: number;
-}
-
-export interface DemoResult {
-  ok: boolean;
-  receiver: DemoReceiver['kind'];
-  collectors: CollectorResult[];
-  tags: TagResult[];
-  /** The collectors' own log lines that reached the receiver (devo.collectors.out.local.*), by tag. */
-  internalTags: Map<string, number>;
-  dir: string;
 }
 
 interface Running {

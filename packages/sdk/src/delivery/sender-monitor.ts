@@ -1,8 +1,16 @@
 import { freemem, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../telemetry/logger.js';
-import type { DeliveryPipeline, Lane } from './delivery-pipeline.js';
-import type { SenderService } from './types.js';
+import type { Output, SenderService } from './types.js';
+
+/** What the monitor reads of one output's lane (the pipeline's Lane), so it need not import the pipeline. */
+export interface MonitoredLane {
+  readonly output: Output;
+  accepts(service: SenderService): boolean;
+  queued(service: SenderService): number;
+  readonly sent: Readonly<Record<SenderService, number>>;
+  readonly busyMs: Readonly<Record<SenderService, number>>;
+}
 
 const SERVICE_LABEL: Record<SenderService, string> = { standard: 'Standard', internal: 'Internal', lookup: 'Lookup' };
 
@@ -64,7 +72,7 @@ export class SenderMonitor {
   private readonly lastBusy = new Map<string, number>();
 
   constructor(
-    private readonly pipeline: DeliveryPipeline,
+    private readonly pipeline: { readonly lanes: readonly MonitoredLane[] },
     periodMs: number,
     private readonly log: Logger,
   ) {
@@ -79,7 +87,7 @@ export class SenderMonitor {
     this.since = now;
   }
 
-  private reportLane(lane: Lane): void {
+  private reportLane(lane: MonitoredLane): void {
     const output = lane.output as { name: string; type: string; openConnections?: number; ready(): boolean };
     for (const service of ['standard', 'internal', 'lookup'] as const) {
       if (!lane.accepts(service)) continue;

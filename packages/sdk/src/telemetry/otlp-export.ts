@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from 'prom-client';
 import { redact } from '../secrets/redactor.js';
-import type { OtlpExport, OtlpExportContext, OtlpSettings } from './otlp.js';
+import type { OtlpExport, OtlpExportContext, OtlpSettings } from './otlp-types.js';
 
 /**
  * The OTLP export of the `/metrics` series, loaded only when asked for (otlp.ts). The prom-client registry

@@ -1,6 +1,6 @@
 import { registerSecret } from '../secrets/redactor.js';
 import type { Logger } from './logger.js';
-import type { CollectorMetrics } from './metrics.js';
+import type { OtlpExport, OtlpExportContext, OtlpProtocol, OtlpSettings } from './otlp-types.js';
 
 /**
  * Whether and how to export the metrics over OTLP, from the standard OpenTelemetry variables. This module
@@ -8,29 +8,7 @@ import type { CollectorMetrics } from './metrics.js';
  * export is asked for, so a collector that does not use it does not pay for them.
  */
 
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
-
-export interface OtlpSettings {
-  protocol: OtlpProtocol;
-  /** Where the metrics go (for the log line; the exporter reads the same variables itself). */
-  endpoint: string;
-  intervalMs: number;
-  timeoutMs: number;
-}
-
-/** What the export needs from the runtime. */
-export interface OtlpExportContext {
-  metrics: CollectorMetrics;
-  log: Logger;
-  /** `service.name` unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise. */
-  serviceName: string;
-  serviceVersion: string;
-}
-
-export interface OtlpExport {
-  /** Exports once more (the final values), then stops. */
-  shutdown(): Promise<void>;
-}
+export type { OtlpExport, OtlpExportContext, OtlpProtocol, OtlpSettings } from './otlp-types.js';
 
 const DEFAULT_ENDPOINT = 'http://localhost:4318';
 
