@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
 import { darktraceCollector } from '@collector/darktrace';
-import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { captureCli, devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, simulator, TAGS, utc } from './helpers.js';
 
 // README "Switching from Devo's collector", followed step by step through the command line.
@@ -14,15 +13,8 @@ afterAll(async () => rsyslog?.stop());
 afterEach(closeSimulators);
 
 async function cli(argv: string[], workDir: string, config: Record<string, unknown>) {
-  const logs = new PassThrough();
-  const out = new PassThrough();
-  let text = '';
-  let stdout = '';
-  logs.on('data', (d) => (text += d));
-  out.on('data', (d) => (stdout += d));
   const from = rsyslog.lines().length;
-  const code = await runCollector(darktraceCollector, { argv, workDir, config: { ...config, outputs: devoOutputConfig(rsyslog) }, logStream: logs, stdout: out, handleSignals: false, http: { backoffBaseMs: 1, maxBackoffMs: 5 } });
-  return { code, text, stdout, from };
+  return { ...(await captureCli((io) => runCollector(darktraceCollector, { argv, workDir, config: { ...config, outputs: devoOutputConfig(rsyslog) }, ...io, handleSignals: false, http: { backoffBaseMs: 1, maxBackoffMs: 5 } }))), from };
 }
 
 describe("README: switching from Devo's Darktrace collector", () => {

@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
 import { larkCollector } from '@collector/lark';
-import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { captureCli, devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 import { closeAll, HOUR_MS, isoSecondsAgo, larkConfig, simulator, workDir } from './helpers.js';
 
 // README "Switching from Devo's collector", followed step by step through the command line.
@@ -14,15 +13,8 @@ afterAll(async () => rsyslog?.stop());
 afterEach(closeAll);
 
 async function cli(argv: string[], dir: string, config: Record<string, unknown>) {
-  const logs = new PassThrough();
-  const out = new PassThrough();
-  let text = '';
-  let stdout = '';
-  logs.on('data', (d) => (text += d));
-  out.on('data', (d) => (stdout += d));
   const from = rsyslog.lines().length;
-  const code = await runCollector(larkCollector, { argv, workDir: dir, config: { ...config, outputs: devoOutputConfig(rsyslog) }, logStream: logs, stdout: out, handleSignals: false });
-  return { code, text, stdout, from };
+  return { ...(await captureCli((io) => runCollector(larkCollector, { argv, workDir: dir, config: { ...config, outputs: devoOutputConfig(rsyslog) }, ...io, handleSignals: false }))), from };
 }
 
 describe("README: switching from Devo's Lark collector", () => {

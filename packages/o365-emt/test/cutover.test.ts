@@ -1,6 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
+import { captureCli } from '@collector/testkit';
 import { o365EmtCollector, rwsReceivedMs } from '@collector/o365-emt';
 import { closeAll, HOUR, makeConfig, runOnce, startSim, startTarget, tempDir, waitForEvents, type Target } from './helpers.js';
 
@@ -11,15 +11,8 @@ const GRAPH = 'office365_exchange_message_graph_service';
 const LOOKBACK_S = 1800;
 
 /** The collector's command line, as the README's steps run it. */
-async function cli(argv: string[], workDir: string, config: unknown, target: Target) {
-  const logs = new PassThrough();
-  const out = new PassThrough();
-  let text = '';
-  let stdout = '';
-  logs.on('data', (d) => (text += d));
-  out.on('data', (d) => (stdout += d));
-  const code = await runCollector(o365EmtCollector, { argv, workDir, config, outputs: target.outputs, logStream: logs, stdout: out, handleSignals: false, http: { backoffBaseMs: 20 } });
-  return { code, text, stdout };
+function cli(argv: string[], workDir: string, config: unknown, target: Target) {
+  return captureCli((io) => runCollector(o365EmtCollector, { argv, workDir, config, outputs: target.outputs, ...io, handleSignals: false, http: { backoffBaseMs: 20 } }));
 }
 
 describe('README "Switching from Devo\'s collector"', () => {

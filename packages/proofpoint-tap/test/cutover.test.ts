@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
 import { proofpointCreationTime } from '@collector/simulators';
-import { devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { captureCli, devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
 import { proofpointTapCollector } from '../src/index.js';
 import { closeAll, config, HOUR, isoAgo, SERVICES, simulator, workDir } from './helpers.js';
 
@@ -15,15 +14,8 @@ afterAll(async () => rsyslog?.stop());
 afterEach(closeAll);
 
 async function cli(argv: string[], dir: string, cfg: Record<string, unknown>) {
-  const logs = new PassThrough();
-  const out = new PassThrough();
-  let text = '';
-  let stdout = '';
-  logs.on('data', (d) => (text += d));
-  out.on('data', (d) => (stdout += d));
   const from = rsyslog.lines().length;
-  const code = await runCollector(proofpointTapCollector, { argv, workDir: dir, config: { ...cfg, outputs: devoOutputConfig(rsyslog) }, logStream: logs, stdout: out, handleSignals: false });
-  return { code, text, stdout, from };
+  return { ...(await captureCli((io) => runCollector(proofpointTapCollector, { argv, workDir: dir, config: { ...cfg, outputs: devoOutputConfig(rsyslog) }, ...io, handleSignals: false }))), from };
 }
 
 describe("README: switching from Devo's Proofpoint TAP collector", () => {

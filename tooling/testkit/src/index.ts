@@ -11,3 +11,4 @@ export * from './tinyproxy.js';
 export * from './tls-front.js';
 export * from './otlp-receiver.js';
 export { appMain, ensureBuilt, REPO_ROOT } from './built-app.js';
+export { captureCli, type CapturedCli } from './capture-cli.js';
