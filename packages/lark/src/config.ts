@@ -1,4 +1,4 @@
-import { baseUrlOr, type JsonSchema } from '@collector/sdk';
+import { baseUrlOr, requiredStrings, windowOptions, type JsonSchema } from '@collector/sdk';
 
 /** The defaults of the `audit_infos` service keys; README.md documents each one. */
 export const AUDIT_INFOS_DEFAULTS = {
@@ -16,14 +16,7 @@ export const AUDIT_INFOS_DEFAULTS = {
 } as const;
 
 /** `credentials` of the `lark` input. Both values are secrets: the SDK masks them in every log line. */
-export const credentialsSchema: JsonSchema = {
-  type: 'object',
-  required: ['app_id', 'app_secret'],
-  properties: {
-    app_id: { type: 'string', minLength: 1 },
-    app_secret: { type: 'string', minLength: 1 },
-  },
-};
+export const credentialsSchema: JsonSchema = requiredStrings(['app_id', 'app_secret']);
 
 /**
  * Keys of the `audit_infos` service. The SDK adds `request_period_in_seconds`, `override_tag` and
@@ -32,12 +25,12 @@ export const credentialsSchema: JsonSchema = {
  */
 export const auditInfosOptionsSchema: JsonSchema = {
   type: 'object',
-  properties: {
-    initial_start_time_in_utc_value: { type: 'string' },
-    override_base_url: { type: 'string', default: AUDIT_INFOS_DEFAULTS.baseUrl },
-    lookback_in_seconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400, default: AUDIT_INFOS_DEFAULTS.lookbackSeconds },
-    override_time_delay_in_seconds: { type: 'integer', minimum: 0, maximum: 86_400, default: AUDIT_INFOS_DEFAULTS.timeDelaySeconds },
-  },
+  properties: windowOptions({
+    startKey: 'initial_start_time_in_utc_value',
+    baseUrl: AUDIT_INFOS_DEFAULTS.baseUrl,
+    lookbackSeconds: { default: AUDIT_INFOS_DEFAULTS.lookbackSeconds, max: 30 * 86_400 },
+    delaySeconds: AUDIT_INFOS_DEFAULTS.timeDelaySeconds,
+  }),
 };
 
 /** The `audit_infos` block as configured (before defaults, which `resolveAuditInfosOptions` applies). */

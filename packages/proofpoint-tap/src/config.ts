@@ -1,4 +1,4 @@
-import { baseUrlOr, type JsonSchema, type RequestsLimit } from '@collector/sdk';
+import { baseUrlOr, requiredStrings, windowOptions, type JsonSchema, type RequestsLimit } from '@collector/sdk';
 
 /** Defaults of the service keys; README.md documents each one. */
 export const PROOFPOINT_DEFAULTS = {
@@ -48,14 +48,7 @@ export const PROOFPOINT_DAILY_BUDGET: RequestsLimit[] = [{ period: '1d', number_
 export const PROOFPOINT_FORENSICS_BUDGET: RequestsLimit[] = [{ period: '1d', number_of_requests: 50 }];
 
 /** `credentials` of the `proofpoint_tap` input: the TAP service principal and its secret. */
-export const credentialsSchema: JsonSchema = {
-  type: 'object',
-  required: ['username', 'password'],
-  properties: {
-    username: { type: 'string', minLength: 1 },
-    password: { type: 'string', minLength: 1 },
-  },
-};
+export const credentialsSchema: JsonSchema = requiredStrings(['username', 'password']);
 
 /**
  * Keys of every service. The SDK adds `request_period_in_seconds`, `override_tag` and `override_devo_tag`.
@@ -64,12 +57,12 @@ export const credentialsSchema: JsonSchema = {
  */
 export const serviceOptionsSchema: JsonSchema = {
   type: 'object',
-  properties: {
-    start_time_in_utc_format: { type: 'string' },
-    override_base_url: { type: 'string', default: PROOFPOINT_DEFAULTS.baseUrl },
-    lookback_in_seconds: { type: 'integer', minimum: 0, maximum: 6 * 86_400, default: PROOFPOINT_DEFAULTS.lookbackSeconds },
-    override_time_delay_in_seconds: { type: 'integer', minimum: 0, maximum: 86_400, default: PROOFPOINT_DEFAULTS.timeDelaySeconds },
-  },
+  properties: windowOptions({
+    startKey: 'start_time_in_utc_format',
+    baseUrl: PROOFPOINT_DEFAULTS.baseUrl,
+    lookbackSeconds: { default: PROOFPOINT_DEFAULTS.lookbackSeconds, max: 6 * 86_400 },
+    delaySeconds: PROOFPOINT_DEFAULTS.timeDelaySeconds,
+  }),
 };
 
 /** Keys of the `threats` service: the SIEM keys plus the Threat and Forensics API switches. */

@@ -32,6 +32,7 @@ export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type Wind
 export { extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
 export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-time.js';
+export { requiredStrings, windowOptions, type WindowOptionsSpec } from './config/schema-fragments.js';
 
 export { HttpClient, HttpError, isLoopbackHost, type HttpRequest, type HttpResponse } from './http/http-client.js';
 export { RateLimiter, type RequestsLimit } from './http/rate-limiter.js';
