@@ -304,7 +304,11 @@ async function downAtStart(adapter: VendorAdapter, pki: Pki): Promise<void> {
     try {
       await env.rsyslog.stop();
       let back: Promise<void> = Promise.resolve();
-      const run = await runApp(env, { onSpawn: () => (back = sleep(DOWN_AT_START_SECONDS * 1000).then(() => env.rsyslog.restart())) });
+      const run = await runApp(env, {
+        onSpawn: () => {
+          back = sleep(DOWN_AT_START_SECONDS * 1000).then(() => env.rsyslog.restart());
+        },
+      });
       await back;
       const t = await count(env);
       codes.push(run.signal ?? String(run.code));
