@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectorRuntime, ConfigError, DeliveryPipeline, LeaderElection, PersistenceError, RedisLease, RedisStateStore, leaseKeys, showState, silentLogger } from '@collector/sdk/host';
+import { CollectorRuntime, ConfigError, DeliveryPipeline, LeaderElection, PersistenceError, RedisAckJournal, RedisLease, RedisStateStore, leaseKeys, showState, silentLogger } from '@collector/sdk/host';
 import { CapturingOutput, startRedis, waitUntil, type RedisServer } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
@@ -97,6 +97,31 @@ describe('high availability: the lease', () => {
     a.drop();
     await expect(storeA.delete('s')).rejects.toBeInstanceOf(PersistenceError);
     expect(await plain.keys()).toEqual(['s']);
+  });
+
+  it('fences the acknowledgement journal like the state: a replica that lost the lease journals nothing', async () => {
+    const prefix = `journal:${Math.random()}:`;
+    const plain = new RedisStateStore({ host: redis.host, port: redis.port, prefix });
+    const journal = (term: RedisLease) => {
+      const j = new RedisAckJournal({ host: redis.host, port: redis.port, prefix });
+      j.fenceWith(() => term.current());
+      closers.push(() => j.close());
+      return j;
+    };
+    closers.push(() => plain.close());
+    const a = new RedisLease(() => plain.connection(), prefix, 'replica-a', 3);
+    const b = new RedisLease(() => plain.connection(), prefix, 'replica-b', 3);
+    expect(await a.tryAcquire()).toBe(true);
+    const journalA = journal(a);
+    await journalA.append('s', ['k1']);
+    await client.del(leaseKeys(prefix).lease);
+    expect(await b.tryAcquire()).toBe(true);
+    // A's term still runs locally, but Redis refuses its append and its fold atomically.
+    await expect(journalA.append('s', ['k2'])).rejects.toMatchObject({ type: 'PersistenceError', id: 520 });
+    await expect(journalA.fold('s')).rejects.toMatchObject({ type: 'PersistenceError', id: 520 });
+    const journalB = journal(b);
+    await journalB.append('s', ['k3']);
+    expect(await journalB.read('s')).toEqual(['k1', 'k3']);
   });
 });
 

@@ -5,7 +5,8 @@ import type { GlobalsConfig } from '../config/load-config.js';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
 import { redisStoreOptions, stateDirectory } from './create-store.js';
-import type { RedisStoreOptions } from './redis-store.js';
+import { LEASE_LOST_ERROR, type RedisStoreOptions } from './redis-store.js';
+import { leaseKeys, type LeaseTerm } from './redis-lease.js';
 import { stateFileName } from './filesystem-store.js';
 
 /**
@@ -117,8 +118,16 @@ export class FileAckJournal implements AckJournal {
  * A Redis list per service (`<prefix><state key>:journal`): one RPUSH per acknowledged batch, deleted at each
  * fold. As durable as the server's persistence: with `appendfsync always` each batch is fsync'd by Redis.
  */
+/** RPUSH (or DEL when ARGV[2] is empty) only while the lease key holds exactly this replica's term. */
+const FENCED_JOURNAL_WRITE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('RPUSH', KEYS[2], ARGV[2]) end
+return 1`;
+
 export class RedisAckJournal implements AckJournal {
   private readonly client: Redis;
+  /** High availability: the lease term every append and fold is fenced by, as the state's writes are. */
+  private fence: (() => LeaseTerm | undefined) | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.client = new Redis({ host: options.host, port: options.port, password: options.password, db: options.db ?? 0, lazyConnect: true, maxRetriesPerRequest: 3 });
@@ -139,9 +148,28 @@ export class RedisAckJournal implements AckJournal {
     }
   }
 
+  /** Fences every later append and fold by the lease term `term()` returns (high availability). */
+  fenceWith(term: () => LeaseTerm | undefined): void {
+    this.fence = term;
+  }
+
+  /** RPUSH `line`, or DEL the list when `line` is undefined; fenced by the lease when one is set. */
+  private async write(stateKey: string, line: string | undefined): Promise<void> {
+    const list = this.listKey(stateKey);
+    if (!this.fence) {
+      if (line === undefined) await this.run('DEL', 504, () => this.client.del(list));
+      else await this.run('RPUSH', 504, () => this.client.rpush(list, line));
+      return;
+    }
+    const term = this.fence();
+    if (!term) throw new PersistenceError(LEASE_LOST_ERROR, `Not journaled: this replica does not hold the high-availability lease (state ${stateKey})`);
+    const written = await this.run('fenced write', 504, () => this.client.eval(FENCED_JOURNAL_WRITE, 2, leaseKeys(this.options.prefix).lease, list, term.value, line ?? ''));
+    if (Number(written) !== 1) throw new PersistenceError(LEASE_LOST_ERROR, `Journal write refused by Redis: the high-availability lease is no longer held under token ${term.token} (state ${stateKey})`);
+  }
+
   async append(stateKey: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.run('RPUSH', 504, () => this.client.rpush(this.listKey(stateKey), redact(JSON.stringify(keys))));
+    await this.write(stateKey, redact(JSON.stringify(keys)));
   }
 
   async read(stateKey: string): Promise<string[]> {
@@ -150,7 +178,7 @@ export class RedisAckJournal implements AckJournal {
   }
 
   async fold(stateKey: string): Promise<void> {
-    await this.run('DEL', 504, () => this.client.del(this.listKey(stateKey)));
+    await this.write(stateKey, undefined);
   }
 
   async close(): Promise<void> {

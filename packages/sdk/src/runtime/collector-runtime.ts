@@ -9,7 +9,7 @@ import type { Output } from '../delivery/types.js';
 import { HttpClient, type HttpClientOptions } from '../http/http-client.js';
 import { describeProxySettings, resolveProxy, type ProxySettings } from '../http/proxy.js';
 import { RateLimiter, type RequestsLimit } from '../http/rate-limiter.js';
-import { createAckJournal, readOnlyJournal, type AckJournal } from '../persistence/ack-journal.js';
+import { createAckJournal, readOnlyJournal, RedisAckJournal, type AckJournal } from '../persistence/ack-journal.js';
 import { createStateStore } from '../persistence/create-store.js';
 import { RedisStateStore } from '../persistence/redis-store.js';
 import { LEASE_HELD_ERROR, LeaderElection, highAvailabilityOf, leaseStatus } from './high-availability.js';
@@ -138,6 +138,8 @@ export class CollectorRuntime {
     this.highAvailabilityStatus = async () => (ha && store instanceof RedisStateStore ? leaseStatus(store) : undefined);
     const election = this.election;
     const journal = createAckJournal(this.config.globals, workDir);
+    // The journal lives in the same Redis as the state: a replica that lost the lease journals nothing either.
+    if (election && journal instanceof RedisAckJournal) journal.fenceWith(() => election.lease.current());
     this.journal = options.readOnlyState ? readOnlyJournal(journal) : journal;
     const outputs = [
       ...createOutputs(this.config.outputs, { workDir, log: this.log.child({ process: 'OutputProcess' }), hostname: hostname(), globals: this.config.globals }),
