@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { proxyAgents, registerSecret, type Logger, type ProxySettings, type SetupContext } from '@collector/sdk';
 import { effectiveCredentials } from './config.js';
 import { AssumeRoleFailure, buildCredentialChain, type AssumedRoleProvider, type CredentialProvider, type StsSettings } from './credentials.js';
-import { setupErrors } from './errors.js';
+import { awsSqsErrors as errors } from './errors.js';
 import { endpointFor, regionFromQueueUrl } from './options.js';
 
 /** Error names AWS uses for credentials it does not accept. */
@@ -27,15 +27,15 @@ export function awsErrorText(error: unknown): string {
 export function setupErrorFor(error: unknown): Error {
   if (error instanceof AssumeRoleFailure) {
     const name = awsErrorName(error.cause);
-    if (UNREACHABLE.has(name) || UNREACHABLE.has((error.cause as { code?: string })?.code ?? '')) return setupErrors.unreachable(awsErrorText(error.cause));
-    if (REJECTED.has(name)) return setupErrors.rejected(awsErrorText(error.cause));
-    return setupErrors.assumeRoleDenied(error.roleArn, awsErrorText(error.cause));
+    if (UNREACHABLE.has(name) || UNREACHABLE.has((error.cause as { code?: string })?.code ?? '')) return errors.unreachable({ error: awsErrorText(error.cause) });
+    if (REJECTED.has(name)) return errors.rejected({ error: awsErrorText(error.cause) });
+    return errors.assumeRoleDenied({ role: error.roleArn, error: awsErrorText(error.cause) });
   }
   const name = awsErrorName(error);
-  if (name === 'CredentialsProviderError') return setupErrors.noCredentials(awsErrorText(error));
-  if (REJECTED.has(name)) return setupErrors.rejected(awsErrorText(error));
-  if (UNREACHABLE.has(name) || UNREACHABLE.has((error as { code?: string })?.code ?? '')) return setupErrors.unreachable(awsErrorText(error));
-  return setupErrors.rejected(awsErrorText(error));
+  if (name === 'CredentialsProviderError') return errors.noCredentials({ error: awsErrorText(error) });
+  if (REJECTED.has(name)) return errors.rejected({ error: awsErrorText(error) });
+  if (UNREACHABLE.has(name) || UNREACHABLE.has((error as { code?: string })?.code ?? '')) return errors.unreachable({ error: awsErrorText(error) });
+  return errors.rejected({ error: awsErrorText(error) });
 }
 
 /** Socket settings for every client: keep-alive, enough sockets for the objects in flight, the outbound proxy (HTTPS_PROXY, NO_PROXY, globals.proxy). */

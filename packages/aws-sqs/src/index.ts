@@ -3,7 +3,7 @@ import { defineCollector, defineInput } from '@collector/sdk';
 import { CATALOGUE } from './catalogue.js';
 import { createSession, type AwsSession } from './client.js';
 import { credentialsSchema, inputOptionsSchema } from './config.js';
-import { remedies } from './errors.js';
+import { awsSqsErrors } from './errors.js';
 import { sqsService } from './services/sqs-service.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -27,7 +27,7 @@ export const awsSqsCollector = defineCollector({
       obfuscate: ['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_external_id'],
       setupModuleName: 'AWSsqsPullerSetup',
       setup: createSession,
-      remedies,
+      errors: awsSqsErrors,
       services: Object.fromEntries([
         ...Object.entries(CATALOGUE).map(([name, declaration]) => [name, sqsService(declaration)]),
         ...Object.entries(SERVICE_ALIASES).map(([alias, name]) => [alias, sqsService(CATALOGUE[name]!)]),
@@ -38,6 +38,7 @@ export const awsSqsCollector = defineCollector({
 
 export { AwsSession, createSession } from './client.js';
 export { CATALOGUE } from './catalogue.js';
+export { awsSqsErrors } from './errors.js';
 export { PROCESSORS } from './processors/index.js';
 export { ServicePipeline, UNKNOWN_TAG, PIPELINE_KEYS, type ServiceDeclaration, type PipelineSpec, type ObjectPlan } from './pipeline.js';
 export { buildCredentialChain, AssumedRoleProvider, type AwsCredentials, type CredentialProvider } from './credentials.js';

@@ -3,7 +3,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { AsyncBuffer } from 'hyparquet';
 import { awsErrorName, awsErrorText } from './client.js';
-import { pullErrors } from './errors.js';
+import { awsSqsErrors as errors } from './errors.js';
 import type { OutEvent } from './formats/decoders.js';
 import type { ObjectRef } from './notifications.js';
 import { recordSink, type ObjectPlan, type RecordCounters } from './pipeline.js';
@@ -54,7 +54,7 @@ async function firstExisting<T>(ref: ObjectRef, signal: AbortSignal, get: (key: 
       if (signal.aborted) throw error;
       if (MISSING.has(awsErrorName(error)) && key !== keys.at(-1)) continue;
       if (MISSING.has(awsErrorName(error))) return undefined;
-      throw pullErrors.objectDenied(location(ref, key), awsErrorText(error));
+      throw errors.objectDenied({ location: location(ref, key), error: awsErrorText(error) });
     }
   }
   return undefined;
@@ -129,7 +129,7 @@ export async function readObject(s3: S3Client, ref: ObjectRef, options: ReadObje
     if (head.length === 0 && finished) return { events: 0, bytes: 0, compressed: false };
     compressed = options.forceGunzip || (head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1);
     // A Parquet object is binary: a text processor would turn it into garbage events. Refuse it whole.
-    if (!compressed && isParquetHead(head)) throw pullErrors.parquetToText(where, plan.pipeline.processorName);
+    if (!compressed && isParquetHead(head)) throw errors.parquetToText({ location: where, processor: plan.pipeline.processorName });
     async function* raw(): AsyncGenerator<Buffer> {
       yield head;
       if (finished) return;
@@ -149,7 +149,7 @@ export async function readObject(s3: S3Client, ref: ObjectRef, options: ReadObje
     }
     for await (const chunk of source) {
       if (options.signal.aborted) throw new Error('stopped');
-      if (bytes === 0 && compressed && isParquetHead(chunk)) throw pullErrors.parquetToText(where, plan.pipeline.processorName);
+      if (bytes === 0 && compressed && isParquetHead(chunk)) throw errors.parquetToText({ location: where, processor: plan.pipeline.processorName });
       bytes += chunk.length;
       decoder.push(chunk);
       if (batches.size >= options.batchSize) await batches.flush();
@@ -161,7 +161,7 @@ export async function readObject(s3: S3Client, ref: ObjectRef, options: ReadObje
     body.destroy();
     if (options.signal.aborted) throw error;
     if ((error as { type?: string }).type === 'PullError') throw error;
-    throw pullErrors.objectUnreadable(where, `${(error as Error).message ?? String(error)} (after ${batches.emitted + batches.size} event(s), ${bytes} byte(s))`);
+    throw errors.objectUnreadable({ location: where, error: `${(error as Error).message ?? String(error)} (after ${batches.emitted + batches.size} event(s), ${bytes} byte(s))` });
   }
 }
 
@@ -188,7 +188,7 @@ async function readParquetObject(s3: S3Client, ref: ObjectRef, options: ReadObje
   const batches = new TaggedBatches(options.emit);
   const sink = recordSink(options.plan, key, batches.push, options.counters);
   try {
-    if (size < 12 || !isParquetHead(Buffer.from(await file.slice(0, 4)))) throw pullErrors.notParquet(where);
+    if (size < 12 || !isParquetHead(Buffer.from(await file.slice(0, 4)))) throw errors.notParquet({ location: where });
     await readParquet(
       file,
       options.suffix,
@@ -206,6 +206,6 @@ async function readParquetObject(s3: S3Client, ref: ObjectRef, options: ReadObje
   } catch (error) {
     if (options.signal.aborted) throw error;
     if ((error as { type?: string }).type === 'PullError') throw error;
-    throw pullErrors.objectUnreadable(where, `${(error as Error).message ?? String(error)} (after ${batches.emitted} event(s))`);
+    throw errors.objectUnreadable({ location: where, error: `${(error as Error).message ?? String(error)} (after ${batches.emitted} event(s))` });
   }
 }

@@ -1,6 +1,6 @@
 import { isLoopbackHost, type InputConfig } from '@collector/sdk';
 import { DEFAULTS, effectiveCredentials, type SqsServiceOptions } from './config.js';
-import { configErrors } from './errors.js';
+import { awsSqsErrors as errors } from './errors.js';
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 
@@ -49,27 +49,27 @@ function integerIn(value: number, min: number, max: number): boolean {
 export function resolveOptions(raw: Record<string, unknown>, input: InputConfig, path: string): SqsServiceOptions {
   const credentials = effectiveCredentials(input);
   if (Boolean(credentials['aws_access_key_id']) !== Boolean(credentials['aws_secret_access_key'])) {
-    throw configErrors.halfKeys(path.replace(/\.services\..*$/, '.credentials'));
+    throw errors.halfKeys({ path: path.replace(/\.services\..*$/, '.credentials') });
   }
   const insecure = input['allow_insecure_http'] === true;
   const queueUrl = pick<string | undefined>(raw, input, 'base_url', undefined);
-  if (!queueUrl) throw configErrors.missingQueueUrl(`${path}.base_url`);
-  const parsed = checkUrl(queueUrl, `${path}.base_url`, insecure, () => configErrors.badQueueUrl(queueUrl, `${path}.base_url`));
-  if (parsed.pathname.split('/').filter(Boolean).length < 2) throw configErrors.badQueueUrl(queueUrl, `${path}.base_url`);
+  if (!queueUrl) throw errors.missingQueueUrl({ path: `${path}.base_url` });
+  const parsed = checkUrl(queueUrl, `${path}.base_url`, insecure, () => errors.badQueueUrl({ value: queueUrl, path: `${path}.base_url` }));
+  if (parsed.pathname.split('/').filter(Boolean).length < 2) throw errors.badQueueUrl({ value: queueUrl, path: `${path}.base_url` });
   const region = pick<string | undefined>(raw, input, 'region', undefined) ?? regionFromQueueUrl(queueUrl) ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
-  if (!region || !REGION.test(region)) throw configErrors.badRegion(region, `${path}.region`);
+  if (!region || !REGION.test(region)) throw errors.badRegion({ value: String(region), path: `${path}.region` });
   const endpointUrl = endpointFor('SQS', pick<string | undefined>(raw, input, 'endpoint_url', undefined));
-  if (endpointUrl) checkUrl(endpointUrl, `${path}.endpoint_url`, insecure, (why) => configErrors.endpoint(endpointUrl, `${path}.endpoint_url`, why));
+  if (endpointUrl) checkUrl(endpointUrl, `${path}.endpoint_url`, insecure, (why) => errors.endpoint({ value: endpointUrl, why, path: `${path}.endpoint_url` }));
   const visibilityTimeout = pick<number>(raw, input, 'sqs_visibility_timeout', DEFAULTS.sqs_visibility_timeout);
-  if (!integerIn(visibilityTimeout, 120, 43200)) throw configErrors.visibility(visibilityTimeout, `${path}.sqs_visibility_timeout`);
+  if (!integerIn(visibilityTimeout, 120, 43200)) throw errors.visibility({ value: String(visibilityTimeout), path: `${path}.sqs_visibility_timeout` });
   const waitTimeSeconds = pick<number>(raw, input, 'sqs_wait_timeout', DEFAULTS.sqs_wait_timeout);
-  if (!integerIn(waitTimeSeconds, 0, 20)) throw configErrors.waitTime(waitTimeSeconds, `${path}.sqs_wait_timeout`);
+  if (!integerIn(waitTimeSeconds, 0, 20)) throw errors.waitTime({ value: String(waitTimeSeconds), path: `${path}.sqs_wait_timeout` });
   const maxMessages = pick<number>(raw, input, 'sqs_max_messages', DEFAULTS.sqs_max_messages);
-  if (!integerIn(maxMessages, 1, 10)) throw configErrors.maxMessages(maxMessages, `${path}.sqs_max_messages`);
+  if (!integerIn(maxMessages, 1, 10)) throw errors.maxMessages({ value: String(maxMessages), path: `${path}.sqs_max_messages` });
   const maxMessagesInFlight = pick<number>(raw, input, 'max_messages_in_flight', DEFAULTS.max_messages_in_flight);
-  if (!integerIn(maxMessagesInFlight, 1, 1000)) throw configErrors.positive('max_messages_in_flight', maxMessagesInFlight, `${path}.max_messages_in_flight`);
+  if (!integerIn(maxMessagesInFlight, 1, 1000)) throw errors.positive({ key: 'max_messages_in_flight', value: String(maxMessagesInFlight), path: `${path}.max_messages_in_flight` });
   const maxReceiveCount = pick<number>(raw, input, 'max_receive_count', DEFAULTS.max_receive_count);
-  if (!integerIn(maxReceiveCount, 1, 1000)) throw configErrors.positive('max_receive_count', maxReceiveCount, `${path}.max_receive_count`);
+  if (!integerIn(maxReceiveCount, 1, 1000)) throw errors.positive({ key: 'max_receive_count', value: String(maxReceiveCount), path: `${path}.max_receive_count` });
   return {
     queueUrl,
     region,

@@ -1,4 +1,4 @@
-import { configErrors } from './errors.js';
+import { awsSqsErrors as errors } from './errors.js';
 import type { OutEvent } from './formats/decoders.js';
 import { PROCESSORS, CLOUDWATCH_MESSAGES, type ProcessorDefinition } from './processors/index.js';
 import type { OptionType } from './processors/types.js';
@@ -106,19 +106,19 @@ function compileProcessor(format: unknown, path: string): { name: string; def: P
   const known = Object.keys(PROCESSORS);
   const name = isObject(format) ? format['type'] : format;
   const def = typeof name === 'string' ? PROCESSORS[name] : undefined;
-  if (!def) throw configErrors.processor(name, known, `${path}.type`);
+  if (!def) throw errors.processor({ value: String(name), known: known.join(', '), path: `${path}.type` });
   const config = isObject(format) && isObject(format['config']) ? format['config'] : {};
   for (const [key, value] of Object.entries(config)) {
     const type = def.options[key];
     if (!type) {
       const allowed = Object.keys(def.options);
-      throw configErrors.processorOption(`${path}.config.${key}`, `${name} has no option <${key}>${allowed.length ? `; its options: ${allowed.join(', ')}` : ' (it takes no options)'}`);
+      throw errors.processorOption({ path: `${path}.config.${key}`, why: `${name} has no option <${key}>${allowed.length ? `; its options: ${allowed.join(', ')}` : ' (it takes no options)'}` });
     }
-    if (!typeOk(value, type)) throw configErrors.processorOption(`${path}.config.${key}`, `${name} option <${key}> must be a ${type}`);
+    if (!typeOk(value, type)) throw errors.processorOption({ path: `${path}.config.${key}`, why: `${name} option <${key}> must be a ${type}` });
   }
   const message = config['cloudwatch_message'];
   if (message !== undefined && !CLOUDWATCH_MESSAGES.includes(message as never)) {
-    throw configErrors.processorOption(`${path}.config.cloudwatch_message`, `cloudwatch_message must be one of ${CLOUDWATCH_MESSAGES.join(', ')}`);
+    throw errors.processorOption({ path: `${path}.config.cloudwatch_message`, why: `cloudwatch_message must be one of ${CLOUDWATCH_MESSAGES.join(', ')}` });
   }
   return { name: name as string, def, config };
 }
@@ -129,11 +129,11 @@ function compilePipeline(name: string, spec: PipelineSpec, queue: { region: stri
   if (vpcFields && processor.name === 'text_file_processor') processor.config = { ...processor.config, field_names: [...vpcFields] };
   const fileFields = compileFileFields(spec.file_field_definitions, `${path}.file_field_definitions`);
   const mapping = compileRecordMapping(spec.record_field_mapping, `${path}.record_field_mapping`);
-  if (typeof spec.routing_template !== 'string' || spec.routing_template.trim() === '') throw configErrors.template(`${path}.routing_template`, 'the template is the tag: a non-empty string');
+  if (typeof spec.routing_template !== 'string' || spec.routing_template.trim() === '') throw errors.template({ path: `${path}.routing_template`, why: 'the template is the tag: a non-empty string' });
   const text = spec.routing_template.replaceAll('<SQS_REGION>', queue.region).replaceAll('<SQS_ACCID>', queue.account);
   const template = new RoutingTemplate(text, `${path}.routing_template`, { file: Object.keys(fileFields), record: Object.keys(mapping) });
   const encoding = spec.encoding;
-  if (encoding !== undefined && !ENCODINGS.includes(String(encoding).toLowerCase())) throw configErrors.encoding(encoding, `${path}.encoding`);
+  if (encoding !== undefined && !ENCODINGS.includes(String(encoding).toLowerCase())) throw errors.encoding({ value: String(encoding), path: `${path}.encoding` });
   return {
     name,
     processorName: processor.name,

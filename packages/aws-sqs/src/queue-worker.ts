@@ -5,7 +5,7 @@ import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessa
 import { describeError, type Logger } from '@collector/sdk';
 import { awsErrorName, awsErrorText } from './client.js';
 import type { SqsServiceOptions } from './config.js';
-import { pullErrors } from './errors.js';
+import { awsSqsErrors as errors } from './errors.js';
 import type { OutEvent } from './formats/decoders.js';
 import { directEvent, parseNotification, type ObjectRef } from './notifications.js';
 import { readObject } from './object-reader.js';
@@ -61,9 +61,9 @@ const OBJECTS_IN_FLIGHT_PER_MESSAGE = 4;
 /** Maps an SQS failure to PullError 300 (no queue), 301 (denied) or 302 (anything else). */
 export function queueError(error: unknown, operation: string, queueUrl: string, path: string): Error {
   const name = awsErrorName(error);
-  if (QUEUE_MISSING.has(name)) return pullErrors.noQueue(queueUrl, `${path}.base_url`);
-  if (DENIED.has(name)) return pullErrors.queueDenied(queueUrl, awsErrorText(error), `${path}.base_url`);
-  return pullErrors.sqsFailed(operation, awsErrorText(error), `${path}.base_url`);
+  if (QUEUE_MISSING.has(name)) return errors.noQueue({ url: queueUrl, path: `${path}.base_url` });
+  if (DENIED.has(name)) return errors.queueDenied({ url: queueUrl, error: awsErrorText(error), path: `${path}.base_url` });
+  return errors.sqsFailed({ operation, error: awsErrorText(error), path: `${path}.base_url` });
 }
 
 /** Collects receipt handles and deletes them with DeleteMessageBatch (≤ 10 a call). */
@@ -229,7 +229,7 @@ export class QueueWorker {
     if (receiveCount > options.maxReceiveCount) {
       this.result.poison++;
       const action = options.deletePoisonMessages ? 'deleted (delete_poison_messages)' : "left to the queue's dead-letter policy";
-      log.error(pullErrors.poison(id, receiveCount, options.maxReceiveCount, action).toLine());
+      log.error(errors.poison({ messageId: id, count: receiveCount, max: options.maxReceiveCount, action }).toLine());
       if (options.deletePoisonMessages) await this.complete(handle);
       return;
     }
@@ -281,7 +281,7 @@ export class QueueWorker {
     }
     if (notification.kind === 'invalid') {
       this.result.failed++;
-      log.error(`${pullErrors.notANotification(id, notification.reason).toLine()}; left to the queue's dead-letter policy`);
+      log.error(`${errors.notANotification({ messageId: id, error: notification.reason }).toLine()}; left to the queue's dead-letter policy`);
       return false;
     }
     // Objects of one message are read side by side (a few at a time), each streamed on its own.

@@ -87,7 +87,7 @@ describe('--check', () => {
     expect(text + logs).not.toContain('wrong-token-4711');
   });
 
-  it('403: authentication passes, the probe fails with the role remedy from the input table', async () => {
+  it('403: authentication passes, the probe fails with the role remedy from the input error declaration', async () => {
     const api = await doctor();
     api.knobs.forbidden = true;
     const { code, text } = await cli(['--check'], doctorConfig(api, start()), mkdtempSync(join(tmpdir(), 'check-403-')));

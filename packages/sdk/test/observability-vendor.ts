@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineCollector, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError } from '@collector/sdk';
+import { defineCollector, defineErrors, defineInput, defineService, InitVariablesError, parseConfigTime, PullError, SetupError } from '@collector/sdk';
 import { type DeliveryRecord, type Output } from '@collector/sdk/host';
 
 /**
@@ -93,6 +93,25 @@ export const DOCTOR_REMEDIES = {
   forbidden: 'Give the API user the Reader role in the vendor console, then run --check again',
 };
 
+/**
+ * The doctor's declared errors. The throw sites below build their errors directly, without a remedy, so
+ * `--check` must find these remedies by `<Type> <ID>` in the declaration.
+ */
+const doctorErrors = defineErrors({
+  clockSkew: {
+    type: 'SetupError', id: 102,
+    message: 'API DATE ERROR: the vendor says the clock of this host is off',
+    cause: 'the clock of this host is more than 5 minutes off the vendor',
+    remedy: DOCTOR_REMEDIES.clock,
+  },
+  forbidden: {
+    type: 'PullError', id: 301,
+    message: 'No permission to read events (HTTP 403)',
+    cause: 'the API user lacks the Reader role',
+    remedy: DOCTOR_REMEDIES.forbidden,
+  },
+});
+
 const service = (tag: string) =>
   defineService<DoctorClient, { start_time: string }, string>({
     tag,
@@ -130,7 +149,7 @@ export const doctorCollector = defineCollector({
       name: 'doctor',
       credentials: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } },
       options: { type: 'object', properties: { base_url: { type: 'string' } } },
-      remedies: { 'SetupError 102': DOCTOR_REMEDIES.clock, '301': DOCTOR_REMEDIES.forbidden },
+      errors: doctorErrors,
       async setup(ctx) {
         const base = String(ctx.input['base_url']);
         const token = String(ctx.credentials['token']);

@@ -78,12 +78,11 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The operator's next step for an input failure: the error's own remedy, the input's table, or a generic one. */
+/** The operator's next step for an input failure: the error's own remedy, the input's declared one, or a generic one. */
 export function remedyFor(error: unknown, definition?: InputDefinition, path?: string): string | undefined {
   if (error instanceof CollectorError) {
-    const table = definition?.remedies ?? {};
     const declared = definition?.errors ? declaredRemedy(definition.errors[ERROR_SPECS], error.type, error.id) : undefined;
-    const specific = error.remedy ?? declared ?? table[`${error.type} ${error.id}`] ?? table[String(error.id)];
+    const specific = error.remedy ?? declared;
     if (specific) return specific;
     if (error.type === 'InitVariablesError' || error.type === 'ConfigError') return `Fix the value at ${error.path ?? path ?? 'the path shown'} in config.yaml (see the collector README), then run --validate`;
     return `Look up ${error.type} ${error.id} in the troubleshooting table of the collector README`;

@@ -142,11 +142,9 @@ export interface InputDefinition<Client = unknown> {
   setupModuleName?: string;
   setup(ctx: SetupContext): Promise<Client>;
   /**
-   * `--check` remedies: what the operator should do about an error, keyed `'<Type> <ID>'` (e.g.
-   * `'SetupError 100'`) or just `'<ID>'`. A `remedy` on the thrown CollectorError wins.
+   * The input's declared error table (`defineErrors`): `--check` takes remedies from it. A `remedy` on the
+   * thrown CollectorError wins.
    */
-  remedies?: Record<string, string>;
-  /** The input's declared error table (`defineErrors`): `--check` takes remedies from it. */
   errors?: { readonly [ERROR_SPECS]: readonly ErrorSpec[] };
   services: Record<string, ServiceDefinition<Client, any, any>>;
 }
