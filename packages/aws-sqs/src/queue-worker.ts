@@ -29,12 +29,9 @@ export interface QueueWorkerDeps {
   /** Config path of the service, for error lines. */
   path: string;
   /** `/metrics` gauges (the SDK's `ctx.metrics`, one per service of one runtime). */
-  metrics?: { gauge(name: string, value: number): void };
+  metrics?: { gauge(name: string, value: number): void; count(name: string, delta: number): void };
 }
 
-type Totals = { deleted: number; released: number; failed: number; poison: number; objects: number; bytes: number };
-/** Totals across the cycles of one service (gauges are absolute values), keyed by its metrics hook. */
-const totalsByService = new WeakMap<object, Totals>();
 
 export interface CycleResult {
   received: number;
@@ -170,26 +167,19 @@ export class QueueWorker {
     if (Number.isFinite(oldest)) this.deps.metrics?.gauge('sqs_message_age_seconds', Math.max(0, (Date.now() - oldest) / 1000));
   }
 
+  /** Adds what this cycle did since the last report to the service's counters (the runtime keeps the totals). */
   private reportTotals(): void {
     const metrics = this.deps.metrics;
     if (!metrics) return;
-    const t = totalsByService.get(metrics) ?? { deleted: 0, released: 0, failed: 0, poison: 0, objects: 0, bytes: 0 };
-    totalsByService.set(metrics, t);
     const r = this.result;
     const previous = this.reported;
-    t.deleted += r.deleted - previous.deleted;
-    t.released += r.released - previous.released;
-    t.failed += r.failed - previous.failed;
-    t.poison += r.poison - previous.poison;
-    t.objects += r.objects - previous.objects;
-    t.bytes += r.bytes - previous.bytes;
+    metrics.count('sqs_messages_deleted', r.deleted - previous.deleted);
+    metrics.count('sqs_messages_released', r.released - previous.released);
+    metrics.count('sqs_messages_failed', r.failed - previous.failed);
+    metrics.count('sqs_messages_poison', r.poison - previous.poison);
+    metrics.count('sqs_objects_read', r.objects - previous.objects);
+    metrics.count('sqs_object_bytes_read', r.bytes - previous.bytes);
     this.reported = { ...r };
-    metrics.gauge('sqs_messages_deleted', t.deleted);
-    metrics.gauge('sqs_messages_released', t.released);
-    metrics.gauge('sqs_messages_failed', t.failed);
-    metrics.gauge('sqs_messages_poison', t.poison);
-    metrics.gauge('sqs_objects_read', t.objects);
-    metrics.gauge('sqs_object_bytes_read', t.bytes);
   }
 
   private async receive(count: number): Promise<Message[]> {

@@ -99,7 +99,7 @@ describe('never losing a message', () => {
     expect(await metrics()).toMatch(/collector_sqs_messages_in_flight\{[^}]*service="aws_sqs_cloudtrail"[^}]*\} 1/);
     await receiver.restart();
     await waitFor(async () => eventLines(receiver.lines()).length >= 80 && (await queueDepth(moto, queueUrl)).inFlight === 0);
-    await waitFor(async () => /collector_sqs_messages_deleted\{[^}]*\} 1/.test(await metrics()));
+    await waitFor(async () => /collector_sqs_messages_deleted_total\{[^}]*\} 1/.test(await metrics()));
     expect(await metrics()).toMatch(/collector_sqs_message_age_seconds\{[^}]*\} \d/);
     await runtime.stop();
     await running;

@@ -57,7 +57,7 @@ export interface ServiceRunnerDeps {
 
 /** Long catch-ups print a progress line at most this often (the manuals show one per window). */
 const PROGRESS_LINE_EVERY_MS = 10_000;
-const NO_GAUGES: ServiceGauges = { gauge: () => undefined };
+const NO_GAUGES: ServiceGauges = { gauge: () => undefined, count: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
 /** The layout version of a service state file; a future layout change reads older files by this number. */

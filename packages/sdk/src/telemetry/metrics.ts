@@ -32,6 +32,12 @@ export interface ServiceGauges {
    * `name`: lower-case letters, digits and `_`; the `collector_` prefix is added when missing.
    */
   gauge(name: string, value: number): void;
+  /**
+   * Adds `delta` to the counter `collector_<name>_total{input, service}` (e.g.
+   * `ctx.metrics.count('sqs_messages_deleted', 10)`): the runtime keeps the total, so a service keeps no
+   * counters of its own across cycles.
+   */
+  count(name: string, delta: number): void;
 }
 
 /** What a service runner reports. */
@@ -96,6 +102,7 @@ export class CollectorMetrics {
   readonly registry = new Registry();
   private sources: MetricsSources | undefined;
   private readonly custom = new Map<string, Gauge<string>>();
+  private readonly customCounters = new Map<string, Counter<string>>();
 
   private readonly requests: Counter<string>;
   private readonly received: Counter<string>;
@@ -281,7 +288,22 @@ export class CollectorMetrics {
         onThrottled: (pool) => this.throttled.inc({ ...labels, pool }),
       },
       gauge: (name, value) => this.customGauge(name).set(labels, value),
+      count: (name, delta) => {
+        if (delta > 0) this.customCounter(name).inc(labels, delta);
+      },
     };
+  }
+
+  private customCounter(name: string): Counter<string> {
+    const full = `${name.startsWith('collector_') ? name : `collector_${name}`}_total`;
+    let counter = this.customCounters.get(full);
+    if (!counter) {
+      if (!NAME.test(full)) throw new Error(`Invalid metric name "${name}": use lower-case letters, digits and _`);
+      if (this.registry.getSingleMetric(full)) throw new Error(`Metric ${full} is built in; pick another name`);
+      counter = new Counter({ name: full, help: `Counted by the service (ctx.metrics.count('${name}'))`, labelNames: LABELS, registers: [this.registry] });
+      this.customCounters.set(full, counter);
+    }
+    return counter;
   }
 
   private customGauge(name: string): Gauge<string> {
