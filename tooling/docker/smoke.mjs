@@ -16,7 +16,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateDemoPki, scenarios, startDemoReceiver } from '../demo/dist/index.js';
+import { scenarios, startDemoReceiver } from '../demo/dist/index.js';
+import { generatePki } from '../testkit/dist/index.js';
 
 const run = promisify(execFile);
 const podman = (args, opts = {}) => run('podman', args, { maxBuffer: 64 * 1024 * 1024, ...opts });
@@ -51,7 +52,7 @@ async function waitFor(what, check, timeoutMs) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'image-smoke-'));
-const pki = generateDemoPki(join(dir, 'pki'));
+const pki = await generatePki(join(dir, 'pki'));
 const receiver = await startDemoReceiver(pki, join(dir, 'receiver'));
 let failed = false;
 const fail = (message) => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer, type TLSSocket } from 'node:tls';
 import { parseSyslogLine, SyslogFrameParser } from './syslog-frames.js';
-import type { DemoPki } from './pki.js';
+import type { Pki } from '@collector/testkit';
 
 /** A Devo-compatible TLS syslog receiver: counts what arrived, tag by tag. */
 export interface DemoReceiver {
@@ -33,7 +33,7 @@ function countTags(messages: readonly string[]): Map<string, number> {
  * A small TLS server that behaves like Devo's relay for the collectors: TLS only, a client certificate
  * signed by the CA is required (`requestCert` + `rejectUnauthorized`), octet-counted or LF framing.
  */
-export async function startNodeReceiver(pki: DemoPki, port = 0): Promise<DemoReceiver> {
+export async function startNodeReceiver(pki: Pki, port = 0): Promise<DemoReceiver> {
   const received: string[] = [];
   const counts = new Map<string, number>();
   let rejected = 0;
@@ -96,7 +96,7 @@ export function rsyslogAvailable(): boolean {
 }
 
 /** The real rsyslogd (via the testkit) with the demo's PKI; same interface as the Node receiver. */
-export async function startRsyslogReceiver(pki: DemoPki, dir: string): Promise<DemoReceiver> {
+export async function startRsyslogReceiver(pki: Pki, dir: string): Promise<DemoReceiver> {
   const { startRsyslog } = await import('@collector/testkit');
   const rsyslog = await startRsyslog({ pki, dir });
   return {
@@ -111,7 +111,7 @@ export async function startRsyslogReceiver(pki: DemoPki, dir: string): Promise<D
 }
 
 /** rsyslogd when it is installed, else the Node receiver: either way TLS with client certificates. */
-export async function startDemoReceiver(pki: DemoPki, dir: string, prefer: 'auto' | 'node' | 'rsyslog' = 'auto'): Promise<DemoReceiver> {
+export async function startDemoReceiver(pki: Pki, dir: string, prefer: 'auto' | 'node' | 'rsyslog' = 'auto'): Promise<DemoReceiver> {
   if (prefer === 'rsyslog' || (prefer === 'auto' && rsyslogAvailable())) {
     try {
       return await startRsyslogReceiver(pki, dir);

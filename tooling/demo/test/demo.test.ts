@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateDemoPki, parseSyslogLine, rsyslogAvailable, runDemo, scenarios, startNodeReceiver, startRsyslogReceiver, SyslogFrameParser, type DemoPki } from '@collector/demo';
+import { parseSyslogLine, rsyslogAvailable, runDemo, scenarios, startNodeReceiver, startRsyslogReceiver, SyslogFrameParser } from '@collector/demo';
+import { generatePki, type Pki } from '@collector/testkit';
 
-function send(pki: DemoPki, port: number, payload: string, client: 'good' | 'rogue' | 'none'): Promise<'sent' | 'refused'> {
+function send(pki: Pki, port: number, payload: string, client: 'good' | 'rogue' | 'none'): Promise<'sent' | 'refused'> {
   return new Promise((resolve) => {
     const socket = connect({
       host: '127.0.0.1',
@@ -34,7 +35,7 @@ describe('demo building blocks', () => {
   });
 
   it('the Node receiver takes a client certificate from the demo CA and refuses none or a rogue one', async () => {
-    const pki = generateDemoPki(join(mkdtempSync(join(tmpdir(), 'demo-pki-')), 'pki'));
+    const pki = await generatePki(join(mkdtempSync(join(tmpdir(), 'demo-pki-')), 'pki'));
     const receiver = await startNodeReceiver(pki);
     try {
       await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h a.b.c: hello\n', 'good');
@@ -54,7 +55,7 @@ describe('the demo PKI with rsyslogd (the receiver pnpm demo prefers)', () => {
   it('rsyslogd accepts the demo client certificate and refuses a rogue one', async () => {
     if (!rsyslogAvailable()) throw new Error('rsyslogd with the OpenSSL driver is missing: apt-get install rsyslog rsyslog-openssl');
     const dir = mkdtempSync(join(tmpdir(), 'demo-rsyslog-'));
-    const pki = generateDemoPki(join(dir, 'pki'));
+    const pki = await generatePki(join(dir, 'pki'));
     const receiver = await startRsyslogReceiver(pki, join(dir, 'receiver'));
     try {
       await send(pki, receiver.port, '<14>2024-01-01 00:00:00.000 h rogue.tag: rogue\n', 'rogue');
