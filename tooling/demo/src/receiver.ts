@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer, type TLSSocket } from 'node:tls';
-import { parseSyslogLine, SyslogFrameParser } from './syslog-frames.js';
-import type { Pki } from '@collector/testkit';
+import { SyslogFrameParser, tryParseReceivedLine, type Pki } from '@collector/testkit';
 
 /** A Devo-compatible TLS syslog receiver: counts what arrived, tag by tag. */
 export interface DemoReceiver {
@@ -23,7 +22,7 @@ export interface DemoReceiver {
 function countTags(messages: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const text of messages) {
-    const tag = parseSyslogLine(text)?.tag ?? '(unparsed)';
+    const tag = tryParseReceivedLine(text)?.tag ?? '(unparsed)';
     counts.set(tag, (counts.get(tag) ?? 0) + 1);
   }
   return counts;
@@ -59,7 +58,7 @@ export async function startNodeReceiver(pki: Pki, port = 0): Promise<DemoReceive
         }
         for (const text of messages) {
           received.push(text);
-          const tag = parseSyslogLine(text)?.tag ?? '(unparsed)';
+          const tag = tryParseReceivedLine(text)?.tag ?? '(unparsed)';
           counts.set(tag, (counts.get(tag) ?? 0) + 1);
         }
       });

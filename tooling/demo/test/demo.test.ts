@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSyslogLine, rsyslogAvailable, runDemo, scenarios, startNodeReceiver, startRsyslogReceiver, SyslogFrameParser } from '@collector/demo';
+import { rsyslogAvailable, runDemo, scenarios, startNodeReceiver, startRsyslogReceiver } from '@collector/demo';
 import { generatePki, type Pki } from '@collector/testkit';
 
 function send(pki: Pki, port: number, payload: string, client: 'good' | 'rogue' | 'none'): Promise<'sent' | 'refused'> {
@@ -25,15 +25,6 @@ function send(pki: Pki, port: number, payload: string, client: 'good' | 'rogue' 
 }
 
 describe('demo building blocks', () => {
-  it('frames: LF-terminated and RFC 6587 octet-counted messages, split across chunks', () => {
-    const parser = new SyslogFrameParser();
-    const multi = '<14>2024-01-01 00:00:00.000 host my.tag: {"a":"x\ny"}';
-    const bytes = Buffer.from(`<14>2024-01-01 00:00:00.000 host my.tag: one\n${Buffer.byteLength(multi)} ${multi}<14>2024-01-01 00:00:01.000 host other.tag: two\n`);
-    const out = [...parser.push(bytes.subarray(0, 50)), ...parser.push(bytes.subarray(50, 90)), ...parser.push(bytes.subarray(90))];
-    expect(out).toEqual(['<14>2024-01-01 00:00:00.000 host my.tag: one', multi, '<14>2024-01-01 00:00:01.000 host other.tag: two']);
-    expect(parseSyslogLine(multi)).toMatchObject({ priority: 14, host: 'host', tag: 'my.tag', message: '{"a":"x\ny"}' });
-  });
-
   it('the Node receiver takes a client certificate from the demo CA and refuses none or a rogue one', async () => {
     const pki = await generatePki(join(mkdtempSync(join(tmpdir(), 'demo-pki-')), 'pki'));
     const receiver = await startNodeReceiver(pki);
