@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scenarios, startNodeReceiver, type DemoReceiver } from '@collector/demo';
-import { generatePki, type Pki } from '@collector/testkit';
+import { scenarios } from '@collector/demo';
+import { generatePki, startNodeSyslogReceiver, type Pki, type SyslogReceiver } from '@collector/testkit';
 
 // The five executables as operators run them (`node apps/<app>/dist/main.js`, the image's entrypoint):
 // the same flags and exit codes everywhere (CONVENTIONS.md), the package version in --version and in the
@@ -47,10 +47,10 @@ function cli(app: string, args: string[], options: { cwd?: string; env?: Record<
 }
 
 let pki: Pki;
-let receiver: DemoReceiver;
+let receiver: SyslogReceiver;
 beforeAll(async () => {
   pki = await generatePki(join(mkdtempSync(join(tmpdir(), 'apps-cli-')), 'pki'));
-  receiver = await startNodeReceiver(pki);
+  receiver = await startNodeSyslogReceiver(pki);
 });
 afterAll(async () => {
   await receiver?.close();

@@ -6,6 +6,7 @@ export * from './moto.js';
 export * from './redis.js';
 export * from './received-line.js';
 export * from './syslog-frames.js';
+export * from './syslog-receiver.js';
 export * from './capturing-output.js';
 export * from './wait-until.js';
 export * from './tinyproxy.js';
