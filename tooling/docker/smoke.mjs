@@ -4,7 +4,7 @@
 //   node tooling/docker/smoke.mjs lark [darktrace ...]
 //
 // Starts each app's simulator and a TLS syslog receiver that requires a client certificate (rsyslogd when
-// installed, else the demo's Node receiver), lays out certs/ config/ state/ as the manuals' `docker run`
+// installed, else the testkit's Node receiver), lays out certs/ config/ state/ as the manuals' `docker run`
 // does, and then:
 //   1. `podman run --read-only ... --once` of every image: every expected event must land at the receiver,
 //      tag by tag (a read-only root filesystem, as deploy/kubernetes runs them);
@@ -16,7 +16,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { generateDemoPki, scenarios, startDemoReceiver } from '../demo/dist/index.js';
+import { scenarios } from '../demo/dist/index.js';
+import { generatePki, startSyslogReceiver } from '../testkit/dist/index.js';
 
 const run = promisify(execFile);
 const podman = (args, opts = {}) => run('podman', args, { maxBuffer: 64 * 1024 * 1024, ...opts });
@@ -51,8 +52,8 @@ async function waitFor(what, check, timeoutMs) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'image-smoke-'));
-const pki = generateDemoPki(join(dir, 'pki'));
-const receiver = await startDemoReceiver(pki, join(dir, 'receiver'));
+const pki = await generatePki(join(dir, 'pki'));
+const receiver = await startSyslogReceiver(pki, join(dir, 'receiver'));
 let failed = false;
 const fail = (message) => {
   failed = true;

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { isVendorEventLine, startRsyslog, type Rsyslog } from '@collector/testkit';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
 import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode } from './lib/run-child.js';
 import type { BareLoopInput } from './lib/bare-loop.js';
-import { isInternalTag, parseLine, tally } from './lib/syslog.js';
+import { tally } from './lib/tally.js';
 import { syntheticLines, tlsCeiling } from './lib/tls-ceiling.js';
 import { makeWorkDir } from './lib/workdir.js';
 import { selectAdapters, shutdownAdapters, type VendorAdapter } from './vendors/index.js';
@@ -95,7 +95,7 @@ async function startupRun(adapter: VendorAdapter): Promise<{ ms: number; bytesPe
     let firstMs = Number.NaN;
     const poll = setInterval(() => {
       if (!Number.isNaN(firstMs)) return;
-      if (rsyslog.lines().some((l) => { const p = parseLine(l); return p !== undefined && !isInternalTag(p.tag); })) firstMs = performance.now() - started;
+      if (rsyslog.lines().some(isVendorEventLine)) firstMs = performance.now() - started;
     }, 5);
     const child = await runNode(appMain(adapter.name, APPS_ROOT), ['--once', '--config', configFile], { cwd: dir, timeoutMs: 120_000 });
     const truth = scenario.truth();
@@ -108,7 +108,7 @@ async function startupRun(adapter: VendorAdapter): Promise<{ ms: number; bytesPe
     clearInterval(poll);
     if (Number.isNaN(firstMs)) firstMs = Number.NaN;
     if (child.code !== 0) throw new Error(`exit ${child.code}: ${child.stdout.slice(-1500)}${child.stderr.slice(-500)}`);
-    const vendorLines = lines.filter((l) => { const p = parseLine(l); return p !== undefined && !isInternalTag(p.tag); });
+    const vendorLines = lines.filter(isVendorEventLine);
     // Wire bytes: the line plus its LF (or octet-count prefix); rsyslog strips the framing.
     const bytes = vendorLines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
     const t = tally(lines, truth, scenario.identity);

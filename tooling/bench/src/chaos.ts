@@ -13,7 +13,7 @@ import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
 import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode, type ChildRun } from './lib/run-child.js';
-import { tally, type Tally } from './lib/syslog.js';
+import { tally, type Tally } from './lib/tally.js';
 import { makeWorkDir } from './lib/workdir.js';
 import { selectAdapters, shutdownAdapters, type FaultKind, type VendorAdapter, type VendorScenario } from './vendors/index.js';
 

@@ -9,11 +9,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePki, startRsyslog, type Pki, type Rsyslog } from '@collector/testkit';
+import { generatePki, isCollectorLogTag, isVendorEventLine, startRsyslog, tryParseReceivedLine, type Pki, type Rsyslog } from '@collector/testkit';
 import { outputsFor } from '../src/lib/output.js';
 import { appMain } from '../src/lib/paths.js';
 import { runNode } from '../src/lib/run-child.js';
-import { isInternalTag, parseLine } from '../src/lib/syslog.js';
 import { makeWorkDir } from '../src/lib/workdir.js';
 import { ADAPTERS, shutdownAdapters } from '../src/vendors/index.js';
 import { cli, ERROR_LINE, filesUnder, newWorkDir, tcpForwarder } from './helpers.js';
@@ -57,8 +56,8 @@ describe.each(HTTP_VENDORS.map((a) => [a.name, a] as const))('%s', (name, adapte
       expect(run.code, run.stdout.slice(-2000)).toBe(0);
       const show = await runNode(appMain(name), ['--show-state', '--config', configFile], { cwd: dir, timeoutMs: 30_000 });
       const received = rsyslog.lines().slice(before);
-      expect(received.filter((l) => { const p = parseLine(l); return p !== undefined && !isInternalTag(p.tag); }).length).toBeGreaterThan(0);
-      expect(received.some((l) => isInternalTag(parseLine(l)?.tag ?? ''))).toBe(true);
+      expect(received.filter(isVendorEventLine).length).toBeGreaterThan(0);
+      expect(received.some((l) => isCollectorLogTag(tryParseReceivedLine(l)?.tag ?? ''))).toBe(true);
 
       const files = filesUnder(dir).filter((f) => f !== configFile);
       const haystacks: [string, string][] = [

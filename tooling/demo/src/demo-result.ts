@@ -1,5 +1,5 @@
 // What a demo run found, shared by the run (run-demo.ts) and its rendering (render.ts).
-import type { DemoReceiver } from './receiver.js';
+import type { SyslogReceiver } from '@collector/testkit';
 
 export interface TagResult {
   tag: string;
@@ -21,7 +21,7 @@ export interface CollectorResult {
 
 export interface DemoResult {
   ok: boolean;
-  receiver: DemoReceiver['kind'];
+  receiver: SyslogReceiver['kind'];
   collectors: CollectorResult[];
   tags: TagResult[];
   /** The collectors' own log lines that reached the receiver (devo.collectors.out.local.*), by tag. */

@@ -2,8 +2,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CollectorRuntime } from '@collector/sdk/host';
-import { generateDemoPki } from './pki.js';
-import { startDemoReceiver, type DemoReceiver } from './receiver.js';
+import { generatePki, startSyslogReceiver, type SyslogReceiver } from '@collector/testkit';
 import { ScenarioSkipped, scenarios as allScenarios, type DemoScenario, type StartedScenario } from './scenarios.js';
 import { renderProgress, renderSummary, type CollectorProgress } from './render.js';
 
@@ -50,8 +49,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const scale = options.scale ?? 1;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'collectors-demo-'));
   mkdirSync(dir, { recursive: true });
-  const pki = generateDemoPki(join(dir, 'pki'));
-  const receiver = await startDemoReceiver(pki, join(dir, 'receiver'), options.receiver ?? 'auto');
+  const pki = await generatePki(join(dir, 'pki'));
+  const receiver = await startSyslogReceiver(pki, join(dir, 'receiver'), options.receiver ?? 'auto');
   print(
     `Devo stand-in: ${receiver.kind === 'rsyslog' ? 'rsyslogd (TLS, client certificate required)' : 'Node TLS receiver (client certificate required)'} on ${receiver.host}:${receiver.port}\n` +
       `Work directory: ${dir}\n\n`,

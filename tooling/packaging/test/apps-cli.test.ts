@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDemoPki, scenarios, startNodeReceiver, type DemoPki, type DemoReceiver } from '@collector/demo';
+import { scenarios } from '@collector/demo';
+import { generatePki, startNodeSyslogReceiver, type Pki, type SyslogReceiver } from '@collector/testkit';
 
 // The five executables as operators run them (`node apps/<app>/dist/main.js`, the image's entrypoint):
 // the same flags and exit codes everywhere (CONVENTIONS.md), the package version in --version and in the
@@ -45,11 +46,11 @@ function cli(app: string, args: string[], options: { cwd?: string; env?: Record<
   });
 }
 
-let pki: DemoPki;
-let receiver: DemoReceiver;
+let pki: Pki;
+let receiver: SyslogReceiver;
 beforeAll(async () => {
-  pki = generateDemoPki(join(mkdtempSync(join(tmpdir(), 'apps-cli-')), 'pki'));
-  receiver = await startNodeReceiver(pki);
+  pki = await generatePki(join(mkdtempSync(join(tmpdir(), 'apps-cli-')), 'pki'));
+  receiver = await startNodeSyslogReceiver(pki);
 });
 afterAll(async () => {
   await receiver?.close();

@@ -5,6 +5,8 @@ export * from './rsyslog.js';
 export * from './moto.js';
 export * from './redis.js';
 export * from './received-line.js';
+export * from './syslog-frames.js';
+export * from './syslog-receiver.js';
 export * from './capturing-output.js';
 export * from './wait-until.js';
 export * from './tinyproxy.js';

@@ -32,12 +32,25 @@ export interface ReceivedEvent extends ReceivedLine {
  */
 const DCSDK_LINE = /^<14>(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) (\S+) (\S+): ([\s\S]*)$/;
 
-/** Splits one received line; throws when it is not in the DCSDK wire format (a test should fail then). */
-export function parseReceivedLine(raw: string): ReceivedLine {
+/** Splits one received line; undefined when it is not in the DCSDK wire format (receivers that count). */
+export function tryParseReceivedLine(raw: string): ReceivedLine | undefined {
   const match = DCSDK_LINE.exec(raw);
-  if (!match) throw new Error(`Not a DCSDK syslog line: ${raw.slice(0, 200)}`);
+  if (!match) return undefined;
   const [, timestamp, hostname, tag, message] = match as unknown as [string, string, string, string, string];
   return { timestamp, hostname, tag, message, raw };
+}
+
+/** Splits one received line; throws when it is not in the DCSDK wire format (a test should fail then). */
+export function parseReceivedLine(raw: string): ReceivedLine {
+  const line = tryParseReceivedLine(raw);
+  if (!line) throw new Error(`Not a DCSDK syslog line: ${raw.slice(0, 200)}`);
+  return line;
+}
+
+/** Whether a received line is a vendor event in the wire format (not one of the collector's own log lines). */
+export function isVendorEventLine(raw: string): boolean {
+  const line = tryParseReceivedLine(raw);
+  return line !== undefined && !isCollectorLogTag(line.tag);
 }
 
 /** Every line split (log lines included); throws on the first line that is not in the DCSDK wire format. */

@@ -47,6 +47,12 @@ export interface Rsyslog {
 }
 
 const RSYSLOGD = process.env.RSYSLOGD ?? '/usr/sbin/rsyslogd';
+const OSSL_DRIVER = '/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so';
+
+/** True when Debian's rsyslogd with the OpenSSL driver is installed (the receiver the tests use). */
+export function rsyslogAvailable(): boolean {
+  return existsSync(RSYSLOGD) && existsSync(OSSL_DRIVER);
+}
 
 /**
  * Starts Debian's rsyslogd in the foreground as a TLS syslog receiver (the Devo stand-in): imtcp with the

@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { CapturingOutput, parseReceivedEvents, parseReceivedLine, parseReceivedLines, waitForReceivedEvents, waitUntil } from '../src/index.js';
+import { CapturingOutput, isVendorEventLine, parseReceivedEvents, parseReceivedLine, parseReceivedLines, SyslogFrameParser, tryParseReceivedLine, waitForReceivedEvents, waitUntil } from '../src/index.js';
 
 const EVENT = '<14>2024-06-01 10:00:03.123 collector-host app.lark.audit.event: {"unique_id":"u1","@devo_pulling_id":"1717236003000"}';
 const LOG = '<14>2024-06-01 10:00:03.124 collector-host devo.collectors.out.local.info: {"msg":"Pull Started","level":"INFO"}';
+
+describe('SyslogFrameParser', () => {
+  it('frames: LF-terminated and RFC 6587 octet-counted messages, split across chunks', () => {
+    const parser = new SyslogFrameParser();
+    const multi = '<14>2024-01-01 00:00:00.000 host my.tag: {"a":"x\ny"}';
+    const bytes = Buffer.from(`<14>2024-01-01 00:00:00.000 host my.tag: one\n${Buffer.byteLength(multi)} ${multi}<14>2024-01-01 00:00:01.000 host other.tag: two\n`);
+    const out = [...parser.push(bytes.subarray(0, 50)), ...parser.push(bytes.subarray(50, 90)), ...parser.push(bytes.subarray(90))];
+    expect(out).toEqual(['<14>2024-01-01 00:00:00.000 host my.tag: one', multi, '<14>2024-01-01 00:00:01.000 host other.tag: two']);
+    expect(parseReceivedLine(multi)).toMatchObject({ hostname: 'host', tag: 'my.tag', message: '{"a":"x\ny"}' });
+  });
+
+  it('throws on an octet count that is not a number', () => {
+    expect(() => new SyslogFrameParser().push(Buffer.from('12x <14>...'))).toThrow(/bad octet count/);
+  });
+});
 
 describe('parseReceivedLine', () => {
   it('splits a DCSDK line into its fields and keeps the raw line', () => {
@@ -26,6 +41,12 @@ describe('parseReceivedLine', () => {
     ['an empty line', ''],
   ])('throws on a line with %s', (_what, line) => {
     expect(() => parseReceivedLine(line)).toThrow(/^Not a DCSDK syslog line/);
+    expect(tryParseReceivedLine(line)).toBeUndefined();
+    expect(isVendorEventLine(line)).toBe(false);
+  });
+
+  it('isVendorEventLine: a vendor event yes, a collector log line no', () => {
+    expect([EVENT, LOG].map(isVendorEventLine)).toEqual([true, false]);
   });
 
   it('parseReceivedLines keeps log lines; parseReceivedEvents leaves them out and parses the events', () => {

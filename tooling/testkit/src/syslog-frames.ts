@@ -30,21 +30,3 @@ export class SyslogFrameParser {
     return messages;
   }
 }
-
-/** One parsed line: `<PRI>YYYY-MM-DD HH:MM:SS.mmm HOST TAG: MESSAGE` (CONVENTIONS.md, "Events on the wire"). */
-export interface SyslogLine {
-  priority: number;
-  time: string;
-  host: string;
-  tag: string;
-  message: string;
-}
-
-const LINE = /^<(\d{1,3})>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) (\S+) ([^\s:]+): ([\s\S]*)$/;
-
-/** Parses a Devo syslog line; undefined when it does not have that shape. */
-export function parseSyslogLine(text: string): SyslogLine | undefined {
-  const match = LINE.exec(text);
-  if (!match) return undefined;
-  return { priority: Number(match[1]), time: match[2]!, host: match[3]!, tag: match[4]!, message: match[5]! };
-}

@@ -1,13 +1,17 @@
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
-import { parseSyslogLine, SyslogFrameParser } from './syslog-frames.js';
-import type { DemoPki } from './pki.js';
+import type { Pki } from './pki.js';
+import { tryParseReceivedLine } from './received-line.js';
+import { rsyslogAvailable, startRsyslog } from './rsyslog.js';
+import { SyslogFrameParser } from './syslog-frames.js';
 
-/** A Devo-compatible TLS syslog receiver: counts what arrived, tag by tag. */
-export interface DemoReceiver {
-  /** 'rsyslog' (the real rsyslogd, when installed) or 'node' (the demo's own TLS server). */
+/**
+ * A Devo-compatible TLS syslog receiver for the demo, the image smoke run and the packaging tests: counts what
+ * arrived, tag by tag. Tests that assert on the wire format use startRsyslog directly.
+ */
+export interface SyslogReceiver {
+  /** 'rsyslog' (the real rsyslogd, when installed) or 'node' (startNodeSyslogReceiver). */
   kind: 'rsyslog' | 'node';
   host: string;
   port: number;
@@ -20,12 +24,14 @@ export interface DemoReceiver {
   close(): Promise<void>;
 }
 
+function countTag(counts: Map<string, number>, message: string): void {
+  const tag = tryParseReceivedLine(message)?.tag ?? '(unparsed)';
+  counts.set(tag, (counts.get(tag) ?? 0) + 1);
+}
+
 function countTags(messages: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const text of messages) {
-    const tag = parseSyslogLine(text)?.tag ?? '(unparsed)';
-    counts.set(tag, (counts.get(tag) ?? 0) + 1);
-  }
+  for (const message of messages) countTag(counts, message);
   return counts;
 }
 
@@ -33,7 +39,7 @@ function countTags(messages: readonly string[]): Map<string, number> {
  * A small TLS server that behaves like Devo's relay for the collectors: TLS only, a client certificate
  * signed by the CA is required (`requestCert` + `rejectUnauthorized`), octet-counted or LF framing.
  */
-export async function startNodeReceiver(pki: DemoPki, port = 0): Promise<DemoReceiver> {
+export async function startNodeSyslogReceiver(pki: Pki, port = 0): Promise<SyslogReceiver> {
   const received: string[] = [];
   const counts = new Map<string, number>();
   let rejected = 0;
@@ -59,8 +65,7 @@ export async function startNodeReceiver(pki: DemoPki, port = 0): Promise<DemoRec
         }
         for (const text of messages) {
           received.push(text);
-          const tag = parseSyslogLine(text)?.tag ?? '(unparsed)';
-          counts.set(tag, (counts.get(tag) ?? 0) + 1);
+          countTag(counts, text);
         }
       });
       socket.on('error', () => socket.destroy());
@@ -87,17 +92,8 @@ export async function startNodeReceiver(pki: DemoPki, port = 0): Promise<DemoRec
   };
 }
 
-const RSYSLOGD = process.env['RSYSLOGD'] ?? '/usr/sbin/rsyslogd';
-const OSSL_DRIVER = '/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so';
-
-/** True when Debian's rsyslogd with the OpenSSL driver is installed (the receiver the tests use). */
-export function rsyslogAvailable(): boolean {
-  return existsSync(RSYSLOGD) && existsSync(OSSL_DRIVER);
-}
-
-/** The real rsyslogd (via the testkit) with the demo's PKI; same interface as the Node receiver. */
-export async function startRsyslogReceiver(pki: DemoPki, dir: string): Promise<DemoReceiver> {
-  const { startRsyslog } = await import('@collector/testkit');
+/** The real rsyslogd (startRsyslog) with the given PKI; same interface as the Node receiver. */
+export async function startRsyslogReceiver(pki: Pki, dir: string): Promise<SyslogReceiver> {
   const rsyslog = await startRsyslog({ pki, dir });
   return {
     kind: 'rsyslog',
@@ -111,7 +107,7 @@ export async function startRsyslogReceiver(pki: DemoPki, dir: string): Promise<D
 }
 
 /** rsyslogd when it is installed, else the Node receiver: either way TLS with client certificates. */
-export async function startDemoReceiver(pki: DemoPki, dir: string, prefer: 'auto' | 'node' | 'rsyslog' = 'auto'): Promise<DemoReceiver> {
+export async function startSyslogReceiver(pki: Pki, dir: string, prefer: 'auto' | 'node' | 'rsyslog' = 'auto'): Promise<SyslogReceiver> {
   if (prefer === 'rsyslog' || (prefer === 'auto' && rsyslogAvailable())) {
     try {
       return await startRsyslogReceiver(pki, dir);
@@ -119,5 +115,5 @@ export async function startDemoReceiver(pki: DemoPki, dir: string, prefer: 'auto
       if (prefer === 'rsyslog') throw error;
     }
   }
-  return startNodeReceiver(pki);
+  return startNodeSyslogReceiver(pki);
 }

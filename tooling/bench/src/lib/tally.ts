@@ -1,20 +1,4 @@
-/** `<14>YYYY-MM-DD HH:MM:SS.mmm <hostname> <tag>: <message>` (CONVENTIONS.md). */
-const SYSLOG_LINE = /^<14>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (\S+) (\S+): ([\s\S]*)$/;
-
-export interface ParsedLine {
-  tag: string;
-  message: string;
-}
-
-export function parseLine(line: string): ParsedLine | undefined {
-  const match = SYSLOG_LINE.exec(line);
-  return match ? { tag: match[2]!, message: match[3]! } : undefined;
-}
-
-/** The collector's own log lines forwarded to Devo, not vendor events. */
-export function isInternalTag(tag: string): boolean {
-  return tag.startsWith('devo.collectors.');
-}
+import { isCollectorLogTag, tryParseReceivedLine } from '@collector/testkit';
 
 export interface Tally {
   /** Distinct ground-truth ids received at least once. */
@@ -34,12 +18,12 @@ export function tally(lines: readonly string[], truth: Set<string>, identity: (e
   const seen = new Map<string, number>();
   let unknown = 0;
   for (const line of lines) {
-    const parsed = parseLine(line);
+    const parsed = tryParseReceivedLine(line);
     if (!parsed) {
       unknown++;
       continue;
     }
-    if (isInternalTag(parsed.tag)) continue;
+    if (isCollectorLogTag(parsed.tag)) continue;
     let id: string | undefined;
     try {
       id = identity(JSON.parse(parsed.message) as Record<string, unknown>);
