@@ -260,3 +260,15 @@ export function checkCutoffAgainstDelay(limits: HistoricLimits, options: Service
     throw E.cutoffBehindDelay({ cutoff: limits.cutoffDays, margin: limits.marginSeconds, delay: options.delaySeconds, path: `inputs.${INPUT_NAME}.max_historic_date_cutoff_days_back` });
   }
 }
+
+/**
+ * What every message-trace service's `init` checks (all at --validate time): the credentials, the input's
+ * historic limits, the service's own options, and that the cutoff reaches behind the delay.
+ */
+export function checkServiceConfig(ctx: { input: InputConfig; options: Record<string, unknown>; path: string }, kind: 'rws' | 'graph', maxDaysBack: number): { limits: HistoricLimits; options: ServiceOptions } {
+  parseCredentials(ctx.input);
+  const limits = parseHistoricLimits(ctx.input);
+  const options = parseServiceOptions(kind, ctx.options, ctx.path);
+  checkCutoffAgainstDelay(limits, options, maxDaysBack, ctx.path);
+  return { limits, options };
+}

@@ -1,6 +1,6 @@
 import { defineService, type JsonValue, type PullContext } from '@collector/sdk';
 import type { O365Client } from '../client.js';
-import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseCredentials, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
+import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { pullPipelines } from '../pipelines.js';
@@ -79,10 +79,7 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
   requestPeriodSeconds: 60,
   dedupWindow: 50_000,
   init(ctx) {
-    parseCredentials(ctx.input);
-    const limits = parseHistoricLimits(ctx.input);
-    const o = parseServiceOptions('graph', ctx.options, ctx.path);
-    checkCutoffAgainstDelay(limits, o, GRAPH_MAX_DAYS_BACK, ctx.path);
+    checkServiceConfig(ctx, 'graph', GRAPH_MAX_DAYS_BACK);
     parseDetailStatuses(ctx.options, ctx.path);
   },
   resetKey: resetKeyOf,

@@ -1,6 +1,6 @@
 import { defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
-import { checkCutoffAgainstDelay, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseCredentials, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
+import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { floorToSecond, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { forwardPages, pullPipelines } from '../pipelines.js';
@@ -67,10 +67,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
   requestPeriodSeconds: 60,
   dedupWindow: 50_000,
   init(ctx) {
-    parseCredentials(ctx.input);
-    const limits = parseHistoricLimits(ctx.input);
-    const o = parseServiceOptions('graph', ctx.options, ctx.path);
-    checkCutoffAgainstDelay(limits, o, GRAPH_MAX_DAYS_BACK, ctx.path);
+    const { limits } = checkServiceConfig(ctx, 'graph', GRAPH_MAX_DAYS_BACK);
     if (limits.cutoffDays > GRAPH_MAX_DAYS_BACK) {
       ctx.log.warning(`Graph answers at most ${GRAPH_MAX_DAYS_BACK} days back: max_historic_date_cutoff_days_back=${limits.cutoffDays} is applied as ${GRAPH_MAX_DAYS_BACK} for this service`);
     }

@@ -1,6 +1,6 @@
 import { defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
-import { checkCutoffAgainstDelay, parseCredentials, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
+import { checkServiceConfig, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { forwardPages, pullPipelines } from '../pipelines.js';
@@ -104,10 +104,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
   // trace, and a smaller window keeps that write small during a 10-day catch-up.
   dedupWindow: 20_000,
   init(ctx) {
-    parseCredentials(ctx.input);
-    const limits = parseHistoricLimits(ctx.input);
-    const o = parseServiceOptions('rws', ctx.options, ctx.path);
-    checkCutoffAgainstDelay(limits, o, Number.POSITIVE_INFINITY, ctx.path);
+    checkServiceConfig(ctx, 'rws', Number.POSITIVE_INFINITY);
     ctx.log.warning(RWS_RETIREMENT_WARNING);
   },
   resetKey: resetKeyOf,
