@@ -43,6 +43,6 @@ export function* timeWindows(spec: TimeWindowSpec): Generator<TimeWindow> {
  * same span every later pull re-reads. Undefined without `--start-at` or once the service has a checkpoint:
  * the vendor's initial start then applies, e.g. `cutoverStart(ctx, lookbackMs) ?? configuredStart`.
  */
-export function cutoverStart(ctx: { startAt?: Date }, lookbackMs = 0): Date | undefined {
+export function cutoverStart(ctx: { startAt?: Date | undefined }, lookbackMs = 0): Date | undefined {
   return ctx.startAt ? new Date(ctx.startAt.getTime() - lookbackMs) : undefined;
 }

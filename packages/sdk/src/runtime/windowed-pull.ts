@@ -89,7 +89,7 @@ export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkp
   const floor = policy.floor?.getTime() ?? Number.NEGATIVE_INFINITY;
   const historic = historicFloorAt(policy, now);
   const reread = policy.lookbackMode === 'reread';
-  const cutover = cutoverStart({ ...(startAt ? { startAt } : {}) }, policy.lookbackMs ?? 0);
+  const cutover = cutoverStart({ startAt }, policy.lookbackMs ?? 0);
   let from = resumed ? resumed.getTime() : (cutover ?? policy.initialStart).getTime();
   let rereadWindow: TimeWindow | undefined;
   if (resumed && lookback > 0) {
