@@ -409,6 +409,8 @@ export class Lane {
   private readonly idleWaiters: (() => void)[] = [];
   private failures = 0;
   private failingSince = 0;
+  /** When the last write failed: writes begun before it fail for the same cause (one connection lost). */
+  private lastFailedAt = 0;
   /** Since when the output refuses us (0: it has not since the last success); see refusedForMs(). */
   private refusedSince = 0;
   private lastRefusalAt = 0;
@@ -720,8 +722,12 @@ export class Lane {
           if (!fromSpool) this.queueInflight--;
           this.requeue(taken, fromSpool ? this.resend : this.queue);
           if (this.failures === 0) this.failingSince = Date.now();
-          const wait = backoffDelay(this.failures, { initialMs: this.options.retryInitialMs ?? 100, maxMs: this.options.retryMaxMs ?? 60_000 });
-          this.failures++;
+          // The writes in flight on a connection that dies all fail, one after the other: that is one
+          // failure for the back-off (else 16 of them would push the retry towards its cap at once).
+          const sameCause = this.failures > 0 && began < this.lastFailedAt;
+          this.lastFailedAt = Date.now();
+          const wait = backoffDelay(sameCause ? this.failures - 1 : this.failures, { initialMs: this.options.retryInitialMs ?? 100, maxMs: this.options.retryMaxMs ?? 60_000 });
+          if (!sameCause) this.failures++;
           this.failedWhileDown = !this.output.ready();
           if (isRefusal(error)) {
             // A refusal after a long stretch of other failures starts a new count.

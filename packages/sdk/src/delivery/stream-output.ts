@@ -12,7 +12,10 @@ export interface StreamOutputOptions {
   target: ConnectionTarget;
   /** Hostname in the syslog header. */
   hostname: string;
-  /** Connections kept open at most (`concurrent_connections`). */
+  /**
+   * Connections kept open at most (`concurrent_connections`, default 1). Extra ones open on demand, when a
+   * write finds every open connection busy; `lookup` batches always use the oldest one (see write()).
+   */
   concurrentConnections?: number;
   /** Back-off between failed connection attempts: initial, doubling, capped, jittered (DCSDK connecting_*_wait). */
   initialWaitMs?: number;
@@ -57,6 +60,8 @@ export class StreamOutput implements Output {
   private opening: StreamConnection | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly stopController = new AbortController();
+  /** Connections whose failure was counted already: the writes in flight on one fail together, for one cause. */
+  private readonly failureNoted = new WeakSet<StreamConnection>();
   private readonly log: Logger;
   readonly counters: OutputCounters = { messages: 0, bytes: 0, failedWrites: 0 };
   private readonly where: string;
@@ -114,8 +119,12 @@ export class StreamOutput implements Output {
     }
   }
 
-  /** Marks the output down and keeps probing with back-off until a connection is accepted. */
+  /**
+   * Marks the output down and keeps probing with back-off until a connection is accepted. Not while another
+   * connection is healthy: losing one of several connections leaves the output up.
+   */
   private markDown(): void {
+    if (this.connections.some((c) => c.healthy)) return;
     this.down = true;
     this.scheduleReconnect();
   }
@@ -146,19 +155,30 @@ export class StreamOutput implements Output {
     return this.connections.filter((c) => c.healthy).length;
   }
 
-  async write(records: readonly DeliveryRecord[], _service: SenderService): Promise<void> {
+  /**
+   * Writes one batch on one connection. With several connections, batches of the `standard` and `internal`
+   * services spread over them (order across connections is not kept; within a batch and a connection it
+   * is); `lookup` batches all go on the oldest connection, because Devo applies a lookup's START, data and
+   * END lines in the order they arrive.
+   */
+  async write(records: readonly DeliveryRecord[], service: SenderService): Promise<void> {
     if (records.length === 0) return;
     const bytes = this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
-    const connection = await this.acquire();
+    const connection = await this.acquire(service === 'lookup');
     try {
       await connection.send(bytes);
       this.failures = 0;
       this.refusedInStreak = false;
+      this.down = false;
       this.counters.messages += records.length;
       this.counters.bytes += bytes.length;
     } catch (error) {
       this.counters.failedWrites++;
-      this.noteFailure(error);
+      // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.
+      if (!this.failureNoted.has(connection)) {
+        this.failureNoted.add(connection);
+        this.noteFailure(error);
+      }
       this.markDown();
       throw error;
     }
@@ -203,9 +223,11 @@ export class StreamOutput implements Output {
 
   /**
    * A healthy connection for the next write: the least busy one, a new one while fewer than
-   * `concurrentConnections` exist and all are busy; stale ones (idle > 30 s, older than 1 h) are retired.
+   * `concurrentConnections` exist and all are busy (unless the connection back-off runs: then an open one
+   * is used rather than waiting); `ordered`: the oldest one. Stale ones (idle > 30 s, older than 1 h) are
+   * retired first.
    */
-  private async acquire(): Promise<StreamConnection> {
+  private async acquire(ordered = false): Promise<StreamConnection> {
     const now = Date.now();
     const idleMs = this.options.idleTimeoutMs ?? 30_000;
     const maxAge = this.options.maxConnectionAgeMs ?? 3_600_000;
@@ -217,10 +239,10 @@ export class StreamOutput implements Output {
       }
       if (!c.healthy) this.connections.splice(i, 1);
     }
-    let best: StreamConnection | undefined;
-    for (const c of this.connections) if (!best || c.inflight < best.inflight) best = c;
+    let best: StreamConnection | undefined = ordered ? this.connections[0] : undefined;
+    if (!ordered) for (const c of this.connections) if (!best || c.inflight < best.inflight) best = c;
     const max = this.options.concurrentConnections ?? 1;
-    if (best && (best.inflight === 0 || this.connections.length >= max || this.connecting)) {
+    if (best && (ordered || best.inflight === 0 || this.connections.length >= max || this.connecting || this.nextAttemptAt > now)) {
       best.reserve();
       return best;
     }
@@ -271,7 +293,10 @@ export class StreamOutput implements Output {
       if (this.stopController.signal.aborted) return;
       // A balancer closing an idle connection is normal: check with one reconnect attempt whether the
       // receiver is still there (ready() stays true meanwhile). Anything else marks the output down.
-      if (!connection.endedQuietly) this.markDown();
+      if (!connection.endedQuietly) {
+        if (this.connections.some((c) => c.healthy)) this.log.debug(`Output ${this.name}: a connection was lost; ${this.openConnections} still open`);
+        this.markDown();
+      }
       else if (this.connections.length === 0 && !connection.retired) this.scheduleReconnect();
     });
     return connection;
