@@ -339,7 +339,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
     });
   }
   out.push('', '## Other benchmarks in this repository', '');
-  out.push('- Delivery alone (SDK queue → rsyslog and → a Node TLS sink, against the same bare-writer ceiling):');
+  out.push('- Delivery alone (SDK queue → rsyslog over 1, 2 and 4 TLS connections; SDK vs a bare Node TLS writer into a counting sink):');
   out.push('  [`tooling/bench/delivery/REPORT.md`](../tooling/bench/delivery/REPORT.md), by the delivery engineer.');
   for (const e of externals) out.push(`- ${e.title}: ${e.status}`);
   for (const e of externals) {
