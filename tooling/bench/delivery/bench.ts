@@ -245,15 +245,17 @@ async function compare(target: Target, title: string, writers: { name: string; r
   const medians = writers.map((w, j) => {
     const runs = rounds.map((rs) => rs[j]!);
     const ratio = j === 0 ? '–' : `**${fmt(median(rounds.map((rs) => eps(rs[j]!) / eps(rs[0]!))), 2)}**`;
+    // The same comparison by the sender's cost: events per CPU-second of this writer over writer 0's.
+    const cpuRatio = j === 0 ? '–' : fmt(median(rounds.map((rs) => rs[0]!.cpuSeconds / rs[0]!.events / (rs[j]!.cpuSeconds / rs[j]!.events))), 2);
     const receiver = median(runs.map((r) => perMillion(r.receiverThreads.reduce((a, b) => a + b, 0), r.events)));
-    return `| ${runs[0]!.name} | ${fmt(median(runs.map(eps)))} | ${ratio} | ${fmt(median(runs.map((r) => perMillion(r.cpuSeconds, r.events))), 1)} | ${fmt(median(runs.map((r) => r.loopBusy)) * 100)} % | ${receiver > 0 ? fmt(receiver, 1) : '–'} | ${fmt(median(runs.map((r) => r.receiverThreads.length)))} |`;
+    return `| ${runs[0]!.name} | ${fmt(median(runs.map(eps)))} | ${ratio} | ${fmt(median(runs.map((r) => perMillion(r.cpuSeconds, r.events))), 1)} | ${cpuRatio} | ${fmt(median(runs.map((r) => r.loopBusy)) * 100)} % | ${receiver > 0 ? fmt(receiver, 1) : '–'} | ${fmt(median(runs.map((r) => r.receiverThreads.length)))} |`;
   });
   return `### ${title}
 
 Medians of ${ROUNDS} rounds (${ratioLabel}: the median of the per-round ratios):
 
-| writer | events/s | ${ratioLabel} | sender CPU s / M events | sender loop busy | receiver CPU s / M events | receiver threads busy |
-|---|---:|---:|---:|---:|---:|---:|
+| writer | events/s | ${ratioLabel} | sender CPU s / M events | events per sender CPU-second ${ratioLabel} | sender loop busy | receiver CPU s / M events | receiver threads busy |
+|---|---:|---:|---:|---:|---:|---:|---:|
 ${medians.join('\n')}
 
 Every run (within a round, the order rotates by one each round):
