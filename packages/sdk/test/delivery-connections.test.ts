@@ -19,6 +19,10 @@ interface Relay {
   readonly carried: number[];
   /** Destroys connection `i` on both sides (a balancer or a network path that drops one session). */
   cut(i: number): void;
+  /** Closes every connection after the first `n` as soon as it is accepted (a receiver at its session limit). */
+  limit(n: number): void;
+  /** Connections closed by limit(). */
+  readonly refused: number;
   /**
    * Cuts every connection and from then on accepts new ones without ever forwarding a byte (a receiver
    * that hangs in the TLS handshake): nothing written afterwards can be acknowledged.
@@ -31,7 +35,14 @@ async function startRelay(target: number): Promise<Relay> {
   const pairs: [Socket, Socket][] = [];
   const carried: number[] = [];
   let blackhole = false;
+  let limit = Infinity;
+  let refused = 0;
   const server: Server = createServer((client) => {
+    if (pairs.length >= limit) {
+      refused++;
+      client.destroy();
+      return;
+    }
     if (blackhole) {
       client.pause();
       pairs.push([client, client]);
@@ -61,6 +72,12 @@ async function startRelay(target: number): Promise<Relay> {
   return {
     port: (server.address() as AddressInfo).port,
     carried,
+    limit(n) {
+      limit = n;
+    },
+    get refused() {
+      return refused;
+    },
     cut(i) {
       for (const s of pairs[i] ?? []) s.destroy();
     },
@@ -170,6 +187,31 @@ describe('concurrent_connections against rsyslog over TLS with client certificat
       // The data lines arrive in the order they were written (one connection, one TCP stream).
       expect(lines.slice(1, -1).map((l) => l.slice(l.indexOf('|') + 1))).toEqual(rows.map(([k, v]) => `"${k}",${v}`));
       expect(relay.carried.length).toBe(4);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('extra connections refused: the open one takes every batch, no write fails, the output stays ready', async () => {
+    const relay = await startRelay(rsyslog.port);
+    try {
+      relay.limit(1);
+      const out = output(relay.port, 3);
+      const rejected = recordRejectedWrites(out);
+      const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 100 });
+      await pipeline.start();
+      const from = rsyslog.lines().length;
+      let wasDown = false;
+      const sampler = setInterval(() => (wasDown ||= !out.ready()), 2);
+      const sent = events('limit', 10_000);
+      await Promise.all(await submitAll(pipeline, sent));
+      clearInterval(sampler);
+      await pipeline.stop();
+      expect(relay.refused).toBeGreaterThan(0);
+      expect(rejected.size).toBe(0);
+      expect(wasDown).toBe(false);
+      await rsyslog.waitForLines(from + 10_000);
+      expect(received(from).sort()).toEqual(sent.flat().map((r) => r.message).sort());
     } finally {
       await relay.close();
     }

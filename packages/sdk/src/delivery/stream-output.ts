@@ -254,8 +254,18 @@ export class StreamOutput implements Output {
         () => (this.connecting = undefined),
       );
     }
-    const connection = await this.connecting;
-    if (!connection.healthy) throw new OutputError(606, `Connection to ${this.where} was lost`, { retryable: true });
+    let connection: StreamConnection;
+    try {
+      connection = await this.connecting;
+    } catch (error) {
+      // An extra connection that cannot be opened must not fail a batch that an open one can take.
+      if (!best?.healthy) throw error;
+      connection = best;
+    }
+    if (!connection.healthy) {
+      if (!best?.healthy) throw new OutputError(606, `Connection to ${this.where} was lost`, { retryable: true });
+      connection = best;
+    }
     connection.reserve();
     return connection;
   }
