@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryPipeline, type DeliveryRecord, type Output } from '@collector/sdk/host';
+import { waitUntil } from '@collector/testkit';
 
 /** An output whose writes are settled by the test: pending writes can be failed or acknowledged at will. */
 class ManualOutput implements Output {
@@ -26,14 +27,18 @@ describe('DeliveryPipeline queue', () => {
     await pipeline.start();
     const acks: Promise<void>[] = [];
     for (let i = 0; i < 4; i++) acks.push((await pipeline.submit([rec(2 * i), rec(2 * i + 1)])).delivered);
+    // Waits for what must happen (a loaded machine delays timers), then checks nothing more happened.
+    await waitUntil(() => out.writes.length >= 4, { what: 'four writes' });
     await tick();
     expect(out.writes).toHaveLength(4); // four batches in flight at once
     // The connection dies: every write in flight fails, in order.
     for (const w of out.writes.splice(0)) w.fail();
     // After a failure a single write probes the connection; once it succeeds the window opens again.
+    await waitUntil(() => out.writes.length >= 1, { what: 'the probe write' });
     await tick();
     expect(out.writes).toHaveLength(1);
     out.writes.shift()!.ok();
+    await waitUntil(() => out.writes.length >= 3, { what: 'the three other writes' });
     await tick();
     expect(out.writes).toHaveLength(3);
     for (const w of out.writes.splice(0)) w.ok();
