@@ -305,6 +305,7 @@ export class ServiceRunner {
         return { delivered };
       },
       metrics: this.deps.metrics ?? NO_GAUGES,
+      stats,
     };
   }
 
