@@ -1,6 +1,11 @@
 import type { PullBatch, PullCounts } from './definitions.js';
 import { cutoverStart, timeWindows, type TimeWindow } from './time-windows.js';
 
+/**
+ * How a time-window service resumes and slices, and what it does and says around each window: the vendor
+ * declares it, the SDK computes where each pull starts, cuts the span into windows, runs them and commits
+ * after each window, so no vendor writes that arithmetic or loop.
+ */
 export interface WindowPolicy<Checkpoint> {
   /** Where the very first pull starts: the configured start time, or the vendor's default back-fill. */
   initialStart: Date;
@@ -237,23 +242,22 @@ export async function* pullWindows<Checkpoint, Event>(
     say(lines.window?.(window));
     const before = { ...(ctx.stats ?? NO_COUNTS) };
     const askedAt = ctx.now();
-    let end: WindowEnd = {};
+    let end: WindowEnd | undefined;
+    // Read by hand (not for-await) to get the fetch's return value; closed in `finally` if left early.
+    const pages = fetch(window)[Symbol.asyncIterator]();
     try {
-      // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
-      const pages = fetch(window);
-      const iterator = pages[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) {
-          end = next.value ?? {};
-          break;
-        }
-        if (next.value.length > 0) yield { events: next.value };
+      while (!end) {
+        const next = await pages.next();
+        if (next.done) end = next.value ?? {};
+        // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
+        else if (next.value.length > 0) yield { events: next.value };
       }
     } catch (error) {
       // A stop interrupts a request (or its retry wait): not an error, the window is read again next time.
       if (ctx.signal.aborted) return;
       throw error;
+    } finally {
+      if (!end) await pages.return?.();
     }
     if (end.unfinished) return;
     const reached = end.reached && end.reached.getTime() < window.end.getTime() ? new Date(Math.max(window.start.getTime(), end.reached.getTime())) : window.end;
