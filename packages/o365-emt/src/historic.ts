@@ -106,19 +106,6 @@ export function savepoint(start: Date, resetPersistenceAuth: string | undefined)
   return { start_time: formatUtc(start), reset_persistence_auth: resetPersistenceAuth ?? null };
 }
 
-/**
- * A first run saves where it starts before it pulls anything (the original logs "The persistence has been
- * modified. Saving state as {'start_time': ...}" at that point): a restart before the first window is
- * complete resumes there instead of computing a later now − delay − 15 min and skipping the minutes between.
- * Nothing precedes the start, so this savepoint is true the moment it is written.
- */
-export function* pinFirstStart(checkpoint: MessageTraceCheckpoint | undefined | null, from: Date, resetPersistenceAuth: string | undefined, log: Logger) {
-  if (checkpoint?.start_time) return;
-  const pinned = savepoint(from, resetPersistenceAuth);
-  log.info(`The persistence has been modified. Saving state as ${JSON.stringify(pinned)}`);
-  yield { events: [] as unknown[], checkpoint: pinned };
-}
-
 /** Whole seconds: both APIs take second-resolution filters, and windows must join without gaps. */
 export function floorToSecond(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);

@@ -1,52 +1,46 @@
-import { formatUtc, type PullBatch, type PullContext, type TimeWindow } from '@collector/sdk';
+import { formatUtc, pullWindows, type PullBatch, type PullContext, type TimeWindow, type WindowEnd, type WindowLines } from '@collector/sdk';
 import type { HistoricLimits, ServiceOptions } from './config.js';
-import { pinFirstStart, planPull, savepoint, type MessageTraceCheckpoint, type PipelineShape } from './historic.js';
+import { messageTracePolicy, planPull, type MessageTraceCheckpoint, type PipelineShape } from './historic.js';
+
+/** What one pipeline (window) reads: its pages; `{ unfinished }` when a stop left it part-read, or a `note` for its summary. */
+export type Pipeline = (window: TimeWindow) => AsyncGenerator<readonly unknown[], WindowEnd | void>;
+
+/** The manual's `Pull started` (lower-case s), for the services' `logLines`. */
+export const O365_LOG_LINES = { pullStarted: 'Pull started' } as const;
 
 /**
- * What one pipeline (window) does: yields its events and returns the "Pipeline summary: ..." head of the
- * manual's summary line, or undefined when a stop left the window unfinished (then nothing is committed).
+ * The manual's pipeline lines: `Running a new pipeline (start - end)` before a window; once it is committed
+ * `[No events detected. ]Pull Summary: N request(s) made, N event(s) filtered, N event(s) sent to Devo.
+ * Using tag: <tag>. Period from <start> to <end>`, `Savepoint reached: ...` and `A new pipeline has been
+ * completed`; `Remote data is up to date!` when every due window was read; `The persistence has been
+ * modified. Saving state as ...` when a first run pins its start.
  */
-export type Pipeline = (window: TimeWindow) => AsyncGenerator<PullBatch<MessageTraceCheckpoint>, string | undefined>;
+export function pipelineLines(tag: string, delaySeconds: number): WindowLines<MessageTraceCheckpoint> {
+  const period = (window: TimeWindow) => `Period from ${formatUtc(window.start)} to ${formatUtc(window.end)}`;
+  return {
+    window: (window) => `Running a new pipeline (${formatUtc(window.start)} - ${formatUtc(window.end)})`,
+    summary: (window, counts, end) =>
+      `${counts.received === 0 ? 'No events detected. ' : ''}Pull Summary: ${counts.requests} request(s) made, ${counts.duplicates} event(s) filtered, ${counts.sent} event(s) sent to Devo. ` +
+      `Using tag: ${tag}. ${period(window)}${end.note ? ` (${end.note})` : ''}`,
+    committed: (savepoint) => [`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...savepoint, time_delay_in_seconds: delaySeconds })}`, 'A new pipeline has been completed'],
+    pinned: (savepoint) => `The persistence has been modified. Saving state as ${JSON.stringify(savepoint)}`,
+    upToDate: 'Remote data is up to date!',
+  };
+}
 
 /**
- * The manual's pipelines over the SDK's window plan: a first run saves where it starts, then each window
- * logs "Running a new pipeline", runs, logs its summary, commits its savepoint and logs "Savepoint reached"
- * (the SDK resumes this generator only after the checkpoint was committed).
+ * The manual's pipelines on the SDK's window engine: a first run saves where it starts (a restart resumes
+ * there), then each window runs, is committed and summed up in the manual's words.
  */
-export async function* pullPipelines(
+export function pullPipelines(
   ctx: PullContext<unknown, unknown>,
   checkpoint: MessageTraceCheckpoint | undefined | null,
   o: ServiceOptions,
   limits: HistoricLimits,
-  shape: PipelineShape & { completedLine?: boolean },
+  shape: PipelineShape,
   pipeline: Pipeline,
 ): AsyncGenerator<PullBatch<MessageTraceCheckpoint>> {
-  const args = { checkpoint, now: ctx.now(), limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, resetPersistenceAuth: o.resetPersistenceAuth, startAt: ctx.startAt, log: ctx.log };
-  const plan = planPull({ ...args, ...shape });
-  // The savepoint stands for where the next window starts plus the look-back, so a restart resumes at the plan's start.
-  yield* pinFirstStart(checkpoint, new Date(plan.start.getTime() + o.lookbackSeconds * 1000), o.resetPersistenceAuth, ctx.log);
-  for (const window of plan.windows) {
-    if (ctx.signal.aborted) return;
-    ctx.log.info(`Running a new pipeline (${formatUtc(window.start)} - ${formatUtc(window.end)})`);
-    const summary = yield* pipeline(window);
-    if (summary === undefined) return;
-    const next = savepoint(window.end, o.resetPersistenceAuth);
-    ctx.log.info(`${summary} Using tag: ${ctx.tag}. Period from ${formatUtc(window.start)} to ${formatUtc(window.end)}`);
-    yield { events: [], checkpoint: next };
-    ctx.log.info(`Savepoint reached: Updating persistence with -> ${JSON.stringify({ ...next, time_delay_in_seconds: o.delaySeconds })}`);
-    if (shape.completedLine) ctx.log.info('A new pipeline has been completed');
-  }
-  if (!ctx.signal.aborted) ctx.log.info('Remote data is up to date!');
-}
-
-/** A pipeline that delivers each page as it comes and sums the window up as the manual does. */
-export function forwardPages(pages: (window: TimeWindow) => AsyncIterable<readonly unknown[]>): Pipeline {
-  return async function* (window) {
-    let events = 0;
-    for await (const rows of pages(window)) {
-      events += rows.length;
-      yield { events: rows };
-    }
-    return `${events === 0 ? 'No events detected. ' : ''}Pipeline summary: ${events} event(s) retrieved.`;
-  };
+  const args = { checkpoint, now: ctx.now(), limits, lookbackSeconds: o.lookbackSeconds, delaySeconds: o.delaySeconds, resetPersistenceAuth: o.resetPersistenceAuth, startAt: ctx.startAt, log: ctx.log, ...shape };
+  const policy = { ...messageTracePolicy(args), pinStart: true, lines: pipelineLines(ctx.tag, o.delaySeconds) };
+  return pullWindows(ctx, checkpoint, policy, pipeline, planPull(args));
 }

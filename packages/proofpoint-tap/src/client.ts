@@ -25,6 +25,8 @@ export interface ProofpointClient {
 export const CREDENTIALS_RETRY_MS = 15 * 60_000;
 
 export async function createProofpointClient(ctx: SetupContext): Promise<ProofpointClient> {
+  // The manual's first setup line: nothing is authenticated until the client below exists.
+  ctx.log.warning('The token/header/authentication has not been created yet');
   const username = String(ctx.credentials['username'] ?? '');
   const password = String(ctx.credentials['password'] ?? '');
   const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;

@@ -25,10 +25,11 @@ export {
   type SetupContext,
   type PullContext,
   type PullBatch,
+  type PullCounts,
   type JsonSchema,
 } from './runtime/definitions.js';
 export { cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
-export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type WindowPlan, type WindowClamp } from './runtime/windowed-pull.js';
+export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type WindowPlan, type WindowClamp, type WindowLines, type WindowEnd, type WindowContext } from './runtime/windowed-pull.js';
 export { extendJsonObject } from './runtime/event-encoding.js';
 export { sleep } from './runtime/abortable-sleep.js';
 export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-time.js';

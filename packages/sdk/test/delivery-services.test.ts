@@ -108,9 +108,11 @@ describe('internal sender service', () => {
       job_id: 'not_used',
       input_name: 'demo',
       service_name: 'events',
-      module_name: 'DemoPuller(demo,1,events,predefined)',
+      // The manuals' module_name: the service's module, without input and service.
+      module_name: 'DemoPuller',
     });
-    expect(warning).toMatch(/^devo\.collectors\.out\.local\.warning: \{"msg":"something odd"/);
+    // Spaced as the manuals' (Python's json.dumps) lines.
+    expect(warning).toMatch(/^devo\.collectors\.out\.local\.warning: \{"msg": "something odd", "time": /);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historicFloorAt, planWindows, type WindowClamp, type WindowPolicy } from '../src/index.js';
+import { historicFloorAt, planWindows, pullWindows, type PullBatch, type TimeWindow, type WindowClamp, type WindowEnd, type WindowPolicy } from '../src/index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -68,5 +68,75 @@ describe('planWindows: historic floor, look-back base, whole windows', () => {
     expect(planWindows({ ...p, initialStart: new Date(now.getTime() - 10 * 60_000) }, undefined, now).windows).toEqual([]);
     // The plan still says where the pull starts when no window is due.
     expect(planWindows({ ...p, initialStart: new Date(now.getTime() - 10 * 60_000) }, undefined, now).start).toEqual(new Date(now.getTime() - 10 * 60_000));
+  });
+});
+
+describe('pullWindows: hooks, declared lines, windows that end short', () => {
+  const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+  /** Runs the engine over 3 one-hour windows (09:00–12:00); `fetch` gets each window, the runtime's counters are faked. */
+  async function run(extra: Partial<WindowPolicy<Cp>>, fetch: (w: TimeWindow) => AsyncGenerator<string[], WindowEnd | void>, checkpoint?: Cp, clock = () => now) {
+    const logs: string[] = [];
+    const stats = { requests: 0, received: 0, duplicates: 0, sent: 0 };
+    const batches: PullBatch<Cp>[] = [];
+    const ctx = { now: clock, signal: new AbortController().signal, log: { info: (l: string) => logs.push(l) }, stats };
+    const p = policy({ initialStart: new Date('2026-03-10T09:00:00Z'), alignMs: 1000, ...extra });
+    for await (const batch of pullWindows(ctx, checkpoint, p, async function* (w) {
+      stats.requests++;
+      return yield* fetch(w);
+    })) {
+      // What the runtime does: count what it received; by the checkpoint every event was sent.
+      stats.received += batch.events.length;
+      if (batch.checkpoint) stats.sent = stats.received;
+      batches.push(batch);
+    }
+    return { logs, batches, checkpoints: batches.filter((b) => b.checkpoint).map((b) => hhmm(new Date(b.checkpoint!.end))) };
+  }
+
+  it("logs the service's lines with each window's share of the counters, after its commit", async () => {
+    const { logs, checkpoints } = await run(
+      { pinStart: true, lines: { window: (w) => `window ${hhmm(w.start)}`, summary: (w, c) => `summary ${hhmm(w.end)}: ${c.requests} request(s), ${c.sent} sent`, committed: (cp) => [`saved ${cp.end.slice(11, 16)}`], pinned: (cp) => `pinned ${cp.end.slice(11, 16)}`, upToDate: 'up to date' } },
+      async function* (w) {
+        if (hhmm(w.start) === '10:00') yield ['a', 'b'];
+      },
+    );
+    expect(checkpoints).toEqual(['09:00', '10:00', '11:00', '12:00']);
+    expect(logs).toEqual(['pinned 09:00', 'window 09:00', 'summary 10:00: 1 request(s), 0 sent', 'saved 10:00', 'window 10:00', 'summary 11:00: 1 request(s), 2 sent', 'saved 11:00', 'window 11:00', 'summary 12:00: 1 request(s), 0 sent', 'saved 12:00', 'up to date']);
+  });
+
+  it('a window the source answered only in part commits what it reached and ends the pull; an unfinished one commits nothing', async () => {
+    const short = await run({ lines: { upToDate: 'up to date' } }, async function* (w) {
+      yield ['x'];
+      if (hhmm(w.start) === '10:00') return { reached: new Date('2026-03-10T10:20:00Z') };
+    });
+    expect(short.checkpoints).toEqual(['10:00', '10:20']);
+    expect(short.logs).toEqual([]);
+    const stopped = await run({}, async function* (w) {
+      yield ['y'];
+      if (hhmm(w.start) === '10:00') return { unfinished: true };
+    });
+    expect(stopped.checkpoints).toEqual(['10:00']);
+    expect(stopped.batches.filter((b) => b.events.length > 0)).toHaveLength(2);
+  });
+
+  it('beforeWindow can stop the pull, and the historic floor is checked again after it; stretchToMinSpan widens a short window', async () => {
+    const fetched: string[] = [];
+    const fetch = async function* (w: TimeWindow) {
+      fetched.push(`${hhmm(w.start)}-${hhmm(w.end)}`);
+    };
+    const stop = await run({ beforeWindow: (_w, n) => n < 2 }, fetch);
+    expect(stop.checkpoints).toEqual(['10:00', '11:00']);
+    // The clock jumps while the first window waits: the floor (now − 2 h 50 min) passes the later windows' starts.
+    fetched.length = 0;
+    const clamps: WindowClamp[] = [];
+    let clock = now;
+    await run({ historicFloor: (at) => new Date(at.getTime() - 170 * 60_000), minSpanMs: 20 * 60_000, onClamp: (c) => clamps.push(c), beforeWindow: () => ((clock = new Date(now.getTime() + 100 * 60_000)), true) }, fetch, undefined, () => clock);
+    // Planned from the floor at 09:10: 09:10-10:10, 10:10-11:10, 11:10-12:00. After the wait the floor is
+    // 10:50: the first window is past it (skipped), the second starts at it.
+    expect(fetched).toEqual(['10:50-11:10', '11:10-12:00']);
+    expect(clamps.map((c) => `${c.source} ${hhmm(c.wanted)}->${hhmm(c.floor)}`)).toEqual(['initial 09:00->09:10', 'window 09:10->10:50']);
+    // 50-minute windows leave 30 minutes at the end; an API that refuses less than 40 gets 11:20-12:00.
+    fetched.length = 0;
+    await run({ maxSpanMs: 50 * 60_000, minSpanMs: 40 * 60_000, stretchToMinSpan: true }, fetch);
+    expect(fetched).toEqual(['09:00-09:50', '09:50-10:40', '10:40-11:30', '11:20-12:00']);
   });
 });

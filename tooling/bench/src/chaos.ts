@@ -237,8 +237,8 @@ async function kill9(adapter: VendorAdapter, pki: Pki): Promise<void> {
   const modes: { name: string; options: (env: Env) => Parameters<typeof runNode>[2] }[] = [
     // A random point of progress: after a random share (1–95 %) of the events reached the receiver.
     { name: 'random progress', options: (env) => killAtProgress(env, randInt(1, 95) / 100) },
-    { name: 'while pulling', options: () => { const d = randInt(0, 200); return { killWhen: (chunk: string) => (/Retrieved|Pull Started|Time Window|Running a new pipeline/.test(chunk) ? d || true : false) }; } },
-    { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+|Savepoint|Pipeline summary/.test(chunk) ? d || true : false) }; } },
+    { name: 'while pulling', options: () => { const d = randInt(0, 200); return { killWhen: (chunk: string) => (/Retrieved|Pull [Ss]tarted|Time Window|Running a new pipeline/.test(chunk) ? d || true : false) }; } },
+    { name: 'at a commit', options: () => { const d = randInt(0, 20); return { killWhen: (chunk: string) => (/Statistics|Retrieved \d+|Savepoint|Pull Summary/.test(chunk) ? d || true : false) }; } },
   ];
   const trials = adapter.maxRepeat !== undefined ? Math.min(KILL_TRIALS, adapter.maxRepeat * modes.length) : KILL_TRIALS;
   const crashes: number[] = [];

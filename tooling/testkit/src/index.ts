@@ -14,3 +14,4 @@ export * from './tls-front.js';
 export * from './otlp-receiver.js';
 export { appMain, ensureBuilt, REPO_ROOT } from './built-app.js';
 export { captureCli, type CapturedCli } from './capture-cli.js';
+export { logLineShape, missingLogLines } from './log-shapes.js';

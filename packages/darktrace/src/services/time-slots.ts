@@ -1,4 +1,4 @@
-import { planWindows, type JsonObject, type PullBatch, type PullContext, type WindowPolicy } from '@collector/sdk';
+import { pullWindows, type JsonObject, type PullBatch, type PullContext, type WindowPolicy } from '@collector/sdk';
 import { isTimeout, isTransient, type DarktraceClient } from '../client.js';
 import { configuredStart, type TimeSlotOptions } from '../config.js';
 
@@ -90,7 +90,7 @@ export function slotPolicy(options: TimeSlotOptions, now: Date): WindowPolicy<Sl
 }
 
 /**
- * The manual's time-slot pulling: [start, now - delay) cut into slots of
+ * The manual's time-slot pulling on the SDK's window engine: [start, now - delay) cut into slots of
  * `override_time_window_interval_in_minutes`, one request a slot, a checkpoint after each slot, preceded
  * (after the first cycle) by the re-read of the look-back, so that records Darktrace creates or changes
  * late are caught; the service's dedup key decides what of a re-read is new. `after` runs once the slots
@@ -104,19 +104,23 @@ export async function* pullTimeSlots<Event>(
 ): AsyncGenerator<PullBatch<SlotCheckpoint>> {
   const now = ctx.now();
   ctx.log.info(`Starting a new pulling from darktrace at "${pythonIso(now)}"`);
-  const policy = slotPolicy(ctx.options, now);
-  const plan = planWindows(policy, checkpoint, now, ctx.startAt);
-  const slots = [...(plan.reread ? [plan.reread] : []), ...plan.windows];
-  ctx.log.info(`Total number of time slots to be processed: ${slots.length}`);
+  let total = 0;
   let processed = 0;
-  for (const slot of slots) {
-    if (ctx.signal.aborted) return;
-    const events = await fetchSplitting(ctx, fetchSlot, slot.start, slot.end);
-    ctx.log.info(`Number of events received for time slot >> ${pythonUtc(slot.start)} - ${pythonUtc(slot.end)} is: ${events.length}`);
-    yield { events, checkpoint: policy.checkpointAt(slot.end) };
-    processed++;
-    if (processed % PROGRESS_EVERY === 0 && processed < slots.length) ctx.log.info(`Number of processed time slots so far: ${processed}`);
-  }
-  if (after && !ctx.signal.aborted) yield { events: await after() };
+  const policy: WindowPolicy<SlotCheckpoint> = {
+    ...slotPolicy(ctx.options, now),
+    planned: (plan) => {
+      total = plan.windows.length + (plan.reread ? 1 : 0);
+      ctx.log.info(`Total number of time slots to be processed: ${total}`);
+    },
+    lines: {
+      summary: (slot, counts) => `Number of events received for time slot >> ${pythonUtc(slot.start)} - ${pythonUtc(slot.end)} is: ${counts.received}`,
+      committed: () => (++processed % PROGRESS_EVERY === 0 && processed < total ? [`Number of processed time slots so far: ${processed}`] : []),
+    },
+  };
+  yield* pullWindows(ctx, checkpoint, policy, async function* (slot) {
+    yield await fetchSplitting(ctx, fetchSlot, slot.start, slot.end);
+  });
+  if (ctx.signal.aborted) return;
+  if (after) yield { events: await after() };
   ctx.log.info('The data is up to date!');
 }

@@ -3,7 +3,7 @@ import type { O365Client } from '../client.js';
 import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
-import { pullPipelines } from '../pipelines.js';
+import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
 import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec, type GraphRow } from './message-trace-graph.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
@@ -74,6 +74,7 @@ async function fetchDetails(ctx: Ctx, o: ServiceOptions, id: string, recipient: 
 export const graphMessageTraceDetailService = defineService<O365Client, Record<string, unknown>, MessageTraceCheckpoint>({
   tag: MESSAGE_TRACE_DETAIL_TAG,
   moduleName: 'Office365ExchangeMessageTraceDetailPuller',
+  logLines: O365_LOG_LINES,
   options: graphDetailOptionsSchema,
   optIn: true,
   requestPeriodSeconds: 60,
@@ -98,7 +99,7 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
       let fetched = 0;
       let events = 0;
       for (const row of rows) {
-        if (ctx.signal.aborted) return undefined;
+        if (ctx.signal.aborted) return { unfinished: true };
         const key = graphDedupKey(row);
         if (detailed.has(key) || (statuses && !statuses.has(String(row['status']).toLowerCase()))) continue;
         const id = row['id'];
@@ -111,12 +112,12 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
         fetched++;
         events += details.length;
         detailed.add(key);
-        if (details.length > 0) yield { events: details };
+        if (details.length > 0) yield details;
       }
       const kept = [...detailed].slice(-DETAILED_ROWS_KEPT);
       detailed = new Set(kept);
       ctx.extra[DETAILED_ROWS_KEY] = kept as JsonValue;
-      return `Pipeline summary: ${rows.length} trace row(s), details asked for ${fetched}, ${events} detail event(s) retrieved.`;
+      return { note: `${rows.length} trace row(s), details asked for ${fetched}, ${events} detail event(s) retrieved` };
     });
   },
   // --check: the same smallest listing as the trace service (the details need a row to ask about).

@@ -3,7 +3,7 @@ import type { O365Client, TokenSpec } from '../client.js';
 import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { floorToSecond, traceKey, type MessageTraceCheckpoint } from '../historic.js';
-import { forwardPages, pullPipelines } from '../pipelines.js';
+import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
@@ -63,6 +63,7 @@ export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end:
 export const graphMessageTraceService = defineService<O365Client, Record<string, unknown>, MessageTraceCheckpoint>({
   tag: MESSAGE_TRACE_TAG,
   moduleName: 'Office365ExchangeMessageTraceGraphPuller',
+  logLines: O365_LOG_LINES,
   options: graphOptionsSchema,
   requestPeriodSeconds: 60,
   dedupWindow: 50_000,
@@ -79,7 +80,7 @@ export const graphMessageTraceService = defineService<O365Client, Record<string,
     const limits = parseHistoricLimits(ctx.input);
     const days = Math.min(limits.cutoffDays, GRAPH_MAX_DAYS_BACK);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${days} days`);
-    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK, completedLine: true }, forwardPages((window) => graphPages(ctx, o, window.start, window.end)));
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK }, (window) => graphPages(ctx, o, window.start, window.end));
   },
   async probe(ctx) {
     // The smallest real query: one row of the hour before the delay edge.

@@ -3,7 +3,7 @@ import type { O365Client, TokenSpec } from '../client.js';
 import { checkServiceConfig, parseHistoricLimits, parseServiceOptions, rwsOptionsSchema, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
-import { forwardPages, pullPipelines } from '../pipelines.js';
+import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
@@ -96,6 +96,7 @@ async function* rwsPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): A
 export const rwsMessageTraceService = defineService<O365Client, Record<string, unknown>, MessageTraceCheckpoint>({
   tag: MESSAGE_TRACE_TAG,
   moduleName: 'Office365ExchangeMessageTracePuller',
+  logLines: O365_LOG_LINES,
   options: rwsOptionsSchema,
   requestPeriodSeconds: 60,
   // Legacy: runs only when named under `services:` (a config without it collects Graph).
@@ -113,7 +114,7 @@ export const rwsMessageTraceService = defineService<O365Client, Record<string, u
     const o = parseServiceOptions('rws', ctx.options, ctx.path);
     const limits = parseHistoricLimits(ctx.input);
     ctx.log.info(`Due to remote API requirements, this collector cannot request data less than <${o.delaySeconds}> seconds or older than ${limits.cutoffDays} days`);
-    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: RWS_WINDOW_MS, wholeWindows: true, completedLine: true }, forwardPages((window) => rwsPages(ctx, o, window.start, window.end)));
+    yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: RWS_WINDOW_MS, wholeWindows: true }, (window) => rwsPages(ctx, o, window.start, window.end));
   },
   async probe(ctx) {
     // The manual's verification: GET .../Reporting.svc answers 200 with the MessageTrace collection.

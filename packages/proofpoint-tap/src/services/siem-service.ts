@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { defineService, formatUtc, historicFloorAt, parseBaseUrl, parseConfigTime, planWindows, type PullContext, type ServiceDefinition, type WindowPolicy } from '@collector/sdk';
+import { defineService, formatUtc, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -165,59 +165,51 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
     },
 
     async *pull(ctx, checkpoint) {
-      yield* pullWindows(ctx, checkpoint);
+      yield* pullWindows(ctx, checkpoint, windowPolicy(ctx), (window) => fetchWindow(ctx, window));
       if (endpoint.afterWindows && !ctx.signal.aborted) yield* endpoint.afterWindows(ctx);
     },
   });
 
   /**
-   * Proofpoint's window policy: the first pull starts at `--start-at`, the configured start or an hour back;
-   * later pulls re-read from "queried_at − look-back" (what was created before that was surely indexed when
-   * the window was asked for), never before the configured start; nothing before Proofpoint's 7 days; whole
-   * seconds; at most an hour a window and nothing shorter than Proofpoint's 30 s.
+   * Proofpoint's windows on the SDK's engine: the first pull starts at `--start-at`, the configured start or
+   * an hour back; later pulls re-read from "queried_at − look-back" (what was created before that was surely
+   * indexed when the window was asked for), never before the configured start; nothing before Proofpoint's
+   * 7 days; whole seconds; at most an hour a window, none shorter than Proofpoint's 30 s (a short last one
+   * starts earlier). Each request waits for room in its pool's budget; the cursor is Proofpoint's
+   * queryEndTime.
    */
   function windowPolicy(ctx: SiemContext): WindowPolicy<SiemCheckpoint> {
     const { lookbackMs, delayMs } = resolved(ctx.options);
     const configured = parseConfigTime(ctx.options.start_time_in_utc_format ?? '');
+    const limiter = ctx.http.limiter(endpoint.pool);
+    const budget = limiter ? poolBudget(limiter) : undefined;
+    let reserve = 0;
+    let until = 0;
     return {
       initialStart: configured ?? new Date(ctx.now().getTime() - PROOFPOINT_DEFAULTS.initialLookbackHours * HOUR),
       floor: configured,
       resumeAt: (checkpoint) => parsedTime(checkpoint.cursor),
       lookbackFrom: (checkpoint) => parsedTime(checkpoint.queried_at ?? checkpoint.cursor),
-      // The loop below commits its own checkpoints: the cursor is Proofpoint's queryEndTime, queried_at the request's time.
-      checkpointAt: (end) => ({ cursor: formatUtc(end), queried_at: ctx.now().toISOString() }),
+      checkpointAt: (end, askedAt) => ({ cursor: formatUtc(end), queried_at: askedAt.toISOString() }),
       lookbackMs,
       historicFloor: (now) => new Date(now.getTime() - PROOFPOINT_LIMITS.maxLookbackMs + PROOFPOINT_LIMITS.lookbackSafetyMs),
-      onClamp: ({ source, resumed, floor }) => {
-        if (source !== 'checkpoint') ctx.log.warning(START_TIME_CLAMPED_WARNING);
+      onClamp: ({ source, resumed, wanted, floor }) => {
+        if (source === 'window') ctx.log.warning(`Proofpoint keeps 7 days: events created from ${windowTime(wanted)} to ${windowTime(floor)} can no longer be fetched`);
+        else if (source !== 'checkpoint') ctx.log.warning(START_TIME_CLAMPED_WARNING);
         else if (resumed && resumed < floor) {
           ctx.log.warning(`Proofpoint keeps 7 days: events created from ${windowTime(resumed)} to ${windowTime(floor)} can no longer be fetched; continuing from ${windowTime(floor)}`);
         }
       },
       maxSpanMs: PROOFPOINT_LIMITS.maxWindowMs,
       minSpanMs: PROOFPOINT_LIMITS.minWindowMs,
+      stretchToMinSpan: true,
       delayMs,
       alignMs: 1000,
-    };
-  }
-
-  // The body keeps its indentation from when it was `pull` itself, so that parallel edits of it still merge.
-  async function* pullWindows(ctx: SiemContext, checkpoint: SiemCheckpoint | undefined): AsyncGenerator<PullBatch<SiemCheckpoint>> {
-      const { baseUrl } = resolved(ctx.options);
-      const policy = windowPolicy(ctx);
-      const plan = planWindows(policy, checkpoint, ctx.now(), ctx.startAt);
-      const floor = () => historicFloorAt(policy, ctx.now());
-      const windows = plan.windows.length;
-      if (windows === 0) {
-        ctx.log.debug(`Up to date: the next window would be shorter than ${PROOFPOINT_LIMITS.minWindowMs / 1000} s`);
-        return;
-      }
-      const until = plan.windows[windows - 1]!.end.getTime();
-
-      const limiter = ctx.http.limiter(endpoint.pool);
-      const budget = poolBudget(limiter);
-      let reserve = 0;
-      if (limiter && budget) {
+      planned: (plan) => {
+        const windows = plan.windows.length;
+        if (windows === 0) return ctx.log.debug(`Up to date: the next window would be shorter than ${PROOFPOINT_LIMITS.minWindowMs / 1000} s`);
+        until = plan.windows[windows - 1]!.end.getTime();
+        if (!limiter || !budget) return;
         if (!ctx.client.describedPools.has(endpoint.pool)) {
           ctx.client.describedPools.add(endpoint.pool);
           describeBudget(ctx, endpoint, budget);
@@ -231,54 +223,37 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
               `and keeps ${reserve} for the regular pulls: spacing the requests as older ones leave the window; expected to be current at about ${Number.isFinite(eta) ? formatUtc(new Date(eta)) : 'an unknown time (the reserve takes the whole budget)'}`,
           );
         }
-      }
+      },
+      // The first request of a pull is a regular one; the rest are catch-up and leave the reserve alone.
+      beforeWindow: (_window, fetched) =>
+        !limiter || !budget
+          ? true
+          : waitForRoom(limiter, budget, fetched === 0 ? 1 : reserve + 1, ctx.signal, (at) =>
+              ctx.log.info(`Request budget of pool <${endpoint.pool}> is in use: the next request goes at ${formatUtc(at)}, when an older request leaves the ${describePeriod(budget.periodMs)} window`),
+            ),
+      // How far behind now the service is, in one-hour windows still to pull (0 when current).
+      afterWindow: (_window, reached) =>
+        ctx.metrics.gauge('proofpoint_windows_behind', Math.max(0, Math.ceil((until - reached.getTime() - PROOFPOINT_LIMITS.minWindowMs) / PROOFPOINT_LIMITS.maxWindowMs))),
+      lines: { window: (window) => `Time Window FROM: ${windowTime(window.start)} TO: ${windowTime(window.end)}` },
+    };
+  }
 
-      let index = 0;
-      let warnedUpTo = Number.NEGATIVE_INFINITY;
-      for (const window of plan.windows) {
-        if (ctx.signal.aborted) return;
-        const end = window.end.getTime();
-        // A catch-up that waited for budget may have slid past Proofpoint's 7 days.
-        if (window.start.getTime() < floor() && window.start.getTime() >= warnedUpTo) {
-          warnedUpTo = floor();
-          ctx.log.warning(`Proofpoint keeps 7 days: events created from ${windowTime(window.start)} to ${windowTime(new Date(floor()))} can no longer be fetched`);
-        }
-        if (end - floor() < PROOFPOINT_LIMITS.minWindowMs) continue;
-        // Proofpoint refuses intervals under 30 s: a short last window starts earlier (dedup drops the overlap).
-        const start = Math.max(Math.min(window.start.getTime(), end - PROOFPOINT_LIMITS.minWindowMs), floor());
-        if (limiter && budget) {
-          // The first request of a pull is a regular one; the rest are catch-up and leave the reserve alone.
-          const room = await waitForRoom(limiter, budget, index === 0 ? 1 : reserve + 1, ctx.signal, (at) =>
-            ctx.log.info(`Request budget of pool <${endpoint.pool}> is in use: the next request goes at ${formatUtc(at)}, when an older request leaves the ${describePeriod(budget.periodMs)} window`),
-          );
-          if (!room) return;
-        }
-        index++;
-        ctx.log.info(`Time Window FROM: ${windowTime(new Date(start))} TO: ${windowTime(new Date(end))}`);
-        const queriedAt = ctx.now();
-        let result;
-        try {
-          result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: new Date(start), end: new Date(end) });
-        } catch (error) {
-          // Stopping interrupts a request (or its retry wait): not an error, the window is pulled next time.
-          if (ctx.signal.aborted) return;
-          throw error;
-        }
-        if (limiter && budget) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
-        // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
-        const reported = result.queryEndTime?.getTime();
-        const reached = reported === undefined ? end : Math.min(end, Math.max(start, floorToSecond(reported)));
-        const events = endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events;
-        // A stop inside toEvents may have left some of the window's records unread: commit nothing for it.
-        if (ctx.signal.aborted && endpoint.toEvents) return;
-        yield { events, checkpoint: { cursor: formatUtc(new Date(reached)), queried_at: queriedAt.toISOString() } };
-        // How far behind now the service is, in one-hour windows still to pull (0 when current).
-        ctx.metrics.gauge('proofpoint_windows_behind', Math.max(0, Math.ceil((until - reached - PROOFPOINT_LIMITS.minWindowMs) / PROOFPOINT_LIMITS.maxWindowMs)));
-        if (reached < end) {
-          ctx.log.info(`Proofpoint answered up to ${windowTime(new Date(reached))} only (queryEndTime); the next pull continues from there`);
-          return;
-        }
-      }
+  /** One window: one request; Proofpoint's queryEndTime may say it answered only part of it. */
+  async function* fetchWindow(ctx: SiemContext, window: TimeWindow): AsyncGenerator<unknown[], WindowEnd> {
+    const { baseUrl } = resolved(ctx.options);
+    const result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: window.start, end: window.end });
+    const limiter = ctx.http.limiter(endpoint.pool);
+    if (limiter && poolBudget(limiter)) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
+    const events = endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events;
+    // A stop inside toEvents may have left some of the window's records unread: commit nothing for it.
+    if (ctx.signal.aborted && endpoint.toEvents) return { unfinished: true };
+    yield events;
+    // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
+    const reported = result.queryEndTime?.getTime();
+    if (reported === undefined || floorToSecond(reported) >= window.end.getTime()) return {};
+    const reached = new Date(Math.max(window.start.getTime(), floorToSecond(reported)));
+    ctx.log.info(`Proofpoint answered up to ${windowTime(reached)} only (queryEndTime); the next pull continues from there`);
+    return { reached };
   }
 }
 

@@ -15,24 +15,37 @@ function dcsdkTime(date: Date): string {
   return `${date.toISOString().slice(0, 23)}000Z`;
 }
 
-/** The JSON the DCSDK's log_info/log_warning/... send (commons/collector_utils.py). */
+/**
+ * The JSON the DCSDK's log_info/log_warning/... send (commons/collector_utils.py), spaced as Python's
+ * json.dumps spaces it (`{"msg": "...", "time": ...}`), so the manuals' lines and greps match ours.
+ */
 export function internalLogRecord(record: LogRecord, meta: InternalSenderMeta): DeliveryRecord {
-  return {
-    tag: `devo.collectors.out.local.${record.level}`,
-    message: JSON.stringify({
-      msg: record.msg,
-      time: dcsdkTime(record.time),
-      level: record.level,
-      collector_name: meta.collectorName,
-      collector_version: meta.collectorVersion,
-      collector_image: meta.collectorImage,
-      job_id: meta.jobId,
-      input_name: record.inputName ?? null,
-      service_name: record.serviceName ?? null,
-      module_name: record.module,
-    }),
-    time: record.time,
-  };
+  const fields: [string, string | null][] = [
+    ['msg', record.msg],
+    ['time', dcsdkTime(record.time)],
+    ['level', record.level],
+    ['collector_name', meta.collectorName],
+    ['collector_version', meta.collectorVersion],
+    ['collector_image', meta.collectorImage],
+    ['job_id', meta.jobId],
+    ['input_name', record.inputName ?? null],
+    ['service_name', record.serviceName ?? null],
+    ['module_name', moduleNameOf(record.module)],
+  ];
+  return { tag: `devo.collectors.out.local.${record.level}`, message: pythonSpacedObject(fields), time: record.time };
+}
+
+/**
+ * The manuals' `module_name` is the service's module (`LarkBasePuller`), for its setup's lines too; our
+ * log lines name the module with its input and service (`LarkBasePullerSetup(lark_collector,lark#1,...)`).
+ */
+function moduleNameOf(module: string): string {
+  return module.replace(/\(.*$/s, '').replace(/(?<=.)Setup$/, '');
+}
+
+/** `{"a": 1, "b": "x"}`: a flat JSON object with Python json.dumps' default separators. */
+export function pythonSpacedObject(fields: readonly (readonly [string, string | null])[]): string {
+  return `{${fields.map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(', ')}}`;
 }
 
 /**

@@ -22,6 +22,18 @@ export interface PullBatch<Checkpoint> {
   tag?: string;
 }
 
+/** A pull's counters, as the manuals' statistics lines print them. */
+export interface PullCounts {
+  /** HTTP requests made. */
+  requests: number;
+  /** Events the service yielded. */
+  received: number;
+  /** Events dropped by the dedup window. */
+  duplicates: number;
+  /** Events every output acknowledged. */
+  sent: number;
+}
+
 /** Handed to `setup`: build the authenticated vendor client. */
 export interface SetupContext {
   inputName: string;
@@ -72,6 +84,8 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
    * once the queue accepted them (back-pressure); `delivered` settles when every output acknowledged them.
    */
   emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
+  /** This pull's counters so far, as its statistics lines print them (read-only). */
+  stats: Readonly<PullCounts>;
   /** Custom gauges on /metrics, e.g. `ctx.metrics.gauge('sqs_messages_in_flight', n)` → `collector_sqs_messages_in_flight{input,service}`. */
   metrics: ServiceGauges;
 }

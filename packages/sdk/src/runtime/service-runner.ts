@@ -265,7 +265,8 @@ export class ServiceRunner {
       }
       await Promise.all(outstanding.splice(0));
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
-      succeeded = true;
+      // A stopped pull did not finish (the window engine ends it quietly): no success, no "(Partial)" line.
+      succeeded = !signal.aborted;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
@@ -305,6 +306,7 @@ export class ServiceRunner {
         return { delivered };
       },
       metrics: this.deps.metrics ?? NO_GAUGES,
+      stats,
     };
   }
 
@@ -477,6 +479,7 @@ export class ServiceRunner {
       const started = Date.now();
       try {
         const stats = await this.pullOnce();
+        if (signal.aborted) break;
         const elapsed = (Date.now() - started) / 1000;
         const wait = Math.max(0, this.periodMs / 1000 - elapsed);
         log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);

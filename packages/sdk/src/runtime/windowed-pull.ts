@@ -1,17 +1,21 @@
-import type { PullBatch } from './definitions.js';
+import type { PullBatch, PullCounts } from './definitions.js';
 import { cutoverStart, timeWindows, type TimeWindow } from './time-windows.js';
 
 /**
- * How a time-window service resumes and slices: the vendor declares it, the SDK computes where each pull
- * starts, cuts the span into windows and commits after each window, so no vendor writes that arithmetic.
+ * How a time-window service resumes and slices, and what it does and says around each window: the vendor
+ * declares it, the SDK computes where each pull starts, cuts the span into windows, runs them and commits
+ * after each window, so no vendor writes that arithmetic or loop.
  */
 export interface WindowPolicy<Checkpoint> {
   /** Where the very first pull starts: the configured start time, or the vendor's default back-fill. */
   initialStart: Date;
   /** The instant a checkpoint stands for (the end of the last delivered window); undefined if unreadable. */
   resumeAt(checkpoint: Checkpoint): Date | undefined;
-  /** The checkpoint to commit once every event of the windows up to `end` was delivered. */
-  checkpointAt(end: Date): Checkpoint;
+  /**
+   * The checkpoint to commit once every event of the windows up to `end` was delivered; `askedAt` is when
+   * the window's first request was about to leave (for vendors whose look-back is measured from it).
+   */
+  checkpointAt(end: Date, askedAt: Date): Checkpoint;
   /** How far before the checkpoint a pull reads again, for records the vendor makes visible late. */
   lookbackMs?: number;
   /**
@@ -47,12 +51,71 @@ export interface WindowPolicy<Checkpoint> {
   alignMs?: number;
   /** Only windows of exactly `maxSpanMs`: a shorter rest waits for a later cycle (fixed-size pipelines). */
   wholeWindows?: boolean;
+  /**
+   * For APIs that refuse intervals shorter than `minSpanMs`: a shorter window (the rest after whole ones)
+   * starts earlier so that it is that long; dedup drops what the overlap reads twice.
+   */
+  stretchToMinSpan?: boolean;
+  /**
+   * A pull without a readable checkpoint commits where it starts before it reads anything, so a restart
+   * before its first window is complete resumes there instead of at a later initial start (e.g. "now − delay").
+   */
+  pinStart?: boolean;
+  /**
+   * Runs before each window's request (e.g. waits for room in a request budget); `fetched` counts the
+   * windows this pull has fetched so far. `false` ends the pull there. Since it may wait, the historic floor
+   * is checked again after it: a window whose start the floor passed meanwhile starts at the floor
+   * (`onClamp` with source `window`), and one with less than `minSpanMs` left is skipped.
+   */
+  beforeWindow?(window: TimeWindow, fetched: number): boolean | Promise<boolean>;
+  /** Told the plan before any window is read (also when none is due): e.g. to warn that a catch-up will be slow. */
+  planned?(plan: WindowPlan): void;
+  /** Runs after a window was committed, with how far it got (its end, or less when the source stopped short). */
+  afterWindow?(window: TimeWindow, reached: Date): void;
+  /** The service's log lines around its windows, as its manual prints them (logged at info). */
+  lines?: WindowLines<Checkpoint>;
+}
+
+/**
+ * Log lines a service declares for its windows (operators grep for them, so they are the manual's words).
+ * Each returns the line, or undefined for none.
+ */
+export interface WindowLines<Checkpoint> {
+  /** Before a window's first request, e.g. Proofpoint's `Time Window FROM: … TO: …`. */
+  window?(window: TimeWindow): string | undefined;
+  /**
+   * Once a window was committed, with its share of the pull's counters (requests, received, duplicates,
+   * sent; zeros where the context keeps no counters), e.g. Microsoft 365's `Pull Summary: …`.
+   */
+  summary?(window: TimeWindow, counts: PullCounts, end: WindowEnd): string | undefined;
+  /** After the summary, with the committed checkpoint, e.g. `Savepoint reached: …`. */
+  committed?(checkpoint: Checkpoint, window: TimeWindow): readonly string[];
+  /** When `pinStart` commits a first start, before it is committed. */
+  pinned?(checkpoint: Checkpoint): string | undefined;
+  /** When every due window was read (not after a stop, nor when the source stopped short). */
+  upToDate?: string;
+}
+
+/** What a window's `fetch` may return when it is done (its generator's return value). */
+export interface WindowEnd {
+  /**
+   * The source answered only up to here (e.g. Proofpoint's `queryEndTime`): the checkpoint stands for this
+   * instant and the pull ends, the next one continues from there.
+   */
+  reached?: Date;
+  /** A stop left part of the window unread (the fetch returned early): nothing is committed for it. */
+  unfinished?: boolean;
+  /** What the service adds to its `summary` line about this window. */
+  note?: string;
 }
 
 /** A start moved up to the historic floor. */
 export interface WindowClamp {
-  /** Where the start came from: the vendor's initial start, `--start-at`, or a checkpoint (with its look-back). */
-  source: 'initial' | 'start-at' | 'checkpoint';
+  /**
+   * Where the start came from: the vendor's initial start, `--start-at`, a checkpoint (with its look-back),
+   * or a planned window the floor passed while `beforeWindow` waited.
+   */
+  source: 'initial' | 'start-at' | 'checkpoint' | 'window';
   /** The start before clamping. */
   wanted: Date;
   /** Where the pull starts instead. */
@@ -65,7 +128,7 @@ export interface WindowPlan {
   /** Where this pull starts (after look-back, floors and alignment), whether or not a window is due. */
   start: Date;
   /** What the start came from: a readable checkpoint, `--start-at`, or the vendor's initial start. */
-  source: WindowClamp['source'];
+  source: Exclude<WindowClamp['source'], 'window'>;
   /** The look-back read again as one window (`reread` mode), if any. */
   reread?: TimeWindow;
   /** New windows, oldest first. */
@@ -118,25 +181,97 @@ export function planWindows<Checkpoint>(policy: WindowPolicy<Checkpoint>, checkp
   return { start, source, ...(rereadWindow ? { reread: rereadWindow } : {}), windows };
 }
 
+const NO_COUNTS: PullCounts = { requests: 0, received: 0, duplicates: 0, sent: 0 };
+
+/** What the engine needs of a pull context (a `PullContext` has it all). */
+export interface WindowContext {
+  now(): Date;
+  signal: AbortSignal;
+  startAt?: Date | undefined;
+  log?: { info(message: string): void };
+  /** The pull's running counters, for the per-window `summary` line. */
+  stats?: Readonly<PullCounts>;
+}
+
 /**
  * Runs a windowed pull: `fetch(window)` yields the pages of one window; the SDK yields them as batches and
  * the window's checkpoint after its last page, so a window is committed only once all its events were
  * delivered, and a crash inside a window reads that window again (dedup drops what was sent). A re-read of
- * the look-back commits nothing new: its end is the checkpoint already committed.
+ * the look-back commits nothing new: its end is the checkpoint already committed. A fetch may end a
+ * window early (`WindowEnd`); a fetch that fails because the pull was stopped ends the pull quietly (the
+ * window is read again next time).
  */
 export async function* pullWindows<Checkpoint, Event>(
-  ctx: { now(): Date; signal: AbortSignal; startAt?: Date | undefined },
+  ctx: WindowContext,
   checkpoint: Checkpoint | null | undefined,
   policy: WindowPolicy<Checkpoint>,
-  fetch: (window: TimeWindow) => AsyncIterable<readonly Event[]>,
+  fetch: (window: TimeWindow) => AsyncGenerator<readonly Event[], WindowEnd | void> | AsyncIterable<readonly Event[]>,
   plan: WindowPlan = planWindows(policy, checkpoint, ctx.now(), ctx.startAt),
 ): AsyncGenerator<PullBatch<Checkpoint>> {
-  const all = [...(plan.reread ? [plan.reread] : []), ...plan.windows];
-  for (const window of all) {
-    if (ctx.signal.aborted) return;
-    // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones); the
-    // checkpoint follows the window's last page.
-    for await (const page of fetch(window)) if (page.length > 0) yield { events: page };
-    yield { events: [], checkpoint: policy.checkpointAt(window.end) };
+  const lines = policy.lines ?? {};
+  const say = (line: string | undefined) => {
+    if (line !== undefined) ctx.log?.info(line);
+  };
+  if (policy.pinStart && plan.source !== 'checkpoint') {
+    const pinned = policy.checkpointAt(new Date(plan.start.getTime() + (policy.lookbackMs ?? 0)), ctx.now());
+    say(lines.pinned?.(pinned));
+    yield { events: [], checkpoint: pinned };
   }
+  policy.planned?.(plan);
+  const minSpan = policy.minSpanMs ?? 1000;
+  let fetched = 0;
+  let clampedUpTo = Number.NEGATIVE_INFINITY;
+  for (const planned of [...(plan.reread ? [plan.reread] : []), ...plan.windows]) {
+    if (ctx.signal.aborted) return;
+    let window = planned;
+    if (policy.beforeWindow) {
+      if (!(await policy.beforeWindow(window, fetched)) || ctx.signal.aborted) return;
+      // The wait may have let the historic floor pass this window's start.
+      const floor = historicFloorAt(policy, ctx.now());
+      if (window.start.getTime() < floor && window.start.getTime() >= clampedUpTo) {
+        clampedUpTo = floor;
+        policy.onClamp?.({ source: 'window', wanted: window.start, floor: new Date(floor) });
+      }
+      if (window.end.getTime() - floor < minSpan) continue;
+      if (window.start.getTime() < floor) window = { ...window, start: new Date(floor) };
+    }
+    if (policy.stretchToMinSpan && window.end.getTime() - window.start.getTime() < minSpan) {
+      window = { ...window, start: new Date(window.end.getTime() - minSpan) };
+    }
+    fetched++;
+    say(lines.window?.(window));
+    const before = { ...(ctx.stats ?? NO_COUNTS) };
+    const askedAt = ctx.now();
+    let end: WindowEnd | undefined;
+    // Read by hand (not for-await) to get the fetch's return value; closed in `finally` if left early.
+    const pages = fetch(window)[Symbol.asyncIterator]();
+    try {
+      while (!end) {
+        const next = await pages.next();
+        if (next.done) end = next.value ?? {};
+        // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
+        else if (next.value.length > 0) yield { events: next.value };
+      }
+    } catch (error) {
+      // A stop interrupts a request (or its retry wait): not an error, the window is read again next time.
+      if (ctx.signal.aborted) return;
+      throw error;
+    } finally {
+      if (!end) await pages.return?.();
+    }
+    if (end.unfinished) return;
+    const reached = end.reached && end.reached.getTime() < window.end.getTime() ? new Date(Math.max(window.start.getTime(), end.reached.getTime())) : window.end;
+    const committed = policy.checkpointAt(reached, askedAt);
+    yield { events: [], checkpoint: committed };
+    // The runtime resumes this generator only once the checkpoint was committed: the window's events are sent.
+    say(lines.summary?.(window, share(ctx.stats ?? NO_COUNTS, before), end));
+    for (const line of lines.committed?.(committed, window) ?? []) say(line);
+    policy.afterWindow?.(window, reached);
+    if (reached.getTime() < window.end.getTime()) return;
+  }
+  if (!ctx.signal.aborted) say(lines.upToDate);
+}
+
+function share(now: Readonly<PullCounts>, before: PullCounts): PullCounts {
+  return { requests: now.requests - before.requests, received: now.received - before.received, duplicates: now.duplicates - before.duplicates, sent: now.sent - before.sent };
 }
