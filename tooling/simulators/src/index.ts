@@ -1,5 +1,6 @@
-// One simulator a vendor, and the seeded generator they share.
+// One simulator a vendor, and what they share: the seeded generator and the fault API.
 export { seededRandom } from './seeded-random.js';
+export type { FaultTiming, SimulatorFault, SimulatorFaults } from './faults.js';
 export * from './lark/index.js';
 export * from './o365/index.js';
 export * from './darktrace/index.js';

@@ -126,8 +126,6 @@ export const awsSqsAdapter: VendorAdapter = {
       }),
       identity: (event) => (typeof event['eventID'] === 'string' ? event['eventID'] : undefined),
       secrets: () => [SECRET_KEY],
-      faults: {},
-      dataRequests: () => 0,
       // Messages a killed collector received stay invisible for the visibility timeout: not done until empty.
       pending: async () => (await depth()) > 0,
       close: async () => {

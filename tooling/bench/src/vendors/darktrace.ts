@@ -1,4 +1,4 @@
-import { startDarktraceSimulator, type DarktraceFault, type DarktraceSimulator } from '@collector/simulators';
+import { startDarktraceSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
 import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
 
@@ -6,24 +6,6 @@ const PUBLIC_TOKEN = 'dt-bench-public-7f3a9c1e5b';
 const PRIVATE_TOKEN = 'dt-bench-private-2d8e6b4a0c';
 const HOUR_MS = 3_600_000;
 const SPAN_MS = 48 * HOUR_MS;
-
-/** Queues a fault once `after` more data requests were served (the simulator's fail() hits the very next one). */
-function failAfter(sim: DarktraceSimulator, fault: DarktraceFault, count: number, after: number, hangMs?: number): void {
-  const target = dataRequests(sim) + after;
-  if (after <= 0) return sim.fail(fault, { times: count, pathPrefix: '/modelbreaches', hangMs });
-  const timer = setInterval(() => {
-    if (dataRequests(sim) < target) return;
-    clearInterval(timer);
-    sim.fail(fault, { times: count, pathPrefix: '/modelbreaches', hangMs });
-  }, 2);
-  timer.unref();
-}
-
-function dataRequests(sim: DarktraceSimulator): number {
-  let n = 0;
-  for (const r of sim.requests) if (r.path === '/modelbreaches') n++;
-  return n;
-}
 
 /**
  * Darktrace modelbreaches: breaches one every SPAN/N over the last 48 h (one-hour slots, no paging), pbid is
@@ -61,12 +43,8 @@ export const darktraceAdapter: VendorAdapter = {
       }),
       identity: (event) => (event['pbid'] !== undefined ? String(event['pbid']) : undefined),
       secrets: () => [PUBLIC_TOKEN, PRIVATE_TOKEN],
-      faults: {
-        http500: (count, after) => failAfter(sim, 'http500', count, after),
-        truncated: (count, after) => failAfter(sim, 'garbage', count, after),
-        timeout: (count, after) => failAfter(sim, 'timeout', count, after, 3_000),
-      },
-      dataRequests: () => dataRequests(sim),
+      faults: sim.faults,
+      faultEndpoint: '/modelbreaches',
       barePlan: async () => ({
         requests: sim.requests.filter((r) => r.path === '/modelbreaches' && r.status === 200).map((r) => ({ url: `${sim.url.replace(/\/$/, '')}${r.target}` })),
         eventPaths: [''],

@@ -5,7 +5,7 @@ import { o365EmtAdapter } from './o365-emt.js';
 import { proofpointTapAdapter } from './proofpoint-tap.js';
 import type { VendorAdapter } from './types.js';
 
-export type { VendorAdapter, VendorScenario, FaultKind } from './types.js';
+export type { VendorAdapter, VendorScenario } from './types.js';
 
 /** Every collector the harness drives through its built app (apps/<name>/dist/main.js). */
 export const ADAPTERS: VendorAdapter[] = [larkAdapter, darktraceAdapter, o365EmtAdapter, proofpointTapAdapter, awsSqsAdapter];

@@ -40,13 +40,7 @@ export const larkAdapter: VendorAdapter = {
       }),
       identity: (event) => (typeof event['unique_id'] === 'string' ? event['unique_id'] : undefined),
       secrets: () => [APP_SECRET, ...sim.issuedTokens],
-      faults: {
-        http429: (count, after) => sim.faults.throttleNext(count, { resetSeconds: 1 }, after),
-        http500: (count, after) => sim.faults.serverErrorNext(count, 500, after),
-        truncated: (count, after) => sim.faults.garbageNext(count, after),
-        tokenExpiry: (_count, after) => sim.faults.expireTokensAfter(after),
-      },
-      dataRequests: () => sim.auditRequests().length,
+      faults: sim.faults,
       barePlan: async () => ({
         requests: sim.auditRequests()
           .filter((r) => r.status === 200 && (r.items ?? 0) > 0)

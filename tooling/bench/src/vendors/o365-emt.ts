@@ -1,4 +1,4 @@
-import { startO365Simulator, type O365Simulator } from '@collector/simulators';
+import { startO365Simulator } from '@collector/simulators';
 import { benchGlobals } from '../lib/workdir.js';
 import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
 
@@ -6,17 +6,6 @@ const TENANT = '0b1e4c2a-6d3f-4e5a-9b8c-7d6e5f4a3b2c';
 const CLIENT_ID = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
 const CLIENT_SECRET = 'O365~Bench.Secret-8f7e6d5c4b3a';
 const SERVICE = 'office365_exchange_message_graph_service';
-
-/** Runs `act` when the `after`-th next Graph data request arrives (before it is answered). */
-function atGraphRequest(sim: O365Simulator, after: number, act: () => void): void {
-  let seen = 0;
-  const previous = sim.onRequest;
-  sim.onRequest = (entry) => {
-    previous?.(entry);
-    if (entry.api !== 'graph') return;
-    if (++seen === after + 1) act();
-  };
-}
 
 /**
  * Microsoft 365 message trace through Graph `messageTraces` (the RWS service is being retired): rows inside the
@@ -63,13 +52,7 @@ export const o365EmtAdapter: VendorAdapter = {
       }),
       identity: (event) => (event['id'] !== undefined ? identityOf(event['id'], event['recipientAddress']) : undefined),
       secrets: () => [CLIENT_SECRET],
-      faults: {
-        http429: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.http429 += count)),
-        http500: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.http500 += count)),
-        truncated: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.garbage += count)),
-        tokenExpiry: (_count, after) => atGraphRequest(sim, after, () => sim.expireTokens()),
-      },
-      dataRequests: () => sim.requests.filter((r) => r.api === 'graph').length,
+      faults: sim.faults,
       barePlan: async () => {
         const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, scope: 'https://graph.microsoft.com/.default' });
         const token = (await (await fetch(`${sim.url}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', body: form })).json()) as { access_token: string };

@@ -1,4 +1,4 @@
-import { startProofpointSimulator, type ProofpointFault, type ProofpointSimulator } from '@collector/simulators';
+import { startProofpointSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
 import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
 
@@ -7,18 +7,6 @@ const SECRET = 'Pp-Bench-Secret-4a7d1f0b';
 const HOUR_MS = 3_600_000;
 const SPAN_MS = 48 * HOUR_MS;
 const SERVICE = 'messagesDelivered';
-
-/** Queues a fault once `after` more SIEM requests were served (injectFault hits the very next ones). */
-function faultAfter(sim: ProofpointSimulator, fault: ProofpointFault, after: number): void {
-  const target = sim.requests.length + after;
-  if (after <= 0) return sim.injectFault(fault);
-  const timer = setInterval(() => {
-    if (sim.requests.length < target) return;
-    clearInterval(timer);
-    sim.injectFault(fault);
-  }, 2);
-  timer.unref();
-}
 
 /**
  * Proofpoint TAP messagesDelivered: one record per message over the last 48 h, one-hour intervals (no paging),
@@ -56,12 +44,7 @@ export const proofpointTapAdapter: VendorAdapter = {
       }),
       identity: (event) => (typeof event['id'] === 'string' && event['id'] !== '' ? event['id'] : undefined),
       secrets: () => [SECRET],
-      faults: {
-        http429: (count, after) => faultAfter(sim, { status: 429, count }, after),
-        http500: (count, after) => faultAfter(sim, { status: 500, count }, after),
-        truncated: (count, after) => faultAfter(sim, { status: 200, count, body: '{"queryEndTime":"2026-01-01T00:00:00Z","messagesDelivered":[{"GUID":"x', headers: { 'content-type': 'application/json' } }, after),
-      },
-      dataRequests: () => sim.requests.length,
+      faults: sim.faults,
       barePlan: async () => ({
         requests: sim.requests
           .filter((r) => r.status === 200 && r.count > 0 && r.interval)
