@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { startMoto, type MotoServer } from '@collector/testkit';
 import { REPO_ROOT } from '../lib/paths.js';
 import { benchGlobals } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const REGION = 'us-east-1';
 const ACCESS_KEY = 'AKIABENCHCHAOS0000001';
@@ -66,8 +66,7 @@ function cloudTrail(prefix: string, from: number, count: number): { body: Buffer
  * moto's own bucket notifications; `eventID` is the identity. moto has no fault knobs (no 429/500/expiry);
  * the AWS engineer's benchmark measures throughput (`tooling/bench/aws-sqs/`), so this adapter serves chaos.
  */
-export const awsSqsAdapter: VendorAdapter = {
-  name: 'aws-sqs',
+export const awsSqsAdapter: VendorSpecifics = {
   benchedElsewhere: 'tooling/bench/aws-sqs/REPORT.md',
   stateless: true,
   maxRepeat: 1,

@@ -1,6 +1,6 @@
 import { startDarktraceSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const PUBLIC_TOKEN = 'dt-bench-public-7f3a9c1e5b';
 const PRIVATE_TOKEN = 'dt-bench-private-2d8e6b4a0c';
@@ -11,8 +11,7 @@ const SPAN_MS = 48 * HOUR_MS;
  * Darktrace modelbreaches: breaches one every SPAN/N over the last 48 h (one-hour slots, no paging), pbid is
  * the identity. Darktrace has no rate limit and no tokens that expire (HMAC per request): no 429 or expiry knob.
  */
-export const darktraceAdapter: VendorAdapter = {
-  name: 'darktrace',
+export const darktraceAdapter: VendorSpecifics = {
   // A checkpoint after each one-hour slot (one answer, no paging): N / 48 breaches.
   checkpointBatch: (events) => ({ events: Math.ceil(events / 48) + 1, unit: 'one-hour slot' }),
   async start({ events, seed }): Promise<VendorScenario> {

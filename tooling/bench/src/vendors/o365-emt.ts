@@ -1,6 +1,6 @@
 import { startO365Simulator } from '@collector/simulators';
 import { benchGlobals } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const TENANT = '0b1e4c2a-6d3f-4e5a-9b8c-7d6e5f4a3b2c';
 const CLIENT_ID = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
@@ -12,8 +12,7 @@ const SERVICE = 'office365_exchange_message_graph_service';
  * first window a first run pulls (now − 25 h 15 min to now − 25 h, as the original collector starts), no late
  * rows, `id|recipientAddress` is the identity (one row per recipient). The window is read with nextLink paging.
  */
-export const o365EmtAdapter: VendorAdapter = {
-  name: 'o365-emt',
+export const o365EmtAdapter: VendorSpecifics = {
   checkpointBatch: (events) => ({ events, unit: 'one Graph window' }),
   async start({ events, seed }): Promise<VendorScenario> {
     // A first run starts at now − 25 h (the default delay: rows arrive up to a day late) − 15 min and saves

@@ -1,6 +1,6 @@
 import { startProofpointSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const PRINCIPAL = 'bench-principal-9c2e';
 const SECRET = 'Pp-Bench-Secret-4a7d1f0b';
@@ -12,8 +12,7 @@ const SERVICE = 'messagesDelivered';
  * Proofpoint TAP messagesDelivered: one record per message over the last 48 h, one-hour intervals (no paging),
  * the record `id` (one per recipient) is the identity. Basic auth: no token to expire; no timeout knob.
  */
-export const proofpointTapAdapter: VendorAdapter = {
-  name: 'proofpoint-tap',
+export const proofpointTapAdapter: VendorSpecifics = {
   checkpointBatch: (events) => ({ events: Math.ceil(events / 48) + 1, unit: 'one-hour interval' }),
   async start({ events, seed }): Promise<VendorScenario> {
     const to = Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;

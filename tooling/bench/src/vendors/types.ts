@@ -1,4 +1,5 @@
 import type { SimulatorFault, SimulatorFaults } from '@collector/simulators';
+import type { VendorName } from '@collector/testkit';
 
 /**
  * What the benchmark and fault-injection harness needs from each collector: start its simulator with N events
@@ -61,8 +62,8 @@ export interface BarePlan {
 }
 
 export interface VendorAdapter {
-  /** The folder name under apps/ and packages/. */
-  name: string;
+  /** The folder name under apps/ and packages/ (the registry's name). */
+  name: VendorName;
   /**
    * The most events between two checkpoints for a scenario of `events` events: what a crash may send again
    * (the SDK commits a checkpoint, and the dedup keys with it, only at the points the collector yields one).
@@ -78,3 +79,6 @@ export interface VendorAdapter {
   /** Stops what the adapter shares between scenarios (a moto server): call once at the end. */
   shutdown?(): Promise<void>;
 }
+
+/** What an adapter file declares: everything but the name, which comes from the registry. */
+export type VendorSpecifics = Omit<VendorAdapter, 'name'>;
