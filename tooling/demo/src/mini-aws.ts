@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readBody } from '@collector/simulators';
 
 /**
  * The smallest S3 + SQS + STS the aws-sqs collector needs, for machines without moto (only Node and npm):
@@ -41,12 +41,6 @@ interface Queue {
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 export async function startMiniAws(region = 'us-east-1'): Promise<MiniAws> {
   const queues = new Map<string, Queue>();
@@ -188,8 +182,7 @@ export async function startMiniAws(region = 'us-east-1'): Promise<MiniAws> {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = (await listenOnLoopback(server)).url;
 
   return {
     endpoint: base,
@@ -219,10 +212,6 @@ export async function startMiniAws(region = 'us-east-1'): Promise<MiniAws> {
       const visible = queue?.messages.filter((m) => m.visibleAt <= now).length ?? 0;
       return { visible, inFlight: (queue?.messages.length ?? 0) - visible };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../http-server.js';
 import { FaultSchedule, type DarktraceAnswerFault, type DropFault, type GarbageFault, type SimulatorFaults, type SlowFault, type StatusFault } from '../faults.js';
 import { expectedSignature, parseDtapiDate, signaturesMatch } from './auth.js';
 import {
@@ -401,9 +401,8 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
   }
 
   const server: Server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://127.0.0.1:${port}`;
+  const { url, port } = await listenOnLoopback(server);
+  baseUrl = url;
   let nextAddedPbid = 1_000_000_000;
   let nextAddedIncident = 0;
   const historyEntry = (action: DarktraceAntigenaAction) => ({ time: now(), active: action.active, cleared: action.cleared, expires: action.expires });
@@ -463,10 +462,6 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
     get statusServed() {
       return statusServed;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

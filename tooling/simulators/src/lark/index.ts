@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, lowerBound, readBody } from '../http-server.js';
 import { FaultSchedule, type AnswerFault, type ExpireTokensFault, type GarbageFault, type SimulatorFaults, type StatusFault, type ThrottleFault } from '../faults.js';
 import { generateAuditInfos, makeAuditInfo, type LarkAuditInfo } from './events.js';
 
@@ -119,23 +119,8 @@ function lark(status: number, code: number, msg: string, headers: Record<string,
   return new HttpAnswer(status, { code, msg }, headers);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Binary search: the first index whose event_time >= seconds. */
-function lowerBound(events: readonly LarkAuditInfo[], seconds: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (events[mid]!.event_time < seconds) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The first index whose event_time >= seconds. */
+const firstAt = (events: readonly LarkAuditInfo[], seconds: number) => lowerBound(events, seconds, (e) => e.event_time);
 
 export async function startLarkSimulator(options: LarkSimulatorOptions): Promise<LarkSimulator> {
   const clock = options.clock ?? Date.now;
@@ -185,7 +170,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     else if (fault) return faultAnswer(fault);
     let body: { app_id?: unknown; app_secret?: unknown };
     try {
-      body = JSON.parse(await readBody(req)) as typeof body;
+      body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
     } catch {
       return lark(400, 9499, 'Bad Request');
     }
@@ -291,7 +276,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
       offset = cursor.i;
     }
     ensureSorted();
-    const { items, total } = page(lowerBound(events, oldest), lowerBound(events, latest + 1), eventName, offset, pageSize);
+    const { items, total } = page(firstAt(events, oldest), firstAt(events, latest + 1), eventName, offset, pageSize);
     const hasMore = offset + pageSize < total;
     const data: Record<string, unknown> = { has_more: hasMore, items };
     if (hasMore) data['page_token'] = Buffer.from(JSON.stringify({ q: query, i: offset + pageSize } satisfies PageCursor)).toString('base64url');
@@ -320,16 +305,11 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     });
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { url } = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url,
+    close: () => closeServer(server),
     get events() {
       ensureSorted();
       return events;
@@ -348,7 +328,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     },
     eventsBetween(oldestSeconds, latestSeconds) {
       ensureSorted();
-      return events.slice(lowerBound(events, oldestSeconds), lowerBound(events, latestSeconds + 1));
+      return events.slice(firstAt(events, oldestSeconds), firstAt(events, latestSeconds + 1));
     },
     faults,
   };

@@ -1,5 +1,5 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, lowerBound, readBody } from '../http-server.js';
 import { FaultSchedule, type ExpireTokensFault, type GarbageFault, type SimulatorFaults, type StatusFault, type ThrottleFault } from '../faults.js';
 import { O365TokenIssuer, type O365Audience } from './tokens.js';
 import { generateO365Traces, toGraphDetails, toGraphRow, toRwsLightRow, toRwsVerboseRow, type GenerateO365TracesOptions, type O365TraceRow } from './traces.js';
@@ -125,15 +125,6 @@ const RWS_UNAUTHORIZED_HTML = `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Stri
 `;
 const GRAPH_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})Z$/;
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const type = typeof body === 'string' ? (text.startsWith('<') ? 'text/html' : 'text/plain') : 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -145,16 +136,7 @@ function graphError(status: number, code: string, message: string): { status: nu
 }
 
 /** Index of the first row with received >= t. */
-function lowerBound(rows: readonly O365TraceRow[], t: number): number {
-  let lo = 0;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]!.received < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const firstAt = (rows: readonly O365TraceRow[], t: number) => lowerBound(rows, t, (r) => r.received);
 
 function parseRwsTime(value: string): number | undefined {
   // OData v2 datetime literal: no zone means UTC; up to 7 fractional digits.
@@ -193,7 +175,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
 
   const visibleRows = (start: number, end: number, asOf = clock()): O365TraceRow[] => {
     const out: O365TraceRow[] = [];
-    for (let i = lowerBound(rows, start); i < rows.length && rows[i]!.received <= end; i++) {
+    for (let i = firstAt(rows, start); i < rows.length && rows[i]!.received <= end; i++) {
       if (rows[i]!.visibleAt <= asOf) out.push(rows[i]!);
     }
     return out;
@@ -220,7 +202,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     const injected = faultAnswer('token', fault);
     if (injected) return injected;
     if (req.method !== 'POST') return { status: 405, body: { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.' } };
-    const form = new URLSearchParams(await readBody(req));
+    const form = new URLSearchParams((await readBody(req)).toString('utf8'));
     return issuer.issue(version, decodeURIComponent(tenant), form);
   };
 
@@ -424,8 +406,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       if (!res.headersSent) send(res, 500, String(error));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = (await listenOnLoopback(server)).url;
 
   const simulator: O365Simulator = {
     url: baseUrl,
@@ -442,11 +423,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     get tokensIssued() {
       return issuer.issued;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
   return simulator;
 }

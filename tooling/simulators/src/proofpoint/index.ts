@@ -1,5 +1,4 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   generateProofpointEvents,
   proofpointCreationTime,
@@ -8,6 +7,7 @@ import {
   type ProofpointRecord,
   type ProofpointSiemService,
 } from './events.js';
+import { closeServer, listenOnLoopback } from '../http-server.js';
 import { FaultSchedule, type AnswerFault, type GarbageFault, type SimulatorFaults, type StatusFault } from '../faults.js';
 import { setRecordThreatStatus, threatForensics, threatsOfRecord, threatSummary, type ProofpointThreat, type ProofpointThreatStatus } from './threats.js';
 
@@ -353,8 +353,7 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     req.on('end', () => handle(req, res));
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url } = await listenOnLoopback(server);
 
   return {
     url,
@@ -416,8 +415,7 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       return throttled;
     },
     close(): Promise<void> {
-      server.closeAllConnections();
-      return new Promise<void>((r) => server.close(() => r()));
+      return closeServer(server);
     },
   };
 }
