@@ -63,8 +63,9 @@ function cloudTrail(prefix: string, from: number, count: number): { body: Buffer
 
 /**
  * AWS SQS (CloudTrail through S3 notifications) against moto: N events in objects of 500, announced by
- * moto's own bucket notifications; `eventID` is the identity. moto has no fault knobs (no 429/500/expiry);
- * the AWS engineer's benchmark measures throughput (`tooling/bench/aws-sqs/`), so this adapter serves chaos.
+ * moto's own bucket notifications; `eventID` is the identity. moto has no fault injection (no 429/500/expiry),
+ * so no `faults`; the AWS engineer's benchmark measures throughput (`tooling/bench/aws-sqs/`), so this adapter
+ * serves chaos.
  */
 export const awsSqsAdapter: VendorSpecifics = {
   benchedElsewhere: 'tooling/bench/aws-sqs/REPORT.md',

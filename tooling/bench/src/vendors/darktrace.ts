@@ -9,7 +9,7 @@ const SPAN_MS = 48 * HOUR_MS;
 
 /**
  * Darktrace modelbreaches: breaches one every SPAN/N over the last 48 h (one-hour slots, no paging), pbid is
- * the identity. Darktrace has no rate limit and no tokens that expire (HMAC per request): no 429 or expiry knob.
+ * the identity. Darktrace has no rate limit and no tokens that expire (HMAC per request): no throttle or expiry fault.
  */
 export const darktraceAdapter: VendorSpecifics = {
   // A checkpoint after each one-hour slot (one answer, no paging): N / 48 breaches.

@@ -10,7 +10,7 @@ const SERVICE = 'messagesDelivered';
 
 /**
  * Proofpoint TAP messagesDelivered: one record per message over the last 48 h, one-hour intervals (no paging),
- * the record `id` (one per recipient) is the identity. Basic auth: no token to expire; no timeout knob.
+ * the record `id` (one per recipient) is the identity. Basic auth: no token to expire; no drop fault.
  */
 export const proofpointTapAdapter: VendorSpecifics = {
   checkpointBatch: (events) => ({ events: Math.ceil(events / 48) + 1, unit: 'one-hour interval' }),
