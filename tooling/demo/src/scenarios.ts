@@ -250,7 +250,7 @@ async function motoBackend(files: { key: string; body: Buffer }[], credentials: 
 
 /** Without moto: the demo's own minimal S3/SQS/STS on one loopback port, notifications sent as S3 would. */
 async function miniAwsBackend(files: { key: string; body: Buffer }[]): Promise<AwsBackend> {
-  const { startMiniAws } = await import('./mini-aws.js');
+  const { startMiniAws } = await import('@collector/simulators');
   const aws = await startMiniAws();
   const queueUrl = aws.createQueue('cloudtrail-events');
   for (const file of files) {

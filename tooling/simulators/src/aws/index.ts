@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readBody } from '@collector/simulators';
+import { closeServer, listenOnLoopback, readBody } from '../http-server.js';
 
 /**
  * The smallest S3 + SQS + STS the aws-sqs collector needs, for machines without moto (only Node and npm):
@@ -9,7 +9,8 @@ import { closeServer, listenOnLoopback, readBody } from '@collector/simulators';
  *     ChangeMessageVisibility(Batch), GetQueueAttributes, SendMessage;
  *   S3 (path style): GetObject, PutObject, HeadObject;
  *   STS (query protocol): GetCallerIdentity.
- * It is a demo stand-in, not a test peer: tests use moto, which implements the real services.
+ * It is the demo's stand-in where moto is missing, not a test peer: tests use moto (`@collector/testkit`
+ * `startMoto`), which implements the real services. Faults: none (the chaos runs use moto, which has none).
  */
 export interface MiniAws {
   endpoint: string;
