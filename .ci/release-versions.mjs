@@ -6,12 +6,13 @@
 //   node .ci/release-versions.mjs --sync          after `changeset version`: the chart and the vendor packages' SDK peer range take the packages' version
 //   node .ci/release-versions.mjs 1.2.3           exit 1 unless everything is at 1.2.3 (release.yml, on the tag)
 //   node .ci/release-versions.mjs 1.2.3 --notes   the CHANGELOG.md entries for 1.2.3, as release notes
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const VENDORS = ['lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'];
+// Every app under apps/ (tooling/repo-checks/test/vendors.test.ts holds that folder equal to the registry).
+const VENDORS = readdirSync(join(repo, 'apps')).sort();
 const PACKAGES = ['packages/sdk', ...VENDORS.map((v) => `packages/${v}`)];
 const APPS = VENDORS.map((v) => `apps/${v}`);
 const CHART = 'deploy/helm/devo-collectors/Chart.yaml';

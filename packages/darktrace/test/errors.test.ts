@@ -45,19 +45,19 @@ describe('authentication and permission errors', () => {
 
   it('the HTML login page instead of data gives SetupError 102 during a pull', async () => {
     const sim = await simulator({ breaches: { from: hoursAgo(2), to: hoursAgo(1), everyMs: 60_000 } });
-    sim.fail('login-page', { pathPrefix: '/modelbreaches' });
+    sim.faults.inject({ kind: 'login-page', on: '/modelbreaches' });
     const { summary } = await runOnce(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
     expect(summary.services.find((s) => s.service === 'modelbreaches')!.lastError).toMatch(/^SetupError 102: .*GET \/modelbreaches answered with the login page/);
   });
 
   it('a redirect to /login also gives SetupError 102; another HTTP error in setup gives 103', async () => {
     const sim = await simulator();
-    sim.fail('redirect-login', { pathPrefix: '/status' });
+    sim.faults.inject({ kind: 'redirect-login', on: '/status' });
     const login = await runOnce(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
     expect(login.summary.errors[0]).toMatch(/^SetupError 102: .*redirected to \/login/);
 
     const teapot = await simulator();
-    teapot.fail('http500', { pathPrefix: '/status', times: 100 });
+    teapot.faults.inject({ kind: 'status', status: 500, on: '/status', times: 100 });
     const { runtime } = runtimeFor(newWorkDir(), darktraceConfig(credentialsFor(teapot), breachesOnly()));
     const { errors } = await runtime.runOnce();
     expect(errors[0]).toMatch(/^SetupError 103: Unexpected HTTP error occurred at the Darktrace server\. status code, 500 error: GET \/status: /);
@@ -65,7 +65,7 @@ describe('authentication and permission errors', () => {
 
   it('a data endpoint failing with 5xx after the retries gives PullError 300', async () => {
     const sim = await simulator();
-    sim.fail('http500', { pathPrefix: '/modelbreaches', times: 100 });
+    sim.faults.inject({ kind: 'status', status: 500, on: '/modelbreaches', times: 100 });
     const { runtime } = runtimeFor(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
     const summary = await runtime.runOnce();
     const breachError = summary.services.find((s) => s.service === 'modelbreaches')!.lastError;

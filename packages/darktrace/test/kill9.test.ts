@@ -37,7 +37,7 @@ describe('kill -9 of the executable in the middle of a pull', () => {
     const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 3 * 60_000 }, incidents: { from: start, to: hoursAgo(1), everyMs: 13 * 60_000 } });
     for (let i = 0; i < 12; i++) sim.addAction(i % 3 === 0 ? { active: false } : {});
     // A busy appliance: every data request takes a while, so the kill lands between slots of a long pull.
-    sim.fail('slow', { times: 1000, pathPrefix: '/modelbreaches', hangMs: 150 });
+    sim.faults.inject({ kind: 'slow', delayMs: 150, on: '/modelbreaches', times: 1000 });
     const services = Object.fromEntries(['antigena', 'aianalyst_incidentevents', 'modelbreaches'].map((s) => [s, { start_time_in_utc_format: utc(start) }]));
     const dir = newWorkDir();
     mkdirSync(join(dir, 'config'));

@@ -135,8 +135,8 @@ describe('modelbreaches', () => {
     const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 10 * 60_000 } });
     const workDir = newWorkDir();
     const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start) } });
-    sim.fail('http500', { pathPrefix: '/modelbreaches' });
-    sim.fail('timeout', { pathPrefix: '/modelbreaches', hangMs: 50 });
+    sim.faults.inject({ kind: 'status', status: 500, on: '/modelbreaches' });
+    sim.faults.inject({ kind: 'drop', afterMs: 50, on: '/modelbreaches' });
     const ok = await runOnce(workDir, config, rsyslog);
     expect(ok.summary.errors).toEqual([]);
     expect(ok.delivered(TAGS.modelbreaches)).toHaveLength(sim.breachesBetween(start, Date.now()).length);
@@ -146,7 +146,7 @@ describe('modelbreaches', () => {
 
     const late = sim.addBreach(Date.now() - 10 * 60_000);
     await new Promise((r) => setTimeout(r, 1100));
-    sim.fail('garbage', { pathPrefix: '/modelbreaches' });
+    sim.faults.inject({ kind: 'garbage', on: '/modelbreaches' });
     const broken = await runOnce(workDir, config, rsyslog);
     expect(broken.summary.errors.filter((e) => e.startsWith('PullError 301'))).toHaveLength(1);
     expect(broken.summary.errors.find((e) => e.startsWith('PullError'))).toMatch(/^PullError 301: Some error occurred while retrieving events from Darktrace server\. Error details: GET \/modelbreaches returned a body that is not JSON/);
@@ -169,7 +169,7 @@ describe('modelbreaches', () => {
   it('a slot the instance is too slow to answer is split in halves instead of retried whole', async () => {
     const start = hoursAgo(2);
     const sim = await simulator({ breaches: { from: start, to: hoursAgo(1), everyMs: 3 * 60_000 } });
-    sim.fail('slow', { pathPrefix: '/modelbreaches', hangMs: 2500 });
+    sim.faults.inject({ kind: 'slow', delayMs: 2500, on: '/modelbreaches' });
     const config = darktraceConfig(credentialsFor(sim), { modelbreaches: { start_time_in_utc_format: utc(start), request_timeout_in_seconds: 1 } });
     const { summary, delivered, logs } = await runOnce(newWorkDir(), config, rsyslog);
     expect(summary.errors).toEqual([]);

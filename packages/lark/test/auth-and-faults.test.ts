@@ -19,7 +19,7 @@ describe('auth token', () => {
   it.each([400, 401] as const)('a token that expires in the middle of paging (HTTP %i) is renewed and the same page asked again', async (status) => {
     const sim = await simulator({ ...recent(), invalidTokenStatus: status });
     // Setup's probe is audit request 1; pages 1 and 2 follow; the token dies before page 3.
-    sim.faults.expireTokensAfter(3);
+    sim.faults.inject({ kind: 'expire-tokens', after: 3 });
     const { summary, received, logs } = await runOnce(workDir(), larkConfig(sim.url, start()), rsyslog);
 
     expect(summary.errors).toEqual([]);
@@ -58,7 +58,7 @@ describe('auth token', () => {
 
   it('a token answer that is not JSON is SetupError 101', async () => {
     const sim = await simulator(recent());
-    sim.faults.tokenGarbageNext(1);
+    sim.faults.inject({ kind: 'garbage', on: 'token' });
     const { summary } = await runOnce(workDir(), larkConfig(sim.url, start()));
     expect(summary.errors[0]).toMatch(/^SetupError 101: Some error occurred while generating auth token from Lark server\. Error details: Invalid JSON/);
   });
@@ -68,7 +68,7 @@ describe('rate limits and faults', () => {
   it.each([429, 400, 200] as const)('throttling (HTTP %i, code 99991400) waits x-ogw-ratelimit-reset and loses nothing', async (status) => {
     const sim = await simulator(recent());
     // Setup's probe and page 1 pass; page 2 is throttled once and asked again after the advertised second.
-    sim.faults.throttleNext(1, { status, resetSeconds: 1 }, 2);
+    sim.faults.inject({ kind: 'throttle', status, retryAfter: 1, after: 2 });
     const { summary, received, logs } = await runOnce(workDir(), larkConfig(sim.url, start()), rsyslog);
 
     expect(summary.errors).toEqual([]);
@@ -85,14 +85,14 @@ describe('rate limits and faults', () => {
 
   it('a throttle that outlasts the retries fails the pull with PullError 300 and commits nothing past it', async () => {
     const sim = await simulator(recent());
-    sim.faults.throttleNext(6, { resetSeconds: 0 }, 1);
+    sim.faults.inject({ kind: 'throttle', retryAfter: 0, times: 6, after: 1 });
     const { summary } = await runOnce(workDir(), larkConfig(sim.url, start()));
     expect(summary.errors[0]).toMatch(/^PullError 300: HTTP error occurred while fetching audit infos from Lark server\. Lark answered HTTP 429, code 99991400: request trigger frequency limit/);
   });
 
   it('a 500 is retried and loses nothing', async () => {
     const sim = await simulator(recent());
-    sim.faults.serverErrorNext(1, 500, 2);
+    sim.faults.inject({ kind: 'status', status: 500, after: 2 });
     const { summary, output } = await runOnce(workDir(), larkConfig(sim.url, start()));
     expect(summary.errors).toEqual([]);
     expect(sim.auditRequests().filter((r) => r.status === 500)).toHaveLength(1);
@@ -103,7 +103,7 @@ describe('rate limits and faults', () => {
     const sim = await simulator(recent());
     const dir = workDir();
     const config = larkConfig(sim.url, start());
-    sim.faults.garbageNext(1, 3);
+    sim.faults.inject({ kind: 'garbage', after: 3 });
     const failed = await runOnce(dir, config);
     expect(failed.summary.errors[0]).toMatch(/^PullError 301: Some error occurred while fetching audit infos from Lark server\. Error details: Invalid JSON/);
     // Pages 1 and 2 were delivered; no checkpoint moved past the unfinished window.
@@ -117,8 +117,7 @@ describe('rate limits and faults', () => {
 
   it('an app without the audit log scope fails setup with SetupError 103', async () => {
     const sim = await simulator(recent());
-    const denied = { status: 400, code: 99991672, msg: 'Access denied. One of the following scopes is required: [admin:audit_info:readonly].' };
-    sim.faults.errorNext(1, denied);
+    sim.faults.inject({ kind: 'answer', status: 400, body: { code: 99991672, msg: 'Access denied. One of the following scopes is required: [admin:audit_info:readonly].' } });
     const { summary, output } = await runOnce(workDir(), larkConfig(sim.url, start()));
     expect(summary.errors[0]).toMatch(/^SetupError 103: HTTP Error occurred while fetching audit infos from Lark server\. Lark answered HTTP 400, code 99991672: Access denied/);
     expect(output.events()).toHaveLength(0);

@@ -59,7 +59,7 @@ describe('Lark simulator contract', () => {
   it('revokes tokens on demand', async () => {
     const sim = await simulator();
     const t = String((await token(sim.url)).body['tenant_access_token']);
-    sim.faults.expireTokensAfter(0);
+    sim.faults.inject({ kind: 'expire-tokens' });
     expect((await audit(sim.url, t, {})).body.code).toBe(99991663);
     expect((await token(sim.url)).body['tenant_access_token']).not.toBe(t);
   });

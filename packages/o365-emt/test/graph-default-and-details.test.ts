@@ -63,11 +63,11 @@ describe('Graph by default; the legacy Reporting Web Service only when named', (
     const { sim, target } = await startSimAndTarget({ generate: { messages: 60, from: new Date(now - 25 * HOUR - 14 * 60_000), to: new Date(now - 25 * HOUR - 60_000), lateFraction: 0 } }, true);
     const workDir = tempDir();
     const config = makeConfig(target, { input: { requests_limits: [{ period: '1s', number_of_requests: 1000 }] }, services: { [GRAPH]: urls(sim) } });
-    sim.faults.graph.http500 = 100;
+    sim.faults.inject({ kind: 'status', status: 500, times: 100 });
     const failed = await runOnce(workDir, target, config, { startAt: undefined });
     expect(failed.summary.errors[0]).toMatch(/^PullError 300: /);
     const pinned = /The persistence has been modified\. Saving state as \{"start_time":"([^"]+)"/.exec(failed.logs)![1]!;
-    sim.faults.graph.http500 = 0;
+    sim.faults.clear();
     await new Promise((r) => setTimeout(r, 1100));
     const resumed = await runOnce(workDir, target, config, { startAt: undefined });
     expect(resumed.summary.errors).toEqual([]);

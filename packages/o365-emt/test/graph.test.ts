@@ -75,10 +75,8 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
   it('gets a new token after a 401 for an expired one; a token Graph never accepts is SetupError 100', async () => {
     const now = Date.now();
     const { sim, target } = await startSimAndTarget({ generate: { messages: 100, from: new Date(now - 3 * DAY), to: new Date(now - HOUR) } });
-    let dataRequests = 0;
-    sim.onRequest = (entry) => {
-      if (entry.api === 'graph' && ++dataRequests === 3) sim.expireTokens();
-    };
+    // The third messageTraces request meets an expired token.
+    sim.faults.inject({ kind: 'expire-tokens', after: 2 });
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: UNLIMITED }, services: service(sim, { page_size: 20 }) });
     const { summary, logs } = await runOnce(tempDir(), target, config);
     expect(summary.errors).toEqual([]);
@@ -86,7 +84,6 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
     expect(logs).toContain('InvalidAuthenticationToken: Lifetime validation failed, the token is expired.');
     expect(deliveredKeys(target)).toEqual(expectedKeys(sim));
     // A token for the wrong audience: refreshed once, refused again.
-    sim.onRequest = undefined;
     const wrong = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2, requests_limits: UNLIMITED }, services: service(sim, { override_base_resource_url: 'https://outlook.office365.com' }) });
     const refused = await runOnce(tempDir(), target, wrong);
     expect(refused.summary.errors[0]).toMatch(/^SetupError 100: Authentication failed: HTTP 401 from 127\.0\.0\.1:\d+ even with a fresh token: InvalidAuthenticationToken: Access token validation failure\. Invalid audience\./);

@@ -111,11 +111,8 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
     const { sim, target } = await startSimAndTarget(threeDays(600));
     const workDir = tempDir();
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, page_size: 2, ...FEW_WINDOWS } } });
-    let dataRequests = 0;
     let brokenWindow: { start: number; end: number } | undefined;
-    sim.onRequest = (entry) => {
-      if (entry.api === 'rws' && ++dataRequests === 12) sim.faults.rws.garbage = 1;
-    };
+    sim.faults.inject({ kind: 'garbage', on: 'rws', after: 11 });
     const first = await runOnce(workDir, target, config);
     expect(first.summary.errors).toHaveLength(1);
     expect(first.summary.errors[0]).toMatch(/^PullError 301: The message trace API answered with an unreadable body/);
@@ -135,10 +132,8 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
 
   it('gets a new token when the API says 401 for an expired one, and carries on', async () => {
     const { sim, target } = await startSimAndTarget(threeDays(600));
-    let dataRequests = 0;
-    sim.onRequest = (entry) => {
-      if (entry.api === 'rws' && ++dataRequests === 5) sim.expireTokens();
-    };
+    // The fifth RWS request meets an expired token.
+    sim.faults.inject({ kind: 'expire-tokens', on: 'rws', after: 4 });
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, ...FEW_WINDOWS } } });
     const { summary, logs } = await runOnce(tempDir(), target, config);
     expect(summary.errors).toEqual([]);
@@ -151,14 +146,14 @@ describe('office365_exchange_message_service (Reporting Web Service)', () => {
 
   it('retries 5xx and token-endpoint failures; gives up with PullError 300 after the retries', async () => {
     const { sim, target } = await startSimAndTarget(threeDays(300), true);
-    sim.faults.token.http500 = 1;
-    sim.faults.rws.http500 = 2;
+    sim.faults.inject({ kind: 'status', status: 500, on: 'token' });
+    sim.faults.inject({ kind: 'status', status: 500, on: 'rws', times: 2 });
     const config = makeConfig(target, { input: { max_historic_date_cutoff_days_back: 2 }, services: { [RWS]: { override_base_url: sim.url, override_base_auth_url: sim.url, ...FEW_WINDOWS } } });
     const ok = await runOnce(tempDir(), target, config);
     expect(ok.summary.errors).toEqual([]);
     expect(sim.requests.filter((r) => r.status === 500)).toHaveLength(3);
     expect(deliveredKeys(target)).toEqual(expectedKeys(sim));
-    sim.faults.rws.http500 = 6;
+    sim.faults.inject({ kind: 'status', status: 500, on: 'rws', times: 6 });
     const failed = await runOnce(tempDir(), target, config);
     expect(failed.summary.errors[0]).toMatch(/^PullError 300: Unexpected HTTP 500 from the message trace API/);
   });

@@ -98,7 +98,7 @@ describe('proofpoint_tap: the request budget', () => {
   it('a 429 without Retry-After is waited out and retried; everything is still delivered once', async () => {
     const sim = await simulator();
     sim.generate({ service: 'messagesDelivered', count: 8, from: Date.now() - 2 * HOUR, to: Date.now() - 5 * 60_000 });
-    sim.injectFault({ status: 429, count: 1 });
+    sim.faults.inject({ kind: 'throttle' });
     const dir = workDir();
     const limit = [{ period: '1s', number_of_requests: 5 }];
     const { out, summary, logs } = await runOnce(dir, config(sim, { services: { messagesDelivered: { start_time_in_utc_format: isoAgo(2 * HOUR) } }, input: { requests_limits: limit } }));
@@ -111,7 +111,7 @@ describe('proofpoint_tap: the request budget', () => {
 
   it('on a 429 with the real 24 h pool it waits until the oldest request leaves the window', async () => {
     const sim = await simulator();
-    sim.injectFault({ status: 429, count: 100 });
+    sim.faults.inject({ kind: 'throttle', times: 100 });
     const dir = workDir();
     const stream = new PassThrough();
     let logs = '';

@@ -239,7 +239,7 @@ describe('proofpoint_tap: errors', () => {
 
   it('a garbage body is PullError 301 and nothing is committed', async () => {
     const sim = await simulator();
-    sim.injectFault({ status: 200, body: '{"queryEndTime": "2' });
+    sim.faults.inject({ kind: 'garbage' });
     const dir = workDir();
     const { summary, out } = await runOnce(dir, config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }));
     expect(summary.errors[0]).toMatch(/^PullError 301: Some exception occurred while making the API request to \/v2\/siem\/clicks\/blocked: Invalid JSON/);

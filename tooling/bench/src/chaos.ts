@@ -7,6 +7,7 @@ import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, read
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
+import type { SimulatorFault } from '@collector/simulators';
 import { generatePki, startRsyslog, type Pki, type Rsyslog } from '@collector/testkit';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
@@ -15,7 +16,7 @@ import { appMain, REPO_ROOT } from './lib/paths.js';
 import { runNode, type ChildRun } from './lib/run-child.js';
 import { tally, type Tally } from './lib/tally.js';
 import { makeWorkDir } from './lib/workdir.js';
-import { selectAdapters, shutdownAdapters, type FaultKind, type VendorAdapter, type VendorScenario } from './vendors/index.js';
+import { selectAdapters, shutdownAdapters, type VendorAdapter, type VendorScenario } from './vendors/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -466,44 +467,37 @@ async function receiverOutage(adapter: VendorAdapter, pki: Pki): Promise<void> {
   }
 }
 
-const FAULT_LABEL: Record<FaultKind, string> = {
-  http429: 'HTTP 429',
-  http500: 'HTTP 500',
-  timeout: 'timeout (hang, connection dropped)',
-  truncated: 'truncated / non-JSON body',
-  tokenExpiry: 'token expired mid-paging',
-};
-const FAULT_PATTERN: Record<FaultKind, RegExp> = {
-  http429: /429|throttl|rate/i,
-  http500: /500|server error|retry/i,
-  timeout: /timeout|timed out|socket|ECONNRESET|network|terminated|closed/i,
-  truncated: /JSON|parse|body|unexpected|garbage|not valid/i,
-  tokenExpiry: /token/i,
-};
+/** The vendor faults of the chaos run, in the simulators' one fault API, and how a log line names each. */
+const VENDOR_FAULTS: { label: string; fault: SimulatorFault; pattern: RegExp }[] = [
+  { label: 'HTTP 429', fault: { kind: 'throttle' }, pattern: /429|throttl|rate/i },
+  { label: 'HTTP 500', fault: { kind: 'status', status: 500 }, pattern: /500|server error|retry/i },
+  { label: 'timeout (hang, connection dropped)', fault: { kind: 'drop', afterMs: 3_000 }, pattern: /timeout|timed out|socket|ECONNRESET|network|terminated|closed/i },
+  { label: 'truncated / non-JSON body', fault: { kind: 'garbage' }, pattern: /JSON|parse|body|unexpected|garbage|not valid/i },
+  { label: 'token expired mid-paging', fault: { kind: 'expire-tokens' }, pattern: /token/i },
+];
 
 async function vendorFaults(adapter: VendorAdapter, pki: Pki, probe: VendorScenario): Promise<void> {
-  const kinds = (Object.keys(FAULT_LABEL) as FaultKind[]).filter((k) => probe.faults[k]);
-  for (const kind of Object.keys(FAULT_LABEL) as FaultKind[]) {
-    if (!kinds.includes(kind)) {
-      rows.push({ vendor: adapter.name, scenario: FAULT_LABEL[kind], detail: 'no such fault for this vendor/simulator', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
+  for (const { label, fault, pattern } of VENDOR_FAULTS) {
+    if (!probe.faults?.supports(fault.kind)) {
+      rows.push({ vendor: adapter.name, scenario: label, detail: 'no such fault for this vendor/simulator', runs: '–', lost: 0, duplicates: 0, bound: '–', errorLine: '', verdict: 'n/a' });
       continue;
     }
     for (let i = 0; i < REPEAT; i++) {
       const env = await setup(adapter, pki);
       try {
         const after = randInt(1, 8);
-        const times = kind === 'tokenExpiry' ? 1 : randInt(1, 3);
-        env.scenario.faults[kind]!(times, after);
+        const times = fault.kind === 'expire-tokens' ? 1 : randInt(1, 3);
+        env.scenario.faults!.inject({ ...fault, times, after, on: env.scenario.faultEndpoint });
         const runs = [await runApp(env)];
         const done = runs[0]!.code === 0 || (await completeRuns(env, runs));
         const t = await count(env);
-        const line = firstProblem(runs, FAULT_PATTERN[kind]) || firstProblem(runs);
+        const line = firstProblem(runs, pattern) || firstProblem(runs);
         rows.push({
-          vendor: adapter.name, scenario: FAULT_LABEL[kind], detail: `${times}× after ${after} data requests`, runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates,
+          vendor: adapter.name, scenario: label, detail: `${times}× after ${after} data requests`, runs: exitCodes(runs), lost: t.lost, duplicates: t.duplicates,
           bound: '0', errorLine: line || '(none)', verdict: done && t.lost === 0 && t.duplicates === 0 && line !== '' ? 'pass' : 'FAIL',
           ...(line === '' ? { note: 'no warning/error line for the fault' } : {}),
         });
-        log(`${adapter.name} ${kind}: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
+        log(`${adapter.name} ${fault.kind}: ${exitCodes(runs)} lost ${t.lost} dup ${t.duplicates}`);
       } finally {
         await teardown(env);
       }
@@ -636,13 +630,13 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push(`- Receiver down: rsyslog stopped (SIGTERM) a random 0–500 ms after the first line arrived, kept down ${OUTAGE_SECONDS} s`);
   out.push('  (`--outage-seconds`), restarted on the same port. Lost events are counted when that `--once` run exits (it');
   out.push('  promises delivery) and, if any are missing, again after one more start (which sends the emergency spool).');
-  out.push('- Vendor faults: the simulator\'s fault knobs, 1–3 faulty answers after 1–8 normal data requests (mid-paging;');
-  out.push('  Graph pages of 500 rows instead of 5000 so that there is paging to interrupt).');
+  out.push('- Vendor faults: the simulators\' one fault API (`sim.faults.inject`), 1–3 faulty answers after 1–8 normal data');
+  out.push('  requests (mid-paging; Graph pages of 500 rows instead of 5000 so that there is paging to interrupt).');
   out.push('- Disk full: `state/` is a 64 KiB tmpfs filled to all but 16 KiB during the first run (room for the first saves, not for the state of a whole run); then its content (state, temp and emergency files) is moved to');
   out.push('  a disk with room, as an operator would, and `--once` rerun.');
   out.push('- Corrupt state: kill -9 once 30–80 % of the events arrived, every state file truncated to half, then restarts.');
   out.push('- AWS SQS (moto): each kill mode once; a killed run\'s messages stay invisible for the collector\'s 120 s');
-  out.push('  visibility timeout, so `--once` is rerun until the queue is empty (up to 200 s). moto has no fault knobs.', '');
+  out.push('  visibility timeout, so `--once` is rerun until the queue is empty (up to 200 s). moto has no fault injection.', '');
   out.push('## Results', '');
   out.push('| collector | scenario | detail | exit codes | lost | duplicates | allowed | error line | verdict |');
   out.push('|---|---|---|---|---:|---:|---|---|---|');

@@ -6,18 +6,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type CollectorDefinition } from '@collector/sdk';
 import { runCollector, type DeliveryRecord, type Output } from '@collector/sdk/host';
-import { larkCollector } from '@collector/lark';
-import { darktraceCollector } from '@collector/darktrace';
-import { o365EmtCollector } from '@collector/o365-emt';
-import { proofpointTapCollector } from '@collector/proofpoint-tap';
+import { definitionOf, VENDORS } from '@collector/testkit';
 
-/** The collector definitions of the HTTP vendors, by adapter name (tests run them in-process). */
-export const DEFINITIONS: Record<string, CollectorDefinition> = {
-  lark: larkCollector as unknown as CollectorDefinition,
-  darktrace: darktraceCollector as unknown as CollectorDefinition,
-  'o365-emt': o365EmtCollector as unknown as CollectorDefinition,
-  'proofpoint-tap': proofpointTapCollector as unknown as CollectorDefinition,
-};
+/** The collector definitions of the HTTP (pull) vendors of the registry, by name (tests run them in-process). */
+export const DEFINITIONS: Record<string, CollectorDefinition> = Object.fromEntries(
+  await Promise.all(VENDORS.filter((v) => v.kind === 'pull').map(async (v) => [v.name, definitionOf<CollectorDefinition>(v, await import(v.package))])),
+);
 
 /** Records what the SDK acknowledged. */
 export class CapturingOutput implements Output {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDemo, scenarios } from '@collector/demo';
+import { VENDOR_NAMES } from '@collector/testkit';
 
 describe('runDemo', () => {
   it('runs every collector against its simulator and the TLS receiver; each expected event arrives once', async () => {
@@ -11,7 +12,7 @@ describe('runDemo', () => {
     // The collectors' own logs travel over the same TLS connection, as in Devo.
     expect([...result.internalTags.keys()]).toContain('devo.collectors.out.local.info');
     expect(result.ok).toBe(true);
-    expect(scenarios.map((s) => s.vendor)).toEqual(['lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs']);
+    expect(scenarios.map((s) => s.vendor)).toEqual(VENDOR_NAMES);
   }, 90_000);
 
   it('without moto, aws-sqs runs on the demo\'s own mini S3/SQS/STS through the real AWS SDK', async () => {

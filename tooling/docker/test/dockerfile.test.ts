@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { VENDOR_NAMES } from '@collector/testkit';
 
 // What the images promise operators (the manuals' docker run / docker-compose, CONVENTIONS.md), checked
 // on the Dockerfile and compose files themselves; image.test.ts builds and runs a real image.
@@ -12,7 +13,7 @@ const dockerfile = readFileSync(join(here, 'Dockerfile'), 'utf8');
 const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 const stages = dockerfile.replace(/\\\n\s*/g, ' ').split(/^FROM /m).slice(1);
 const runtime = stages.at(-1)!;
-const APPS = ['lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'];
+const APPS = VENDOR_NAMES;
 
 describe('tooling/docker/Dockerfile', () => {
   it('builds any app from one file: ARG APP, ARG BASE_IMAGE defaulting to the official Node 24 slim image, pinned by digest', () => {

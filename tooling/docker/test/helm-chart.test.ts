@@ -10,11 +10,7 @@ import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/ked
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { type CollectorDefinition } from '@collector/sdk';
 import { loadConfig } from '@collector/sdk/host';
-import { larkCollector } from '@collector/lark';
-import { darktraceCollector } from '@collector/darktrace';
-import { proofpointTapCollector } from '@collector/proofpoint-tap';
-import { o365EmtCollector } from '@collector/o365-emt';
-import { awsSqsCollector } from '@collector/aws-sqs';
+import { definitionOf, VENDORS } from '@collector/testkit';
 import { helm } from './helm.js';
 
 // deploy/helm/devo-collectors, rendered by the real helm (./helm.ts) with the chart's ci/ values: helm lint
@@ -41,12 +37,9 @@ const MODELS: Record<string, { new (data: any): { validate(): void } }> = {
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
 };
 
-const PULL: Record<string, CollectorDefinition> = {
-  lark: larkCollector,
-  darktrace: darktraceCollector,
-  'proofpoint-tap': proofpointTapCollector,
-  'o365-emt': o365EmtCollector,
-};
+/** Every collector's definition, by the registry's name (the chart's collectors.<name>). */
+const DEFINITIONS: Record<string, CollectorDefinition> = Object.fromEntries(await Promise.all(VENDORS.map(async (v) => [v.name, definitionOf<CollectorDefinition>(v, await import(v.package))])));
+const PULL = VENDORS.filter((v) => v.kind === 'pull').map((v) => v.name);
 const appVersion = (parseYaml(readFileSync(`${chart}/Chart.yaml`, 'utf8')) as { appVersion: string }).appVersion;
 
 async function render(...args: string[]): Promise<Doc[]> {
@@ -149,7 +142,7 @@ describe('deploy/helm/devo-collectors', () => {
     expect(() => new StatefulSet(broken).validate()).toThrow(/replicas/);
   });
 
-  it.each(Object.keys(PULL))('%s: a StatefulSet, exactly one replica, a ReadWriteOnce state volume, a valid config', (app) => {
+  it.each(PULL)('%s: a StatefulSet, exactly one replica, a ReadWriteOnce state volume, a valid config', (app) => {
     const set = find(all, 'StatefulSet', `rel-${app}`);
     expect(set.spec.replicas).toBe(1);
     expect(set.spec.serviceName).toBe(`rel-${app}`);
@@ -162,7 +155,7 @@ describe('deploy/helm/devo-collectors', () => {
     expect(secrets).toEqual([`rel-${app}-credentials`]);
     const secret = find(all, 'Secret', `rel-${app}-credentials`);
     for (const value of Object.values<string>(secret.stringData)) expect(configMap.data['config.yaml']).not.toContain(value);
-    const { raw, config } = loadConfigMap(configMap, PULL[app]!, secret.stringData);
+    const { raw, config } = loadConfigMap(configMap, DEFINITIONS[app]!, secret.stringData);
     expect(config.warnings).toEqual([]);
     expect(config.globals.persistence).toMatchObject({ type: 'filesystem', config: { directory_name: 'state' } });
     expect(raw.globals.http_server).toEqual({ enabled: true, address: '0.0.0.0', port: 3000 });
@@ -179,7 +172,7 @@ describe('deploy/helm/devo-collectors', () => {
     const { configMap, volumes, mounts, pod } = checkPod(all, deployment, 'aws-sqs');
     expect(volumes.get(mounts['/devo-collector/state'].name)).toHaveProperty('emptyDir');
     expect(find(all, 'ServiceAccount', pod.serviceAccountName).metadata.annotations).toHaveProperty(['eks.amazonaws.com/role-arn']);
-    const { config } = loadConfigMap(configMap, awsSqsCollector, {});
+    const { config } = loadConfigMap(configMap, DEFINITIONS['aws-sqs']!, {});
     const service = Object.values<any>(config.inputs['sqs_collector']!.services!)[0];
     const scaled = find(all, 'ScaledObject', 'rel-aws-sqs');
     expect(scaled.spec.scaleTargetRef).toEqual({ name: 'rel-aws-sqs' });
@@ -206,7 +199,7 @@ describe('deploy/helm/devo-collectors', () => {
     expect(raw.globals.high_availability).toEqual({ enabled: true, lease_seconds: 15 });
     expect(raw.globals.persistence).toEqual({ type: 'redis', config: { host: 'redis.data.svc', port: 6379, password: '${env:REDIS_PASSWORD}' } });
     // The rest of the config is what the collector accepts.
-    const { config } = loadConfigMap(configMap, larkCollector, { ...find(ha, 'Secret', 'rel-lark-credentials').stringData, REDIS_PASSWORD: 'x' });
+    const { config } = loadConfigMap(configMap, DEFINITIONS['lark']!, { ...find(ha, 'Secret', 'rel-lark-credentials').stringData, REDIS_PASSWORD: 'x' });
     expect(config.globals.persistence).toMatchObject({ type: 'redis', config: { host: 'redis.data.svc', port: 6379 } });
     // Both replicas do not share a node when another is available, node drains keep one, Redis is reachable.
     expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm).toMatchObject({ topologyKey: 'kubernetes.io/hostname' });

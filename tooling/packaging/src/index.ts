@@ -2,11 +2,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { VENDOR_NAMES } from '@collector/testkit';
 
 const run = promisify(execFile);
 
-/** The publishable packages of the monorepo, by folder under packages/. */
-export const PUBLISHED_PACKAGES = ['sdk', 'lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'] as const;
+/** The publishable packages of the monorepo, by folder under packages/: the SDK and every collector of the registry. */
+export const PUBLISHED_PACKAGES = ['sdk', ...VENDOR_NAMES];
 
 /** The vendor packages take the SDK as a peer: a host installs one SDK that all of them share. */
 export const SDK_PACKAGE = '@collector/sdk';

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarios } from '@collector/demo';
-import { generatePki, startNodeSyslogReceiver, type Pki, type SyslogReceiver } from '@collector/testkit';
+import { generatePki, startNodeSyslogReceiver, VENDOR_NAMES, type Pki, type SyslogReceiver } from '@collector/testkit';
 
 // The five executables as operators run them (`node apps/<app>/dist/main.js`, the image's entrypoint):
 // the same flags and exit codes everywhere (CONVENTIONS.md), the package version in --version and in the
 // start-up line, CONFIG_FILE, --once against the simulator over TLS, and a graceful SIGTERM.
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const APPS = ['lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs'];
+const APPS = VENDOR_NAMES;
 const json = (path: string) => JSON.parse(readFileSync(join(repo, path), 'utf8'));
 
 interface Exit {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { VENDOR_NAMES, VENDORS } from '@collector/testkit';
 
 // What a release needs from every package.json (npm provenance checks `repository` against the GitHub
 // repository that built it), the CHANGELOGs, and the one version shared by packages, apps and chart.
@@ -24,7 +25,7 @@ describe('release metadata', () => {
   });
 
   it('the published packages: public, Node >= 22, a CHANGELOG.md in the tarball with an entry for their version', () => {
-    expect(published.map((p) => p.json.name).sort()).toEqual(['@collector/aws-sqs', '@collector/darktrace', '@collector/lark', '@collector/o365-emt', '@collector/proofpoint-tap', '@collector/sdk']);
+    expect(published.map((p) => p.json.name).sort()).toEqual(['@collector/sdk', ...VENDORS.map((v) => v.package)].sort());
     for (const { dir, json } of published) {
       expect(json.publishConfig, dir).toEqual({ access: 'public' });
       expect(json.engines.node, dir).toBe('>=22.19');
@@ -64,7 +65,7 @@ describe('release metadata', () => {
   it('Compose files and the chart default to the published images', () => {
     const values = parseYaml(readFileSync(join(repo, 'deploy/helm/devo-collectors/values.yaml'), 'utf8'));
     expect(values.image).toMatchObject({ registry: 'ghcr.io', repository: 'devo-collectors/devo-collector', tag: '' });
-    for (const app of ['lark', 'o365-emt', 'darktrace', 'proofpoint-tap', 'aws-sqs']) {
+    for (const app of VENDOR_NAMES) {
       const compose = readFileSync(join(repo, 'tooling/docker/compose', app, 'docker-compose.yml'), 'utf8');
       expect(compose).toContain(`image: \${IMAGE:-ghcr.io/devo-collectors/devo-collector-${app}}:`);
       expect(existsSync(join(repo, 'apps', app, 'package.json'))).toBe(true);

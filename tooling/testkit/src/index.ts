@@ -1,4 +1,6 @@
 // Real peers for tests. Each module starts a real process on a free loopback port and stops it again.
+// And the one registry of the collectors (vendors.ts) the tooling derives its lists from.
+export * from './vendors.js';
 export * from './free-port.js';
 export * from './pki.js';
 export * from './rsyslog.js';

@@ -1,17 +1,7 @@
 import { redact } from '../secrets/redactor.js';
+import type { CollectorErrorType } from './error-spec.js';
 
-/**
- * The error types operators know from the manuals' troubleshooting tables. Every failure the collector
- * reports is one of these, with a numeric ID, so that a log line can be looked up in the README.
- */
-export type CollectorErrorType =
-  | 'InitVariablesError'
-  | 'SetupError'
-  | 'PullError'
-  | 'ConfigError'
-  | 'PersistenceError'
-  | 'OutputError'
-  | 'UsageError';
+export type { CollectorErrorType } from './error-spec.js';
 
 export interface CollectorErrorOptions {
   /** The config path the error is about, e.g. `inputs.lark.services.audit_infos.initial_start_time_in_utc_value`. */

@@ -9,6 +9,9 @@ import {
   type CollectorErrorOptions,
   type CollectorErrorType,
 } from './collector-error.js';
+import { ERROR_SPECS, type ErrorSpec } from './error-spec.js';
+
+export { ERROR_SPECS, type ErrorSpec } from './error-spec.js';
 
 /** A declared error is an instance of its type's class, so `instanceof SetupError` holds for it too. */
 const CLASSES: Partial<Record<CollectorErrorType, new (id: number, message: string, options?: CollectorErrorOptions) => CollectorError>> = {
@@ -19,32 +22,6 @@ const CLASSES: Partial<Record<CollectorErrorType, new (id: number, message: stri
   PersistenceError,
   OutputError,
 };
-
-/**
- * A vendor's (or the SDK's) documented error table as data. One declaration gives the error constructors,
- * the `--check` remedies and the README table (`renderErrorTable`), so the three can never disagree.
- *
- * `message` is the text operators grep for, with `{name}` placeholders filled at the throw site; the README
- * shows the placeholders as they are written here.
- */
-export interface ErrorSpec {
-  type: CollectorErrorType;
-  id: number;
-  message: string;
-  /** When the error happens, for the README's "cause" column. */
-  cause: string;
-  /** What the operator should do; printed by `--check` and in the README. */
-  remedy: string;
-  /** A transient failure: the service retries on its next cycle. */
-  retryable?: boolean;
-  /** The config path the error is about, with `{name}` placeholders like the message. */
-  path?: string;
-  /**
-   * The key of an earlier declaration with the same `<Type> <ID>`: some manuals give one ID to several
-   * messages (a start time that is malformed or in the future). Each message gets its own README row.
-   */
-  sameIdAs?: string;
-}
 
 /** The `{name}` placeholders of a template, as a union of names. */
 type Placeholders<S extends string> = S extends `${string}{${infer Name}}${infer Rest}` ? Name | Placeholders<Rest> : never;
@@ -68,8 +45,6 @@ export type ErrorCatalog<T extends Record<string, ErrorSpec>> = { readonly [K in
   /** The declarations in declaration order, for `--check` and the README table. */
   readonly [ERROR_SPECS]: readonly ErrorSpec[];
 };
-
-export const ERROR_SPECS: unique symbol = Symbol('error specs');
 
 function fill(template: string, values: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));

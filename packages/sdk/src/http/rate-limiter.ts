@@ -1,12 +1,8 @@
 import { sleep } from '../runtime/abortable-sleep.js';
 import { Semaphore } from './semaphore.js';
+import type { RequestsLimit } from './requests-limit.js';
 
-/** One entry of `requests_limits` as the DCSDK's collector definitions write it. */
-export interface RequestsLimit {
-  period: '1d' | '1h' | '1m' | '1s' | string;
-  /** -1 means unlimited. */
-  number_of_requests: number;
-}
+export type { RequestsLimit } from './requests-limit.js';
 
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 const HOUR_MS = 3_600_000;

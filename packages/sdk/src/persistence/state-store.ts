@@ -1,5 +1,6 @@
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject } from './json-value.js';
+
+export type { JsonObject, JsonValue } from './json-value.js';
 
 /**
  * Where services keep their position. Keys are `input;id;service` (the DCSDK's unique id); a store must make

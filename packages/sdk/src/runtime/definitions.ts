@@ -1,10 +1,12 @@
-import type { Logger } from '../telemetry/logger.js';
+// The contract imports types only, and from type modules only (no implementation file), except HttpClient:
+// a class that vendors construct and pass on, typed by the class.
+import type { Logger } from '../telemetry/logger-types.js';
 import type { HttpClient } from '../http/http-client.js';
-import type { TimeWindow, TimeWindowSpec } from './time-windows.js';
-import type { JsonValue } from '../persistence/state-store.js';
-import type { RequestsLimit } from '../http/rate-limiter.js';
-import type { ServiceGauges } from '../telemetry/metrics.js';
-import type { ERROR_SPECS, ErrorSpec } from '../errors/error-catalog.js';
+import type { TimeWindow, TimeWindowSpec } from './time-window-types.js';
+import type { JsonValue } from '../persistence/json-value.js';
+import type { RequestsLimit } from '../http/requests-limit.js';
+import type { ServiceGauges } from '../telemetry/service-gauges.js';
+import type { ERROR_SPECS, ErrorSpec } from '../errors/error-spec.js';
 
 /** A JSON Schema fragment (draft 2020-12 subset understood by ajv). */
 export type JsonSchema = Record<string, unknown>;

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { startMoto, type MotoServer } from '@collector/testkit';
 import { REPO_ROOT } from '../lib/paths.js';
 import { benchGlobals } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const REGION = 'us-east-1';
 const ACCESS_KEY = 'AKIABENCHCHAOS0000001';
@@ -63,11 +63,11 @@ function cloudTrail(prefix: string, from: number, count: number): { body: Buffer
 
 /**
  * AWS SQS (CloudTrail through S3 notifications) against moto: N events in objects of 500, announced by
- * moto's own bucket notifications; `eventID` is the identity. moto has no fault knobs (no 429/500/expiry);
- * the AWS engineer's benchmark measures throughput (`tooling/bench/aws-sqs/`), so this adapter serves chaos.
+ * moto's own bucket notifications; `eventID` is the identity. moto has no fault injection (no 429/500/expiry),
+ * so no `faults`; the AWS engineer's benchmark measures throughput (`tooling/bench/aws-sqs/`), so this adapter
+ * serves chaos.
  */
-export const awsSqsAdapter: VendorAdapter = {
-  name: 'aws-sqs',
+export const awsSqsAdapter: VendorSpecifics = {
   benchedElsewhere: 'tooling/bench/aws-sqs/REPORT.md',
   stateless: true,
   maxRepeat: 1,
@@ -126,8 +126,6 @@ export const awsSqsAdapter: VendorAdapter = {
       }),
       identity: (event) => (typeof event['eventID'] === 'string' ? event['eventID'] : undefined),
       secrets: () => [SECRET_KEY],
-      faults: {},
-      dataRequests: () => 0,
       // Messages a killed collector received stay invisible for the visibility timeout: not done until empty.
       pending: async () => (await depth()) > 0,
       close: async () => {

@@ -1,36 +1,17 @@
-import { startDarktraceSimulator, type DarktraceFault, type DarktraceSimulator } from '@collector/simulators';
+import { startDarktraceSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const PUBLIC_TOKEN = 'dt-bench-public-7f3a9c1e5b';
 const PRIVATE_TOKEN = 'dt-bench-private-2d8e6b4a0c';
 const HOUR_MS = 3_600_000;
 const SPAN_MS = 48 * HOUR_MS;
 
-/** Queues a fault once `after` more data requests were served (the simulator's fail() hits the very next one). */
-function failAfter(sim: DarktraceSimulator, fault: DarktraceFault, count: number, after: number, hangMs?: number): void {
-  const target = dataRequests(sim) + after;
-  if (after <= 0) return sim.fail(fault, { times: count, pathPrefix: '/modelbreaches', hangMs });
-  const timer = setInterval(() => {
-    if (dataRequests(sim) < target) return;
-    clearInterval(timer);
-    sim.fail(fault, { times: count, pathPrefix: '/modelbreaches', hangMs });
-  }, 2);
-  timer.unref();
-}
-
-function dataRequests(sim: DarktraceSimulator): number {
-  let n = 0;
-  for (const r of sim.requests) if (r.path === '/modelbreaches') n++;
-  return n;
-}
-
 /**
  * Darktrace modelbreaches: breaches one every SPAN/N over the last 48 h (one-hour slots, no paging), pbid is
- * the identity. Darktrace has no rate limit and no tokens that expire (HMAC per request): no 429 or expiry knob.
+ * the identity. Darktrace has no rate limit and no tokens that expire (HMAC per request): no throttle or expiry fault.
  */
-export const darktraceAdapter: VendorAdapter = {
-  name: 'darktrace',
+export const darktraceAdapter: VendorSpecifics = {
   // A checkpoint after each one-hour slot (one answer, no paging): N / 48 breaches.
   checkpointBatch: (events) => ({ events: Math.ceil(events / 48) + 1, unit: 'one-hour slot' }),
   async start({ events, seed }): Promise<VendorScenario> {
@@ -61,12 +42,8 @@ export const darktraceAdapter: VendorAdapter = {
       }),
       identity: (event) => (event['pbid'] !== undefined ? String(event['pbid']) : undefined),
       secrets: () => [PUBLIC_TOKEN, PRIVATE_TOKEN],
-      faults: {
-        http500: (count, after) => failAfter(sim, 'http500', count, after),
-        truncated: (count, after) => failAfter(sim, 'garbage', count, after),
-        timeout: (count, after) => failAfter(sim, 'timeout', count, after, 3_000),
-      },
-      dataRequests: () => dataRequests(sim),
+      faults: sim.faults,
+      faultEndpoint: '/modelbreaches',
       barePlan: async () => ({
         requests: sim.requests.filter((r) => r.path === '/modelbreaches' && r.status === 200).map((r) => ({ url: `${sim.url.replace(/\/$/, '')}${r.target}` })),
         eventPaths: [''],

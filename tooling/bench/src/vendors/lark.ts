@@ -1,14 +1,13 @@
 import { startLarkSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const APP_ID = 'cli_bench0123456789';
 const APP_SECRET = 'Lark-Bench-Secret-5b7e1c9d2f4a';
 const DAY_MS = 86_400_000;
 
 /** Lark audit_infos: events spread over the last 3 days, unique_id is the identity, 200 a page. */
-export const larkAdapter: VendorAdapter = {
-  name: 'lark',
+export const larkAdapter: VendorSpecifics = {
   // A checkpoint at the end of each fully read one-day window (items come newest first inside a window, so
   // no earlier point is safe to resume from): the 3-day scenario has 3–4 windows.
   checkpointBatch: (events) => ({ events: Math.ceil(events / 3) + 1, unit: 'one-day window' }),
@@ -40,13 +39,7 @@ export const larkAdapter: VendorAdapter = {
       }),
       identity: (event) => (typeof event['unique_id'] === 'string' ? event['unique_id'] : undefined),
       secrets: () => [APP_SECRET, ...sim.issuedTokens],
-      faults: {
-        http429: (count, after) => sim.faults.throttleNext(count, { resetSeconds: 1 }, after),
-        http500: (count, after) => sim.faults.serverErrorNext(count, 500, after),
-        truncated: (count, after) => sim.faults.garbageNext(count, after),
-        tokenExpiry: (_count, after) => sim.faults.expireTokensAfter(after),
-      },
-      dataRequests: () => sim.auditRequests().length,
+      faults: sim.faults,
       barePlan: async () => ({
         requests: sim.auditRequests()
           .filter((r) => r.status === 200 && (r.items ?? 0) > 0)

@@ -1,30 +1,18 @@
-import { startO365Simulator, type O365Simulator } from '@collector/simulators';
+import { startO365Simulator } from '@collector/simulators';
 import { benchGlobals } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const TENANT = '0b1e4c2a-6d3f-4e5a-9b8c-7d6e5f4a3b2c';
 const CLIENT_ID = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
 const CLIENT_SECRET = 'O365~Bench.Secret-8f7e6d5c4b3a';
 const SERVICE = 'office365_exchange_message_graph_service';
 
-/** Runs `act` when the `after`-th next Graph data request arrives (before it is answered). */
-function atGraphRequest(sim: O365Simulator, after: number, act: () => void): void {
-  let seen = 0;
-  const previous = sim.onRequest;
-  sim.onRequest = (entry) => {
-    previous?.(entry);
-    if (entry.api !== 'graph') return;
-    if (++seen === after + 1) act();
-  };
-}
-
 /**
  * Microsoft 365 message trace through Graph `messageTraces` (the RWS service is being retired): rows inside the
  * first window a first run pulls (now − 25 h 15 min to now − 25 h, as the original collector starts), no late
  * rows, `id|recipientAddress` is the identity (one row per recipient). The window is read with nextLink paging.
  */
-export const o365EmtAdapter: VendorAdapter = {
-  name: 'o365-emt',
+export const o365EmtAdapter: VendorSpecifics = {
   checkpointBatch: (events) => ({ events, unit: 'one Graph window' }),
   async start({ events, seed }): Promise<VendorScenario> {
     // A first run starts at now − 25 h (the default delay: rows arrive up to a day late) − 15 min and saves
@@ -63,13 +51,7 @@ export const o365EmtAdapter: VendorAdapter = {
       }),
       identity: (event) => (event['id'] !== undefined ? identityOf(event['id'], event['recipientAddress']) : undefined),
       secrets: () => [CLIENT_SECRET],
-      faults: {
-        http429: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.http429 += count)),
-        http500: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.http500 += count)),
-        truncated: (count, after) => atGraphRequest(sim, after, () => (sim.faults.graph.garbage += count)),
-        tokenExpiry: (_count, after) => atGraphRequest(sim, after, () => sim.expireTokens()),
-      },
-      dataRequests: () => sim.requests.filter((r) => r.api === 'graph').length,
+      faults: sim.faults,
       barePlan: async () => {
         const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, scope: 'https://graph.microsoft.com/.default' });
         const token = (await (await fetch(`${sim.url}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', body: form })).json()) as { access_token: string };

@@ -1,6 +1,6 @@
-import { startProofpointSimulator, type ProofpointFault, type ProofpointSimulator } from '@collector/simulators';
+import { startProofpointSimulator } from '@collector/simulators';
 import { benchGlobals, isoSeconds } from '../lib/workdir.js';
-import type { ConfigOptions, VendorAdapter, VendorScenario } from './types.js';
+import type { ConfigOptions, VendorScenario, VendorSpecifics } from './types.js';
 
 const PRINCIPAL = 'bench-principal-9c2e';
 const SECRET = 'Pp-Bench-Secret-4a7d1f0b';
@@ -8,24 +8,11 @@ const HOUR_MS = 3_600_000;
 const SPAN_MS = 48 * HOUR_MS;
 const SERVICE = 'messagesDelivered';
 
-/** Queues a fault once `after` more SIEM requests were served (injectFault hits the very next ones). */
-function faultAfter(sim: ProofpointSimulator, fault: ProofpointFault, after: number): void {
-  const target = sim.requests.length + after;
-  if (after <= 0) return sim.injectFault(fault);
-  const timer = setInterval(() => {
-    if (sim.requests.length < target) return;
-    clearInterval(timer);
-    sim.injectFault(fault);
-  }, 2);
-  timer.unref();
-}
-
 /**
  * Proofpoint TAP messagesDelivered: one record per message over the last 48 h, one-hour intervals (no paging),
- * the record `id` (one per recipient) is the identity. Basic auth: no token to expire; no timeout knob.
+ * the record `id` (one per recipient) is the identity. Basic auth: no token to expire; no drop fault.
  */
-export const proofpointTapAdapter: VendorAdapter = {
-  name: 'proofpoint-tap',
+export const proofpointTapAdapter: VendorSpecifics = {
   checkpointBatch: (events) => ({ events: Math.ceil(events / 48) + 1, unit: 'one-hour interval' }),
   async start({ events, seed }): Promise<VendorScenario> {
     const to = Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;
@@ -56,12 +43,7 @@ export const proofpointTapAdapter: VendorAdapter = {
       }),
       identity: (event) => (typeof event['id'] === 'string' && event['id'] !== '' ? event['id'] : undefined),
       secrets: () => [SECRET],
-      faults: {
-        http429: (count, after) => faultAfter(sim, { status: 429, count }, after),
-        http500: (count, after) => faultAfter(sim, { status: 500, count }, after),
-        truncated: (count, after) => faultAfter(sim, { status: 200, count, body: '{"queryEndTime":"2026-01-01T00:00:00Z","messagesDelivered":[{"GUID":"x', headers: { 'content-type': 'application/json' } }, after),
-      },
-      dataRequests: () => sim.requests.length,
+      faults: sim.faults,
       barePlan: async () => ({
         requests: sim.requests
           .filter((r) => r.status === 200 && r.count > 0 && r.interval)

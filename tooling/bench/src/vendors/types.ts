@@ -1,8 +1,10 @@
+import type { SimulatorFault, SimulatorFaults } from '@collector/simulators';
+import type { VendorName } from '@collector/testkit';
+
 /**
  * What the benchmark and fault-injection harness needs from each collector: start its simulator with N events
  * of known identity, write the app's config, and read the dedup identity back out of a received line.
  */
-export type FaultKind = 'http429' | 'http500' | 'timeout' | 'truncated' | 'tokenExpiry';
 
 export interface ScenarioOptions {
   /** Ground-truth events the simulator serves (approximately, for vendors that fan out). */
@@ -32,13 +34,10 @@ export interface VendorScenario {
   identity(event: Record<string, unknown>): string | undefined;
   /** Every secret the collector was given or obtained (credentials, tokens): must never leave the process. */
   secrets(): string[];
-  /**
-   * Fault knobs of the simulator: inject `count` faults of a kind after `afterRequests` normal data requests.
-   * Kinds the vendor's simulator (or API) does not have are absent.
-   */
-  faults: Partial<Record<FaultKind, (count: number, afterRequests: number) => void>>;
-  /** Data requests served so far (to place faults "mid-paging"). */
-  dataRequests(): number;
+  /** The simulator's faults (the one fault API of `@collector/simulators`); absent where there are none (moto). */
+  faults?: SimulatorFaults<SimulatorFault, string>;
+  /** The endpoint of the data requests the faults hit, where it is not the simulator's default. */
+  faultEndpoint?: string;
   /**
    * Whether the source still holds undelivered work a rerun will collect (an SQS queue with messages that
    * are invisible for a while after a crash). Pull vendors leave it out: their state says where to resume.
@@ -63,8 +62,8 @@ export interface BarePlan {
 }
 
 export interface VendorAdapter {
-  /** The folder name under apps/ and packages/. */
-  name: string;
+  /** The folder name under apps/ and packages/ (the registry's name). */
+  name: VendorName;
   /**
    * The most events between two checkpoints for a scenario of `events` events: what a crash may send again
    * (the SDK commits a checkpoint, and the dedup keys with it, only at the points the collector yields one).
@@ -80,3 +79,6 @@ export interface VendorAdapter {
   /** Stops what the adapter shares between scenarios (a moto server): call once at the end. */
   shutdown?(): Promise<void>;
 }
+
+/** What an adapter file declares: everything but the name, which comes from the registry. */
+export type VendorSpecifics = Omit<VendorAdapter, 'name'>;

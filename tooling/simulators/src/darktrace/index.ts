@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback } from '../http-server.js';
+import { FaultSchedule, type DarktraceAnswerFault, type DropFault, type GarbageFault, type SimulatorFaults, type SlowFault, type StatusFault } from '../faults.js';
 import { expectedSignature, parseDtapiDate, signaturesMatch } from './auth.js';
 import {
   makeAction,
@@ -54,23 +55,14 @@ export interface DarktraceSimulatorOptions {
   clockOffsetMs?: number;
 }
 
-export type DarktraceFault =
-  /** 500 with an HTML error page (the client retries). */
-  | 'http500'
-  /** 200 with a truncated JSON body. */
-  | 'garbage'
-  /** The connection hangs for `hangMs` and then drops without a response. */
-  | 'timeout'
-  /** The normal answer, but only after `hangMs` (a busy appliance: provokes client timeouts). */
-  | 'slow'
-  /** 400 "API SIGNATURE ERROR" whatever the signature. */
-  | 'signature'
-  /** 400 "API DATE ERROR" whatever the date. */
-  | 'date'
-  | 'redirect-login'
-  | 'redirect-403'
-  /** 200 with the HTML login page (seen when a token lacks permission). */
-  | 'login-page';
+/**
+ * The faults of the Darktrace simulator, on the paths that start with `on` (default: every path): `status`
+ * is that HTTP status with an HTML error page; `garbage` a 200 with truncated JSON; `drop` hangs and drops the
+ * connection; `slow` answers late (a busy appliance); `signature` and `date` are the 400 "API SIGNATURE
+ * ERROR" / "API DATE ERROR" whatever was sent; `redirect-login` / `redirect-403` the 302s; `login-page` a 200
+ * with the HTML login page (seen when a token lacks permission).
+ */
+export type DarktraceFault = StatusFault | GarbageFault | DropFault | SlowFault | DarktraceAnswerFault;
 
 export interface DarktraceRequestLog {
   method: string;
@@ -114,8 +106,8 @@ export interface DarktraceSimulator {
   addAction(fields?: Partial<DarktraceAntigenaAction>): DarktraceAntigenaAction;
   /** An action changes state (confirmed: `active`; cleared: `cleared`; extended: `expires`). */
   updateAction(codeid: number, changes: Partial<DarktraceAntigenaAction>): DarktraceAntigenaAction;
-  /** Queue `times` faults, optionally only for requests whose path starts with `pathPrefix`. */
-  fail(fault: DarktraceFault, options?: { times?: number; pathPrefix?: string; hangMs?: number }): void;
+  /** Faults on the requests whose path starts with `on` (see `DarktraceFault`). */
+  faults: SimulatorFaults<DarktraceFault, string>;
   /** How many /summarystatistics snapshots were served. */
   readonly snapshotsServed: number;
   /** How many /status documents were served (setup's included). */
@@ -159,7 +151,10 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
   const incidentUpdates = new Map<string, Partial<DarktraceIncidentEvent>>();
   const actions: DarktraceAntigenaAction[] = [];
   let statusServed = 0;
-  const faults: { fault: DarktraceFault; times: number; pathPrefix?: string; hangMs: number }[] = [];
+  const faults = new FaultSchedule<DarktraceFault, string>({
+    kinds: ['status', 'garbage', 'drop', 'slow', 'signature', 'date', 'redirect-login', 'redirect-403', 'login-page'],
+    matches: (prefix, path) => path.startsWith(prefix),
+  });
   let snapshotsServed = 0;
   let baseUrl = '';
 
@@ -255,17 +250,16 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
       entry.status = status;
       send(res, status, body, headers);
     };
-    const fault = faults.find((f) => f.times > 0 && (!f.pathPrefix || url.pathname.startsWith(f.pathPrefix)));
+    const fault = faults.take(url.pathname);
     if (fault) {
-      fault.times--;
-      switch (fault.fault) {
-        case 'http500':
-          return reply(500, '<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>', { 'content-type': 'text/html' });
+      switch (fault.kind) {
+        case 'status':
+          return reply(fault.status, `<html><head><title>${fault.status} ${STATUS_CODES[fault.status] ?? ''}</title></head><body>${STATUS_CODES[fault.status] ?? ''}</body></html>`, { 'content-type': 'text/html' });
         case 'garbage':
           return reply(200, '[{"pbid": 1, "time": 16745222650');
-        case 'timeout':
+        case 'drop':
           entry.status = -1;
-          setTimeout(() => req.socket.destroy(), fault.hangMs);
+          setTimeout(() => req.socket.destroy(), fault.afterMs ?? 200);
           return;
         case 'signature':
           return reply(400, JSON.stringify({ error: 'API SIGNATURE ERROR' }));
@@ -282,7 +276,7 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
         case 'slow':
           setTimeout(() => {
             if (!res.destroyed && !req.socket.destroyed) serve(req, res, url, entry, reply);
-          }, fault.hangMs);
+          }, fault.delayMs ?? 200);
           return;
       }
     }
@@ -407,9 +401,8 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
   }
 
   const server: Server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://127.0.0.1:${port}`;
+  const { url, port } = await listenOnLoopback(server);
+  baseUrl = url;
   let nextAddedPbid = 1_000_000_000;
   let nextAddedIncident = 0;
   const historyEntry = (action: DarktraceAntigenaAction) => ({ time: now(), active: action.active, cleared: action.cleared, expires: action.expires });
@@ -462,19 +455,13 @@ export async function startDarktraceSimulator(options: DarktraceSimulatorOptions
       (action['history'] as unknown[]).push(historyEntry(action));
       return structuredClone(action);
     },
-    fail(fault, opts = {}) {
-      faults.push({ fault, times: opts.times ?? 1, pathPrefix: opts.pathPrefix, hangMs: opts.hangMs ?? 200 });
-    },
+    faults,
     get snapshotsServed() {
       return snapshotsServed;
     },
     get statusServed() {
       return statusServed;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

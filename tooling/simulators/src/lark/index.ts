@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, lowerBound, readBody } from '../http-server.js';
+import { FaultSchedule, type AnswerFault, type ExpireTokensFault, type GarbageFault, type SimulatorFaults, type StatusFault, type ThrottleFault } from '../faults.js';
 import { generateAuditInfos, makeAuditInfo, type LarkAuditInfo } from './events.js';
 
 // Lark-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
@@ -20,8 +21,8 @@ export { generateAuditInfos as generateLarkAuditInfos, makeAuditInfo as makeLark
  *   same query, else HTTP 400 `{code: 1050006}`; `has_more` + `page_token` paging.
  * - A rolling per-app limit (`rateLimitPerMinute`, default 100): HTTP 429, `x-ogw-ratelimit-limit`,
  *   `x-ogw-ratelimit-reset` (seconds) and `{code: 99991400, msg: "request trigger frequency limit"}`.
- * Fault knobs (`faults`) inject throttling, 5xx, garbage bodies and token expiry; `addEvents` adds late
- * events; `events` and `requests` are the ground truth for assertions.
+ * `faults.inject` (see `LarkFault`) answers throttling, 5xx, garbage bodies, any Lark error and token expiry;
+ * `addEvents` adds late events; `events` and `requests` are the ground truth for assertions.
  */
 export interface LarkSimulatorOptions {
   appId: string;
@@ -55,11 +56,15 @@ export interface LarkRequestLogEntry {
   at: number;
 }
 
-export interface LarkThrottleFault {
-  /** 429 (default), or 400/200 as some Lark APIs do; the body is always code 99991400. */
-  status?: 429 | 400 | 200;
-  resetSeconds?: number;
-}
+/**
+ * The faults of the Lark simulator, on `audit_infos` (default) or `token`: `status` is code 1050002 "DB error"
+ * with that HTTP status; `throttle` is code 99991400 with `x-ogw-ratelimit-reset: retryAfter`, at HTTP 429 or
+ * the 400/200 some Lark APIs use; `garbage` is an HTML gateway page with HTTP 200; `answer` any Lark error
+ * (e.g. `{status: 400, body: {code: 99991672, msg: 'Access denied...'}}` for a missing scope);
+ * `expire-tokens` revokes every token issued.
+ */
+export type LarkFault = StatusFault | (ThrottleFault & { status?: 429 | 400 | 200 }) | GarbageFault | AnswerFault | ExpireTokensFault;
+export type LarkEndpoint = 'audit_infos' | 'token';
 
 export interface LarkSimulator {
   url: string;
@@ -78,24 +83,7 @@ export interface LarkSimulator {
   addEvents(...events: LarkAuditInfo[]): void;
   /** Events with oldest <= event_time <= latest (epoch seconds). */
   eventsBetween(oldestSeconds: number, latestSeconds: number): LarkAuditInfo[];
-  /**
-   * Fault knobs. Each applies to the next `count` audit_infos requests, starting after `afterRequests` more
-   * of them have been answered normally (0 = the very next one).
-   */
-  faults: {
-    /** Throttled answers: code 99991400 with `x-ogw-ratelimit-reset`. */
-    throttleNext(count?: number, fault?: LarkThrottleFault, afterRequests?: number): void;
-    /** HTTP `status` (default 500) with code 1050002. */
-    serverErrorNext(count?: number, status?: number, afterRequests?: number): void;
-    /** HTTP 200 with a body that is not JSON. */
-    garbageNext(count?: number, afterRequests?: number): void;
-    /** Any Lark error answer, e.g. `{status: 400, code: 99991672, msg: 'Access denied...'}` for a missing scope. */
-    errorNext(count: number, error: { status: number; code: number; msg: string }, afterRequests?: number): void;
-    /** The next `count` token requests answer HTTP 200 with a body that is not JSON. */
-    tokenGarbageNext(count?: number): void;
-    /** Revokes every issued token after `requests` more successful audit_infos answers (0 = now). */
-    expireTokensAfter(requests?: number): void;
-  };
+  faults: SimulatorFaults<LarkFault, LarkEndpoint>;
 }
 
 const DAY_SECONDS = 86_400;
@@ -131,23 +119,8 @@ function lark(status: number, code: number, msg: string, headers: Record<string,
   return new HttpAnswer(status, { code, msg }, headers);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Binary search: the first index whose event_time >= seconds. */
-function lowerBound(events: readonly LarkAuditInfo[], seconds: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (events[mid]!.event_time < seconds) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The first index whose event_time >= seconds. */
+const firstAt = (events: readonly LarkAuditInfo[], seconds: number) => lowerBound(events, seconds, (e) => e.event_time);
 
 export async function startLarkSimulator(options: LarkSimulatorOptions): Promise<LarkSimulator> {
   const clock = options.clock ?? Date.now;
@@ -173,20 +146,7 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
   const tokens = new Map<string, IssuedToken>();
   let tokensIssued = 0;
   const recentRequests: number[] = [];
-  // Scheduled faults, by the audit_infos request number they hit.
-  type Fault = { kind: 'throttle'; throttle: LarkThrottleFault } | { kind: 'server'; status: number } | { kind: 'garbage' } | { kind: 'error'; status: number; code: number; msg: string };
-  let tokenGarbage = 0;
-  const scheduled: { at: number; fault: Fault }[] = [];
-  let auditCount = 0;
-  const schedule = (count: number, afterRequests: number, fault: Fault) => {
-    const first = auditCount + afterRequests + 1;
-    for (let i = 0; i < count; i++) scheduled.push({ at: first + i, fault });
-  };
-  const takeFault = (): Fault | undefined => {
-    const index = scheduled.findIndex((f) => f.at <= auditCount);
-    return index < 0 ? undefined : scheduled.splice(index, 1)[0]!.fault;
-  };
-  let expireAfter: number | undefined;
+  const faults = new FaultSchedule<LarkFault, LarkEndpoint>({ kinds: ['status', 'throttle', 'garbage', 'answer', 'expire-tokens'], endpoint: 'audit_infos' });
 
   function issueToken(appId: string): { value: string; expire: number } {
     const now = clock();
@@ -205,13 +165,12 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
 
   async function handleToken(req: IncomingMessage): Promise<HttpAnswer> {
     if (req.method !== 'POST') return lark(405, 404, 'method not allowed');
-    if (tokenGarbage > 0) {
-      tokenGarbage--;
-      return new HttpAnswer(200, '<html><body>502 Bad Gateway</body></html>');
-    }
+    const fault = faults.take('token');
+    if (fault?.kind === 'expire-tokens') revokeTokens();
+    else if (fault) return faultAnswer(fault);
     let body: { app_id?: unknown; app_secret?: unknown };
     try {
-      body = JSON.parse(await readBody(req)) as typeof body;
+      body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
     } catch {
       return lark(400, 9499, 'Bad Request');
     }
@@ -232,18 +191,35 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     return undefined;
   }
 
-  function throttle(fault: LarkThrottleFault, resetSeconds: number): HttpAnswer {
-    return lark(fault.status ?? 429, 99991400, 'request trigger frequency limit', {
+  function throttle(status: number, resetSeconds: number): HttpAnswer {
+    return lark(status, 99991400, 'request trigger frequency limit', {
       'x-ogw-ratelimit-limit': String(limit || 100),
-      'x-ogw-ratelimit-reset': String(fault.resetSeconds ?? resetSeconds),
+      'x-ogw-ratelimit-reset': String(resetSeconds),
     });
+  }
+
+  function revokeTokens(): void {
+    for (const token of tokens.values()) token.revoked = true;
+  }
+
+  function faultAnswer(fault: Exclude<LarkFault, ExpireTokensFault>): HttpAnswer {
+    switch (fault.kind) {
+      case 'status':
+        return lark(fault.status, 1050002, 'DB error');
+      case 'throttle':
+        return throttle(fault.status ?? 429, fault.retryAfter ?? 1);
+      case 'garbage':
+        return new HttpAnswer(200, '<html><body>502 Bad Gateway</body></html>');
+      case 'answer':
+        return new HttpAnswer(fault.status, fault.body, fault.headers);
+    }
   }
 
   function rateLimited(): HttpAnswer | undefined {
     if (limit <= 0) return undefined;
     const now = clock();
     while (recentRequests.length && recentRequests[0]! <= now - 60_000) recentRequests.shift();
-    if (recentRequests.length >= limit) return throttle({}, Math.max(1, Math.ceil((recentRequests[0]! + 60_000 - now) / 1000)));
+    if (recentRequests.length >= limit) return throttle(429, Math.max(1, Math.ceil((recentRequests[0]! + 60_000 - now) / 1000)));
     recentRequests.push(now);
     return undefined;
   }
@@ -268,16 +244,15 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
 
   function handleAudit(req: IncomingMessage, url: URL, entry: LarkRequestLogEntry): HttpAnswer {
     if (req.method !== 'GET') return lark(405, 404, 'method not allowed');
-    auditCount++;
-    const fault = takeFault();
-    if (fault?.kind === 'throttle') return throttle(fault.throttle, 1);
+    const fault = faults.take('audit_infos');
+    if (fault?.kind === 'expire-tokens') revokeTokens();
+    // Lark's gateway throttles before it looks at the token; the API's own errors come after the token check.
+    if (fault?.kind === 'throttle') return faultAnswer(fault);
     const limited = rateLimited();
     if (limited) return limited;
     const denied = checkToken(req);
     if (denied) return denied;
-    if (fault?.kind === 'server') return lark(fault.status, 1050002, 'DB error');
-    if (fault?.kind === 'garbage') return new HttpAnswer(200, '<html><body>502 Bad Gateway</body></html>');
-    if (fault?.kind === 'error') return lark(fault.status, fault.code, fault.msg);
+    if (fault && fault.kind !== 'expire-tokens') return faultAnswer(fault);
     const pageSize = intParam(url, 'page_size') ?? DEFAULT_PAGE_SIZE;
     if (pageSize === null || pageSize < 1 || pageSize > MAX_PAGE_SIZE) return lark(400, 1050005, 'page_size is invalid');
     const nowSeconds = Math.floor(clock() / 1000);
@@ -301,15 +276,11 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
       offset = cursor.i;
     }
     ensureSorted();
-    const { items, total } = page(lowerBound(events, oldest), lowerBound(events, latest + 1), eventName, offset, pageSize);
+    const { items, total } = page(firstAt(events, oldest), firstAt(events, latest + 1), eventName, offset, pageSize);
     const hasMore = offset + pageSize < total;
     const data: Record<string, unknown> = { has_more: hasMore, items };
     if (hasMore) data['page_token'] = Buffer.from(JSON.stringify({ q: query, i: offset + pageSize } satisfies PageCursor)).toString('base64url');
     entry.items = items.length;
-    if (expireAfter !== undefined && --expireAfter <= 0) {
-      expireAfter = undefined;
-      for (const token of tokens.values()) token.revoked = true;
-    }
     return new HttpAnswer(200, { code: 0, msg: 'success', data });
   }
 
@@ -334,16 +305,11 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     });
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { url } = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url,
+    close: () => closeServer(server),
     get events() {
       ensureSorted();
       return events;
@@ -362,29 +328,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     },
     eventsBetween(oldestSeconds, latestSeconds) {
       ensureSorted();
-      return events.slice(lowerBound(events, oldestSeconds), lowerBound(events, latestSeconds + 1));
+      return events.slice(firstAt(events, oldestSeconds), firstAt(events, latestSeconds + 1));
     },
-    faults: {
-      throttleNext(count = 1, fault = {}, afterRequests = 0) {
-        schedule(count, afterRequests, { kind: 'throttle', throttle: fault });
-      },
-      serverErrorNext(count = 1, status = 500, afterRequests = 0) {
-        schedule(count, afterRequests, { kind: 'server', status });
-      },
-      garbageNext(count = 1, afterRequests = 0) {
-        schedule(count, afterRequests, { kind: 'garbage' });
-      },
-      errorNext(count, error, afterRequests = 0) {
-        schedule(count, afterRequests, { kind: 'error', ...error });
-      },
-      tokenGarbageNext(count = 1) {
-        tokenGarbage += count;
-      },
-      expireTokensAfter(requestCount = 0) {
-        if (requestCount <= 0) for (const token of tokens.values()) token.revoked = true;
-        else expireAfter = requestCount;
-      },
-    },
+    faults,
   };
 }
 

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback, lowerBound, readBody } from '../http-server.js';
+import { FaultSchedule, type ExpireTokensFault, type GarbageFault, type SimulatorFaults, type StatusFault, type ThrottleFault } from '../faults.js';
 import { O365TokenIssuer, type O365Audience } from './tokens.js';
 import { generateO365Traces, toGraphDetails, toGraphRow, toRwsLightRow, toRwsVerboseRow, type GenerateO365TracesOptions, type O365TraceRow } from './traces.js';
 
@@ -33,8 +34,8 @@ export { generateO365Traces, toGraphRow as toO365GraphRow, toGraphDetails as toO
  *   `event`, `action`, `description`, `data`): `Receive` plus what the row's status implies. Same token,
  *   same tenant throttle as the list (the 100 per 5 min are shared). An id or recipient it does not know →
  *   404 `ResourceNotFound`; no `recipientAddress` → 400.
- * Rows become visible at `visibleAt` (late rows). Fault knobs: `faults.<api>.http500 | http429 | garbage`
- * (next N requests), `expireTokens()`. Ground truth: `rows`, `requests`.
+ * Rows become visible at `visibleAt` (late rows). Faults: `faults.inject` (see `O365Fault`). Ground truth:
+ * `rows`, `requests`.
  */
 export interface O365SimulatorOptions {
   tenantId: string;
@@ -72,21 +73,21 @@ export interface O365RequestLogEntry {
   at: number;
 }
 
-export interface O365FaultCounters {
-  /** The next N requests answer HTTP 500. */
-  http500: number;
-  /** The next N requests answer HTTP 429 with `Retry-After: retryAfterSeconds`. */
-  http429: number;
-  /** The next N requests answer 200 with a body that is not JSON. */
-  garbage: number;
-}
+/**
+ * The faults of the Microsoft 365 simulator, on `graph` (default: the messageTraces list), `graph-detail`,
+ * `rws` or `token` (both Entra endpoints): `status` is that HTTP status with Graph's error body (plain text
+ * on RWS and the token endpoints); `throttle` a 429 with `Retry-After`; `garbage` a 200 with truncated JSON;
+ * `expire-tokens` makes every issued token expired (answered as Graph/RWS answer an expired token).
+ */
+export type O365Fault = StatusFault | ThrottleFault | GarbageFault | ExpireTokensFault;
+export type O365Endpoint = 'graph' | 'graph-detail' | 'rws' | 'token';
 
 export interface O365Simulator {
   url: string;
   /** Every row, sorted by received time (the ground truth). */
   readonly rows: readonly O365TraceRow[];
   requests: O365RequestLogEntry[];
-  faults: { rws: O365FaultCounters; graph: O365FaultCounters; token: O365FaultCounters; retryAfterSeconds: number };
+  faults: SimulatorFaults<O365Fault, O365Endpoint>;
   /** Knobs that can change mid-test. */
   settings: {
     rwsShape: 'light' | 'verbose';
@@ -99,10 +100,6 @@ export interface O365Simulator {
   /** Rows visible now with received time in [start, end] (both inclusive), as a client should collect them. */
   visibleRows(start: number, end: number): O365TraceRow[];
   addRows(rows: O365TraceRow[]): void;
-  /** Every issued token stops working. */
-  expireTokens(): void;
-  /** Called for every request before it is answered (tests: expire tokens or flip knobs mid-run). */
-  onRequest: ((entry: O365RequestLogEntry) => void) | undefined;
   readonly tokensIssued: number;
   close(): Promise<void>;
 }
@@ -128,19 +125,6 @@ const RWS_UNAUTHORIZED_HTML = `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Stri
 `;
 const GRAPH_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})Z$/;
 
-function emptyFaults(): O365FaultCounters {
-  return { http500: 0, http429: 0, garbage: 0 };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const type = typeof body === 'string' ? (text.startsWith('<') ? 'text/html' : 'text/plain') : 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -152,16 +136,7 @@ function graphError(status: number, code: string, message: string): { status: nu
 }
 
 /** Index of the first row with received >= t. */
-function lowerBound(rows: readonly O365TraceRow[], t: number): number {
-  let lo = 0;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]!.received < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const firstAt = (rows: readonly O365TraceRow[], t: number) => lowerBound(rows, t, (r) => r.received);
 
 function parseRwsTime(value: string): number | undefined {
   // OData v2 datetime literal: no zone means UTC; up to 7 fractional digits.
@@ -177,7 +152,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
   if (options.generate) rows.push(...generateO365Traces({ ...options.generate, seed: options.seed ?? 365 }));
   rows.sort((a, b) => a.received - b.received);
   const requests: O365RequestLogEntry[] = [];
-  const faults = { rws: emptyFaults(), graph: emptyFaults(), token: emptyFaults(), retryAfterSeconds: 1 };
+  const faults = new FaultSchedule<O365Fault, O365Endpoint>({ kinds: ['status', 'throttle', 'garbage', 'expire-tokens'], endpoint: 'graph' });
   const settings = {
     rwsShape: options.rwsShape ?? 'light',
     rwsNextLink: options.rwsNextLink ?? false,
@@ -200,44 +175,43 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
 
   const visibleRows = (start: number, end: number, asOf = clock()): O365TraceRow[] => {
     const out: O365TraceRow[] = [];
-    for (let i = lowerBound(rows, start); i < rows.length && rows[i]!.received <= end; i++) {
+    for (let i = firstAt(rows, start); i < rows.length && rows[i]!.received <= end; i++) {
       if (rows[i]!.visibleAt <= asOf) out.push(rows[i]!);
     }
     return out;
   };
 
-  /** A pending injected fault for `api`, consumed. */
-  const takeFault = (api: 'rws' | 'graph' | 'token'): { status: number; body: unknown; headers?: Record<string, string> } | undefined => {
-    const f = faults[api];
-    if (f.http500 > 0) {
-      f.http500--;
-      return { status: 500, body: api === 'graph' ? graphError(500, 'InternalServerError', 'An internal server error occurred.').body : 'Internal Server Error' };
+  /** The answer of an injected fault (expiry is not an answer: the request then meets an expired token). */
+  type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+  const faultAnswer = (api: 'rws' | 'graph' | 'token', fault: O365Fault | undefined): Answer | undefined => {
+    switch (fault?.kind) {
+      case 'status': {
+        const text = STATUS_CODES[fault.status] ?? 'Error';
+        return { status: fault.status, body: api === 'graph' ? graphError(fault.status, text.replace(/\W/g, ''), fault.status === 500 ? 'An internal server error occurred.' : `${text}.`).body : text };
+      }
+      case 'throttle':
+        return { status: 429, body: api === 'graph' ? graphError(429, 'TooManyRequests', 'Too many requests.').body : 'Too Many Requests', headers: { 'retry-after': String(fault.retryAfter ?? 1) } };
+      case 'garbage':
+        return { status: 200, body: '{"value":[{"truncated' };
+      default:
+        return undefined;
     }
-    if (f.http429 > 0) {
-      f.http429--;
-      return { status: 429, body: api === 'graph' ? graphError(429, 'TooManyRequests', 'Too many requests.').body : 'Too Many Requests', headers: { 'retry-after': String(faults.retryAfterSeconds) } };
-    }
-    if (f.garbage > 0) {
-      f.garbage--;
-      return { status: 200, body: '{"value":[{"truncated' };
-    }
-    return undefined;
   };
 
-  const tokenRoute = async (req: IncomingMessage, version: 'v1' | 'v2', tenant: string) => {
-    const fault = takeFault('token');
-    if (fault) return fault;
+  const tokenRoute = async (req: IncomingMessage, version: 'v1' | 'v2', tenant: string, fault: O365Fault | undefined) => {
+    const injected = faultAnswer('token', fault);
+    if (injected) return injected;
     if (req.method !== 'POST') return { status: 405, body: { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.' } };
-    const form = new URLSearchParams(await readBody(req));
+    const form = new URLSearchParams((await readBody(req)).toString('utf8'));
     return issuer.issue(version, decodeURIComponent(tenant), form);
   };
 
-  const rwsRoute = (req: IncomingMessage, url: URL, entry: O365RequestLogEntry) => {
+  const rwsRoute = (req: IncomingMessage, url: URL, entry: O365RequestLogEntry, fault: O365Fault | undefined) => {
     const auth = issuer.check(req.headers.authorization, 'rws');
     if (auth !== 'ok' || settings.rwsUnauthorized) return { status: 401, body: RWS_UNAUTHORIZED_HTML, headers: { 'www-authenticate': 'Bearer' } };
     if (settings.rwsForbidden) return { status: 403, body: { ErrorCode: '', Message: 'No permission to access the report for the organization .' } };
-    const fault = takeFault('rws');
-    if (fault) return fault;
+    const injected = faultAnswer('rws', fault);
+    if (injected) return injected;
     const q = url.searchParams;
     const odataError = (message: string) => ({ status: 400, body: { 'odata.error': { code: '', message: { lang: 'en-US', value: message } } } });
     const now = clock();
@@ -297,7 +271,7 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
   };
 
   /** Token, tenant throttle (shared by traces and details), permission and injected faults of a Graph request. */
-  const graphGate = (req: IncomingMessage): { status: number; body: unknown; headers?: Record<string, string> } | undefined => {
+  const graphGate = (req: IncomingMessage, fault: O365Fault | undefined): Answer | undefined => {
     const auth = issuer.check(req.headers.authorization, 'graph');
     if (auth === 'missing') return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     if (auth !== 'ok') return graphError(401, 'InvalidAuthenticationToken', auth === 'expired' ? 'Lifetime validation failed, the token is expired.' : 'Access token validation failure. Invalid audience.');
@@ -313,11 +287,11 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       graphRequestTimes.push(now);
     }
     if (settings.graphForbidden) return graphError(403, 'Forbidden', "Missing role permissions on the request. API requires one of 'ExchangeMessageTrace.Read.All'. Roles on the request ''.");
-    return takeFault('graph');
+    return faultAnswer('graph', fault);
   };
 
-  const detailRoute = (req: IncomingMessage, id: string, call: string, entry: O365RequestLogEntry) => {
-    const gate = graphGate(req);
+  const detailRoute = (req: IncomingMessage, id: string, call: string, entry: O365RequestLogEntry, fault: O365Fault | undefined) => {
+    const gate = graphGate(req, fault);
     if (gate) return gate;
     const m = /^getDetailsByRecipient\(recipientAddress='((?:[^']|'')*)'\)$/i.exec(call);
     if (!m) return graphError(400, 'BadRequest', "getDetailsByRecipient requires the parameter recipientAddress='<address>'.");
@@ -330,8 +304,8 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     return { status: 200, body: { '@odata.context': `${baseUrl}/v1.0/$metadata#Collection(microsoft.graph.exchangeMessageTraceDetail)`, value } };
   };
 
-  const graphRoute = (req: IncomingMessage, url: URL, entry: O365RequestLogEntry) => {
-    const gate = graphGate(req);
+  const graphRoute = (req: IncomingMessage, url: URL, entry: O365RequestLogEntry, fault: O365Fault | undefined) => {
+    const gate = graphGate(req, fault);
     if (gate) return gate;
     const now = clock();
     const q = url.searchParams;
@@ -400,13 +374,15 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       const token = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token$/.exec(url.pathname);
       const lower = url.pathname.toLowerCase().replace(/\/+$/, '');
       entry.api = token ? (token[2] ? 'token-v2' : 'token-v1') : lower === `${RWS_PATH}/messagetrace` ? 'rws' : lower === RWS_PATH ? 'rws-service' : /\/admin\/exchange\/tracing\/messagetraces$/.test(lower) ? 'graph' : /\/admin\/exchange\/tracing\/messagetraces\/[^/]+\/[^/]+$/.test(lower) ? 'graph-detail' : 'unknown';
-      simulator.onRequest?.(entry);
+      const endpoint = entry.api === 'token-v1' || entry.api === 'token-v2' ? 'token' : entry.api === 'rws' || entry.api === 'graph' || entry.api === 'graph-detail' ? entry.api : undefined;
+      const fault = endpoint && faults.take(endpoint);
+      if (fault?.kind === 'expire-tokens') issuer.expireAll();
       if (token) {
         entry.api = token[2] ? 'token-v2' : 'token-v1';
-        answer = await tokenRoute(req, token[2] ? 'v2' : 'v1', token[1]!);
+        answer = await tokenRoute(req, token[2] ? 'v2' : 'v1', token[1]!, fault);
       } else if (lower === `${RWS_PATH}/messagetrace`) {
         entry.api = 'rws';
-        answer = rwsRoute(req, url, entry);
+        answer = rwsRoute(req, url, entry, fault);
       } else if (lower === RWS_PATH) {
         entry.api = 'rws-service';
         const auth = issuer.check(req.headers.authorization, 'rws');
@@ -416,10 +392,10 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       } else if (/^\/(v1\.0|beta)\/admin\/exchange\/tracing\/messagetraces\/[^/]+\/[^/]+$/.test(lower)) {
         entry.api = 'graph-detail';
         const [id, call] = decodeURIComponent(url.pathname).split('/').slice(-2) as [string, string];
-        answer = detailRoute(req, id, call, entry);
+        answer = detailRoute(req, id, call, entry, fault);
       } else if (/^\/(v1\.0|beta)\/admin\/exchange\/tracing\/messagetraces$/.test(lower)) {
         entry.api = 'graph';
-        answer = graphRoute(req, url, entry);
+        answer = graphRoute(req, url, entry, fault);
       } else {
         answer = { status: 404, body: { error: { code: 'ResourceNotFound', message: `No route for ${url.pathname}` } } };
       }
@@ -430,11 +406,9 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       if (!res.headersSent) send(res, 500, String(error));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = (await listenOnLoopback(server)).url;
 
   const simulator: O365Simulator = {
-    onRequest: undefined,
     url: baseUrl,
     get rows() {
       return rows;
@@ -446,15 +420,10 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     addRows(extra) {
       rows = [...rows, ...extra].sort((a, b) => a.received - b.received);
     },
-    expireTokens: () => issuer.expireAll(),
     get tokensIssued() {
       return issuer.issued;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
   return simulator;
 }

@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   generateProofpointEvents,
   proofpointCreationTime,
@@ -8,6 +7,8 @@ import {
   type ProofpointRecord,
   type ProofpointSiemService,
 } from './events.js';
+import { closeServer, listenOnLoopback } from '../http-server.js';
+import { FaultSchedule, type AnswerFault, type GarbageFault, type SimulatorFaults, type StatusFault } from '../faults.js';
 import { setRecordThreatStatus, threatForensics, threatsOfRecord, threatSummary, type ProofpointThreat, type ProofpointThreatStatus } from './threats.js';
 
 // Proofpoint-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
@@ -45,7 +46,7 @@ export { threatForensics as proofpointThreatForensics, threatSummary as proofpoi
  *   `?campaignId=<id>`: exactly one of the two IDs (400 otherwise), `includecampaignforensics` only with a
  *   threat ID, 404 for unknown IDs. Its own quotas: `forensicsQuota` (50) threat requests and 1800
  *   campaign requests per rolling `quotaWindowMs`, 429 beyond, apart from the SIEM pools.
- * Fault knobs (`injectFault`) answer the next requests with 429/500/garbage; `requests` is the ground
+ * Faults (`faults.inject`, see `ProofpointFault`) answer SIEM requests instead; `requests` is the ground
  * truth of what the collector asked for, `maxQuotaUsage` the most requests a pool ever had in one window.
  */
 export interface ProofpointSimulatorOptions {
@@ -90,14 +91,12 @@ export interface ProofpointRequestLogEntry {
   query: string;
 }
 
-export interface ProofpointFault {
-  /** 429 (no Retry-After), 500, 503, or 200 with a garbage body. */
-  status: number;
-  /** How many requests get this answer. Default 1. */
-  count?: number;
-  body?: string;
-  headers?: Record<string, string>;
-}
+/**
+ * The faults of the Proofpoint simulator, on the SIEM endpoints (`siem`), after authentication and not counted
+ * against the quota: `status` is that HTTP status with its plain-text reason; `throttle` the quota's 429 (no
+ * Retry-After, as Proofpoint); `garbage` a 200 with truncated JSON; `answer` exactly the answer given.
+ */
+export type ProofpointFault = StatusFault | { kind: 'throttle' } | GarbageFault | AnswerFault;
 
 interface Entry {
   createdAt: number;
@@ -156,7 +155,7 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
   /** Threats the SIEM records name but the Threat and Forensics APIs do not know yet (404). */
   const unknownThreats = new Set<string>();
   const requests: ProofpointRequestLogEntry[] = [];
-  const faults: ProofpointFault[] = [];
+  const faults = new FaultSchedule<ProofpointFault, 'siem'>({ kinds: ['status', 'throttle', 'garbage', 'answer'], endpoint: 'siem' });
   let throttled = 0;
 
   function add(service: ProofpointSiemService, records: readonly ProofpointRecord[], visibleAt?: number): void {
@@ -312,15 +311,9 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     if (!url.pathname.startsWith('/v2/siem/') || !endpoint) return reply(404, 'Not Found');
     if (!authorized(req)) return reply(401, 'The credentials provided are not valid.');
     log.pool = endpoint.pool;
-    const fault = faults[0];
-    if (fault) {
-      if ((fault.count = (fault.count ?? 1) - 1) <= 0) faults.shift();
-      if (fault.status === 429) throttled++;
-      return reply(fault.status, fault.body ?? (fault.status === 429 ? 'Too many requests' : fault.status === 200 ? '{"queryEndTime": "2' : 'Internal Server Error'), fault.headers);
-    }
-    if (!spend(endpoint.pool, knobs.quota, now)) {
-      return reply(429, `Too many requests. The limit of ${knobs.quota} requests per ${quotaWindowMs / HOUR} hours has been reached.`);
-    }
+    const fault = faults.take('siem');
+    if (fault) return reply(...faultAnswer(fault));
+    if (!spend(endpoint.pool, knobs.quota, now)) return reply(429, quotaReached());
     const format = url.searchParams.get('format') ?? 'json';
     if (format !== 'json') return reply(400, `Unsupported format: ${format} (the simulator answers json only).`);
     const window = timeSelector(url.searchParams, now);
@@ -337,13 +330,30 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     reply(200, JSON.stringify(body));
   }
 
+  function quotaReached(): string {
+    return `Too many requests. The limit of ${knobs.quota} requests per ${quotaWindowMs / HOUR} hours has been reached.`;
+  }
+
+  function faultAnswer(fault: ProofpointFault): [status: number, body: string, headers?: Record<string, string>] {
+    if (fault.kind === 'throttle' || ('status' in fault && fault.status === 429)) throttled++;
+    switch (fault.kind) {
+      case 'status':
+        return [fault.status, STATUS_CODES[fault.status] ?? 'Error'];
+      case 'throttle':
+        return [429, quotaReached()];
+      case 'garbage':
+        return [200, '{"queryEndTime": "2'];
+      case 'answer':
+        return [fault.status, typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body), fault.headers];
+    }
+  }
+
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => handle(req, res));
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url } = await listenOnLoopback(server);
 
   return {
     url,
@@ -391,10 +401,8 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       if (known) unknownThreats.delete(id);
       else unknownThreats.add(id);
     },
-    /** The next requests (after authentication) get this answer instead; they are not counted. */
-    injectFault(fault: ProofpointFault): void {
-      faults.push({ ...fault });
-    },
+    /** Faults on the SIEM requests (see `ProofpointFault`). */
+    faults: faults as SimulatorFaults<ProofpointFault, 'siem'>,
     /** Counted requests of a pool in the current window. */
     quotaUsed(pool: ProofpointPool): number {
       return inWindow(pool, clock());
@@ -407,8 +415,7 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       return throttled;
     },
     close(): Promise<void> {
-      server.closeAllConnections();
-      return new Promise<void>((r) => server.close(() => r()));
+      return closeServer(server);
     },
   };
 }

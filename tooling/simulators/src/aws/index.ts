@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readBody } from '../http-server.js';
 
 /**
  * The smallest S3 + SQS + STS the aws-sqs collector needs, for machines without moto (only Node and npm):
@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  *     ChangeMessageVisibility(Batch), GetQueueAttributes, SendMessage;
  *   S3 (path style): GetObject, PutObject, HeadObject;
  *   STS (query protocol): GetCallerIdentity.
- * It is a demo stand-in, not a test peer: tests use moto, which implements the real services.
+ * It is the demo's stand-in where moto is missing, not a test peer: tests use moto (`@collector/testkit`
+ * `startMoto`), which implements the real services. Faults: none (the chaos runs use moto, which has none).
  */
 export interface MiniAws {
   endpoint: string;
@@ -41,12 +42,6 @@ interface Queue {
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 export async function startMiniAws(region = 'us-east-1'): Promise<MiniAws> {
   const queues = new Map<string, Queue>();
@@ -188,8 +183,7 @@ export async function startMiniAws(region = 'us-east-1'): Promise<MiniAws> {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = (await listenOnLoopback(server)).url;
 
   return {
     endpoint: base,
@@ -219,10 +213,6 @@ export async function startMiniAws(region = 'us-east-1'): Promise<MiniAws> {
       const visible = queue?.messages.filter((m) => m.visibleAt <= now).length ?? 0;
       return { visible, inFlight: (queue?.messages.length ?? 0) - visible };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
