@@ -1,4 +1,5 @@
 import { defineErrors } from '@collector/sdk';
+import { bindConfigErrors } from './config-errors.js';
 
 const DEAD_LETTER = 'the message is retried and then left to the dead-letter queue';
 
@@ -206,3 +207,5 @@ export const awsSqsErrors = defineErrors({
     remedy: 'Inspect it in the dead-letter queue',
   },
 });
+
+bindConfigErrors(awsSqsErrors);

@@ -48,7 +48,8 @@ export { DEFAULTS, effectiveCredentials, type SqsServiceOptions } from './config
 export { parseNotification, decodeS3Key, directEvent, type Notification, type ObjectRef } from './notifications.js';
 export { type OutEvent, type ObjectDecoder } from './formats/decoders.js';
 export { JsonValueScanner, JsonStructureError } from './formats/json-scanner.js';
-export { pullingIdSuffix } from './formats/serialize.js';
+export { pullingIdSuffix } from './formats/pulling-id.js';
 export { VPC_V2_FIELDS } from './formats/vpc-flow.js';
 export { ALB_FIELDS, ALB_CONNECTION_FIELDS, CLASSIC_ELB_FIELDS, S3_ACCESS_FIELDS } from './formats/elb.js';
-export { readParquet, isParquetHead } from './processors/parquet.js';
+export { readParquet } from './processors/parquet.js';
+export { isParquetHead } from './formats/parquet-magic.js';
