@@ -42,6 +42,7 @@ export { awsSqsErrors } from './errors.js';
 export { PROCESSORS } from './processors/index.js';
 export { ServicePipeline, UNKNOWN_TAG, PIPELINE_KEYS, type ServiceDeclaration, type PipelineSpec, type ObjectPlan } from './pipeline.js';
 export { buildCredentialChain, AssumedRoleProvider, type AwsCredentials, type CredentialProvider } from './credentials.js';
+export { ProcessingPool } from './processing-pool.js';
 export { QueueWorker, MD5_TAG, type CycleResult, type QueueWorkerDeps } from './queue-worker.js';
 export { resolveOptions, regionFromQueueUrl } from './options.js';
 export { DEFAULTS, effectiveCredentials, type SqsServiceOptions } from './config.js';

@@ -43,10 +43,16 @@ const IDLE_MS = 15_000;
 /** Each thread's V8 heap: the live data is one decompressed chunk, one batch and one record (≤ 16 MiB). */
 const THREAD_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
-/** The default `processing_threads`: one per core the process may use; none on a single core (nothing to gain). */
+/** Above this many, threads add memory (each has its own heap) faster than a queue consumer gains from them. */
+const MAX_DEFAULT_THREADS = 4;
+
+/**
+ * The default `processing_threads`: one per core the process may use (at most MAX_DEFAULT_THREADS); none on a
+ * single core, where a thread would only add the cost of handing data over.
+ */
 export function defaultProcessingThreads(): number {
   const cores = availableParallelism();
-  return cores >= 2 ? cores : 0;
+  return cores >= 2 ? Math.min(cores, MAX_DEFAULT_THREADS) : 0;
 }
 
 /** The events of a `bytes` batch: one string per UTF-8 range. */

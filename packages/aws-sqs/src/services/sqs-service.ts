@@ -40,6 +40,7 @@ export function sqsService(declaration: ServiceDeclaration): ServiceDefinition<A
       }
       const routes = pipeline.routes.map((r) => `${r.pipeline.name} (${r.pipeline.processorName} → ${r.pipeline.template.text})`);
       ctx.log.info(`Pipeline: ${pipeline.main.processorName} → ${pipeline.main.template.text}${routes.length ? `; routes by key: ${routes.join(', ')}` : ''}`);
+      ctx.log.info(o.processingThreads > 0 ? `Objects are decoded by ${o.processingThreads} processing thread(s) (processing_threads)` : 'Objects are decoded in the main thread (processing_threads: 0)');
     },
     async *pull(ctx) {
       const { options, pipeline } = setup(ctx);
