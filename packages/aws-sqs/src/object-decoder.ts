@@ -2,7 +2,11 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { OutEvent } from './formats/decoders.js';
 import { isParquetHead } from './formats/parquet-magic.js';
-import { recordSink, type ObjectPlan, type RecordCounters } from './pipeline.js';
+import { RawJson } from './formats/raw-json.js';
+import { forwardsRecords, recordSink, type ObjectPlan, type RecordCounters } from './pipeline.js';
+
+/** An event as the decoder hands it on: RawJson only where `rawJson` is set (a processing thread). */
+export type DecodedEvent = OutEvent | RawJson;
 
 /**
  * The CPU side of reading a (non-Parquet) object: bytes → gunzip (by magic bytes, or forced) → the pipeline's
@@ -21,8 +25,10 @@ export interface DecodeOptions {
   /** Events per emit call. */
   batchSize: number;
   /** Hands a batch on; resolves when it may go on (back-pressure). */
-  emit(events: OutEvent[], tag: string): Promise<void>;
+  emit(events: DecodedEvent[], tag: string): Promise<void>;
   counters: RecordCounters;
+  /** Forwarded JSON records may stay bytes (RawJson) when the record stage does not look at them. */
+  rawJson?: boolean;
   /** Checked between chunks: true stops the read. */
   stopped(): boolean;
 }
@@ -59,16 +65,16 @@ const GZIP_MAGIC_1 = 0x8b;
 const GUNZIP_CHUNK = 256 * 1024;
 
 /** Events grouped by tag (a routing template may give each record its own), flushed as batches. */
-export class TaggedBatches {
-  private readonly byTag = new Map<string, OutEvent[]>();
+export class TaggedBatches<E = OutEvent> {
+  private readonly byTag = new Map<string, E[]>();
   private lastTag = '';
-  private last: OutEvent[] | undefined;
+  private last: E[] | undefined;
   size = 0;
   emitted = 0;
 
-  constructor(private readonly emit: (events: OutEvent[], tag: string) => Promise<void>) {}
+  constructor(private readonly emit: (events: E[], tag: string) => Promise<void>) {}
 
-  readonly push = (event: OutEvent, tag: string): void => {
+  readonly push = (event: E, tag: string): void => {
     if (tag !== this.lastTag || !this.last) {
       this.lastTag = tag;
       this.last = this.byTag.get(tag);
@@ -97,10 +103,13 @@ export class TaggedBatches {
  * one batch, whatever the object's size. Throws ParquetToTextError, or DecodeError with the cause's message.
  */
 export async function decodeObject(source: AsyncIterator<Buffer>, o: DecodeOptions): Promise<DecodeResult> {
-  const batches = new TaggedBatches(o.emit);
+  const batches = new TaggedBatches<DecodedEvent>(o.emit);
   const processor = o.plan.pipeline.processor;
   if (processor.input !== 'stream') throw new Error('decodeObject reads stream processors only');
-  const decoder = processor.create(o.plan.pipeline.config, { suffix: o.suffix, out: recordSink(o.plan, o.key, batches.push, o.counters) });
+  const out = recordSink(o.plan, o.key, batches.push, o.counters);
+  // Untouched records go to `out` as RawJson (it only pushes them on to their tag).
+  const raw = o.rawJson && forwardsRecords(o.plan) ? (bytes: Buffer, start: number, end: number) => out(new RawJson(bytes, start, end) as unknown as OutEvent) : undefined;
+  const decoder = processor.create(o.plan.pipeline.config, { suffix: o.suffix, out, ...(raw ? { raw } : {}) });
   let bytes = 0;
   try {
     // Sniff the gzip magic on the first two bytes.

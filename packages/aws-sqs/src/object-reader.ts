@@ -6,7 +6,7 @@ import { awsSqsErrors as errors } from './errors.js';
 import type { OutEvent } from './formats/decoders.js';
 import { isParquetHead } from './formats/parquet-magic.js';
 import type { ObjectRef } from './notifications.js';
-import { DecodeError, decodeObject, ParquetToTextError, TaggedBatches, type DecodeResult } from './object-decoder.js';
+import { DecodeError, decodeObject, ParquetToTextError, TaggedBatches, type DecodedEvent, type DecodeResult } from './object-decoder.js';
 import { recordSink, type ObjectPlan, type PipelineSource, type RecordCounters } from './pipeline.js';
 import type { ProcessingPool } from './processing-pool.js';
 import { readParquet } from './processors/parquet.js';
@@ -74,7 +74,9 @@ export async function readObject(s3: S3Client, ref: ObjectRef, options: ReadObje
   const job = { key, forceGunzip: options.forceGunzip, suffix: options.suffix, batchSize: options.batchSize };
   try {
     if (options.pool) return await options.pool.decode({ ...job, source: options.source }, chunks, options.emit, options.counters, signal);
-    return await decodeObject(chunks, { ...job, plan, emit: options.emit, counters: options.counters, stopped: () => signal.aborted });
+    // Without rawJson every event is an OutEvent.
+    const emit = options.emit as (events: DecodedEvent[], tag: string) => Promise<void>;
+    return await decodeObject(chunks, { ...job, plan, emit, counters: options.counters, stopped: () => signal.aborted });
   } catch (error) {
     body.destroy();
     if (signal.aborted) throw error;

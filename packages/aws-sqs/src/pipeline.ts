@@ -229,11 +229,16 @@ function parsedRecord(event: OutEvent): unknown {
  * The record stage of one object: line filters, then the tag (per object, or per record when the template
  * has `[record-...]` placeholders). Without either, events go straight through (the CloudTrail fast path).
  */
+/** True when the record stage looks at no record: each goes on, untouched, to one tag. */
+export function forwardsRecords(plan: ObjectPlan): boolean {
+  return plan.filtered || (plan.pipeline.lineRules.length === 0 && !plan.pipeline.template.perRecord);
+}
+
 export function recordSink(plan: ObjectPlan, key: string, push: (event: OutEvent, tag: string) => void, counters: RecordCounters): (event: OutEvent) => void {
   const { pipeline, fields } = plan;
   if (plan.filtered) return (event) => push(event, UNKNOWN_TAG);
   const objectTag = pipeline.template.perRecord ? '' : pipeline.template.render(fields);
-  if (pipeline.lineRules.length === 0 && !pipeline.template.perRecord) return (event) => push(event, objectTag);
+  if (forwardsRecords(plan)) return (event) => push(event, objectTag);
   return (event) => {
     let record: unknown;
     let parsed = false;

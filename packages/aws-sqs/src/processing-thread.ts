@@ -4,9 +4,11 @@
  * AWS and holds no credentials: the main thread downloads.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeObject, DecodeError, ParquetToTextError } from './object-decoder.js';
+import { decodeText } from './formats/decode.js';
+import { RawJson } from './formats/raw-json.js';
+import { appendFields } from './formats/serialize.js';
+import { decodeObject, DecodeError, ParquetToTextError, type DecodedEvent } from './object-decoder.js';
 import { ServicePipeline, type PipelineSource } from './pipeline.js';
-import type { OutEvent } from './formats/decoders.js';
 import type { FromThread, ToThread } from './processing-pool.js';
 
 /** Batches posted and not yet acknowledged, per object: the main thread's delivery queue sets the pace. */
@@ -39,27 +41,36 @@ function post(message: FromThread, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);
 }
 
-function postBatch(id: number, tag: string, events: OutEvent[]): void {
+function postBatch(id: number, tag: string, events: DecodedEvent[], suffix: string, suffixBytes: Buffer): void {
   let room = 0;
   for (const event of events) {
-    if (typeof event !== 'string') return post({ type: 'batch', id, tag, events });
-    room += event.length;
+    if (event instanceof RawJson) room += event.size(suffixBytes);
+    else if (typeof event === 'string') room += event.length;
+    else return post({ type: 'batch', id, tag, events: events.map((e) => (e instanceof RawJson ? appendFields(decodeText(e.bytes, e.start, e.end), suffix) : e)) });
   }
   // Its own ArrayBuffer (not Node's shared pool), so that it can be moved.
   let bytes = Buffer.allocUnsafeSlow(room + 4096);
   const ends = new Uint32Array(events.length);
   let at = 0;
+  let left = room; // what `room` counted for the events not written yet
   for (let i = 0; i < events.length; i++) {
-    const event = events[i] as string;
-    if (bytes.length - at < event.length * 3) {
-      const need = at + Buffer.byteLength(event);
-      if (need > bytes.length) {
-        const larger = Buffer.allocUnsafeSlow(Math.max(need, bytes.length * 2));
-        bytes.copy(larger, 0, 0, at);
-        bytes = larger;
+    const event = events[i] as string | RawJson;
+    if (event instanceof RawJson) {
+      at += event.writeTo(bytes, at, suffixBytes);
+      left -= event.size(suffixBytes);
+    } else {
+      // A string of n characters takes n to 3n bytes; `room` counted n.
+      left -= event.length;
+      if (bytes.length - at < event.length * 3) {
+        const need = at + Buffer.byteLength(event) + left + 4096;
+        if (need > bytes.length) {
+          const larger = Buffer.allocUnsafeSlow(need);
+          bytes.copy(larger, 0, 0, at);
+          bytes = larger;
+        }
       }
+      at += bytes.write(event, at);
     }
-    at += bytes.write(event, at);
     ends[i] = at;
   }
   post({ type: 'bytes', id, tag, bytes, ends }, [bytes.buffer as ArrayBuffer, ends.buffer]);
@@ -98,6 +109,7 @@ async function run(m: Extract<ToThread, { type: 'start' }>): Promise<void> {
     },
   };
   const counters = { filtered: 0 };
+  const suffixBytes = Buffer.from(m.suffix);
   try {
     const plan = pipelineOf(m.sourceKey, m.source).plan(m.key);
     const result = await decodeObject(source, {
@@ -107,9 +119,10 @@ async function run(m: Extract<ToThread, { type: 'start' }>): Promise<void> {
       suffix: m.suffix,
       batchSize: m.batchSize,
       counters,
+      rawJson: true,
       stopped: () => input.cancelled,
       async emit(events, tag) {
-        postBatch(id, tag, events);
+        postBatch(id, tag, events, m.suffix, suffixBytes);
         input.unacked++;
         while (input.unacked >= BATCHES_AHEAD && !input.cancelled) await waitFor(input);
         if (input.cancelled) throw new Error('stopped');

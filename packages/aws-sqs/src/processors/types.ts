@@ -5,6 +5,11 @@ export interface ProcessorContext {
   /** `"@devo_pulling_id":"..."` (and environment) to append to every JSON object text. */
   suffix: string;
   out(event: OutEvent): void;
+  /**
+   * Set in a processing thread when records go on untouched: a compact JSON object record (valid UTF-8) may
+   * be handed over as its bytes instead of `out(text + suffix)` (see formats/raw-json.ts).
+   */
+  raw?(bytes: Buffer, start: number, end: number): void;
 }
 
 /** The JSON type of one processor option (`file_format.config.<key>`), checked at start-up. */
