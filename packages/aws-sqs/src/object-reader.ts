@@ -73,7 +73,7 @@ export async function readObject(s3: S3Client, ref: ObjectRef, options: ReadObje
   const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const job = { key, forceGunzip: options.forceGunzip, suffix: options.suffix, batchSize: options.batchSize };
   try {
-    if (options.pool) return await options.pool.decode({ ...job, source: options.source }, chunks, options.emit, options.counters, signal);
+    if (options.pool && plan.pipeline.threaded) return await options.pool.decode({ ...job, source: options.source }, chunks, options.emit, options.counters, signal);
     // Without rawJson every event is an OutEvent.
     const emit = options.emit as (events: DecodedEvent[], tag: string) => Promise<void>;
     return await decodeObject(chunks, { ...job, plan, emit, counters: options.counters, stopped: () => signal.aborted });

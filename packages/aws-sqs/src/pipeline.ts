@@ -73,6 +73,12 @@ export interface Pipeline {
   mapping: RecordFieldMapping;
   forceGunzip: boolean;
   toUnknown: boolean;
+  /**
+   * Decoded in a processing thread (when there are any): the processor forwards JSON records as written and
+   * the record stage looks at none, so a thread hands over bytes. Formats whose processor builds each record
+   * (text rows, access logs) cost more to hand over than to decode: they stay in the main thread.
+   */
+  threaded: boolean;
 }
 
 /** What happens to one object: which pipeline reads it, its file fields, and whether a filename rule filtered it out. */
@@ -132,6 +138,9 @@ function compilePipeline(name: string, spec: PipelineSpec, queue: { region: stri
   if (typeof spec.routing_template !== 'string' || spec.routing_template.trim() === '') throw configErrors().template({ path: `${path}.routing_template`, why: 'the template is the tag: a non-empty string' });
   const text = spec.routing_template.replaceAll('<SQS_REGION>', queue.region).replaceAll('<SQS_ACCID>', queue.account);
   const template = new RoutingTemplate(text, `${path}.routing_template`, { file: Object.keys(fileFields), record: Object.keys(mapping) });
+  const lineRules = compileRules(spec.line_filter_rules, 'record', `${path}.line_filter_rules`);
+  const def = processor.def;
+  const threaded = def.input === 'stream' && def.forwardsJson?.(processor.config) === true && lineRules.length === 0 && !template.perRecord;
   const encoding = spec.encoding;
   if (encoding !== undefined && !ENCODINGS.includes(String(encoding).toLowerCase())) throw configErrors().encoding({ value: String(encoding), path: `${path}.encoding` });
   return {
@@ -142,10 +151,11 @@ function compilePipeline(name: string, spec: PipelineSpec, queue: { region: stri
     template,
     fileFields,
     filenameRules: compileRules(spec.filename_filter_rules, 'filename', `${path}.filename_filter_rules`),
-    lineRules: compileRules(spec.line_filter_rules, 'record', `${path}.line_filter_rules`),
+    lineRules,
     mapping,
     forceGunzip: String(encoding ?? '').toLowerCase() === 'gzip',
     toUnknown: spec.send_filtered_out_to_unknown === true,
+    threaded,
   };
 }
 

@@ -50,6 +50,18 @@ function eventIds(run: Run): string[] {
 }
 
 describe('processing threads', () => {
+  it('decode the objects whose JSON records go on as written; formats that build records stay in the main thread', () => {
+    const threaded = (service: string, raw: Record<string, unknown> = {}) => ServicePipeline.resolve(CATALOGUE[service]!, raw, { region: REGION, account: '1' }, PATH).main.threaded;
+    expect(threaded('aws_sqs_cloudtrail')).toBe(true);
+    expect(threaded('aws_sqs_config')).toBe(true);
+    expect(threaded('aws_sqs_waf')).toBe(true);
+    expect(threaded('aws_sqs_vpc')).toBe(false);
+    expect(threaded('aws_sqs_alb')).toBe(false);
+    expect(threaded('aws_sqs_guard_duty')).toBe(false); // eventbridge_detail: the record is rebuilt
+    expect(threaded('aws_sqs_cloudtrail', { line_filter_rules: [[{ source: 'record', key: 'eventName', type: 'match', value: 'GetObject' }]] })).toBe(false);
+    expect(threaded('aws_sqs_cloudtrail', { file_format: { type: 'unseparated_json_processor', config: { rename: { eventName: 'name' } } } })).toBe(false);
+  });
+
   it('deliver every record exactly once, across objects of several sizes and a message of several objects', async () => {
     const { queueUrl, ids } = await trailObjects('threads-bucket', 'threads');
     const threaded = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), rsyslog);

@@ -20,5 +20,12 @@ export type OptionType = 'string' | 'boolean' | 'integer' | 'string[]' | 'object
  * the decompressed bytes chunk by chunk; a random-access one (Parquet) reads the object by byte ranges.
  */
 export type ProcessorDefinition =
-  | { input: 'stream'; summary: string; options: Record<string, OptionType>; create(config: Record<string, unknown>, ctx: ProcessorContext): ObjectDecoder }
+  | {
+      input: 'stream';
+      summary: string;
+      options: Record<string, OptionType>;
+      create(config: Record<string, unknown>, ctx: ProcessorContext): ObjectDecoder;
+      /** True when, with this config, JSON object records are forwarded as written (`ctx.raw` can take them). */
+      forwardsJson?(config: Record<string, unknown>): boolean;
+    }
   | { input: 'random-access'; summary: string; options: Record<string, OptionType> };
