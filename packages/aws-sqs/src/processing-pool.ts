@@ -41,7 +41,7 @@ const MAX_BYTES_POSTED = 1024 * 1024;
 /** A thread with nothing to do ends after this long (its memory goes back); the next object starts one again. */
 const IDLE_MS = 15_000;
 /** Each thread's V8 heap: the live data is one decompressed chunk, one batch and one record (≤ 16 MiB). */
-const THREAD_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+const THREAD_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 2 };
 
 /** Above this many, threads add memory (each has its own heap) faster than a queue consumer gains from them. */
 const MAX_DEFAULT_THREADS = 4;
