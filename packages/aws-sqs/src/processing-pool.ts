@@ -104,7 +104,7 @@ export class ProcessingPool {
     this.size = Math.max(this.size, size);
   }
 
-  /** Live threads (for tests and `/metrics`-like checks). */
+  /** The live threads (the tests end one to see what a dying thread does). */
   get threads(): readonly Worker[] {
     return this.slots.map((s) => s.worker);
   }
