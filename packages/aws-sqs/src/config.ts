@@ -66,6 +66,7 @@ export const serviceKeys: Record<string, JsonSchema> = {
   events_per_batch: { type: 'integer', minimum: 1, maximum: 10000 },
   vpc_fields: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
   stop_grace_seconds: { type: 'integer', minimum: 0, maximum: 600 },
+  processing_threads: { type: 'integer', minimum: 0, maximum: 64 },
 };
 
 export const serviceOptionsSchema: JsonSchema = { type: 'object', properties: { ...serviceKeys, ...pipelineKeys } };
@@ -107,4 +108,6 @@ export interface SqsServiceOptions {
   eventsPerBatch: number;
   vpcFields: string[] | undefined;
   stopGraceMs: number;
+  /** Worker threads that gunzip and split objects; 0 = this thread does it. */
+  processingThreads: number;
 }

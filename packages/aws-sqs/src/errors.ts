@@ -1,4 +1,5 @@
 import { defineErrors } from '@collector/sdk';
+import { bindConfigErrors } from './config-errors.js';
 
 const DEAD_LETTER = 'the message is retried and then left to the dead-letter queue';
 
@@ -178,7 +179,7 @@ export const awsSqsErrors = defineErrors({
   objectUnreadable: {
     type: 'PullError', id: 311,
     message: 'Cannot read {location}: {error}',
-    cause: 'an object could not be read: truncated gzip, malformed JSON (`malformed JSON at byte N`), connection lost mid-object, or a single record (line or JSON record) over 16 MiB (`a record larger than 16777216 bytes`: a gzip bomb or a corrupt object; records are held whole, objects never are) — per message, logged',
+    cause: 'an object could not be read: truncated gzip, malformed JSON (`malformed JSON at byte N`), connection lost mid-object, or a single record (line or JSON record) over 16 MiB (`a record larger than 16777216 bytes`: a gzip bomb or a corrupt object; records are held whole, objects never are), or a processing thread that died (`the processing thread exited`) — per message, logged',
     remedy: `Check the producer; ${DEAD_LETTER}`,
   },
   parquetToText: {
@@ -206,3 +207,5 @@ export const awsSqsErrors = defineErrors({
     remedy: 'Inspect it in the dead-letter queue',
   },
 });
+
+bindConfigErrors(awsSqsErrors);

@@ -1,17 +1,21 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import type { AsyncBuffer } from 'hyparquet';
 import { awsErrorName, awsErrorText } from './client.js';
 import { awsSqsErrors as errors } from './errors.js';
 import type { OutEvent } from './formats/decoders.js';
+import { isParquetHead } from './formats/parquet-magic.js';
 import type { ObjectRef } from './notifications.js';
-import { recordSink, type ObjectPlan, type RecordCounters } from './pipeline.js';
-import { isParquetHead, readParquet } from './processors/parquet.js';
+import { DecodeError, decodeObject, ParquetToTextError, TaggedBatches, type DecodedEvent, type DecodeResult } from './object-decoder.js';
+import { recordSink, type ObjectPlan, type PipelineSource, type RecordCounters } from './pipeline.js';
+import type { ProcessingPool } from './processing-pool.js';
+import { readParquet } from './processors/parquet.js';
 
 export interface ReadObjectOptions {
   /** Which pipeline reads the object (README "Services"), from its key. */
   plan: ObjectPlan;
+  /** What the service's pipelines are compiled from (a processing thread compiles the same). */
+  source: PipelineSource;
   /** Gunzip even without the gzip magic bytes (`compressed_events`, `encoding: gzip`). */
   forceGunzip: boolean;
   /** `"@devo_pulling_id":"..."` for JSON text events. */
@@ -22,21 +26,14 @@ export interface ReadObjectOptions {
   emit(events: OutEvent[], tag: string): Promise<void>;
   signal: AbortSignal;
   counters: RecordCounters;
+  /** Processing threads (`processing_threads` > 0); without, the object is decoded in this thread. */
+  pool: ProcessingPool | undefined;
 }
 
-export interface ReadObjectResult {
-  events: number;
-  /** Bytes after decompression (Parquet: the object's size). */
-  bytes: number;
-  compressed: boolean;
+export interface ReadObjectResult extends DecodeResult {
   /** Set when the object is gone (deleted after the notification): nothing to send. */
   missing?: boolean;
 }
-
-const GZIP_MAGIC_0 = 0x1f;
-const GZIP_MAGIC_1 = 0x8b;
-/** zlib output chunk: large enough to amortise per-chunk work, small enough to keep memory flat. */
-const GUNZIP_CHUNK = 256 * 1024;
 
 const MISSING = new Set(['NoSuchKey', 'NotFound']);
 
@@ -60,108 +57,32 @@ async function firstExisting<T>(ref: ObjectRef, signal: AbortSignal, get: (key: 
   return undefined;
 }
 
-/** Events grouped by tag (a routing template may give each record its own), flushed as batches. */
-class TaggedBatches {
-  private readonly byTag = new Map<string, OutEvent[]>();
-  private lastTag = '';
-  private last: OutEvent[] | undefined;
-  size = 0;
-  emitted = 0;
-
-  constructor(private readonly emit: (events: OutEvent[], tag: string) => Promise<void>) {}
-
-  readonly push = (event: OutEvent, tag: string): void => {
-    if (tag !== this.lastTag || !this.last) {
-      this.lastTag = tag;
-      this.last = this.byTag.get(tag);
-      if (!this.last) this.byTag.set(tag, (this.last = []));
-    }
-    this.last.push(event);
-    this.size++;
-  };
-
-  async flush(): Promise<void> {
-    if (this.size === 0) return;
-    const batches = [...this.byTag];
-    this.byTag.clear();
-    this.last = undefined;
-    this.size = 0;
-    for (const [tag, events] of batches) {
-      if (events.length === 0) continue;
-      this.emitted += events.length;
-      await this.emit(events, tag);
-    }
-  }
-}
-
 /**
  * Streams one object: download → gunzip (by magic bytes, or forced) → the pipeline's processor → record
- * filters and tags → batches of events. Memory stays bounded by one decompressed chunk plus one batch,
- * whatever the object's size. A Parquet pipeline reads the object by byte ranges instead, row group by row group.
+ * filters and tags → batches of events, in this thread or in a processing thread (`decodeObject` either way).
+ * Memory stays bounded by one decompressed chunk plus one batch, whatever the object's size. A Parquet
+ * pipeline reads the object by byte ranges instead, row group by row group, in this thread.
  */
 export async function readObject(s3: S3Client, ref: ObjectRef, options: ReadObjectOptions): Promise<ReadObjectResult> {
-  const { plan } = options;
+  const { plan, signal } = options;
   if (plan.pipeline.processor.input === 'random-access') return readParquetObject(s3, ref, options);
-  const got = await firstExisting(ref, options.signal, async (key) => (await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }), { abortSignal: options.signal as never })).Body as Readable);
+  const got = await firstExisting(ref, signal, async (key) => (await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }), { abortSignal: signal as never })).Body as Readable);
   if (!got) return { events: 0, bytes: 0, compressed: false, missing: true };
   const { value: body, key } = got;
   const where = location(ref, key);
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const batches = new TaggedBatches(options.emit);
-  const sink = recordSink(plan, key, batches.push, options.counters);
-  const processor = plan.pipeline.processor;
-  if (processor.input !== 'stream') throw new Error('unreachable');
-  const decoder = processor.create(plan.pipeline.config, { suffix: options.suffix, out: sink });
-  let bytes = 0;
-  let compressed = false;
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const job = { key, forceGunzip: options.forceGunzip, suffix: options.suffix, batchSize: options.batchSize };
   try {
-    // Sniff the gzip magic on the first two bytes.
-    let head: Buffer = Buffer.alloc(0);
-    let finished = false;
-    while (head.length < 4) {
-      const next = await iterator.next();
-      if (next.done) {
-        finished = true;
-        break;
-      }
-      head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
-    }
-    if (head.length === 0 && finished) return { events: 0, bytes: 0, compressed: false };
-    compressed = options.forceGunzip || (head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1);
-    // A Parquet object is binary: a text processor would turn it into garbage events. Refuse it whole.
-    if (!compressed && isParquetHead(head)) throw errors.parquetToText({ location: where, processor: plan.pipeline.processorName });
-    async function* raw(): AsyncGenerator<Buffer> {
-      yield head;
-      if (finished) return;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    }
-    let source: AsyncIterable<Buffer>;
-    if (compressed) {
-      const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
-      pipeline(Readable.from(raw(), { objectMode: false }), gunzip, () => undefined);
-      source = gunzip;
-    } else {
-      source = raw();
-    }
-    for await (const chunk of source) {
-      if (options.signal.aborted) throw new Error('stopped');
-      if (bytes === 0 && compressed && isParquetHead(chunk)) throw errors.parquetToText({ location: where, processor: plan.pipeline.processorName });
-      bytes += chunk.length;
-      decoder.push(chunk);
-      if (batches.size >= options.batchSize) await batches.flush();
-    }
-    decoder.end();
-    await batches.flush();
-    return { events: batches.emitted, bytes, compressed };
+    if (options.pool && plan.pipeline.threaded) return await options.pool.decode({ ...job, source: options.source }, chunks, options.emit, options.counters, signal);
+    // Without rawJson every event is an OutEvent.
+    const emit = options.emit as (events: DecodedEvent[], tag: string) => Promise<void>;
+    return await decodeObject(chunks, { ...job, plan, emit, counters: options.counters, stopped: () => signal.aborted });
   } catch (error) {
     body.destroy();
-    if (options.signal.aborted) throw error;
-    if ((error as { type?: string }).type === 'PullError') throw error;
-    throw errors.objectUnreadable({ location: where, error: `${(error as Error).message ?? String(error)} (after ${batches.emitted + batches.size} event(s), ${bytes} byte(s))` });
+    if (signal.aborted) throw error;
+    if (error instanceof ParquetToTextError) throw errors.parquetToText({ location: where, processor: plan.pipeline.processorName });
+    const progress = error instanceof DecodeError ? ` (after ${error.events} event(s)${error.bytes === undefined ? '' : `, ${error.bytes} byte(s)`})` : '';
+    throw errors.objectUnreadable({ location: where, error: `${(error as Error).message ?? String(error)}${progress}` });
   }
 }
 

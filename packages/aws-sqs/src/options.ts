@@ -1,6 +1,7 @@
 import { isLoopbackHost, type InputConfig } from '@collector/sdk';
 import { DEFAULTS, effectiveCredentials, type SqsServiceOptions } from './config.js';
 import { awsSqsErrors as errors } from './errors.js';
+import { defaultProcessingThreads } from './processing-pool.js';
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d+$/;
 
@@ -88,5 +89,6 @@ export function resolveOptions(raw: Record<string, unknown>, input: InputConfig,
     eventsPerBatch: pick(raw, input, 'events_per_batch', DEFAULTS.events_per_batch),
     vpcFields: pick<string[] | undefined>(raw, input, 'vpc_fields', undefined),
     stopGraceMs: pick<number>(raw, input, 'stop_grace_seconds', DEFAULTS.stop_grace_seconds) * 1000,
+    processingThreads: pick<number>(raw, input, 'processing_threads', defaultProcessingThreads()),
   };
 }

@@ -1,4 +1,4 @@
-import { awsSqsErrors as errors } from './errors.js';
+import { configErrors } from './config-errors.js';
 import type { OutEvent } from './formats/decoders.js';
 import { PROCESSORS, CLOUDWATCH_MESSAGES, type ProcessorDefinition } from './processors/index.js';
 import type { OptionType } from './processors/types.js';
@@ -73,6 +73,12 @@ export interface Pipeline {
   mapping: RecordFieldMapping;
   forceGunzip: boolean;
   toUnknown: boolean;
+  /**
+   * Decoded in a processing thread (when there are any): the processor forwards JSON records as written and
+   * the record stage looks at none, so a thread hands over bytes. Formats whose processor builds each record
+   * (text rows, access logs) cost more to hand over than to decode: they stay in the main thread.
+   */
+  threaded: boolean;
 }
 
 /** What happens to one object: which pipeline reads it, its file fields, and whether a filename rule filtered it out. */
@@ -106,19 +112,19 @@ function compileProcessor(format: unknown, path: string): { name: string; def: P
   const known = Object.keys(PROCESSORS);
   const name = isObject(format) ? format['type'] : format;
   const def = typeof name === 'string' ? PROCESSORS[name] : undefined;
-  if (!def) throw errors.processor({ value: String(name), known: known.join(', '), path: `${path}.type` });
+  if (!def) throw configErrors().processor({ value: String(name), known: known.join(', '), path: `${path}.type` });
   const config = isObject(format) && isObject(format['config']) ? format['config'] : {};
   for (const [key, value] of Object.entries(config)) {
     const type = def.options[key];
     if (!type) {
       const allowed = Object.keys(def.options);
-      throw errors.processorOption({ path: `${path}.config.${key}`, why: `${name} has no option <${key}>${allowed.length ? `; its options: ${allowed.join(', ')}` : ' (it takes no options)'}` });
+      throw configErrors().processorOption({ path: `${path}.config.${key}`, why: `${name} has no option <${key}>${allowed.length ? `; its options: ${allowed.join(', ')}` : ' (it takes no options)'}` });
     }
-    if (!typeOk(value, type)) throw errors.processorOption({ path: `${path}.config.${key}`, why: `${name} option <${key}> must be a ${type}` });
+    if (!typeOk(value, type)) throw configErrors().processorOption({ path: `${path}.config.${key}`, why: `${name} option <${key}> must be a ${type}` });
   }
   const message = config['cloudwatch_message'];
   if (message !== undefined && !CLOUDWATCH_MESSAGES.includes(message as never)) {
-    throw errors.processorOption({ path: `${path}.config.cloudwatch_message`, why: `cloudwatch_message must be one of ${CLOUDWATCH_MESSAGES.join(', ')}` });
+    throw configErrors().processorOption({ path: `${path}.config.cloudwatch_message`, why: `cloudwatch_message must be one of ${CLOUDWATCH_MESSAGES.join(', ')}` });
   }
   return { name: name as string, def, config };
 }
@@ -129,11 +135,14 @@ function compilePipeline(name: string, spec: PipelineSpec, queue: { region: stri
   if (vpcFields && processor.name === 'text_file_processor') processor.config = { ...processor.config, field_names: [...vpcFields] };
   const fileFields = compileFileFields(spec.file_field_definitions, `${path}.file_field_definitions`);
   const mapping = compileRecordMapping(spec.record_field_mapping, `${path}.record_field_mapping`);
-  if (typeof spec.routing_template !== 'string' || spec.routing_template.trim() === '') throw errors.template({ path: `${path}.routing_template`, why: 'the template is the tag: a non-empty string' });
+  if (typeof spec.routing_template !== 'string' || spec.routing_template.trim() === '') throw configErrors().template({ path: `${path}.routing_template`, why: 'the template is the tag: a non-empty string' });
   const text = spec.routing_template.replaceAll('<SQS_REGION>', queue.region).replaceAll('<SQS_ACCID>', queue.account);
   const template = new RoutingTemplate(text, `${path}.routing_template`, { file: Object.keys(fileFields), record: Object.keys(mapping) });
+  const lineRules = compileRules(spec.line_filter_rules, 'record', `${path}.line_filter_rules`);
+  const def = processor.def;
+  const threaded = def.input === 'stream' && def.forwardsJson?.(processor.config) === true && lineRules.length === 0 && !template.perRecord;
   const encoding = spec.encoding;
-  if (encoding !== undefined && !ENCODINGS.includes(String(encoding).toLowerCase())) throw errors.encoding({ value: String(encoding), path: `${path}.encoding` });
+  if (encoding !== undefined && !ENCODINGS.includes(String(encoding).toLowerCase())) throw configErrors().encoding({ value: String(encoding), path: `${path}.encoding` });
   return {
     name,
     processorName: processor.name,
@@ -142,10 +151,11 @@ function compilePipeline(name: string, spec: PipelineSpec, queue: { region: stri
     template,
     fileFields,
     filenameRules: compileRules(spec.filename_filter_rules, 'filename', `${path}.filename_filter_rules`),
-    lineRules: compileRules(spec.line_filter_rules, 'record', `${path}.line_filter_rules`),
+    lineRules,
     mapping,
     forceGunzip: String(encoding ?? '').toLowerCase() === 'gzip',
     toUnknown: spec.send_filtered_out_to_unknown === true,
+    threaded,
   };
 }
 
@@ -165,11 +175,21 @@ function overlay(base: PipelineSpec, over: Record<string, unknown>): PipelineSpe
   return out as unknown as PipelineSpec;
 }
 
+/** What a service's pipelines are compiled from: plain data, so a processing thread compiles the same ones. */
+export interface PipelineSource {
+  declaration: ServiceDeclaration;
+  raw: Record<string, unknown>;
+  queue: { region: string; account: string };
+  path: string;
+  vpcFields?: readonly string[] | undefined;
+}
+
 /** A service's compiled pipelines: its routes (by object key) and its own. */
 export class ServicePipeline {
   constructor(
     readonly routes: readonly { pattern: RegExp; pipeline: Pipeline }[],
     readonly main: Pipeline,
+    readonly source: PipelineSource,
   ) {}
 
   /**
@@ -190,7 +210,7 @@ export class ServicePipeline {
           const spec = overlay(overlay(declaration, parts as Record<string, unknown>), options);
           return { pattern: new RegExp(key_pattern), pipeline: compilePipeline(name, spec, queue, path, vpcFields) };
         });
-    return new ServicePipeline(routes, main);
+    return new ServicePipeline(routes, main, { declaration, raw, queue, path, vpcFields });
   }
 
   plan(key: string): ObjectPlan {
@@ -219,11 +239,16 @@ function parsedRecord(event: OutEvent): unknown {
  * The record stage of one object: line filters, then the tag (per object, or per record when the template
  * has `[record-...]` placeholders). Without either, events go straight through (the CloudTrail fast path).
  */
+/** True when the record stage looks at no record: each goes on, untouched, to one tag. */
+export function forwardsRecords(plan: ObjectPlan): boolean {
+  return plan.filtered || (plan.pipeline.lineRules.length === 0 && !plan.pipeline.template.perRecord);
+}
+
 export function recordSink(plan: ObjectPlan, key: string, push: (event: OutEvent, tag: string) => void, counters: RecordCounters): (event: OutEvent) => void {
   const { pipeline, fields } = plan;
   if (plan.filtered) return (event) => push(event, UNKNOWN_TAG);
   const objectTag = pipeline.template.perRecord ? '' : pipeline.template.render(fields);
-  if (pipeline.lineRules.length === 0 && !pipeline.template.perRecord) return (event) => push(event, objectTag);
+  if (forwardsRecords(plan)) return (event) => push(event, objectTag);
   return (event) => {
     let record: unknown;
     let parsed = false;

@@ -10,6 +10,7 @@ import type { OutEvent } from './formats/decoders.js';
 import { directEvent, parseNotification, type ObjectRef } from './notifications.js';
 import { readObject } from './object-reader.js';
 import type { ObjectPlan, ServicePipeline } from './pipeline.js';
+import type { ProcessingPool } from './processing-pool.js';
 
 /** The table `debug_md5` writes to. */
 export const MD5_TAG = 'my.app.sqs.message_body';
@@ -28,6 +29,8 @@ export interface QueueWorkerDeps {
   suffix: string;
   /** Config path of the service, for error lines. */
   path: string;
+  /** Processing threads that decode objects (`processing_threads` > 0); without, this thread decodes. */
+  pool?: ProcessingPool | undefined;
   /** `/metrics` gauges (the SDK's `ctx.metrics`, one per service of one runtime). */
   metrics?: { gauge(name: string, value: number): void; count(name: string, delta: number): void };
 }
@@ -313,6 +316,8 @@ export class QueueWorker {
     const counters = { filtered: 0 };
     const read = await readObject(this.deps.s3, ref, {
       plan,
+      source: this.deps.pipeline.source,
+      pool: this.deps.pool,
       forceGunzip: options.compressedEvents || plan.pipeline.forceGunzip,
       suffix,
       batchSize: options.eventsPerBatch,

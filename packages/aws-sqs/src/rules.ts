@@ -1,4 +1,4 @@
-import { awsSqsErrors as errors } from './errors.js';
+import { configErrors } from './config-errors.js';
 
 /**
  * Devo's declarative parts of a service, compiled once at start-up: filter rules (lists of lists: the
@@ -24,23 +24,23 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function compileRule(raw: unknown, defaultSource: RuleSource, path: string): FilterRule {
-  if (!isObject(raw)) throw errors.rule({ path, why: 'a rule is a mapping such as {type: match, pattern: CloudTrail-Digest}' });
+  if (!isObject(raw)) throw configErrors().rule({ path, why: 'a rule is a mapping such as {type: match, pattern: CloudTrail-Digest}' });
   const type = (raw['type'] ?? 'match') as RuleType;
-  if (!RULE_TYPES.includes(type)) throw errors.rule({ path: `${path}.type`, why: `unknown rule type <${String(raw['type'])}>; known: ${RULE_TYPES.join(', ')}` });
+  if (!RULE_TYPES.includes(type)) throw configErrors().rule({ path: `${path}.type`, why: `unknown rule type <${String(raw['type'])}>; known: ${RULE_TYPES.join(', ')}` });
   const source = (raw['source'] ?? defaultSource) as RuleSource;
-  if (!RULE_SOURCES.includes(source)) throw errors.rule({ path: `${path}.source`, why: `unknown source <${String(raw['source'])}>; known: ${RULE_SOURCES.join(', ')}` });
+  if (!RULE_SOURCES.includes(source)) throw configErrors().rule({ path: `${path}.source`, why: `unknown source <${String(raw['source'])}>; known: ${RULE_SOURCES.join(', ')}` });
   const key = raw['key'] === undefined ? undefined : String(raw['key']);
-  if ((source === 'record' || source === 'file') && !key) throw errors.rule({ path: `${path}.key`, why: `a rule on source ${source} names the field in key` });
+  if ((source === 'record' || source === 'file') && !key) throw configErrors().rule({ path: `${path}.key`, why: `a rule on source ${source} names the field in key` });
   const pattern = raw['pattern'] ?? (type.includes('regex') ? raw['value'] : undefined);
   const value = raw['value'] === undefined ? undefined : String(raw['value']);
-  if (pattern === undefined && value === undefined) throw errors.rule({ path, why: 'a rule needs a pattern (regular expression) or a value' });
+  if (pattern === undefined && value === undefined) throw configErrors().rule({ path, why: 'a rule needs a pattern (regular expression) or a value' });
   let test: (v: string) => boolean;
   if (pattern !== undefined) {
     let re: RegExp;
     try {
       re = new RegExp(String(pattern));
     } catch (error) {
-      throw errors.rule({ path: `${path}.pattern`, why: `<${String(pattern)}> is not a regular expression: ${(error as Error).message}` });
+      throw configErrors().rule({ path: `${path}.pattern`, why: `<${String(pattern)}> is not a regular expression: ${(error as Error).message}` });
     }
     test = (v) => re.test(v);
   } else {
@@ -59,7 +59,7 @@ function compileRule(raw: unknown, defaultSource: RuleSource, path: string): Fil
 
 export function compileRules(raw: unknown, defaultSource: RuleSource, path: string): FilterRules {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw errors.rule({ path, why: 'filter rules are a list of lists of rules' });
+  if (!Array.isArray(raw)) throw configErrors().rule({ path, why: 'filter rules are a list of lists of rules' });
   return raw.map((group, i) => {
     // A rule alone where a list was expected is read as a list of one.
     const list = Array.isArray(group) ? group : [group];
@@ -88,12 +88,12 @@ export type FileFieldDefinitions = Record<string, FieldOperation[]>;
 export const FIELD_OPERATORS = ['split', 'replace', 'regex', 'lowercase'] as const;
 
 function compileOperation(raw: unknown, path: string): FieldOperation {
-  if (!isObject(raw)) throw errors.fileField({ path, why: 'an operation is a mapping such as {operator: split, on: "/", element: 0}' });
+  if (!isObject(raw)) throw configErrors().fileField({ path, why: 'an operation is a mapping such as {operator: split, on: "/", element: 0}' });
   switch (raw['operator']) {
     case 'split': {
       const on = raw['on'];
       const element = Number(raw['element'] ?? 0);
-      if (typeof on !== 'string' || on === '' || !Number.isInteger(element)) throw errors.fileField({ path, why: 'split takes on (a non-empty string) and element (an integer; negative counts from the end)' });
+      if (typeof on !== 'string' || on === '' || !Number.isInteger(element)) throw configErrors().fileField({ path, why: 'split takes on (a non-empty string) and element (an integer; negative counts from the end)' });
       return (v) => {
         const parts = v.split(on);
         return parts[element < 0 ? parts.length + element : element];
@@ -101,7 +101,7 @@ function compileOperation(raw: unknown, path: string): FieldOperation {
     }
     case 'replace': {
       const from = raw['to_replace'];
-      if (typeof from !== 'string' || from === '') throw errors.fileField({ path, why: 'replace takes to_replace (a non-empty string) and replace_with' });
+      if (typeof from !== 'string' || from === '') throw configErrors().fileField({ path, why: 'replace takes to_replace (a non-empty string) and replace_with' });
       const to = String(raw['replace_with'] ?? '');
       return (v) => v.split(from).join(to);
     }
@@ -110,7 +110,7 @@ function compileOperation(raw: unknown, path: string): FieldOperation {
       try {
         re = new RegExp(String(raw['pattern']));
       } catch (error) {
-        throw errors.fileField({ path: `${path}.pattern`, why: (error as Error).message });
+        throw configErrors().fileField({ path: `${path}.pattern`, why: (error as Error).message });
       }
       const group = raw['group'] ?? 1;
       return (v) => {
@@ -121,13 +121,13 @@ function compileOperation(raw: unknown, path: string): FieldOperation {
     case 'lowercase':
       return (v) => v.toLowerCase();
     default:
-      throw errors.fileField({ path: `${path}.operator`, why: `unknown operator <${String(raw['operator'])}>; known: ${FIELD_OPERATORS.join(', ')}` });
+      throw configErrors().fileField({ path: `${path}.operator`, why: `unknown operator <${String(raw['operator'])}>; known: ${FIELD_OPERATORS.join(', ')}` });
   }
 }
 
 export function compileFileFields(raw: unknown, path: string): FileFieldDefinitions {
   if (raw === undefined || raw === null) return {};
-  if (!isObject(raw)) throw errors.fileField({ path, why: 'file_field_definitions maps a field name to a list of operations' });
+  if (!isObject(raw)) throw configErrors().fileField({ path, why: 'file_field_definitions maps a field name to a list of operations' });
   const out: FileFieldDefinitions = {};
   for (const [name, ops] of Object.entries(raw)) {
     const list = Array.isArray(ops) ? ops : [ops];
@@ -155,12 +155,12 @@ export type RecordFieldMapping = Record<string, readonly string[]>;
 
 export function compileRecordMapping(raw: unknown, path: string): RecordFieldMapping {
   if (raw === undefined || raw === null) return {};
-  if (!isObject(raw)) throw errors.recordMapping({ path, why: 'record_field_mapping maps a field name to {keys: [...]}' });
+  if (!isObject(raw)) throw configErrors().recordMapping({ path, why: 'record_field_mapping maps a field name to {keys: [...]}' });
   const out: RecordFieldMapping = {};
   for (const [name, spec] of Object.entries(raw)) {
     const keys = isObject(spec) ? spec['keys'] : undefined;
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string' || typeof k === 'number')) {
-      throw errors.recordMapping({ path: `${path}.${name}.keys`, why: 'keys is a non-empty list: the path of the field in the record' });
+      throw configErrors().recordMapping({ path: `${path}.${name}.keys`, why: 'keys is a non-empty list: the path of the field in the record' });
     }
     out[name] = keys.map(String);
   }
@@ -203,14 +203,14 @@ export class RoutingTemplate {
       const source = m[1] as 'file' | 'record';
       const name = m[2]!;
       if (!(source === 'file' ? known.file : known.record).includes(name)) {
-        throw errors.template({ path, why: `<${m[0]}> names no ${source === 'file' ? 'file_field_definitions' : 'record_field_mapping'} entry (known: ${(source === 'file' ? known.file : known.record).join(', ') || 'none'})` });
+        throw configErrors().template({ path, why: `<${m[0]}> names no ${source === 'file' ? 'file_field_definitions' : 'record_field_mapping'} entry (known: ${(source === 'file' ? known.file : known.record).join(', ') || 'none'})` });
       }
       this.parts.push(text.slice(last, m.index), { source, name });
       (source === 'file' ? this.fileFields : this.recordFields).push(name);
       last = m.index + m[0].length;
     }
     this.parts.push(text.slice(last));
-    if (/[[\]]/.test(this.parts.filter((p) => typeof p === 'string').join(''))) throw errors.template({ path, why: `<${text}> has a placeholder other than [file-<field>] or [record-<field>]` });
+    if (/[[\]]/.test(this.parts.filter((p) => typeof p === 'string').join(''))) throw configErrors().template({ path, why: `<${text}> has a placeholder other than [file-<field>] or [record-<field>]` });
   }
 
   get perRecord(): boolean {

@@ -1,19 +1,21 @@
 // AWS SQS collector benchmark: CloudTrail and VPC flow logs from gzip S3 objects announced through SQS,
 // through the whole collector (SQS receive → S3 GetObject stream → gunzip → record split → SDK queue →
-// output → DeleteMessageBatch), against moto's server. Reports events/s and decompressed MB/s per core
-// (per CPU-second of the collector process) and its peak RSS.
+// output → DeleteMessageBatch), against moto's server. Reports events/s per process (wall clock) and per core
+// (per CPU-second of the collector process), the main thread's CPU, and peak RSS.
 //
-//   pnpm -r build   # the measured process runs the built dist/
-//   npx tsx tooling/bench/aws-sqs/bench.ts [cloudtrail MB=1100] [vpc MB=1100] [parquet MB=220] [runs=2]
+//   pnpm -s build   # the measured process runs the built dist/
+//   npx tsx tooling/bench/aws-sqs/bench.ts [cloudtrail MB=400] [vpc MB=200] [parquet MB=220] [pairs=3] [threads=cores]
 //
-// BENCH_BEFORE_DIST=<dir>: also run the CloudTrail data set through another build of the collector (the
-// previous version's packages/aws-sqs/dist), alternating with this one, to report before/after in one session.
-// The Parquet data set is one VPC flow log object whose rows are `parquet MB` as flow log text.
+// Each CloudTrail pair runs the same objects (re-announced) with `processing_threads: 0` (decoded in the main
+// thread, as before processing threads) and with `threads` processing threads, alternating which goes first.
+// BENCH_BASE=<dir>: the root of another built copy of the repository (e.g. main's), run in every pair as
+// the baseline. The Parquet data set is one VPC flow log object whose rows are `parquet MB` as flow log text.
 //
-// Writes tooling/bench/aws-sqs/REPORT.md. Not a test: run it by hand on an otherwise idle machine.
+// Writes tooling/bench/aws-sqs/REPORT.md. Not a test: the machine's load moves every figure; compare the
+// arms of one run.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGzip } from 'node:zlib';
@@ -29,11 +31,12 @@ const { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, 
 const { ParquetWriter, fileWriter, schemaFromColumnData } = (await import(pathToFileURL(fromCollector.resolve('hyparquet-writer')).href)) as typeof import('hyparquet-writer') & {
   fileWriter(file: string): import('hyparquet-writer').Writer;
 };
-const CLOUDTRAIL_MB = Number(process.argv[2] ?? 1100);
-const VPC_MB = Number(process.argv[3] ?? 1100);
+const CLOUDTRAIL_MB = Number(process.argv[2] ?? 400);
+const VPC_MB = Number(process.argv[3] ?? 200);
 const PARQUET_MB = Number(process.argv[4] ?? 220);
-const RUNS = Number(process.argv[5] ?? 2);
-const BEFORE_DIST = process.env['BENCH_BEFORE_DIST'];
+const PAIRS = Number(process.argv[5] ?? 3);
+const THREADS = Number(process.argv[6] ?? availableParallelism());
+const BASE = process.env['BENCH_BASE'];
 const REGION = 'us-east-1';
 const credentials = { accessKeyId: 'AKIABENCHEXAMPLE', secretAccessKey: 'bench-secret' };
 
@@ -236,12 +239,21 @@ interface ChildResult {
   messageBytes: number;
   seconds: number;
   cpuSeconds: number;
+  mainCpuSeconds: number;
   peakRssMiB: number;
   processed: string[];
 }
 
-function runCollector(moto: MotoServer, service: string, queueUrl: string, dist?: string): Promise<ChildResult> {
+/** One way of running the collector: this build with a number of processing threads, or the baseline build. */
+interface Arm {
+  label: string;
+  threads?: number;
+  base?: string;
+}
+
+function runCollector(moto: MotoServer, service: string, queueUrl: string, arm: Arm): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aws-sqs-bench-'));
+  const threads = arm.threads === undefined ? {} : { processing_threads: arm.threads };
   const config = {
     globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
     outputs: {},
@@ -249,7 +261,7 @@ function runCollector(moto: MotoServer, service: string, queueUrl: string, dist?
       sqs_collector: {
         id: 1,
         credentials: { aws_access_key_id: credentials.accessKeyId, aws_secret_access_key: credentials.secretAccessKey },
-        services: { [service]: { base_url: queueUrl, region: REGION, endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 1, sqs_visibility_timeout: 600 } },
+        services: { [service]: { base_url: queueUrl, region: REGION, endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 1, sqs_visibility_timeout: 600, ...threads } },
       },
     },
   };
@@ -260,11 +272,12 @@ function runCollector(moto: MotoServer, service: string, queueUrl: string, dist?
     const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
     // BENCH_CHILD_FLAGS="--max-old-space-size=64" proves the heap stays bounded: the run fails if it is not.
     profile.push(...(process.env['BENCH_CHILD_FLAGS'] ?? '').split(' ').filter(Boolean));
-    const env = dist ? { ...process.env, BENCH_AWS_DIST: dist } : process.env;
+    const env = arm.base ? { ...process.env, BENCH_BASE: arm.base } : { ...process.env, BENCH_BASE: '' };
     const child = spawn(process.execPath, [...profile, join(here, 'collector-child.mjs'), file, dir], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
       try {
         resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult);
       } catch {
@@ -278,63 +291,87 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
 async function main(): Promise<void> {
   const moto = await startMoto();
   const started = new Date();
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
-  // CloudTrail: one very large object (bounded memory whatever the size) plus ordinary ones.
-  const ctBig = Math.round(CLOUDTRAIL_MB * 0.6);
-  const ctRest = Math.max(1, Math.round((CLOUDTRAIL_MB - ctBig) / 4));
-  const vpcBig = Math.round(VPC_MB * 0.6);
-  const vpcRest = Math.max(1, Math.round((VPC_MB - vpcBig) / 4));
-  const rows: string[] = [];
-  const compare: string[] = [];
-  const row = (label: string, set: DataSet, result: ChildResult) => {
-    const mb = set.bytes / 1048576;
-    return `| ${label} | ${set.objectsMb.length} (${set.objectsMb.join(' + ')} MB) | ${fmt(mb)} | ${fmt(set.gzBytes / 1048576)} | ${fmt(set.records)} | ${fmt(result.seconds, 1)} | ${fmt(result.cpuSeconds, 1)} | **${fmt(result.events / result.cpuSeconds)}** | ${fmt(mb / result.cpuSeconds, 1)} | ${fmt(result.events / result.seconds)} | ${fmt(mb / result.seconds, 1)} | **${fmt(result.peakRssMiB)}** |`;
-  };
-  const collect = async (p: Prepared, dist?: string) => {
-    const result = await runCollector(moto, p.set.service, p.queueUrl, dist);
-    if (!result.ok || result.events !== p.set.records) throw new Error(`${p.set.name}: expected ${p.set.records} events, got ${result.events}: ${result.errors.join('; ')}`);
-    process.stderr.write(`${result.processed.join('\n')}\n`);
+  const loadAtStart = load();
+  // CloudTrail: one large object (bounded memory whatever the size) and 16 ordinary ones, so that a process
+  // has several objects to decode at once, as a busy trail gives it.
+  const ctBig = Math.round(CLOUDTRAIL_MB * 0.2);
+  const ctObjects = [ctBig, ...Array.from({ length: 16 }, () => Math.max(1, Math.round((CLOUDTRAIL_MB - ctBig) / 16)))];
+  const vpcBig = Math.round(VPC_MB * 0.2);
+  const vpcObjects = [vpcBig, ...Array.from({ length: 8 }, () => Math.max(1, Math.round((VPC_MB - vpcBig) / 8)))];
+  const arms: Arm[] = [{ label: 'no threads (processing_threads: 0)', threads: 0 }, { label: `${THREADS} processing threads`, threads: THREADS }, ...(BASE ? [{ label: 'main (baseline build)', base: BASE }] : [])];
+  const summary: string[] = [];
+  const every: string[] = [];
+  const ratios: string[] = [];
+  const collect = async (p: Prepared, arm: Arm) => {
+    const result = await runCollector(moto, p.set.service, p.queueUrl, arm);
+    if (!result.ok || result.events !== p.set.records) throw new Error(`${p.set.name} (${arm.label}): expected ${p.set.records} events, got ${result.events}: ${result.errors.join('; ')}`);
+    process.stderr.write(`  ${arm.label}: ${fmt(result.events / result.seconds)} events/s, ${fmt(result.events / result.cpuSeconds)} per CPU-s, main thread ${fmt(result.mainCpuSeconds, 2)} s, peak ${fmt(result.peakRssMiB)} MiB (load ${load()})\n`);
     return result;
+  };
+  /** Runs every arm `pairs` times on the same objects, rotating the order; returns the runs per arm. */
+  const alternate = async (p: Prepared, pairs: number) => {
+    const runs = new Map<Arm, ChildResult[]>(arms.map((a) => [a, []]));
+    let first = true;
+    for (let i = 0; i < pairs; i++) {
+      const order = arms.map((_, j) => arms[(i + j) % arms.length]!);
+      for (const arm of order) {
+        if (!first) await announce(moto, p);
+        first = false;
+        const result = await collect(p, arm);
+        runs.get(arm)!.push(result);
+        every.push(`| ${p.set.service} | ${i + 1} | ${arm.label} | **${fmt(result.events / result.seconds)}** | ${fmt(result.events / result.cpuSeconds)} | ${fmt(result.cpuSeconds, 2)} | ${fmt(result.mainCpuSeconds, 2)} | ${fmt(result.seconds, 2)} | ${fmt(result.peakRssMiB)} |`);
+      }
+    }
+    const wall = (arm: Arm) => median(runs.get(arm)!.map((r) => r.events / r.seconds));
+    for (const arm of arms) {
+      const list = runs.get(arm)!;
+      summary.push(
+        `| ${p.set.service} | ${p.set.objectsMb.length} (${fmt(p.set.bytes / 1048576)} MB, ${fmt(p.set.gzBytes / 1048576)} MB gzip) | ${fmt(p.set.records)} | ${arm.label} | ${list.length} | **${fmt(wall(arm))}** | ${fmt(median(list.map((r) => r.events / r.cpuSeconds)))} | ${fmt(median(list.map((r) => r.events / r.mainCpuSeconds)))} | **${fmt(Math.max(...list.map((r) => r.peakRssMiB)))}** |`,
+      );
+    }
+    // Ratios per pair (both arms saw the same load), then their median.
+    const [off, on, baseline] = [runs.get(arms[0]!)!, runs.get(arms[1]!)!, arms[2] ? runs.get(arms[2])! : undefined];
+    const perPair = on.map((r, i) => r.events / r.seconds / (off[i]!.events / off[i]!.seconds));
+    ratios.push(`| ${p.set.service} | threads / no threads | ${perPair.map((x) => x.toFixed(2)).join(', ')} | **${median(perPair).toFixed(2)}** |`);
+    if (baseline) {
+      const vsBase = on.map((r, i) => r.events / r.seconds / (baseline[i]!.events / baseline[i]!.seconds));
+      const offVsBase = off.map((r, i) => r.events / r.seconds / (baseline[i]!.events / baseline[i]!.seconds));
+      ratios.push(`| ${p.set.service} | threads / main | ${vsBase.map((x) => x.toFixed(2)).join(', ')} | **${median(vsBase).toFixed(2)}** |`);
+      ratios.push(`| ${p.set.service} | no threads / main | ${offVsBase.map((x) => x.toFixed(2)).join(', ')} | **${median(offVsBase).toFixed(2)}** |`);
+    }
   };
   try {
     process.stderr.write('generating cloudtrail …\n');
-    const trail = await prepare(moto, 'bench-cloudtrail', [ctBig, ctRest, ctRest, ctRest, ctRest], 'cloudtrail');
-    // Before and after, alternating on the same objects (re-announced), so that both see the same machine load.
-    const runs: Record<'before' | 'after', ChildResult[]> = { before: [], after: [] };
-    for (let i = 0; i < RUNS; i++) {
-      // ABBA order: neither build always runs first (moto's and the machine's state drift within a pair).
-      const order = !BEFORE_DIST ? (['after'] as const) : i % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const);
-      for (const which of order) {
-        if (runs.before.length + runs.after.length > 0) await announce(moto, trail);
-        process.stderr.write(`collecting cloudtrail (${which}, run ${i + 1}) …\n`);
-        const result = await collect(trail, which === 'before' ? BEFORE_DIST : undefined);
-        runs[which].push(result);
-        compare.push(`| ${which} | ${i + 1} | ${fmt(result.events / result.cpuSeconds)} | ${fmt(result.cpuSeconds, 2)} | ${fmt(result.seconds, 1)} | ${fmt(result.peakRssMiB)} |`);
-      }
-    }
-    // The run with the median events/s per core (the upper one of two).
-    const median = (list: ChildResult[]) => [...list].sort((a, b) => a.events / a.cpuSeconds - b.events / b.cpuSeconds)[Math.floor(list.length / 2)]!;
-    const perCore = (r: ChildResult) => r.events / r.cpuSeconds;
-    rows.push(row(`${trail.set.service}`, trail.set, median(runs.after)));
-    if (BEFORE_DIST) {
-      rows.push(row(`${trail.set.service} (before)`, trail.set, median(runs.before)));
-      compare.push(`| **after / before** (median runs) | | **${((perCore(median(runs.after)) / perCore(median(runs.before))) * 100).toFixed(1)} %** | | | peak RSS ${fmt(Math.max(...runs.after.map((r) => r.peakRssMiB)))} vs ${fmt(Math.max(...runs.before.map((r) => r.peakRssMiB)))} |`);
-    }
+    const trail = await prepare(moto, 'bench-cloudtrail', ctObjects, 'cloudtrail');
+    process.stderr.write('collecting cloudtrail …\n');
+    await alternate(trail, PAIRS);
     await moto.reset();
 
     process.stderr.write('generating vpc …\n');
-    const flows = await prepare(moto, 'bench-vpc', [vpcBig, vpcRest, vpcRest, vpcRest, vpcRest], 'vpc');
+    const flows = await prepare(moto, 'bench-vpc', vpcObjects, 'vpc');
     process.stderr.write('collecting vpc …\n');
-    rows.push(row(flows.set.service, flows.set, await collect(flows)));
+    await alternate(flows, 1);
     await moto.reset();
 
-    process.stderr.write('generating parquet …\n');
-    const parquet = await prepareParquet(moto, 'bench-parquet', PARQUET_MB);
-    process.stderr.write('collecting parquet …\n');
-    rows.push(row(`${parquet.set.service} (Parquet, MB as text)`, parquet.set, await collect(parquet)));
+    if (PARQUET_MB > 0) {
+      process.stderr.write('generating parquet …\n');
+      const parquet = await prepareParquet(moto, 'bench-parquet', PARQUET_MB);
+      process.stderr.write('collecting parquet …\n');
+      const result = await collect(parquet, arms[1]!);
+      summary.push(
+        `| ${parquet.set.service} (Parquet; MB as flow log text) | 1 (${fmt(parquet.set.bytes / 1048576)} MB, ${fmt(parquet.set.gzBytes / 1048576)} MB Parquet) | ${fmt(parquet.set.records)} | main thread (Parquet is not threaded) | 1 | **${fmt(result.events / result.seconds)}** | ${fmt(result.events / result.cpuSeconds)} | ${fmt(result.events / result.mainCpuSeconds)} | **${fmt(result.peakRssMiB)}** |`,
+      );
+    }
   } finally {
     await moto.stop();
   }
@@ -347,64 +384,40 @@ against moto's server mode on the same machine. The output acknowledges at once 
 numbers are the collector's own cost, not a receiver's; delivery over TLS is measured in
 \`tooling/bench/delivery/REPORT.md\`.
 
-"Per core" = per CPU-second of the collector process (user + system), i.e. what one core sustains; the
-wall-clock columns include waiting for moto (a single-threaded Python server sharing the 2 cores).
-Each data set has one large object (60 %) and four smaller ones, all gzip level 6. Real bucket notifications
-(moto) announce them. Peak RSS is the collector process's maximum resident set.
+- **events/s per process**: events over the wall-clock time of the run (start-up included).
+- **per core**: events per CPU-second of the whole process (every thread, user + system).
+- **per main-thread second**: events per CPU-second of the main thread alone (what it has left for delivery).
+- **peak RSS**: the process's maximum resident set, processing threads included.
+
+Arms, alternated on the same objects (re-announced between runs; the order rotates every pair):
+\`processing_threads: 0\` (gunzip and split in the main thread, as before processing threads),
+\`processing_threads: ${THREADS}\`${BASE ? ', and the build of `main` (`BENCH_BASE`) with its defaults' : ''}. The ratios are per pair (both
+arms saw the same load), then the median.
 
 - Date: ${started.toISOString()}
 - Machine: ${hostname()}, ${cpus().length} × ${cpu}, ${(totalmem() / 1073741824).toFixed(1)} GiB RAM, Node ${process.version}
-- Load average at start: ${load} (the machine is shared; numbers vary run to run)
-- Command: \`${BEFORE_DIST ? `BENCH_BEFORE_DIST=${BEFORE_DIST} ` : ''}npx tsx tooling/bench/aws-sqs/bench.ts ${CLOUDTRAIL_MB} ${VPC_MB} ${PARQUET_MB} ${RUNS}\`
+- Load average: ${loadAtStart} at start, ${load()} at the end (the machine is shared: moto and other work run on the same cores)
+- Command: \`${BASE ? `BENCH_BASE=${BASE} ` : ''}npx tsx tooling/bench/aws-sqs/bench.ts ${CLOUDTRAIL_MB} ${VPC_MB} ${PARQUET_MB} ${PAIRS} ${THREADS}\`
 - Defaults: \`max_messages_in_flight\` 8, \`events_per_batch\` 1000, SDK queue 10000 messages.
 
-| service | objects | MB uncompressed | MB gzip | events | wall s | CPU s | **events/s per core** | MB/s per core (decompressed) | events/s wall | MB/s wall | **peak RSS MiB** |
-|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.join('\n')}
+| service | objects | events | arm | runs | **events/s per process** (median) | events/s per core | events/s per main-thread second | **peak RSS MiB** (max) |
+|---|---|---:|---|---:|---:|---:|---:|---:|
+${summary.join('\n')}
 
-The CloudTrail row is the run with the median events/s per core of ${RUNS}. The Parquet row's "MB uncompressed" is
-the object's rows written as flow log text (what the same records weigh as a text delivery), "MB gzip" the
-Parquet object itself (Snappy, row groups of 100,000 rows); it is read with ranged GETs, one row group at a time.
-${
-  compare.length
-    ? `
-### CloudTrail before / after (same objects, alternating runs in ABBA order)
+| service | ratio of events/s per process | every pair | **median** |
+|---|---|---|---:|
+${ratios.join('\n')}
 
-"before" is the previous build (\`BENCH_BEFORE_DIST\`: one format per service), "after" this one (Devo's
-catalogue as declarative pipelines: processor → record stage → tag per batch).
+### Every run
 
-| build | run | events/s per core | CPU s | wall s | peak RSS MiB |
-|---|---:|---:|---:|---:|---:|
-${compare.join('\n')}
-`
-    : ''
-}
-Targets (issue 8): 100k CloudTrail events/s per core end to end; peak RSS under 256 MB whatever the object size.
-Issue 16 (Devo's catalogue as declarative pipelines): the declarative path costs at most 10 % of CloudTrail
-events/s per core against the previous build; a Parquet VPC flow object of 200 MB or more streams with a peak
-RSS of 256 MiB at most.
+| service | pair | arm | events/s per process | per core | CPU s | main thread CPU s | wall s | peak RSS MiB |
+|---|---:|---|---:|---:|---:|---:|---:|---:|
+${every.join('\n')}
 
-Notes:
-- Record sizes: the generated CloudTrail records are about 1.5 KB (realistic data events with session
-  context, TLS details, resources); VPC records about 118 bytes. Per-event costs dominate VPC (about 9 M
-  events a GB), per-byte costs CloudTrail.
-- Where a CloudTrail CPU-second goes (V8 profile, \`BENCH_CPU_PROF=<dir>\`): the record scanner (finding record
-  boundaries byte by byte, no JSON.parse), gunzip, and garbage collection of the per-event strings, then the
-  SDK's queue. Records are forwarded as the bytes CloudTrail wrote, so no parse/stringify per event.
-- Peak RSS includes Node itself, the AWS SDK (~60–80 MB of code and clients) and the SDK's delivery queue
-  (10000 events); it does not grow with the object size: objects are streamed in 256 KB chunks with at most
-  one batch of 1000 events per message in flight. Under a high load average V8's concurrent garbage
-  collector falls behind and the same run peaks some 20–40 MiB higher than on a quiet machine.
-- Parquet: hyparquet decodes a row group's columns (a few columns per read, a full garbage collection after
-  each read), rows are written as JSON text from the decoded columns and handed on 1000 at a time; the
-  object is read with ranged GETs (footer, then each row group's column chunks), never downloaded whole.
-- Wall-clock numbers are lower than per-core ones because the machine is shared (see the load average) and
-  moto serves the objects from the same two cores.
-- Bounded-memory check (same machine, same day): with the collector's heap capped
-  (\`BENCH_CHILD_FLAGS="--max-old-space-size=48 --max-semi-space-size=4" npx tsx tooling/bench/aws-sqs/bench.ts 400 10\`)
-  a 240 MB CloudTrail object (267,162 events in all) still completes, with a peak RSS of **116 MiB** (at
-  58k events/s per core: more garbage-collection work). Without a cap V8 simply grows its heap with the
-  allocation rate; the data is never held. Operators with tight limits can set \`NODE_OPTIONS=--max-old-space-size=…\`.
+Data: CloudTrail records of about 1.5 KB (realistic data events with session context, TLS details,
+resources), one object of 20 % of the data and 16 of the rest; VPC flow records of about 118 bytes (one
+object of 20 %, 8 of the rest), all gzip level 6, announced by real bucket notifications. The Parquet object
+(Snappy, row groups of 100,000 rows) is read with ranged GETs, one row group at a time, in the main thread.
 `;
   writeFileSync(join(here, 'REPORT.md'), report);
   process.stdout.write(report);

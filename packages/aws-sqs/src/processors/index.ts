@@ -18,9 +18,12 @@ function keyed(config: Record<string, unknown>): string[] {
 /** `cloudwatch_message` and `eventbridge_detail` are ours: CloudWatch Logs and EventBridge envelopes delivered by Firehose. */
 const JSON_KEY_OPTIONS: Record<string, OptionType> = { key: 'string', cloudwatch_message: 'string', eventbridge_detail: 'boolean' };
 
-function stream(summary: string, options: Record<string, OptionType>, create: (config: Record<string, unknown>, ctx: ProcessorContext) => ObjectDecoder): ProcessorDefinition {
-  return { input: 'stream', summary, options, create };
+function stream(summary: string, options: Record<string, OptionType>, create: (config: Record<string, unknown>, ctx: ProcessorContext) => ObjectDecoder, forwardsJson?: (config: Record<string, unknown>) => boolean): ProcessorDefinition {
+  return { input: 'stream', summary, options, create, ...(forwardsJson ? { forwardsJson } : {}) };
 }
+
+/** The JSON engine forwards object records as written unless an option reshapes them. */
+const unshaped = (c: Record<string, unknown>) => c['include'] === undefined && c['rename'] === undefined && c['eventbridge_detail'] !== true;
 
 function cloudwatch(config: Record<string, unknown>): CloudWatchMessage | undefined {
   return str(config['cloudwatch_message']) as CloudWatchMessage | undefined;
@@ -31,15 +34,19 @@ function cloudwatch(config: Record<string, unknown>): CloudWatchMessage | undefi
  * Options not listed for a processor are a config error (InitVariablesError 10).
  */
 export const PROCESSORS: Record<string, ProcessorDefinition> = {
-  split_or_unseparated_processor: stream('JSON documents, newline-separated or concatenated (detected); arrays give their elements', JSON_KEY_OPTIONS, (c, ctx) =>
-    new JsonDecoder({ splitKeys: keyed(c), cloudwatch: cloudwatch(c), eventBridgeDetail: c['eventbridge_detail'] === true }, ctx),
+  split_or_unseparated_processor: stream(
+    'JSON documents, newline-separated or concatenated (detected); arrays give their elements',
+    JSON_KEY_OPTIONS,
+    (c, ctx) => new JsonDecoder({ splitKeys: keyed(c), cloudwatch: cloudwatch(c), eventBridgeDetail: c['eventbridge_detail'] === true }, ctx),
+    unshaped,
   ),
   unseparated_json_processor: stream(
     'concatenated JSON documents (`{...}{...}`); `key`: records are that array\'s elements; `include`: envelope keys copied in (`{envelope: record}`); `rename`: record keys renamed',
     { ...JSON_KEY_OPTIONS, include: 'object', rename: 'object' },
     (c, ctx) => new JsonDecoder({ splitKeys: keyed(c), cloudwatch: cloudwatch(c), eventBridgeDetail: c['eventbridge_detail'] === true, ...(map(c['include']) ? { include: map(c['include'])! } : {}), ...(map(c['rename']) ? { rename: map(c['rename'])! } : {}) }, ctx),
+    unshaped,
   ),
-  single_json_object_processor: stream('one JSON document; `key`: records are that array\'s elements', { key: 'string' }, (c, ctx) => new JsonDecoder({ splitKeys: keyed(c) }, ctx)),
+  single_json_object_processor: stream('one JSON document; `key`: records are that array\'s elements', { key: 'string' }, (c, ctx) => new JsonDecoder({ splitKeys: keyed(c) }, ctx), unshaped),
   separated_json_processor: stream('JSON documents separated by `separator` (default a newline)', { separator: 'string' }, (c, ctx) => {
     const separator = str(c['separator']) ?? '\n';
     if (separator === '\n') return new JsonDecoder({ splitKeys: [] }, ctx);
@@ -59,7 +66,7 @@ export const PROCESSORS: Record<string, ProcessorDefinition> = {
   unseparated_json_processor_extract_key: stream('concatenated JSON documents; the record is the value of `extraction_key` (an array: each element)', { extraction_key: 'string' }, (c, ctx) =>
     new JsonDecoder({ splitKeys: [], extract: str(c['extraction_key']) ?? '' }, ctx),
   ),
-  json_array_processor: stream('a JSON array (or several): one event per element', {}, (_c, ctx) => new JsonDecoder({ splitKeys: [] }, ctx)),
+  json_array_processor: stream('a JSON array (or several): one event per element', {}, (_c, ctx) => new JsonDecoder({ splitKeys: [] }, ctx), unshaped),
   json_line_arrays_processor: stream('one JSON array per line: one event per element', {}, (_c, ctx) => jsonLineArraysDecoder(ctx)),
   line_split_processor: stream('one event per line; `json: true` reads each line as JSON', { json: 'boolean' }, (c, ctx) => lineSplitDecoder({ json: c['json'] === true }, ctx)),
   text_file_processor: stream(
@@ -77,7 +84,7 @@ export const PROCESSORS: Record<string, ProcessorDefinition> = {
   bluecoat_processor: stream('W3C extended log files (`#Fields:` names the fields; Blue Coat ELFF, CloudFront); `field_separator` (default space)', { field_separator: 'string' }, (c, ctx) =>
     w3cDecoder({ ...(str(c['field_separator']) ? { field_separator: str(c['field_separator'])! } : {}) }, ctx),
   ),
-  jamf_processor: stream('Jamf Protect / Jamf Pro JSON events (newline-separated or concatenated); `key`: records are that array\'s elements', { key: 'string' }, (c, ctx) => new JsonDecoder({ splitKeys: keyed(c) }, ctx)),
+  jamf_processor: stream('Jamf Protect / Jamf Pro JSON events (newline-separated or concatenated); `key`: records are that array\'s elements', { key: 'string' }, (c, ctx) => new JsonDecoder({ splitKeys: keyed(c) }, ctx), unshaped),
   guardduty_processor: stream('GuardDuty findings: exported JSON Lines, or EventBridge events through Firehose (the `detail` is the finding)', {}, (_c, ctx) =>
     new JsonDecoder({ splitKeys: [], eventBridgeDetail: true }, ctx),
   ),

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { decodeText } from '../formats/decode.js';
 import type { ObjectDecoder } from '../formats/decoders.js';
 import { JsonValueScanner, type JsonUnitSink, type UnitKind } from '../formats/json-scanner.js';
@@ -100,6 +101,11 @@ export class JsonDecoder implements ObjectDecoder, JsonUnitSink {
   }
 
   unit(bytes: Buffer, start: number, end: number, kind: UnitKind, multiline: boolean, splitKey: string | undefined, envelope: Buffer | undefined): void {
+    if (this.ctx.raw && this.forwards(kind, splitKey) && !multiline && bytes[start] === 123 && isUtf8(bytes.subarray(start, end))) {
+      // The record goes on as written: no string is made of it here (a processing thread).
+      this.ctx.raw(bytes, start, end);
+      return;
+    }
     const text = decodeText(bytes, start, end);
     if (splitKey === 'logEvents' && this.o.cloudwatch) {
       const head = this.envelopes.get(envelope, splitKey);
@@ -122,6 +128,12 @@ export class JsonDecoder implements ObjectDecoder, JsonUnitSink {
       return;
     }
     this.record(JSON.parse(text) as Record<string, unknown>, splitKey && this.o.include ? this.envelopes.get(envelope, splitKey) : undefined);
+  }
+
+  /** True when a unit that is a JSON object is forwarded as written (below: `objectEvent` of its text). */
+  private forwards(kind: UnitKind, splitKey: string | undefined): boolean {
+    const o = this.o;
+    return !this.reshapes && !(splitKey === 'logEvents' && o.cloudwatch) && !(o.logEventsOnly && kind === 'top') && !(o.document && kind !== 'element') && !(o.extract !== undefined && kind !== 'element');
   }
 
   /** `extract`: the value under the key; a document without it is forwarded whole (nothing is dropped). */

@@ -5,13 +5,6 @@ import { parquetMetadataAsync, parquetRead, type AsyncBuffer, type ColumnData, t
 import type { OutEvent } from '../formats/decoders.js';
 import { jsonString } from '../formats/serialize.js';
 
-/** `PAR1`: the first (and last) four bytes of every Parquet file. */
-export const PARQUET_MAGIC = 0x50415231;
-
-export function isParquetHead(bytes: Buffer): boolean {
-  return bytes.length >= 4 && bytes.readUInt32BE(0) === PARQUET_MAGIC;
-}
-
 /** Codecs beyond hyparquet's own (uncompressed, Snappy): Node's zlib has GZIP, Brotli and (Node ≥ 22.15) Zstandard. */
 const zstd = (zlib as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
 const COMPRESSORS: Compressors = {

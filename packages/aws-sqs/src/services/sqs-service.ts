@@ -1,9 +1,10 @@
 import { defineService, type ServiceDefinition } from '@collector/sdk';
 import type { AwsSession } from '../client.js';
 import { serviceOptionsSchema } from '../config.js';
-import { pullingIdSuffix } from '../formats/serialize.js';
+import { pullingIdSuffix } from '../formats/pulling-id.js';
 import { resolveOptions } from '../options.js';
 import { ServicePipeline, type ServiceDeclaration } from '../pipeline.js';
+import { processingPool } from '../processing-pool.js';
 import { queueError, QueueWorker } from '../queue-worker.js';
 
 /** The account of a queue URL (`https://sqs.<region>.amazonaws.com/<account>/<queue>`), for `<SQS_ACCID>`. */
@@ -39,6 +40,7 @@ export function sqsService(declaration: ServiceDeclaration): ServiceDefinition<A
       }
       const routes = pipeline.routes.map((r) => `${r.pipeline.name} (${r.pipeline.processorName} → ${r.pipeline.template.text})`);
       ctx.log.info(`Pipeline: ${pipeline.main.processorName} → ${pipeline.main.template.text}${routes.length ? `; routes by key: ${routes.join(', ')}` : ''}`);
+      ctx.log.info(o.processingThreads > 0 ? `Objects are decoded by ${o.processingThreads} processing thread(s) (processing_threads)` : 'Objects are decoded in the main thread (processing_threads: 0)');
     },
     async *pull(ctx) {
       const { options, pipeline } = setup(ctx);
@@ -47,6 +49,7 @@ export function sqsService(declaration: ServiceDeclaration): ServiceDefinition<A
         s3: ctx.client.s3(options.region, options.endpointUrl),
         options,
         pipeline,
+        pool: options.processingThreads > 0 ? processingPool(options.processingThreads) : undefined,
         log: ctx.log,
         signal: ctx.signal,
         emit: (events, tag) => ctx.emit(events, tag),

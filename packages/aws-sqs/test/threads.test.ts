@@ -1,0 +1,129 @@
+import { PassThrough } from 'node:stream';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@collector/sdk/host';
+import { CATALOGUE, ProcessingPool, QueueWorker, resolveOptions, ServicePipeline } from '@collector/aws-sqs';
+import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
+import { aws, bucketWithQueue, cloudTrailFile, putObject, queueDepth, REGION, runOnce, sendMessage, sqsConfig, workDir, type Run } from './helpers.js';
+
+let moto: MotoServer;
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  [moto, rsyslog] = await Promise.all([startMoto(), startRsyslog()]);
+});
+afterAll(async () => {
+  await Promise.all([moto?.stop(), rsyslog?.stop()]);
+});
+
+const PATH = 'inputs.sqs_collector.services.aws_sqs_cloudtrail';
+const PULLING_ID = /"@devo_pulling_id":"[^"]*"/;
+
+/**
+ * Objects of several sizes (an empty trail, one record, many batches, one uncompressed), each announced by its
+ * bucket, and one message announcing three objects of another bucket: five messages, seven objects. The
+ * records' text depends on `prefix` only.
+ */
+async function trailObjects(name: string, prefix: string): Promise<{ queueUrl: string; ids: string[] }> {
+  const { bucket, queueUrl } = await bucketWithQueue(moto, name);
+  await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } })); // moto's s3:TestEvent
+  const ids: string[] = [];
+  for (const [i, count] of [0, 1, 2_500, 700].entries()) {
+    const file = cloudTrailFile(`${prefix}-${i}`, count);
+    ids.push(...file.ids);
+    await putObject(moto, bucket, `AWSLogs/1/CloudTrail/us-east-1/2024/01/01/${prefix}-${i}.json.gz`, file.body, i !== 3);
+  }
+  const other = `${name}-many`;
+  await aws(moto).s3.send(new CreateBucketCommand({ Bucket: other }));
+  const keys: string[] = [];
+  for (let j = 0; j < 3; j++) {
+    const file = cloudTrailFile(`${prefix}-many-${j}`, 1_200 + j * 300);
+    ids.push(...file.ids);
+    keys.push(`AWSLogs/1/CloudTrail/us-east-1/2024/01/02/${prefix}-many-${j}.json.gz`);
+    await putObject(moto, other, keys[j]!, file.body);
+  }
+  await sendMessage(moto, queueUrl, { Records: keys.map((key) => ({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: other }, object: { key } } })) });
+  return { queueUrl, ids };
+}
+
+function eventIds(run: Run): string[] {
+  return run.received.map((l) => String(l.event['eventID']));
+}
+
+describe('processing threads', () => {
+  it('decode the objects whose JSON records go on as written; formats that build records stay in the main thread', () => {
+    const threaded = (service: string, raw: Record<string, unknown> = {}) => ServicePipeline.resolve(CATALOGUE[service]!, raw, { region: REGION, account: '1' }, PATH).main.threaded;
+    expect(threaded('aws_sqs_cloudtrail')).toBe(true);
+    expect(threaded('aws_sqs_config')).toBe(true);
+    expect(threaded('aws_sqs_waf')).toBe(true);
+    expect(threaded('aws_sqs_vpc')).toBe(false);
+    expect(threaded('aws_sqs_alb')).toBe(false);
+    expect(threaded('aws_sqs_guard_duty')).toBe(false); // eventbridge_detail: the record is rebuilt
+    expect(threaded('aws_sqs_cloudtrail', { line_filter_rules: [[{ source: 'record', key: 'eventName', type: 'match', value: 'GetObject' }]] })).toBe(false);
+    expect(threaded('aws_sqs_cloudtrail', { file_format: { type: 'unseparated_json_processor', config: { rename: { eventName: 'name' } } } })).toBe(false);
+  });
+
+  it('deliver every record exactly once, across objects of several sizes and a message of several objects', async () => {
+    const { queueUrl, ids } = await trailObjects('threads-bucket', 'threads');
+    const threaded = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), rsyslog);
+    expect(threaded.summary.ok, threaded.logs).toBe(true);
+    expect(eventIds(threaded).sort()).toEqual([...ids].sort());
+    expect(threaded.logs).toContain('Processed 5 message(s): 7 object(s)');
+    expect(threaded.logs).toContain('deleted 5, released 0, failed 0');
+    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('processing_threads: 0 decodes in the main thread as before: the same events, byte for byte', async () => {
+    const { queueUrl, ids } = await trailObjects('nothreads-bucket', 'same');
+    const config = (threads: number) => sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: threads, events_per_batch: 100 } });
+    const before = await runOnce(workDir(), config(0), rsyslog);
+    expect(before.summary.ok, before.logs).toBe(true);
+    expect(eventIds(before).sort()).toEqual([...ids].sort());
+    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    // The same objects announced again, read by threads: the same lines but for the cycle's pulling id.
+    const { queueUrl: again, ids: sameIds } = await trailObjects('threads-again-bucket', 'same');
+    const threaded = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: again, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), rsyslog);
+    expect(eventIds(threaded).sort()).toEqual([...sameIds].sort());
+    const text = (run: Run) => run.received.map((l) => l.message.replace(PULLING_ID, '')).sort();
+    expect(text(threaded)).toEqual(text(before));
+  });
+
+  it('a processing thread that dies fails its objects with PullError 311; the message stays on the queue and is completed later', async () => {
+    const { bucket, queueUrl } = await bucketWithQueue(moto, 'crash-bucket');
+    await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } }));
+    const file = cloudTrailFile('crash', 3_000);
+    await putObject(moto, bucket, 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/crash.json.gz', file.body);
+    const pool = new ProcessingPool(1);
+    const logs = new PassThrough();
+    let logText = '';
+    logs.on('data', (d) => (logText += d));
+    const { s3, sqs } = aws(moto);
+    const options = { ...resolveOptions({ base_url: queueUrl, region: REGION, endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 0 }, { id: '1', enabled: true }, PATH), visibilityTimeout: 1 };
+    let batches = 0;
+    const worker = new QueueWorker({
+      sqs,
+      s3,
+      options,
+      pipeline: ServicePipeline.resolve(CATALOGUE['aws_sqs_cloudtrail']!, {}, { region: REGION, account: '123456789012' }, PATH),
+      pool,
+      log: createLogger({ stream: logs, debug: true }),
+      signal: new AbortController().signal,
+      // The thread is killed as its first batch arrives, in the middle of the object.
+      emit: async (events) => {
+        if (batches++ === 0) await pool.threads[0]!.terminate();
+        return { delivered: Promise.resolve() };
+      },
+      suffix: '"@devo_pulling_id":"1"',
+      path: PATH,
+    });
+    const result = await worker.runCycle();
+    expect(result).toMatchObject({ received: 1, deleted: 0, failed: 1 });
+    expect(logText).toMatch(/PullError 311: Cannot read s3:\/\/crash-bucket\/AWSLogs\/1\/CloudTrail\/us-east-1\/2024\/01\/01\/crash\.json\.gz: the processing thread exited \(code 1\) \(after \d+ event\(s\)\)/);
+    expect(logText).toContain('will be received again after its visibility timeout');
+    expect(pool.threads).toHaveLength(0);
+    // The message was not deleted: it comes back, and a collector (with new threads) completes it.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const run = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 1 } }), rsyslog);
+    expect(eventIds(run).sort()).toEqual([...file.ids].sort());
+    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
