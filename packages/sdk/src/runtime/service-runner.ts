@@ -89,6 +89,14 @@ export class ServiceRunner {
   private readonly journal: AckJournal;
   /** The last batch submitted: settles once acknowledged and its keys journaled (see submit()). */
   private lastBatch: Promise<void> = Promise.resolve();
+  /** Records of yielded pages not submitted yet, oldest first, and their dedup keys (see enqueue()). */
+  private queued: DeliveryRecord[] = [];
+  private queuedKeys: (string | undefined)[] = [];
+  /** Submits the queue slice by slice while it holds records; undefined when idle. */
+  private pumping: Promise<void> | undefined;
+  private pumpFailure: unknown;
+  /** Wakes a pull loop that waits for room in the queue. */
+  private queueMoved: (() => void) | undefined;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -254,22 +262,27 @@ export class ServiceRunner {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
         const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
-        if (records.length > 0) outstanding.push((await this.submit(records, keys, stats)).delivered);
+        if (records.length > 0) await this.enqueue(records, keys, stats, outstanding);
         if (batch.checkpoint !== undefined && !definition.stateless) {
           // Commit only what every output acknowledged: wait for all events yielded so far.
+          await this.drainQueue();
           await Promise.all(outstanding.splice(0));
           await this.commit(batch.checkpoint, extra);
           this.logProgress(stats);
         }
         if (signal.aborted) break;
       }
+      await this.drainQueue();
       await Promise.all(outstanding.splice(0));
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
       succeeded = true;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
-      // not send them twice.
+      // not send them twice. Queued records are submitted too: their keys are in the dedup window already, so
+      // a later pull would drop them.
+      await this.drainQueue().catch(() => undefined);
+      this.pumpFailure = undefined;
       await Promise.allSettled(outstanding);
       await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
@@ -336,6 +349,66 @@ export class ServiceRunner {
       acks.push(journaled);
     }
     return { delivered: Promise.all(acks).then(() => undefined) };
+  }
+
+  /**
+   * Queues the records of a yielded page and returns at once, unless a whole batch waits already (then it
+   * waits for room): the pump submits the queue in slices of at most one delivery batch, one at a time as
+   * submit() does, so the pages fetched while a batch awaits its acknowledgement go out together in the next
+   * one instead of each page waiting for the acknowledgement of the page before. Each slice's
+   * acknowledgement (and journaling) is pushed to `acks`.
+   */
+  private async enqueue(records: DeliveryRecord[], keys: (string | undefined)[], stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+    if (this.queued.length === 0) {
+      this.queued = records;
+      this.queuedKeys = keys;
+    } else {
+      for (let i = 0; i < records.length; i++) {
+        this.queued.push(records[i]!);
+        this.queuedKeys.push(keys[i]);
+      }
+    }
+    this.pumping ??= this.pump(stats, acks).finally(() => (this.pumping = undefined));
+    while (this.queued.length >= SUBMIT_BATCH && this.pumping) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    this.throwPumpFailure();
+  }
+
+  private async pump(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+    const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
+    try {
+      while (this.queued.length > 0) {
+        if (oneAtATime) await this.previousBatchJournaled();
+        const count = Math.min(SUBMIT_BATCH, this.queued.length);
+        const slice = this.queued.splice(0, count);
+        const sliceKeys = this.queuedKeys.splice(0, count);
+        this.wakeQueue();
+        const { delivered } = await this.deps.delivery.submit(slice);
+        const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
+        journaled.catch(() => undefined); // awaited through `acks`
+        this.lastBatch = journaled;
+        acks.push(journaled);
+      }
+    } catch (error) {
+      this.pumpFailure = error;
+    } finally {
+      this.wakeQueue();
+    }
+  }
+
+  private wakeQueue(): void {
+    const wake = this.queueMoved;
+    this.queueMoved = undefined;
+    wake?.();
+  }
+
+  private throwPumpFailure(): void {
+    if (this.pumpFailure !== undefined) throw this.pumpFailure;
+  }
+
+  /** Until every queued record was submitted; throws what the submission threw. */
+  private async drainQueue(): Promise<void> {
+    while (this.pumping) await this.pumping;
+    this.throwPumpFailure();
   }
 
   /** Until the last batch was acknowledged and journaled, or an output is down (see submit()). */
