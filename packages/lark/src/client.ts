@@ -72,10 +72,12 @@ function describeAnswer(response: HttpResponse, body: LarkBody | undefined): str
   return `Lark answered HTTP ${response.status}${body?.code !== undefined ? `, code ${body.code}` : ''}${body?.msg ? `: ${body.msg}` : ''}`;
 }
 
-/** The answer's JSON body, or why it is not JSON. */
+const AUDIT_RECORDS = [['data', 'items']] as const;
+
+/** The answer's JSON body, or why it is not JSON. The audit records go to Devo as Lark sent them. */
 function readBody(response: HttpResponse): LarkBody | Error {
   try {
-    return response.json<LarkBody>();
+    return response.json<LarkBody>(AUDIT_RECORDS);
   } catch (error) {
     return error as Error;
   }

@@ -5,6 +5,7 @@ import { sleep } from '../runtime/abortable-sleep.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../telemetry/logger.js';
 import { backoffDelay } from '../runtime/backoff.js';
+import { parseJsonRecords } from '../runtime/raw-json.js';
 
 export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -36,8 +37,12 @@ export interface HttpResponse {
   headers: Record<string, string>;
   text: string;
   url: string;
-  /** Parses the body as JSON; throws HttpError('body') with a redacted excerpt when it is not. */
-  json<T = unknown>(): T;
+  /**
+   * Parses the body as JSON; throws HttpError('body') with a redacted excerpt when it is not. With `records`
+   * (paths of arrays, e.g. `[['data', 'items']]`), the records of those arrays are sent to Devo as the text
+   * the vendor sent (`parseJsonRecords`).
+   */
+  json<T = unknown>(records?: readonly (readonly string[])[]): T;
 }
 
 /** `proxy`: the outbound proxy refused our credentials (HTTP 401/407 to CONNECT); not retried. */
@@ -251,9 +256,9 @@ export class HttpClient {
         headers: flat,
         text,
         url: url.toString(),
-        json<T>(): T {
+        json<T>(records?: readonly (readonly string[])[]): T {
           try {
-            return JSON.parse(text) as T;
+            return (records ? parseJsonRecords(text, records) : JSON.parse(text)) as T;
           } catch {
             throw new HttpError('body', `Invalid JSON from ${url.host}${url.pathname} (HTTP ${res.statusCode}): ${JSON.stringify(text.slice(0, 200))}`, res.statusCode);
           }
