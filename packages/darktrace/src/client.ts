@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { CollectorError, HttpError, parseBaseUrl, parseJsonRecords, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { CollectorError, HttpError, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { darktraceErrors as E, TransientStatus } from './errors.js';
 
 /**
@@ -48,8 +48,6 @@ export interface DarktraceGetOptions {
   baseUrl?: string;
   /** Attempts after the first on network errors, timeouts and 5xx (the SDK's default when omitted). */
   retries?: number;
-  /** Arrays of the answer whose records go to Devo as Darktrace sent them (`parseJsonRecords`); `[[]]`: the answer itself. */
-  records?: readonly (readonly string[])[];
 }
 
 /** Whether a pull failed because the instance did not answer in time (the slot may be split and retried). */
@@ -137,7 +135,7 @@ export class DarktraceClient {
         : E.pullHttp({ summary: `HTTP ${status} on ${where}`, details: excerpt(text) }, { cause: status >= 500 || status === 429 ? new TransientStatus(status) : undefined });
     }
     try {
-      return (options.records ? parseJsonRecords(text, options.records) : JSON.parse(text)) as T;
+      return JSON.parse(text) as T;
     } catch {
       const detail = `${where} returned a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`;
       throw options.phase === 'setup' ? E.unexpectedHttp({ status, error: detail }) : E.pullOther({ error: detail });

@@ -72,12 +72,10 @@ function describeAnswer(response: HttpResponse, body: LarkBody | undefined): str
   return `Lark answered HTTP ${response.status}${body?.code !== undefined ? `, code ${body.code}` : ''}${body?.msg ? `: ${body.msg}` : ''}`;
 }
 
-const AUDIT_RECORDS = [['data', 'items']] as const;
-
-/** The answer's JSON body, or why it is not JSON. The audit records go to Devo as Lark sent them. */
+/** The answer's JSON body, or why it is not JSON. */
 function readBody(response: HttpResponse): LarkBody | Error {
   try {
-    return response.json<LarkBody>(AUDIT_RECORDS);
+    return response.json<LarkBody>();
   } catch (error) {
     return error as Error;
   }

@@ -88,17 +88,14 @@ async function get(http: HttpClient, client: ProofpointClient, endpoint: string,
   return response;
 }
 
-/**
- * A 200 answer's JSON object, or PullError 301 (an empty body, not JSON, not an object). The records of
- * the `records` arrays go to Devo as Proofpoint sent them.
- */
-function jsonObject(response: HttpResponse, endpoint: string, records?: readonly string[]): Record<string, unknown> {
+/** A 200 answer's JSON object, or PullError 301 (an empty body, not JSON, not an object). */
+function jsonObject(response: HttpResponse, endpoint: string): Record<string, unknown> {
   // A 200 without a body is a broken answer (a proxy, a cut connection): taking it as an empty window would
   // move the cursor past events never read.
   if (response.text.trim() === '') throw proofpointErrors.request({ endpoint, error: 'an empty answer with HTTP 200' });
   let body: unknown;
   try {
-    body = response.json(records?.map((key) => [key]));
+    body = response.json();
   } catch (error) {
     throw proofpointErrors.request({ endpoint, error: error instanceof Error ? error.message : String(error) });
   }
@@ -124,7 +121,7 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
   });
   if (response.status === 204) return { events: [], queryEndTime: undefined, status: 204 };
   if (response.status !== 200) throw httpError(response, endpoint);
-  const record = jsonObject(response, endpoint, query.arrayKeys);
+  const record = jsonObject(response, endpoint);
   // The documented envelope or nothing: a missing array or a mistyped field is a broken answer, never an
   // empty window (the cursor would move past events never read).
   const events: Record<string, unknown>[] = [];

@@ -30,7 +30,7 @@ export {
 export { cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
 export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type WindowPlan, type WindowClamp } from './runtime/windowed-pull.js';
 export { extendJsonObject } from './runtime/event-encoding.js';
-export { parseJsonRecords, canonicalJson } from './runtime/raw-json.js';
+export { canonicalJson } from './runtime/canonical-json.js';
 export { sleep } from './runtime/abortable-sleep.js';
 export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-time.js';
 export { requiredStrings, windowOptions, type WindowOptionsSpec } from './config/schema-fragments.js';

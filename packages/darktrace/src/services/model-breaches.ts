@@ -46,7 +46,6 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
         emptyOn404: [],
         baseUrl: serviceBaseUrl(ctx.options),
         timeoutMs: ctx.options.request_timeout_in_seconds * 1000,
-        records: [[]],
         ...attempt,
       });
       return asArray<ModelBreach>(breaches, PATH);

@@ -41,7 +41,7 @@ export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end:
     ctx.log.debug(`Requesting data. URL: ${url}`);
     const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log, headers: GRAPH_HEADERS });
     checkResponse('graph', res, ctx.path);
-    const body = jsonBody(res, ctx.path, [['value']]);
+    const body = jsonBody(res, ctx.path);
     const rows = body['value'];
     if (!Array.isArray(rows)) throw o365Errors.unreadableBody({ error: 'the messageTraces answer holds no "value" array' }, { path: ctx.path });
     ctx.log.info(`${rows.length} Events retrieved from the last API call.`);

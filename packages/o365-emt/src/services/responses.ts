@@ -15,11 +15,11 @@ export function checkResponse(api: 'rws' | 'graph', res: HttpResponse, path: str
   throw o365Errors.unexpectedStatus({ status: res.status, error: detail }, { path });
 }
 
-/** Parses a JSON body or raises PullError 301. The rows of `records` (e.g. `[['value']]`) go to Devo as sent. */
-export function jsonBody(res: HttpResponse, path: string, records?: readonly (readonly string[])[]): Record<string, unknown> {
+/** Parses a JSON body or raises PullError 301. */
+export function jsonBody(res: HttpResponse, path: string): Record<string, unknown> {
   let body: unknown;
   try {
-    body = res.json(records);
+    body = res.json();
   } catch (error) {
     throw o365Errors.unreadableBody({ error: error instanceof HttpError ? error.message : String(error) }, { path });
   }

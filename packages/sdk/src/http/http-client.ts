@@ -5,7 +5,6 @@ import { sleep } from '../runtime/abortable-sleep.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../telemetry/logger.js';
 import { backoffDelay } from '../runtime/backoff.js';
-import { parseJsonRecords } from '../runtime/raw-json.js';
 
 export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -37,12 +36,8 @@ export interface HttpResponse {
   headers: Record<string, string>;
   text: string;
   url: string;
-  /**
-   * Parses the body as JSON; throws HttpError('body') with a redacted excerpt when it is not. With `records`
-   * (paths of arrays, e.g. `[['data', 'items']]`), the records of those arrays are sent to Devo as the text
-   * the vendor sent (`parseJsonRecords`).
-   */
-  json<T = unknown>(records?: readonly (readonly string[])[]): T;
+  /** Parses the body as JSON; throws HttpError('body') with a redacted excerpt when it is not. */
+  json<T = unknown>(): T;
 }
 
 /** `proxy`: the outbound proxy refused our credentials (HTTP 401/407 to CONNECT); not retried. */
@@ -101,7 +96,12 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-const POOL = { keepAliveTimeout: 30_000, connections: 16 } as const;
+/**
+ * `keepAliveTimeoutThreshold`: undici subtracts it from the server's `Keep-Alive: timeout=N` hint and, with
+ * its default of 2 s, closes the connection after every request to a server that says `timeout=1` or 2: a new
+ * connection (and TLS handshake) per page. A connection idle for less than half a second is still open.
+ */
+const POOL = { keepAliveTimeout: 30_000, keepAliveTimeoutThreshold: 500, connections: 16 } as const;
 const sharedAgent = new Agent(POOL);
 /** One tunnelling pool per proxy (by URL with credentials), shared like the direct one. */
 const proxyDispatchers = new Map<string, Dispatcher>();
@@ -256,9 +256,9 @@ export class HttpClient {
         headers: flat,
         text,
         url: url.toString(),
-        json<T>(records?: readonly (readonly string[])[]): T {
+        json<T>(): T {
           try {
-            return (records ? parseJsonRecords(text, records) : JSON.parse(text)) as T;
+            return JSON.parse(text) as T;
           } catch {
             throw new HttpError('body', `Invalid JSON from ${url.host}${url.pathname} (HTTP ${res.statusCode}): ${JSON.stringify(text.slice(0, 200))}`, res.statusCode);
           }

@@ -1,5 +1,3 @@
-import { rawJsonOf } from './raw-json.js';
-
 const OPEN_BRACE = 123; // {
 const CLOSE_BRACE = 125; // }
 
@@ -35,13 +33,10 @@ export class EventEncoder {
     return this.alone;
   }
 
-  /**
-   * A vendor record as its JSON text with the fields; strings are sent as they are. A record parsed by
-   * `parseJsonRecords` is sent as the text the vendor sent, without serialising it again.
-   */
+  /** A vendor record as its JSON text with the fields; strings are sent as they are. */
   encode(event: unknown): string {
     if (typeof event === 'string') return event;
-    const json = rawJsonOf(event) ?? JSON.stringify(event) ?? 'null';
+    const json = JSON.stringify(event) ?? 'null';
     if ((event as Record<string, unknown> | null)?.['@devo_pulling_id'] !== undefined) return json;
     return this.extend(json);
   }
