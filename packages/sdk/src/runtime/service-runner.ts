@@ -258,22 +258,35 @@ export class ServiceRunner {
     const encoder = new EventEncoder(stats.pullingId, this.deps.environment);
     const ctx = this.pullContext(await this.deps.client.get(), stats, extra, encoder);
     let succeeded = false;
+    /**
+     * The commit of the last checkpoint yielded: it waits for the acknowledgement of every event yielded
+     * before it, while the service goes on fetching. At most one is pending: the next checkpoint first waits
+     * for it (and throws what it threw), so checkpoints are saved in order.
+     */
+    let committing: Promise<void> = Promise.resolve();
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
         const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
         if (records.length > 0) await this.enqueue(records, keys, stats, outstanding);
         if (batch.checkpoint !== undefined && !definition.stateless) {
-          // Commit only what every output acknowledged: wait for all events yielded so far.
-          await this.drainQueue();
-          await Promise.all(outstanding.splice(0));
-          await this.commit(batch.checkpoint, extra);
-          this.logProgress(stats);
+          // Commit only what every output acknowledged: every event yielded so far, submitted first.
+          await this.drainQueue(stats, outstanding);
+          const acknowledged = Promise.all(outstanding.splice(0));
+          acknowledged.catch(() => undefined); // its failure is the commit's, thrown below or at the end
+          const values = { ...extra };
+          await committing;
+          committing = acknowledged.then(async () => {
+            await this.commit(batch.checkpoint as JsonValue, values);
+            this.logProgress(stats);
+          });
+          committing.catch(() => undefined); // awaited at the next checkpoint or the end of the cycle
         }
         if (signal.aborted) break;
       }
-      await this.drainQueue();
+      await this.drainQueue(stats, outstanding);
       await Promise.all(outstanding.splice(0));
+      await committing;
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
       succeeded = true;
     } finally {
@@ -281,9 +294,9 @@ export class ServiceRunner {
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
       // not send them twice. Queued records are submitted too: their keys are in the dedup window already, so
       // a later pull would drop them.
-      await this.drainQueue().catch(() => undefined);
+      await this.drainQueue(stats, outstanding).catch(() => undefined);
       this.pumpFailure = undefined;
-      await Promise.allSettled(outstanding);
+      await Promise.allSettled([...outstanding, committing]);
       await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
       this.totals.cycles++;
@@ -368,15 +381,28 @@ export class ServiceRunner {
         this.queuedKeys.push(keys[i]);
       }
     }
-    this.pumping ??= this.pump(stats, acks).finally(() => (this.pumping = undefined));
-    while (this.queued.length >= SUBMIT_BATCH && this.pumping) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    this.startPump(stats, acks);
+    while (this.queued.length >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
   }
 
+  private startPump(stats: PullStatistics, acks: Promise<void>[]): void {
+    if (this.pumping === undefined && this.queued.length > 0 && this.pumpFailure === undefined) this.pumping = this.pump(stats, acks);
+  }
+
+  /**
+   * Runs until the queue is empty. `pumping` is cleared in the same turn as the check that found the queue
+   * empty, so records queued right after always start a new pump (startPump is only called with records
+   * queued, so the first check never runs before `pumping` is set).
+   */
   private async pump(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
     const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
     try {
-      while (this.queued.length > 0) {
+      for (;;) {
+        if (this.queued.length === 0) {
+          this.pumping = undefined;
+          return;
+        }
         if (oneAtATime) await this.previousBatchJournaled();
         const count = Math.min(SUBMIT_BATCH, this.queued.length);
         const slice = this.queued.splice(0, count);
@@ -390,6 +416,7 @@ export class ServiceRunner {
       }
     } catch (error) {
       this.pumpFailure = error;
+      this.pumping = undefined;
     } finally {
       this.wakeQueue();
     }
@@ -406,8 +433,9 @@ export class ServiceRunner {
   }
 
   /** Until every queued record was submitted; throws what the submission threw. */
-  private async drainQueue(): Promise<void> {
-    while (this.pumping) await this.pumping;
+  private async drainQueue(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+    this.startPump(stats, acks);
+    while (this.pumping !== undefined) await this.pumping;
     this.throwPumpFailure();
   }
 
