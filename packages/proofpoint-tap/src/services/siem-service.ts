@@ -66,8 +66,8 @@ export function windowTime(date: Date): string {
  * A record's identity: a digest of the whole record as Proofpoint sent it. Records of one message to
  * several recipients share GUID and messageTime but differ in `recipient` and `id`, so they never collide
  * (Elastic's GUID+time fingerprint dropped them); a record re-read through the look-back is the same
- * record (whatever its key order: the keys are sorted) and is dropped. 96 bits: no collision in any dedup
- * window. The canonical text is built from the bytes Proofpoint sent (docs/benchmarks.md).
+ * record (whatever its key order: `canonicalJson` sorts the keys) and is dropped. 96 bits: no collision in
+ * any dedup window.
  */
 export function siemDedupKey(event: unknown): string {
   return hash('sha256', canonicalJson(event), 'base64url').slice(0, 16);

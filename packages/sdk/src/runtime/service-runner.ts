@@ -392,11 +392,12 @@ export class ServiceRunner {
 
   /**
    * Runs until the queue is empty. `pumping` is cleared in the same turn as the check that found the queue
-   * empty, so records queued right after always start a new pump (startPump is only called with records
-   * queued, so the first check never runs before `pumping` is set).
+   * empty, so records queued right after always start a new pump.
    */
   private async pump(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
     const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
+    // Whatever follows runs after startPump has set `pumping` (which it may clear): never synchronously.
+    await Promise.resolve();
     try {
       for (;;) {
         if (this.queued.length === 0) {
