@@ -61,8 +61,10 @@ afterAll(async () => {
 describe('kill -9 in the middle of a paged window', () => {
   it.each(['filesystem', 'redis'] as const)('re-sends only the batches in flight (%s persistence): the keys of acknowledged pages were journaled before the checkpoint', async (kind) => {
     const start = Date.now() - 30 * 60_000;
-    // One window, many pages: its checkpoint comes only after the last page.
-    const events = Array.from({ length: 400 }, (_, i) => ({ id: `p${i}`, t: start + i * 1000 }));
+    // One window, many pages: its checkpoint comes only after the last page. Pages fetched while a batch
+    // awaits its acknowledgement go out together (at most 1000 events a batch): 4000 events are at least
+    // four writes, so the fourth one hangs.
+    const events = Array.from({ length: 4000 }, (_, i) => ({ id: `p${i}`, t: start + i * 100 }));
     const api = await startExampleApi(events);
     closers.push(api.close);
     const workDir = mkdtempSync(join(tmpdir(), 'crash-paged-'));

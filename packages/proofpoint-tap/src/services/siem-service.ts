@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { defineService, formatUtc, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
+import { hash } from 'node:crypto';
+import { canonicalJson, defineService, formatUtc, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -66,32 +66,11 @@ export function windowTime(date: Date): string {
  * A record's identity: a digest of the whole record as Proofpoint sent it. Records of one message to
  * several recipients share GUID and messageTime but differ in `recipient` and `id`, so they never collide
  * (Elastic's GUID+time fingerprint dropped them); a record re-read through the look-back is the same
- * record (whatever its key order) and is dropped. 96 bits: no collision in any dedup window.
+ * record (whatever its key order: `canonicalJson` sorts the keys) and is dropped. 96 bits: no collision in
+ * any dedup window.
  */
 export function siemDedupKey(event: unknown): string {
-  return createHash('sha256').update(canonicalJson(event)).digest('base64url').slice(0, 16);
-}
-
-/**
- * JSON with object keys sorted at every level, so a record re-serialised in another key order is the same.
- * Built by appending to one string (no array per object): it runs once per event (docs/benchmarks.md).
- */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  let out = '{';
-  for (const key of keys) {
-    const field = record[key];
-    if (field === undefined) continue;
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(field)}`;
-  }
-  return `${out}}`;
+  return hash('sha256', canonicalJson(event), 'base64url').slice(0, 16);
 }
 
 function floorToSecond(ms: number): number {

@@ -96,7 +96,12 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-const POOL = { keepAliveTimeout: 30_000, connections: 16 } as const;
+/**
+ * `keepAliveTimeoutThreshold`: undici subtracts it from the server's `Keep-Alive: timeout=N` hint and, with
+ * its default of 2 s, closes the connection after every request to a server that says `timeout=1` or 2: a new
+ * connection (and TLS handshake) per page. A connection idle for less than half a second is still open.
+ */
+const POOL = { keepAliveTimeout: 30_000, keepAliveTimeoutThreshold: 500, connections: 16 } as const;
 const sharedAgent = new Agent(POOL);
 /** One tunnelling pool per proxy (by URL with credentials), shared like the direct one. */
 const proxyDispatchers = new Map<string, Dispatcher>();

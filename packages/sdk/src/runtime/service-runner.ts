@@ -89,6 +89,14 @@ export class ServiceRunner {
   private readonly journal: AckJournal;
   /** The last batch submitted: settles once acknowledged and its keys journaled (see submit()). */
   private lastBatch: Promise<void> = Promise.resolve();
+  /** Records of yielded pages not submitted yet, oldest first, and their dedup keys (see enqueue()). */
+  private queued: DeliveryRecord[] = [];
+  private queuedKeys: (string | undefined)[] = [];
+  /** Submits the queue slice by slice while it holds records; undefined when idle. */
+  private pumping: Promise<void> | undefined;
+  private pumpFailure: unknown;
+  /** Wakes a pull loop that waits for room in the queue. */
+  private queueMoved: (() => void) | undefined;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -250,28 +258,46 @@ export class ServiceRunner {
     const encoder = new EventEncoder(stats.pullingId, this.deps.environment);
     const ctx = this.pullContext(await this.deps.client.get(), stats, extra, encoder);
     let succeeded = false;
+    /**
+     * The commit of the last checkpoint yielded: it waits for the acknowledgement of every event yielded
+     * before it, while the service goes on fetching. At most one is pending: the next checkpoint first waits
+     * for it (and throws what it threw), so checkpoints are saved in order.
+     */
+    let committing: Promise<void> = Promise.resolve();
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
         const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
-        if (records.length > 0) outstanding.push((await this.submit(records, keys, stats)).delivered);
+        if (records.length > 0) await this.enqueue(records, keys, stats, outstanding);
         if (batch.checkpoint !== undefined && !definition.stateless) {
-          // Commit only what every output acknowledged: wait for all events yielded so far.
-          await Promise.all(outstanding.splice(0));
-          await this.commit(batch.checkpoint, extra);
-          this.logProgress(stats);
+          // Commit only what every output acknowledged: every event yielded so far, submitted first.
+          await this.drainQueue(stats, outstanding);
+          const acknowledged = Promise.all(outstanding.splice(0));
+          acknowledged.catch(() => undefined); // its failure is the commit's, thrown below or at the end
+          const values = { ...extra };
+          await committing;
+          committing = acknowledged.then(async () => {
+            await this.commit(batch.checkpoint as JsonValue, values);
+            this.logProgress(stats);
+          });
+          committing.catch(() => undefined); // awaited at the next checkpoint or the end of the cycle
         }
         if (signal.aborted) break;
       }
+      await this.drainQueue(stats, outstanding);
       await Promise.all(outstanding.splice(0));
+      await committing;
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
       // A stopped pull did not finish (the window engine ends it quietly): no success, no "(Partial)" line.
       succeeded = !signal.aborted;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
-      // not send them twice.
-      await Promise.allSettled(outstanding);
+      // not send them twice. Queued records are submitted too: their keys are in the dedup window already, so
+      // a later pull would drop them.
+      await this.drainQueue(stats, outstanding).catch(() => undefined);
+      this.pumpFailure = undefined;
+      await Promise.allSettled([...outstanding, committing]);
       await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
       this.totals.cycles++;
@@ -338,6 +364,82 @@ export class ServiceRunner {
       acks.push(journaled);
     }
     return { delivered: Promise.all(acks).then(() => undefined) };
+  }
+
+  /**
+   * Queues the records of a yielded page and returns at once, unless a whole batch waits already (then it
+   * waits for room): the pump submits the queue in slices of at most one delivery batch, one at a time as
+   * submit() does, so the pages fetched while a batch awaits its acknowledgement go out together in the next
+   * one instead of each page waiting for the acknowledgement of the page before. Each slice's
+   * acknowledgement (and journaling) is pushed to `acks`.
+   */
+  private async enqueue(records: DeliveryRecord[], keys: (string | undefined)[], stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+    if (this.queued.length === 0) {
+      this.queued = records;
+      this.queuedKeys = keys;
+    } else {
+      for (let i = 0; i < records.length; i++) {
+        this.queued.push(records[i]!);
+        this.queuedKeys.push(keys[i]);
+      }
+    }
+    this.startPump(stats, acks);
+    while (this.queued.length >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    this.throwPumpFailure();
+  }
+
+  private startPump(stats: PullStatistics, acks: Promise<void>[]): void {
+    if (this.pumping === undefined && this.queued.length > 0 && this.pumpFailure === undefined) this.pumping = this.pump(stats, acks);
+  }
+
+  /**
+   * Runs until the queue is empty. `pumping` is cleared in the same turn as the check that found the queue
+   * empty, so records queued right after always start a new pump.
+   */
+  private async pump(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+    const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
+    // Whatever follows runs after startPump has set `pumping` (which it may clear): never synchronously.
+    await Promise.resolve();
+    try {
+      for (;;) {
+        if (this.queued.length === 0) {
+          this.pumping = undefined;
+          return;
+        }
+        if (oneAtATime) await this.previousBatchJournaled();
+        const count = Math.min(SUBMIT_BATCH, this.queued.length);
+        const slice = this.queued.splice(0, count);
+        const sliceKeys = this.queuedKeys.splice(0, count);
+        this.wakeQueue();
+        const { delivered } = await this.deps.delivery.submit(slice);
+        const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
+        journaled.catch(() => undefined); // awaited through `acks`
+        this.lastBatch = journaled;
+        acks.push(journaled);
+      }
+    } catch (error) {
+      this.pumpFailure = error;
+      this.pumping = undefined;
+    } finally {
+      this.wakeQueue();
+    }
+  }
+
+  private wakeQueue(): void {
+    const wake = this.queueMoved;
+    this.queueMoved = undefined;
+    wake?.();
+  }
+
+  private throwPumpFailure(): void {
+    if (this.pumpFailure !== undefined) throw this.pumpFailure;
+  }
+
+  /** Until every queued record was submitted; throws what the submission threw. */
+  private async drainQueue(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+    this.startPump(stats, acks);
+    while (this.pumping !== undefined) await this.pumping;
+    this.throwPumpFailure();
   }
 
   /** Until the last batch was acknowledged and journaled, or an output is down (see submit()). */

@@ -1,0 +1,81 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
+import { CapturingOutput } from '@collector/testkit';
+import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+/** An output that acknowledges each write `delayMs` after it started, noting the size of every write. */
+class SlowOutput extends CapturingOutput {
+  readonly writes: number[] = [];
+
+  constructor(private readonly delayMs: number) {
+    super('slow');
+  }
+
+  override async write(records: Parameters<CapturingOutput['write']>[0], service?: Parameters<CapturingOutput['write']>[1]): Promise<void> {
+    this.writes.push(records.length);
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    await super.write(records, service);
+  }
+}
+
+async function scenario(events: ExampleEvent[], start: number, pageSize: number) {
+  const api = await startExampleApi(events);
+  closers.push(api.close);
+  const workDir = mkdtempSync(join(tmpdir(), 'runner-batching-'));
+  const config = {
+    globals: { http_server: { enabled: false } },
+    inputs: { example: { id: 5, credentials: { token: 'good-token' }, services: { events: { start_time: new Date(start).toISOString(), override_base_url: api.url, page_size: pageSize } } } },
+  };
+  const stateFile = join(workDir, 'state', stateFileName('example;5;events'));
+  const savedCheckpoint = (): number | null => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { checkpoint: number | null }).checkpoint : null);
+  return { workDir, config, savedCheckpoint };
+}
+
+describe('the runner between the vendor pages and the outputs', () => {
+  it('sends the pages fetched while a batch awaits its acknowledgement together in the next batch: every event once, in order', async () => {
+    const start = Date.now() - 30 * 60_000;
+    const events = Array.from({ length: 600 }, (_, i): ExampleEvent => ({ id: `b${i}`, t: start + i * 1000 }));
+    const { workDir, config, savedCheckpoint } = await scenario(events, start, 10);
+    const out = new SlowOutput(40);
+    const summary = await new CollectorRuntime(exampleCollector, { workDir, config, outputs: [out], logStream: new PassThrough() }).runOnce();
+    expect(summary.ok).toBe(true);
+    expect(out.ids()).toEqual(events.map((e) => e.id));
+    // 60 pages of 10: while a write waits 40 ms, the next pages queue up and go out as one write.
+    expect(out.writes.length).toBeLessThan(60);
+    expect(Math.max(...out.writes)).toBeLessThanOrEqual(1000);
+    expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
+  });
+
+  it('saves a checkpoint only after every event before it was acknowledged, while the next windows are pulled', async () => {
+    // Five one-hour windows, each committed at its end; acknowledgements take 60 ms.
+    const start = Date.now() - 5 * 3_600_000 - 60_000;
+    const events = Array.from({ length: 500 }, (_, i): ExampleEvent => ({ id: `w${i}`, t: start + i * 36_000 }));
+    const { workDir, config, savedCheckpoint } = await scenario(events, start, 25);
+    const ahead = new Set<string>();
+    const out = new SlowOutput(60);
+    // Every 5 ms: the checkpoint on disk must not be past an event that is not acknowledged yet (the
+    // checkpoint is read first: an acknowledgement that lands between the two reads cannot look late).
+    const watch = setInterval(() => {
+      const checkpoint = savedCheckpoint();
+      if (checkpoint === null) return;
+      const acknowledged = new Set(out.ids());
+      for (const e of events) if (e.t < checkpoint && !acknowledged.has(e.id)) ahead.add(`${e.id} before checkpoint ${checkpoint}`);
+    }, 5);
+    closers.push(async () => clearInterval(watch));
+    const summary = await new CollectorRuntime(exampleCollector, { workDir, config, outputs: [out], logStream: new PassThrough() }).runOnce();
+    clearInterval(watch);
+    expect(summary.ok).toBe(true);
+    expect([...ahead]).toEqual([]);
+    expect(out.ids()).toEqual(events.map((e) => e.id));
+    expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
+  });
+});
