@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '@collector/aws-sqs';
-import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
-import { bucketWithQueue, putObject, queueDepth, runOnce, sqsConfig, workDir, type ReceivedLine } from './helpers.js';
+import { bucketWithQueue, putObject, queueDepth, realPeers, type ReceivedLine, runOnce, sqsConfig, workDir } from './helpers.js';
 import { SAMPLES, type Sample } from './samples.js';
 
-let moto: MotoServer;
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  [moto, rsyslog] = await Promise.all([startMoto(), startRsyslog()]);
-});
-afterAll(async () => {
-  await Promise.all([moto?.stop(), rsyslog?.stop()]);
-});
+const peers = realPeers();
 
 /** A received line matches an expected event: JSON fields as a subset, or a text line by its start (`line`). */
 function matches(line: ReceivedLine, expected: Record<string, unknown>): boolean {
@@ -34,13 +26,13 @@ describe("Devo's catalogue: every service, a real-format object announced by a r
   it('each object arrives as one event per record with its format field names, in its Devo table; skipped objects send nothing', async () => {
     const queues: Record<string, string> = {};
     for (const sample of SAMPLES) {
-      const { bucket, queueUrl } = await bucketWithQueue(moto, sample.service.replace(/_/g, '-'));
+      const { bucket, queueUrl } = await bucketWithQueue(peers.moto, sample.service.replace(/_/g, '-'));
       queues[sample.service] = queueUrl;
-      if (sample.skipped) await putObject(moto, bucket, sample.skipped.key, sample.skipped.body);
-      await putObject(moto, bucket, sample.key, sample.body, sample.gzip !== false);
+      if (sample.skipped) await putObject(peers.moto, bucket, sample.skipped.key, sample.skipped.body);
+      await putObject(peers.moto, bucket, sample.key, sample.body, sample.gzip !== false);
     }
     const services = Object.fromEntries(SAMPLES.map((s) => [s.service, { base_url: queues[s.service] }]));
-    const run = await runOnce(workDir(), sqsConfig(moto, services), rsyslog);
+    const run = await runOnce(workDir(), sqsConfig(peers.moto, services), peers.rsyslog);
     expect(run.summary.errors).toEqual([]);
 
     const byTag = new Map<string, Sample[]>();
@@ -56,6 +48,6 @@ describe("Devo's catalogue: every service, a real-format object announced by a r
     // Nothing else arrived (no unknown table, no skipped object's content).
     expect(run.received.filter((l) => !byTag.has(l.tag)).map((l) => l.tag)).toEqual([]);
     expect(run.logs).toMatch(/skipped objects 1/);
-    for (const [service, queueUrl] of Object.entries(queues)) expect(await queueDepth(moto, queueUrl), service).toEqual({ visible: 0, inFlight: 0 });
+    for (const [service, queueUrl] of Object.entries(queues)) expect(await queueDepth(peers.moto, queueUrl), service).toEqual({ visible: 0, inFlight: 0 });
   });
 });

@@ -7,7 +7,8 @@ import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObje
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CollectorRuntime, type DeliveryRecord, type Output, type RunSummary } from '@collector/sdk/host';
 import { awsSqsCollector } from '@collector/aws-sqs';
-import { devoOutputConfig, type MotoServer, type Rsyslog } from '@collector/testkit';
+import { afterAll, beforeAll } from 'vitest';
+import { devoOutputConfig, startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
 
 export const REGION = 'us-east-1';
 export const ACCESS_KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -168,4 +169,16 @@ export async function runOnce(dir: string, config: Record<string, unknown>, rsys
     }
   }
   return { summary, output, logs, received };
+}
+
+/** Starts moto and rsyslog before a file's tests and stops them after: read them as `peers.moto`, `peers.rsyslog`. */
+export function realPeers(): { readonly moto: MotoServer; readonly rsyslog: Rsyslog } {
+  const peers = {} as { moto: MotoServer; rsyslog: Rsyslog };
+  beforeAll(async () => {
+    [peers.moto, peers.rsyslog] = await Promise.all([startMoto(), startRsyslog()]);
+  });
+  afterAll(async () => {
+    await Promise.all([peers.moto?.stop(), peers.rsyslog?.stop()]);
+  });
+  return peers;
 }

@@ -1,19 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '@collector/sdk/host';
 import { CATALOGUE, ProcessingPool, QueueWorker, resolveOptions, ServicePipeline } from '@collector/aws-sqs';
-import { startMoto, startRsyslog, type MotoServer, type Rsyslog } from '@collector/testkit';
-import { aws, bucketWithQueue, cloudTrailFile, putObject, queueDepth, REGION, runOnce, sendMessage, sqsConfig, workDir, type Run } from './helpers.js';
+import { aws, bucketWithQueue, cloudTrailFile, putObject, queueDepth, realPeers, REGION, type Run, runOnce, sendMessage, sqsConfig, workDir } from './helpers.js';
 
-let moto: MotoServer;
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  [moto, rsyslog] = await Promise.all([startMoto(), startRsyslog()]);
-});
-afterAll(async () => {
-  await Promise.all([moto?.stop(), rsyslog?.stop()]);
-});
+const peers = realPeers();
 
 const PATH = 'inputs.sqs_collector.services.aws_sqs_cloudtrail';
 const PULLING_ID = /"@devo_pulling_id":"[^"]*"/;
@@ -24,24 +16,24 @@ const PULLING_ID = /"@devo_pulling_id":"[^"]*"/;
  * records' text depends on `prefix` only.
  */
 async function trailObjects(name: string, prefix: string): Promise<{ queueUrl: string; ids: string[] }> {
-  const { bucket, queueUrl } = await bucketWithQueue(moto, name);
-  await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } })); // moto's s3:TestEvent
+  const { bucket, queueUrl } = await bucketWithQueue(peers.moto, name);
+  await runOnce(workDir(), sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: queueUrl } })); // moto's s3:TestEvent
   const ids: string[] = [];
   for (const [i, count] of [0, 1, 2_500, 700].entries()) {
     const file = cloudTrailFile(`${prefix}-${i}`, count);
     ids.push(...file.ids);
-    await putObject(moto, bucket, `AWSLogs/1/CloudTrail/us-east-1/2024/01/01/${prefix}-${i}.json.gz`, file.body, i !== 3);
+    await putObject(peers.moto, bucket, `AWSLogs/1/CloudTrail/us-east-1/2024/01/01/${prefix}-${i}.json.gz`, file.body, i !== 3);
   }
   const other = `${name}-many`;
-  await aws(moto).s3.send(new CreateBucketCommand({ Bucket: other }));
+  await aws(peers.moto).s3.send(new CreateBucketCommand({ Bucket: other }));
   const keys: string[] = [];
   for (let j = 0; j < 3; j++) {
     const file = cloudTrailFile(`${prefix}-many-${j}`, 1_200 + j * 300);
     ids.push(...file.ids);
     keys.push(`AWSLogs/1/CloudTrail/us-east-1/2024/01/02/${prefix}-many-${j}.json.gz`);
-    await putObject(moto, other, keys[j]!, file.body);
+    await putObject(peers.moto, other, keys[j]!, file.body);
   }
-  await sendMessage(moto, queueUrl, { Records: keys.map((key) => ({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: other }, object: { key } } })) });
+  await sendMessage(peers.moto, queueUrl, { Records: keys.map((key) => ({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: other }, object: { key } } })) });
   return { queueUrl, ids };
 }
 
@@ -64,40 +56,40 @@ describe('processing threads', () => {
 
   it('deliver every record exactly once, across objects of several sizes and a message of several objects', async () => {
     const { queueUrl, ids } = await trailObjects('threads-bucket', 'threads');
-    const threaded = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), rsyslog);
+    const threaded = await runOnce(workDir(), sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), peers.rsyslog);
     expect(threaded.summary.ok, threaded.logs).toBe(true);
     expect(eventIds(threaded).sort()).toEqual([...ids].sort());
     expect(threaded.logs).toContain('Processed 5 message(s): 7 object(s)');
     expect(threaded.logs).toContain('deleted 5, released 0, failed 0');
-    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await queueDepth(peers.moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('processing_threads: 0 decodes in the main thread as before: the same events, byte for byte', async () => {
     const { queueUrl, ids } = await trailObjects('nothreads-bucket', 'same');
-    const config = (threads: number) => sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: threads, events_per_batch: 100 } });
-    const before = await runOnce(workDir(), config(0), rsyslog);
+    const config = (threads: number) => sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: threads, events_per_batch: 100 } });
+    const before = await runOnce(workDir(), config(0), peers.rsyslog);
     expect(before.summary.ok, before.logs).toBe(true);
     expect(eventIds(before).sort()).toEqual([...ids].sort());
-    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await queueDepth(peers.moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
     // The same objects announced again, read by threads: the same lines but for the cycle's pulling id.
     const { queueUrl: again, ids: sameIds } = await trailObjects('threads-again-bucket', 'same');
-    const threaded = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: again, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), rsyslog);
+    const threaded = await runOnce(workDir(), sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: again, ack_messages: true, processing_threads: 2, events_per_batch: 100 } }), peers.rsyslog);
     expect(eventIds(threaded).sort()).toEqual([...sameIds].sort());
     const text = (run: Run) => run.received.map((l) => l.message.replace(PULLING_ID, '')).sort();
     expect(text(threaded)).toEqual(text(before));
   });
 
   it('a processing thread that dies fails its objects with PullError 311; the message stays on the queue and is completed later', async () => {
-    const { bucket, queueUrl } = await bucketWithQueue(moto, 'crash-bucket');
-    await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl } }));
+    const { bucket, queueUrl } = await bucketWithQueue(peers.moto, 'crash-bucket');
+    await runOnce(workDir(), sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: queueUrl } }));
     const file = cloudTrailFile('crash', 3_000);
-    await putObject(moto, bucket, 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/crash.json.gz', file.body);
+    await putObject(peers.moto, bucket, 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/crash.json.gz', file.body);
     const pool = new ProcessingPool(1);
     const logs = new PassThrough();
     let logText = '';
     logs.on('data', (d) => (logText += d));
-    const { s3, sqs } = aws(moto);
-    const options = { ...resolveOptions({ base_url: queueUrl, region: REGION, endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 0 }, { id: '1', enabled: true }, PATH), visibilityTimeout: 1 };
+    const { s3, sqs } = aws(peers.moto);
+    const options = { ...resolveOptions({ base_url: queueUrl, region: REGION, endpoint_url: peers.moto.endpoint, ack_messages: true, sqs_wait_timeout: 0 }, { id: '1', enabled: true }, PATH), visibilityTimeout: 1 };
     let batches = 0;
     const worker = new QueueWorker({
       sqs,
@@ -122,8 +114,8 @@ describe('processing threads', () => {
     expect(pool.threads).toHaveLength(0);
     // The message was not deleted: it comes back, and a collector (with new threads) completes it.
     await new Promise((r) => setTimeout(r, 1_500));
-    const run = await runOnce(workDir(), sqsConfig(moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 1 } }), rsyslog);
+    const run = await runOnce(workDir(), sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: queueUrl, ack_messages: true, processing_threads: 1 } }), peers.rsyslog);
     expect(eventIds(run).sort()).toEqual([...file.ids].sort());
-    expect(await queueDepth(moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await queueDepth(peers.moto, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 });

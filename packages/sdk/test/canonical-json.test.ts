@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '@collector/sdk';
-
-/** A deterministic generator of JSON values with the shapes vendors send (and some they rarely do). */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@collector/simulators';
 
 const PIECES = ['a', 'Z', ' ', '"', '\\', '/', ']', '}', '{', '[', ',', ':', '\n', '\t', '\u0001', 'é', '€', '😀', '\u2028', 'id'];
 
@@ -49,7 +38,7 @@ describe('canonicalJson', () => {
   }
 
   it('sorts the keys at every level: the same text whatever the key order, equal to the definition (random records)', () => {
-    const rand = random(3);
+    const rand = seededRandom(3);
     for (let n = 0; n < 2000; n++) {
       const record = randomValue(rand);
       const expected = reference(record);
