@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,10 @@ describe.each(APPS)('apps/%s', (app) => {
     expect(appPackage).toMatchObject({ name: `@collector/${app}-app`, private: true, type: 'module', bin: { [bin]: './dist/main.js' } });
     expect(appPackage.dependencies).toEqual({ '@collector/sdk': 'workspace:*', [`@collector/${app}`]: 'workspace:*' });
     expect(built, `apps/${app}/dist/main.js (run pnpm build)`).toBe(true);
-    expect(readFileSync(join(repo, 'apps', app, 'dist', 'main.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
+    // Node by env, with the app's launch settings if it declares any (`env -S NAME=value node --flag`, root README).
+    expect(readFileSync(join(repo, 'apps', app, 'dist', 'main.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env (-S (\w+=\S+ )*)?node( --[\w-]+=\S+)*\n/);
+    // Executable, so the image's entrypoint and operators run it with that line.
+    expect(statSync(join(repo, 'apps', app, 'dist', 'main.js')).mode & 0o111).toBe(0o111);
   });
 
   it('--help names the bin and exits 0; --version prints the package version; a bad flag is exit 2', async () => {

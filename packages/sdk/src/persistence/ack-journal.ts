@@ -1,12 +1,13 @@
 import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { GlobalsConfig } from '../config/load-config.js';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
 import { redisStoreOptions, stateDirectory } from './create-store.js';
 import { LEASE_LOST_ERROR, type RedisStoreOptions } from './redis-store.js';
 import { leaseKeys, type LeaseTerm } from './redis-lease.js';
+import { LazyRedis } from './lazy-redis.js';
 import { stateFileName } from './filesystem-store.js';
 
 /**
@@ -125,24 +126,21 @@ if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('RPUSH', KEYS[2
 return 1`;
 
 export class RedisAckJournal implements AckJournal {
-  private readonly client: Redis;
+  private readonly redis: LazyRedis;
   /** High availability: the lease term every append and fold is fenced by, as the state's writes are. */
   private fence: (() => LeaseTerm | undefined) | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
-    this.client = new Redis({ host: options.host, port: options.port, password: options.password, db: options.db ?? 0, lazyConnect: true, maxRetriesPerRequest: 3 });
-    // ioredis reports reconnects as 'error' events; an unhandled one would crash the process.
-    this.client.on('error', () => undefined);
+    this.redis = new LazyRedis({ host: options.host, port: options.port, password: options.password, db: options.db ?? 0, maxRetriesPerRequest: 3 });
   }
 
   private listKey(stateKey: string): string {
     return `${this.options.prefix}${stateKey}:journal`;
   }
 
-  private async run<T>(what: string, id: number, fn: () => Promise<T>): Promise<T> {
+  private async run<T>(what: string, id: number, fn: (client: Redis) => Promise<T>): Promise<T> {
     try {
-      if (this.client.status === 'wait') await this.client.connect();
-      return await fn();
+      return await fn(await this.redis.connected());
     } catch (error) {
       throw new PersistenceError(id, `Redis ${what} of the acknowledgement journal failed at ${this.options.host}:${this.options.port}: ${(error as Error).message}`, { cause: error, retryable: true });
     }
@@ -157,13 +155,13 @@ export class RedisAckJournal implements AckJournal {
   private async write(stateKey: string, line: string | undefined): Promise<void> {
     const list = this.listKey(stateKey);
     if (!this.fence) {
-      if (line === undefined) await this.run('DEL', 504, () => this.client.del(list));
-      else await this.run('RPUSH', 504, () => this.client.rpush(list, line));
+      if (line === undefined) await this.run('DEL', 504, (client) => client.del(list));
+      else await this.run('RPUSH', 504, (client) => client.rpush(list, line));
       return;
     }
     const term = this.fence();
     if (!term) throw new PersistenceError(LEASE_LOST_ERROR, `Not journaled: this replica does not hold the high-availability lease (state ${stateKey})`);
-    const written = await this.run('fenced write', 504, () => this.client.eval(FENCED_JOURNAL_WRITE, 2, leaseKeys(this.options.prefix).lease, list, term.value, line ?? ''));
+    const written = await this.run('fenced write', 504, (client) => client.eval(FENCED_JOURNAL_WRITE, 2, leaseKeys(this.options.prefix).lease, list, term.value, line ?? ''));
     if (Number(written) !== 1) throw new PersistenceError(LEASE_LOST_ERROR, `Journal write refused by Redis: the high-availability lease is no longer held under token ${term.token} (state ${stateKey})`);
   }
 
@@ -173,7 +171,7 @@ export class RedisAckJournal implements AckJournal {
   }
 
   async read(stateKey: string): Promise<string[]> {
-    const lines = await this.run('LRANGE', 511, () => this.client.lrange(this.listKey(stateKey), 0, -1));
+    const lines = await this.run('LRANGE', 511, (client) => client.lrange(this.listKey(stateKey), 0, -1));
     return parseLines(lines.join('\n'));
   }
 
@@ -182,7 +180,7 @@ export class RedisAckJournal implements AckJournal {
   }
 
   async close(): Promise<void> {
-    this.client.disconnect();
+    await this.redis.disconnect();
   }
 }
 

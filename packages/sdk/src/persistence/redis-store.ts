@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PersistenceError } from '../errors/collector-error.js';
 import { redact } from '../secrets/redactor.js';
 import type { JsonObject, StateStore } from './state-store.js';
+import { LazyRedis } from './lazy-redis.js';
 import { FENCED_WRITE, HA_KEY_MARK, leaseKeys, type LeaseTerm } from './redis-lease.js';
 
 /** PersistenceError ID of a write refused because this replica does not hold the lease (SDK README). */
@@ -19,7 +20,7 @@ export interface RedisStoreOptions {
 /** State in Redis (`persistence.type: redis`), for collectors that run without a disk. */
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis';
-  private readonly client: Redis;
+  private readonly redis: LazyRedis;
   /**
    * High availability: the lease term every write is fenced by. Set, a write happens only while Redis
    * still holds exactly this term (checked atomically with the write); no term, no write.
@@ -27,17 +28,14 @@ export class RedisStateStore implements StateStore {
   private fence: (() => LeaseTerm | undefined) | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
-    this.client = new Redis({
+    this.redis = new LazyRedis({
       host: options.host,
       port: options.port,
       password: options.password,
       db: options.db ?? 0,
-      lazyConnect: true,
       maxRetriesPerRequest: 3,
       enableOfflineQueue: true,
     });
-    // ioredis reports reconnects as 'error' events; an unhandled one would crash the process.
-    this.client.on('error', () => undefined);
   }
 
   private key(key: string): string {
@@ -51,17 +49,16 @@ export class RedisStateStore implements StateStore {
 
   /** The connected client, for the lease (same server, prefix and credentials as the state). */
   connection(): Promise<Redis> {
-    return this.run('CONNECT', 511, async () => this.client);
+    return this.run('CONNECT', 511, async (client) => client);
   }
 
   get prefix(): string {
     return this.options.prefix;
   }
 
-  private async run<T>(what: string, id: number, fn: () => Promise<T>): Promise<T> {
+  private async run<T>(what: string, id: number, fn: (client: Redis) => Promise<T>): Promise<T> {
     try {
-      if (this.client.status === 'wait') await this.client.connect();
-      return await fn();
+      return await fn(await this.redis.connected());
     } catch (error) {
       throw new PersistenceError(id, `Redis ${what} failed at ${this.options.host}:${this.options.port}: ${(error as Error).message}`, {
         cause: error,
@@ -71,7 +68,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async load(key: string): Promise<JsonObject | undefined> {
-    const text = await this.run('GET', 511, () => this.client.get(this.key(key)));
+    const text = await this.run('GET', 511, (client) => client.get(this.key(key)));
     if (text === null) return undefined;
     try {
       return JSON.parse(text) as JsonObject;
@@ -91,14 +88,14 @@ export class RedisStateStore implements StateStore {
   /** Every write goes through here, so none can bypass the fence. `undefined` deletes. */
   private async write(key: string, text: string | undefined): Promise<void> {
     if (!this.fence) {
-      if (text === undefined) await this.run('DEL', 512, () => this.client.del(this.key(key)));
-      else await this.run('SET', 512, () => this.client.set(this.key(key), text));
+      if (text === undefined) await this.run('DEL', 512, (client) => client.del(this.key(key)));
+      else await this.run('SET', 512, (client) => client.set(this.key(key), text));
       return;
     }
     const term = this.fence();
     if (!term) throw new PersistenceError(LEASE_LOST_ERROR, `Not written: this replica does not hold the high-availability lease (state ${key})`);
     const { lease, writers } = leaseKeys(this.options.prefix);
-    const written = await this.run('fenced write', 512, () => this.client.eval(FENCED_WRITE, 3, lease, writers, this.key(key), term.value, term.token, text ?? ''));
+    const written = await this.run('fenced write', 512, (client) => client.eval(FENCED_WRITE, 3, lease, writers, this.key(key), term.value, term.token, text ?? ''));
     if (Number(written) !== 1) {
       throw new PersistenceError(LEASE_LOST_ERROR, `Write refused by Redis: the high-availability lease is no longer held under token ${term.token} (state ${key})`);
     }
@@ -107,16 +104,16 @@ export class RedisStateStore implements StateStore {
   /** Which lease token last wrote each state (fenced writes only), by state key. */
   async writers(): Promise<Record<string, number>> {
     const { writers } = leaseKeys(this.options.prefix);
-    const all = await this.run('HGETALL', 511, () => this.client.hgetall(writers));
+    const all = await this.run('HGETALL', 511, (client) => client.hgetall(writers));
     return Object.fromEntries(Object.entries(all).map(([k, v]) => [k.slice(this.options.prefix.length), Number(v)]));
   }
 
   async keys(): Promise<string[]> {
-    const found = await this.run('SCAN', 511, () => this.client.keys(`${this.options.prefix}*`));
+    const found = await this.run('SCAN', 511, (client) => client.keys(`${this.options.prefix}*`));
     return found.map((k) => k.slice(this.options.prefix.length)).filter((k) => !k.startsWith(HA_KEY_MARK));
   }
 
   async close(): Promise<void> {
-    this.client.disconnect();
+    await this.redis.disconnect();
   }
 }

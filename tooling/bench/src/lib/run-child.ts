@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // The compiled probe next to this file; from the TypeScript sources (vitest) the same code as a data: URL.
@@ -45,13 +45,34 @@ export interface ChildOptions {
   onChild?: (child: ChildProcess) => void;
 }
 
-/** Runs `node --import usage-probe script args` and reports wall time, CPU time and peak RSS. */
+/**
+ * What a script's shebang asks of Node, so a collector is measured exactly as it ships (its launch flags and
+ * environment included): `#!/usr/bin/env -S NAME=value node --flag` gives `{ env: { NAME }, nodeArgs: [--flag] }`.
+ * The harness still runs this Node (`process.execPath`), not whichever `node` is first on the PATH.
+ */
+export function shebangLaunch(script: string): { env: Record<string, string>; nodeArgs: string[] } {
+  const head = Buffer.alloc(512);
+  const fd = openSync(script, 'r');
+  const line = head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0)).split('\n', 1)[0]!;
+  closeSync(fd);
+  const words = line.startsWith('#!') ? line.slice(2).trim().split(/\s+/) : [];
+  const node = words.findIndex((w) => /(^|\/)node$/.test(w));
+  const env: Record<string, string> = {};
+  for (const w of words.slice(0, Math.max(0, node))) {
+    const eq = w.indexOf('=');
+    if (eq > 0) env[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return { env, nodeArgs: node < 0 ? [] : words.slice(node + 1) };
+}
+
+/** Runs `node <shebang flags> --import usage-probe script args` and reports wall time, CPU time and peak RSS. */
 export function runNode(script: string, args: string[], options: ChildOptions = {}): Promise<ChildRun> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', probe, script, ...args], {
+    const launch = shebangLaunch(script);
+    const child = spawn(process.execPath, [...launch.nodeArgs, ...(options.nodeArgs ?? []), '--import', probe, script, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...launch.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
