@@ -1,10 +1,10 @@
-import { sleep, type InputConfig, type RateLimiter } from '@collector/sdk';
+import { sleep, type InputConfig, type RequestBudget } from '@collector/sdk';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, type ProofpointServiceOptions } from './config.js';
 
 /**
  * Request planning against Proofpoint's budget (1800 requests per rolling 24 h per pool). The SDK's
- * persisted RateLimiter counts every request of every service of the input, across restarts; this module
- * decides how much of what is free a catch-up may take, so that:
+ * persisted rate limiter (read here as a RequestBudget) counts every request of every service of the input,
+ * across restarts; this module decides how much of what is free a catch-up may take, so that:
  * - the regular pulls of every service in the pool always find room (a reserve is kept for them),
  * - a long catch-up is spaced out as old requests leave the window, instead of running into 429,
  * - the operator is told when the service expects to be current.
@@ -18,7 +18,7 @@ export interface PoolBudget {
   periodMs: number;
 }
 
-export function poolBudget(limiter: RateLimiter | undefined): PoolBudget | undefined {
+export function poolBudget(limiter: RequestBudget | undefined): PoolBudget | undefined {
   const limits = limiter?.limits ?? [];
   const longest = limits.at(-1);
   return longest && longest.limit >= 0 ? { limit: longest.limit, periodMs: longest.periodMs } : undefined;
@@ -74,7 +74,7 @@ export function safetyMs(budget: PoolBudget): number {
  * Whether one request fits in the pool now (with the safety slack), without waiting: for requests that
  * must not hold a pull up for hours when their pool is spent (the Forensics API's 50 a day).
  */
-export function hasRoomNow(limiter: RateLimiter | undefined): boolean {
+export function hasRoomNow(limiter: RequestBudget | undefined): boolean {
   const budget = poolBudget(limiter);
   return !limiter || !budget || limiter.waitFor(1, Date.now() - safetyMs(budget)) <= 0;
 }
@@ -84,7 +84,7 @@ export function hasRoomNow(limiter: RateLimiter | undefined): boolean {
  * for a catch-up request, so that catching up never eats the reserve. Returns false when stopped.
  */
 export async function waitForRoom(
-  limiter: RateLimiter,
+  limiter: RequestBudget,
   budget: PoolBudget,
   count: number,
   signal: AbortSignal,
@@ -108,7 +108,7 @@ export async function waitForRoom(
  * When `requests` more catch-up requests will have been made, if each may only use a slot beyond the
  * reserve: slots free now first, then one slot each time an old request leaves the window.
  */
-export function estimateDone(limiter: RateLimiter, budget: PoolBudget, reserve: number, requests: number, now = Date.now()): number {
+export function estimateDone(limiter: RequestBudget, budget: PoolBudget, reserve: number, requests: number, now = Date.now()): number {
   const inWindow = limiter.recorded.filter((t) => t > now - budget.periodMs).sort((a, b) => a - b);
   const usable = budget.limit - reserve;
   if (usable <= 0) return Number.POSITIVE_INFINITY;

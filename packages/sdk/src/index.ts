@@ -38,6 +38,7 @@ export { requiredStrings, windowOptions, type WindowOptionsSpec } from './config
 
 export { HttpClient, HttpError, isLoopbackHost, type HttpRequest, type HttpResponse } from './http/http-client.js';
 export { RateLimiter, type RequestsLimit } from './http/rate-limiter.js';
+export type { RequestBudget } from './http/http-types.js';
 export { TokenCache, type Token } from './http/token-cache.js';
 export { authorizedRequest, requestOrFail, type AuthorizedRequest, type TokenSource } from './http/authorized-request.js';
 export { baseUrlOr, parseBaseUrl, trimTrailingSlashes, type BaseUrlProblem, type BaseUrlResult, type BaseUrlRules } from './http/base-url.js';

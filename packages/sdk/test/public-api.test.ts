@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -75,9 +75,15 @@ describe('public API', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('the contract file (runtime/definitions.ts) imports types only', () => {
-    const imports = [...read(join(sdk, 'src/runtime/definitions.ts')).matchAll(/^import\b[^;]*;/gm)].map((m) => m[0]);
+  it('the contract file (runtime/definitions.ts) imports types only, from modules that hold no implementation', () => {
+    const contract = join(sdk, 'src/runtime/definitions.ts');
+    const imports = [...read(contract).matchAll(/^import\b[^;]*;/gm)].map((m) => m[0]);
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((i) => !i.startsWith('import type '))).toEqual([]);
+    // Each imported module declares types (and at most a `unique symbol` constant): no function or class.
+    const withCode = imports
+      .map((i) => /from '(\.[^']+)\.js'/.exec(i)![1]!)
+      .filter((module) => /^export (?:async )?(?:function|class|default)\b|^(?:async )?function\b|^class\b/m.test(read(join(dirname(contract), `${module}.ts`))));
+    expect(withCode).toEqual([]);
   });
 });

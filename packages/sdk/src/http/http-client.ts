@@ -1,44 +1,13 @@
 import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
 import { redact } from '../secrets/redactor.js';
-import { proxyAuthorization, proxyFor, type ProxySettings } from './proxy.js';
+import { proxyAuthorization, proxyFor } from './proxy.js';
+import type { HttpClient as HttpClientContract, HttpRequest, HttpResponse, ProxySettings } from './http-types.js';
 import { sleep } from '../runtime/abortable-sleep.js';
+
+export type { HttpRequest, HttpResponse } from './http-types.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../telemetry/logger.js';
 import { backoffDelay } from '../runtime/backoff.js';
-
-export interface HttpRequest {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  url: string | URL;
-  /** Appended with URLSearchParams. Services that sign the exact query build `url` themselves instead. */
-  query?: Record<string, string | number | boolean | undefined>;
-  /** Static headers, or a function called for every attempt (signatures that include the date). */
-  headers?: Record<string, string> | ((url: URL) => Record<string, string>);
-  body?: string;
-  /** Sent as application/x-www-form-urlencoded. */
-  form?: Record<string, string>;
-  /** Sent as application/json. */
-  json?: unknown;
-  timeoutMs?: number;
-  /** Which request pool's budget this request spends (default pool when omitted). */
-  pool?: string;
-  /** How often to retry network errors, 5xx and 429 before giving the response back. Default 5. */
-  retries?: number;
-  /** A vendor's own throttling hint in ms (e.g. Lark's x-ogw-ratelimit-reset), checked before Retry-After. */
-  retryAfterMs?: (response: HttpResponse) => number | undefined;
-  /** Whether a response means "throttled" (default: status 429). */
-  isThrottled?: (response: HttpResponse) => boolean;
-  /** Don't spend budget or wait on rate limits (token endpoints). */
-  unlimited?: boolean;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  url: string;
-  /** Parses the body as JSON; throws HttpError('body') with a redacted excerpt when it is not. */
-  json<T = unknown>(): T;
-}
 
 /** `proxy`: the outbound proxy refused our credentials (HTTP 401/407 to CONNECT); not retried. */
 export type HttpErrorKind = 'network' | 'timeout' | 'insecure' | 'body' | 'too-large' | 'aborted' | 'proxy';
@@ -128,7 +97,7 @@ function dispatcherFor(target: URL, settings: ProxySettings | undefined): Dispat
  * network errors and 5xx, 429 honoured (vendor hint, Retry-After, or back-off), rate limits from
  * `requests_limits`, HTTPS enforced, and every message redacted.
  */
-export class HttpClient {
+class UndiciHttpClient implements HttpClientContract {
   constructor(private readonly options: HttpClientOptions = {}) {}
 
   get signal(): AbortSignal | undefined {
@@ -278,3 +247,8 @@ export class HttpClient {
     }
   }
 }
+
+/** What a service gets as `ctx.http` (the contract's view, `http-types.ts`). */
+export type HttpClient = HttpClientContract;
+/** Built by the runtime for each input; hosts and tests build their own with `new HttpClient(options)`. */
+export const HttpClient: new (options?: HttpClientOptions) => HttpClient = UndiciHttpClient;

@@ -1,6 +1,9 @@
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../errors/collector-error.js';
 import { registerSecret } from '../secrets/redactor.js';
+import type { ProxySettings } from './http-types.js';
+
+export type { ProxySettings } from './http-types.js';
 
 /**
  * Outbound proxies for every vendor API and the AWS SDK: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (the
@@ -19,16 +22,6 @@ export interface ProxyConfig {
   no_proxy?: string | string[];
 }
 
-export interface ProxySettings {
-  /** For https:// targets (falls back to the http proxy, as undici and the AWS CLI do). */
-  https?: URL;
-  /** For http:// targets. */
-  http?: URL;
-  /** The NO_PROXY entries as written (for the log line). */
-  noProxy: string[];
-  /** Whether a host is reached directly. */
-  bypass(hostname: string, port: number): boolean;
-}
 
 /** ConfigError ID of a proxy URL that cannot be used (SDK README, HTTP). */
 export const PROXY_URL_ERROR = 14;

@@ -1,6 +1,7 @@
 import { sleep } from '../runtime/abortable-sleep.js';
 import { Semaphore } from './semaphore.js';
 import type { RequestsLimit } from './requests-limit.js';
+import type { RequestBudget } from './http-types.js';
 
 export type { RequestsLimit } from './requests-limit.js';
 
@@ -30,7 +31,7 @@ interface Window {
  * concurrency (1 by default: one request of a pool at a time). Long windows (1 h and more) are persisted through `RequestLog` before each request is
  * made, so a kill -9 right after a request still counts it.
  */
-export class RateLimiter {
+export class RateLimiter implements RequestBudget {
   private readonly windows: Window[];
   private loadedTimestamps: number[] | undefined;
   private blockedUntil = 0;

@@ -1,7 +1,6 @@
-// The contract imports types only, and from type modules only (no implementation file), except HttpClient:
-// a class that vendors construct and pass on, typed by the class.
+// The contract imports types only, and from type modules only (no implementation file).
 import type { Logger } from '../telemetry/logger-types.js';
-import type { HttpClient } from '../http/http-client.js';
+import type { HttpClient } from '../http/http-types.js';
 import type { TimeWindow, TimeWindowSpec } from './time-window-types.js';
 import type { JsonValue } from '../persistence/json-value.js';
 import type { RequestsLimit } from '../http/requests-limit.js';
