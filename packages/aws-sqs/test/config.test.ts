@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CollectorRuntime } from '@collector/sdk/host';
 import { awsSqsCollector, CATALOGUE, effectiveCredentials, regionFromQueueUrl } from '@collector/aws-sqs';
 import { workDir } from './helpers.js';
+import { CUSTOM_SERVICE } from './samples.js';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/logs';
 
@@ -68,18 +69,7 @@ describe("Devo's catalogue and pipeline keys in the config", () => {
 
   it("accepts every catalogue service, the alias aws_sqs_fdr_large and Devo's custom_service template", async () => {
     const services: Record<string, Record<string, unknown>> = Object.fromEntries([...Object.keys(CATALOGUE), 'aws_sqs_fdr_large'].map((s) => [s, { base_url: QUEUE, ack_messages: true }]));
-    services['custom_service'] = {
-      base_url: QUEUE,
-      ack_messages: true,
-      file_format: { type: 'line_split_processor', config: { json: true } },
-      routing_template: 'my.app.[file-log_type]',
-      file_field_definitions: { log_type: [{ operator: 'split', on: '/', element: 0 }, { operator: 'replace', to_replace: '_', replace_with: '' }] },
-      filename_filter_rules: [[{ type: 'match', pattern: 'CloudTrail-Digest' }], [{ type: 'match', pattern: 'ConfigWritabilityCheckFile' }]],
-      line_filter_rules: [[{ source: 'record', key: 'event_simpleName', type: 'match', value: 'EndOfProcess' }]],
-      record_field_mapping: { event_simpleName: { keys: ['event_simpleName'] } },
-      encoding: 'gzip',
-      send_filtered_out_to_unknown: false,
-    };
+    services['custom_service'] = { base_url: QUEUE, ack_messages: true, ...CUSTOM_SERVICE };
     const r = runtime(services);
     await expect(r.make().validate()).resolves.toBeUndefined();
     expect(r.logs()).not.toMatch(/Unknown setting/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketWithQueue, putObject, queueDepth, realPeers, runOnce, sqsConfig, workDir } from './helpers.js';
 import { vpcParquet } from './parquet-fixture.js';
-import { CLOUDTRAIL_KEY, CONFIG_KEY, VPC_KEY, VPC_V2_HEADER, cloudTrailBody, configBody } from './samples.js';
+import { CLOUDTRAIL_KEY, CONFIG_KEY, CUSTOM_SERVICE, VPC_KEY, VPC_V2_HEADER, cloudTrailBody, configBody } from './samples.js';
 
 const peers = realPeers();
 
@@ -46,17 +46,7 @@ describe("custom_service as Devo's template writes it", () => {
     await putObject(peers.moto, bucket, 'network_events/2024/05/01/part-0.gz', events('net'));
     await putObject(peers.moto, bucket, 'AWSLogs/1/CloudTrail-Digest/us-east-1/d.json.gz', '{"digest":true}');
     await putObject(peers.moto, bucket, 'AWSLogs/1/Config/ConfigWritabilityCheckFile', '', false);
-    const custom = {
-      base_url: queueUrl,
-      file_format: { type: 'line_split_processor', config: { json: true } },
-      routing_template: 'my.app.[file-log_type]',
-      file_field_definitions: { log_type: [{ operator: 'split', on: '/', element: 0 }, { operator: 'replace', to_replace: '_', replace_with: '' }] },
-      filename_filter_rules: [[{ type: 'match', pattern: 'CloudTrail-Digest' }], [{ type: 'match', pattern: 'ConfigWritabilityCheckFile' }]],
-      line_filter_rules: [[{ source: 'record', key: 'event_simpleName', type: 'match', value: 'EndOfProcess' }]],
-      record_field_mapping: { event_simpleName: { keys: ['event_simpleName'] } },
-      encoding: 'gzip',
-      send_filtered_out_to_unknown: false,
-    };
+    const custom = { base_url: queueUrl, ...CUSTOM_SERVICE };
     const run = await runOnce(workDir(), sqsConfig(peers.moto, { custom_service: custom }), peers.rsyslog);
     expect(run.summary.errors).toEqual([]);
     const ids = (tag: string) => run.received.filter((l) => l.tag === tag).map((l) => l.event['id']).sort();

@@ -397,3 +397,15 @@ export const SAMPLES: Sample[] = [
     expect: [{ auditID: 'k8s-1', verb: 'list', kind: 'Event' }],
   },
 ];
+
+/** A `custom_service` as Devo's template writes it (a line-split JSON processor, key filters, a routed tag). */
+export const CUSTOM_SERVICE = {
+  file_format: { type: 'line_split_processor', config: { json: true } },
+  routing_template: 'my.app.[file-log_type]',
+  file_field_definitions: { log_type: [{ operator: 'split', on: '/', element: 0 }, { operator: 'replace', to_replace: '_', replace_with: '' }] },
+  filename_filter_rules: [[{ type: 'match', pattern: 'CloudTrail-Digest' }], [{ type: 'match', pattern: 'ConfigWritabilityCheckFile' }]],
+  line_filter_rules: [[{ source: 'record', key: 'event_simpleName', type: 'match', value: 'EndOfProcess' }]],
+  record_field_mapping: { event_simpleName: { keys: ['event_simpleName'] } },
+  encoding: 'gzip',
+  send_filtered_out_to_unknown: false,
+};
