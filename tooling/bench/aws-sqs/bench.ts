@@ -129,13 +129,7 @@ interface Prepared {
 }
 
 async function prepare(moto: MotoServer, name: string, objectsMb: number[], kind: 'cloudtrail' | 'vpc'): Promise<Prepared> {
-  const base = { region: REGION, endpoint: moto.endpoint, credentials };
-  const s3 = new S3Client({ ...base, forcePathStyle: true });
-  const sqs = new SQSClient(base);
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-queue` }));
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
-  await s3.send(new CreateBucketCommand({ Bucket: name }));
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: name, NotificationConfiguration: { QueueConfigurations: [{ QueueArn: arn, Events: ['s3:ObjectCreated:*'] }] } }));
+  const { s3, sqs, queueUrl } = await bucketAndQueue(moto, name);
   const stats = { records: 0, bytes: 0 };
   let gzBytes = 0;
   const keys: string[] = [];
@@ -153,7 +147,7 @@ async function prepare(moto: MotoServer, name: string, objectsMb: number[], kind
   }
   s3.destroy();
   sqs.destroy();
-  return { set: { name, service: kind === 'cloudtrail' ? 'aws_sqs_cloudtrail' : 'aws_sqs_vpc', objectsMb, records: stats.records, bytes: stats.bytes, gzBytes }, queueUrl: QueueUrl!, bucket: name, keys };
+  return { set: { name, service: kind === 'cloudtrail' ? 'aws_sqs_cloudtrail' : 'aws_sqs_vpc', objectsMb, records: stats.records, bytes: stats.bytes, gzBytes }, queueUrl, bucket: name, keys };
 }
 
 /** Creates the bucket and queue of a data set (bucket notifications announce what is put). */
