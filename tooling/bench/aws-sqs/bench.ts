@@ -1,44 +1,45 @@
-// AWS SQS collector benchmark: CloudTrail and VPC flow logs from gzip S3 objects announced through SQS,
+// AWS SQS collector benchmark: CloudTrail (and VPC flow logs) from gzip S3 objects announced through SQS,
 // through the whole collector (SQS receive → S3 GetObject stream → gunzip → record split → SDK queue →
-// output → DeleteMessageBatch), against moto's server. Reports events/s per process (wall clock) and per core
-// (per CPU-second of the collector process), the main thread's CPU, and peak RSS.
+// Devo output over TLS → DeleteMessageBatch) into a TLS sink that counts the delivered events exactly.
+// Reports events/s per process, per core (per CPU-second of the collector process, every thread), the main
+// thread's CPU, peak RSS, and the CPU of the S3/SQS stand-in and of the sink (on the same cores).
 //
 //   pnpm -s build   # the measured process runs the built dist/
-//   npx tsx tooling/bench/aws-sqs/bench.ts [cloudtrail MB=400] [vpc MB=200] [parquet MB=220] [pairs=3] [threads=cores]
+//   npx tsx tooling/bench/aws-sqs/bench.ts [cloudtrail MB=300] [vpc MB=0] [pairs=3] [arms=default,threads=0]
 //
-// Each CloudTrail pair runs the same objects (re-announced) with `processing_threads: 0` (decoded in the main
-// thread, as before processing threads) and with `threads` processing threads, alternating which goes first.
-// BENCH_BASE=<dir>: the root of another built copy of the repository (e.g. main's), run in every pair as
-// the baseline. The Parquet data set is one VPC flow log object whose rows are `parquet MB` as flow log text.
+// S3 and SQS are the Node stand-in of `@collector/simulators` (`startMiniAws`, the demo's), served from this
+// process's memory: the real AWS SDK v3 of the collector talks to it over HTTP as to AWS. Its CPU is this
+// process's CPU during a run (it does nothing else then). moto (Python) cost more CPU than the collector on
+// the same two cores, so the bench measured moto; the tests still run against moto.
 //
-// Writes tooling/bench/aws-sqs/REPORT.md. Not a test: the machine's load moves every figure; compare the
-// arms of one run.
-import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
+// Arms (comma separated), alternated on the same objects (re-announced between runs; the order rotates every
+// pair): `default` (this build, its defaults), `base` (BENCH_BASE=<root of another built copy>, e.g. main's,
+// its defaults), or settings joined by `+`: `threads=N` (processing_threads), `inflight=N`
+// (max_messages_in_flight), `conns=N` (the output's concurrent_connections), e.g. `threads=2+conns=2`.
+// BENCH_CACHE=<dir> keeps the generated objects between runs of the bench.
+//
+// Writes tooling/bench/aws-sqs/REPORT.md (keeping what is written by hand below its marker line). Not a test:
+// the machine's load moves every figure; compare the arms of one run.
+import { fork, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
-import { createRequire } from 'node:module';
-import { startMoto, type MotoServer } from '../../testkit/src/moto.js';
+import { startMiniAws, type MiniAws } from '../../simulators/src/aws/index.js';
+import { generatePki, type Pki } from '../../testkit/src/pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// The AWS SDK is a dependency of the collector package, not of tooling/bench: load it from there.
-const fromCollector = createRequire(join(here, '../../../packages/aws-sqs/package.json'));
-const { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } = fromCollector('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-const { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } = fromCollector('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-// ESM only: imported from where the collector package resolves it (a dev dependency of packages/aws-sqs).
-const { ParquetWriter, fileWriter, schemaFromColumnData } = (await import(pathToFileURL(fromCollector.resolve('hyparquet-writer')).href)) as typeof import('hyparquet-writer') & {
-  fileWriter(file: string): import('hyparquet-writer').Writer;
-};
-const CLOUDTRAIL_MB = Number(process.argv[2] ?? 400);
-const VPC_MB = Number(process.argv[3] ?? 200);
-const PARQUET_MB = Number(process.argv[4] ?? 220);
-const PAIRS = Number(process.argv[5] ?? 3);
-const THREADS = Number(process.argv[6] ?? availableParallelism());
+const CLOUDTRAIL_MB = Number(process.argv[2] ?? 300);
+const VPC_MB = Number(process.argv[3] ?? 0);
+const PAIRS = Number(process.argv[4] ?? 3);
+const ARMS = process.argv[5] ?? 'default,threads=0';
 const BASE = process.env['BENCH_BASE'];
+const CACHE = process.env['BENCH_CACHE'];
 const REGION = 'us-east-1';
-const credentials = { accessKeyId: 'AKIABENCHEXAMPLE', secretAccessKey: 'bench-secret' };
+const HAND_WRITTEN = '<!-- Written by hand below this line: bench.ts keeps it. -->';
+const TAGS = { aws_sqs_cloudtrail: 'cloud.aws.cloudtrail.events', aws_sqs_vpc: 'cloud.aws.vpc.flowlogs' } as const;
+type Service = keyof typeof TAGS;
 
 /** A pseudo-random generator so runs are comparable. */
 function rng(seed: number): () => number {
@@ -114,7 +115,7 @@ async function gzipObject(megabytes: number, next: (n: number, first: boolean) =
 
 interface DataSet {
   name: string;
-  service: string;
+  service: Service;
   objectsMb: number[];
   records: number;
   bytes: number;
@@ -128,146 +129,156 @@ interface Prepared {
   keys: string[];
 }
 
-async function prepare(moto: MotoServer, name: string, objectsMb: number[], kind: 'cloudtrail' | 'vpc'): Promise<Prepared> {
-  const { s3, sqs, queueUrl } = await bucketAndQueue(moto, name);
+/** The gzip objects of a data set: generated (seeded, so every run has the same), or read from BENCH_CACHE. */
+async function objectsOf(name: string, objectsMb: number[], kind: 'cloudtrail' | 'vpc'): Promise<{ bodies: Buffer[]; records: number; bytes: number }> {
+  const dir = CACHE ? join(CACHE, `${name}-${objectsMb.join('_')}`) : undefined;
+  if (dir && existsSync(join(dir, 'manifest.json'))) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { records: number; bytes: number };
+    return { ...manifest, bodies: objectsMb.map((_, i) => readFileSync(join(dir, `${i}.gz`))) };
+  }
   const stats = { records: 0, bytes: 0 };
-  let gzBytes = 0;
-  const keys: string[] = [];
   const r = rng(kind === 'cloudtrail' ? 42 : 7);
+  const bodies: Buffer[] = [];
   for (const [i, mb] of objectsMb.entries()) {
     const closed =
       kind === 'cloudtrail'
         ? await gzipObject(mb, (n, first) => (first ? cloudTrailRecord(r, n) : `,${cloudTrailRecord(r, n)}`), '{"Records":[', ']}', stats)
         : await gzipObject(mb, (n) => `${vpcLine(r, n)}\n`, `${VPC_HEADER}\n`, '', stats);
-    gzBytes += closed.length;
-    const key = kind === 'cloudtrail' ? `AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/123456789012_CloudTrail_us-east-1_20240101T0000Z_${i}.json.gz` : `AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/01/123456789012_vpcflowlogs_us-east-1_fl-1_20240101T0000Z_${i}.log.gz`;
-    await s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: closed }));
-    keys.push(key);
+    bodies.push(closed);
     process.stderr.write(`  ${name}: object ${i + 1}/${objectsMb.length} (${mb} MB → ${(closed.length / 1048576).toFixed(1)} MB gzip)\n`);
   }
-  s3.destroy();
-  sqs.destroy();
-  return { set: { name, service: kind === 'cloudtrail' ? 'aws_sqs_cloudtrail' : 'aws_sqs_vpc', objectsMb, records: stats.records, bytes: stats.bytes, gzBytes }, queueUrl, bucket: name, keys };
-}
-
-/** Creates the bucket and queue of a data set (bucket notifications announce what is put). */
-async function bucketAndQueue(moto: MotoServer, name: string): Promise<{ s3: import('@aws-sdk/client-s3').S3Client; sqs: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string }> {
-  const base = { region: REGION, endpoint: moto.endpoint, credentials };
-  const s3 = new S3Client({ ...base, forcePathStyle: true });
-  const sqs = new SQSClient(base);
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-queue` }));
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
-  await s3.send(new CreateBucketCommand({ Bucket: name }));
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: name, NotificationConfiguration: { QueueConfigurations: [{ QueueArn: arn, Events: ['s3:ObjectCreated:*'] }] } }));
-  return { s3, sqs, queueUrl: QueueUrl! };
-}
-
-/**
- * One VPC flow log object in Parquet as AWS writes it (default fields, `_` names, 64-bit counters), written
- * row group by row group to a temporary file (never held whole), `textMb` MB as flow log text.
- */
-async function prepareParquet(moto: MotoServer, name: string, textMb: number): Promise<Prepared> {
-  const { s3, sqs, queueUrl } = await bucketAndQueue(moto, name);
-  const dir = mkdtempSync(join(tmpdir(), 'aws-sqs-bench-parquet-'));
-  const file = join(dir, 'flows.parquet');
-  let writer: InstanceType<typeof ParquetWriter> | undefined;
-  const r = rng(11);
-  const target = textMb * 1048576;
-  const GROUP = 100_000;
-  let records = 0;
-  let textBytes = 0;
-  while (textBytes < target) {
-    const rows = Array.from({ length: GROUP }, (_, i) => vpcLine(r, records + i).split(' '));
-    for (const row of rows) textBytes += row.join(' ').length + 1;
-    const col = (i: number) => rows.map((row) => row[i]!);
-    const int = (i: number) => rows.map((row) => Number(row[i]));
-    const big = (i: number) => rows.map((row) => BigInt(row[i]!));
-    const columnData = [
-        { name: 'version', data: int(0), type: 'INT32' },
-        { name: 'account_id', data: col(1), type: 'STRING' },
-        { name: 'interface_id', data: col(2), type: 'STRING' },
-        { name: 'srcaddr', data: col(3), type: 'STRING' },
-        { name: 'dstaddr', data: col(4), type: 'STRING' },
-        { name: 'srcport', data: int(5), type: 'INT32' },
-        { name: 'dstport', data: int(6), type: 'INT32' },
-        { name: 'protocol', data: int(7), type: 'INT32' },
-        { name: 'packets', data: big(8), type: 'INT64' },
-        { name: 'bytes', data: big(9), type: 'INT64' },
-        { name: 'start', data: big(10), type: 'INT64' },
-        { name: 'end', data: big(11), type: 'INT64' },
-        { name: 'action', data: col(12), type: 'STRING' },
-        { name: 'log_status', data: col(13), type: 'STRING' },
-    ] as const;
-    writer ??= new ParquetWriter({ writer: fileWriter(file), schema: schemaFromColumnData({ columnData: [...columnData] } as never), codec: 'SNAPPY' } as never);
-    await writer.write({ columnData: [...columnData] as never, rowGroupSize: GROUP });
-    records += GROUP;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    bodies.forEach((body, i) => writeFileSync(join(dir, `${i}.gz`), body));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(stats));
   }
-  writer!.finish();
-  const size = statSync(file).size;
-  const key = 'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=01/day=01/123456789012_vpcflowlogs_us-east-1_fl-1_20240101T0000Z_big.log.parquet';
-  await s3.send(new PutObjectCommand({ Bucket: name, Key: key, Body: createReadStream(file), ContentLength: size }));
-  rmSync(dir, { recursive: true, force: true });
-  process.stderr.write(`  ${name}: 1 Parquet object, ${records} rows (${(textBytes / 1048576).toFixed(0)} MB as text → ${(size / 1048576).toFixed(1)} MB Parquet)\n`);
-  s3.destroy();
-  sqs.destroy();
-  return { set: { name, service: 'aws_sqs_vpc', objectsMb: [Math.round(textBytes / 1048576)], records, bytes: textBytes, gzBytes: size }, queueUrl, bucket: name, keys: [key] };
+  return { bodies, ...stats };
 }
 
-/** Announces the objects again (as S3 would), so that the same data set can be collected once more. */
-async function announce(moto: MotoServer, p: Prepared): Promise<void> {
-  const sqs = new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials });
-  for (let i = 0; i < p.keys.length; i += 10) {
-    const entries = p.keys.slice(i, i + 10).map((key, j) => ({
-      Id: String(j),
-      MessageBody: JSON.stringify({ Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: p.bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/') } } }] }),
-    }));
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: p.queueUrl, Entries: entries }));
-  }
-  sqs.destroy();
+/** Puts a data set's objects into the stand-in's bucket and makes its queue. */
+async function prepare(aws: MiniAws, name: string, objectsMb: number[], kind: 'cloudtrail' | 'vpc'): Promise<Prepared> {
+  const { bodies, records, bytes } = await objectsOf(name, objectsMb, kind);
+  const queueUrl = aws.createQueue(`${name}-queue`);
+  const keys = bodies.map((body, i) => {
+    const key = kind === 'cloudtrail' ? `AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/123456789012_CloudTrail_us-east-1_20240101T0000Z_${i}.json.gz` : `AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/01/123456789012_vpcflowlogs_us-east-1_fl-1_20240101T0000Z_${i}.log.gz`;
+    aws.putObject(name, key, body);
+    return key;
+  });
+  const gzBytes = bodies.reduce((n, b) => n + b.length, 0);
+  return { set: { name, service: kind === 'cloudtrail' ? 'aws_sqs_cloudtrail' : 'aws_sqs_vpc', objectsMb, records, bytes, gzBytes }, queueUrl, bucket: name, keys };
+}
+
+/** Announces the objects (as S3 would, one ObjectCreated notification each). */
+function announce(aws: MiniAws, p: Prepared): void {
+  for (const key of p.keys) aws.notifyObjectCreated(p.queueUrl, p.bucket, key);
+}
+
+/** The receiver: counting-sink.mjs in its own process. */
+interface Sink {
+  port: number;
+  count(): Promise<{ events: number; bytes: number; cpuSeconds: number }>;
+  stop(): void;
+}
+
+async function startSink(pki: Pki, tag: string): Promise<Sink> {
+  const child = fork(join(here, 'counting-sink.mjs'), [pki.caCert, pki.serverCert, pki.serverKey, tag], { stdio: 'inherit' });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return {
+    port,
+    count: () =>
+      new Promise((resolve) => {
+        child.once('message', resolve as never);
+        child.send('count');
+      }),
+    stop: () => child.send('stop'),
+  };
 }
 
 interface ChildResult {
   ok: boolean;
   errors: string[];
-  events: number;
-  messageBytes: number;
   seconds: number;
   cpuSeconds: number;
   mainCpuSeconds: number;
   peakRssMiB: number;
-  processed: string[];
 }
 
-/** One way of running the collector: this build with a number of processing threads, or the baseline build. */
+interface RunResult extends ChildResult {
+  /** Events counted by the sink (the run fails unless every record arrived). */
+  events: number;
+  /** CPU of the S3/SQS stand-in (this process) and of the sink during the run. */
+  sourceCpuSeconds: number;
+  sinkCpuSeconds: number;
+  load: number;
+}
+
+/** One way of running the collector: this build with some settings, or the baseline build. */
 interface Arm {
   label: string;
-  threads?: number;
+  settings: { threads?: number; inflight?: number; conns?: number };
   base?: string;
 }
 
-function runCollector(moto: MotoServer, service: string, queueUrl: string, arm: Arm): Promise<ChildResult> {
+function parseArms(spec: string): Arm[] {
+  return spec.split(',').map((item) => {
+    if (item === 'base') {
+      if (!BASE) throw new Error('the arm `base` needs BENCH_BASE=<root of a built copy>');
+      return { label: 'main (baseline build, defaults)', settings: {}, base: BASE };
+    }
+    if (item === 'default') return { label: 'this build, defaults', settings: {} };
+    const settings: Arm['settings'] = {};
+    for (const pair of item.split('+')) {
+      const [k, v] = pair.split('=');
+      if (k !== 'threads' && k !== 'inflight' && k !== 'conns') throw new Error(`unknown arm setting ${pair}`);
+      settings[k] = Number(v);
+    }
+    const names = { threads: 'processing_threads', inflight: 'max_messages_in_flight', conns: 'concurrent_connections' };
+    return { label: Object.entries(settings).map(([k, v]) => `${names[k as keyof typeof names]}: ${v}`).join(', '), settings };
+  });
+}
+
+function runCollector(aws: MiniAws, sink: Sink, pki: Pki, service: Service, queueUrl: string, arm: Arm): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aws-sqs-bench-'));
-  const threads = arm.threads === undefined ? {} : { processing_threads: arm.threads };
+  const { threads, inflight, conns } = arm.settings;
   const config = {
     globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
-    outputs: {},
+    outputs: {
+      devo_1: {
+        type: 'devo_platform',
+        config: { address: '127.0.0.1', port: sink.port, type: 'SSL', chain: pki.caCert, cert: pki.clientCert, key: pki.clientKey, ...(conns === undefined ? {} : { concurrent_connections: conns }) },
+      },
+    },
     inputs: {
       sqs_collector: {
         id: 1,
-        credentials: { aws_access_key_id: credentials.accessKeyId, aws_secret_access_key: credentials.secretAccessKey },
-        services: { [service]: { base_url: queueUrl, region: REGION, endpoint_url: moto.endpoint, ack_messages: true, sqs_wait_timeout: 1, sqs_visibility_timeout: 600, ...threads } },
+        credentials: { aws_access_key_id: 'AKIABENCHEXAMPLE', aws_secret_access_key: 'bench-secret' },
+        services: {
+          [service]: {
+            base_url: queueUrl,
+            region: REGION,
+            endpoint_url: aws.endpoint,
+            ack_messages: true,
+            // The queue holds every message before the run: no long poll at its end.
+            sqs_wait_timeout: 0,
+            sqs_visibility_timeout: 600,
+            ...(threads === undefined ? {} : { processing_threads: threads }),
+            ...(inflight === undefined ? {} : { max_messages_in_flight: inflight }),
+          },
+        },
       },
     },
   };
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
   return new Promise((resolve, reject) => {
-    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the collector process there.
-    const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
-    // BENCH_CHILD_FLAGS="--max-old-space-size=64" proves the heap stays bounded: the run fails if it is not.
-    profile.push(...(process.env['BENCH_CHILD_FLAGS'] ?? '').split(' ').filter(Boolean));
-    const env = arm.base ? { ...process.env, BENCH_BASE: arm.base } : { ...process.env, BENCH_BASE: '' };
-    const child = spawn(process.execPath, [...profile, join(here, 'collector-child.mjs'), file, dir], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the collector process (every thread) there.
+    const flags = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+    // BENCH_CHILD_FLAGS="--max-old-space-size=64": flags instead of the executable's launch line.
+    const childFlags = process.env['BENCH_CHILD_FLAGS'];
+    const root = arm.base ?? join(here, '../../..');
+    flags.push(...(childFlags === undefined ? launchFlags(root) : childFlags.split(' ').filter(Boolean)));
+    const env = { ...process.env, BENCH_BASE: arm.base ?? '', ...(childFlags === undefined ? launchEnv(root) : {}) };
+    const child = spawn(process.execPath, [...flags, join(here, 'collector-child.mjs'), file, dir], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
@@ -281,6 +292,23 @@ function runCollector(moto: MotoServer, service: string, queueUrl: string, arm: 
   });
 }
 
+/** The first line of the built executable: `#!/usr/bin/env -S VAR=value node --flag ...`. */
+function launchLine(root: string): string[] {
+  const main = join(root, 'apps/aws-sqs/dist/main.js');
+  const first = existsSync(main) ? readFileSync(main, 'utf8').split('\n', 1)[0]! : '';
+  return first.startsWith('#!/usr/bin/env -S ') ? first.slice('#!/usr/bin/env -S '.length).split(' ') : [];
+}
+/** The executable's node flags, so the measured process runs as the operator's does. */
+function launchFlags(root: string): string[] {
+  const words = launchLine(root);
+  return words.slice(words.indexOf('node') + 1);
+}
+/** The executable's environment settings (e.g. MALLOC_MMAP_THRESHOLD_). */
+function launchEnv(root: string): Record<string, string> {
+  const words = launchLine(root);
+  return Object.fromEntries(words.slice(0, Math.max(0, words.indexOf('node'))).map((w) => w.split('=', 2) as [string, string]));
+}
+
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
@@ -291,111 +319,108 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const range = (values: number[], digits = 0) => {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? fmt(lo, digits) : `${fmt(lo, digits)}–${fmt(hi, digits)}`;
+};
 
 async function main(): Promise<void> {
-  const moto = await startMoto();
+  const aws = await startMiniAws(REGION);
+  const pki = await generatePki();
   const started = new Date();
   const loadAtStart = load();
   // CloudTrail: one large object (bounded memory whatever the size) and 16 ordinary ones, so that a process
   // has several objects to decode at once, as a busy trail gives it.
-  const ctBig = Math.round(CLOUDTRAIL_MB * 0.2);
-  const ctObjects = [ctBig, ...Array.from({ length: 16 }, () => Math.max(1, Math.round((CLOUDTRAIL_MB - ctBig) / 16)))];
-  const vpcBig = Math.round(VPC_MB * 0.2);
-  const vpcObjects = [vpcBig, ...Array.from({ length: 8 }, () => Math.max(1, Math.round((VPC_MB - vpcBig) / 8)))];
-  const arms: Arm[] = [{ label: 'no threads (processing_threads: 0)', threads: 0 }, { label: `${THREADS} processing threads`, threads: THREADS }, ...(BASE ? [{ label: 'main (baseline build)', base: BASE }] : [])];
+  const split = (mb: number, rest: number) => [Math.round(mb * 0.2), ...Array.from({ length: rest }, () => Math.max(1, Math.round((mb - Math.round(mb * 0.2)) / rest)))];
+  const arms = parseArms(ARMS);
   const summary: string[] = [];
   const every: string[] = [];
   const ratios: string[] = [];
-  const collect = async (p: Prepared, arm: Arm) => {
-    const result = await runCollector(moto, p.set.service, p.queueUrl, arm);
-    if (!result.ok || result.events !== p.set.records) throw new Error(`${p.set.name} (${arm.label}): expected ${p.set.records} events, got ${result.events}: ${result.errors.join('; ')}`);
-    process.stderr.write(`  ${arm.label}: ${fmt(result.events / result.seconds)} events/s, ${fmt(result.events / result.cpuSeconds)} per CPU-s, main thread ${fmt(result.mainCpuSeconds, 2)} s, peak ${fmt(result.peakRssMiB)} MiB (load ${load()})\n`);
-    return result;
+  const sinks = new Map<string, Sink>();
+  const collect = async (p: Prepared, arm: Arm): Promise<RunResult> => {
+    const tag = TAGS[p.set.service];
+    if (!sinks.has(tag)) sinks.set(tag, await startSink(pki, tag));
+    const sink = sinks.get(tag)!;
+    const before = await sink.count();
+    const source0 = process.cpuUsage();
+    const result = await runCollector(aws, sink, pki, p.set.service, p.queueUrl, arm);
+    const source = process.cpuUsage(source0);
+    const after = await sink.count();
+    const events = after.events - before.events;
+    if (!result.ok || events !== p.set.records) throw new Error(`${p.set.name} (${arm.label}): expected ${p.set.records} events at the sink, got ${events}: ${result.errors.join('; ')}`);
+    const run: RunResult = { ...result, events, sourceCpuSeconds: (source.user + source.system) / 1e6, sinkCpuSeconds: after.cpuSeconds - before.cpuSeconds, load: loadavg()[0]! };
+    process.stderr.write(
+      `  ${arm.label}: ${fmt(events / run.seconds)} events/s, ${fmt(events / run.cpuSeconds)} per CPU-s, main thread ${fmt(run.mainCpuSeconds, 2)} s, peak ${fmt(run.peakRssMiB)} MiB, source ${fmt(run.sourceCpuSeconds, 2)} s, sink ${fmt(run.sinkCpuSeconds, 2)} s CPU (load ${load()})\n`,
+    );
+    return run;
   };
-  /** Runs every arm `pairs` times on the same objects, rotating the order; returns the runs per arm. */
+  /** Runs every arm `pairs` times on the same objects, rotating the order. */
   const alternate = async (p: Prepared, pairs: number) => {
-    const runs = new Map<Arm, ChildResult[]>(arms.map((a) => [a, []]));
-    let first = true;
+    const runs = new Map<Arm, RunResult[]>(arms.map((a) => [a, []]));
     for (let i = 0; i < pairs; i++) {
       const order = arms.map((_, j) => arms[(i + j) % arms.length]!);
       for (const arm of order) {
-        if (!first) await announce(moto, p);
-        first = false;
-        const result = await collect(p, arm);
-        runs.get(arm)!.push(result);
-        every.push(`| ${p.set.service} | ${i + 1} | ${arm.label} | **${fmt(result.events / result.seconds)}** | ${fmt(result.events / result.cpuSeconds)} | ${fmt(result.cpuSeconds, 2)} | ${fmt(result.mainCpuSeconds, 2)} | ${fmt(result.seconds, 2)} | ${fmt(result.peakRssMiB)} |`);
+        announce(aws, p);
+        const r = await collect(p, arm);
+        runs.get(arm)!.push(r);
+        every.push(
+          `| ${p.set.service} | ${i + 1} | ${arm.label} | **${fmt(r.events / r.seconds)}** | ${fmt(r.events / r.cpuSeconds)} | ${fmt(r.cpuSeconds, 2)} | ${fmt(r.mainCpuSeconds, 2)} | ${fmt(r.seconds, 2)} | ${fmt(r.peakRssMiB)} | ${fmt(r.sourceCpuSeconds, 2)} | ${fmt(r.sinkCpuSeconds, 2)} | ${r.load.toFixed(1)} |`,
+        );
       }
     }
-    const wall = (arm: Arm) => median(runs.get(arm)!.map((r) => r.events / r.seconds));
     for (const arm of arms) {
       const list = runs.get(arm)!;
       summary.push(
-        `| ${p.set.service} | ${p.set.objectsMb.length} (${fmt(p.set.bytes / 1048576)} MB, ${fmt(p.set.gzBytes / 1048576)} MB gzip) | ${fmt(p.set.records)} | ${arm.label} | ${list.length} | **${fmt(wall(arm))}** | ${fmt(median(list.map((r) => r.events / r.cpuSeconds)))} | ${fmt(median(list.map((r) => r.events / r.mainCpuSeconds)))} | **${fmt(Math.max(...list.map((r) => r.peakRssMiB)))}** |`,
+        `| ${p.set.service} | ${p.set.objectsMb.length} (${fmt(p.set.bytes / 1048576)} MB, ${fmt(p.set.gzBytes / 1048576)} MB gzip) | ${fmt(p.set.records)} | ${arm.label} | ${list.length} | **${fmt(median(list.map((r) => r.events / r.seconds)))}** | ${fmt(median(list.map((r) => r.events / r.cpuSeconds)))} | ${fmt(median(list.map((r) => r.events / r.mainCpuSeconds)))} | **${fmt(Math.max(...list.map((r) => r.peakRssMiB)))}** | ${range(list.map((r) => r.sourceCpuSeconds), 2)} | ${range(list.map((r) => r.sinkCpuSeconds), 2)} |`,
       );
     }
-    // Ratios per pair (both arms saw the same load), then their median.
-    const [off, on, baseline] = [runs.get(arms[0]!)!, runs.get(arms[1]!)!, arms[2] ? runs.get(arms[2])! : undefined];
-    const perPair = on.map((r, i) => r.events / r.seconds / (off[i]!.events / off[i]!.seconds));
-    ratios.push(`| ${p.set.service} | threads / no threads | ${perPair.map((x) => x.toFixed(2)).join(', ')} | **${median(perPair).toFixed(2)}** |`);
-    if (baseline) {
-      const vsBase = on.map((r, i) => r.events / r.seconds / (baseline[i]!.events / baseline[i]!.seconds));
-      const offVsBase = off.map((r, i) => r.events / r.seconds / (baseline[i]!.events / baseline[i]!.seconds));
-      ratios.push(`| ${p.set.service} | threads / main | ${vsBase.map((x) => x.toFixed(2)).join(', ')} | **${median(vsBase).toFixed(2)}** |`);
-      ratios.push(`| ${p.set.service} | no threads / main | ${offVsBase.map((x) => x.toFixed(2)).join(', ')} | **${median(offVsBase).toFixed(2)}** |`);
+    // Ratios per pair against the first arm (both saw the same load), then their median.
+    const first = runs.get(arms[0]!)!;
+    for (const arm of arms.slice(1)) {
+      const perPair = first.map((r, i) => r.events / r.seconds / (runs.get(arm)![i]!.events / runs.get(arm)![i]!.seconds));
+      ratios.push(`| ${p.set.service} | ${arms[0]!.label} / ${arm.label} | ${perPair.map((x) => x.toFixed(2)).join(', ')} | **${median(perPair).toFixed(2)}** |`);
     }
   };
   try {
-    process.stderr.write('generating cloudtrail …\n');
-    const trail = await prepare(moto, 'bench-cloudtrail', ctObjects, 'cloudtrail');
-    process.stderr.write('collecting cloudtrail …\n');
-    await alternate(trail, PAIRS);
-    await moto.reset();
-
-    process.stderr.write('generating vpc …\n');
-    const flows = await prepare(moto, 'bench-vpc', vpcObjects, 'vpc');
-    process.stderr.write('collecting vpc …\n');
-    await alternate(flows, 1);
-    await moto.reset();
-
-    if (PARQUET_MB > 0) {
-      process.stderr.write('generating parquet …\n');
-      const parquet = await prepareParquet(moto, 'bench-parquet', PARQUET_MB);
-      process.stderr.write('collecting parquet …\n');
-      const result = await collect(parquet, arms[1]!);
-      summary.push(
-        `| ${parquet.set.service} (Parquet; MB as flow log text) | 1 (${fmt(parquet.set.bytes / 1048576)} MB, ${fmt(parquet.set.gzBytes / 1048576)} MB Parquet) | ${fmt(parquet.set.records)} | main thread (Parquet is not threaded) | 1 | **${fmt(result.events / result.seconds)}** | ${fmt(result.events / result.cpuSeconds)} | ${fmt(result.events / result.mainCpuSeconds)} | **${fmt(result.peakRssMiB)}** |`,
-      );
+    if (CLOUDTRAIL_MB > 0) {
+      process.stderr.write('cloudtrail …\n');
+      await alternate(await prepare(aws, 'bench-cloudtrail', split(CLOUDTRAIL_MB, 16), 'cloudtrail'), PAIRS);
+    }
+    if (VPC_MB > 0) {
+      process.stderr.write('vpc …\n');
+      await alternate(await prepare(aws, 'bench-vpc', split(VPC_MB, 8), 'vpc'), 1);
     }
   } finally {
-    await moto.stop();
+    for (const sink of sinks.values()) sink.stop();
+    await aws.close();
+    rmSync(pki.dir, { recursive: true, force: true });
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const command = `${BASE ? `BENCH_BASE=${BASE} ` : ''}${CACHE ? `BENCH_CACHE=${CACHE} ` : ''}${process.env['BENCH_CHILD_FLAGS'] !== undefined ? `BENCH_CHILD_FLAGS="${process.env['BENCH_CHILD_FLAGS']}" ` : ''}npx tsx tooling/bench/aws-sqs/bench.ts ${CLOUDTRAIL_MB} ${VPC_MB} ${PAIRS} ${ARMS}`;
   const report = `# AWS SQS collector benchmark
 
-SQS notifications → S3 GetObject (streamed) → gunzip → record split → SDK queue → output → DeleteMessageBatch,
-the whole collector in one process (\`aws_sqs_collector\` built \`dist/\`, SDK \`CollectorRuntime.runOnce\`),
-against moto's server mode on the same machine. The output acknowledges at once (a counting output), so the
-numbers are the collector's own cost, not a receiver's; delivery over TLS is measured in
-\`tooling/bench/delivery/REPORT.md\`.
+SQS notifications → S3 GetObject (streamed) → gunzip → record split → SDK queue → Devo output (TLS 1.3, client
+certificate) → DeleteMessageBatch, the whole collector in one process (\`aws_sqs_collector\` built \`dist/\`, SDK
+\`CollectorRuntime.runOnce\`, started with the node flags and environment of \`apps/aws-sqs/dist/main.js\`'s
+launch line), into a TLS sink in its own process that counts the events of the service's tag exactly
+(\`counting-sink.mjs\`; the run fails unless every record arrived). S3 and SQS are the Node stand-in of
+\`@collector/simulators\` (\`startMiniAws\`) in the bench's process, objects served from memory; the real AWS SDK
+v3 talks to it over HTTP. Source, collector and sink share the machine's cores.
 
-- **events/s per process**: events over the wall-clock time of the run (start-up included).
-- **per core**: events per CPU-second of the whole process (every thread, user + system).
-- **per main-thread second**: events per CPU-second of the main thread alone (what it has left for delivery).
-- **peak RSS**: the process's maximum resident set, processing threads included.
-
-Arms, alternated on the same objects (re-announced between runs; the order rotates every pair):
-\`processing_threads: 0\` (gunzip and split in the main thread, as before processing threads),
-\`processing_threads: ${THREADS}\`${BASE ? ', and the build of `main` (`BENCH_BASE`) with its defaults' : ''}. The ratios are per pair (both
-arms saw the same load), then the median.
+- **events/s per process**: events counted at the sink over the wall-clock time of \`runOnce\` (set-up included).
+- **per core**: events per CPU-second of the whole collector process (every thread, user + system).
+- **per main-thread second**: events per CPU-second of the collector's main thread alone.
+- **peak RSS**: the collector process's maximum resident set, processing threads included.
+- **source / sink CPU s**: CPU of the S3/SQS stand-in and of the counting sink during the run.
 
 - Date: ${started.toISOString()}
 - Machine: ${hostname()}, ${cpus().length} × ${cpu}, ${(totalmem() / 1073741824).toFixed(1)} GiB RAM, Node ${process.version}
-- Load average: ${loadAtStart} at start, ${load()} at the end (the machine is shared: moto and other work run on the same cores)
-- Command: \`${BASE ? `BENCH_BASE=${BASE} ` : ''}npx tsx tooling/bench/aws-sqs/bench.ts ${CLOUDTRAIL_MB} ${VPC_MB} ${PARQUET_MB} ${PAIRS} ${THREADS}\`
-- Defaults: \`max_messages_in_flight\` 8, \`events_per_batch\` 1000, SDK queue 10000 messages.
+- Load average: ${loadAtStart} at start, ${load()} at the end (the machine is shared)
+- Command: \`${command}\`
 
-| service | objects | events | arm | runs | **events/s per process** (median) | events/s per core | events/s per main-thread second | **peak RSS MiB** (max) |
-|---|---|---:|---|---:|---:|---:|---:|---:|
+| service | objects | events | arm | runs | **events/s per process** (median) | events/s per core | events/s per main-thread second | **peak RSS MiB** (max) | source CPU s | sink CPU s |
+|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|
 ${summary.join('\n')}
 
 | service | ratio of events/s per process | every pair | **median** |
@@ -404,16 +429,18 @@ ${ratios.join('\n')}
 
 ### Every run
 
-| service | pair | arm | events/s per process | per core | CPU s | main thread CPU s | wall s | peak RSS MiB |
-|---|---:|---|---:|---:|---:|---:|---:|---:|
+| service | pair | arm | events/s per process | per core | CPU s | main thread CPU s | wall s | peak RSS MiB | source CPU s | sink CPU s | load (1 min) |
+|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${every.join('\n')}
 
 Data: CloudTrail records of about 1.5 KB (realistic data events with session context, TLS details,
 resources), one object of 20 % of the data and 16 of the rest; VPC flow records of about 118 bytes (one
-object of 20 %, 8 of the rest), all gzip level 6, announced by real bucket notifications. The Parquet object
-(Snappy, row groups of 100,000 rows) is read with ranged GETs, one row group at a time, in the main thread.
+object of 20 %, 8 of the rest), all gzip level 6, each announced by an S3 ObjectCreated notification.
 `;
-  writeFileSync(join(here, 'REPORT.md'), report);
+  const file = join(here, 'REPORT.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kept = old.includes(HAND_WRITTEN) ? old.slice(old.indexOf(HAND_WRITTEN)) : HAND_WRITTEN + '\n';
+  writeFileSync(file, `${report}\n${kept}`);
   process.stdout.write(report);
 }
 
