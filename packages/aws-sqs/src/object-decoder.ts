@@ -63,6 +63,12 @@ const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 /** zlib output chunk: large enough to amortise per-chunk work, small enough to keep memory flat. */
 const GUNZIP_CHUNK = 256 * 1024;
+/**
+ * A batch is handed on once it holds `batchSize` events or its events came from this many decompressed
+ * bytes, whichever is first: with CloudTrail's ~1.5 KB records, 1000 events would be 1.5 MB a batch, and
+ * every object in flight holds up to two batches between the threads and the delivery queue.
+ */
+export const BATCH_BYTES = 256 * 1024;
 
 /** Events grouped by tag (a routing template may give each record its own), flushed as batches. */
 export class TaggedBatches<E = OutEvent> {
@@ -111,6 +117,8 @@ export async function decodeObject(source: AsyncIterator<Buffer>, o: DecodeOptio
   const raw = o.rawJson && forwardsRecords(o.plan) ? (bytes: Buffer, start: number, end: number) => out(new RawJson(bytes, start, end) as unknown as OutEvent) : undefined;
   const decoder = processor.create(o.plan.pipeline.config, { suffix: o.suffix, out, ...(raw ? { raw } : {}) });
   let bytes = 0;
+  /** Decompressed bytes pushed since the last batch was handed on. */
+  let sinceFlush = 0;
   try {
     // Sniff the gzip magic on the first two bytes.
     let head: Buffer = Buffer.alloc(0);
@@ -148,8 +156,12 @@ export async function decodeObject(source: AsyncIterator<Buffer>, o: DecodeOptio
       if (o.stopped()) throw new Error('stopped');
       if (bytes === 0 && compressed && isParquetHead(chunk)) throw new ParquetToTextError();
       bytes += chunk.length;
+      sinceFlush += chunk.length;
       decoder.push(chunk);
-      if (batches.size >= o.batchSize) await batches.flush();
+      if (batches.size >= o.batchSize || (sinceFlush >= BATCH_BYTES && batches.size > 0)) {
+        sinceFlush = 0;
+        await batches.flush();
+      }
     }
     decoder.end();
     await batches.flush();

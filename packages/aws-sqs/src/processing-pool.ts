@@ -36,23 +36,31 @@ export type FromThread =
   | { type: 'done'; id: number; result: DecodeResult; filtered: number }
   | { type: 'failed'; id: number; parquet: boolean; message: string; events: number; bytes: number; filtered: number };
 
-/** Compressed bytes posted to a thread and not yet taken, per object: bounds what waits in a thread's inbox. */
-const MAX_BYTES_POSTED = 1024 * 1024;
+/**
+ * Compressed bytes posted to a thread and not yet taken, per object: bounds what waits in a thread's inbox
+ * (gzip'd CloudTrail inflates ~10×: 256 KiB is a few batches ahead, enough to keep the thread busy).
+ */
+const MAX_BYTES_POSTED = 256 * 1024;
 /** A thread with nothing to do ends after this long (its memory goes back); the next object starts one again. */
 const IDLE_MS = 15_000;
-/** Each thread's V8 heap: the live data is one decompressed chunk, one batch and one record (≤ 16 MiB). */
-const THREAD_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 2 };
+/**
+ * Each thread's V8 heap: the live data is one decompressed chunk, one batch and one record (≤ 16 MiB). The
+ * young generation is what a batch's short-lived objects (a record's RawJson, the chunks it points into)
+ * need to die young: with 2 MiB most were promoted and the old generation's collections cost CPU.
+ */
+const THREAD_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 };
 
 /** Above this many, threads add memory (each has its own heap) faster than a queue consumer gains from them. */
 const MAX_DEFAULT_THREADS = 4;
 
 /**
- * The default `processing_threads`: one per core the process may use (at most MAX_DEFAULT_THREADS); none on a
- * single core, where a thread would only add the cost of handing data over.
+ * The default `processing_threads`: one per core the process may use besides the main thread's (which
+ * delivers: encoding and TLS take about as much CPU as one thread's decoding), at most MAX_DEFAULT_THREADS;
+ * none on a single core, where a thread would only add the cost of handing data over.
  */
 export function defaultProcessingThreads(): number {
   const cores = availableParallelism();
-  return cores >= 2 ? Math.min(cores, MAX_DEFAULT_THREADS) : 0;
+  return cores >= 2 ? Math.min(cores - 1, MAX_DEFAULT_THREADS) : 0;
 }
 
 /** The events of a `bytes` batch: one string per UTF-8 range. */

@@ -11,6 +11,7 @@ import { directEvent, parseNotification, type ObjectRef } from './notifications.
 import { readObject } from './object-reader.js';
 import type { ObjectPlan, ServicePipeline } from './pipeline.js';
 import type { ProcessingPool } from './processing-pool.js';
+import { UnackedBudget } from './unacked-budget.js';
 
 /** The table `debug_md5` writes to. */
 export const MD5_TAG = 'my.app.sqs.message_body';
@@ -55,6 +56,11 @@ const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonE
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'KMS.AccessDeniedException']);
 const HANDLE_GONE = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidParameterValue', 'AWS.SimpleQueueService.MessageNotInflight']);
 const MAX_VISIBILITY_TOTAL = 43_200;
+/**
+ * Characters of events handed to the SDK and not yet acknowledged, per worker (every message in flight):
+ * at 150k CloudTrail events/s (~225 MB/s) and an acknowledgement after ~20–40 ms, 4–9 MB are in flight.
+ */
+const MAX_UNACKED_CHARS = 16 * 1024 * 1024;
 /** Objects of one message read at the same time (notifications usually carry one). */
 const OBJECTS_IN_FLIGHT_PER_MESSAGE = 4;
 
@@ -116,6 +122,7 @@ class BatchDeleter {
 export class QueueWorker {
   private readonly deleter: BatchDeleter;
   private readonly stopped: Promise<'stopped'>;
+  private readonly unacked: UnackedBudget;
   private readonly result: CycleResult = { received: 0, deleted: 0, objects: 0, skippedObjects: 0, filteredRecords: 0, events: 0, bytes: 0, failed: 0, released: 0, poison: 0, testEvents: 0 };
   private reported: CycleResult = { ...this.result };
 
@@ -127,6 +134,7 @@ export class QueueWorker {
       if (deps.signal.aborted) resolve('stopped');
       else deps.signal.addEventListener('abort', () => resolve('stopped'), { once: true });
     });
+    this.unacked = new UnackedBudget(MAX_UNACKED_CHARS, this.stopped);
   }
 
   async runCycle(): Promise<CycleResult> {
@@ -231,8 +239,11 @@ export class QueueWorker {
     const emit = async (events: readonly unknown[], tag: string) => {
       if (events.length === 0) return;
       if (options.doNotSend) return;
+      await this.unacked.reserve();
+      if (this.deps.signal.aborted) throw new Error('stopped');
       const accepted = await this.deps.emit(events, tag);
       delivered.push(accepted.delivered);
+      this.unacked.hold(events, accepted.delivered);
     };
     try {
       if (options.debugMd5) {

@@ -14,8 +14,9 @@
 //
 // Arms (comma separated), alternated on the same objects (re-announced between runs; the order rotates every
 // pair): `default` (this build, its defaults), `base` (BENCH_BASE=<root of another built copy>, e.g. main's,
-// its defaults), or settings joined by `+`: `threads=N` (processing_threads), `inflight=N`
-// (max_messages_in_flight), `conns=N` (the output's concurrent_connections), e.g. `threads=2+conns=2`.
+// its defaults), or settings joined by `+` (SETTINGS: `threads` processing_threads, `inflight`
+// max_messages_in_flight, `batch` events_per_batch, `conns` the output's concurrent_connections, `queue` /
+// `queuemb` the SDK queue's bounds), e.g. `threads=2+conns=2`.
 // BENCH_CACHE=<dir> keeps the generated objects between runs of the bench.
 //
 // Writes tooling/bench/aws-sqs/REPORT.md (keeping what is written by hand below its marker line). Not a test:
@@ -201,6 +202,8 @@ interface ChildResult {
   cpuSeconds: number;
   mainCpuSeconds: number;
   peakRssMiB: number;
+  /** BENCH_MEMORY=1: the main thread's memoryUsage() at the highest RSS sample, MiB. */
+  atPeakMiB?: Record<string, number>;
 }
 
 interface RunResult extends ChildResult {
@@ -212,10 +215,21 @@ interface RunResult extends ChildResult {
   load: number;
 }
 
+/** Arm settings: the bench's short name → the config key (`globals` for the queue's). */
+const SETTINGS = {
+  threads: 'processing_threads',
+  inflight: 'max_messages_in_flight',
+  batch: 'events_per_batch',
+  conns: 'concurrent_connections',
+  queue: 'queue_max_size_in_messages',
+  queuemb: 'queue_max_size_in_mb',
+} as const;
+type SettingName = keyof typeof SETTINGS;
+
 /** One way of running the collector: this build with some settings, or the baseline build. */
 interface Arm {
   label: string;
-  settings: { threads?: number; inflight?: number; conns?: number };
+  settings: Partial<Record<SettingName, number>>;
   base?: string;
 }
 
@@ -229,23 +243,23 @@ function parseArms(spec: string): Arm[] {
     const settings: Arm['settings'] = {};
     for (const pair of item.split('+')) {
       const [k, v] = pair.split('=');
-      if (k !== 'threads' && k !== 'inflight' && k !== 'conns') throw new Error(`unknown arm setting ${pair}`);
-      settings[k] = Number(v);
+      if (!k || !(k in SETTINGS)) throw new Error(`unknown arm setting ${pair} (known: ${Object.keys(SETTINGS).join(', ')})`);
+      settings[k as SettingName] = Number(v);
     }
-    const names = { threads: 'processing_threads', inflight: 'max_messages_in_flight', conns: 'concurrent_connections' };
-    return { label: Object.entries(settings).map(([k, v]) => `${names[k as keyof typeof names]}: ${v}`).join(', '), settings };
+    return { label: Object.entries(settings).map(([k, v]) => `${SETTINGS[k as SettingName]}: ${v}`).join(', '), settings };
   });
 }
 
 function runCollector(aws: MiniAws, sink: Sink, pki: Pki, service: Service, queueUrl: string, arm: Arm): Promise<ChildResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aws-sqs-bench-'));
-  const { threads, inflight, conns } = arm.settings;
+  const { threads, inflight, batch, conns, queue, queuemb } = arm.settings;
+  const given = <K extends string>(key: K, value: number | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, number>));
   const config = {
-    globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
+    globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false }, ...given('queue_max_size_in_messages', queue), ...given('queue_max_size_in_mb', queuemb) },
     outputs: {
       devo_1: {
         type: 'devo_platform',
-        config: { address: '127.0.0.1', port: sink.port, type: 'SSL', chain: pki.caCert, cert: pki.clientCert, key: pki.clientKey, ...(conns === undefined ? {} : { concurrent_connections: conns }) },
+        config: { address: '127.0.0.1', port: sink.port, type: 'SSL', chain: pki.caCert, cert: pki.clientCert, key: pki.clientKey, ...given('concurrent_connections', conns) },
       },
     },
     inputs: {
@@ -261,8 +275,9 @@ function runCollector(aws: MiniAws, sink: Sink, pki: Pki, service: Service, queu
             // The queue holds every message before the run: no long poll at its end.
             sqs_wait_timeout: 0,
             sqs_visibility_timeout: 600,
-            ...(threads === undefined ? {} : { processing_threads: threads }),
-            ...(inflight === undefined ? {} : { max_messages_in_flight: inflight }),
+            ...given('processing_threads', threads),
+            ...given('max_messages_in_flight', inflight),
+            ...given('events_per_batch', batch),
           },
         },
       },
@@ -273,11 +288,11 @@ function runCollector(aws: MiniAws, sink: Sink, pki: Pki, service: Service, queu
   return new Promise((resolve, reject) => {
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the collector process (every thread) there.
     const flags = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
-    // BENCH_CHILD_FLAGS="--max-old-space-size=64": flags instead of the executable's launch line.
+    // BENCH_CHILD_FLAGS="--max-old-space-size=64": node flags instead of the launch line's (its environment stays).
     const childFlags = process.env['BENCH_CHILD_FLAGS'];
     const root = arm.base ?? join(here, '../../..');
     flags.push(...(childFlags === undefined ? launchFlags(root) : childFlags.split(' ').filter(Boolean)));
-    const env = { ...process.env, BENCH_BASE: arm.base ?? '', ...(childFlags === undefined ? launchEnv(root) : {}) };
+    const env = { ...process.env, BENCH_BASE: arm.base ?? '', ...launchEnv(root) };
     const child = spawn(process.execPath, [...flags, join(here, 'collector-child.mjs'), file, dir], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -351,7 +366,7 @@ async function main(): Promise<void> {
     if (!result.ok || events !== p.set.records) throw new Error(`${p.set.name} (${arm.label}): expected ${p.set.records} events at the sink, got ${events}: ${result.errors.join('; ')}`);
     const run: RunResult = { ...result, events, sourceCpuSeconds: (source.user + source.system) / 1e6, sinkCpuSeconds: after.cpuSeconds - before.cpuSeconds, load: loadavg()[0]! };
     process.stderr.write(
-      `  ${arm.label}: ${fmt(events / run.seconds)} events/s, ${fmt(events / run.cpuSeconds)} per CPU-s, main thread ${fmt(run.mainCpuSeconds, 2)} s, peak ${fmt(run.peakRssMiB)} MiB, source ${fmt(run.sourceCpuSeconds, 2)} s, sink ${fmt(run.sinkCpuSeconds, 2)} s CPU (load ${load()})\n`,
+      `  ${arm.label}: ${fmt(events / run.seconds)} events/s, ${fmt(events / run.cpuSeconds)} per CPU-s, main thread ${fmt(run.mainCpuSeconds, 2)} s, peak ${fmt(run.peakRssMiB)} MiB, source ${fmt(run.sourceCpuSeconds, 2)} s, sink ${fmt(run.sinkCpuSeconds, 2)} s CPU (load ${load()})${run.atPeakMiB ? ` at peak ${JSON.stringify(run.atPeakMiB)}` : ''}\n`,
     );
     return run;
   };

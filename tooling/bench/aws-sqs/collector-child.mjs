@@ -20,7 +20,15 @@ const config = JSON.parse(readFileSync(configFile, 'utf8'));
 
 let peakRss = 0;
 // rss() alone: memoryUsage() also walks the heap, which costs CPU in the measured process.
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+// BENCH_MEMORY=1: also the main thread's heap and buffers at the highest RSS sample (costs a heap walk a sample).
+const detail = process.env.BENCH_MEMORY === '1';
+let atPeak;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss <= peakRss) return;
+  peakRss = rss;
+  if (detail) atPeak = process.memoryUsage();
+}, 50);
 // The collector's log lines are not the measure: dropped.
 const logs = new PassThrough();
 logs.resume();
@@ -42,5 +50,6 @@ process.stdout.write(
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     mainCpuSeconds: (main.user + main.system) / 1e6,
     peakRssMiB: peakRss / 1048576,
+    ...(atPeak ? { atPeakMiB: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / 1048576)])) } : {}),
   })}\n`,
 );
