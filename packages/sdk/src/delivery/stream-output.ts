@@ -161,12 +161,12 @@ export class StreamOutput implements Output {
    * is); `lookup` batches all go on the oldest connection, because Devo applies a lookup's START, data and
    * END lines in the order they arrive.
    */
-  async write(records: readonly DeliveryRecord[], service: SenderService): Promise<void> {
+  async write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void> {
     if (records.length === 0) return;
     const bytes = this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
     const connection = await this.acquire(service === 'lookup');
     try {
-      await connection.send(bytes);
+      await connection.send(bytes, flushed);
       this.failures = 0;
       this.refusedInStreak = false;
       this.down = false;
