@@ -6,10 +6,10 @@ import { waitUntil } from '@collector/testkit';
 class ManualOutput implements Output {
   readonly type = 'manual';
   readonly name = 'manual';
-  readonly writes: { records: readonly DeliveryRecord[]; ok: () => void; fail: () => void }[] = [];
+  readonly writes: { records: readonly DeliveryRecord[]; ok: () => void; fail: () => void; flushed: () => void }[] = [];
   async start() {}
-  write(records: readonly DeliveryRecord[]): Promise<void> {
-    return new Promise((resolve, reject) => this.writes.push({ records, ok: resolve, fail: () => reject(new Error('connection lost')) }));
+  write(records: readonly DeliveryRecord[], _service?: unknown, flushed: () => void = () => undefined): Promise<void> {
+    return new Promise((resolve, reject) => this.writes.push({ records, ok: resolve, fail: () => reject(new Error('connection lost')), flushed }));
   }
   ready() {
     return true;
@@ -44,6 +44,41 @@ describe('DeliveryPipeline queue', () => {
     for (const w of out.writes.splice(0)) w.ok();
     await Promise.all(acks);
     expect(pipeline.queueSize.messages).toBe(0);
+  });
+
+  it('a flushed write that only waits for its acknowledgement leaves the write window, up to one more window of them', async () => {
+    const out = new ManualOutput();
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 1, maxInflightBatches: 3, retryInitialMs: 1, retryMaxMs: 1 });
+    await pipeline.start();
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) acks.push((await pipeline.submit([rec(i)])).delivered);
+    await waitUntil(() => out.writes.length >= 3, { what: 'three writes' });
+    await tick();
+    expect(out.writes).toHaveLength(3); // the window: 3 being written
+    for (const w of out.writes) w.flushed();
+    await waitUntil(() => out.writes.length >= 6, { what: 'three more writes' });
+    await tick();
+    expect(out.writes).toHaveLength(6); // 3 settling + 3 being written
+    for (const w of out.writes.slice(3)) w.flushed();
+    await tick();
+    expect(out.writes).toHaveLength(6); // 6 in flight: the settling ones are bounded too
+    // A failure fails them all; they come back in order and, after it, one write at a time.
+    for (const w of out.writes.splice(0)) w.fail();
+    await waitUntil(() => out.writes.length >= 1, { what: 'the probe write' });
+    out.writes[0]!.flushed();
+    await tick();
+    expect(out.writes.map((w) => w.records[0]!.message)).toEqual(['0']);
+    out.writes.shift()!.ok();
+    const order: string[] = [];
+    while (order.length < 9) {
+      await waitUntil(() => out.writes.length > 0, { what: 'the remaining writes' });
+      for (const w of out.writes.splice(0)) {
+        order.push(w.records[0]!.message);
+        w.ok();
+      }
+    }
+    expect(order).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    await Promise.all(acks);
   });
 
   it('retried batches keep the submission order', async () => {

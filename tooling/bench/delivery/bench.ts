@@ -3,7 +3,13 @@
 // thread), and the SDK against a bare Node TLS writer into a counting sink (the sender's own ceiling).
 // Configurations alternate inside one session, so ratios are measured under the same load.
 //
-//   npx tsx tooling/bench/delivery/bench.ts [events per run=300000] [rounds=3] [connections=1,2,4] [rsyslog queue workers=0]
+//   npx tsx tooling/bench/delivery/bench.ts [events per run=300000] [rounds=3] [connections=1,2,4] [rsyslog queue workers=0] [sink variants] [baseline dir]
+//
+// connections `-` skips the rsyslog section. Sink variants (A/B of the SDK's own settings against the bare
+// writer, in the same rounds): a comma-separated list of `<ack_settle_in_ms>/<batches in flight>`, e.g.
+// `20/16,5/16`; `default` (the default) is the SDK as configured by default. A baseline directory (a copy
+// of another commit with its dependencies installed) adds that copy's SDK to the sink section, alternated
+// with this tree's in the same rounds.
 //
 // Writes tooling/bench/delivery/REPORT.md (keeping what is written by hand below its marker line). Not a
 // test: run it by hand (or through `pnpm bench`).
@@ -14,15 +20,30 @@ import { fork } from 'node:child_process';
 import { connect } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createOutputs, DeliveryPipeline, silentLogger, type DeliveryRecord, type OutputConfig } from '../../../packages/sdk/src/host.js';
+import * as thisSdk from '../../../packages/sdk/src/host.js';
+import type { DeliveryRecord, OutputConfig } from '../../../packages/sdk/src/host.js';
 import { devoOutputConfig, startRsyslog, type Pki } from '../../testkit/src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EVENTS = Number(process.argv[2] ?? 300_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
-const CONNECTIONS = (process.argv[4] ?? '1,2,4').split(',').map(Number);
+const CONNECTIONS = process.argv[4] === '-' ? [] : (process.argv[4] ?? '1,2,4').split(',').map(Number);
 /** 0: rsyslog parses and writes on the imtcp thread that read the message; N: on N queue workers. */
 const QUEUE_WORKERS = Number(process.argv[5] ?? 0);
+/** SDK variants for the sink section: undefined fields keep the defaults. */
+interface Variant {
+  settleMs?: number;
+  inflight?: number;
+}
+const VARIANTS: Variant[] = (process.argv[6] ?? 'default').split(',').map((v) => {
+  if (v === 'default') return {};
+  const [settle, inflight] = v.split('/').map(Number);
+  return { ...(Number.isFinite(settle) ? { settleMs: settle } : {}), ...(Number.isFinite(inflight) ? { inflight } : {}) };
+});
+const BASELINE = process.argv[7];
+/** The SDK of the baseline copy (its TypeScript sources, as this tree's are used). */
+const baselineSdk = BASELINE ? ((await import(join(BASELINE, 'packages/sdk/src/host.ts'))) as typeof thisSdk) : undefined;
+const variantName = (v: Variant) => (v.settleMs === undefined && v.inflight === undefined ? '' : ` (settle ${v.settleMs ?? 'default'} ms, ${v.inflight ?? 16} in flight)`);
 const HAND_WRITTEN = '<!-- Written by hand below this line: bench.ts keeps it. -->';
 const TAG = 'my.app.bench.delivery';
 const HOST = 'bench-host';
@@ -180,16 +201,16 @@ async function bare(r: Target, messages: string[], events: number): Promise<Resu
 }
 
 /** The SDK: submit → bounded queue → StreamOutput (encoder, `connections` TLS connections) → acknowledged. */
-async function sdk(r: Target, messages: string[], events: number, connections: number): Promise<Result> {
+async function sdk(r: Target, messages: string[], events: number, connections: number, variant: Variant = {}, { createOutputs, DeliveryPipeline, silentLogger } = thisSdk, label = 'SDK'): Promise<Result> {
   const block = devoOutputConfig(r) as Record<string, OutputConfig>;
-  Object.assign(block['devo_1']!.config, { concurrent_connections: connections });
+  Object.assign(block['devo_1']!.config, { concurrent_connections: connections }, variant.settleMs === undefined ? {} : { ack_settle_in_ms: variant.settleMs });
   const outputs = createOutputs(block, { workDir: here, log: silentLogger, hostname: HOST });
   const counters = (outputs[0] as unknown as { counters: { bytes: number } }).counters;
-  const pipeline = new DeliveryPipeline(outputs, { statsPeriodMs: 0 });
+  const pipeline = new DeliveryPipeline(outputs, { statsPeriodMs: 0, ...(variant.inflight === undefined ? {} : { maxInflightBatches: variant.inflight }) });
   await pipeline.start();
   r.setExpected(events, () => counters.bytes);
   const done = r.mark();
-  const result = await measure(r, `SDK, ${connections} connection${connections > 1 ? 's' : ''}`, connections, events, async () => {
+  const result = await measure(r, `${label}, ${connections} connection${connections > 1 ? 's' : ''}${variantName(variant)}`, connections, events, async () => {
     const acks: Promise<void>[] = [];
     const batch = 500;
     for (let sent = 0; sent < events; sent += batch) {
@@ -271,7 +292,7 @@ const loadAtStart = loadavg();
 try {
   const messages = makeMessages();
   const sections: string[] = [];
-  sections.push(
+  if (CONNECTIONS.length > 0) sections.push(
     await compare(
       rsyslog,
       `Receiver: ${rsyslog.name}, ${CONNECTIONS.join(' vs ')} connections`,
@@ -282,10 +303,11 @@ try {
   sections.push(
     await compare(
       sink,
-      `Receiver: ${sink.name}, bare writer vs SDK (1 connection each)`,
+      `Receiver: ${sink.name}, bare writer vs SDK (1 connection each${VARIANTS.length > 1 ? `; SDK variants: ${VARIANTS.map((v) => variantName(v) || 'default').join(', ')}` : ''})`,
       [
         { name: 'bare', run: () => bare(sink, messages, EVENTS) },
-        { name: 'SDK ×1', run: () => sdk(sink, messages, EVENTS, 1) },
+        ...VARIANTS.map((v) => ({ name: `SDK ×1${variantName(v)}`, run: () => sdk(sink, messages, EVENTS, 1, v) })),
+        ...(baselineSdk ? [{ name: 'baseline SDK ×1', run: () => sdk(sink, messages, EVENTS, 1, {}, baselineSdk, `SDK of ${BASELINE}`) }] : []),
       ],
       '× bare writer',
     ),
@@ -295,7 +317,7 @@ try {
 
 Queue → receiver over TLS 1.3 with a client certificate required and verified, 1 KB JSON events
 (${messages[0]!.length} bytes of message + the DCSDK syslog header), DCSDK defaults (queue 10000 messages, batches of
-at most 1000 events, 16 batches in flight, acknowledgement settle floor 20 ms). A run ends when the receiver
+at most 1000 events, 16 batches being written and up to 16 more settling, acknowledgement settle floor 20 ms). A run ends when the receiver
 has everything (rsyslog: every message counted; sink: every byte) and, for the SDK, every batch was
 acknowledged. The writers alternate within each round, so each ratio compares runs made a few seconds apart
 under the same machine load.
@@ -303,7 +325,7 @@ under the same machine load.
 - Date: ${new Date().toISOString()}
 - Machine: ${hostname()}, ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}
 - Load average (1, 5, 15 min): ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end (the machine is shared)
-- Command: \`npx tsx tooling/bench/delivery/bench.ts ${EVENTS} ${ROUNDS} ${CONNECTIONS.join(',')} ${QUEUE_WORKERS}\` (events per run, rounds, connection counts, rsyslog queue workers)
+- Command: \`npx tsx tooling/bench/delivery/bench.ts ${EVENTS} ${ROUNDS} ${CONNECTIONS.join(',') || '-'} ${QUEUE_WORKERS} ${process.argv[6] ?? 'default'}${BASELINE ? ` ${BASELINE}` : ''}\` (events per run, rounds, connection counts, rsyslog queue workers, sink variants, baseline)
 
 ${sections.join('\n')}
 Columns: "sender CPU" is user + system CPU of the Node process (encoding, TLS encryption of every connection,

@@ -16,7 +16,12 @@ export interface DeliveryPipelineOptions {
   batchSize?: number;
   /** About this many bytes per write call at most (2 MiB): with big events, batches get fewer records. */
   maxBatchBytes?: number;
-  /** Batches written but not yet acknowledged, per output (pipelining over the acknowledgement delay). */
+  /**
+   * Batches being written, per output: handed to the output and not yet flushed (an output that reports
+   * flushes, see Output.write) or not yet acknowledged (one that does not). Flushed batches that only wait
+   * for their acknowledgement (the settle period) take no place here: they are bounded by time, and by
+   * `maxInflightBatches` more at most. Default 16.
+   */
   maxInflightBatches?: number;
   /** Wait after a failed write before the next attempt, jittered (the output adds its own connection back-off). */
   retryInitialMs?: number;
@@ -404,6 +409,8 @@ export class Lane {
   private seq = 0;
   private readonly inflightWrites = new Set<{ taken: Chunk[]; abandoned: boolean; fromSpool: boolean }>();
   private inflight = 0;
+  /** Writes in flight not yet flushed (see maxInflightBatches). */
+  private writing = 0;
   /** Writes in flight taken from the queue (a spill waits for them: they may come back, and go first). */
   private queueInflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -657,10 +664,12 @@ export class Lane {
 
   pump(): void {
     this.started = true;
-    const maxInflight = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? 16);
+    // After a failure one write at a time, flushed or not, until one succeeds.
+    const maxWriting = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? 16);
+    const maxInflight = this.failures > 0 ? 1 : 2 * maxWriting;
     const batchSize = this.options.batchSize ?? 1000;
     const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
-    while (!this.halted && !this.retryTimer && this.inflight < maxInflight) {
+    while (!this.halted && !this.retryTimer && this.writing < maxWriting && this.inflight < maxInflight) {
       let source = this.queue;
       if (this.spooling) {
         // Only the spool is written while spooling: it is older than anything queued.
@@ -693,14 +702,25 @@ export class Lane {
       }
       const records = taken.length === 1 ? taken[0]!.records : taken.flatMap((t) => t.records);
       this.inflight++;
+      this.writing++;
       if (!fromSpool) this.queueInflight++;
       const write = { taken, abandoned: false, fromSpool };
       this.inflightWrites.add(write);
       const began = Date.now();
-      this.output.write(records, service).then(
+      // Frees the write's place in the window once, at its flush or at its outcome.
+      let writing = true;
+      const flushed = (): void => {
+        if (!writing || write.abandoned) return;
+        writing = false;
+        this.writing--;
+        this.pump();
+      };
+      this.output.write(records, service, flushed).then(
         () => {
           this.inflightWrites.delete(write);
           if (write.abandoned) return; // stop() already persisted or rejected these
+          if (writing) this.writing--;
+          writing = false;
           this.inflight--;
           if (!fromSpool) this.queueInflight--;
           if (this.failures > 0 && (this.lastFailureLogAt > 0 || this.lastRefusalLogAt > 0)) this.log.info(`Output ${this.output.name} delivers again after ${seconds(this.failingForMs())} s of failures`);
@@ -718,6 +738,8 @@ export class Lane {
         (error: unknown) => {
           this.inflightWrites.delete(write);
           if (write.abandoned) return;
+          if (writing) this.writing--;
+          writing = false;
           this.inflight--;
           if (!fromSpool) this.queueInflight--;
           this.requeue(taken, fromSpool ? this.resend : this.queue);
@@ -827,6 +849,7 @@ export class Lane {
     }
     this.inflightWrites.clear();
     this.inflight = 0;
+    this.writing = 0;
     this.queueInflight = 0;
     this.resend.splice(0);
     return [...hanging, ...this.queue.splice(0)].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));

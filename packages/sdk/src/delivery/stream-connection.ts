@@ -34,6 +34,8 @@ export interface ConnectionTarget {
 }
 
 interface PendingSend {
+  /** Told once the bytes are flushed to a verified connection and the settle period runs. */
+  flushed: (() => void) | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
   timer?: NodeJS.Timeout;
@@ -230,6 +232,7 @@ export class StreamConnection {
   }
 
   private settleLater(p: PendingSend): void {
+    p.flushed?.();
     p.timer = setTimeout(() => {
       // setImmediate runs after this loop turn's I/O phase: a FIN, RST or alert that arrived while the
       // process was busy is handled (and fails the send) before the acknowledgement can happen.
@@ -243,8 +246,11 @@ export class StreamConnection {
     }, Math.max(this.target.settleMs, 2 * this.rttMs));
   }
 
-  /** Writes `bytes`; resolves once they count as delivered (see the class comment). */
-  send(bytes: Buffer): Promise<void> {
+  /**
+   * Writes `bytes`; resolves once they count as delivered (see the class comment). `flushed` is called when
+   * they are flushed to a verified connection, i.e. when only the settle period is left.
+   */
+  send(bytes: Buffer, flushed?: () => void): Promise<void> {
     const socket = this.socket;
     if (this.failure) return Promise.reject(this.failure);
     if (!socket) return Promise.reject(new OutputError(606, `Not connected to ${this.where}`, { retryable: true }));
@@ -258,7 +264,7 @@ export class StreamConnection {
     if (this.unflushed === 0) this.lastProgressAt = Date.now();
     this.unflushed++;
     return new Promise<void>((resolve, reject) => {
-      const p: PendingSend = { resolve, reject };
+      const p: PendingSend = { flushed, resolve, reject };
       this.pending.add(p);
       // Written in slices (views, no copies) so each flushed slice counts as progress for the
       // sending_timeout watchdog: one 1 MB write to a slow but healthy link must not look stalled.

@@ -161,17 +161,22 @@ export class StreamOutput implements Output {
    * is); `lookup` batches all go on the oldest connection, because Devo applies a lookup's START, data and
    * END lines in the order they arrive.
    */
-  async write(records: readonly DeliveryRecord[], service: SenderService): Promise<void> {
+  async write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void> {
     if (records.length === 0) return;
-    const bytes = this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
+    let bytes: Buffer | undefined = this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
+    const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
-      await connection.send(bytes);
+      const sent = connection.send(bytes, flushed);
+      // A suspended async function keeps its locals: without this, every batch that only waits for its
+      // settle period would hold its encoded buffer (up to 2 MiB) until acknowledged.
+      bytes = undefined;
+      await sent;
       this.failures = 0;
       this.refusedInStreak = false;
       this.down = false;
       this.counters.messages += records.length;
-      this.counters.bytes += bytes.length;
+      this.counters.bytes += size;
     } catch (error) {
       this.counters.failedWrites++;
       // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.

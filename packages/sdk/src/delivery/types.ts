@@ -23,7 +23,11 @@ export interface Output {
    */
   readonly services?: readonly SenderService[];
   start(): Promise<void>;
-  write(records: readonly DeliveryRecord[], service: SenderService): Promise<void>;
+  /**
+   * `flushed` (optional): called once the bytes left the process and only the acknowledgement is awaited
+   * (e.g. a settle period); the pipeline then writes further batches without waiting for it.
+   */
+  write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void>;
   /** Connected (or able to accept writes right now); `/ready` reports it. */
   ready(): boolean;
   /**

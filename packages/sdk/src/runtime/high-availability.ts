@@ -208,8 +208,8 @@ export class LeaderElection {
    * held, so a batch queued before a pause is not sent after it. The collector's own log lines still go.
    */
   fenceOutput(output: Output): Output {
-    const write: Output['write'] = (records, service) =>
-      service === 'internal' || this.leading() ? output.write(records, service) : Promise.reject(this.refusal(`${records.length} record(s) to ${output.name}`));
+    const write: Output['write'] = (records, service, flushed) =>
+      service === 'internal' || this.leading() ? output.write(records, service, flushed) : Promise.reject(this.refusal(`${records.length} record(s) to ${output.name}`));
     return withMethod(output, 'write', write);
   }
 }
