@@ -139,6 +139,20 @@ describe('HttpClient', () => {
     expect(((await pending) as HttpError).kind).toBe('aborted');
   });
 
+  it('decodes UTF-8 characters split between two chunks of the body', async () => {
+    const payload = Buffer.from(JSON.stringify({ name: 'Zoë 🦊 Ünïcødé' }));
+    const cut = payload.indexOf(Buffer.from('🦊')) + 2; // inside the four bytes of the fox
+    const api = await scripted([
+      (_, res) => {
+        res.writeHead(200);
+        res.write(payload.subarray(0, cut));
+        setTimeout(() => res.end(payload.subarray(cut)), 20);
+      },
+    ]);
+    const res = await new HttpClient(fast).request({ url: api.url });
+    expect(res.json()).toEqual({ name: 'Zoë 🦊 Ünïcødé' });
+  });
+
   it('parses Retry-After as seconds or as an HTTP date', () => {
     expect(retryAfterHeaderMs('3')).toBe(3000);
     expect(retryAfterHeaderMs(new Date(Date.now() + 5000).toUTCString())).toBeGreaterThan(3000);

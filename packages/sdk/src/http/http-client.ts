@@ -1,5 +1,6 @@
 import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { redact } from '../secrets/redactor.js';
 import { nodeHttp } from './node-http.js';
 import { proxyAgents, type ProxyAgentsOptions } from './proxy-agents.js';
@@ -272,20 +273,23 @@ class NodeHttpClient implements HttpClientContract {
         waiting = 'data from the body';
         timer.refresh();
         const status = res.statusCode ?? 0;
-        const chunks: Buffer[] = [];
+        // Each chunk is decoded as it arrives and the socket's buffer let go: a page never exists as one
+        // multi-megabyte Buffer, which glibc would place in (and keep in) its heap.
+        const decoder = new StringDecoder('utf8');
+        let text = '';
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           timer.refresh();
           size += chunk.length;
           if (size > maxBytes) res.destroy(new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, status));
-          else chunks.push(chunk);
+          else text += decoder.write(chunk);
         });
         res.once('error', fail);
         res.once('end', () => {
           clearTimeout(timer);
           const flat: Record<string, string> = {};
           for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
-          resolve({ status, headers: flat, text: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8') });
+          resolve({ status, headers: flat, text: text + decoder.end() });
         });
       });
       request.end(body);
