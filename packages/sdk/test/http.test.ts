@@ -113,6 +113,23 @@ describe('HttpClient', () => {
     expect(connections).toBe(1);
   });
 
+  it('sends a request again on a new connection when the server closed the pooled one', async () => {
+    const requestsOnSocket = new WeakMap<object, number>();
+    const api = await scripted([
+      (req, res) => {
+        const count = (requestsOnSocket.get(req.socket) ?? 0) + 1;
+        requestsOnSocket.set(req.socket, count);
+        // A server that drops an idle keep-alive connection as the next request arrives on it.
+        if (count > 1) req.socket.destroy();
+        else res.writeHead(200).end('{}');
+      },
+    ]);
+    const http = new HttpClient(fast);
+    expect((await http.request({ url: `${api.url}/1`, retries: 0 })).status).toBe(200);
+    expect((await http.request({ url: `${api.url}/2`, retries: 0 })).status).toBe(200);
+    expect(api.seen.map((s) => s.url)).toEqual(['/1', '/2', '/2']);
+  });
+
   it('times out a server that does not answer, or stops sending its body, and follows no redirect', async () => {
     const api = await scripted([
       () => undefined, // never answers

@@ -69,11 +69,11 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
 }
 
 /**
- * Keep-alive pools of node:http/node:https agents (undici, the client before, loaded llhttp as WebAssembly: +4.5 MiB
- * of resident memory beside the other modules, +23 MiB on a bare Node; docs/benchmarks.md). An idle connection
- * stays open 30 s, or until 0.5 s before the server's `Keep-Alive: timeout=N` (Node's own margin is 1 s, which
- * would drop every connection to a server that says `timeout=1` and cost a TLS handshake per page; the option
- * exists from Node 24.7). Up to 16 connections per host, the most recently used first.
+ * Keep-alive pools of node:http/node:https agents (undici, the client before, loaded llhttp as WebAssembly: +4.5
+ * MiB of resident memory beside the other modules, +23 MiB on a bare Node; docs/benchmarks.md). An idle
+ * connection stays open 30 s, or until 0.5 s before the server's `Keep-Alive: timeout=N` (Node's own margin is
+ * 1 s, which would drop every connection to a server that says `timeout=1` and cost a TLS handshake per page; the
+ * option exists from Node 24.7). Up to 16 connections per host, the most recently used first.
  */
 const POOL: ProxyAgentsOptions = { keepAlive: true, timeout: 30_000, agentKeepAliveTimeoutBuffer: 500, maxSockets: 16, scheduling: 'lifo' };
 type Agents = ReturnType<typeof proxyAgents>;
@@ -85,10 +85,10 @@ const directAgents = proxyAgents(undefined, POOL);
 const proxiedAgents = new WeakMap<ProxySettings, Agents>();
 
 function agentFor(target: URL, settings: ProxySettings | undefined): HttpAgent {
-  let agents = directAgents;
-  if (settings) {
-    agents = proxiedAgents.get(settings) ?? proxyAgents(settings, POOL);
-    proxiedAgents.set(settings, agents);
+  let agents = settings ? proxiedAgents.get(settings) : directAgents;
+  if (!agents) {
+    agents = proxyAgents(settings, POOL);
+    proxiedAgents.set(settings!, agents);
   }
   return target.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent;
 }
@@ -106,9 +106,9 @@ function isStaleConnection(request: ClientRequest, error: NodeJS.ErrnoException)
 }
 
 /**
- * The HTTP client every vendor uses: node:http/node:https with keep-alive pools, timeouts, retries with jittered exponential back-off on
- * network errors and 5xx, 429 honoured (vendor hint, Retry-After, or back-off), rate limits from
- * `requests_limits`, HTTPS enforced, and every message redacted.
+ * The HTTP client every vendor uses: node:http/node:https with keep-alive pools, timeouts, retries with jittered
+ * exponential back-off on network errors and 5xx, 429 honoured (vendor hint, Retry-After, or back-off), rate
+ * limits from `requests_limits`, HTTPS enforced, and every message redacted.
  */
 class NodeHttpClient implements HttpClientContract {
   constructor(private readonly options: HttpClientOptions = {}) {}
@@ -206,15 +206,14 @@ class NodeHttpClient implements HttpClientContract {
       headers['content-type'] ??= 'application/json; charset=utf-8';
     }
     const method = req.method ?? (body === undefined ? 'GET' : 'POST');
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 60_000;
     const started = performance.now();
     try {
-      let exchange: Exchange;
-      try {
-        exchange = await this.exchange(url, method, headers, body, req.timeoutMs ?? this.options.timeoutMs ?? 60_000);
-      } catch (error) {
-        if (!(error as { stale?: boolean }).stale) throw error;
-        exchange = await this.exchange(url, method, headers, body, req.timeoutMs ?? this.options.timeoutMs ?? 60_000);
-      }
+      const attempt = () => this.exchange(url, method, headers, body, timeoutMs);
+      const exchange = await attempt().catch((error: unknown) => {
+        if ((error as { stale?: boolean }).stale) return attempt();
+        throw error;
+      });
       const { status, text } = exchange;
       this.options.observer?.onResponse?.(status, performance.now() - started, req.pool ?? 'default');
       return {
