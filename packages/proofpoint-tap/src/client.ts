@@ -1,6 +1,10 @@
-import { STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
 import { formatUtc, HttpError, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
 import { proofpointErrors } from './errors.js';
+
+// require(), not import: an ES import of node:http also loads Node's bundled undici (+11 MiB of resident
+// memory; the SDK's http/node-http.ts says why).
+const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /**
  * The authenticated TAP client: HTTP Basic `service_principal:secret` is static, so setup makes no request

@@ -19,7 +19,8 @@ async function scripted(responses: ((req: IncomingMessage, res: ServerResponse) 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   servers.push(() => new Promise((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  servers.push(async () => void server.closeAllConnections());
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
 const fast = { backoffBaseMs: 5, maxBackoffMs: 20 };
@@ -94,6 +95,79 @@ describe('HttpClient', () => {
     const api = await scripted([(_, res) => res.writeHead(200).end('x'.repeat(10_000))]);
     const error = await new HttpClient({ maxResponseBytes: 1000 }).request({ url: api.url }).catch((e: unknown) => e);
     expect((error as HttpError).kind).toBe('too-large');
+  });
+
+  it('keeps a connection to a server announcing Keep-Alive: timeout=1 for the next request', async () => {
+    const api = await scripted([(_, res) => res.writeHead(200).end('{}')]);
+    const server = api.server;
+    server.keepAliveTimeout = 1000; // Node answers `Keep-Alive: timeout=1`
+    let connections = 0;
+    server.on('connection', () => connections++);
+    const http = new HttpClient(fast);
+    for (let page = 0; page < 4; page++) {
+      const res = await http.request({ url: `${api.url}/page/${page}` });
+      expect(res.headers['keep-alive']).toBe('timeout=1');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(api.seen).toHaveLength(4);
+    expect(connections).toBe(1);
+  });
+
+  it('sends a request again on a new connection when the server closed the pooled one', async () => {
+    const requestsOnSocket = new WeakMap<object, number>();
+    const api = await scripted([
+      (req, res) => {
+        const count = (requestsOnSocket.get(req.socket) ?? 0) + 1;
+        requestsOnSocket.set(req.socket, count);
+        // A server that drops an idle keep-alive connection as the next request arrives on it.
+        if (count > 1) req.socket.destroy();
+        else res.writeHead(200).end('{}');
+      },
+    ]);
+    const http = new HttpClient(fast);
+    expect((await http.request({ url: `${api.url}/1`, retries: 0 })).status).toBe(200);
+    expect((await http.request({ url: `${api.url}/2`, retries: 0 })).status).toBe(200);
+    expect(api.seen.map((s) => s.url)).toEqual(['/1', '/2', '/2']);
+  });
+
+  it('times out a server that does not answer, or stops sending its body, and follows no redirect', async () => {
+    const api = await scripted([
+      () => undefined, // never answers
+      (_, res) => res.writeHead(200).write('{"partial":'), // then silence
+      (_, res) => res.writeHead(302, { location: '/elsewhere' }).end(),
+    ]);
+    const http = new HttpClient({ ...fast, timeoutMs: 200 });
+    const silent = await http.request({ url: `${api.url}/a`, retries: 0 }).catch((e: unknown) => e);
+    expect((silent as HttpError).kind).toBe('timeout');
+    const cut = await http.request({ url: `${api.url}/b`, retries: 0 }).catch((e: unknown) => e);
+    expect((cut as HttpError).kind).toBe('timeout');
+    expect((cut as HttpError).status).toBe(200);
+    const moved = await http.request({ url: `${api.url}/c` });
+    expect(moved.status).toBe(302);
+    expect(api.seen.map((s) => s.url)).toEqual(['/a', '/b', '/c']);
+  });
+
+  it('a stopping collector aborts the request in flight', async () => {
+    const api = await scripted([() => undefined]);
+    const stop = new AbortController();
+    const pending = new HttpClient({ ...fast, signal: stop.signal }).request({ url: api.url }).catch((e: unknown) => e);
+    while (api.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    expect(((await pending) as HttpError).kind).toBe('aborted');
+  });
+
+  it('decodes UTF-8 characters split between two chunks of the body', async () => {
+    const payload = Buffer.from(JSON.stringify({ name: 'Zoë 🦊 Ünïcødé' }));
+    const cut = payload.indexOf(Buffer.from('🦊')) + 2; // inside the four bytes of the fox
+    const api = await scripted([
+      (_, res) => {
+        res.writeHead(200);
+        res.write(payload.subarray(0, cut));
+        setTimeout(() => res.end(payload.subarray(cut)), 20);
+      },
+    ]);
+    const res = await new HttpClient(fast).request({ url: api.url });
+    expect(res.json()).toEqual({ name: 'Zoë 🦊 Ünïcødé' });
   });
 
   it('parses Retry-After as seconds or as an HTTP date', () => {

@@ -1,6 +1,9 @@
-import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { redact } from '../secrets/redactor.js';
-import { proxyAuthorization, proxyFor } from './proxy.js';
+import { nodeHttp } from './node-http.js';
+import { proxyAgents, type ProxyAgentsOptions } from './proxy-agents.js';
 import type { HttpClient as HttpClientContract, HttpRequest, HttpResponse, ProxySettings } from './http-types.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 
@@ -66,38 +69,48 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
 }
 
 /**
- * `keepAliveTimeoutThreshold`: undici subtracts it from the server's `Keep-Alive: timeout=N` hint and, with
- * its default of 2 s, closes the connection after every request to a server that says `timeout=1` or 2: a new
- * connection (and TLS handshake) per page. A connection idle for less than half a second is still open.
+ * Keep-alive pools of node:http/node:https agents (undici, the client before, loaded llhttp as WebAssembly: +4.5
+ * MiB of resident memory beside the other modules, +23 MiB on a bare Node; docs/benchmarks.md). An idle
+ * connection stays open 30 s, or until 0.5 s before the server's `Keep-Alive: timeout=N` (Node's own margin is
+ * 1 s, which would drop every connection to a server that says `timeout=1` and cost a TLS handshake per page; the
+ * option exists from Node 24.7). Up to 16 connections per host, the most recently used first.
  */
-const POOL = { keepAliveTimeout: 30_000, keepAliveTimeoutThreshold: 500, connections: 16 } as const;
-const sharedAgent = new Agent(POOL);
-/** One tunnelling pool per proxy (by URL with credentials), shared like the direct one. */
-const proxyDispatchers = new Map<string, Dispatcher>();
+const POOL: ProxyAgentsOptions = { keepAlive: true, timeout: 30_000, agentKeepAliveTimeoutBuffer: 500, maxSockets: 16, scheduling: 'lifo' };
+type Agents = ReturnType<typeof proxyAgents>;
+const directAgents = proxyAgents(undefined, POOL);
+/**
+ * One pair of pools per proxy settings, shared like the direct one. Through a proxy every connection is a CONNECT
+ * tunnel, for http:// targets too, so a proxy sees every request the same way (proxy-agents.ts).
+ */
+const proxiedAgents = new WeakMap<ProxySettings, Agents>();
 
-function dispatcherFor(target: URL, settings: ProxySettings | undefined): Dispatcher {
-  const proxy = proxyFor(target, settings);
-  if (!proxy) return sharedAgent;
-  let dispatcher = proxyDispatchers.get(proxy.href);
-  if (!dispatcher) {
-    // CONNECT tunnels for http:// targets too (undici's default), so a proxy sees every request the same
-    // way. Credentials go in Proxy-Authorization, built by us (undici only does it for user *and* password).
-    const bare = new URL(proxy.href);
-    bare.username = '';
-    bare.password = '';
-    const token = proxyAuthorization(proxy);
-    dispatcher = new ProxyAgent({ ...POOL, uri: bare.href, ...(token ? { token } : {}) });
-    proxyDispatchers.set(proxy.href, dispatcher);
+function agentFor(target: URL, settings: ProxySettings | undefined): HttpAgent {
+  let agents = settings ? proxiedAgents.get(settings) : directAgents;
+  if (!agents) {
+    agents = proxyAgents(settings, POOL);
+    proxiedAgents.set(settings!, agents);
   }
-  return dispatcher;
+  return target.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent;
+}
+
+/** What one exchange produced: the status, the headers (repeated ones joined with ", ") and the body as text. */
+interface Exchange {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+/** A pooled connection the server closed while it idled: the request never reached it, so it is sent again at once. */
+function isStaleConnection(request: ClientRequest, error: NodeJS.ErrnoException): boolean {
+  return request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
 }
 
 /**
- * The HTTP client every vendor uses: undici with timeouts, retries with jittered exponential back-off on
- * network errors and 5xx, 429 honoured (vendor hint, Retry-After, or back-off), rate limits from
- * `requests_limits`, HTTPS enforced, and every message redacted.
+ * The HTTP client every vendor uses: node:http/node:https with keep-alive pools, timeouts, retries with jittered
+ * exponential back-off on network errors and 5xx, 429 honoured (vendor hint, Retry-After, or back-off), rate
+ * limits from `requests_limits`, HTTPS enforced, and every message redacted.
  */
-class UndiciHttpClient implements HttpClientContract {
+class NodeHttpClient implements HttpClientContract {
   constructor(private readonly options: HttpClientOptions = {}) {}
 
   get signal(): AbortSignal | undefined {
@@ -192,63 +205,98 @@ class UndiciHttpClient implements HttpClientContract {
       body = JSON.stringify(req.json);
       headers['content-type'] ??= 'application/json; charset=utf-8';
     }
-    const timeout = req.timeoutMs ?? this.options.timeoutMs ?? 60_000;
+    const method = req.method ?? (body === undefined ? 'GET' : 'POST');
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 60_000;
     const started = performance.now();
-    const maxBytes = this.options.maxResponseBytes ?? 256 * 1024 * 1024;
     try {
-      const res = await undiciRequest(url, {
-        method: req.method ?? (body === undefined ? 'GET' : 'POST'),
-        headers,
-        body,
-        dispatcher: dispatcherFor(url, this.options.proxy),
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        maxRedirections: 0,
-        signal: this.options.signal,
-      } as Parameters<typeof undiciRequest>[1]);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          res.body.destroy();
-          throw new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, res.statusCode);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      const text = Buffer.concat(chunks).toString('utf8');
-      const flat: Record<string, string> = {};
-      for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
-      this.options.observer?.onResponse?.(res.statusCode, performance.now() - started, req.pool ?? 'default');
+      const attempt = () => this.exchange(url, method, headers, body, timeoutMs);
+      const exchange = await attempt().catch((error: unknown) => {
+        if ((error as { stale?: boolean }).stale) return attempt();
+        throw error;
+      });
+      const { status, text } = exchange;
+      this.options.observer?.onResponse?.(status, performance.now() - started, req.pool ?? 'default');
       return {
-        status: res.statusCode,
-        headers: flat,
+        status,
+        headers: exchange.headers,
         text,
         url: url.toString(),
         json<T>(): T {
           try {
             return JSON.parse(text) as T;
           } catch {
-            throw new HttpError('body', `Invalid JSON from ${url.host}${url.pathname} (HTTP ${res.statusCode}): ${JSON.stringify(text.slice(0, 200))}`, res.statusCode);
+            throw new HttpError('body', `Invalid JSON from ${url.host}${url.pathname} (HTTP ${status}): ${JSON.stringify(text.slice(0, 200))}`, status);
           }
         },
       };
     } catch (error) {
       if (error instanceof HttpError) throw error;
-      const e = error as Error & { code?: string };
+      const e = error as Error & { code?: string; proxyStatus?: number };
       if (this.options.signal?.aborted) throw new HttpError('aborted', 'The collector is stopping');
-      // undici: "Proxy response (407) !== 200 when HTTP Tunneling". Wrong proxy credentials do not heal by retrying.
-      const proxyStatus = /Proxy response \((\d{3})\)/.exec(e.message ?? '')?.[1];
-      if (proxyStatus === '407' || proxyStatus === '401') {
-        throw new HttpError('proxy', `${req.method ?? 'GET'} ${url.origin}${url.pathname} failed: the proxy refused the credentials (HTTP ${proxyStatus} to CONNECT); check the user and password in HTTPS_PROXY/HTTP_PROXY or globals.proxy`, Number(proxyStatus));
+      // The tunnel's CONNECT was refused (proxy-agents.ts). Wrong proxy credentials do not heal by retrying.
+      if (e.proxyStatus === 407 || e.proxyStatus === 401) {
+        throw new HttpError('proxy', `${method} ${url.origin}${url.pathname} failed: the proxy refused the credentials (HTTP ${e.proxyStatus} to CONNECT); check the user and password in HTTPS_PROXY/HTTP_PROXY or globals.proxy`, e.proxyStatus);
       }
-      const kind: HttpErrorKind = /timeout/i.test(e.code ?? e.name ?? '') ? 'timeout' : 'network';
-      throw new HttpError(kind, `${req.method ?? 'GET'} ${url.origin}${url.pathname} failed: ${e.code ?? e.name}: ${e.message}`);
+      throw new HttpError('network', `${method} ${url.origin}${url.pathname} failed: ${e.code ?? e.name}: ${e.message}`);
     }
+  }
+
+  /**
+   * One request on a pooled connection. `timeoutMs` bounds the wait for the response's headers and then each
+   * silence between body chunks (as undici's headersTimeout and bodyTimeout did); a body over
+   * `maxResponseBytes` is cut off. Rejects with `stale` set when a reused connection was found closed.
+   */
+  private exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<Exchange> {
+    const maxBytes = this.options.maxResponseBytes ?? 256 * 1024 * 1024;
+    const request = (url.protocol === 'https:' ? httpsRequest : nodeHttp.request)(url, {
+      method,
+      headers,
+      agent: agentFor(url, this.options.proxy),
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    return new Promise<Exchange>((resolve, reject) => {
+      let response: IncomingMessage | undefined;
+      let waiting = 'a response';
+      const timer = setTimeout(() => {
+        const error = new HttpError('timeout', `${method} ${url.origin}${url.pathname} failed: no ${waiting} within ${timeoutMs} ms`, response?.statusCode);
+        (response ?? request).destroy(error);
+      }, timeoutMs);
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        if (!response && isStaleConnection(request, error)) Object.assign(error, { stale: true });
+        reject(error);
+      };
+      request.on('error', fail);
+      request.once('response', (res: IncomingMessage) => {
+        response = res;
+        waiting = 'data from the body';
+        timer.refresh();
+        const status = res.statusCode ?? 0;
+        // Each chunk is decoded as it arrives and the socket's buffer let go: a page never exists as one
+        // multi-megabyte Buffer, which glibc would place in (and keep in) its heap.
+        const decoder = new StringDecoder('utf8');
+        let text = '';
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          timer.refresh();
+          size += chunk.length;
+          if (size > maxBytes) res.destroy(new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, status));
+          else text += decoder.write(chunk);
+        });
+        res.once('error', fail);
+        res.once('end', () => {
+          clearTimeout(timer);
+          const flat: Record<string, string> = {};
+          for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
+          resolve({ status, headers: flat, text: text + decoder.end() });
+        });
+      });
+      request.end(body);
+    });
   }
 }
 
 /** What a service gets as `ctx.http` (the contract's view, `http-types.ts`). */
 export type HttpClient = HttpClientContract;
 /** Built by the runtime for each input; hosts and tests build their own with `new HttpClient(options)`. */
-export const HttpClient: new (options?: HttpClientOptions) => HttpClient = UndiciHttpClient;
+export const HttpClient: new (options?: HttpClientOptions) => HttpClient = NodeHttpClient;

@@ -1,5 +1,5 @@
 // What the vendor contract (runtime/definitions.ts) sees of HTTP: types only, so the contract depends on no
-// implementation. The undici client (http-client.ts) and the rate limiter (rate-limiter.ts) implement them.
+// implementation. The node:http client (http-client.ts) and the rate limiter (rate-limiter.ts) implement them.
 
 export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,15 +1,19 @@
-import { Agent as HttpAgent, request as httpRequest, type AgentOptions, type ClientRequestArgs } from 'node:http';
+import type { Agent as HttpAgentType, AgentOptions, ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { redact } from '../secrets/redactor.js';
+import { nodeHttp } from './node-http.js';
 import { describeProxy, proxyAuthorization, proxyFor, type ProxySettings } from './proxy.js';
 
+const { Agent: HttpAgent, request: httpRequest } = nodeHttp;
+
 /**
- * Node `http.Agent`/`https.Agent` that honour the same proxy settings as the SDK's HTTP client, for
- * libraries that take Node agents (the AWS SDK's request handler): a connection to a host the settings
- * proxy is a CONNECT tunnel through the proxy (TLS to the target inside it for https), any other is direct.
+ * Node `http.Agent`/`https.Agent` that honour the outbound proxy settings: the SDK's HTTP client pools its
+ * connections in them, and libraries that take Node agents (the AWS SDK's request handler) get them from
+ * `proxyAgents`: a connection to a host the settings proxy is a CONNECT tunnel through the proxy (TLS to the
+ * target inside it for https), any other is direct.
  */
 
 type Callback = (error: Error | null, socket: Duplex) => void;
@@ -43,7 +47,9 @@ function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callb
       return finish(null, socket);
     }
     socket.destroy();
-    finish(new Error(`The proxy ${describeProxy(proxy)} answered ${response.statusCode} ${redact(response.statusMessage ?? '')} to CONNECT ${authority}`));
+    // `proxyStatus` tells the HTTP client a refusal (401/407: not retried) from a failure to reach the proxy.
+    const refusal = new Error(`The proxy ${describeProxy(proxy)} answered ${response.statusCode} ${redact(response.statusMessage ?? '')} to CONNECT ${authority}`);
+    finish(Object.assign(refusal, { proxyStatus: response.statusCode }));
   });
   request.once('error', (error: NodeJS.ErrnoException) => finish(Object.assign(new Error(`Cannot reach the proxy ${describeProxy(proxy)}: ${redact(error.message)}`), { code: error.code })));
   request.end();
@@ -105,7 +111,7 @@ class TunnellingHttpsAgent extends HttpsAgent {
  * `new NodeHttpHandler({ ...proxyAgents(ctx.http.proxy, { keepAlive: true }) })` or the AWS SDK's
  * `requestHandler: { httpAgent, httpsAgent }`.
  */
-export function proxyAgents(settings: ProxySettings | undefined, options: ProxyAgentsOptions = {}): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+export function proxyAgents(settings: ProxySettings | undefined, options: ProxyAgentsOptions = {}): { httpAgent: HttpAgentType; httpsAgent: HttpsAgent } {
   const { proxyConnectTimeoutMs = 30_000, ...agentOptions } = options;
   if (!settings) return { httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) };
   return {

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, describeError } from '../errors/collector-error.js';
 import type { Logger } from './logger.js';
+import { nodeHttp } from '../http/node-http.js';
 
 /** What the endpoints read on every request. */
 export interface HealthSources {
@@ -76,7 +77,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, sources: Health
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer | undefined> {
   const { address, port, log, sources } = options;
-  const server: Server = createServer((req, res) => {
+  const server: Server = nodeHttp.createServer((req, res) => {
     handle(req, res, sources).catch((error: unknown) => {
       log.error(`The ${req.url} endpoint failed: ${describeError(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
