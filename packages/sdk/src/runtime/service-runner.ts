@@ -78,6 +78,8 @@ export class ServiceRunner {
   private dedup: DedupWindow | undefined;
   /** Keys of acknowledged events only: what is persisted (a key of an undelivered event must never be). */
   private acked: DedupWindow | undefined;
+  /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
+  private previousKey: ServiceDefinition['previousDedupKey'];
   /**
    * Every state write and journal append goes through this chain, so an older snapshot can never be written
    * last, and a fold empties the journal only of keys the snapshot just saved holds.
@@ -201,6 +203,9 @@ export class ServiceRunner {
     this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.totals.checkpoint = state.checkpoint;
+    const previous = definition.previousDedupKey;
+    this.previousKey = previous && known.some((key) => previous.recognises(key)) ? previous : undefined;
+    if (this.previousKey) log.info('The saved dedup keys were made by an earlier version: events are also checked against them until a pull completes');
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
   }
 
@@ -290,6 +295,8 @@ export class ServiceRunner {
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
       // A stopped pull did not finish (the window engine ends it quietly): no success, no "(Partial)" line.
       succeeded = !signal.aborted;
+      // Everything a later look-back re-reads was read by this pull, and so has its new key in the window.
+      if (succeeded) this.previousKey = undefined;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
@@ -477,6 +484,10 @@ export class ServiceRunner {
           continue;
         }
         this.dedup!.add(key);
+        if (this.previousKey && this.deliveredUnderPreviousKey(event, key)) {
+          duplicates++;
+          continue;
+        }
       }
       keys.push(key);
       records.push({ tag, message: encoder.encode(event) });
@@ -487,6 +498,18 @@ export class ServiceRunner {
       this.deps.metrics?.duplicates(duplicates);
     }
     return { records, keys };
+  }
+
+  /**
+   * The event's earlier key is in the window: it was acknowledged under that key, so its new key joins the
+   * acknowledged keys (saved with the next state write) and it is not sent again.
+   */
+  private deliveredUnderPreviousKey(event: unknown, key: string): boolean {
+    const previous = this.previousKey!.compute(event);
+    if (previous === undefined || !this.dedup!.has(previous)) return false;
+    this.acked!.add(key);
+    this.ackedDirty = true;
+    return true;
   }
 
   /** The manuals' progress line after a committed window, at most every PROGRESS_LINE_EVERY_MS. */
