@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { generateO365Traces, type O365Simulator } from '@collector/simulators';
 import { graphDedupKey } from '@collector/o365-emt';
 import { closeAll, DAY, HOUR, makeConfig, runOnce, secretsIn, startSimAndTarget, tempDir, waitForEvents, type Target } from './helpers.js';
@@ -135,5 +136,14 @@ describe('office365_exchange_message_graph_service (Microsoft Graph messageTrace
     expect(second.summary.services[0]!.duplicates).toBeGreaterThan(0);
     const lateKeys = late.map((r) => `${r.messageTraceId}|${r.recipient}`).sort();
     expect(deliveredKeys(target).filter((k) => lateKeys.includes(k))).toEqual(lateKeys);
+  });
+});
+
+describe('graph dedup key', () => {
+  it('is the digest states saved by earlier versions hold (a changed key would send the look-back again)', () => {
+    const row = { id: 'a1b2', messageId: '<m@x>', recipientAddress: 'r@x', receivedDateTime: '2026-01-01T00:00:00Z', status: 'delivered' };
+    // sha256 of the fields joined by NUL, base64url, 24 characters: the key format since the first release.
+    expect(graphDedupKey(row)).toBe(createHash('sha256').update('graph\u0000a1b2\u0000<m@x>\u0000r@x\u00002026-01-01T00:00:00Z\u0000delivered').digest('base64url').slice(0, 24));
+    expect(graphDedupKey({ ...row, status: undefined })).toBe(createHash('sha256').update('graph\u0000a1b2\u0000<m@x>\u0000r@x\u00002026-01-01T00:00:00Z\u0000').digest('base64url').slice(0, 24));
   });
 });

@@ -46,5 +46,5 @@ export { createProofpointClient, fetchSiemWindow, fetchThreatForensics, fetchThr
 export { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, PROOFPOINT_DAILY_BUDGET, PROOFPOINT_FORENSICS_BUDGET, type ProofpointServiceOptions } from './config.js';
 export { flattenForensics, threatsOfRecord } from './services/threats.js';
 export { proofpointErrors, START_TIME_CLAMPED_WARNING } from './errors.js';
-export { poolOfService, siemDedupKey, windowTime, type SiemCheckpoint } from './services/siem-service.js';
+export { poolOfService, previousSiemDedupKey, siemDedupKey, windowTime, type SiemCheckpoint } from './services/siem-service.js';
 export { steadyNeed, requestsPerPull, reserveFor, estimateDone, servicesInPool } from './budget.js';

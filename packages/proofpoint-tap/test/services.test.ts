@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient } from '@collector/sdk';
 import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
-import { fetchSiemWindow, proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
+import { fetchSiemWindow, previousSiemDedupKey, proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
 import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,6 +69,37 @@ describe('proofpoint_tap: the four services', () => {
     // The same record in another key order is the same record.
     const reordered = Object.fromEntries(Object.entries(records[0]!).reverse());
     expect(siemDedupKey(reordered)).toBe(siemDedupKey(records[0]));
+    // A re-classified threat is new information: the record's key changes with the threat's status.
+    const reclassified = structuredClone(records[0]!);
+    (reclassified['threatsInfoMap'] as Record<string, unknown>[])[0]!['threatStatus'] = 'falsePositive';
+    expect(siemDedupKey(reclassified)).not.toBe(siemDedupKey(records[0]));
+  });
+
+  it('a dedup window saved by the earlier key format still drops what it delivered: the upgrade sends nothing twice', async () => {
+    const sim = await simulator();
+    const records = sim.generate({ service: 'clicksPermitted', count: 20, from: Date.now() - 50 * 60_000, to: Date.now() - 3 * 60_000 });
+    const dir = workDir();
+    const cfg = config(sim, { services: { clicksPermitted: { start_time_in_utc_format: isoAgo(HOUR) } } });
+    expect((await runOnce(dir, cfg)).out.records).toHaveLength(20);
+    // The state as the earlier version left it: its keys, and a cursor whose look-back re-reads all 20.
+    const file = join(dir, 'state', stateFileName('proofpoint_tap;123456;clicksPermitted'));
+    const state = JSON.parse(readFileSync(file, 'utf8'));
+    state.dedup = records.map((r) => previousSiemDedupKey.compute(r));
+    state.checkpoint = { cursor: isoAgo(55 * 60_000), queried_at: new Date(Date.now() - 55 * 60_000).toISOString() };
+    writeFileSync(file, JSON.stringify(state));
+    const upgraded = await runOnce(dir, cfg);
+    expect(upgraded.summary.errors.join(' | ')).toBe('');
+    expect(upgraded.logs).toContain('The saved dedup keys were made by an earlier version');
+    expect(upgraded.out.records).toHaveLength(0);
+    expect(upgraded.summary.services[0]!.duplicates).toBe(20);
+    // The window now holds the new keys of those records, so the next look-back needs the earlier ones no more.
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { dedup: string[] };
+    expect(saved.dedup).toEqual(expect.arrayContaining(records.map(siemDedupKey)));
+    saved.dedup = saved.dedup.filter((key) => !previousSiemDedupKey.recognises(key));
+    writeFileSync(file, JSON.stringify({ ...saved, checkpoint: state.checkpoint }));
+    const next = await runOnce(dir, cfg);
+    expect(next.logs).not.toContain('earlier version');
+    expect(next.out.records).toHaveLength(0);
   });
 
   it('turns 204 and empty arrays into no events, and still moves the cursor', async () => {

@@ -78,4 +78,27 @@ describe('the runner between the vendor pages and the outputs', () => {
     expect(out.ids()).toEqual(events.map((e) => e.id));
     expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
   });
+
+  it("does not send a window's last records in a small batch of their own: a batch carries on into the next window", async () => {
+    // Five one-hour windows of 100 events; acknowledgements take 150 ms, so pages pile up meanwhile.
+    const start = Date.now() - 5 * 3_600_000 - 60_000;
+    const events = Array.from({ length: 500 }, (_, i): ExampleEvent => ({ id: `x${i}`, t: start + i * 36_000 }));
+    const { workDir, config, savedCheckpoint } = await scenario(events, start, 25);
+    const out = new SlowOutput(150);
+    const summary = await new CollectorRuntime(exampleCollector, { workDir, config, outputs: [out], logStream: new PassThrough() }).runOnce();
+    expect(summary.ok).toBe(true);
+    expect(out.ids()).toEqual(events.map((e) => e.id));
+    // The windows each write spans (writes hold consecutive events, in order).
+    const windowOf = new Map(events.map((e) => [e.id, Math.floor((e.t - start) / 3_600_000)]));
+    const ids = out.ids();
+    let at = 0;
+    const spans = out.writes.map((n) => {
+      const windows = new Set(ids.slice(at, at + n).map((id) => windowOf.get(id)));
+      at += n;
+      return windows.size;
+    });
+    expect(Math.max(...spans)).toBeGreaterThan(1);
+    expect(out.writes.length).toBeLessThan(5);
+    expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
+  });
 });

@@ -119,6 +119,12 @@ export interface ServiceDefinition<Client = unknown, Options = Record<string, un
   resetMessage?(previous: string | null, current: string | null): string;
   /** Returns a unique key per event; events whose key was seen in the dedup window are dropped. */
   dedupKey?(event: any): string | undefined;
+  /**
+   * The key an earlier version of the service computed, when `dedupKey` changed: a saved dedup window that
+   * holds keys it `recognises` makes the runner also drop an event whose earlier key is in the window (and
+   * remember its new key), until a pull completes; after that, what a look-back re-reads carries new keys.
+   */
+  previousDedupKey?: { recognises(key: string): boolean; compute(event: any): string | undefined };
   /** How many keys the dedup window keeps (and persists). Default 20000. */
   dedupWindow?: number;
   /**

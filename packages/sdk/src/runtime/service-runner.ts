@@ -62,6 +62,12 @@ const NO_GAUGES: ServiceGauges = { gauge: () => undefined, count: () => undefine
 const DEFAULT_DEDUP_WINDOW = 20_000;
 /** The layout version of a service state file; a future layout change reads older files by this number. */
 const STATE_VERSION = 1;
+/** A slice the pump submitted: the running count of records submitted once it was, and its acknowledgement. */
+interface SubmittedBatch {
+  end: number;
+  journaled: Promise<void>;
+}
+
 /** Events per submission at most: the delivery pipeline's default write batch, the unit of acknowledgement. */
 const SUBMIT_BATCH = 1000;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
@@ -78,6 +84,8 @@ export class ServiceRunner {
   private dedup: DedupWindow | undefined;
   /** Keys of acknowledged events only: what is persisted (a key of an undelivered event must never be). */
   private acked: DedupWindow | undefined;
+  /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
+  private previousKey: ServiceDefinition['previousDedupKey'];
   /**
    * Every state write and journal append goes through this chain, so an older snapshot can never be written
    * last, and a fold empties the journal only of keys the snapshot just saved holds.
@@ -92,6 +100,11 @@ export class ServiceRunner {
   /** Records of yielded pages not submitted yet, oldest first, and their dedup keys (see enqueue()). */
   private queued: DeliveryRecord[] = [];
   private queuedKeys: (string | undefined)[] = [];
+  /** Records queued and records submitted by this runner so far (running counts: a position in its stream). */
+  private enqueuedCount = 0;
+  private submittedCount = 0;
+  /** Checkpoints waiting for the pump to submit every record before them (see whenSubmitted()). */
+  private submitWaiters: { upTo: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Submits the queue slice by slice while it holds records; undefined when idle. */
   private pumping: Promise<void> | undefined;
   private pumpFailure: unknown;
@@ -201,6 +214,9 @@ export class ServiceRunner {
     this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.totals.checkpoint = state.checkpoint;
+    const previous = definition.previousDedupKey;
+    this.previousKey = previous && known.some((key) => previous.recognises(key)) ? previous : undefined;
+    if (this.previousKey) log.info('The saved dedup keys were made by an earlier version: events are also checked against them until a pull completes');
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
   }
 
@@ -254,42 +270,46 @@ export class ServiceRunner {
     this.currentStats = stats;
     log.info(definition.logLines?.pullStarted ?? 'Pull Started');
     const extra: Record<string, JsonValue> = { ...(state.extra ?? {}) };
-    const outstanding: Promise<void>[] = [];
+    const outstanding: SubmittedBatch[] = [];
     const encoder = new EventEncoder(stats.pullingId, this.deps.environment);
     const ctx = this.pullContext(await this.deps.client.get(), stats, extra, encoder);
     let succeeded = false;
     /**
      * The commit of the last checkpoint yielded: it waits for the acknowledgement of every event yielded
-     * before it, while the service goes on fetching. At most one is pending: the next checkpoint first waits
-     * for it (and throws what it threw), so checkpoints are saved in order.
+     * before it, while the service goes on fetching (the queue's bound holds it back), and for the commit
+     * before it, so checkpoints are saved in order. A failed commit is thrown at the next checkpoint.
      */
     let committing: Promise<void> = Promise.resolve();
+    let commitFailed: { error: unknown } | undefined;
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
         const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
         if (records.length > 0) await this.enqueue(records, keys, stats, outstanding);
         if (batch.checkpoint !== undefined && !definition.stateless) {
-          // Commit only what every output acknowledged: every event yielded so far, submitted first.
-          await this.drainQueue(stats, outstanding);
-          const acknowledged = Promise.all(outstanding.splice(0));
-          acknowledged.catch(() => undefined); // its failure is the commit's, thrown below or at the end
+          // Commit only what every output acknowledged: every event yielded so far. The queue is not drained
+          // here: the next window's pages join the records still queued, so a window's last records go out
+          // in a full batch with the next window's first instead of a small batch of their own (each batch
+          // costs one acknowledgement round trip), and the commit follows that batch's acknowledgement.
+          if (commitFailed) throw commitFailed.error;
+          const upTo = this.enqueuedCount;
           const values = { ...extra };
-          await committing;
-          committing = acknowledged.then(async () => {
+          committing = Promise.all([committing, this.acknowledgedThrough(upTo, outstanding)]).then(async () => {
             await this.commit(batch.checkpoint as JsonValue, values);
             this.logProgress(stats);
           });
-          committing.catch(() => undefined); // awaited at the next checkpoint or the end of the cycle
+          committing.catch((error: unknown) => void (commitFailed ??= { error })); // thrown here next time, or awaited at the end
         }
         if (signal.aborted) break;
       }
       await this.drainQueue(stats, outstanding);
-      await Promise.all(outstanding.splice(0));
+      await Promise.all(outstanding.map((b) => b.journaled));
       await committing;
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra);
       // A stopped pull did not finish (the window engine ends it quietly): no success, no "(Partial)" line.
       succeeded = !signal.aborted;
+      // Everything a later look-back re-reads was read by this pull, and so has its new key in the window.
+      if (succeeded) this.previousKey = undefined;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
@@ -297,7 +317,7 @@ export class ServiceRunner {
       // a later pull would drop them.
       await this.drainQueue(stats, outstanding).catch(() => undefined);
       this.pumpFailure = undefined;
-      await Promise.allSettled([...outstanding, committing]);
+      await Promise.allSettled([...outstanding.map((b) => b.journaled), committing]);
       await this.saveAckedKeys().catch(() => undefined);
       this.currentStats = undefined;
       this.totals.cycles++;
@@ -373,7 +393,8 @@ export class ServiceRunner {
    * one instead of each page waiting for the acknowledgement of the page before. Each slice's
    * acknowledgement (and journaling) is pushed to `acks`.
    */
-  private async enqueue(records: DeliveryRecord[], keys: (string | undefined)[], stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+  private async enqueue(records: DeliveryRecord[], keys: (string | undefined)[], stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
+    this.enqueuedCount += records.length;
     if (this.queued.length === 0) {
       this.queued = records;
       this.queuedKeys = keys;
@@ -388,7 +409,7 @@ export class ServiceRunner {
     this.throwPumpFailure();
   }
 
-  private startPump(stats: PullStatistics, acks: Promise<void>[]): void {
+  private startPump(stats: PullStatistics, acks: SubmittedBatch[]): void {
     if (this.pumping === undefined && this.queued.length > 0 && this.pumpFailure === undefined) this.pumping = this.pump(stats, acks);
   }
 
@@ -396,7 +417,7 @@ export class ServiceRunner {
    * Runs until the queue is empty. `pumping` is cleared in the same turn as the check that found the queue
    * empty, so records queued right after always start a new pump.
    */
-  private async pump(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+  private async pump(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
     const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
     // Whatever follows runs after startPump has set `pumping` (which it may clear): never synchronously.
     await Promise.resolve();
@@ -415,11 +436,14 @@ export class ServiceRunner {
         const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
         journaled.catch(() => undefined); // awaited through `acks`
         this.lastBatch = journaled;
-        acks.push(journaled);
+        this.submittedCount += count;
+        acks.push({ end: this.submittedCount, journaled });
+        this.wakeSubmitWaiters();
       }
     } catch (error) {
       this.pumpFailure = error;
       this.pumping = undefined;
+      for (const waiter of this.submitWaiters.splice(0)) waiter.reject(error);
     } finally {
       this.wakeQueue();
     }
@@ -435,8 +459,34 @@ export class ServiceRunner {
     if (this.pumpFailure !== undefined) throw this.pumpFailure;
   }
 
+  private wakeSubmitWaiters(): void {
+    while (this.submitWaiters.length > 0 && this.submitWaiters[0]!.upTo <= this.submittedCount) this.submitWaiters.shift()!.resolve();
+  }
+
+  /** Once the pump has submitted the records queued before position `upTo`; rejects with a failed submission. */
+  private whenSubmitted(upTo: number): Promise<void> {
+    if (this.submittedCount >= upTo) return Promise.resolve();
+    if (this.pumpFailure !== undefined) return Promise.reject(this.pumpFailure);
+    return new Promise((resolve, reject) => this.submitWaiters.push({ upTo, resolve, reject }));
+  }
+
+  /**
+   * Once every record queued before position `upTo` was acknowledged and journaled: the batches that hold
+   * them were submitted (in order) and settled. Batches entirely before `upTo` are then dropped from `acks`:
+   * each commit also waits for the one before, so a later one never needs them.
+   */
+  private async acknowledgedThrough(upTo: number, acks: SubmittedBatch[]): Promise<void> {
+    await this.whenSubmitted(upTo);
+    const covering = acks.findIndex((b) => b.end >= upTo);
+    const batches = acks.slice(0, covering + 1);
+    await Promise.all(batches.map((b) => b.journaled));
+    let done = 0;
+    while (done < acks.length && acks[done]!.end <= upTo) done++;
+    acks.splice(0, done);
+  }
+
   /** Until every queued record was submitted; throws what the submission threw. */
-  private async drainQueue(stats: PullStatistics, acks: Promise<void>[]): Promise<void> {
+  private async drainQueue(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
     this.startPump(stats, acks);
     while (this.pumping !== undefined) await this.pumping;
     this.throwPumpFailure();
@@ -477,6 +527,10 @@ export class ServiceRunner {
           continue;
         }
         this.dedup!.add(key);
+        if (this.previousKey && this.deliveredUnderPreviousKey(event, key)) {
+          duplicates++;
+          continue;
+        }
       }
       keys.push(key);
       records.push({ tag, message: encoder.encode(event) });
@@ -487,6 +541,18 @@ export class ServiceRunner {
       this.deps.metrics?.duplicates(duplicates);
     }
     return { records, keys };
+  }
+
+  /**
+   * The event's earlier key is in the window: it was acknowledged under that key, so its new key joins the
+   * acknowledged keys (saved with the next state write) and it is not sent again.
+   */
+  private deliveredUnderPreviousKey(event: unknown, key: string): boolean {
+    const previous = this.previousKey!.compute(event);
+    if (previous === undefined || !this.dedup!.has(previous)) return false;
+    this.acked!.add(key);
+    this.ackedDirty = true;
+    return true;
   }
 
   /** The manuals' progress line after a committed window, at most every PROGRESS_LINE_EVERY_MS. */

@@ -263,7 +263,8 @@ export async function* pullWindows<Checkpoint, Event>(
     const reached = end.reached && end.reached.getTime() < window.end.getTime() ? new Date(Math.max(window.start.getTime(), end.reached.getTime())) : window.end;
     const committed = policy.checkpointAt(reached, askedAt);
     yield { events: [], checkpoint: committed };
-    // The runtime resumes this generator only once the checkpoint was committed: the window's events are sent.
+    // The runtime commits it once every event before it was acknowledged, while this generator goes on to
+    // the next window: the lines below describe what was read (`sent` counts what was acknowledged so far).
     say(lines.summary?.(window, share(ctx.stats ?? NO_COUNTS, before), end));
     for (const line of lines.committed?.(committed, window) ?? []) say(line);
     policy.afterWindow?.(window, reached);
