@@ -22,5 +22,9 @@ describe('proofpoint_tap: log lines as the manual prints them', () => {
     const { summary, logs } = await runOnce(workDir(), config(sim, { services: { messagesBlocked: { start_time_in_utc_format: isoAgo(8 * DAY) } } }));
     expect(summary.errors.join(' | ')).toBe('');
     expect(missingLogLines(logs, MANUAL_LINES)).toEqual([]);
+    // As in the manual, every window's request is followed by its progress line once the window is committed.
+    const count = (text: string) => logs.split('\n').filter((l) => l.includes(text)).length;
+    expect(count('Time Window FROM:')).toBeGreaterThan(100);
+    expect(count('(Partial) Statistics for this pull cycle')).toBe(count('Time Window FROM:'));
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Counters of one pull cycle, printed as the manuals' statistics lines: `(Partial) Statistics for this pull
- * cycle` as progress while a pull commits windows (and once when it ends well), then `Statistics for this
+ * cycle` as progress after each window a pull commits (and once when it ends well), then `Statistics for this
  * pull cycle` when it ends, whether it succeeded or not.
  */
 export class PullStatistics {
@@ -9,8 +9,8 @@ export class PullStatistics {
   duplicates = 0;
   sent = 0;
   private readonly started = performance.now();
-  /** performance.now() of the last progress line; undefined before the first. */
-  lastProgressAt: number | undefined;
+  /** A `(Partial) Statistics` line was printed for this cycle. */
+  progressLogged = false;
 
   constructor(readonly pullingId: string) {}
 

@@ -56,7 +56,6 @@ export interface ServiceRunnerDeps {
 }
 
 /** Long catch-ups print a progress line at most this often (the manuals show one per window). */
-const PROGRESS_LINE_EVERY_MS = 10_000;
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined, count: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
@@ -322,7 +321,7 @@ export class ServiceRunner {
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
-      if (succeeded && stats.lastProgressAt === undefined) log.info(stats.line(true));
+      if (succeeded && !stats.progressLogged) log.info(stats.line(true));
       log.info(stats.line(false) + lagSentence(this.checkpointTime));
     }
     return stats;
@@ -555,13 +554,12 @@ export class ServiceRunner {
     return true;
   }
 
-  /** The manuals' progress line after a committed window, at most every PROGRESS_LINE_EVERY_MS. */
+  /** The manuals' progress line, after every committed window as Devo's collectors print it. */
   private logProgress(stats: PullStatistics): void {
-    const now = performance.now();
-    if (stats.lastProgressAt !== undefined && now - stats.lastProgressAt < PROGRESS_LINE_EVERY_MS) return;
-    stats.lastProgressAt = now;
+    stats.progressLogged = true;
     this.deps.log.info(stats.line(true));
   }
+
 
   /**
    * Every output acknowledged these records: count them, and journal their keys at once (one durable append
