@@ -19,6 +19,7 @@ const [configFile, workDir] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configFile, 'utf8'));
 
 let peakRss = 0;
+let t0 = performance.now();
 // rss() alone: memoryUsage() also walks the heap, which costs CPU in the measured process.
 // BENCH_MEMORY=1: also, at the highest RSS sample, the main thread's memoryUsage(), the process's
 // /proc/self/smaps_rollup (anonymous vs file-backed resident memory) and each processing thread's V8 heap
@@ -42,7 +43,7 @@ const sampler = setInterval(() => {
   peakRss = rss;
   if (!detail) return;
   const main = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, mib(v)]));
-  const sample = { ...rollup(), main, threads: [] };
+  const sample = { seconds: Math.round(performance.now() - t0) / 1000, ...rollup(), main, threads: [] };
   atPeak = sample;
   for (const worker of pool.threads) {
     worker.getHeapStatistics().then(
@@ -57,7 +58,7 @@ logs.resume();
 const runtime = new CollectorRuntime(awsSqsCollector, { workDir, config, logStream: logs });
 const cpu0 = process.cpuUsage();
 const main0 = process.threadCpuUsage();
-const t0 = performance.now();
+t0 = performance.now();
 const summary = await runtime.runOnce();
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
