@@ -15,6 +15,21 @@ import type { FromThread, ToThread } from './processing-pool.js';
 const BATCHES_AHEAD = 2;
 /** Compiled pipelines kept (one per service and cycle's options; a few in practice). */
 const PIPELINES_KEPT = 32;
+/**
+ * Objects decoded at the same time in one thread. A thread decodes one chunk at a time whatever the number
+ * of objects, so more objects side by side only add what each holds (its inflater, the batch it builds, the
+ * batches it posted, the batch of strings waiting in the main thread, all of which the main thread's heap
+ * keeps several times over until its next full collection): with CloudTrail, max_messages_in_flight objects
+ * side by side took ~60 MiB more peak RSS than two. The others wait with at most MAX_BYTES_POSTED of their
+ * download here (their messages stay in flight and their downloads started, so small objects are not
+ * delayed by the S3 round trip).
+ */
+const DECODING_AT_ONCE = 2;
+/**
+ * A waiting object starts after this long anyway: its download sits idle meanwhile, and the S3 connection's
+ * idle timeout (`requestTimeout`, 120 s) must not end it behind a few very large objects.
+ */
+const MAX_WAIT_MS = 30_000;
 
 interface Input {
   chunks: Buffer[];
@@ -86,6 +101,33 @@ function pipelineOf(key: string, source: PipelineSource): ServicePipeline {
   return pipeline;
 }
 
+let decoding = 0;
+const waitingToDecode: (() => void)[] = [];
+
+/** Waits for one of the DECODING_AT_ONCE places (at most MAX_WAIT_MS); `done` gives it back. */
+function decodingPlace(): Promise<void> {
+  if (decoding < DECODING_AT_ONCE) {
+    decoding++;
+    return Promise.resolve();
+  }
+  return new Promise((go) => {
+    const start = () => {
+      clearTimeout(timer);
+      const at = waitingToDecode.indexOf(start);
+      if (at !== -1) waitingToDecode.splice(at, 1);
+      decoding++;
+      go();
+    };
+    const timer = setTimeout(start, MAX_WAIT_MS);
+    waitingToDecode.push(start);
+  });
+}
+
+function decodingDone(): void {
+  decoding--;
+  waitingToDecode.shift()?.();
+}
+
 function waitFor(input: Input): Promise<void> {
   return new Promise((wake) => input.waiting.push(wake));
 }
@@ -110,6 +152,7 @@ async function run(m: Extract<ToThread, { type: 'start' }>): Promise<void> {
   };
   const counters = { filtered: 0 };
   const suffixBytes = Buffer.from(m.suffix);
+  await decodingPlace();
   try {
     const plan = pipelineOf(m.sourceKey, m.source).plan(m.key);
     const result = await decodeObject(source, {
@@ -142,6 +185,7 @@ async function run(m: Extract<ToThread, { type: 'start' }>): Promise<void> {
     });
   } finally {
     inputs.delete(id);
+    decodingDone();
   }
 }
 

@@ -16,7 +16,8 @@
 // pair): `default` (this build, its defaults), `base` (BENCH_BASE=<root of another built copy>, e.g. main's,
 // its defaults), or settings joined by `+` (SETTINGS: `threads` processing_threads, `inflight`
 // max_messages_in_flight, `batch` events_per_batch, `conns` the output's concurrent_connections, `queue` /
-// `queuemb` the SDK queue's bounds), e.g. `threads=2+conns=2`.
+// `queuemb` the SDK queue's bounds), node flags (replacing the launch line's flag of the same name) and
+// environment variables, e.g. `threads=2+conns=2` or `--max-semi-space-size=4+MALLOC_ARENA_MAX=2`.
 // BENCH_CACHE=<dir> keeps the generated objects between runs of the bench.
 //
 // Writes tooling/bench/aws-sqs/REPORT.md (keeping what is written by hand below its marker line). Not a test:
@@ -202,8 +203,8 @@ interface ChildResult {
   cpuSeconds: number;
   mainCpuSeconds: number;
   peakRssMiB: number;
-  /** BENCH_MEMORY=1: the main thread's memoryUsage() at the highest RSS sample, MiB. */
-  atPeakMiB?: Record<string, number>;
+  /** BENCH_MEMORY=1: at the highest RSS sample, smaps_rollup, the main thread's memoryUsage() and the threads' heaps, MiB. */
+  atPeakMiB?: Record<string, unknown>;
 }
 
 interface RunResult extends ChildResult {
@@ -230,6 +231,10 @@ type SettingName = keyof typeof SETTINGS;
 interface Arm {
   label: string;
   settings: Partial<Record<SettingName, number>>;
+  /** Node flags that replace the launch line's flag of the same name, or are added (`--max-semi-space-size=4`). */
+  flags: string[];
+  /** Environment variables set for the collector process, over the launch line's (`MALLOC_ARENA_MAX=2`). */
+  env: Record<string, string>;
   base?: string;
 }
 
@@ -237,17 +242,35 @@ function parseArms(spec: string): Arm[] {
   return spec.split(',').map((item) => {
     if (item === 'base') {
       if (!BASE) throw new Error('the arm `base` needs BENCH_BASE=<root of a built copy>');
-      return { label: 'main (baseline build, defaults)', settings: {}, base: BASE };
+      return { label: 'main (baseline build, defaults)', settings: {}, flags: [], env: {}, base: BASE };
     }
-    if (item === 'default') return { label: 'this build, defaults', settings: {} };
-    const settings: Arm['settings'] = {};
+    if (item === 'default') return { label: 'this build, defaults', settings: {}, flags: [], env: {} };
+    const arm: Arm = { label: '', settings: {}, flags: [], env: {} };
+    const labels: string[] = [];
     for (const pair of item.split('+')) {
-      const [k, v] = pair.split('=');
-      if (!k || !(k in SETTINGS)) throw new Error(`unknown arm setting ${pair} (known: ${Object.keys(SETTINGS).join(', ')})`);
-      settings[k as SettingName] = Number(v);
+      labels.push(pair.startsWith('--') || /^[A-Z][A-Z0-9_]*=/.test(pair) ? `\`${pair}\`` : '');
+      if (pair.startsWith('--')) {
+        arm.flags.push(pair);
+        continue;
+      }
+      const [k, v] = pair.split('=') as [string, string | undefined];
+      if (/^[A-Z][A-Z0-9_]*$/.test(k) && v !== undefined) {
+        arm.env[k] = v;
+        continue;
+      }
+      if (!(k in SETTINGS)) throw new Error(`unknown arm setting ${pair} (known: ${Object.keys(SETTINGS).join(', ')}, --node-flag=value, ENV_VAR=value)`);
+      arm.settings[k as SettingName] = Number(v);
+      labels[labels.length - 1] = `${SETTINGS[k as SettingName]}: ${v}`;
     }
-    return { label: Object.entries(settings).map(([k, v]) => `${SETTINGS[k as SettingName]}: ${v}`).join(', '), settings };
+    arm.label = labels.join(', ');
+    return arm;
   });
+}
+
+/** The launch line's flags with the arm's replacing those of the same name. */
+function withFlags(launch: string[], flags: string[]): string[] {
+  const name = (flag: string) => flag.split('=', 1)[0];
+  return [...launch.filter((l) => !flags.some((f) => name(f) === name(l))), ...flags];
 }
 
 function runCollector(aws: MiniAws, sink: Sink, pki: Pki, service: Service, queueUrl: string, arm: Arm): Promise<ChildResult> {
@@ -291,8 +314,8 @@ function runCollector(aws: MiniAws, sink: Sink, pki: Pki, service: Service, queu
     // BENCH_CHILD_FLAGS="--max-old-space-size=64": node flags instead of the launch line's (its environment stays).
     const childFlags = process.env['BENCH_CHILD_FLAGS'];
     const root = arm.base ?? join(here, '../../..');
-    flags.push(...(childFlags === undefined ? launchFlags(root) : childFlags.split(' ').filter(Boolean)));
-    const env = { ...process.env, BENCH_BASE: arm.base ?? '', ...launchEnv(root) };
+    flags.push(...withFlags(childFlags === undefined ? launchFlags(root) : childFlags.split(' ').filter(Boolean), arm.flags));
+    const env = { ...process.env, BENCH_BASE: arm.base ?? '', ...launchEnv(root), ...arm.env };
     const child = spawn(process.execPath, [...flags, join(here, 'collector-child.mjs'), file, dir], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
