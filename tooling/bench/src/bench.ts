@@ -58,6 +58,8 @@ interface Measured {
   idleRssMiB: number;
   /** `process.memoryUsage()` of the idle daemon (MiB): heap, external, array buffers. */
   idleMemory?: Record<string, number>;
+  /** The idle daemon's resident pages by who pays for them (`/proc/<pid>/smaps_rollup`, MiB). */
+  idlePages?: IdlePages;
   /** The bare fetch-and-send loop on the same pages, same receiver, right after. */
   bare?: { events: number; eventsPerSecond: number; cpuSecondsPerMillion: number; peakRssMiB: number };
 }
@@ -140,6 +142,7 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
     const counted = rsyslog.count() - before;
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleRssMiB = exited ? Number.NaN : rssMiB(pid);
+    const idlePages = exited ? undefined : residentPages(pid);
     if (!exited && pid !== undefined) {
       process.kill(pid, 'SIGUSR2');
       await new Promise((r) => setTimeout(r, 200));
@@ -158,6 +161,7 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
       peakRssMiB: child.maxRssKb / 1024,
       idleRssMiB,
       idleMemory: memory ? (JSON.parse(memory[1]!) as Record<string, number>) : undefined,
+      idlePages,
     };
     const plan = await scenario.barePlan?.();
     if (plan) measured.bare = await bareRun(rsyslog, { plan, receiver: { host: rsyslog.host, port: rsyslog.port, ...rsyslog.pki } });
@@ -165,6 +169,33 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
   } finally {
     await scenario.close();
   }
+}
+
+/**
+ * RSS counts every page mapped, also the pages of the `node` executable that every Node process on the host
+ * shares through the page cache (five collectors on one host, or five pods from one image, pay for them once).
+ * `private` is what this process alone holds (USS); `pss` shares each shared page among its users.
+ */
+interface IdlePages {
+  pss: number;
+  private: number;
+  shared: number;
+}
+
+function residentPages(pid: number | undefined): IdlePages | undefined {
+  if (pid === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    pss: kb('Pss') / 1024,
+    private: (kb('Private_Clean') + kb('Private_Dirty')) / 1024,
+    shared: (kb('Shared_Clean') + kb('Shared_Dirty')) / 1024,
+  };
 }
 
 /** VmRSS of a running process, MiB. */
@@ -330,14 +361,18 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
     }
   }
   out.push('', 'Where the idle RSS is (`process.memoryUsage()` of the idle daemon, MiB; rss − heapTotal − external ≈ code, stacks and the allocator\'s free lists):', '');
-  out.push('| collector | run | rss | heapTotal | heapUsed | external | arrayBuffers |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|');
+  out.push('| collector | run | rss | private (USS) | pss | shared | heapTotal | heapUsed | external | arrayBuffers |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     r.runs.forEach((x, i) => {
       const m = x.idleMemory;
-      if (m) out.push(`| ${r.vendor} | ${i + 1} | ${fmt(m['rss']!, 1)} | ${fmt(m['heapTotal']!, 1)} | ${fmt(m['heapUsed']!, 1)} | ${fmt(m['external']!, 1)} | ${fmt(m['arrayBuffers']!, 1)} |`);
+      const p = x.idlePages;
+      const pages = p ? `${fmt(p.private, 1)} | ${fmt(p.pss, 1)} | ${fmt(p.shared, 1)}` : '- | - | -';
+      if (m) out.push(`| ${r.vendor} | ${i + 1} | ${fmt(m['rss']!, 1)} | ${pages} | ${fmt(m['heapTotal']!, 1)} | ${fmt(m['heapUsed']!, 1)} | ${fmt(m['external']!, 1)} | ${fmt(m['arrayBuffers']!, 1)} |`);
     });
   }
+  out.push('', 'private (USS): pages only this process holds; shared: pages it shares with other processes, mostly the `node`',
+    'executable\'s code and data, which every collector on the host shares; pss: its fair share of all of them (`/proc/<pid>/smaps_rollup`).');
   out.push('', '## Other benchmarks in this repository', '');
   out.push('- Delivery alone (SDK queue → rsyslog over 1, 2 and 4 TLS connections; SDK vs a bare Node TLS writer into a counting sink):');
   out.push('  [`tooling/bench/delivery/REPORT.md`](../tooling/bench/delivery/REPORT.md), by the delivery engineer.');
