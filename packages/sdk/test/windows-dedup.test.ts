@@ -106,7 +106,7 @@ describe('DedupWindow', () => {
       return seed % n;
     };
     // Short and long, Latin-1 and wider (a lone surrogate, an emoji, CJK), and the empty key: each stored exactly.
-    const alphabet = ['0', '7', 'a', 'F', '-', '"', '\\', '\n', 'é', '\u00ff', '\u0100', '中', '\ud83d\ude00', '\ud800'];
+    const alphabet = ['0', '7', 'a', 'F', '-', '"', '\\', '\n', ' ', 'é', '\u00ff', '\u0100', '中', '\ud83d\ude00', '\ud800'];
     const keyOf = () => {
       const length = random(4) === 0 ? random(200) : random(12);
       let key = '';
@@ -127,13 +127,13 @@ describe('DedupWindow', () => {
         expect(window.size).toBe(reference.toJSON().length);
         if (step % 997 === 0) {
           expect(window.toJSON()).toEqual(reference.toJSON());
-          // The state's form, through the JSON a store writes: the same keys in the same order.
+          // The state's form, through the JSON a store writes and reads: the same keys in the same order.
           expect(savedDedupKeys(JSON.parse(JSON.stringify(window.toState())))).toEqual(reference.toJSON());
         }
       }
       expect(window.toJSON()).toEqual(reference.toJSON());
       for (const key of seen.slice(-5000)) expect(window.has(key)).toBe(reference.has(key));
-      const reloaded = new DedupWindow(capacity, savedDedupKeys(window.toState()));
+      const reloaded = new DedupWindow(capacity, savedDedupKeys(JSON.parse(JSON.stringify(window.toState()))));
       expect(reloaded.toJSON()).toEqual(reference.toJSON());
     }
   });
@@ -152,21 +152,25 @@ describe('DedupWindow', () => {
     expect(again.toJSON()).toEqual([b, d + 'd']);
   });
 
-  it('saves its keys as one joined string, or as a list while a key is empty or holds a newline; reads both and the lists of earlier versions', () => {
+  it('saves its keys as one string (each key followed by a space), or as a list while a key holds a space; reads both and the lists of earlier versions', () => {
     const w = new DedupWindow(3, ['17', 'a-b', 'é中']);
-    expect(w.toState()).toBe('17\na-b\né中');
-    w.add('x\ny');
-    expect(w.toState()).toEqual(['a-b', 'é中', 'x\ny']);
+    expect(w.toState()).toBe('17 a-b é中 ');
+    w.add('x y');
+    expect(w.toState()).toEqual(['a-b', 'é中', 'x y']);
     w.add('z');
-    w.add('w');
-    w.add('v'); // the key with the newline is evicted: joined again
-    expect(w.toState()).toBe('z\nw\nv');
-    expect(new DedupWindow(3, ['']).toState()).toEqual(['']);
-    expect(new DedupWindow(3).toState()).toEqual([]);
-    expect(savedDedupKeys('17\na-b')).toEqual(['17', 'a-b']);
-    expect(savedDedupKeys(['17', 'a-b'])).toEqual(['17', 'a-b']); // a state saved before 2026-12
+    w.add('中 '); // a wide key with a space
+    w.add('');
+    expect(w.toState()).toEqual(['z', '中 ', '']);
+    w.add('w\n"\\');
+    w.add('v'); // both keys with a space are evicted: joined again
+    expect(w.toState()).toBe(' w\n"\\ v ');
+    expect(savedDedupKeys(w.toState())).toEqual(['', 'w\n"\\', 'v']);
+    expect(new DedupWindow(3).toState()).toBe('');
+    expect(savedDedupKeys('')).toEqual([]);
+    expect(savedDedupKeys(' ')).toEqual(['']);
+    expect(savedDedupKeys('17 a-b ')).toEqual(['17', 'a-b']);
+    expect(savedDedupKeys(['17', 'a b'])).toEqual(['17', 'a b']); // a state saved before 2026-12
     expect(savedDedupKeys(undefined)).toEqual([]);
-    expect(savedDedupKeys([])).toEqual([]);
   });
 
   it('tells keys apart that differ only in characters above U+00FF', () => {

@@ -6,30 +6,41 @@
  * Packed, because a service keeps two of these (submitted and acknowledged keys) of up to 100,000 keys
  * each for as long as it runs: a `Set` entry, a ring slot and a string object per key cost 145–360 bytes a
  * key for the two windows (docs/benchmarks.md, "the dedup window, wave 6"). Here every key's characters live
- * in one byte arena, written in FIFO order as a circular buffer: one byte per character, then a '\n', when
+ * in one byte arena, written in FIFO order as a circular buffer: one byte per character and a space when
  * all of a key's characters are below U+0100, else two bytes per character (exact either way, so the same
- * keys in give the same answers). The ring's slots hold each key's offset, length, hash and flags in typed
- * arrays; an open-addressing table (linear probing, deletion by backward shift, so no tombstones pile up)
- * maps a hash to its slot. About 20 bytes a key plus its characters, and no object per key for the garbage
- * collector to trace. The '\n' after each key makes the arena, read in runs, the state's saved form.
+ * keys in give the same answers and the same evictions). The space after each key makes the arena, read
+ * in a few runs, the state's saved form (`toState`). The ring's slots hold each key's offset, length, hash and width in typed arrays;
+ * an open-addressing table (linear probing, deletion by backward shift, so no tombstones pile up) maps a
+ * hash to its slot. About 20 bytes a key plus its characters, and no object per key for the garbage
+ * collector to trace.
  */
 
 /** Slots and table start small and double up to the capacity, so a large window that stays empty costs little. */
 const INITIAL_SLOTS = 1024;
 const INITIAL_ARENA_BYTES = 16 * 1024;
-/** How the state holds the keys since 2026-12: one string, oldest first, joined by this. */
-const SEPARATOR = '\n';
-const SEPARATOR_BYTE = 0x0a;
-/** Slot flags: the key is stored two bytes a character; it cannot be joined (empty, or holds the separator). */
-const WIDE = 1;
-const UNJOINABLE = 2;
+/** Node's Buffer methods behind `toString('latin1' | 'utf16le', start, end)`, without its argument checks (a save decodes every key). */
+interface DirectSlices {
+  latin1Slice(start: number, end: number): string;
+  ucs2Slice(start: number, end: number): string;
+}
 
-/** What a state's `dedup` holds: the keys joined (`toState`), or a list (earlier versions, and odd keys). */
+/** Slot flags: the key is stored two bytes a character (it has one above U+00FF); it holds a space. */
+const WIDE = 1;
+const HAS_SPACE = 2;
+/**
+ * Follows each key in the state's joined form (and each Latin-1 key in the arena). Vendor ids, GUIDs and
+ * digests have none, and unlike a newline a space needs no escape in JSON: the joined string is written
+ * as it is, one string instead of one per key.
+ */
+const SEPARATOR = ' ';
+const SPACE = 0x20;
+
+/** What a state's `dedup` holds: the keys, each followed by a space (`toState`), or a list (earlier versions, and keys with a space). */
 export type SavedDedupKeys = string | string[];
 
 /** The keys a state's `dedup` holds, oldest first, whichever form it was saved in. */
 export function savedDedupKeys(saved: unknown): string[] {
-  if (typeof saved === 'string') return saved.split(SEPARATOR);
+  if (typeof saved === 'string') return saved.split(SEPARATOR).slice(0, -1); // the last key's separator ends the string
   return Array.isArray(saved) ? saved.filter((key): key is string => typeof key === 'string') : [];
 }
 
@@ -39,8 +50,8 @@ export class DedupWindow {
   private lengths: Int32Array;
   private hashes: Int32Array;
   private flags: Uint8Array;
-  /** Keys held that the joined form cannot carry: while there are any, `toState` writes a list. */
-  private unjoinable = 0;
+  /** Keys held that hold a space: while there are any, `toState` saves a list. */
+  private spaced = 0;
   /** Open addressing: slot + 1, 0 = empty; at most half full. */
   private table: Int32Array;
   private arena: Buffer;
@@ -50,9 +61,11 @@ export class DedupWindow {
   /** The slot of the oldest key, and where the next key goes (equal once the window is full). */
   private first = 0;
   private next = 0;
-  /** `has` then `add` of the same key (the runner's pattern) hashes it once. */
+  /** `has` then `add` of the same key (the runner's pattern) hashes it once and looks it up once. */
   private lastKey: string | undefined;
   private lastHash = 0;
+  /** The key `has` last answered false for; any `add` forgets it. */
+  private missed: string | undefined;
 
   constructor(
     readonly capacity: number,
@@ -70,30 +83,50 @@ export class DedupWindow {
   }
 
   has(key: string): boolean {
-    return this.find(key, this.hashOf(key)) >= 0;
+    if (this.find(key, this.hashOf(key)) >= 0) return true;
+    this.missed = key;
+    return false;
   }
 
   add(key: string): void {
     const hash = this.hashOf(key);
-    if (this.find(key, hash) >= 0) return;
+    const missed = key === this.missed;
+    this.missed = undefined;
+    if (!missed && this.find(key, hash) >= 0) return;
     if (this.count === this.capacity) this.evict(this.next);
     else if (this.count === this.starts.length) this.growSlots();
     const slot = this.next;
-    const flags = flagsOf(key);
-    const bytes = storedBytes(key.length, flags);
-    const at = this.reserve(bytes);
-    const arena = this.arena;
-    if (flags & WIDE) for (let i = 0; i < key.length; i++) arena.writeUInt16LE(key.charCodeAt(i), at + i * 2);
-    else {
-      for (let i = 0; i < key.length; i++) arena[at + i] = key.charCodeAt(i);
-      arena[at + key.length] = SEPARATOR_BYTE;
+    const length = key.length;
+    // Written as Latin-1 while scanning it (nearly every key is); a wider character starts over at two bytes each.
+    let flags = 0;
+    let at = this.reserve(length + 1);
+    let arena = this.arena;
+    for (let i = 0; i < length; i++) {
+      const code = key.charCodeAt(i);
+      if (code > 0xff) {
+        flags |= WIDE;
+        break;
+      }
+      if (code === SPACE) flags |= HAS_SPACE;
+      arena[at + i] = code;
     }
+    if ((flags & WIDE) === 0) arena[at + length] = SPACE;
+    else {
+      at = this.reserve(length * 2);
+      arena = this.arena;
+      for (let i = 0; i < length; i++) {
+        const code = key.charCodeAt(i);
+        if (code === SPACE) flags |= HAS_SPACE;
+        arena.writeUInt16LE(code, at + i * 2);
+      }
+    }
+    if (flags & HAS_SPACE) this.spaced++;
+    const bytes = storedBytes(length, flags);
     this.head = at + bytes;
     this.starts[slot] = at;
     this.lengths[slot] = key.length;
     this.hashes[slot] = hash;
     this.flags[slot] = flags;
-    if (flags & UNJOINABLE) this.unjoinable++;
     this.insert(slot, hash);
     this.count++;
     this.next = (slot + 1) % this.capacity;
@@ -104,50 +137,62 @@ export class DedupWindow {
   }
 
   /**
-   * The keys for the state, oldest first: one string joined by '\n', read from the arena in a few runs
-   * (the arena holds each Latin-1 key followed by a '\n'), so a save makes no string per key; a list when
-   * a key is empty or holds a '\n' (the joined form could not tell them apart). `savedDedupKeys` reads both.
+   * The keys for the state, oldest first: one string, each key followed by a space, copied from the arena
+   * in a few runs (Latin-1 keys lie there one after the other, each followed by its space), so a save makes
+   * one string, not one per key; a list while a key holds a space. `savedDedupKeys` reads both.
    */
   toState(): SavedDedupKeys {
-    if (this.count === 0 || this.unjoinable > 0) return this.toJSON();
+    if (this.spaced > 0) return this.toJSON();
     const parts: string[] = [];
-    const arena = this.arena;
+    this.runs((text) => parts.push(text), (key) => parts.push(key + SEPARATOR));
+    return parts.length === 1 ? parts[0]! : parts.join('');
+  }
+
+  /** Oldest first, as the constructor takes them back. */
+  toJSON(): string[] {
+    const out: string[] = [];
+    this.runs(
+      (text) => {
+        const keys = text.split(SEPARATOR);
+        for (let i = 0; i < keys.length - 1; i++) out.push(keys[i]!); // the last is the run's final ''
+      },
+      (key) => out.push(key),
+    );
+    return out;
+  }
+
+  /**
+   * The keys oldest first: each run of Latin-1 keys stored one after the other without a space of their
+   * own as one text (every key followed by its space), any other key alone.
+   */
+  private runs(run: (text: string) => void, single: (key: string) => void): void {
+    const arena = this.arena as Buffer & DirectSlices;
     const slots = this.starts.length;
     let runStart = 0;
     let runEnd = -1;
     for (let i = 0; i < this.count; i++) {
       const slot = (this.first + i) % slots;
       const at = this.starts[slot]!;
-      const length = this.lengths[slot]!;
-      if ((this.flags[slot]! & WIDE) === 0) {
-        if (at !== runEnd) {
-          if (runEnd >= 0) parts.push(arena.toString('latin1', runStart, runEnd));
-          runStart = at;
-        }
-        runEnd = at + length + 1;
+      const plain = this.flags[slot] === 0;
+      if (plain && at === runEnd) {
+        runEnd = at + this.lengths[slot]! + 1;
         continue;
       }
-      if (runEnd >= 0) parts.push(arena.toString('latin1', runStart, runEnd));
+      if (runEnd >= 0) run(arena.latin1Slice(runStart, runEnd));
       runEnd = -1;
-      parts.push(arena.toString('utf16le', at, at + length * 2) + SEPARATOR);
+      if (plain) {
+        runStart = at;
+        runEnd = at + this.lengths[slot]! + 1;
+      } else single(this.keyAt(slot));
     }
-    if (runEnd >= 0) parts.push(arena.toString('latin1', runStart, runEnd));
-    const joined = parts.length === 1 ? parts[0]! : parts.join('');
-    return joined.slice(0, -1); // the last key's separator
-  }
-
-  /** Oldest first, as the constructor takes them back. */
-  toJSON(): string[] {
-    const out = new Array<string>(this.count);
-    const slots = this.starts.length;
-    for (let i = 0; i < this.count; i++) out[i] = this.keyAt((this.first + i) % slots);
-    return out;
+    if (runEnd >= 0) run(arena.latin1Slice(runStart, runEnd));
   }
 
   private keyAt(slot: number): string {
     const start = this.starts[slot]!;
     const length = this.lengths[slot]!;
-    return this.flags[slot]! & WIDE ? this.arena.toString('utf16le', start, start + length * 2) : this.arena.toString('latin1', start, start + length);
+    const arena = this.arena as Buffer & DirectSlices;
+    return this.flags[slot]! & WIDE ? arena.ucs2Slice(start, start + length * 2) : arena.latin1Slice(start, start + length);
   }
 
   private hashOf(key: string): number {
@@ -210,7 +255,7 @@ export class DedupWindow {
       }
     }
     table[i] = 0;
-    if (this.flags[slot]! & UNJOINABLE) this.unjoinable--;
+    if (this.flags[slot]! & HAS_SPACE) this.spaced--;
     this.count--;
     this.first = (slot + 1) % this.capacity;
   }
@@ -228,7 +273,7 @@ export class DedupWindow {
       if (bytes <= this.arena.length - this.head) return this.head;
       if (bytes <= tail) return 0;
     } else if (bytes <= tail - this.head) {
-      // Wrapped: [head, tail) is free. (head === tail: full, or only empty keys live; growing compacts.)
+      // Wrapped: [head, tail) is free (none when head === tail: growing compacts).
       return this.head;
     }
     return this.grow(bytes);
@@ -291,17 +336,7 @@ function tableSizeFor(slots: number): number {
   return size;
 }
 
-function flagsOf(key: string): number {
-  let flags = key.length === 0 ? UNJOINABLE : 0;
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    if (code > 0xff) flags |= WIDE;
-    else if (code === SEPARATOR_BYTE) flags |= UNJOINABLE;
-  }
-  return flags;
-}
-
-/** A Latin-1 key's characters and its separator, or a wider key's UTF-16 code units. */
+/** A Latin-1 key's characters and its space, or a wider key's UTF-16 code units. */
 function storedBytes(length: number, flags: number): number {
   return flags & WIDE ? length * 2 : length + 1;
 }

@@ -22,7 +22,7 @@ export interface ServiceState extends JsonObject {
   /** The resetKey value the state belongs to; a different configured value restarts the persistence. */
   reset: string | null;
   checkpoint: JsonValue;
-  /** The acknowledged keys, oldest first: one '\n'-joined string since 2026-12, a list before (both read). */
+  /** The acknowledged keys, oldest first: one string (each key followed by a space) since 2026-12, a list before (both read). */
   dedup: SavedDedupKeys;
   extra: { [key: string]: JsonValue };
   updated_at: string;
