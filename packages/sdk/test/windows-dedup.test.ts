@@ -173,6 +173,17 @@ describe('DedupWindow', () => {
     expect(savedDedupKeys(undefined)).toEqual([]);
   });
 
+  it('holds windows of 65,535 keys and more (four-byte table entries) exactly', () => {
+    const w = new DedupWindow(65_535);
+    for (let i = 0; i < 100_000; i++) w.add(String(i));
+    const held = w.toJSON();
+    expect(held).toHaveLength(65_535);
+    expect(held[0]).toBe(String(100_000 - 65_535));
+    expect(held.at(-1)).toBe('99999');
+    expect(w.has(String(100_000 - 65_536))).toBe(false);
+    expect(w.has(String(100_000 - 65_535))).toBe(true);
+  });
+
   it('tells keys apart that differ only in characters above U+00FF', () => {
     const w = new DedupWindow(10, ['\u0100a', 'a\u0101']);
     expect(w.has('\u0100a')).toBe(true);

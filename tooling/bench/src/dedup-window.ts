@@ -32,6 +32,9 @@ interface SdkUnderTest {
   redact(text: string): string;
 }
 
+/** Keeps the measured windows alive until the end: an object no later statement uses may be collected before `used()` reads the heap. */
+const held: unknown[] = [];
+
 interface Figures {
   bytesPerKey: number;
   saveMs: number;
@@ -39,9 +42,12 @@ interface Figures {
   hasAddNsPerKey: number;
 }
 
-/** Flat strings, as `String(id)`, `JSON.parse` and a digest's `toString` give them (not cons strings). */
+/**
+ * A new flat string per key, as `String(id)` gives one (not the cons string a template builds, nor an
+ * internalised string `JSON.parse` may share between equal values: the windows' keys must count in the heap).
+ */
 function flat(text: string): string {
-  return Buffer.from(text, 'latin1').toString('latin1');
+  return text.split('').join('');
 }
 
 function median(values: number[]): number {
@@ -54,7 +60,8 @@ async function measure(sdkDist: string, kind: string, keys: number): Promise<Fig
   const sdk = (await import(pathToFileURL(join(sdkDist, 'host.js')).href)) as SdkUnderTest;
   const make = KINDS[kind]!;
   const through = Array.from({ length: Math.round(keys * 1.5) }, (_, i) => flat(make(i)));
-  const used = () => {
+  const used = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200)); // array buffers of the garbage are freed after a collection
     gc();
     gc();
     const usage = process.memoryUsage();
@@ -63,7 +70,7 @@ async function measure(sdkDist: string, kind: string, keys: number): Promise<Fig
   // Warm the code up on a small window first.
   const warm = new sdk.DedupWindow(1000);
   for (const key of through.slice(0, 5000)) if (!warm.has(key)) warm.add(key);
-  const before = used();
+  const before = await used();
   // The runner's two windows (submitted and acknowledged keys) share the key strings; 1.5× the capacity
   // goes through, so both are full and have evicted, as in a long run. Only the windows stay referenced.
   const submitted = new sdk.DedupWindow(keys);
@@ -75,7 +82,8 @@ async function measure(sdkDist: string, kind: string, keys: number): Promise<Fig
       acknowledged.add(key);
     }
   }
-  const bytesPerKey = (used() - before) / keys;
+  const bytesPerKey = ((await used()) - before) / keys;
+  held.push(submitted, acknowledged);
 
   const saves: number[] = [];
   let stateBytes = 0;

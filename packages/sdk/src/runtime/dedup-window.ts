@@ -4,15 +4,15 @@
  * with the state (`toState`, read back by `savedDedupKeys`).
  *
  * Packed, because a service keeps two of these (submitted and acknowledged keys) of up to 100,000 keys
- * each for as long as it runs: a `Set` entry, a ring slot and a string object per key cost 145–360 bytes a
+ * each for as long as it runs: a `Set` entry, a ring slot and a string object per key cost 90–140 bytes a
  * key for the two windows (docs/benchmarks.md, "the dedup window, wave 6"). Here every key's characters live
  * in one byte arena, written in FIFO order as a circular buffer: one byte per character and a space when
  * all of a key's characters are below U+0100, else two bytes per character (exact either way, so the same
- * keys in give the same answers and the same evictions). The space after each key makes the arena, read
- * in a few runs, the state's saved form (`toState`). The ring's slots hold each key's offset, length, hash and width in typed arrays;
- * an open-addressing table (linear probing, deletion by backward shift, so no tombstones pile up) maps a
- * hash to its slot. About 20 bytes a key plus its characters, and no object per key for the garbage
- * collector to trace.
+ * keys in give the same answers and the same evictions). The ring's slots hold each key's offset, length,
+ * hash and flags in typed arrays; an open-addressing table (linear probing, deletion by backward shift, so
+ * no tombstones pile up) maps a hash to its slot: about 20 bytes a key plus its characters, and no object
+ * per key for the garbage collector to trace. The space after each key makes the arena, read in a few
+ * runs, the state's saved form (`toState`).
  */
 
 /** Slots and table start small and double up to the capacity, so a large window that stays empty costs little. */
@@ -52,8 +52,8 @@ export class DedupWindow {
   private flags: Uint8Array;
   /** Keys held that hold a space: while there are any, `toState` saves a list. */
   private spaced = 0;
-  /** Open addressing: slot + 1, 0 = empty; at most half full. */
-  private table: Int32Array;
+  /** Open addressing: slot + 1, 0 = empty; at most half full. Two bytes an entry while the slots fit. */
+  private table: Uint16Array | Int32Array;
   private arena: Buffer;
   /** Where the next key's characters go in the arena. */
   private head = 0;
@@ -77,7 +77,7 @@ export class DedupWindow {
     this.lengths = new Int32Array(slots);
     this.hashes = new Int32Array(slots);
     this.flags = new Uint8Array(slots);
-    this.table = new Int32Array(tableSizeFor(slots));
+    this.table = this.newTable(slots);
     this.arena = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
     for (const key of initial) this.add(key);
   }
@@ -310,6 +310,13 @@ export class DedupWindow {
     return total;
   }
 
+  /** A power of two at least twice the slots (linear probing stays short at half load). */
+  private newTable(slots: number): Uint16Array | Int32Array {
+    let size = 2;
+    while (size < slots * 2) size *= 2;
+    return this.capacity < 0xffff ? new Uint16Array(size) : new Int32Array(size);
+  }
+
   /** Before the window first fills the slots are 0..count-1 in order, so growing is a copy. */
   private growSlots(): void {
     const slots = Math.min(this.capacity, this.starts.length * 2);
@@ -324,16 +331,9 @@ export class DedupWindow {
     const flags = new Uint8Array(slots);
     flags.set(this.flags);
     this.flags = flags;
-    this.table = new Int32Array(tableSizeFor(slots));
+    this.table = this.newTable(slots);
     for (let slot = 0; slot < this.count; slot++) this.insert(slot, this.hashes[slot]!);
   }
-}
-
-/** A power of two at least twice the slots: linear probing stays short at half load. */
-function tableSizeFor(slots: number): number {
-  let size = 2;
-  while (size < slots * 2) size *= 2;
-  return size;
 }
 
 /** A Latin-1 key's characters and its space, or a wider key's UTF-16 code units. */
