@@ -9,7 +9,7 @@ export { redact, clearSecrets } from './secrets/redactor.js';
 export { CollectorRuntime, type CollectorOptions, type RunSummary } from './runtime/collector-runtime.js';
 export { runCollector, type RunCollectorOptions } from './runtime/run-collector.js';
 export { timeWindows } from './runtime/time-windows.js';
-export { DedupWindow } from './runtime/dedup-window.js';
+export { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './runtime/dedup-window.js';
 export { encodeEvent } from './runtime/event-encoding.js';
 export type { ServiceTotals } from './runtime/pull-statistics.js';
 export { runCheck, type CheckOptions, type CheckResult, type CheckReport } from './runtime/check.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planWindows, pullWindows, type WindowPolicy } from '@collector/sdk';
-import { DedupWindow, timeWindows } from '@collector/sdk/host';
+import { DedupWindow, savedDedupKeys, timeWindows } from '@collector/sdk/host';
 
 describe('timeWindows', () => {
   const now = new Date('2024-01-02T00:00:00Z');
@@ -68,5 +68,128 @@ describe('DedupWindow', () => {
     expect(w.has('a')).toBe(false);
     expect(w.toJSON()).toEqual(['b', 'c', 'd']);
     expect(new DedupWindow(3, w.toJSON()).has('c')).toBe(true);
+  });
+
+  /** The window as it was before it was packed (a Set and a ring of strings): the packed one must answer alike. */
+  class ReferenceWindow {
+    private readonly keys = new Set<string>();
+    private readonly ring: (string | undefined)[];
+    private next = 0;
+    constructor(readonly capacity: number) {
+      this.ring = new Array<string | undefined>(capacity);
+    }
+    has(key: string): boolean {
+      return this.keys.has(key);
+    }
+    add(key: string): void {
+      if (this.keys.has(key)) return;
+      const oldest = this.ring[this.next];
+      if (oldest !== undefined) this.keys.delete(oldest);
+      this.ring[this.next] = key;
+      this.next = (this.next + 1) % this.capacity;
+      this.keys.add(key);
+    }
+    toJSON(): string[] {
+      const out: string[] = [];
+      for (let i = 0; i < this.capacity; i++) {
+        const key = this.ring[(this.next + i) % this.capacity];
+        if (key !== undefined) out.push(key);
+      }
+      return out;
+    }
+  }
+
+  it('answers exactly as a Set with a ring does, for keys of any length and characters, through evictions and regrowth', () => {
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Short and long, Latin-1 and wider (a lone surrogate, an emoji, CJK), and the empty key: each stored exactly.
+    const alphabet = ['0', '7', 'a', 'F', '-', '"', '\\', '\n', ' ', 'é', '\u00ff', '\u0100', '中', '\ud83d\ude00', '\ud800'];
+    const keyOf = () => {
+      const length = random(4) === 0 ? random(200) : random(12);
+      let key = '';
+      for (let i = 0; i < length; i++) key += alphabet[random(random(3) === 0 ? alphabet.length : 5)];
+      return key;
+    };
+    for (const capacity of [1, 2, 3, 17, 1000, 3000]) {
+      const window = new DedupWindow(capacity);
+      const reference = new ReferenceWindow(capacity);
+      const seen: string[] = [];
+      for (let step = 0; step < 12_000; step++) {
+        // Often a key seen before (a duplicate or an evicted one), else a new one.
+        const key = seen.length > 0 && random(3) === 0 ? seen[random(seen.length)]! : keyOf();
+        seen.push(key);
+        expect(window.has(key)).toBe(reference.has(key));
+        window.add(key);
+        reference.add(key);
+        expect(window.size).toBe(reference.toJSON().length);
+        if (step % 997 === 0) {
+          expect(window.toJSON()).toEqual(reference.toJSON());
+          // The state's form, through the JSON a store writes and reads: the same keys in the same order.
+          expect(savedDedupKeys(JSON.parse(JSON.stringify(window.toState())))).toEqual(reference.toJSON());
+        }
+      }
+      expect(window.toJSON()).toEqual(reference.toJSON());
+      for (const key of seen.slice(-5000)) expect(window.has(key)).toBe(reference.has(key));
+      const reloaded = new DedupWindow(capacity, savedDedupKeys(JSON.parse(JSON.stringify(window.toState()))));
+      expect(reloaded.toJSON()).toEqual(reference.toJSON());
+    }
+  });
+
+  it('wraps a key to the start of its storage only where it fits before the oldest key (16 KiB at first)', () => {
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((ch) => ch.repeat(8000)) as [string, string, string, string];
+    const exact = new DedupWindow(2, [a, b]);
+    exact.add(c); // a's 8000 bytes are free again: c fits exactly before b
+    expect(exact.toJSON()).toEqual([b, c]);
+    const over = new DedupWindow(2, [a, b]);
+    over.add(d + 'd'); // one byte more than a's place: must not overwrite b's first byte
+    over.add('e');
+    expect(over.toJSON()).toEqual([d + 'd', 'e']);
+    const again = new DedupWindow(2, [a, b]);
+    again.add(d + 'd');
+    expect(again.toJSON()).toEqual([b, d + 'd']);
+  });
+
+  it('saves its keys as one string (each key followed by a space), or as a list while a key holds a space; reads both and the lists of earlier versions', () => {
+    const w = new DedupWindow(3, ['17', 'a-b', 'é中']);
+    expect(w.toState()).toBe('17 a-b é中 ');
+    w.add('x y');
+    expect(w.toState()).toEqual(['a-b', 'é中', 'x y']);
+    w.add('z');
+    w.add('中 '); // a wide key with a space
+    w.add('');
+    expect(w.toState()).toEqual(['z', '中 ', '']);
+    w.add('w\n"\\');
+    w.add('v'); // both keys with a space are evicted: joined again
+    expect(w.toState()).toBe(' w\n"\\ v ');
+    expect(savedDedupKeys(w.toState())).toEqual(['', 'w\n"\\', 'v']);
+    expect(new DedupWindow(3).toState()).toBe('');
+    expect(savedDedupKeys('')).toEqual([]);
+    expect(savedDedupKeys(' ')).toEqual(['']);
+    expect(savedDedupKeys('17 a-b ')).toEqual(['17', 'a-b']);
+    expect(savedDedupKeys(['17', 'a b'])).toEqual(['17', 'a b']); // a state saved before 2026-12
+    expect(savedDedupKeys(undefined)).toEqual([]);
+  });
+
+  it('holds windows of 65,535 keys and more (four-byte table entries) exactly', () => {
+    const w = new DedupWindow(65_535);
+    for (let i = 0; i < 100_000; i++) w.add(String(i));
+    const held = w.toJSON();
+    expect(held).toHaveLength(65_535);
+    expect(held[0]).toBe(String(100_000 - 65_535));
+    expect(held.at(-1)).toBe('99999');
+    expect(w.has(String(100_000 - 65_536))).toBe(false);
+    expect(w.has(String(100_000 - 65_535))).toBe(true);
+  });
+
+  it('tells keys apart that differ only in characters above U+00FF', () => {
+    const w = new DedupWindow(10, ['\u0100a', 'a\u0101']);
+    expect(w.has('\u0100a')).toBe(true);
+    expect(w.has('\u0101a')).toBe(false);
+    expect(w.has('\u0000a')).toBe(false);
+    expect(w.has('a\u0001')).toBe(false);
+    expect(w.toJSON()).toEqual(['\u0100a', 'a\u0101']);
   });
 });

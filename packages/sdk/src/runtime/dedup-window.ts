@@ -1,50 +1,342 @@
 /**
  * A bounded set of recently delivered event keys, oldest evicted first, so that overlapping windows
  * (look-back for late events) and restarts after a crash do not deliver the same event twice. Persisted
- * with the state.
+ * with the state (`toState`, read back by `savedDedupKeys`).
  *
- * The eviction order lives in a ring buffer, not in the Set's insertion order: `set.values().next()` on a
- * V8 Set that has seen many deletions walks past their tombstones, which made every eviction slower the
- * longer a collector ran.
+ * Packed, because a service keeps two of these (submitted and acknowledged keys) of up to 100,000 keys
+ * each for as long as it runs: a `Set` entry, a ring slot and a string object per key cost 90–140 bytes a
+ * key for the two windows (docs/benchmarks.md, "the dedup window, wave 6"). Here every key's characters live
+ * in one byte arena, written in FIFO order as a circular buffer: one byte per character and a space when
+ * all of a key's characters are below U+0100, else two bytes per character (exact either way, so the same
+ * keys in give the same answers and the same evictions). The ring's slots hold each key's offset, length,
+ * hash and flags in typed arrays; an open-addressing table (linear probing, deletion by backward shift, so
+ * no tombstones pile up) maps a hash to its slot: about 20 bytes a key plus its characters, and no object
+ * per key for the garbage collector to trace. The space after each key makes the arena, read in a few
+ * runs, the state's saved form (`toState`).
  */
+
+/** Slots and table start small and double up to the capacity, so a large window that stays empty costs little. */
+const INITIAL_SLOTS = 1024;
+const INITIAL_ARENA_BYTES = 16 * 1024;
+/** Node's Buffer methods behind `toString('latin1' | 'utf16le', start, end)`, without its argument checks (a save decodes every key). */
+interface DirectSlices {
+  latin1Slice(start: number, end: number): string;
+  ucs2Slice(start: number, end: number): string;
+}
+
+/** Slot flags: the key is stored two bytes a character (it has one above U+00FF); it holds a space. */
+const WIDE = 1;
+const HAS_SPACE = 2;
+/**
+ * Follows each key in the state's joined form (and each Latin-1 key in the arena). Vendor ids, GUIDs and
+ * digests have none, and unlike a newline a space needs no escape in JSON: the joined string is written
+ * as it is, one string instead of one per key.
+ */
+const SEPARATOR = ' ';
+const SPACE = 0x20;
+
+/** What a state's `dedup` holds: the keys, each followed by a space (`toState`), or a list (earlier versions, and keys with a space). */
+export type SavedDedupKeys = string | string[];
+
+/** The keys a state's `dedup` holds, oldest first, whichever form it was saved in. */
+export function savedDedupKeys(saved: unknown): string[] {
+  if (typeof saved === 'string') return saved.split(SEPARATOR).slice(0, -1); // the last key's separator ends the string
+  return Array.isArray(saved) ? saved.filter((key): key is string => typeof key === 'string') : [];
+}
+
 export class DedupWindow {
-  private readonly keys = new Set<string>();
-  private readonly ring: (string | undefined)[];
-  /** Where the next key goes; once the window is full, also where the oldest key is. */
+  /** Ring slots: where each key's characters start in the arena, how many there are, its hash and flags. */
+  private starts: Int32Array;
+  private lengths: Int32Array;
+  private hashes: Int32Array;
+  private flags: Uint8Array;
+  /** Keys held that hold a space: while there are any, `toState` saves a list. */
+  private spaced = 0;
+  /** Open addressing: slot + 1, 0 = empty; at most half full. Two bytes an entry while the slots fit. */
+  private table: Uint16Array | Int32Array;
+  private arena: Buffer;
+  /** Where the next key's characters go in the arena. */
+  private head = 0;
+  private count = 0;
+  /** The slot of the oldest key, and where the next key goes (equal once the window is full). */
+  private first = 0;
   private next = 0;
+  /** `has` then `add` of the same key (the runner's pattern) hashes it once and looks it up once. */
+  private lastKey: string | undefined;
+  private lastHash = 0;
+  /** The key `has` last answered false for; any `add` forgets it. */
+  private missed: string | undefined;
 
   constructor(
     readonly capacity: number,
     initial: Iterable<string> = [],
   ) {
-    this.ring = new Array<string | undefined>(capacity);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`A dedup window holds at least one key (got ${capacity})`);
+    const slots = Math.min(capacity, INITIAL_SLOTS);
+    this.starts = new Int32Array(slots);
+    this.lengths = new Int32Array(slots);
+    this.hashes = new Int32Array(slots);
+    this.flags = new Uint8Array(slots);
+    this.table = this.newTable(slots);
+    this.arena = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
     for (const key of initial) this.add(key);
   }
 
   has(key: string): boolean {
-    return this.keys.has(key);
+    if (this.find(key, this.hashOf(key)) >= 0) return true;
+    this.missed = key;
+    return false;
   }
 
   add(key: string): void {
-    if (this.keys.has(key)) return;
-    const oldest = this.ring[this.next];
-    if (oldest !== undefined) this.keys.delete(oldest);
-    this.ring[this.next] = key;
-    this.next = (this.next + 1) % this.capacity;
-    this.keys.add(key);
+    const hash = this.hashOf(key);
+    const missed = key === this.missed;
+    this.missed = undefined;
+    if (!missed && this.find(key, hash) >= 0) return;
+    if (this.count === this.capacity) this.evict(this.next);
+    else if (this.count === this.starts.length) this.growSlots();
+    const slot = this.next;
+    const length = key.length;
+    // Written as Latin-1 while scanning it (nearly every key is); a wider character starts over at two bytes each.
+    let flags = 0;
+    let at = this.reserve(length + 1);
+    let arena = this.arena;
+    for (let i = 0; i < length; i++) {
+      const code = key.charCodeAt(i);
+      if (code > 0xff) {
+        flags |= WIDE;
+        break;
+      }
+      if (code === SPACE) flags |= HAS_SPACE;
+      arena[at + i] = code;
+    }
+    if ((flags & WIDE) === 0) arena[at + length] = SPACE;
+    else {
+      at = this.reserve(length * 2);
+      arena = this.arena;
+      for (let i = 0; i < length; i++) {
+        const code = key.charCodeAt(i);
+        if (code === SPACE) flags |= HAS_SPACE;
+        arena.writeUInt16LE(code, at + i * 2);
+      }
+    }
+    if (flags & HAS_SPACE) this.spaced++;
+    const bytes = storedBytes(length, flags);
+    this.head = at + bytes;
+    this.starts[slot] = at;
+    this.lengths[slot] = key.length;
+    this.hashes[slot] = hash;
+    this.flags[slot] = flags;
+    this.insert(slot, hash);
+    this.count++;
+    this.next = (slot + 1) % this.capacity;
   }
 
   get size(): number {
-    return this.keys.size;
+    return this.count;
+  }
+
+  /**
+   * The keys for the state, oldest first: one string, each key followed by a space, copied from the arena
+   * in a few runs (Latin-1 keys lie there one after the other, each followed by its space), so a save makes
+   * one string, not one per key; a list while a key holds a space. `savedDedupKeys` reads both.
+   */
+  toState(): SavedDedupKeys {
+    if (this.spaced > 0) return this.toJSON();
+    const parts: string[] = [];
+    this.runs((text) => parts.push(text), (key) => parts.push(key + SEPARATOR));
+    return parts.length === 1 ? parts[0]! : parts.join('');
   }
 
   /** Oldest first, as the constructor takes them back. */
   toJSON(): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.capacity; i++) {
-      const key = this.ring[(this.next + i) % this.capacity];
-      if (key !== undefined) out.push(key);
-    }
+    this.runs(
+      (text) => {
+        const keys = text.split(SEPARATOR);
+        for (let i = 0; i < keys.length - 1; i++) out.push(keys[i]!); // the last is the run's final ''
+      },
+      (key) => out.push(key),
+    );
     return out;
   }
+
+  /**
+   * The keys oldest first: each run of Latin-1 keys stored one after the other without a space of their
+   * own as one text (every key followed by its space), any other key alone.
+   */
+  private runs(run: (text: string) => void, single: (key: string) => void): void {
+    const arena = this.arena as Buffer & DirectSlices;
+    const slots = this.starts.length;
+    let runStart = 0;
+    let runEnd = -1;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.first + i) % slots;
+      const at = this.starts[slot]!;
+      const plain = this.flags[slot] === 0;
+      if (plain && at === runEnd) {
+        runEnd = at + this.lengths[slot]! + 1;
+        continue;
+      }
+      if (runEnd >= 0) run(arena.latin1Slice(runStart, runEnd));
+      runEnd = -1;
+      if (plain) {
+        runStart = at;
+        runEnd = at + this.lengths[slot]! + 1;
+      } else single(this.keyAt(slot));
+    }
+    if (runEnd >= 0) run(arena.latin1Slice(runStart, runEnd));
+  }
+
+  private keyAt(slot: number): string {
+    const start = this.starts[slot]!;
+    const length = this.lengths[slot]!;
+    const arena = this.arena as Buffer & DirectSlices;
+    return this.flags[slot]! & WIDE ? arena.ucs2Slice(start, start + length * 2) : arena.latin1Slice(start, start + length);
+  }
+
+  private hashOf(key: string): number {
+    if (key === this.lastKey) return this.lastHash;
+    // FNV-1a over the UTF-16 code units, then murmur3's finaliser so the table's low bits are well mixed.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    this.lastKey = key;
+    this.lastHash = h;
+    return h;
+  }
+
+  private find(key: string, hash: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = table[i]!;
+      if (entry === 0) return -1;
+      const slot = entry - 1;
+      if (this.hashes[slot] === hash && this.equals(slot, key)) return slot;
+    }
+  }
+
+  private equals(slot: number, key: string): boolean {
+    if (this.lengths[slot] !== key.length) return false;
+    const arena = this.arena;
+    const at = this.starts[slot]!;
+    if ((this.flags[slot]! & WIDE) === 0) {
+      for (let i = 0; i < key.length; i++) if (arena[at + i] !== key.charCodeAt(i)) return false;
+      return true;
+    }
+    for (let i = 0; i < key.length; i++) if (arena.readUInt16LE(at + i * 2) !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private insert(slot: number, hash: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = hash & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+  }
+
+  /** Drops the oldest key (in `slot`) from the table; its arena bytes are reused as the head wraps onto them. */
+  private evict(slot: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = this.hashes[slot]! & mask;
+    while (table[i] !== slot + 1) i = (i + 1) & mask;
+    // Backward shift: move later entries of the probe run into the hole unless their home lies after it.
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hashes[table[j]! - 1]! & mask;
+      const movable = i <= j ? home <= i || home > j : home <= i && home > j;
+      if (movable) {
+        table[i] = table[j]!;
+        i = j;
+      }
+    }
+    table[i] = 0;
+    if (this.flags[slot]! & HAS_SPACE) this.spaced--;
+    this.count--;
+    this.first = (slot + 1) % this.capacity;
+  }
+
+  /**
+   * Where `bytes` free bytes start in the arena. The live keys occupy it circularly from the oldest key's
+   * start to `head`; a key never wraps around the end (the end's gap is skipped); a full arena doubles and
+   * is compacted in FIFO order.
+   */
+  private reserve(bytes: number): number {
+    if (this.count === 0) return bytes <= this.arena.length ? 0 : this.grow(bytes);
+    const tail = this.starts[this.first]!;
+    if (this.head > tail) {
+      // [tail, head) is live: the end of the arena is free, then its start up to the oldest key.
+      if (bytes <= this.arena.length - this.head) return this.head;
+      if (bytes <= tail) return 0;
+    } else if (bytes <= tail - this.head) {
+      // Wrapped: [head, tail) is free (none when head === tail: growing compacts).
+      return this.head;
+    }
+    return this.grow(bytes);
+  }
+
+  /**
+   * Copies the live keys to the start of a new arena, oldest first: twice as large once they would fill
+   * more than half of it (the same size when the space was only cut in two by the wrap).
+   */
+  private grow(bytes: number): number {
+    const old = this.arena;
+    const needed = this.usedBytes() + bytes;
+    const arena = Buffer.allocUnsafe(needed * 2 > old.length ? Math.max(old.length * 2, needed) : old.length);
+    let at = 0;
+    const slots = this.starts.length;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.first + i) % slots;
+      const size = storedBytes(this.lengths[slot]!, this.flags[slot]!);
+      old.copy(arena, at, this.starts[slot]!, this.starts[slot]! + size);
+      this.starts[slot] = at;
+      at += size;
+    }
+    this.arena = arena;
+    this.head = at;
+    return at;
+  }
+
+  private usedBytes(): number {
+    let total = 0;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.first + i) % this.starts.length;
+      total += storedBytes(this.lengths[slot]!, this.flags[slot]!);
+    }
+    return total;
+  }
+
+  /** A power of two at least twice the slots (linear probing stays short at half load). */
+  private newTable(slots: number): Uint16Array | Int32Array {
+    let size = 2;
+    while (size < slots * 2) size *= 2;
+    return this.capacity < 0xffff ? new Uint16Array(size) : new Int32Array(size);
+  }
+
+  /** Before the window first fills the slots are 0..count-1 in order, so growing is a copy. */
+  private growSlots(): void {
+    const slots = Math.min(this.capacity, this.starts.length * 2);
+    const grown = (array: Int32Array): Int32Array => {
+      const bigger = new Int32Array(slots);
+      bigger.set(array);
+      return bigger;
+    };
+    this.starts = grown(this.starts);
+    this.lengths = grown(this.lengths);
+    this.hashes = grown(this.hashes);
+    const flags = new Uint8Array(slots);
+    flags.set(this.flags);
+    this.flags = flags;
+    this.table = this.newTable(slots);
+    for (let slot = 0; slot < this.count; slot++) this.insert(slot, this.hashes[slot]!);
+  }
+}
+
+/** A Latin-1 key's characters and its space, or a wider key's UTF-16 code units. */
+function storedBytes(length: number, flags: number): number {
+  return flags & WIDE ? length * 2 : length + 1;
 }

@@ -6,7 +6,7 @@ import { stateKey } from '../persistence/state-store.js';
 import type { Delivery, DeliveryRecord } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
-import { DedupWindow } from './dedup-window.js';
+import { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
 import type { InputConfig, PullContext, ServiceDefinition } from './definitions.js';
 import { EventEncoder } from './event-encoding.js';
 import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
@@ -22,7 +22,8 @@ export interface ServiceState extends JsonObject {
   /** The resetKey value the state belongs to; a different configured value restarts the persistence. */
   reset: string | null;
   checkpoint: JsonValue;
-  dedup: string[];
+  /** The acknowledged keys, oldest first: one string (each key followed by a space) since 2026-12, a list before (both read). */
+  dedup: SavedDedupKeys;
   extra: { [key: string]: JsonValue };
   updated_at: string;
   // `start_at` (ISO string): `--start-at` given while the service had no checkpoint, kept across restarts.
@@ -209,7 +210,7 @@ export class ServiceRunner {
     state = await this.applyStartAt(state);
     if (journaled.length > 0) log.info(`Recovered ${journaled.length} acknowledged event key(s) from the journal: they are not sent again`);
     this.state = state;
-    const known = [...(state.dedup ?? []), ...journaled];
+    const known = [...savedDedupKeys(state.dedup), ...journaled];
     this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.totals.checkpoint = state.checkpoint;
@@ -600,7 +601,7 @@ export class ServiceRunner {
     const write = this.saving.then(async () => {
       if (!this.state) return;
       this.ackedDirty = false;
-      const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
+      const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toState() ?? [], updated_at: new Date().toISOString() };
       try {
         await this.deps.store.save(this.key, snapshot);
       } catch (error) {

@@ -2,6 +2,7 @@ import { redact } from '../secrets/redactor.js';
 import { stateKey, type JsonValue } from '../persistence/state-store.js';
 import { checkpointTimeOf, formatDuration } from '../telemetry/lag.js';
 import type { CollectorRuntime } from './collector-runtime.js';
+import { savedDedupKeys } from './dedup-window.js';
 
 /** Keys of `extra`/input state whose values are never printed, whatever a service stored there. */
 const SECRET_KEY = /secret|password|passwd|credential|authori[sz]ation|access_?token|refresh_?token|api_?key|private_?key|signature|cookie/i;
@@ -66,7 +67,7 @@ export async function showState(runtime: CollectorRuntime, now = Date.now()): Pr
         entry['checkpoint_time'] = `${time.toISOString().slice(0, 19)}Z`;
         entry['behind_by'] = formatDuration(now - time.getTime());
       }
-      entry['dedup_window_size'] = Array.isArray(dedup) ? dedup.length : 0;
+      entry['dedup_window_size'] = dedup === undefined ? 0 : savedDedupKeys(dedup).length;
       if (definition?.dedupKey) entry['dedup_window_capacity'] = definition.dedupWindow ?? 20_000;
       entry['reset_key'] = reset ?? null;
       entry['state_version'] = version ?? null;
