@@ -86,8 +86,9 @@ export class ServiceRunner {
   /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
   private previousKey: ServiceDefinition['previousDedupKey'];
   /**
-   * Every state write and journal append goes through this chain, so an older snapshot can never be written
-   * last, and a fold empties the journal only of keys the snapshot just saved holds.
+   * Every state write goes through this chain, so an older snapshot can never be written last. Journal
+   * appends do not: each save seals the journal's segment as it takes its snapshot, and folds only that one
+   * (see AckJournal.seal), so an acknowledged batch is journaled without waiting for a save in progress.
    */
   private saving: Promise<void> = Promise.resolve();
   /** Keys were acknowledged since the last state save. */
@@ -571,19 +572,18 @@ export class ServiceRunner {
     if (sentLine && records.length > 0) this.deps.log.info(sentLine(records.length));
     const keys = recordKeys.filter((k): k is string => k !== undefined);
     if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return Promise.resolve();
+    // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
+    const journaled = this.journal.append(this.key, keys);
     for (const key of keys) this.acked.add(key);
     this.ackedDirty = true;
-    this.saving = this.saving.then(() =>
-      this.journal.append(this.key, keys).then(
-        () => void (this.journalFailed = false),
-        (error: unknown) => {
-          // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
-          if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
-          this.journalFailed = true;
-        },
-      ),
+    return journaled.then(
+      () => void (this.journalFailed = false),
+      (error: unknown) => {
+        // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
+        if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
+        this.journalFailed = true;
+      },
     );
-    return this.saving;
   }
 
   /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
@@ -601,14 +601,16 @@ export class ServiceRunner {
       if (!this.state) return;
       this.ackedDirty = false;
       const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
+      // Same turn as the snapshot: it holds every key appended so far, and later appends go to a segment
+      // this save does not fold.
+      const fold = this.journal.seal(this.key);
       try {
         await this.deps.store.save(this.key, snapshot);
       } catch (error) {
         this.ackedDirty = true;
         throw error;
       }
-      // The snapshot holds every key journaled so far (appends queued later run after this): fold them in.
-      await this.journal.fold(this.key).catch(() => undefined);
+      await fold().catch(() => undefined);
     });
     this.saving = write.catch(() => undefined);
     return write;
