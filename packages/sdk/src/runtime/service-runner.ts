@@ -110,6 +110,8 @@ export class ServiceRunner {
   private pumpFailure: unknown;
   /** Wakes a pull loop that waits for room in the queue. */
   private queueMoved: (() => void) | undefined;
+  /** Wakes a pump that waits for a full batch to frame ahead (see pump()). */
+  private batchQueued: (() => void) | undefined;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -404,6 +406,7 @@ export class ServiceRunner {
         this.queuedKeys.push(keys[i]);
       }
     }
+    if (this.queued.length >= SUBMIT_BATCH) this.wake('batchQueued');
     this.startPump(stats, acks);
     while (this.queued.length >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
@@ -416,6 +419,12 @@ export class ServiceRunner {
   /**
    * Runs until the queue is empty. `pumping` is cleared in the same turn as the check that found the queue
    * empty, so records queued right after always start a new pump.
+   *
+   * With one batch unacknowledged at a time, the next one is cut and framed (delivery.prepare) as soon as a
+   * full batch is queued, while the previous one settles: once that one is journaled, the next one's bytes
+   * are written at once. They are never written before: at a crash, at most one batch is delivered and not
+   * journaled. When no full batch is queued by then, the batch is cut at that moment (the vendor is the
+   * bottleneck, and a bigger batch saves a cycle).
    */
   private async pump(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
     const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
@@ -427,11 +436,15 @@ export class ServiceRunner {
           this.pumping = undefined;
           return;
         }
-        if (oneAtATime) await this.previousBatchJournaled();
+        const ahead = oneAtATime && !(await this.previousBatchJournaled(true));
         const count = Math.min(SUBMIT_BATCH, this.queued.length);
         const slice = this.queued.splice(0, count);
         const sliceKeys = this.queuedKeys.splice(0, count);
         this.wakeQueue();
+        if (ahead) {
+          this.deps.delivery.prepare?.(slice);
+          await this.previousBatchJournaled();
+        }
         const { delivered } = await this.deps.delivery.submit(slice);
         const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
         journaled.catch(() => undefined); // awaited through `acks`
@@ -450,8 +463,12 @@ export class ServiceRunner {
   }
 
   private wakeQueue(): void {
-    const wake = this.queueMoved;
-    this.queueMoved = undefined;
+    this.wake('queueMoved');
+  }
+
+  private wake(which: 'queueMoved' | 'batchQueued'): void {
+    const wake = this[which];
+    this[which] = undefined;
     wake?.();
   }
 
@@ -492,14 +509,23 @@ export class ServiceRunner {
     this.throwPumpFailure();
   }
 
-  /** Until the last batch was acknowledged and journaled, or an output is down (see submit()). */
-  private async previousBatchJournaled(): Promise<void> {
+  /**
+   * Until the last batch was acknowledged and journaled, or an output is down (see submit()): true. With
+   * `orFullBatch`, false as soon as a whole batch is queued while the last one is still unsettled.
+   */
+  private async previousBatchJournaled(orFullBatch = false): Promise<boolean> {
     let settled = false;
     const done = this.lastBatch.then(
       () => void (settled = true),
       () => void (settled = true),
     );
-    while (!settled && this.deps.delivery.ready()) await Promise.race([done, sleep(20)]);
+    while (!settled && this.deps.delivery.ready()) {
+      if (orFullBatch && this.queued.length >= SUBMIT_BATCH) return false;
+      const waits = [done, sleep(20)];
+      if (orFullBatch) waits.push(new Promise<void>((resolve) => (this.batchQueued = resolve)));
+      await Promise.race(waits);
+    }
+    return true;
   }
 
   /**
