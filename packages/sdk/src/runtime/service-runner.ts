@@ -112,6 +112,8 @@ export class ServiceRunner {
   private queueMoved: (() => void) | undefined;
   /** Wakes a pump that waits for a full batch to frame ahead (see pump()). */
   private batchQueued: (() => void) | undefined;
+  /** Records the pump cut and framed ahead, not submitted yet: they still count in the queue's bound. */
+  private framedAhead = 0;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -408,7 +410,7 @@ export class ServiceRunner {
     }
     if (this.queued.length >= SUBMIT_BATCH) this.wake('batchQueued');
     this.startPump(stats, acks);
-    while (this.queued.length >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    while (this.queued.length + this.framedAhead >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
   }
 
@@ -440,12 +442,19 @@ export class ServiceRunner {
         const count = Math.min(SUBMIT_BATCH, this.queued.length);
         const slice = this.queued.splice(0, count);
         const sliceKeys = this.queuedKeys.splice(0, count);
-        this.wakeQueue();
         if (ahead) {
+          // The pages fetched meanwhile still wait for this batch's submission, as they did before it was cut.
+          this.framedAhead = count;
           this.deps.delivery.prepare?.(slice);
           await this.previousBatchJournaled();
+        } else {
+          this.wakeQueue();
         }
         const { delivered } = await this.deps.delivery.submit(slice);
+        if (ahead) {
+          this.framedAhead = 0;
+          this.wakeQueue();
+        }
         const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
         journaled.catch(() => undefined); // awaited through `acks`
         this.lastBatch = journaled;
@@ -455,6 +464,7 @@ export class ServiceRunner {
       }
     } catch (error) {
       this.pumpFailure = error;
+      this.framedAhead = 0;
       this.pumping = undefined;
       for (const waiter of this.submitWaiters.splice(0)) waiter.reject(error);
     } finally {
