@@ -70,13 +70,19 @@ class SegmentPair {
   /** The segment not appended to may hold keys no fold removed yet (left by a crash, or a save that failed). */
   otherHolds = true;
   private readonly tails: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
+  /** Writes queued on each segment and not settled yet. */
+  private readonly pending: [number, number] = [0, 0];
 
-  /** Runs `write` on `segment` once the writes queued on it before have settled: in order, per segment. */
+  /**
+   * Runs `write` on `segment` once the writes queued on it before have settled: in order, per segment.
+   * With none pending it starts in this very turn, so an append's I/O is under way before its caller goes on.
+   */
   queue<T>(segment: Segment, write: () => Promise<T>): Promise<T> {
-    const run = this.tails[segment].then(write);
+    const run = this.pending[segment] === 0 ? write() : this.tails[segment].then(write);
+    this.pending[segment]++;
     this.tails[segment] = run.then(
-      () => undefined,
-      () => undefined,
+      () => void this.pending[segment]--,
+      () => void this.pending[segment]--,
     );
     return run;
   }
@@ -110,7 +116,8 @@ abstract class SegmentedJournal implements AckJournal {
     if (keys.length === 0) return Promise.resolve();
     const pair = this.pair(stateKey);
     const segment = pair.current;
-    return pair.queue(segment, () => this.appendLine(stateKey, segment, redact(JSON.stringify(keys))));
+    const line = redact(JSON.stringify(keys));
+    return pair.queue(segment, () => this.appendLine(stateKey, segment, line));
   }
 
   async read(stateKey: string): Promise<string[]> {
@@ -157,6 +164,8 @@ abstract class SegmentedJournal implements AckJournal {
  */
 export class FileAckJournal extends SegmentedJournal {
   private readonly handles = new Map<string, Promise<FileHandle>>();
+  /** The same handles once open: an append to one writes without waiting a turn. */
+  private readonly open = new Map<string, FileHandle>();
 
   constructor(readonly directory: string) {
     super();
@@ -179,6 +188,7 @@ export class FileAckJournal extends SegmentedJournal {
         } finally {
           await dir.close();
         }
+        this.open.set(file, fh);
         return fh;
       })();
       handle.catch(() => this.handles.delete(file));
@@ -190,7 +200,7 @@ export class FileAckJournal extends SegmentedJournal {
   protected async appendLine(stateKey: string, segment: Segment, line: string): Promise<void> {
     const file = this.fileOf(stateKey, segment);
     try {
-      const handle = await this.handle(file);
+      const handle = this.open.get(file) ?? (await this.handle(file));
       await handle.write(line + '\n');
       await handle.datasync();
     } catch (error) {
@@ -224,6 +234,7 @@ export class FileAckJournal extends SegmentedJournal {
   async close(): Promise<void> {
     const handles = [...this.handles.values()];
     this.handles.clear();
+    this.open.clear();
     await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
   }
 }

@@ -603,15 +603,16 @@ export class ServiceRunner {
    * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
    */
   private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): Promise<void> {
+    const keys = this.acked && !this.deps.definition.stateless ? recordKeys.filter((k): k is string => k !== undefined) : [];
+    // The append first: its write and fsync run while the rest is counted (the next batch waits for them).
+    const journaled = keys.length > 0 ? this.journal.append(this.key, keys) : undefined;
+    // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
+    for (const key of keys) this.acked!.add(key);
+    if (keys.length > 0) this.ackedDirty = true;
     this.countSent(records, stats);
     const sentLine = this.deps.definition.logLines?.sent;
     if (sentLine && records.length > 0) this.deps.log.info(sentLine(records.length));
-    const keys = recordKeys.filter((k): k is string => k !== undefined);
-    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return Promise.resolve();
-    // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
-    const journaled = this.journal.append(this.key, keys);
-    for (const key of keys) this.acked.add(key);
-    this.ackedDirty = true;
+    if (!journaled) return Promise.resolve();
     return journaled.then(
       () => void (this.journalFailed = false),
       (error: unknown) => {
