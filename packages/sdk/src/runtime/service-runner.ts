@@ -635,6 +635,10 @@ export class ServiceRunner {
    */
   private persist(): Promise<void> {
     const write = this.saving.then(async () => {
+      // At the next turn of the event loop: a commit becomes due when a batch is journaled, the very moment the
+      // next batch is due on the wire, and the snapshot and its serialisation (50,000 keys for some services)
+      // must not run in between. The next batch settles meanwhile.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.state) return;
       this.ackedDirty = false;
       const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toJSON() ?? [], updated_at: new Date().toISOString() };
