@@ -97,6 +97,23 @@ describe('devo_platform output to a real rsyslog (TLS, x509/certvalid)', () => {
     ]);
   });
 
+  it('a batch framed ahead (prepare) arrives byte-exact when submitted; a batch framed ahead with a bad tag still fails at submit', async () => {
+    const { outputs } = outputsFor(rsyslog);
+    const pipeline = new DeliveryPipeline(outputs, { statsPeriodMs: 0 });
+    await pipeline.start();
+    const from = rsyslog.lines().length;
+    const records: DeliveryRecord[] = Array.from({ length: 1000 }, (_, i) => ({ tag: 'my.app.test.ahead', message: i % 2 ? `{"n":${i},"s":"é"}` : `two\nlines ${i}`, time: T }));
+    pipeline.prepare(records);
+    const { delivered } = await pipeline.submit(records);
+    await delivered;
+    const bad = [{ tag: 'single', message: 'x' }];
+    pipeline.prepare(bad);
+    await expect(pipeline.submit(bad)).rejects.toMatchObject({ id: 601 });
+    await pipeline.stop();
+    await rsyslog.waitForLines(from + 1000);
+    expect(since(from)).toEqual(records.map((r) => `<14>2024-05-06 07:08:09.123 testhost my.app.test.ahead: ${r.message}${r.message.includes('\n') ? '\n' : ''}`));
+  });
+
   it('rejects invalid tags with OutputError 601 before anything is queued', async () => {
     const pipeline = new DeliveryPipeline([], { statsPeriodMs: 0 });
     for (const tag of ['single', 'a.b.c.d.e.f.g', 'my..app', 'my.app with.space', `my.${'x'.repeat(1030)}`]) {

@@ -79,6 +79,41 @@ describe('the runner between the vendor pages and the outputs', () => {
     expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
   });
 
+  it('frames the next batch while the previous one settles, and writes it only once the previous one is journaled', async () => {
+    const start = Date.now() - 30 * 60_000;
+    const events = Array.from({ length: 4000 }, (_, i): ExampleEvent => ({ id: `f${i}`, t: start + i * 100 }));
+    const { workDir, config } = await scenario(events, start, 10);
+    const framedAhead = new WeakSet<object>();
+    let journaled = 0;
+    const writes: { size: number; framed: boolean; journaledBefore: number }[] = [];
+    class FramingOutput extends SlowOutput {
+      prepare(records: readonly object[]): void {
+        framedAhead.add(records);
+      }
+      override async write(records: Parameters<CapturingOutput['write']>[0], service?: Parameters<CapturingOutput['write']>[1]): Promise<void> {
+        writes.push({ size: records.length, framed: framedAhead.has(records), journaledBefore: journaled });
+        await super.write(records, service);
+      }
+    }
+    const runtime = new CollectorRuntime(exampleCollector, { workDir, config, outputs: [new FramingOutput(30)], logStream: new PassThrough() });
+    const append = runtime.journal.append.bind(runtime.journal);
+    runtime.journal.append = async (key, keys) => {
+      await append(key, keys);
+      journaled += keys.length;
+    };
+    const summary = await runtime.runOnce();
+    expect(summary.ok).toBe(true);
+    // Every write began only once every event written before it was journaled: one batch unjournaled at most.
+    let before = 0;
+    for (const w of writes) {
+      expect(w.journaledBefore).toBe(before);
+      before += w.size;
+    }
+    expect(before).toBe(events.length);
+    // The pages pile up while a write settles: the full batches were framed before their turn came.
+    expect(writes.filter((w) => w.framed && w.size === 1000).length).toBeGreaterThanOrEqual(2);
+  });
+
   it("does not send a window's last records in a small batch of their own: a batch carries on into the next window", async () => {
     // Five one-hour windows of 100 events; acknowledgements take 150 ms, so pages pile up meanwhile.
     const start = Date.now() - 5 * 3_600_000 - 60_000;

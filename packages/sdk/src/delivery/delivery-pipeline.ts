@@ -119,6 +119,8 @@ export class DeliveryPipeline implements Delivery {
   private readonly emergency: EmergencyStore | undefined;
   private monitor: SenderMonitor | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
+  /** Submissions measured and cut by prepare(), until submitted. */
+  private readonly prepared = new WeakMap<readonly DeliveryRecord[], { bytes: number; slices: (readonly DeliveryRecord[])[] }>();
 
   constructor(
     readonly outputs: readonly Output[],
@@ -160,17 +162,28 @@ export class DeliveryPipeline implements Delivery {
     return this.lanes.some((l) => l.accepts(service));
   }
 
+  /**
+   * Sizes and cuts `records` as submit() will, and has every output that takes `service` frame the pieces
+   * now (see Delivery.prepare): a later submit of this array then hands the outputs bytes ready to write.
+   */
+  prepare(records: readonly DeliveryRecord[], service: SenderService = 'standard'): void {
+    if (records.length === 0 || this.prepared.has(records)) return;
+    let bytes: number;
+    try {
+      bytes = measure(records);
+    } catch {
+      return; // an invalid tag: submit() throws it
+    }
+    const slices = this.slice(records, bytes);
+    this.prepared.set(records, { bytes, slices });
+    for (const lane of this.lanes) if (lane.accepts(service)) for (const slice of slices) lane.output.prepare?.(slice, service);
+  }
+
   async submit(records: readonly DeliveryRecord[], service: SenderService = 'standard'): Promise<{ delivered: Promise<void> }> {
     if (records.length === 0) return { delivered: Promise.resolve() };
-    let bytes = 0;
-    let lastTag = '';
-    for (const r of records) {
-      if (r.tag !== lastTag) {
-        validateTag(r.tag);
-        lastTag = r.tag;
-      }
-      bytes += r.message.length + r.tag.length + 40;
-    }
+    const prepared = this.prepared.get(records);
+    this.prepared.delete(records);
+    const bytes = prepared?.bytes ?? measure(records);
     const bounded = service !== 'internal';
     if (!bounded) {
       // Internal logs never wait (a logger must not block); past the cap they are dropped and counted.
@@ -201,7 +214,7 @@ export class DeliveryPipeline implements Delivery {
     } else {
       this.internalPending += records.length;
     }
-    const slices = this.slice(records, bytes);
+    const slices = prepared?.slices ?? this.slice(records, bytes);
     const delivered = new Promise<void>((resolve, reject) => {
       const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * slices.length, unwritten: lanes.length * slices.length, resolve, reject, bounded };
       for (const lane of lanes) {
@@ -374,6 +387,20 @@ export class DeliveryPipeline implements Delivery {
     // disk and is sent at the next start.
     this.inflight.clear();
   }
+}
+
+/** The queue-bound size of a submission; throws OutputError 601 for an invalid tag. */
+function measure(records: readonly DeliveryRecord[]): number {
+  let bytes = 0;
+  let lastTag = '';
+  for (const r of records) {
+    if (r.tag !== lastTag) {
+      validateTag(r.tag);
+      lastTag = r.tag;
+    }
+    bytes += r.message.length + r.tag.length + 40;
+  }
+  return bytes;
 }
 
 /** A refusal counts as ongoing while the last one is at most this old (longer than the retry cap). */

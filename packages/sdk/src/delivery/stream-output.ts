@@ -65,6 +65,8 @@ export class StreamOutput implements Output {
   private readonly log: Logger;
   readonly counters: OutputCounters = { messages: 0, bytes: 0, failedWrites: 0 };
   private readonly where: string;
+  /** Batches framed ahead by prepare(), until their write takes them. */
+  private readonly framed = new WeakMap<readonly DeliveryRecord[], Buffer>();
 
   constructor(
     readonly name: string,
@@ -163,7 +165,8 @@ export class StreamOutput implements Output {
    */
   async write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void> {
     if (records.length === 0) return;
-    let bytes: Buffer | undefined = this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
+    let bytes: Buffer | undefined = this.framed.get(records) ?? this.frame(records);
+    this.framed.delete(records);
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
@@ -187,6 +190,18 @@ export class StreamOutput implements Output {
       this.markDown();
       throw error;
     }
+  }
+
+  /**
+   * Frames a batch ahead of its write (see Output.prepare): its syslog headers carry the time of this call,
+   * a few milliseconds before the bytes leave.
+   */
+  prepare(records: readonly DeliveryRecord[]): void {
+    if (records.length > 0 && !this.framed.has(records)) this.framed.set(records, this.frame(records));
+  }
+
+  private frame(records: readonly DeliveryRecord[]): Buffer {
+    return this.options.gzipLevel === undefined ? this.encoder.encode(records) : this.gzipMembers(records, this.options.gzipLevel);
   }
 
   /**

@@ -28,6 +28,11 @@ export interface Output {
    * (e.g. a settle period); the pipeline then writes further batches without waiting for it.
    */
   write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void>;
+  /**
+   * Optional: does the work of a later `write` of this very array that does not depend on the connection
+   * (the framing, e.g. syslog encoding) now, while the caller waits for the moment to submit it.
+   */
+  prepare?(records: readonly DeliveryRecord[], service: SenderService): void;
   /** Connected (or able to accept writes right now); `/ready` reports it. */
   ready(): boolean;
   /**
@@ -45,6 +50,12 @@ export interface Delivery {
    * full: back-pressure, never a drop); `delivered` settles once every output acknowledged all of them.
    */
   submit(records: readonly DeliveryRecord[], service?: SenderService): Promise<{ delivered: Promise<void> }>;
+  /**
+   * Optional: frames `records` for the outputs now, so that a later `submit` of this very array writes at
+   * once (a caller that keeps one batch unacknowledged prepares the next one while the previous settles).
+   * Never throws: whatever is wrong with the records, `submit` says.
+   */
+  prepare?(records: readonly DeliveryRecord[], service?: SenderService): void;
   /** Resolves when everything submitted so far is acknowledged. */
   flush(): Promise<void>;
   ready(): boolean;

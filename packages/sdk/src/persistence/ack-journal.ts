@@ -19,9 +19,15 @@ import { stateFileName } from './filesystem-store.js';
 export interface AckJournal {
   /** Appends the keys of one acknowledged batch; resolves once they are durable (fsync'd, or in Redis). */
   append(stateKey: string, keys: readonly string[]): Promise<void>;
-  /** Every key appended since the last fold, oldest first (a line torn by a crash is skipped). */
+  /** Every key appended and not folded yet, oldest segment first (a line torn by a crash is skipped). */
   read(stateKey: string): Promise<string[]>;
-  /** The state saved just now holds every key appended so far: empty the journal. */
+  /**
+   * To be called in the same synchronous turn as a state save's snapshot is taken (so the snapshot holds
+   * every key appended before): appends from now on go to a segment that this save's fold leaves alone, so
+   * they never wait for the save. Returns that fold: call it once the saved state is durable.
+   */
+  seal(stateKey: string): () => Promise<void>;
+  /** Empties the whole journal (a reset of the state, before anything was appended). */
   fold(stateKey: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -30,6 +36,7 @@ export interface AckJournal {
 export const noJournal: AckJournal = {
   append: async () => undefined,
   read: async () => [],
+  seal: () => async () => undefined,
   fold: async () => undefined,
   close: async () => undefined,
 };
@@ -53,54 +60,170 @@ function parseLines(text: string): string[] {
   return keys;
 }
 
+type Segment = 0 | 1;
+
+/** One service's two segments: which one takes appends, and the writes queued on each. */
+class SegmentPair {
+  current: Segment = 0;
+  /** Seals that moved the appends so far: a fold of a segment that took appends again since is skipped. */
+  flips = 0;
+  /** The segment not appended to may hold keys no fold removed yet (left by a crash, or a save that failed). */
+  otherHolds = true;
+  private readonly tails: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
+  /** Writes queued on each segment and not settled yet. */
+  private readonly pending: [number, number] = [0, 0];
+
+  /**
+   * Runs `write` on `segment` once the writes queued on it before have settled: in order, per segment.
+   * With none pending it starts in this very turn, so an append's I/O is under way before its caller goes on.
+   */
+  queue<T>(segment: Segment, write: () => Promise<T>): Promise<T> {
+    const run = this.pending[segment] === 0 ? write() : this.tails[segment].then(write);
+    this.pending[segment]++;
+    this.tails[segment] = run.then(
+      () => void this.pending[segment]--,
+      () => void this.pending[segment]--,
+    );
+    return run;
+  }
+}
+
 /**
- * One append-only file per service beside its state file (`<state file>.journal`, mode 0600): a JSON array
- * of keys per acknowledged batch, fdatasync'd before `append` resolves; truncated at each fold.
+ * A journal of two segments per service, appended to in turn. A save seals the segment in use and appends
+ * move to the other one (when its own fold is done; else they stay, and that fold runs first): the save's
+ * fold empties only the sealed segment, after the appends issued to it, while new appends go on into the
+ * other. So an append never queues behind a state save, and a fold never empties a key the saved snapshot
+ * lacks: every key appended to a segment before its seal was in the acknowledged window when the snapshot
+ * was taken, in the same turn. After a kill -9 at any point, the state plus both segments hold every key
+ * whose append had resolved.
  */
-export class FileAckJournal implements AckJournal {
-  private readonly handles = new Map<string, Promise<FileHandle>>();
+abstract class SegmentedJournal implements AckJournal {
+  private readonly pairs = new Map<string, SegmentPair>();
 
-  constructor(readonly directory: string) {}
+  protected abstract appendLine(stateKey: string, segment: Segment, line: string): Promise<void>;
+  /** Reads one segment's lines (none when it does not exist). */
+  protected abstract readLines(stateKey: string, segment: Segment): Promise<string>;
+  protected abstract empty(stateKey: string, segment: Segment): Promise<void>;
+  abstract close(): Promise<void>;
 
-  fileOf(stateKey: string): string {
-    return join(this.directory, `${stateFileName(stateKey)}.journal`);
+  private pair(stateKey: string): SegmentPair {
+    let pair = this.pairs.get(stateKey);
+    if (!pair) this.pairs.set(stateKey, (pair = new SegmentPair()));
+    return pair;
   }
 
-  private handle(stateKey: string): Promise<FileHandle> {
-    let handle = this.handles.get(stateKey);
+  append(stateKey: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    const pair = this.pair(stateKey);
+    const segment = pair.current;
+    const line = redact(JSON.stringify(keys));
+    return pair.queue(segment, () => this.appendLine(stateKey, segment, line));
+  }
+
+  async read(stateKey: string): Promise<string[]> {
+    // The segment that does not take appends holds the older keys (sealed before the other took over). At a
+    // start, which one is older is not known: the order only decides which keys a full dedup window drops first.
+    const known = this.pairs.get(stateKey);
+    const current = known?.current ?? 0;
+    const older = await this.readLines(stateKey, (1 - current) as Segment);
+    const newer = await this.readLines(stateKey, current);
+    // Read at a start: when the other segment is empty, the first seal can move the appends to it at once.
+    if (!known) this.pair(stateKey).otherHolds = older.length > 0;
+    return parseLines(older + '\n' + newer);
+  }
+
+  seal(stateKey: string): () => Promise<void> {
+    const pair = this.pair(stateKey);
+    if (!pair.otherHolds) {
+      pair.current = (1 - pair.current) as Segment;
+      pair.flips++;
+      pair.otherHolds = true;
+    }
+    const sealed = (1 - pair.current) as Segment;
+    const flips = pair.flips;
+    return () =>
+      pair.queue(sealed, async () => {
+        // Appended to again since (a later seal moved back to it): its newer keys are in no saved state yet.
+        if (pair.flips !== flips) return;
+        await this.empty(stateKey, sealed);
+        pair.otherHolds = false;
+      });
+  }
+
+  async fold(stateKey: string): Promise<void> {
+    const pair = this.pair(stateKey);
+    await Promise.all(([0, 1] as const).map((segment) => pair.queue(segment, () => this.empty(stateKey, segment))));
+    pair.otherHolds = false;
+  }
+}
+
+/**
+ * Two append-only files per service beside its state file (`<state file>.journal` and `<state file>.journal.1`,
+ * mode 0600): a JSON array of keys per acknowledged batch, fdatasync'd before `append` resolves; a fold
+ * truncates its segment.
+ */
+export class FileAckJournal extends SegmentedJournal {
+  private readonly handles = new Map<string, Promise<FileHandle>>();
+  /** The same handles once open: an append to one writes without waiting a turn. */
+  private readonly open = new Map<string, FileHandle>();
+
+  constructor(readonly directory: string) {
+    super();
+  }
+
+  fileOf(stateKey: string, segment: Segment = 0): string {
+    return join(this.directory, `${stateFileName(stateKey)}.journal${segment === 0 ? '' : '.1'}`);
+  }
+
+  /** The segment's file, opened for appending once; its directory entry is made durable when it is created. */
+  private handle(file: string): Promise<FileHandle> {
+    let handle = this.handles.get(file);
     if (!handle) {
-      handle = mkdir(this.directory, { recursive: true, mode: 0o700 }).then(() => open(this.fileOf(stateKey), 'a', 0o600));
-      handle.catch(() => this.handles.delete(stateKey));
-      this.handles.set(stateKey, handle);
+      handle = (async () => {
+        await mkdir(this.directory, { recursive: true, mode: 0o700 });
+        const fh = await open(file, 'a', 0o600);
+        const dir = await open(this.directory, 'r');
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+        this.open.set(file, fh);
+        return fh;
+      })();
+      handle.catch(() => this.handles.delete(file));
+      this.handles.set(file, handle);
     }
     return handle;
   }
 
-  async append(stateKey: string, keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+  protected async appendLine(stateKey: string, segment: Segment, line: string): Promise<void> {
+    const file = this.fileOf(stateKey, segment);
     try {
-      const handle = await this.handle(stateKey);
-      await handle.write(redact(JSON.stringify(keys)) + '\n');
+      const handle = this.open.get(file) ?? (await this.handle(file));
+      await handle.write(line + '\n');
       await handle.datasync();
     } catch (error) {
-      throw new PersistenceError(504, `Cannot append to the acknowledgement journal ${this.fileOf(stateKey)}: ${(error as Error).message}`, { cause: error, retryable: true });
+      throw new PersistenceError(504, `Cannot append to the acknowledgement journal ${file}: ${(error as Error).message}`, { cause: error, retryable: true });
     }
   }
 
-  async read(stateKey: string): Promise<string[]> {
+  protected async readLines(stateKey: string, segment: Segment): Promise<string> {
+    const file = this.fileOf(stateKey, segment);
     try {
-      return parseLines(await readFile(this.fileOf(stateKey), 'utf8'));
+      return await readFile(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new PersistenceError(501, `Cannot read the acknowledgement journal ${this.fileOf(stateKey)}: ${(error as Error).message}`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw new PersistenceError(501, `Cannot read the acknowledgement journal ${file}: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  async fold(stateKey: string): Promise<void> {
-    const open = this.handles.get(stateKey);
+  protected async empty(stateKey: string, segment: Segment): Promise<void> {
+    const file = this.fileOf(stateKey, segment);
+    const open = this.handles.get(file);
     if (!open) {
-      // Nothing appended by this process: a journal left by a crash was read at start and is in the state now.
-      await rm(this.fileOf(stateKey), { force: true });
+      // Nothing appended to it by this process: what a crash left in it was read at start and is in the state now.
+      await rm(file, { force: true });
       return;
     }
     const handle = await open;
@@ -111,31 +234,34 @@ export class FileAckJournal implements AckJournal {
   async close(): Promise<void> {
     const handles = [...this.handles.values()];
     this.handles.clear();
+    this.open.clear();
     await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
   }
 }
 
-/**
- * A Redis list per service (`<prefix><state key>:journal`): one RPUSH per acknowledged batch, deleted at each
- * fold. As durable as the server's persistence: with `appendfsync always` each batch is fsync'd by Redis.
- */
 /** RPUSH (or DEL when ARGV[2] is empty) only while the lease key holds exactly this replica's term. */
 const FENCED_JOURNAL_WRITE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('RPUSH', KEYS[2], ARGV[2]) end
 return 1`;
 
-export class RedisAckJournal implements AckJournal {
+/**
+ * Two Redis lists per service (`<prefix><state key>:journal` and `…:journal:1`): one RPUSH per acknowledged
+ * batch; a fold deletes its list. As durable as the server's persistence: with `appendfsync always` each
+ * batch is fsync'd by Redis.
+ */
+export class RedisAckJournal extends SegmentedJournal {
   private readonly redis: LazyRedis;
   /** High availability: the lease term every append and fold is fenced by, as the state's writes are. */
   private fence: (() => LeaseTerm | undefined) | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
+    super();
     this.redis = new LazyRedis({ host: options.host, port: options.port, password: options.password, db: options.db ?? 0, maxRetriesPerRequest: 3 });
   }
 
-  private listKey(stateKey: string): string {
-    return `${this.options.prefix}${stateKey}:journal`;
+  private listKey(stateKey: string, segment: Segment): string {
+    return `${this.options.prefix}${stateKey}:journal${segment === 0 ? '' : ':1'}`;
   }
 
   private async run<T>(what: string, id: number, fn: (client: Redis) => Promise<T>): Promise<T> {
@@ -152,8 +278,7 @@ export class RedisAckJournal implements AckJournal {
   }
 
   /** RPUSH `line`, or DEL the list when `line` is undefined; fenced by the lease when one is set. */
-  private async write(stateKey: string, line: string | undefined): Promise<void> {
-    const list = this.listKey(stateKey);
+  private async write(list: string, stateKey: string, line: string | undefined): Promise<void> {
     if (!this.fence) {
       if (line === undefined) await this.run('DEL', 504, (client) => client.del(list));
       else await this.run('RPUSH', 504, (client) => client.rpush(list, line));
@@ -165,18 +290,17 @@ export class RedisAckJournal implements AckJournal {
     if (Number(written) !== 1) throw new PersistenceError(LEASE_LOST_ERROR, `Journal write refused by Redis: the high-availability lease is no longer held under token ${term.token} (state ${stateKey})`);
   }
 
-  async append(stateKey: string, keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.write(stateKey, redact(JSON.stringify(keys)));
+  protected appendLine(stateKey: string, segment: Segment, line: string): Promise<void> {
+    return this.write(this.listKey(stateKey, segment), stateKey, line);
   }
 
-  async read(stateKey: string): Promise<string[]> {
-    const lines = await this.run('LRANGE', 511, (client) => client.lrange(this.listKey(stateKey), 0, -1));
-    return parseLines(lines.join('\n'));
+  protected async readLines(stateKey: string, segment: Segment): Promise<string> {
+    const lines = await this.run('LRANGE', 511, (client) => client.lrange(this.listKey(stateKey, segment), 0, -1));
+    return lines.join('\n');
   }
 
-  async fold(stateKey: string): Promise<void> {
-    await this.write(stateKey, undefined);
+  protected empty(stateKey: string, segment: Segment): Promise<void> {
+    return this.write(this.listKey(stateKey, segment), stateKey, undefined);
   }
 
   async close(): Promise<void> {

@@ -87,8 +87,9 @@ export class ServiceRunner {
   /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
   private previousKey: ServiceDefinition['previousDedupKey'];
   /**
-   * Every state write and journal append goes through this chain, so an older snapshot can never be written
-   * last, and a fold empties the journal only of keys the snapshot just saved holds.
+   * Every state write goes through this chain, so an older snapshot can never be written last. Journal
+   * appends do not: each save seals the journal's segment as it takes its snapshot, and folds only that one
+   * (see AckJournal.seal), so an acknowledged batch is journaled without waiting for a save in progress.
    */
   private saving: Promise<void> = Promise.resolve();
   /** Keys were acknowledged since the last state save. */
@@ -110,6 +111,10 @@ export class ServiceRunner {
   private pumpFailure: unknown;
   /** Wakes a pull loop that waits for room in the queue. */
   private queueMoved: (() => void) | undefined;
+  /** Wakes a pump that waits for a full batch to frame ahead (see pump()). */
+  private batchQueued: (() => void) | undefined;
+  /** Records the pump cut and framed ahead, not submitted yet: they still count in the queue's bound. */
+  private framedAhead = 0;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
   private readonly tag: string;
@@ -404,8 +409,9 @@ export class ServiceRunner {
         this.queuedKeys.push(keys[i]);
       }
     }
+    if (this.queued.length >= SUBMIT_BATCH) this.wake('batchQueued');
     this.startPump(stats, acks);
-    while (this.queued.length >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    while (this.queued.length + this.framedAhead >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
   }
 
@@ -416,6 +422,12 @@ export class ServiceRunner {
   /**
    * Runs until the queue is empty. `pumping` is cleared in the same turn as the check that found the queue
    * empty, so records queued right after always start a new pump.
+   *
+   * With one batch unacknowledged at a time, the next one is cut and framed (delivery.prepare) as soon as a
+   * full batch is queued, while the previous one settles: once that one is journaled, the next one's bytes
+   * are written at once. They are never written before: at a crash, at most one batch is delivered and not
+   * journaled. When no full batch is queued by then, the batch is cut at that moment (the vendor is the
+   * bottleneck, and a bigger batch saves a cycle).
    */
   private async pump(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
     const oneAtATime = this.deps.definition.dedupKey !== undefined && !this.deps.definition.stateless;
@@ -427,12 +439,23 @@ export class ServiceRunner {
           this.pumping = undefined;
           return;
         }
-        if (oneAtATime) await this.previousBatchJournaled();
+        const ahead = oneAtATime && !(await this.previousBatchJournaled(true));
         const count = Math.min(SUBMIT_BATCH, this.queued.length);
         const slice = this.queued.splice(0, count);
         const sliceKeys = this.queuedKeys.splice(0, count);
-        this.wakeQueue();
+        if (ahead) {
+          // The pages fetched meanwhile still wait for this batch's submission, as they did before it was cut.
+          this.framedAhead = count;
+          this.deps.delivery.prepare?.(slice);
+          await this.previousBatchJournaled();
+        } else {
+          this.wakeQueue();
+        }
         const { delivered } = await this.deps.delivery.submit(slice);
+        if (ahead) {
+          this.framedAhead = 0;
+          this.wakeQueue();
+        }
         const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
         journaled.catch(() => undefined); // awaited through `acks`
         this.lastBatch = journaled;
@@ -442,6 +465,7 @@ export class ServiceRunner {
       }
     } catch (error) {
       this.pumpFailure = error;
+      this.framedAhead = 0;
       this.pumping = undefined;
       for (const waiter of this.submitWaiters.splice(0)) waiter.reject(error);
     } finally {
@@ -450,8 +474,12 @@ export class ServiceRunner {
   }
 
   private wakeQueue(): void {
-    const wake = this.queueMoved;
-    this.queueMoved = undefined;
+    this.wake('queueMoved');
+  }
+
+  private wake(which: 'queueMoved' | 'batchQueued'): void {
+    const wake = this[which];
+    this[which] = undefined;
     wake?.();
   }
 
@@ -492,14 +520,23 @@ export class ServiceRunner {
     this.throwPumpFailure();
   }
 
-  /** Until the last batch was acknowledged and journaled, or an output is down (see submit()). */
-  private async previousBatchJournaled(): Promise<void> {
+  /**
+   * Until the last batch was acknowledged and journaled, or an output is down (see submit()): true. With
+   * `orFullBatch`, false as soon as a whole batch is queued while the last one is still unsettled.
+   */
+  private async previousBatchJournaled(orFullBatch = false): Promise<boolean> {
     let settled = false;
     const done = this.lastBatch.then(
       () => void (settled = true),
       () => void (settled = true),
     );
-    while (!settled && this.deps.delivery.ready()) await Promise.race([done, sleep(20)]);
+    while (!settled && this.deps.delivery.ready()) {
+      if (orFullBatch && this.queued.length >= SUBMIT_BATCH) return false;
+      const waits = [done, sleep(20)];
+      if (orFullBatch) waits.push(new Promise<void>((resolve) => (this.batchQueued = resolve)));
+      await Promise.race(waits);
+    }
+    return true;
   }
 
   /**
@@ -567,24 +604,24 @@ export class ServiceRunner {
    * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
    */
   private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): Promise<void> {
+    const keys = this.acked && !this.deps.definition.stateless ? recordKeys.filter((k): k is string => k !== undefined) : [];
+    // The append first: its write and fsync run while the rest is counted (the next batch waits for them).
+    const journaled = keys.length > 0 ? this.journal.append(this.key, keys) : undefined;
+    // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
+    for (const key of keys) this.acked!.add(key);
+    if (keys.length > 0) this.ackedDirty = true;
     this.countSent(records, stats);
     const sentLine = this.deps.definition.logLines?.sent;
     if (sentLine && records.length > 0) this.deps.log.info(sentLine(records.length));
-    const keys = recordKeys.filter((k): k is string => k !== undefined);
-    if (keys.length === 0 || !this.acked || this.deps.definition.stateless) return Promise.resolve();
-    for (const key of keys) this.acked.add(key);
-    this.ackedDirty = true;
-    this.saving = this.saving.then(() =>
-      this.journal.append(this.key, keys).then(
-        () => void (this.journalFailed = false),
-        (error: unknown) => {
-          // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
-          if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
-          this.journalFailed = true;
-        },
-      ),
+    if (!journaled) return Promise.resolve();
+    return journaled.then(
+      () => void (this.journalFailed = false),
+      (error: unknown) => {
+        // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
+        if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
+        this.journalFailed = true;
+      },
     );
-    return this.saving;
   }
 
   /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
@@ -599,17 +636,23 @@ export class ServiceRunner {
    */
   private persist(): Promise<void> {
     const write = this.saving.then(async () => {
+      // At the next turn of the event loop: a commit becomes due when a batch is journaled, the very moment the
+      // next batch is due on the wire, and the snapshot and its serialisation (50,000 keys for some services)
+      // must not run in between. The next batch settles meanwhile.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.state) return;
       this.ackedDirty = false;
       const snapshot: ServiceState = { ...this.state, dedup: this.acked?.toState() ?? [], updated_at: new Date().toISOString() };
+      // Same turn as the snapshot: it holds every key appended so far, and later appends go to a segment
+      // this save does not fold.
+      const fold = this.journal.seal(this.key);
       try {
         await this.deps.store.save(this.key, snapshot);
       } catch (error) {
         this.ackedDirty = true;
         throw error;
       }
-      // The snapshot holds every key journaled so far (appends queued later run after this): fold them in.
-      await this.journal.fold(this.key).catch(() => undefined);
+      await fold().catch(() => undefined);
     });
     this.saving = write.catch(() => undefined);
     return write;
