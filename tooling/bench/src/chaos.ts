@@ -193,12 +193,14 @@ const DELIVERY_BATCH = 1000;
 
 /**
  * What a crash may send again. A pull collector journals the keys of every acknowledged batch (the SDK's
- * acknowledgement journal), so only the batch in flight is re-sent: one delivery batch, or the whole
- * checkpoint window when that is smaller. A queue collector (SQS) keeps the messages it had not deleted.
+ * acknowledgement journal), so only the batch in flight is re-sent: one delivery batch. A batch may carry
+ * the end of one checkpoint window and the start of the next (the runner does not cut batches at window
+ * ends), so a small window does not make the bound smaller. A queue collector (SQS) keeps the messages it
+ * had not deleted.
  */
 function batchBound(adapter: VendorAdapter, crashes: number): { limit: number; text: string } {
   const window = adapter.checkpointBatch(EVENTS);
-  if (adapter.stateless || window.events <= DELIVERY_BATCH) return { limit: window.events * crashes, text: `≤ ${crashes} × ${window.events} (${window.unit})` };
+  if (adapter.stateless) return { limit: window.events * crashes, text: `≤ ${crashes} × ${window.events} (${window.unit})` };
   return { limit: DELIVERY_BATCH * crashes, text: `≤ ${crashes} × ${DELIVERY_BATCH} (one delivery batch; checkpoint window ${window.events})` };
 }
 
@@ -618,7 +620,7 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
   out.push(`- kill -9: ${KILL_TRIALS} crashes per collector, the three ways of choosing the moment in turn: once a random share (1–95 %) of the events arrived,`);
   out.push('  a random 0–200 ms after a pull log line, a random 0–20 ms after a window/statistics (commit) log line.');
   out.push(`  The phase column is read from the last log line before the kill. Bound: one delivery batch (${DELIVERY_BATCH} events, the SDK's write batch) per crash,`);
-  out.push('  or the checkpoint window when that is smaller (Darktrace, Proofpoint: one hour of events): the SDK journals the keys of every');
+  out.push('  also where a checkpoint window is smaller (a batch carries on into the next window): the SDK journals the keys of every');
   out.push('  acknowledged batch, so only the batch in flight may arrive twice. AWS SQS: the messages in flight (it keeps no journal: the queue redelivers).');
   out.push(`- Receiver down at start: rsyslog stopped before \`--once\` starts and restarted ${DOWN_AT_START_SECONDS} s after the spawn, ${START_TRIALS} runs per collector;`);
   out.push('  pass = every run exits 0 with every event delivered exactly once (the bug: exit 13 when the event loop emptied mid-retry).');
