@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileAckJournal, FilesystemStateStore, RedisAckJournal, RedisStateStore, savedDedupKeys, stateFileName, type AckJournal, type StateStore } from '@collector/sdk/host';
+import { savedDedupKeys, stateFileName } from '@collector/sdk/host';
 import { startRedis, type RedisServer } from '@collector/testkit';
 import { startExampleApi } from './example-input.js';
+import { persistenceOfKind } from './persistence-kinds.js';
 
 const child = fileURLToPath(new URL('./fixtures/example-child.ts', import.meta.url));
 const closers: (() => Promise<void>)[] = [];
@@ -69,16 +70,7 @@ describe('kill -9 in the middle of a paged window', () => {
     closers.push(api.close);
     const workDir = mkdtempSync(join(tmpdir(), 'crash-paged-'));
     const key = 'example;7;events';
-    let persistence: Record<string, unknown> = { type: 'filesystem', config: { directory_name: 'state' } };
-    let store: StateStore = new FilesystemStateStore(join(workDir, 'state'));
-    let journal: AckJournal = new FileAckJournal(join(workDir, 'state'));
-    if (kind === 'redis') {
-      redis ??= await startRedis();
-      const prefix = `crash-${Date.now()}:`;
-      persistence = { type: 'redis', config: { host: redis.host, port: redis.port, prefix } };
-      store = new RedisStateStore({ host: redis.host, port: redis.port, prefix });
-      journal = new RedisAckJournal({ host: redis.host, port: redis.port, prefix });
-    }
+    const { persistence, store, journal } = await persistenceOfKind(kind, workDir, async () => (redis ??= await startRedis()), `crash-${Date.now()}:`);
     closers.push(() => store.close(), () => journal.close());
     const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.ndjson'), PAGE_SIZE: '10', PERSISTENCE: JSON.stringify(persistence) };
     let hung = 0;
@@ -140,16 +132,7 @@ describe('kill -9 while state saves and journal appends interleave', () => {
     for (const killAfter of [2, 7, 15]) {
       const workDir = mkdtempSync(join(tmpdir(), 'crash-saves-'));
       const key = 'example;7;events';
-      let persistence: Record<string, unknown> = { type: 'filesystem', config: { directory_name: 'state' } };
-      let store: StateStore = new FilesystemStateStore(join(workDir, 'state'));
-      let journal: AckJournal = new FileAckJournal(join(workDir, 'state'));
-      if (kind === 'redis') {
-        redis ??= await startRedis();
-        const prefix = `crash-saves-${Date.now()}-${killAfter}:`;
-        persistence = { type: 'redis', config: { host: redis.host, port: redis.port, prefix } };
-        store = new RedisStateStore({ host: redis.host, port: redis.port, prefix });
-        journal = new RedisAckJournal({ host: redis.host, port: redis.port, prefix });
-      }
+      const { persistence, store, journal } = await persistenceOfKind(kind, workDir, async () => (redis ??= await startRedis()), `crash-saves-${Date.now()}-${killAfter}:`);
       closers.push(() => store.close(), () => journal.close());
       const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.ndjson'), PAGE_SIZE: '10', PERSISTENCE: JSON.stringify(persistence) };
       const writes: number[] = [];

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, FileAckJournal, FilesystemStateStore, RedisAckJournal, RedisStateStore, savedDedupKeys, type AckJournal, type StateStore } from '@collector/sdk/host';
+import { CollectorRuntime, savedDedupKeys } from '@collector/sdk/host';
 import { CapturingOutput, startRedis, type RedisServer } from '@collector/testkit';
 import { exampleCollector, startExampleApi } from './example-input.js';
+import { persistenceOfKind } from './persistence-kinds.js';
 
 const HOUR = 3_600_000;
 const KEY = 'example;42;events';
@@ -30,16 +31,7 @@ describe('the dedup window in the state', () => {
       const api = await startExampleApi(ids.map((id, i) => ({ id, t: start + i * 5 * 60_000 })));
       closers.push(api.close);
       const workDir = mkdtempSync(join(tmpdir(), 'dedup-state-'));
-      let persistence: Record<string, unknown> = { type: 'filesystem', config: { directory_name: 'state' } };
-      let store: StateStore = new FilesystemStateStore(join(workDir, 'state'));
-      let journal: AckJournal = new FileAckJournal(join(workDir, 'state'));
-      if (kind === 'redis') {
-        redis ??= await startRedis();
-        const prefix = `dedup-${Date.now()}:`;
-        persistence = { type: 'redis', config: { host: redis.host, port: redis.port, prefix } };
-        store = new RedisStateStore({ host: redis.host, port: redis.port, prefix });
-        journal = new RedisAckJournal({ host: redis.host, port: redis.port, prefix });
-      }
+      const { persistence, store, journal } = await persistenceOfKind(kind, workDir, async () => (redis ??= await startRedis()), `dedup-${Date.now()}:`);
       closers.push(() => store.close(), () => journal.close());
       const config = {
         globals: { persistence },
