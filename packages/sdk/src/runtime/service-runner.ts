@@ -56,7 +56,6 @@ export interface ServiceRunnerDeps {
   startAt?: Date;
 }
 
-/** Long catch-ups print a progress line at most this often (the manuals show one per window). */
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined, count: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
@@ -597,7 +596,6 @@ export class ServiceRunner {
     stats.progressLogged = true;
     this.deps.log.info(stats.line(true));
   }
-
 
   /**
    * Every output acknowledged these records: count them, and journal their keys at once (one durable append
