@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// @ts-check
+// Builds the collector app in the current directory (apps/<app>) into one ES module, dist/main.js, with
+// esbuild: src/main.ts, the SDK, the vendor package and their npm dependencies. A collector's start was mostly
+// Node resolving, reading and compiling ~700 separate files (docs/benchmarks.md, "Issue 20: start-up"); one
+// file costs a fraction of that in CPU and resident memory.
+//
+//   bundle-app                                  # in apps/<app>: dist/main.js (+ dist/chunks/, source maps)
+//   bundle-app --entry thread=@collector/aws-sqs/dist/processing-thread.js
+//                                               # one more entry point, dist/thread.js (a worker's file)
+//
+// What stays as it was:
+// - the launch line: src/main.ts's shebang (Node flags, the allocator's environment) is the bundle's first line;
+// - lazily loaded modules (ioredis, OpenTelemetry's exporters, `--check`'s code): each dynamic import() becomes
+//   a chunk in dist/chunks/, loaded only when that import() runs;
+// - `createRequire(import.meta.url)(X)`: X is bundled when it is a file (a package's own package.json, so
+//   `--version` is the vendor package's version) and stays a run-time require() when it is a Node built-in
+//   (node:http is required, not imported, to keep Node's undici unloaded);
+// - stack traces: dist/*.js.map map the bundle to the TypeScript sources (run with
+//   NODE_OPTIONS=--enable-source-maps to see them in traces).
+import { build } from 'esbuild';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { entry: { type: 'string', multiple: true, default: [] } } });
+/** @type {Record<string, string>} */
+const entryPoints = { main: 'src/main.ts' };
+for (const spec of values.entry) {
+  const [name, path] = spec.split('=');
+  if (!name || !path) throw new Error(`--entry NAME=MODULE, not ${spec}`);
+  entryPoints[name] = path;
+}
+
+/**
+ * `createRequire(import.meta.url)('<literal>')` as a plain `require('<literal>')`, which esbuild resolves from
+ * the file that holds it (in a bundle `import.meta.url` is the bundle's URL, not the original file's).
+ * @type {import('esbuild').Plugin}
+ */
+const createRequireAsRequire = {
+  name: 'create-require-as-require',
+  setup(b) {
+    b.onLoad({ filter: /[\\/](packages|node_modules[\\/]@collector)[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8');
+      const rewritten = source.replace(/createRequire\(import\.meta\.url\)\((['"])([^'"]+)\1\)/g, (_, quote, id) => `require(${quote}${id}${quote})`);
+      return rewritten === source ? undefined : { contents: rewritten, loader: 'js', resolveDir: path.replace(/[\\/][^\\/]*$/, '') };
+    });
+  },
+};
+
+rmSync('dist', { recursive: true, force: true });
+const result = await build({
+  entryPoints,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22.19',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [createRequireAsRequire],
+  // Bundled CommonJS code calls require() for Node's built-ins; an ES module has no require of its own.
+  banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
+});
+
+// The build's module graph, for the test that a collector's start loads no lazily imported package
+// (tooling/app-bundle/test): which inputs each output holds and which outputs it imports, statically or not.
+writeFileSync('dist/bundle-graph.json', JSON.stringify(graph(result.metafile), null, 1));
+chmodSync('dist/main.js', 0o755);
+
+/** @param {import('esbuild').Metafile} metafile */
+function graph(metafile) {
+  /** @type {Record<string, { inputs: string[]; imports: string[]; dynamicImports: string[] }>} */
+  const outputs = {};
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (file.endsWith('.map')) continue;
+    const local = output.imports.filter((i) => !i.external && !isBuiltin(i.path));
+    outputs[file.replace(/^dist\//, '')] = {
+      inputs: Object.keys(output.inputs),
+      imports: local.filter((i) => i.kind === 'import-statement').map((i) => i.path.replace(/^dist\//, '')),
+      dynamicImports: local.filter((i) => i.kind === 'dynamic-import').map((i) => i.path.replace(/^dist\//, '')),
+    };
+  }
+  return outputs;
+}

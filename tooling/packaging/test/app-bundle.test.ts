@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startDarktraceSimulator } from '@collector/simulators';
+import { VENDORS } from '@collector/testkit';
+
+// Each app is built into one ES module (tooling/app-bundle/bundle-app.mjs). What a collector loads lazily must
+// stay lazy in it: those packages live in chunks reached only by import(), and a pull collector on disk
+// persistence never loads them. The built graph is dist/bundle-graph.json (CI builds before testing).
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Output {
+  inputs: string[];
+  imports: string[];
+  dynamicImports: string[];
+}
+
+/** Packages loaded only on demand: Redis persistence, the OpenTelemetry export, and the AWS SDK (AWS only). */
+const LAZY = [/[\\/]ioredis[\\/]/, /[\\/]@opentelemetry[\\/](sdk-metrics|exporter-[^\\/]+|otlp-[^\\/]+)[\\/]/];
+const AWS_SDK = /[\\/]@aws-sdk[\\/]/;
+
+function graphOf(app: string): Record<string, Output> {
+  return JSON.parse(readFileSync(join(repo, 'apps', app, 'dist', 'bundle-graph.json'), 'utf8')) as Record<string, Output>;
+}
+
+/** The outputs a process loads by starting `entry` (its static imports, transitively). */
+function staticallyLoaded(graph: Record<string, Output>, entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const next of graph[file]?.imports ?? []) visit(next);
+  };
+  visit(entry);
+  return seen;
+}
+
+describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (app, kind) => {
+  it('main.js keeps the launch line of src/main.ts and is executable; lazily loaded packages are in import() chunks only', () => {
+    const main = join(repo, 'apps', app, 'dist', 'main.js');
+    expect(existsSync(main), `${main} (run pnpm build)`).toBe(true);
+    const launchLine = readFileSync(join(repo, 'apps', app, 'src', 'main.ts'), 'utf8').split('\n', 1)[0];
+    expect(readFileSync(main, 'utf8').split('\n', 1)[0]).toBe(launchLine);
+    const graph = graphOf(app);
+    const atStart = [...staticallyLoaded(graph, 'main.js')].flatMap((file) => graph[file]!.inputs);
+    const everything = Object.values(graph).flatMap((o) => o.inputs);
+    for (const lazy of LAZY) {
+      expect(everything.some((input) => lazy.test(input)), `${lazy} is in the bundle at all`).toBe(true);
+      expect(atStart.filter((input) => lazy.test(input)), `${lazy} at start`).toEqual([]);
+    }
+    if (kind === 'pull') expect(atStart.filter((input) => AWS_SDK.test(input))).toEqual([]);
+  });
+});
+
+describe('a pull collector run from its bundle', () => {
+  it('loads only files of its dist/ and no chunk of a lazily loaded package (--once on disk persistence)', async () => {
+    const HOUR = 3_600_000;
+    const to = Math.floor((Date.now() - HOUR) / HOUR) * HOUR;
+    const sim = await startDarktraceSimulator({ publicToken: 'pub-bundle-0123', privateToken: 'priv-bundle-0123', seed: 7, breaches: { from: to - 4 * HOUR, to, everyMs: 10 * 60_000 } });
+    try {
+      const workDir = mkdtempSync(join(tmpdir(), 'app-bundle-'));
+      mkdirSync(join(workDir, 'config'));
+      const config = {
+        globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
+        outputs: { console_1: { type: 'console' } },
+        inputs: {
+          darktrace: {
+            id: 1,
+            credentials: { public_token: 'pub-bundle-0123', private_token: 'priv-bundle-0123', instance: sim.url },
+            services: { modelbreaches: { start_time_in_utc_format: new Date(to - 4 * HOUR).toISOString().replace(/\.\d{3}Z$/, 'Z') } },
+          },
+        },
+      };
+      writeFileSync(join(workDir, 'config', 'config.yaml'), JSON.stringify(config));
+      // Every file the process loads, ES module or CommonJS, through a module hook (Node >= 22.15).
+      const recorder = `import { registerHooks } from 'node:module'; import { writeSync } from 'node:fs';
+        const loaded = [];
+        registerHooks({ load(url, context, next) { if (url.startsWith('file:')) loaded.push(url); return next(url, context); } });
+        process.on('exit', () => writeSync(2, '\\nLOADED ' + JSON.stringify(loaded) + '\\n'));`;
+      const dist = join(repo, 'apps', 'darktrace', 'dist');
+      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, join(dist, 'main.js'), '--once'], { cwd: workDir });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
+      });
+      expect(code, stderr.slice(-2000)).toBe(0);
+      expect(stdout).toContain('pbid');
+      const loaded = (JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[]).map((url) => fileURLToPath(url));
+      expect(loaded.filter((file) => !file.startsWith(dist + '/'))).toEqual([]);
+      const graph = graphOf('darktrace');
+      const lazyChunks = Object.entries(graph)
+        .filter(([, o]) => o.inputs.some((input) => LAZY.some((lazy) => lazy.test(input))))
+        .map(([file]) => join(dist, file));
+      expect(lazyChunks.length).toBeGreaterThan(0);
+      expect(loaded.filter((file) => lazyChunks.includes(file))).toEqual([]);
+    } finally {
+      await sim.close();
+    }
+  });
+});
