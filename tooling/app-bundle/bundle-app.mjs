@@ -19,8 +19,11 @@
 // - stack traces: dist/*.js.map map the bundle to the TypeScript sources (run with
 //   NODE_OPTIONS=--enable-source-maps to see them in traces).
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { entry: { type: 'string', multiple: true, default: [] } } });
@@ -48,6 +51,52 @@ const createRequireAsRequire = {
   },
 };
 
+/**
+ * The config validators of the collectors this app runs, compiled now (ajv's standalone code, from the SDK's
+ * `configValidatorSource`): the bundle's copy of the SDK module `precompiled-validators.js` holds them by the
+ * JSON of their schema, so the collector's start compiles no schema and never loads ajv. A collector
+ * definition is any export of the app's vendor packages with a `name` and an `inputs` list.
+ */
+async function configValidators() {
+  const app = /** @type {{ dependencies?: Record<string, string> }} */ (JSON.parse(readFileSync('package.json', 'utf8')));
+  const appRequire = createRequire(resolve('package.json'));
+  const load = (/** @type {string} */ id) => import(pathToFileURL(appRequire.resolve(id)).href);
+  const host = await load('@collector/sdk/host');
+  const validators = [];
+  for (const dependency of Object.keys(app.dependencies ?? {}).filter((d) => d !== '@collector/sdk')) {
+    for (const value of Object.values(await load(dependency))) {
+      if (typeof value?.name !== 'string' || !Array.isArray(value?.inputs)) continue;
+      const schema = host.configSchema(value);
+      validators.push({ collector: value.name, key: JSON.stringify(schema), source: host.configValidatorSource(schema) });
+    }
+  }
+  return validators;
+}
+
+const validators = await configValidators();
+const VALIDATOR = 'precompiled-config-validator';
+/** @type {import('esbuild').Plugin} */
+const precompiledValidators = {
+  name: 'precompiled-config-validators',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]sdk[\\/]dist[\\/]config[\\/]precompiled-validators\.js$/ }, ({ path }) => ({
+      contents: [
+        ...validators.map((_, i) => `import validate${i} from '${VALIDATOR}:${i}';`),
+        `export const precompiledValidators = new Map([${validators.map((v, i) => `[${JSON.stringify(v.key)}, validate${i}]`).join(', ')}]);`,
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: dirname(path),
+    }));
+    // The standalone code requires ajv's small run-time helpers (e.g. ucs2length): resolved from the SDK.
+    b.onResolve({ filter: new RegExp(`^${VALIDATOR}:`) }, ({ path, resolveDir }) => ({ path, namespace: VALIDATOR, pluginData: resolveDir }));
+    b.onLoad({ filter: /./, namespace: VALIDATOR }, ({ path, pluginData }) => ({
+      contents: validators[Number(path.slice(VALIDATOR.length + 1))]?.source,
+      loader: 'js',
+      resolveDir: pluginData,
+    }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 const result = await build({
   entryPoints,
@@ -61,14 +110,16 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
-  plugins: [createRequireAsRequire],
+  plugins: [createRequireAsRequire, precompiledValidators],
   // Bundled CommonJS code calls require() for Node's built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
 });
 
 // The build's module graph, for the test that a collector's start loads no lazily imported package
 // (tooling/app-bundle/test): which inputs each output holds and which outputs it imports, statically or not.
-writeFileSync('dist/bundle-graph.json', JSON.stringify(graph(result.metafile), null, 1));
+// The SHA-256 of each precompiled schema's JSON: the test compares them with the schemas the sources build.
+const configSchemas = validators.map((v) => ({ collector: v.collector, sha256: createHash('sha256').update(v.key).digest('hex') }));
+writeFileSync('dist/bundle-graph.json', JSON.stringify({ configSchemas, outputs: graph(result.metafile) }, null, 1));
 chmodSync('dist/main.js', 0o755);
 
 /** @param {import('esbuild').Metafile} metafile */

@@ -17,6 +17,7 @@ export { showState } from './runtime/show-state.js';
 export { backoffDelay, type BackoffPolicy } from './runtime/backoff.js';
 
 export { loadConfig, resolveConfigPath, configSchema, type CollectorConfig, type GlobalsConfig, type OutputConfig } from './config/load-config.js';
+export { configValidatorSource } from './config/config-validator.js';
 
 export { retryAfterHeaderMs, type HttpClientOptions, type HttpObserver } from './http/http-client.js';
 export { periodMs, type RequestLog } from './http/rate-limiter.js';

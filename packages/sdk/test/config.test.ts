@@ -1,9 +1,12 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import type { ValidateFunction } from 'ajv';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorError, parseConfigDate, parseConfigTime } from '@collector/sdk';
-import { clearSecrets, loadConfig, redact, resolveConfigPath } from '@collector/sdk/host';
+import { clearSecrets, configSchema, configValidatorSource, loadConfig, redact, resolveConfigPath } from '@collector/sdk/host';
+import { precompiledValidators } from '../src/config/precompiled-validators.js';
 import { exampleCollector } from './example-input.js';
 
 afterEach(() => clearSecrets());
@@ -149,7 +152,25 @@ describe('services', () => {
   });
 });
 
-describe('broken configs', () => {
+// Twice: with the validator ajv compiles at start, and with the one an app's bundle carries, compiled at build
+// time (configValidatorSource, as tooling/app-bundle does): the same errors, to the letter.
+describe.each(['compiled at start', 'compiled at build time'])('broken configs, validator %s', (mode) => {
+  const precompiled = precompiledValidators as Map<string, ValidateFunction>;
+  const key = JSON.stringify(configSchema(exampleCollector));
+  beforeAll(async () => {
+    if (mode === 'compiled at start') return;
+    // The standalone code require()s ajv's run-time helpers, which a bundle resolves from the SDK.
+    const file = join(workDir(), 'validator.mjs');
+    const sdk = pathToFileURL(new URL('../package.json', import.meta.url).pathname).href;
+    writeFileSync(file, `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(sdk)});\n${configValidatorSource(configSchema(exampleCollector))}`);
+    precompiled.set(key, ((await import(pathToFileURL(file).href)) as { default: ValidateFunction }).default);
+  });
+  afterAll(() => {
+    precompiled.delete(key);
+  });
+  it('uses the validator it says', () => {
+    expect(precompiled.has(key)).toBe(mode !== 'compiled at start');
+  });
   for (const c of broken) {
     it(`${c.name} → ${c.type} ${c.id}`, () => {
       const dir = workDir();

@@ -1,16 +1,26 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { CollectorDefinition } from '@collector/sdk';
+import { configSchema, runCollector } from '@collector/sdk/host';
 import { startDarktraceSimulator } from '@collector/simulators';
 import { VENDORS } from '@collector/testkit';
 
 // Each app is built into one ES module (tooling/app-bundle/bundle-app.mjs). What a collector loads lazily must
 // stay lazy in it: those packages live in chunks reached only by import(), and a pull collector on disk
-// persistence never loads them. The built graph is dist/bundle-graph.json (CI builds before testing).
+// persistence never loads them. Its config validator is compiled at build time and reports what the one
+// compiled at start reports. The built graph is dist/bundle-graph.json (CI builds before testing).
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Graph {
+  configSchemas: { collector: string; sha256: string }[];
+  outputs: Record<string, Output>;
+}
 
 interface Output {
   inputs: string[];
@@ -22,8 +32,19 @@ interface Output {
 const LAZY = [/[\\/]ioredis[\\/]/, /[\\/]@opentelemetry[\\/](sdk-metrics|exporter-[^\\/]+|otlp-[^\\/]+)[\\/]/];
 const AWS_SDK = /[\\/]@aws-sdk[\\/]/;
 
-function graphOf(app: string): Record<string, Output> {
-  return JSON.parse(readFileSync(join(repo, 'apps', app, 'dist', 'bundle-graph.json'), 'utf8')) as Record<string, Output>;
+function graphOf(app: string): Graph {
+  return JSON.parse(readFileSync(join(repo, 'apps', app, 'dist', 'bundle-graph.json'), 'utf8')) as Graph;
+}
+
+function run(command: string, args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** The outputs a process loads by starting `entry` (its static imports, transitively). */
@@ -44,7 +65,7 @@ describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (ap
     expect(existsSync(main), `${main} (run pnpm build)`).toBe(true);
     const launchLine = readFileSync(join(repo, 'apps', app, 'src', 'main.ts'), 'utf8').split('\n', 1)[0];
     expect(readFileSync(main, 'utf8').split('\n', 1)[0]).toBe(launchLine);
-    const graph = graphOf(app);
+    const graph = graphOf(app).outputs;
     const atStart = [...staticallyLoaded(graph, 'main.js')].flatMap((file) => graph[file]!.inputs);
     const everything = Object.values(graph).flatMap((o) => o.inputs);
     for (const lazy of LAZY) {
@@ -52,6 +73,33 @@ describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (ap
       expect(atStart.filter((input) => lazy.test(input)), `${lazy} at start`).toEqual([]);
     }
     if (kind === 'pull') expect(atStart.filter((input) => AWS_SDK.test(input))).toEqual([]);
+  });
+
+  it('carries the config validator of the schema its collector builds, and reports the same errors with it', async () => {
+    const entry = VENDORS.find((v) => v.name === app)!;
+    const definition = ((await import(entry.package)) as Record<string, CollectorDefinition>)[entry.definition]!;
+    const sha256 = createHash('sha256').update(JSON.stringify(configSchema(definition))).digest('hex');
+    expect(graphOf(app).configSchemas).toEqual([{ collector: definition.name, sha256 }]);
+
+    // Errors of every kind the schema checks: an enum, a type, a required key, a minimum.
+    const workDir = mkdtempSync(join(tmpdir(), `app-bundle-${app}-`));
+    mkdirSync(join(workDir, 'config'));
+    const input = definition.inputs[0]!;
+    const service = Object.keys(input.services)[0]!;
+    const config = {
+      globals: { persistence: { type: 'floppy' }, http_server: { enabled: false } },
+      outputs: { console_1: { type: 'teletype' } },
+      inputs: { [input.name]: { enabled: 'yes', services: { [service]: { request_period_in_seconds: 0 } } } },
+    };
+    writeFileSync(join(workDir, 'config', 'config.yaml'), JSON.stringify(config));
+    const bundled = await run(process.execPath, [join(repo, 'apps', app, 'dist', 'main.js'), '--validate'], workDir);
+    const logStream = new PassThrough();
+    let logs = '';
+    logStream.on('data', (d: Buffer) => (logs += d.toString()));
+    const code = await runCollector(definition, { argv: ['--validate'], workDir, logStream, handleSignals: false });
+    const errorLine = (text: string) => /ConfigError 10: .*/.exec(text)?.[0];
+    expect(errorLine(logs)).toMatch(/Setting <type> must be one of .*; .*Setting <enabled> must be boolean.*Setting <request_period_in_seconds> must be >= 1/);
+    expect([bundled.code, errorLine(bundled.stdout + bundled.stderr)]).toEqual([code, errorLine(logs)]);
   });
 });
 
@@ -81,19 +129,12 @@ describe('a pull collector run from its bundle', () => {
         registerHooks({ load(url, context, next) { if (url.startsWith('file:')) loaded.push(url); return next(url, context); } });
         process.on('exit', () => writeSync(2, '\\nLOADED ' + JSON.stringify(loaded) + '\\n'));`;
       const dist = join(repo, 'apps', 'darktrace', 'dist');
-      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, join(dist, 'main.js'), '--once'], { cwd: workDir });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
-      });
+      const { code, stdout, stderr } = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, join(dist, 'main.js'), '--once'], workDir);
       expect(code, stderr.slice(-2000)).toBe(0);
       expect(stdout).toContain('pbid');
       const loaded = (JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[]).map((url) => fileURLToPath(url));
       expect(loaded.filter((file) => !file.startsWith(dist + '/'))).toEqual([]);
-      const graph = graphOf('darktrace');
+      const graph = graphOf('darktrace').outputs;
       const lazyChunks = Object.entries(graph)
         .filter(([, o]) => o.inputs.some((input) => LAZY.some((lazy) => lazy.test(input))))
         .map(([file]) => join(dist, file));

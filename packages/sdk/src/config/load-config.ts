@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve, join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors/collector-error.js';
 import { registerSecret } from '../secrets/redactor.js';
 import type { CollectorDefinition, InputConfig, InputDefinition, JsonSchema } from '../runtime/definitions.js';
 import type { RequestsLimit } from '../http/rate-limiter.js';
 import type { ProxyConfig } from '../http/proxy.js';
+import { configValidator } from './config-validator.js';
 import { resolveSecretRefs } from './secret-refs.js';
 import { commonServiceProperties, globalsSchema, outputsSchema, requestsLimitsSchema } from './sdk-schema.js';
 
@@ -167,11 +168,10 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
   const warnings: string[] = [];
   resolveServiceNames(definition, resolved['inputs'], warnings);
   findUnknownKeys(schema, resolved, '', warnings);
-  // No type coercion: `override_devo_tag: 123` or a numeric `client_secret` is a config error, not a string.
-  // The one looseness the manuals show is a quoted number for a numeric key.
+  // The validator coerces no type (config-validator.ts); the one looseness the manuals show is a quoted
+  // number for a numeric key.
   coerceQuotedNumbers(schema, resolved);
-  const ajv = new Ajv({ useDefaults: true, allErrors: true, coerceTypes: false, strict: false });
-  const validate = ajv.compile(schema);
+  const validate = configValidator(schema);
   if (!validate(resolved)) {
     const errors = (validate.errors ?? []).map(describe);
     const first = errors[0]!;
