@@ -73,6 +73,44 @@ async function configValidators() {
   return validators;
 }
 
+/** Whether esbuild bundles `file` as CommonJS: a .cjs file, or a .js file with no import or export statement. */
+function isCommonJs(/** @type {string} */ file) {
+  if (file.endsWith('.cjs')) return true;
+  return file.endsWith('.js') && !/^\s*(import\s*[\w{*'"]|export\s)/m.test(readFileSync(file, 'utf8'));
+}
+
+/**
+ * `import()` of a CommonJS module. In a split ES bundle esbuild makes its chunk `export default module.exports`
+ * only (evanw/esbuild#3245), so `(await import('ioredis')).Redis` is undefined there, while Node gives the
+ * module's named exports too. The import goes instead to a small ES module that re-exports every name the
+ * CommonJS module exports (found by loading it here) and `default`, as Node's namespace of it has them.
+ * @type {import('esbuild').Plugin}
+ */
+const commonJsDynamicImports = {
+  name: 'commonjs-dynamic-imports',
+  setup(b) {
+    const NAMESPACE = 'commonjs-dynamic-import';
+    b.onResolve({ filter: /./ }, async ({ path, kind, importer, resolveDir, pluginData }) => {
+      if (kind !== 'dynamic-import' || pluginData === NAMESPACE) return undefined;
+      const resolved = await b.resolve(path, { kind, importer, resolveDir, pluginData: NAMESPACE });
+      if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return resolved;
+      return { path: resolved.path, namespace: NAMESPACE };
+    });
+    b.onLoad({ filter: /./, namespace: NAMESPACE }, ({ path }) => {
+      const names = Object.keys(/** @type {object} */ (createRequire(path)(path))).filter((name) => name !== 'default');
+      return {
+        contents: [
+          `import * as cjs from ${JSON.stringify(path)};`,
+          ...names.map((name, i) => `const name${i} = cjs[${JSON.stringify(name)}];\nexport { name${i} as ${JSON.stringify(name)} };`),
+          'export default cjs.default;',
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: dirname(path),
+      };
+    });
+  },
+};
+
 const validators = await configValidators();
 const VALIDATOR = 'precompiled-config-validator';
 /** @type {import('esbuild').Plugin} */
@@ -110,7 +148,7 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
-  plugins: [createRequireAsRequire, precompiledValidators],
+  plugins: [createRequireAsRequire, precompiledValidators, commonJsDynamicImports],
   // Bundled CommonJS code calls require() for Node's built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
 });

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollectorDefinition } from '@collector/sdk';
 import { configSchema, runCollector } from '@collector/sdk/host';
-import { startDarktraceSimulator } from '@collector/simulators';
-import { VENDORS } from '@collector/testkit';
+import { startDarktraceSimulator, type DarktraceSimulator } from '@collector/simulators';
+import { startRedis, VENDORS, type RedisServer } from '@collector/testkit';
 
 // Each app is built into one ES module (tooling/app-bundle/bundle-app.mjs). What a collector loads lazily must
 // stay lazy in it: those packages live in chunks reached only by import(), and a pull collector on disk
@@ -103,45 +103,65 @@ describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (ap
   });
 });
 
-describe('a pull collector run from its bundle', () => {
-  it('loads only files of its dist/ and no chunk of a lazily loaded package (--once on disk persistence)', async () => {
-    const HOUR = 3_600_000;
-    const to = Math.floor((Date.now() - HOUR) / HOUR) * HOUR;
-    const sim = await startDarktraceSimulator({ publicToken: 'pub-bundle-0123', privateToken: 'priv-bundle-0123', seed: 7, breaches: { from: to - 4 * HOUR, to, everyMs: 10 * 60_000 } });
-    try {
-      const workDir = mkdtempSync(join(tmpdir(), 'app-bundle-'));
-      mkdirSync(join(workDir, 'config'));
-      const config = {
-        globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } },
-        outputs: { console_1: { type: 'console' } },
-        inputs: {
-          darktrace: {
-            id: 1,
-            credentials: { public_token: 'pub-bundle-0123', private_token: 'priv-bundle-0123', instance: sim.url },
-            services: { modelbreaches: { start_time_in_utc_format: new Date(to - 4 * HOUR).toISOString().replace(/\.\d{3}Z$/, 'Z') } },
-          },
+describe('a pull collector run from its bundle (Darktrace, --once)', () => {
+  const HOUR = 3_600_000;
+  const to = Math.floor((Date.now() - HOUR) / HOUR) * HOUR;
+  const dist = join(repo, 'apps', 'darktrace', 'dist');
+  let sim: DarktraceSimulator;
+  let redis: RedisServer;
+  beforeAll(async () => {
+    sim = await startDarktraceSimulator({ publicToken: 'pub-bundle-0123', privateToken: 'priv-bundle-0123', seed: 7, breaches: { from: to - 4 * HOUR, to, everyMs: 10 * 60_000 } });
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await redis?.stop();
+  });
+
+  /** `--once` with `persistence`; the files the process loaded, ES modules and CommonJS (a module hook). */
+  async function once(persistence: Record<string, unknown>): Promise<string[]> {
+    const workDir = mkdtempSync(join(tmpdir(), 'app-bundle-'));
+    mkdirSync(join(workDir, 'config'));
+    const config = {
+      globals: { persistence, http_server: { enabled: false } },
+      outputs: { console_1: { type: 'console' } },
+      inputs: {
+        darktrace: {
+          id: 1,
+          credentials: { public_token: 'pub-bundle-0123', private_token: 'priv-bundle-0123', instance: sim.url },
+          services: { modelbreaches: { start_time_in_utc_format: new Date(to - 4 * HOUR).toISOString().replace(/\.\d{3}Z$/, 'Z') } },
         },
-      };
-      writeFileSync(join(workDir, 'config', 'config.yaml'), JSON.stringify(config));
-      // Every file the process loads, ES module or CommonJS, through a module hook (Node >= 22.15).
-      const recorder = `import { registerHooks } from 'node:module'; import { writeSync } from 'node:fs';
-        const loaded = [];
-        registerHooks({ load(url, context, next) { if (url.startsWith('file:')) loaded.push(url); return next(url, context); } });
-        process.on('exit', () => writeSync(2, '\\nLOADED ' + JSON.stringify(loaded) + '\\n'));`;
-      const dist = join(repo, 'apps', 'darktrace', 'dist');
-      const { code, stdout, stderr } = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, join(dist, 'main.js'), '--once'], workDir);
-      expect(code, stderr.slice(-2000)).toBe(0);
-      expect(stdout).toContain('pbid');
-      const loaded = (JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[]).map((url) => fileURLToPath(url));
-      expect(loaded.filter((file) => !file.startsWith(dist + '/'))).toEqual([]);
-      const graph = graphOf('darktrace').outputs;
-      const lazyChunks = Object.entries(graph)
-        .filter(([, o]) => o.inputs.some((input) => LAZY.some((lazy) => lazy.test(input))))
-        .map(([file]) => join(dist, file));
-      expect(lazyChunks.length).toBeGreaterThan(0);
-      expect(loaded.filter((file) => lazyChunks.includes(file))).toEqual([]);
-    } finally {
-      await sim.close();
-    }
+      },
+    };
+    writeFileSync(join(workDir, 'config', 'config.yaml'), JSON.stringify(config));
+    const recorder = `import { registerHooks } from 'node:module'; import { writeSync } from 'node:fs';
+      const loaded = [];
+      registerHooks({ load(url, context, next) { if (url.startsWith('file:')) loaded.push(url); return next(url, context); } });
+      process.on('exit', () => writeSync(2, '\\nLOADED ' + JSON.stringify(loaded) + '\\n'));`;
+    const { code, stdout, stderr } = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, join(dist, 'main.js'), '--once'], workDir);
+    expect(code, stdout.slice(-2000) + stderr.slice(-2000)).toBe(0);
+    expect(stdout.match(/\\"pbid\\"/g)?.length).toBe(24);
+    return (JSON.parse(/LOADED (.*)/.exec(stderr)![1]!) as string[]).map((url) => fileURLToPath(url));
+  }
+
+  /** The chunks holding a file of `pattern`'s package. */
+  function chunksOf(pattern: RegExp): string[] {
+    const chunks = Object.entries(graphOf('darktrace').outputs).filter(([, o]) => o.inputs.some((input) => pattern.test(input)));
+    return chunks.map(([file]) => join(dist, file));
+  }
+
+  it('on disk persistence: loads only files of its dist/, and no chunk of a lazily loaded package', async () => {
+    const loaded = await once({ type: 'filesystem', config: { directory_name: 'state' } });
+    expect(loaded.filter((file) => !file.startsWith(dist + '/'))).toEqual([]);
+    const lazyChunks = LAZY.flatMap(chunksOf);
+    expect(lazyChunks.length).toBeGreaterThan(0);
+    expect(loaded.filter((file) => lazyChunks.includes(file))).toEqual([]);
+  });
+
+  // ioredis is CommonJS behind import(): its chunk must give the named exports Node gives (Redis).
+  it('on Redis persistence: loads the ioredis chunk and keeps its state there', async () => {
+    const loaded = await once({ type: 'redis', config: { host: redis.host, port: redis.port } });
+    expect(loaded.filter((file) => chunksOf(LAZY[0]!).includes(file)).length).toBeGreaterThan(0);
+    expect(loaded.filter((file) => !file.startsWith(dist + '/'))).toEqual([]);
   });
 });
