@@ -2,12 +2,12 @@
 // @ts-check
 // Builds the collector app in the current directory (apps/<app>) into one ES module, dist/main.js, with
 // esbuild: src/main.ts, the SDK, the vendor package and their npm dependencies. A collector's start was mostly
-// Node resolving, reading and compiling ~700 separate files (docs/benchmarks.md, "Issue 20: start-up"); one
-// file costs a fraction of that in CPU and resident memory.
+// Node resolving, reading and compiling ~390 separate files (docs/benchmarks.md, "Issue 20: start-up from one
+// bundle"); one file costs a fraction of that in CPU and resident memory.
 //
 //   bundle-app                                  # in apps/<app>: dist/main.js (+ dist/chunks/, source maps)
-//   bundle-app --entry thread=@collector/aws-sqs/dist/processing-thread.js
-//                                               # one more entry point, dist/thread.js (a worker's file)
+//   bundle-app --entry processing-thread=node_modules/@collector/aws-sqs/dist/processing-thread.js
+//                                               # one more entry point, dist/processing-thread.js (a worker's file)
 //
 // What stays as it was:
 // - the launch line: src/main.ts's shebang (Node flags, the allocator's environment) is the bundle's first line;
@@ -43,10 +43,10 @@ for (const spec of values.entry) {
 const createRequireAsRequire = {
   name: 'create-require-as-require',
   setup(b) {
-    b.onLoad({ filter: /[\\/](packages|node_modules[\\/]@collector)[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, ({ path }) => {
+    b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, ({ path }) => {
       const source = readFileSync(path, 'utf8');
       const rewritten = source.replace(/createRequire\(import\.meta\.url\)\((['"])([^'"]+)\1\)/g, (_, quote, id) => `require(${quote}${id}${quote})`);
-      return rewritten === source ? undefined : { contents: rewritten, loader: 'js', resolveDir: path.replace(/[\\/][^\\/]*$/, '') };
+      return rewritten === source ? undefined : { contents: rewritten, loader: 'js', resolveDir: dirname(path) };
     });
   },
 };
@@ -153,8 +153,6 @@ const result = await build({
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
 });
 
-// The build's module graph, for the test that a collector's start loads no lazily imported package
-// (tooling/app-bundle/test): which inputs each output holds and which outputs it imports, statically or not.
 // esbuild writes strings, regular expressions and names in ASCII (its default charset) but keeps some comments
 // as they are; one non-ASCII character in a comment makes V8 hold the whole file's source as UTF-16, twice its
 // size, for as long as the process runs (+1.4 MiB of resident memory for a 1.4 MB bundle). Each UTF-16 unit
@@ -164,7 +162,9 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   if (/[^\x00-\x7f]/.test(text)) writeFileSync(file, text.replace(/[^\x00-\x7f]/g, '?'));
 }
 
-// The SHA-256 of each precompiled schema's JSON: the test compares them with the schemas the sources build.
+// The build's module graph, for tooling/packaging/test/app-bundle.test.ts (a collector's start loads no lazily
+// imported package): which inputs each output holds and which outputs it imports, statically or not; and the
+// SHA-256 of each precompiled schema's JSON, which the test compares with the schemas the sources build.
 const configSchemas = validators.map((v) => ({ collector: v.collector, sha256: createHash('sha256').update(v.key).digest('hex') }));
 writeFileSync('dist/bundle-graph.json', JSON.stringify({ configSchemas, outputs: graph(result.metafile) }, null, 1));
 chmodSync('dist/main.js', 0o755);
