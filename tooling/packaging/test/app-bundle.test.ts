@@ -73,6 +73,9 @@ describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (ap
       expect(atStart.filter((input) => lazy.test(input)), `${lazy} at start`).toEqual([]);
     }
     if (kind === 'pull') expect(atStart.filter((input) => AWS_SDK.test(input))).toEqual([]);
+    // --version is the vendor package's: its package.json is bundled, the app's is not.
+    expect(atStart).toContain(`../../packages/${app}/package.json`);
+    expect(atStart).not.toContain('package.json');
   });
 
   it('carries the config validator of the schema its collector builds, and reports the same errors with it', async () => {
