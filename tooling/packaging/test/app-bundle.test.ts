@@ -101,7 +101,7 @@ describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (ap
     logStream.on('data', (d: Buffer) => (logs += d.toString()));
     const code = await runCollector(definition, { argv: ['--validate'], workDir, logStream, handleSignals: false });
     const errorLine = (text: string) => /ConfigError 10: .*/.exec(text)?.[0];
-    expect(errorLine(logs)).toMatch(/Setting <type> must be one of .*; .*Setting <enabled> must be boolean.*Setting <request_period_in_seconds> must be >= 1/);
+    expect(errorLine(logs)).toMatch(/Setting <type> must be one of .*; .*Missing required setting <id>.*Setting <enabled> must be boolean.*Setting <request_period_in_seconds> must be >= 1/);
     expect([bundled.code, errorLine(bundled.stdout + bundled.stderr)]).toEqual([code, errorLine(logs)]);
   });
 });
