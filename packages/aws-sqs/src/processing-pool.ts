@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { EncodedBatch } from '@collector/sdk';
 import type { OutEvent } from './formats/decoders.js';
 import { DecodeError, ParquetToTextError, type DecodeResult } from './object-decoder.js';
 import type { PipelineSource, RecordCounters } from './pipeline.js';
@@ -63,17 +64,8 @@ export function defaultProcessingThreads(): number {
   return cores >= 2 ? Math.min(cores - 1, MAX_DEFAULT_THREADS) : 0;
 }
 
-/** The events of a `bytes` batch: one string per UTF-8 range. */
-function unpack(data: Uint8Array, ends: Uint32Array): string[] {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const events = new Array<string>(ends.length);
-  let at = 0;
-  for (let i = 0; i < ends.length; i++) events[i] = bytes.toString('utf8', at, (at = ends[i]!));
-  return events;
-}
-
 interface Job {
-  emit(events: OutEvent[], tag: string): Promise<void>;
+  emit(events: OutEvent[] | EncodedBatch, tag: string): Promise<void>;
   /** Records the line filters dropped, added when the thread reports them. */
   counters: RecordCounters;
   resolve(result: DecodeResult): void;
@@ -188,7 +180,8 @@ export class ProcessingPool {
       case 'bytes':
         job.chain = job.chain.then(async () => {
           if (job.settled) return;
-          const events = m.type === 'batch' ? m.events : unpack(m.bytes, m.ends);
+          // A `bytes` batch goes on as it is: the main thread makes no string per event.
+          const events = m.type === 'batch' ? m.events : new EncodedBatch(m.tag, m.bytes, m.ends);
           try {
             await job.emit(events, m.tag);
           } catch (error) {

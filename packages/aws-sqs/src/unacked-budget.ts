@@ -1,3 +1,5 @@
+import { EncodedBatch } from '@collector/sdk';
+
 /**
  * Bounds the events a queue worker has handed to the SDK and that are not acknowledged yet, by their text,
  * across every message in flight. The SDK's own bounds (its queue, then up to 16 written batches of up to
@@ -24,8 +26,8 @@ export class UnackedBudget {
   }
 
   /** Counts `events` until `delivered` settles (acknowledged or failed). */
-  hold(events: readonly unknown[], delivered: Promise<void>): void {
-    const size = textSize(events);
+  hold(events: readonly unknown[] | EncodedBatch, delivered: Promise<void>): void {
+    const size = events instanceof EncodedBatch ? events.byteLength : textSize(events);
     this.used += size;
     const release = () => {
       this.used -= size;

@@ -3,6 +3,7 @@ import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { recordsOf, type Batch } from './encoded-batch.js';
 import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
@@ -165,8 +166,27 @@ export class StreamOutput implements Output {
    */
   async write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void> {
     if (records.length === 0) return;
-    let bytes: Buffer | undefined = this.framed.get(records) ?? this.frame(records);
+    const bytes = this.framed.get(records) ?? this.frame(records);
     this.framed.delete(records);
+    return this.send(bytes, records.length, service, flushed);
+  }
+
+  /**
+   * write() of several batches as one; events given as bytes (EncodedBatch) are framed by copying them
+   * (with gzip transport, they are decoded: the members are cut at whole events).
+   */
+  async writeBatches(batches: readonly Batch[], service: SenderService, flushed?: () => void): Promise<void> {
+    let count = 0;
+    for (const b of batches) count += b.length;
+    if (count === 0) return;
+    const bytes = this.options.gzipLevel === undefined ? this.encoder.encodeBatches(batches) : this.frame(batches.flatMap(recordsOf));
+    return this.send(bytes, count, service, flushed);
+  }
+
+  /** Writes one framed batch of `count` events on a connection; see write(). */
+  private async send(framed: Buffer | undefined, count: number, service: SenderService, flushed?: () => void): Promise<void> {
+    let bytes: Buffer | undefined = framed!;
+    framed = undefined; // see below: a suspended function keeps its parameters too
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
@@ -178,7 +198,7 @@ export class StreamOutput implements Output {
       this.failures = 0;
       this.refusedInStreak = false;
       this.down = false;
-      this.counters.messages += records.length;
+      this.counters.messages += count;
       this.counters.bytes += size;
     } catch (error) {
       this.counters.failedWrites++;
