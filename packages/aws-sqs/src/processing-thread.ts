@@ -3,7 +3,6 @@
  * code as the main thread (`decodeObject`), and posts their events back batch by batch. It never talks to
  * AWS and holds no credentials: the main thread downloads.
  */
-import { isUtf8 } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { decodeText } from './formats/decode.js';
 import { RawJson } from './formats/raw-json.js';
@@ -51,8 +50,8 @@ const pipelines = new Map<string, ServicePipeline>();
 /**
  * A batch of text events as UTF-8 bytes in one buffer that is moved (not copied) to the main thread, which
  * hands it to the SDK as it is (an EncodedBatch): no string per event is made in either thread. UTF-8
- * round-trips every string the processors make (they hold no lone surrogates); bytes forwarded from the
- * object are checked (see validUtf8). A batch with an object (a processor that builds records) is cloned.
+ * round-trips every string the processors make (they hold no lone surrogates), and a record is forwarded
+ * as bytes only when it is valid UTF-8 (JsonDecoder.unit). A batch with an object (a processor that builds records) is cloned.
  */
 function post(message: FromThread, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);
@@ -90,26 +89,7 @@ function postBatch(id: number, tag: string, events: DecodedEvent[], suffix: stri
     }
     ends[i] = at;
   }
-  bytes = validUtf8(bytes, at, ends);
   post({ type: 'bytes', id, tag, bytes, ends }, [bytes.buffer as ArrayBuffer, ends.buffer]);
-}
-
-/**
- * The bytes go to the wire as they are: a record with invalid UTF-8 (rare: a broken object) is re-encoded
- * event by event with U+FFFD for each invalid sequence, as decoding it into a string would have, so the
- * lines are those of `processing_threads: 0`. One SIMD pass over the batch otherwise.
- */
-function validUtf8(bytes: Buffer<ArrayBuffer>, size: number, ends: Uint32Array): Buffer<ArrayBuffer> {
-  if (isUtf8(bytes.subarray(0, size))) return bytes;
-  const texts: string[] = [];
-  let at = 0;
-  for (let i = 0; i < ends.length; i++) texts.push(bytes.toString('utf8', at, (at = ends[i]!)));
-  let length = 0;
-  for (const text of texts) length += Buffer.byteLength(text);
-  const fixed = Buffer.allocUnsafeSlow(length);
-  at = 0;
-  for (let i = 0; i < texts.length; i++) ends[i] = at += fixed.write(texts[i]!, at);
-  return fixed;
 }
 
 function pipelineOf(key: string, source: PipelineSource): ServicePipeline {
