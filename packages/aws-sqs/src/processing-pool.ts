@@ -28,7 +28,8 @@ export interface ThreadJob {
 export type ToThread =
   | ({ type: 'start'; id: number; sourceKey: string } & ThreadJob)
   | { type: 'data'; id: number; chunk: Uint8Array }
-  | { type: 'end' | 'ack' | 'cancel'; id: number };
+  | { type: 'end' | 'ack' | 'cancel'; id: number }
+  | { type: 'recycle'; buffer: ArrayBuffer };
 
 export type FromThread =
   | { type: 'batch'; id: number; tag: string; events: OutEvent[] }
@@ -133,6 +134,17 @@ export class ProcessingPool {
       slot.jobs.delete(id);
       if (slot.jobs.size === 0) this.rest(slot);
     });
+  }
+
+  /**
+   * A batch's buffer the delivery is done with (its events were acknowledged, or failed): moved back to a
+   * thread, which fills it with a later batch instead of allocating one.
+   */
+  recycle(batch: EncodedBatch): void {
+    const slot = this.slots[0];
+    const { buffer, byteOffset } = batch.bytes;
+    if (!slot || byteOffset !== 0 || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    slot.worker.postMessage({ type: 'recycle', buffer } satisfies ToThread, [buffer]);
   }
 
   /** Posts the downloaded chunks, at most MAX_BYTES_POSTED ahead of what the thread took. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { describeError, type EncodedBatch, type Logger } from '@collector/sdk';
+import { describeError, EncodedBatch, type Logger } from '@collector/sdk';
 import { awsErrorName, awsErrorText } from './client.js';
 import type { SqsServiceOptions } from './config.js';
 import { awsSqsErrors as errors } from './errors.js';
@@ -243,6 +243,12 @@ export class QueueWorker {
       if (this.deps.signal.aborted) throw new Error('stopped');
       const accepted = await this.deps.emit(events, tag);
       delivered.push(accepted.delivered);
+      const pool = this.deps.pool;
+      if (pool && events instanceof EncodedBatch) {
+        // Once delivered (or failed), nothing reads the bytes any more: the thread may fill them again.
+        const recycle = () => pool.recycle(events);
+        accepted.delivered.then(recycle, recycle);
+      }
       this.unacked.hold(events, accepted.delivered);
     };
     try {

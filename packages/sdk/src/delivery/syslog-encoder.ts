@@ -113,7 +113,7 @@ export class SyslogEncoder {
    * encoded batch are copied behind one header per message, never decoded. The same lines as encode() of
    * the same messages as strings.
    */
-  encodeBatches(batches: readonly Batch[], nowMs = Date.now()): Buffer {
+  encodeBatches(batches: readonly Batch[], nowMs = Date.now(), allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
     if (batches.length === 1 && !(batches[0] instanceof EncodedBatch)) return this.encode(batches[0]!, nowMs);
     const parts: (Buffer | EncodedBatch)[] = [];
     const headers = new Map<string, Buffer>();
@@ -130,7 +130,7 @@ export class SyslogEncoder {
         parts.push(bytes);
       }
     }
-    const out = Buffer.allocUnsafe(capacity);
+    const out = allocate(capacity);
     let at = 0;
     for (const part of parts) at = part instanceof EncodedBatch ? frameEncoded(part, headers.get(part.tag)!, out, at) : at + part.copy(out, at);
     return out.subarray(0, at);
