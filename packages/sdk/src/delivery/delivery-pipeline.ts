@@ -413,6 +413,7 @@ function measure(records: Batch): number {
   return bytes;
 }
 
+/** measure() without the tag check (for what was measured at submit). */
 function sizeOf(records: Batch): number {
   if (records instanceof EncodedBatch) return records.byteLength + records.length * (records.tag.length + 40);
   let bytes = 0;
