@@ -57,8 +57,9 @@ const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'KMS.AccessDeni
 const HANDLE_GONE = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidParameterValue', 'AWS.SimpleQueueService.MessageNotInflight']);
 const MAX_VISIBILITY_TOTAL = 43_200;
 /**
- * Characters of events handed to the SDK and not yet acknowledged, per worker (every message in flight):
- * at 150k CloudTrail events/s (~225 MB/s) and an acknowledgement after ~20–40 ms, 4–9 MB are in flight.
+ * Characters of events (bytes, for a processing thread's batches) handed to the SDK and not yet acknowledged,
+ * per worker (every message in flight): at 150k CloudTrail events/s (~225 MB/s) and an acknowledgement after
+ * ~20–40 ms, 4–9 MB are in flight.
  */
 const MAX_UNACKED_CHARS = 16 * 1024 * 1024;
 /** Objects of one message read at the same time (notifications usually carry one). */
