@@ -51,7 +51,8 @@ const pipelines = new Map<string, ServicePipeline>();
  * A batch of text events as UTF-8 bytes in one buffer that is moved (not copied) to the main thread, which
  * hands it to the SDK as it is (an EncodedBatch): no string per event is made in either thread. UTF-8
  * round-trips every string the processors make (they hold no lone surrogates), and a record is forwarded
- * as bytes only when it is valid UTF-8 (JsonDecoder.unit). A batch with an object (a processor that builds records) is cloned.
+ * as bytes only when it is valid UTF-8 (JsonDecoder.unit). A batch with an object (a processor that builds
+ * records) is cloned.
  */
 function post(message: FromThread, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);

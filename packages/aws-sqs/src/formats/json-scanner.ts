@@ -258,8 +258,8 @@ export class JsonValueScanner {
   /**
    * The hot path, inside a unit below the depth where keys, separators and primitives matter (a CloudTrail
    * record's fields and nested objects): only strings, brackets and line breaks count there. Locals instead
-   * of fields and one table lookup per byte; what the general loop would do with the same bytes, but about
-   * three times faster. Returns at the end of the chunk (possibly inside a string), or at the closing bracket
+   * of fields and one table lookup per byte; what the general loop would do with the same bytes in ~40 % less
+   * time on CloudTrail. Returns at the end of the chunk (possibly inside a string), or at the closing bracket
    * that brings the depth back to where the general loop must see it.
    */
   private skipNested(chunk: Buffer, i: number, n: number): number {
