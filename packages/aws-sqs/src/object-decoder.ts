@@ -61,8 +61,13 @@ export class DecodeError extends Error {
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
-/** zlib output chunk: large enough to amortise per-chunk work, small enough to keep memory flat. */
-const GUNZIP_CHUNK = 256 * 1024;
+/**
+ * zlib output chunk: large enough to amortise per-chunk work, and below the launch line's
+ * MALLOC_MMAP_THRESHOLD_ (128 KiB): zlib allocates a new output buffer per chunk, which malloc then serves
+ * from its heap instead of a fresh mapping (256 KiB chunks: one mmap, 64 page faults and one munmap each,
+ * ~7 % more CPU per CloudTrail event; tooling/bench/aws-sqs/REPORT.md).
+ */
+const GUNZIP_CHUNK = 112 * 1024;
 /**
  * A batch is handed on once it holds `batchSize` events or its events came from this many decompressed
  * bytes, whichever is first: with CloudTrail's ~1.5 KB records, 1000 events would be 1.5 MB a batch, and

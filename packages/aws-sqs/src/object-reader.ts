@@ -1,5 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import type { EncodedBatch } from '@collector/sdk';
 import type { AsyncBuffer } from 'hyparquet';
 import { awsErrorName, awsErrorText } from './client.js';
 import { awsSqsErrors as errors } from './errors.js';
@@ -22,8 +23,11 @@ export interface ReadObjectOptions {
   suffix: string;
   /** Events per emit call. */
   batchSize: number;
-  /** Hands a batch on; resolves when the delivery queue accepted it (back-pressure). */
-  emit(events: OutEvent[], tag: string): Promise<void>;
+  /**
+   * Hands a batch on; resolves when the delivery queue accepted it (back-pressure). A processing thread's
+   * batches come as bytes (EncodedBatch, which carries the tag).
+   */
+  emit(events: OutEvent[] | EncodedBatch, tag: string): Promise<void>;
   signal: AbortSignal;
   counters: RecordCounters;
   /** Processing threads (`processing_threads` > 0); without, the object is decoded in this thread. */

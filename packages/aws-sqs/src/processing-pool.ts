@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { EncodedBatch } from '@collector/sdk';
 import type { OutEvent } from './formats/decoders.js';
 import { DecodeError, ParquetToTextError, type DecodeResult } from './object-decoder.js';
 import type { PipelineSource, RecordCounters } from './pipeline.js';
@@ -27,7 +28,8 @@ export interface ThreadJob {
 export type ToThread =
   | ({ type: 'start'; id: number; sourceKey: string } & ThreadJob)
   | { type: 'data'; id: number; chunk: Uint8Array }
-  | { type: 'end' | 'ack' | 'cancel'; id: number };
+  | { type: 'end' | 'ack' | 'cancel'; id: number }
+  | { type: 'recycle'; buffer: ArrayBuffer };
 
 export type FromThread =
   | { type: 'batch'; id: number; tag: string; events: OutEvent[] }
@@ -63,17 +65,8 @@ export function defaultProcessingThreads(): number {
   return cores >= 2 ? Math.min(cores - 1, MAX_DEFAULT_THREADS) : 0;
 }
 
-/** The events of a `bytes` batch: one string per UTF-8 range. */
-function unpack(data: Uint8Array, ends: Uint32Array): string[] {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const events = new Array<string>(ends.length);
-  let at = 0;
-  for (let i = 0; i < ends.length; i++) events[i] = bytes.toString('utf8', at, (at = ends[i]!));
-  return events;
-}
-
 interface Job {
-  emit(events: OutEvent[], tag: string): Promise<void>;
+  emit(events: OutEvent[] | EncodedBatch, tag: string): Promise<void>;
   /** Records the line filters dropped, added when the thread reports them. */
   counters: RecordCounters;
   resolve(result: DecodeResult): void;
@@ -143,6 +136,17 @@ export class ProcessingPool {
     });
   }
 
+  /**
+   * A batch's buffer the delivery is done with (its events were acknowledged, or failed): moved back to a
+   * thread, which fills it with a later batch instead of allocating one.
+   */
+  recycle(batch: EncodedBatch): void {
+    const slot = this.slots[0];
+    const { buffer, byteOffset } = batch.bytes;
+    if (!slot || byteOffset !== 0 || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    slot.worker.postMessage({ type: 'recycle', buffer } satisfies ToThread, [buffer]);
+  }
+
   /** Posts the downloaded chunks, at most MAX_BYTES_POSTED ahead of what the thread took. */
   private async pump(slot: Slot, id: number, job: Job, source: AsyncIterator<Buffer>): Promise<void> {
     try {
@@ -188,7 +192,8 @@ export class ProcessingPool {
       case 'bytes':
         job.chain = job.chain.then(async () => {
           if (job.settled) return;
-          const events = m.type === 'batch' ? m.events : unpack(m.bytes, m.ends);
+          // A `bytes` batch goes on as it is: the main thread makes no string per event.
+          const events = m.type === 'batch' ? m.events : new EncodedBatch(m.tag, m.bytes, m.ends);
           try {
             await job.emit(events, m.tag);
           } catch (error) {

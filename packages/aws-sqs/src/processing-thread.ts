@@ -49,11 +49,30 @@ const pipelines = new Map<string, ServicePipeline>();
 
 /**
  * A batch of text events as UTF-8 bytes in one buffer that is moved (not copied) to the main thread, which
- * cuts it into strings: no per-event string crosses threads. UTF-8 round-trips every string the processors
- * make (they hold no lone surrogates). A batch with an object (a processor that builds records) is cloned.
+ * hands it to the SDK as it is (an EncodedBatch): no string per event is made in either thread. UTF-8
+ * round-trips every string the processors make (they hold no lone surrogates), and a record is forwarded
+ * as bytes only when it is valid UTF-8 (JsonDecoder.unit). A batch with an object (a processor that builds
+ * records) is cloned.
  */
 function post(message: FromThread, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);
+}
+
+/**
+ * Buffers of batches the main thread is done with (delivered), sent back to be filled again: a new
+ * ~256 KiB buffer per batch was a fresh mapping for malloc (page faults) and external memory for V8 in both
+ * threads (full collections).
+ */
+const spare: ArrayBuffer[] = [];
+const SPARES_KEPT = 8;
+/** New batch buffers are rounded up to this, so that a recycled one fits the next batches. */
+const BUFFER_STEP = 64 * 1024;
+
+/** A buffer of at least `size` bytes, in its own ArrayBuffer (so that it can be moved). */
+function batchBuffer(size: number): Buffer<ArrayBuffer> {
+  const at = spare.findIndex((b) => b.byteLength >= size);
+  if (at !== -1) return Buffer.from(spare.splice(at, 1)[0]!);
+  return Buffer.from(new ArrayBuffer(Math.ceil(size / BUFFER_STEP) * BUFFER_STEP));
 }
 
 function postBatch(id: number, tag: string, events: DecodedEvent[], suffix: string, suffixBytes: Buffer): void {
@@ -63,8 +82,7 @@ function postBatch(id: number, tag: string, events: DecodedEvent[], suffix: stri
     else if (typeof event === 'string') room += event.length;
     else return post({ type: 'batch', id, tag, events: events.map((e) => (e instanceof RawJson ? appendFields(decodeText(e.bytes, e.start, e.end), suffix) : e)) });
   }
-  // Its own ArrayBuffer (not Node's shared pool), so that it can be moved.
-  let bytes = Buffer.allocUnsafeSlow(room + 4096);
+  let bytes = batchBuffer(room + 4096);
   const ends = new Uint32Array(events.length);
   let at = 0;
   let left = room; // what `room` counted for the events not written yet
@@ -79,7 +97,7 @@ function postBatch(id: number, tag: string, events: DecodedEvent[], suffix: stri
       if (bytes.length - at < event.length * 3) {
         const need = at + Buffer.byteLength(event) + left + 4096;
         if (need > bytes.length) {
-          const larger = Buffer.allocUnsafeSlow(need);
+          const larger = batchBuffer(need);
           bytes.copy(larger, 0, 0, at);
           bytes = larger;
         }
@@ -192,6 +210,10 @@ async function run(m: Extract<ToThread, { type: 'start' }>): Promise<void> {
 port.on('message', (m: ToThread) => {
   if (m.type === 'start') {
     void run(m);
+    return;
+  }
+  if (m.type === 'recycle') {
+    if (spare.length < SPARES_KEPT) spare.push(m.buffer);
     return;
   }
   const input = inputs.get(m.id);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { describeError, type Logger } from '@collector/sdk';
+import { describeError, EncodedBatch, type Logger } from '@collector/sdk';
 import { awsErrorName, awsErrorText } from './client.js';
 import type { SqsServiceOptions } from './config.js';
 import { awsSqsErrors as errors } from './errors.js';
@@ -25,7 +25,7 @@ export interface QueueWorkerDeps {
   log: Logger;
   signal: AbortSignal;
   /** The SDK's `ctx.emit`: resolves once queued; `delivered` settles when every output acknowledged. */
-  emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
+  emit(events: readonly unknown[] | EncodedBatch, tag?: string): Promise<{ delivered: Promise<void> }>;
   /** `"@devo_pulling_id":"..."` for the events of this cycle. */
   suffix: string;
   /** Config path of the service, for error lines. */
@@ -57,8 +57,9 @@ const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'KMS.AccessDeni
 const HANDLE_GONE = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'InvalidParameterValue', 'AWS.SimpleQueueService.MessageNotInflight']);
 const MAX_VISIBILITY_TOTAL = 43_200;
 /**
- * Characters of events handed to the SDK and not yet acknowledged, per worker (every message in flight):
- * at 150k CloudTrail events/s (~225 MB/s) and an acknowledgement after ~20–40 ms, 4–9 MB are in flight.
+ * Characters of events (bytes, for a processing thread's batches) handed to the SDK and not yet acknowledged,
+ * per worker (every message in flight): at 150k CloudTrail events/s (~225 MB/s) and an acknowledgement after
+ * ~20–40 ms, 4–9 MB are in flight.
  */
 const MAX_UNACKED_CHARS = 16 * 1024 * 1024;
 /** Objects of one message read at the same time (notifications usually carry one). */
@@ -236,13 +237,19 @@ export class QueueWorker {
     }
     const heartbeat = this.heartbeat(id, handle);
     const delivered: Promise<void>[] = [];
-    const emit = async (events: readonly unknown[], tag: string) => {
+    const emit = async (events: readonly unknown[] | EncodedBatch, tag: string) => {
       if (events.length === 0) return;
       if (options.doNotSend) return;
       await this.unacked.reserve();
       if (this.deps.signal.aborted) throw new Error('stopped');
       const accepted = await this.deps.emit(events, tag);
       delivered.push(accepted.delivered);
+      const pool = this.deps.pool;
+      if (pool && events instanceof EncodedBatch) {
+        // Once delivered (or failed), nothing reads the bytes any more: the thread may fill them again.
+        const recycle = () => pool.recycle(events);
+        accepted.delivered.then(recycle, recycle);
+      }
       this.unacked.hold(events, accepted.delivered);
     };
     try {
@@ -275,7 +282,7 @@ export class QueueWorker {
   }
 
   /** Returns false when the body is not a notification this collector understands (message kept). */
-  private async processNotification(id: string, body: string, emit: (events: readonly unknown[], tag: string) => Promise<void>): Promise<boolean> {
+  private async processNotification(id: string, body: string, emit: (events: readonly unknown[] | EncodedBatch, tag: string) => Promise<void>): Promise<boolean> {
     const { log } = this.deps;
     const notification = parseNotification(body);
     if (notification.kind === 'test') {
@@ -321,7 +328,7 @@ export class QueueWorker {
     return true;
   }
 
-  private async readOne(ref: ObjectRef, plan: ObjectPlan, emit: (events: readonly unknown[], tag: string) => Promise<void>): Promise<void> {
+  private async readOne(ref: ObjectRef, plan: ObjectPlan, emit: (events: readonly unknown[] | EncodedBatch, tag: string) => Promise<void>): Promise<void> {
     const { options, suffix, log } = this.deps;
     const started = Date.now();
     const counters = { filtered: 0 };
@@ -332,7 +339,7 @@ export class QueueWorker {
       forceGunzip: options.compressedEvents || plan.pipeline.forceGunzip,
       suffix,
       batchSize: options.eventsPerBatch,
-      emit: (events: OutEvent[], tag: string) => emit(events, tag),
+      emit: (events: OutEvent[] | EncodedBatch, tag: string) => emit(events, tag),
       signal: this.deps.signal,
       counters,
     }).finally(() => (this.result.filteredRecords += counters.filtered));

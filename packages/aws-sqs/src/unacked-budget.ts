@@ -1,9 +1,12 @@
+import { EncodedBatch } from '@collector/sdk';
+
 /**
- * Bounds the events a queue worker has handed to the SDK and that are not acknowledged yet, by their text,
- * across every message in flight. The SDK's own bounds (its queue, then up to 16 written batches of up to
- * 2 MiB per output) are sized for small events: with CloudTrail's ~1.5 KB records they let about 100 MiB
- * wait in the main thread (the strings, their encoded batches and TLS's copies of them). Waiting here before
- * each emit keeps that to about `limit`, whatever the event size.
+ * Bounds the events a queue worker has handed to the SDK and that are not acknowledged yet, by their text
+ * (characters of strings, bytes of an EncodedBatch), across every message in flight. The SDK's own bounds
+ * (its queue, then up to 16 written batches of up to 2 MiB per output) are sized for small events: with
+ * CloudTrail's ~1.5 KB records they let about 100 MiB wait in the main thread (the events, their encoded
+ * batches and TLS's copies of them). Waiting here before each emit keeps that to about `limit`, whatever
+ * the event size.
  */
 export class UnackedBudget {
   private used = 0;
@@ -24,8 +27,8 @@ export class UnackedBudget {
   }
 
   /** Counts `events` until `delivered` settles (acknowledged or failed). */
-  hold(events: readonly unknown[], delivered: Promise<void>): void {
-    const size = textSize(events);
+  hold(events: readonly unknown[] | EncodedBatch, delivered: Promise<void>): void {
+    const size = events instanceof EncodedBatch ? events.byteLength : textSize(events);
     this.used += size;
     const release = () => {
       this.used -= size;

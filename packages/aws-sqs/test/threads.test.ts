@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { EncodedBatch } from '@collector/sdk';
 import { createLogger } from '@collector/sdk/host';
 import { CATALOGUE, ProcessingPool, QueueWorker, resolveOptions, ServicePipeline } from '@collector/aws-sqs';
 import { aws, bucketWithQueue, cloudTrailFile, putObject, queueDepth, realPeers, REGION, type Run, runOnce, sendMessage, sqsConfig, workDir } from './helpers.js';
@@ -77,6 +78,46 @@ describe('processing threads', () => {
     expect(eventIds(threaded).sort()).toEqual([...sameIds].sort());
     const text = (run: Run) => run.received.map((l) => l.message.replace(PULLING_ID, '')).sort();
     expect(text(threaded)).toEqual(text(before));
+  });
+
+  it('a thread hands its batches to the SDK as bytes (EncodedBatch, no string per event): the messages and tag of processing_threads: 0', async () => {
+    const file = cloudTrailFile('bytes', 2_500);
+    const key = 'AWSLogs/1/CloudTrail/us-east-1/2024/01/01/bytes.json.gz';
+    /** What one cycle hands to ctx.emit, per call: how (bytes or strings), the tag, the messages. */
+    const emitted = async (name: string, pool: ProcessingPool | undefined) => {
+      const { bucket, queueUrl } = await bucketWithQueue(peers.moto, name);
+      await runOnce(workDir(), sqsConfig(peers.moto, { aws_sqs_cloudtrail: { base_url: queueUrl } })); // moto's s3:TestEvent
+      await putObject(peers.moto, bucket, key, file.body);
+      const { s3, sqs } = aws(peers.moto);
+      const calls: { bytes: boolean; tag: string; messages: string[] }[] = [];
+      const worker = new QueueWorker({
+        sqs,
+        s3,
+        options: resolveOptions({ base_url: queueUrl, region: REGION, endpoint_url: peers.moto.endpoint, ack_messages: true, sqs_wait_timeout: 0, events_per_batch: 300 }, { id: '1', enabled: true }, PATH),
+        pipeline: ServicePipeline.resolve(CATALOGUE['aws_sqs_cloudtrail']!, {}, { region: REGION, account: '123456789012' }, PATH),
+        pool,
+        log: createLogger({ stream: new PassThrough() }),
+        signal: new AbortController().signal,
+        emit: async (events, tag) => {
+          if (events instanceof EncodedBatch) calls.push({ bytes: true, tag: events.tag, messages: events.records().map((r) => r.message) });
+          else calls.push({ bytes: false, tag: tag!, messages: events as string[] });
+          return { delivered: Promise.resolve() };
+        },
+        suffix: '"@devo_pulling_id":"1"',
+        path: PATH,
+      });
+      expect(await worker.runCycle()).toMatchObject({ received: 1, deleted: 1, failed: 0, events: 2_500 });
+      return calls;
+    };
+    const inThreads = await emitted('bytes-threads-bucket', new ProcessingPool(1));
+    const inMain = await emitted('bytes-main-bucket', undefined);
+    expect(inThreads.length).toBeGreaterThan(1);
+    expect(inThreads.every((c) => c.bytes)).toBe(true);
+    expect(inMain.every((c) => !c.bytes)).toBe(true);
+    expect(new Set(inThreads.map((c) => c.tag))).toEqual(new Set(inMain.map((c) => c.tag)));
+    const messages = inThreads.flatMap((c) => c.messages);
+    expect(messages).toEqual(inMain.flatMap((c) => c.messages));
+    expect(messages.map((m) => String(JSON.parse(m).eventID))).toEqual(file.ids);
   });
 
   it('a processing thread that dies fails its objects with PullError 311; the message stays on the queue and is completed later', async () => {

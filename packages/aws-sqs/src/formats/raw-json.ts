@@ -1,8 +1,8 @@
 /**
  * A JSON object record as the bytes the vendor wrote (one line, valid UTF-8), not yet a string. Processing
  * threads pass these instead of strings where the record stage forwards records untouched: the thread
- * copies the bytes (and the pulling-id fields) straight into the batch it hands over, and the main thread
- * makes one string per event from them, so no string is built for a record in the thread.
+ * copies the bytes (and the pulling-id fields) straight into the batch it hands over, which the main thread
+ * hands to the SDK as bytes (EncodedBatch): no string is built for the record in either thread.
  */
 export class RawJson {
   constructor(

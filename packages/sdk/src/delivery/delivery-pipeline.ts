@@ -3,6 +3,7 @@ import { isRefusal } from './refusal.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { EmergencyStore } from './emergency-store.js';
+import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
 import { SenderMonitor } from './sender-monitor.js';
 import { validateTag } from './syslog-encoder.js';
 import type { Delivery, DeliveryRecord, Output, SenderService } from './types.js';
@@ -74,7 +75,7 @@ interface Pending {
 interface Chunk {
   pending: Pending;
   service: SenderService;
-  records: readonly DeliveryRecord[];
+  records: Batch;
   /** Handed to the output once already (a retry does not count again). */
   written: boolean;
   /** Read back from a spool file (its pending is a placeholder; the file is deleted once all are acked). */
@@ -179,10 +180,10 @@ export class DeliveryPipeline implements Delivery {
     for (const lane of this.lanes) if (lane.accepts(service)) for (const slice of slices) lane.output.prepare?.(slice, service);
   }
 
-  async submit(records: readonly DeliveryRecord[], service: SenderService = 'standard'): Promise<{ delivered: Promise<void> }> {
+  async submit(records: readonly DeliveryRecord[] | EncodedBatch, service: SenderService = 'standard'): Promise<{ delivered: Promise<void> }> {
     if (records.length === 0) return { delivered: Promise.resolve() };
-    const prepared = this.prepared.get(records);
-    this.prepared.delete(records);
+    const prepared = records instanceof EncodedBatch ? undefined : this.prepared.get(records);
+    if (prepared) this.prepared.delete(records as readonly DeliveryRecord[]);
     const bytes = prepared?.bytes ?? measure(records);
     const bounded = service !== 'internal';
     if (!bounded) {
@@ -239,17 +240,19 @@ export class DeliveryPipeline implements Delivery {
   }
 
   /** Cuts a submission into write-sized pieces: at most `batchSize` records and about `maxBatchBytes`. */
-  private slice(records: readonly DeliveryRecord[], bytes: number): (readonly DeliveryRecord[])[] {
+  private slice<B extends Batch>(records: B, bytes: number): B[] {
     const batchSize = this.options.batchSize ?? 1000;
     const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
     if (records.length <= batchSize && bytes <= maxBytes) return [records];
-    const slices: (readonly DeliveryRecord[])[] = [];
+    const slices: B[] = [];
     let start = 0;
     let size = 0;
+    const encoded = records instanceof EncodedBatch ? records : undefined;
+    const list = records as readonly DeliveryRecord[];
     for (let i = 0; i < records.length; i++) {
-      size += records[i]!.message.length + records[i]!.tag.length + 40;
+      size += encoded ? encoded.ends[i]! - (i === 0 ? encoded.begin : encoded.ends[i - 1]!) + encoded.tag.length + 40 : list[i]!.message.length + list[i]!.tag.length + 40;
       if (i + 1 - start >= batchSize || size >= maxBytes || i === records.length - 1) {
-        slices.push(records.slice(start, i + 1));
+        slices.push(records.slice(start, i + 1) as B);
         start = i + 1;
         size = 0;
       }
@@ -363,7 +366,7 @@ export class DeliveryPipeline implements Delivery {
     for (const lane of this.lanes) {
       const left = lane.takeQueued();
       if (left.length === 0) continue;
-      const records = left.flatMap((c) => c.records.map((record) => ({ service: c.service, record })));
+      const records = left.flatMap((c) => recordsOf(c.records).map((record) => ({ service: c.service, record })));
       if (abandon) {
         for (const c of left) c.pending.reject(abandon);
         this.log.warning(`${lane.output.name}: ${records.length} message(s) were not delivered; nothing was committed past them, they are pulled again at the next run`);
@@ -389,8 +392,15 @@ export class DeliveryPipeline implements Delivery {
   }
 }
 
-/** The queue-bound size of a submission; throws OutputError 601 for an invalid tag. */
-function measure(records: readonly DeliveryRecord[]): number {
+/**
+ * The queue-bound size of a submission (characters of strings, bytes of an EncodedBatch, plus the tag and
+ * ~40 for the header per event); throws OutputError 601 for an invalid tag.
+ */
+function measure(records: Batch): number {
+  if (records instanceof EncodedBatch) {
+    validateTag(records.tag);
+    return sizeOf(records);
+  }
   let bytes = 0;
   let lastTag = '';
   for (const r of records) {
@@ -400,6 +410,14 @@ function measure(records: readonly DeliveryRecord[]): number {
     }
     bytes += r.message.length + r.tag.length + 40;
   }
+  return bytes;
+}
+
+/** measure() without the tag check (for what was measured at submit). */
+function sizeOf(records: Batch): number {
+  if (records instanceof EncodedBatch) return records.byteLength + records.length * (records.tag.length + 40);
+  let bytes = 0;
+  for (const r of records) bytes += r.message.length + r.tag.length + 40;
   return bytes;
 }
 
@@ -418,11 +436,7 @@ function seconds(ms: number): string {
 
 /** Approximate size of a chunk (characters), cached on the chunk. */
 function chunkSize(c: Chunk): number {
-  if (c.size === undefined) {
-    let n = 0;
-    for (const r of c.records) n += r.message.length + r.tag.length + 40;
-    c.size = n;
-  }
+  c.size ??= sizeOf(c.records);
   return c.size;
 }
 
@@ -502,7 +516,7 @@ export class Lane {
     let bytes = 0;
     for (const c of [...this.resend, ...this.queue]) {
       messages += c.records.length;
-      for (const r of c.records) bytes += r.message.length + r.tag.length + 40;
+      bytes += chunkSize(c);
     }
     return { messages, bytes };
   }
@@ -588,7 +602,7 @@ export class Lane {
     const flushMs = this.options.spillFlushMs ?? Math.min(5_000, Math.max(this.spillAfterMs, 1));
     if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < (this.options.batchSize ?? 1000)) return false;
     const chunks = this.queue.splice(0);
-    const records = chunks.flatMap((c) => c.records.map((record) => ({ service: c.service, record })));
+    const records = chunks.flatMap((c) => recordsOf(c.records).map((record) => ({ service: c.service, record })));
     let file: string;
     try {
       file = this.store.save(this.output.name, records)!;
@@ -727,7 +741,6 @@ export class Lane {
         taken.push(c);
         count += c.records.length;
       }
-      const records = taken.length === 1 ? taken[0]!.records : taken.flatMap((t) => t.records);
       this.inflight++;
       this.writing++;
       if (!fromSpool) this.queueInflight++;
@@ -742,7 +755,7 @@ export class Lane {
         this.writing--;
         this.pump();
       };
-      this.output.write(records, service, flushed).then(
+      this.send(taken, service, flushed).then(
         () => {
           this.inflightWrites.delete(write);
           if (write.abandoned) return; // stop() already persisted or rejected these
@@ -757,7 +770,7 @@ export class Lane {
           this.lastError = undefined;
           this.lastFailureLogAt = 0;
           this.lastRefusalLogAt = 0;
-          this.sent[service] += records.length;
+          this.sent[service] += count;
           this.busyMs[service] += Date.now() - began;
           for (const t of taken) t.done();
           this.afterWrite();
@@ -787,7 +800,7 @@ export class Lane {
             this.lastError = error;
           }
           if (!this.halted) {
-            this.reportFailure(records.length, error);
+            this.reportFailure(count, error);
             clearTimeout(this.retryTimer);
             this.retryTimer = setTimeout(() => {
               this.retryTimer = undefined;
@@ -798,6 +811,17 @@ export class Lane {
         },
       );
     }
+  }
+
+  /**
+   * Hands the chunks of one write to the output: records as they are; events as bytes (EncodedBatch) as
+   * they are to an output that frames bytes, decoded into records for any other.
+   */
+  private send(taken: readonly Chunk[], service: SenderService, flushed: () => void): Promise<void> {
+    if (taken.length === 1 && !(taken[0]!.records instanceof EncodedBatch)) return this.output.write(taken[0]!.records, service, flushed);
+    const batches = taken.map((t) => t.records);
+    if (this.output.writeBatches && batches.some((b) => b instanceof EncodedBatch)) return this.output.writeBatches(batches, service, flushed);
+    return this.output.write(batches.flatMap(recordsOf), service, flushed);
   }
 
   /**

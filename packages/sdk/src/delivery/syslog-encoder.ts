@@ -1,4 +1,5 @@
 import { OutputError } from '../errors/collector-error.js';
+import { EncodedBatch, frameEncoded, framedSize, type Batch } from './encoded-batch.js';
 import type { DeliveryRecord } from './types.js';
 
 /** DCSDK priority: facility user (1) * 8 + severity info (6). */
@@ -105,6 +106,34 @@ export class SyslogEncoder {
       buf[off++] = LF; // ensure() keeps 24 spare bytes
     }
     return buf.subarray(0, off);
+  }
+
+  /**
+   * Batches of records and of encoded events (EncodedBatch) as one Buffer, in order: the bytes of an
+   * encoded batch are copied behind one header per message, never decoded. The same lines as encode() of
+   * the same messages as strings.
+   */
+  encodeBatches(batches: readonly Batch[], nowMs = Date.now(), allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+    if (batches.length === 1 && !(batches[0] instanceof EncodedBatch)) return this.encode(batches[0]!, nowMs);
+    const parts: (Buffer | EncodedBatch)[] = [];
+    const headers = new Map<string, Buffer>();
+    let capacity = 0;
+    for (const batch of batches) {
+      if (batch instanceof EncodedBatch) {
+        let header = headers.get(batch.tag);
+        if (!header) headers.set(batch.tag, (header = Buffer.from(this.header(batch.tag, nowMs))));
+        capacity += framedSize(batch, header.length);
+        parts.push(batch);
+      } else {
+        const bytes = this.encode(batch, nowMs);
+        capacity += bytes.length;
+        parts.push(bytes);
+      }
+    }
+    const out = allocate(capacity);
+    let at = 0;
+    for (const part of parts) at = part instanceof EncodedBatch ? frameEncoded(part, headers.get(part.tag)!, out, at) : at + part.copy(out, at);
+    return out.subarray(0, at);
   }
 }
 

@@ -1,3 +1,7 @@
+import type { Batch, EncodedBatch } from './encoded-batch.js';
+
+export type { EncodedBatch };
+
 /** One event ready for the wire: the tag and the message text (a JSON-serialised vendor record, usually). */
 export interface DeliveryRecord {
   tag: string;
@@ -29,6 +33,11 @@ export interface Output {
    */
   write(records: readonly DeliveryRecord[], service: SenderService, flushed?: () => void): Promise<void>;
   /**
+   * Optional: `write` of several batches as one, some of them events as bytes (EncodedBatch), framed without
+   * decoding them. Without it, the delivery decodes them and calls `write` with the records.
+   */
+  writeBatches?(batches: readonly Batch[], service: SenderService, flushed?: () => void): Promise<void>;
+  /**
    * Optional: does the work of a later `write` of this very array that does not depend on the connection
    * (the framing, e.g. syslog encoding) now, while the caller waits for the moment to submit it.
    */
@@ -48,8 +57,9 @@ export interface Delivery {
   /**
    * Queues records for every output. Resolves when the queue accepted them (it waits while the queue is
    * full: back-pressure, never a drop); `delivered` settles once every output acknowledged all of them.
+   * An EncodedBatch (events as UTF-8 bytes) is queued without a string per event.
    */
-  submit(records: readonly DeliveryRecord[], service?: SenderService): Promise<{ delivered: Promise<void> }>;
+  submit(records: readonly DeliveryRecord[] | EncodedBatch, service?: SenderService): Promise<{ delivered: Promise<void> }>;
   /**
    * Optional: frames `records` for the outputs now, so that a later `submit` of this very array writes at
    * once (a caller that keeps one batch unacknowledged prepares the next one while the previous settles).

@@ -1,4 +1,5 @@
 // The contract imports types only, and from type modules only (no implementation file).
+import type { EncodedBatch } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger-types.js';
 import type { HttpClient } from '../http/http-types.js';
 import type { TimeWindow, TimeWindowSpec } from './time-window-types.js';
@@ -83,8 +84,10 @@ export interface PullContext<Client, Options> extends InitContext<Options> {
   /**
    * Deliver events outside the generator's checkpoint flow (queue-driven services such as SQS): resolves
    * once the queue accepted them (back-pressure); `delivered` settles when every output acknowledged them.
+   * An EncodedBatch (events of one tag as UTF-8 bytes, see its doc) goes to the delivery as it is: no
+   * string per event, no dedup, no `@devo_pulling_id` added (the bytes carry what is to be sent).
    */
-  emit(events: readonly unknown[], tag?: string): Promise<{ delivered: Promise<void> }>;
+  emit(events: readonly unknown[] | EncodedBatch, tag?: string): Promise<{ delivered: Promise<void> }>;
   /** This pull's counters so far, as its statistics lines print them (read-only). */
   stats: Readonly<PullCounts>;
   /** Custom gauges on /metrics, e.g. `ctx.metrics.gauge('sqs_messages_in_flight', n)` → `collector_sqs_messages_in_flight{input,service}`. */

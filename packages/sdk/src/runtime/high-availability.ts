@@ -210,7 +210,11 @@ export class LeaderElection {
   fenceOutput(output: Output): Output {
     const write: Output['write'] = (records, service, flushed) =>
       service === 'internal' || this.leading() ? output.write(records, service, flushed) : Promise.reject(this.refusal(`${records.length} record(s) to ${output.name}`));
-    return withMethod(output, 'write', write);
+    const fenced = withMethod(output, 'write', write);
+    if (!output.writeBatches) return fenced;
+    const writeBatches: NonNullable<Output['writeBatches']> = (batches, service, flushed) =>
+      service === 'internal' || this.leading() ? output.writeBatches!(batches, service, flushed) : Promise.reject(this.refusal(`${batches.length} batch(es) to ${output.name}`));
+    return withMethod(fenced, 'writeBatches', writeBatches);
   }
 }
 

@@ -3,6 +3,7 @@ import type { HttpClient } from '../http/http-client.js';
 import { noJournal, type AckJournal } from '../persistence/ack-journal.js';
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
 import { stateKey } from '../persistence/state-store.js';
+import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { Delivery, DeliveryRecord } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
@@ -350,6 +351,7 @@ export class ServiceRunner {
       windows: timeWindows,
       extra,
       emit: async (events, tag) => {
+        if (events instanceof EncodedBatch) return this.emitEncoded(events, stats);
         const { records, keys } = this.toRecords(events, tag ?? this.tag, stats, encoder);
         const { delivered } = await this.submit(records, keys, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
@@ -358,6 +360,27 @@ export class ServiceRunner {
       metrics: this.deps.metrics ?? NO_GAUGES,
       stats,
     };
+  }
+
+  /**
+   * `ctx.emit` of events as bytes: submitted as they are (no dedup, no record per event) and counted as
+   * acknowledged once delivered, as submit() counts records.
+   */
+  private async emitEncoded(batch: EncodedBatch, stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
+    const count = batch.length;
+    stats.received += count;
+    this.totals.received += count;
+    this.deps.metrics?.received(count);
+    const { delivered } = await this.deps.delivery.submit(batch);
+    const counted = delivered.then(() => {
+      stats.sent += count;
+      this.totals.sent += count;
+      this.deps.metrics?.sent(count, batch.byteLength);
+      const sentLine = this.deps.definition.logLines?.sent;
+      if (sentLine) this.deps.log.info(sentLine(count));
+    });
+    counted.catch(() => undefined);
+    return { delivered: counted };
   }
 
   /** `--check`: setup, then the service's smallest authenticated request. */
