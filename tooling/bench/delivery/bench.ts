@@ -5,7 +5,10 @@
 //
 //   npx tsx tooling/bench/delivery/bench.ts [events per run=300000] [rounds=3] [connections=1,2,4] [rsyslog queue workers=0] [sink variants] [baseline dir]
 //
-// connections `-` skips the rsyslog section. Sink variants (A/B of the SDK's own settings against the bare
+// connections `-` skips the rsyslog section. A count with `L` (e.g. `1,2,2L,4L`) sends its connections through
+// a balancer (balancer.ts: iptables, root) that spreads them over as many rsyslog listeners as the largest
+// such count, one connection per listener: the set-up of a relay on rsyslog 8.2302 (REPORT.md says why);
+// plain counts share one listener. Sink variants (`-` skips the sink section) (A/B of the SDK's own settings against the bare
 // writer, in the same rounds): a comma-separated list of `<ack_settle_in_ms>/<batches in flight>`, e.g.
 // `20/16,5/16`; `default` (the default) is the SDK as configured by default. A baseline directory (a copy
 // of another commit with its dependencies installed) adds that copy's SDK to the sink section, alternated
@@ -23,11 +26,15 @@ import { fileURLToPath } from 'node:url';
 import * as thisSdk from '../../../packages/sdk/src/host.js';
 import type { DeliveryRecord, OutputConfig } from '../../../packages/sdk/src/host.js';
 import { devoOutputConfig, startRsyslog, type Pki } from '../../testkit/src/index.js';
+import { balancerUnavailable, startBalancer } from './balancer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EVENTS = Number(process.argv[2] ?? 300_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
-const CONNECTIONS = process.argv[4] === '-' ? [] : (process.argv[4] ?? '1,2,4').split(',').map(Number);
+/** Connection counts of the rsyslog section; `balanced`: through the balancer, one listener each. */
+const CONNECTIONS = process.argv[4] === '-' ? [] : (process.argv[4] ?? '1,2,4').split(',').map((c) => ({ count: Number.parseInt(c, 10), balanced: c.endsWith('L') }));
+/** Listeners behind the balancer (0: none); the first listener takes the unbalanced connections. */
+const BALANCED_LISTENERS = Math.max(0, ...CONNECTIONS.filter((c) => c.balanced).map((c) => c.count));
 /** 0: rsyslog parses and writes on the imtcp thread that read the message; N: on N queue workers. */
 const QUEUE_WORKERS = Number(process.argv[5] ?? 0);
 /** SDK variants for the sink section: undefined fields keep the defaults. */
@@ -35,12 +42,12 @@ interface Variant {
   settleMs?: number;
   inflight?: number;
 }
-const VARIANTS: Variant[] = (process.argv[6] ?? 'default').split(',').map((v) => {
+const VARIANTS: Variant[] = process.argv[6] === '-' ? [] : (process.argv[6] ?? 'default').split(',').map((v) => {
   if (v === 'default') return {};
   const [settle, inflight] = v.split('/').map(Number);
   return { ...(Number.isFinite(settle) ? { settleMs: settle } : {}), ...(Number.isFinite(inflight) ? { inflight } : {}) };
 });
-const BASELINE = process.argv[7];
+const BASELINE = process.argv[7] === '-' ? undefined : process.argv[7];
 /** The SDK of the baseline copy (its TypeScript sources, as this tree's are used). */
 const baselineSdk = BASELINE ? ((await import(join(BASELINE, 'packages/sdk/src/host.ts'))) as typeof thisSdk) : undefined;
 const variantName = (v: Variant) => (v.settleMs === undefined && v.inflight === undefined ? '' : ` (settle ${v.settleMs ?? 'default'} ms, ${v.inflight ?? 16} in flight)`);
@@ -109,14 +116,18 @@ async function until(done: () => boolean, what: () => string, timeoutMs = 180_00
   }
 }
 
-async function rsyslogTarget(): Promise<Target> {
+/** rsyslog, and when `BALANCED_LISTENERS` > 0 the same rsyslog behind the balancer (`balanced`, other ports). */
+async function rsyslogTarget(): Promise<Target & { balanced?: Target }> {
   // By default a direct ruleset queue: each message is parsed and written by the imtcp thread that read it
   // (REPORT.md says why a queue with workers does not help rsyslog 8.2302 here).
-  const r = await startRsyslog({ countOnly: true, queueWorkers: QUEUE_WORKERS });
+  const unusable = BALANCED_LISTENERS > 0 ? balancerUnavailable() : undefined;
+  if (unusable) throw new Error(`Connection counts with L need the balancer: ${unusable}`);
+  const r = await startRsyslog({ countOnly: true, queueWorkers: QUEUE_WORKERS, listeners: 1 + BALANCED_LISTENERS });
+  const stopBalancer = BALANCED_LISTENERS > 0 ? startBalancer(r.ports.slice(1)) : undefined;
   let expected = 0;
-  return {
-    name: `rsyslog 8.2302 (imtcp + ossl, x509/certvalid, ${QUEUE_WORKERS > 0 ? `ruleset queue with ${QUEUE_WORKERS} workers` : 'direct ruleset queue'})`,
-    port: r.port,
+  const target = (port: number): Target => ({
+    name: `rsyslog 8.2302 (imtcp + ossl, x509/certvalid, ${QUEUE_WORKERS > 0 ? `ruleset queue with ${QUEUE_WORKERS} workers` : 'direct ruleset queue'}${BALANCED_LISTENERS > 0 ? `; "over N listeners": through a balancer to ${BALANCED_LISTENERS} more imtcp inputs` : ''})`,
+    port,
     pki: r.pki,
     pid: Number(readFileSync(join(r.dir, 'rsyslog.pid'), 'utf8')),
     setExpected(events) {
@@ -126,8 +137,12 @@ async function rsyslogTarget(): Promise<Target> {
       const base = r.count();
       return () => until(() => r.count() >= base + expected, () => `rsyslog got ${r.count() - base} of ${expected}`);
     },
-    stop: () => r.stop(),
-  };
+    async stop() {
+      stopBalancer?.();
+      await r.stop();
+    },
+  });
+  return { ...target(r.port), ...(stopBalancer ? { balanced: target(r.ports[1]!) } : {}) };
 }
 
 async function sinkTarget(pki: Pki): Promise<Target> {
@@ -201,7 +216,7 @@ async function bare(r: Target, messages: string[], events: number): Promise<Resu
 }
 
 /** The SDK: submit → bounded queue → StreamOutput (encoder, `connections` TLS connections) → acknowledged. */
-async function sdk(r: Target, messages: string[], events: number, connections: number, variant: Variant = {}, { createOutputs, DeliveryPipeline, silentLogger } = thisSdk, label = 'SDK'): Promise<Result> {
+async function sdk(r: Target, messages: string[], events: number, connections: number, variant: Variant = {}, { createOutputs, DeliveryPipeline, silentLogger } = thisSdk, label = 'SDK', suffix = ''): Promise<Result> {
   const block = devoOutputConfig(r) as Record<string, OutputConfig>;
   Object.assign(block['devo_1']!.config, { concurrent_connections: connections }, variant.settleMs === undefined ? {} : { ack_settle_in_ms: variant.settleMs });
   const outputs = createOutputs(block, { workDir: here, log: silentLogger, hostname: HOST });
@@ -210,7 +225,7 @@ async function sdk(r: Target, messages: string[], events: number, connections: n
   await pipeline.start();
   r.setExpected(events, () => counters.bytes);
   const done = r.mark();
-  const result = await measure(r, `${label}, ${connections} connection${connections > 1 ? 's' : ''}${variantName(variant)}`, connections, events, async () => {
+  const result = await measure(r, `${label}, ${connections} connection${connections > 1 ? 's' : ''}${suffix}${variantName(variant)}`, connections, events, async () => {
     const acks: Promise<void>[] = [];
     const batch = 500;
     for (let sent = 0; sent < events; sent += batch) {
@@ -286,6 +301,8 @@ ${rows.join('\n')}
 `;
 }
 
+// Interrupted: exit normally, so the 'exit' handlers stop rsyslog and remove the balancer's rules.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const rsyslog = await rsyslogTarget();
 const sink = await sinkTarget(rsyslog.pki);
 const loadAtStart = loadavg();
@@ -295,12 +312,15 @@ try {
   if (CONNECTIONS.length > 0) sections.push(
     await compare(
       rsyslog,
-      `Receiver: ${rsyslog.name}, ${CONNECTIONS.join(' vs ')} connections`,
-      CONNECTIONS.map((c) => ({ name: `SDK ×${c}`, run: () => sdk(rsyslog, messages, EVENTS, c) })),
-      `× ${CONNECTIONS[0]} connection${CONNECTIONS[0]! > 1 ? 's' : ''}`,
+      `Receiver: ${rsyslog.name}, ${CONNECTIONS.map((c) => `${c.count}${c.balanced ? ' (over as many listeners)' : ''}`).join(' vs ')} connections`,
+      CONNECTIONS.map((c) => ({
+        name: `SDK ×${c.count}${c.balanced ? 'L' : ''}`,
+        run: () => (c.balanced ? sdk(rsyslog.balanced!, messages, EVENTS, c.count, {}, thisSdk, 'SDK', ` over ${c.count} listener${c.count > 1 ? 's' : ''}`) : sdk(rsyslog, messages, EVENTS, c.count)),
+      })),
+      `× ${CONNECTIONS[0]!.count} connection${CONNECTIONS[0]!.count > 1 ? 's' : ''}`,
     ),
   );
-  sections.push(
+  if (VARIANTS.length > 0 || baselineSdk) sections.push(
     await compare(
       sink,
       `Receiver: ${sink.name}, bare writer vs SDK (1 connection each${VARIANTS.length > 1 ? `; SDK variants: ${VARIANTS.map((v) => variantName(v) || 'default').join(', ')}` : ''})`,
@@ -325,7 +345,7 @@ under the same machine load.
 - Date: ${new Date().toISOString()}
 - Machine: ${hostname()}, ${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}
 - Load average (1, 5, 15 min): ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end (the machine is shared)
-- Command: \`npx tsx tooling/bench/delivery/bench.ts ${EVENTS} ${ROUNDS} ${CONNECTIONS.join(',') || '-'} ${QUEUE_WORKERS} ${process.argv[6] ?? 'default'}${BASELINE ? ` ${BASELINE}` : ''}\` (events per run, rounds, connection counts, rsyslog queue workers, sink variants, baseline)
+- Command: \`npx tsx tooling/bench/delivery/bench.ts ${EVENTS} ${ROUNDS} ${CONNECTIONS.map((c) => `${c.count}${c.balanced ? 'L' : ''}`).join(',') || '-'} ${QUEUE_WORKERS} ${process.argv[6] ?? 'default'}${BASELINE ? ` ${BASELINE}` : ''}\` (events per run, rounds, connection counts, rsyslog queue workers, sink variants, baseline)
 
 ${sections.join('\n')}
 Columns: "sender CPU" is user + system CPU of the Node process (encoding, TLS encryption of every connection,
