@@ -10,7 +10,8 @@
 // such count, one connection per listener: the set-up of a relay on rsyslog 8.2302 (REPORT.md says why);
 // plain counts share one listener. Sink variants (`-` skips the sink section) (A/B of the SDK's own settings against the bare
 // writer, in the same rounds): a comma-separated list of `<ack_settle_in_ms>/<batches in flight>`, e.g.
-// `20/16,5/16`; `default` (the default) is the SDK as configured by default. A baseline directory (a copy
+// `20/16,5/16`, with an optional third field for the output's connections (`-/-/2`: defaults, 2 connections;
+// `-` keeps a field's default); `default` (the default) is the SDK as configured by default. A baseline directory (a copy
 // of another commit with its dependencies installed) adds that copy's SDK to the sink section, alternated
 // with this tree's in the same rounds.
 //
@@ -41,16 +42,19 @@ const QUEUE_WORKERS = Number(process.argv[5] ?? 0);
 interface Variant {
   settleMs?: number;
   inflight?: number;
+  /** Connections of the SDK's output (1 by default): the sender's own cost of a second connection. */
+  connections?: number;
 }
 const VARIANTS: Variant[] = process.argv[6] === '-' ? [] : (process.argv[6] ?? 'default').split(',').map((v) => {
   if (v === 'default') return {};
-  const [settle, inflight] = v.split('/').map(Number);
-  return { ...(Number.isFinite(settle) ? { settleMs: settle } : {}), ...(Number.isFinite(inflight) ? { inflight } : {}) };
+  const [settle, inflight, connections] = v.split('/').map(Number);
+  return { ...(Number.isFinite(settle) ? { settleMs: settle } : {}), ...(Number.isFinite(inflight) ? { inflight } : {}), ...(Number.isFinite(connections) ? { connections } : {}) };
 });
 const BASELINE = process.argv[7] === '-' ? undefined : process.argv[7];
 /** The SDK of the baseline copy (its TypeScript sources, as this tree's are used). */
 const baselineSdk = BASELINE ? ((await import(join(BASELINE, 'packages/sdk/src/host.ts'))) as typeof thisSdk) : undefined;
 const variantName = (v: Variant) => (v.settleMs === undefined && v.inflight === undefined ? '' : ` (settle ${v.settleMs ?? 'default'} ms, ${v.inflight ?? 16} in flight)`);
+const variantConnections = (v: Variant) => v.connections ?? 1;
 const HAND_WRITTEN = '<!-- Written by hand below this line: bench.ts keeps it. -->';
 const TAG = 'my.app.bench.delivery';
 const HOST = 'bench-host';
@@ -79,18 +83,25 @@ interface Result {
   loopBusy: number;
   /** CPU seconds of each receiver thread that did work (rsyslog only), busiest first. */
   receiverThreads: number[];
+  /**
+   * Times the receiver's threads went to sleep waiting (voluntary context switches): a thread that waits for
+   * another (a lock, a hand-off) or for data sleeps and is woken again, which costs CPU of its own.
+   */
+  receiverSleeps: number;
   /** 1-minute load average at the end of the run. */
   load: number;
 }
 
-/** CPU seconds per thread of a process, by thread id, from /proc (clock ticks of 10 ms). */
-function threadCpu(pid: number | undefined): Map<string, number> {
-  const cpu = new Map<string, number>();
+/** CPU seconds per thread of a process, by thread id, from /proc (clock ticks of 10 ms); `sleeps`: voluntary context switches of all its threads. */
+function threadCpu(pid: number | undefined): Map<string, number> & { sleeps?: number } {
+  const cpu: Map<string, number> & { sleeps?: number } = new Map<string, number>();
   if (!pid) return cpu;
+  cpu.sleeps = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     cpu.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
+    cpu.sleeps += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
   }
   return cpu;
 }
@@ -185,8 +196,10 @@ async function measure(r: Target, name: string, connections: number, events: num
   const seconds = (performance.now() - t0) / 1000;
   const loopBusy = performance.eventLoopUtilization(loop0).utilization;
   const cpu = process.cpuUsage(cpu0);
-  const receiverThreads = [...threadCpu(r.pid)].map(([tid, s]) => s - (threads0.get(tid) ?? 0)).filter((s) => s >= 0.05).sort((a, b) => b - a);
-  return { name, connections, events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, loopBusy, receiverThreads, load: loadavg()[0]! };
+  const threads1 = threadCpu(r.pid);
+  const receiverThreads = [...threads1].map(([tid, s]) => s - (threads0.get(tid) ?? 0)).filter((s) => s >= 0.05).sort((a, b) => b - a);
+  const receiverSleeps = (threads1.sleeps ?? 0) - (threads0.sleeps ?? 0);
+  return { name, connections, events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, loopBusy, receiverThreads, receiverSleeps, load: loadavg()[0]! };
 }
 
 /** The ceiling: a bare Node TLS socket writing pre-encoded lines in 1000-line chunks as fast as it drains. */
@@ -255,11 +268,14 @@ const perMillion = (seconds: number, events: number) => (seconds / events) * 1e6
 
 function runRow(round: number, r: Result, base: Result | undefined): string {
   const threads = r.receiverThreads.length > 0 ? `${fmt(perMillion(r.receiverThreads.reduce((a, b) => a + b, 0), r.events), 1)} (${r.receiverThreads.map((t) => fmt(perMillion(t, r.events), 1)).join(' + ')})` : '–';
-  return `| ${round} | ${r.name} | ${fmt(eps(r))} | ${base ? `**${fmt(eps(r) / eps(base), 2)}**` : '–'} | ${fmt((r.bytes / 1e6) / r.seconds, 1)} | ${fmt(perMillion(r.cpuSeconds, r.events), 1)} | ${fmt(r.loopBusy * 100)} % | ${threads} | ${fmt(r.load, 1)} |`;
+  return `| ${round} | ${r.name} | ${fmt(eps(r))} | ${base ? `**${fmt(eps(r) / eps(base), 2)}**` : '–'} | ${fmt((r.bytes / 1e6) / r.seconds, 1)} | ${fmt(perMillion(r.cpuSeconds, r.events), 1)} | ${fmt(r.loopBusy * 100)} % | ${threads} | ${fmt(sleepsPerK(r), 1)} | ${fmt(r.load, 1)} |`;
 }
 
-const TABLE_HEAD = `| round | writer | events/s | × first writer of the round | MB/s | sender CPU s / M events | sender loop busy | receiver CPU s / M events (per busy thread) | load (1 min) |
-|---:|---|---:|---:|---:|---:|---:|---:|---:|`;
+/** The receiver's sleeps (voluntary context switches, all threads) per 1000 events. */
+const sleepsPerK = (r: Result) => (r.receiverSleeps / r.events) * 1000;
+
+const TABLE_HEAD = `| round | writer | events/s | × first writer of the round | MB/s | sender CPU s / M events | sender loop busy | receiver CPU s / M events (per busy thread) | receiver sleeps / 1000 events | load (1 min) |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|`;
 
 /**
  * Runs the writers in turn, `ROUNDS` times, each round starting one writer later (no writer always runs
@@ -284,14 +300,14 @@ async function compare(target: Target, title: string, writers: { name: string; r
     // The same comparison by the sender's cost: events per CPU-second of this writer over writer 0's.
     const cpuRatio = j === 0 ? '–' : fmt(median(rounds.map((rs) => rs[0]!.cpuSeconds / rs[0]!.events / (rs[j]!.cpuSeconds / rs[j]!.events))), 2);
     const receiver = median(runs.map((r) => perMillion(r.receiverThreads.reduce((a, b) => a + b, 0), r.events)));
-    return `| ${runs[0]!.name} | ${fmt(median(runs.map(eps)))} | ${ratio} | ${fmt(median(runs.map((r) => perMillion(r.cpuSeconds, r.events))), 1)} | ${cpuRatio} | ${fmt(median(runs.map((r) => r.loopBusy)) * 100)} % | ${receiver > 0 ? fmt(receiver, 1) : '–'} | ${fmt(median(runs.map((r) => r.receiverThreads.length)))} |`;
+    return `| ${runs[0]!.name} | ${fmt(median(runs.map(eps)))} | ${ratio} | ${fmt(median(runs.map((r) => perMillion(r.cpuSeconds, r.events))), 1)} | ${cpuRatio} | ${fmt(median(runs.map((r) => r.loopBusy)) * 100)} % | ${receiver > 0 ? fmt(receiver, 1) : '–'} | ${fmt(median(runs.map((r) => r.receiverThreads.length)))} | ${fmt(median(runs.map(sleepsPerK)), 1)} |`;
   });
   return `### ${title}
 
 Medians of ${ROUNDS} rounds (${ratioLabel}: the median of the per-round ratios):
 
-| writer | events/s | ${ratioLabel} | sender CPU s / M events | events per sender CPU-second ${ratioLabel} | sender loop busy | receiver CPU s / M events | receiver threads busy |
-|---|---:|---:|---:|---:|---:|---:|---:|
+| writer | events/s | ${ratioLabel} | sender CPU s / M events | events per sender CPU-second ${ratioLabel} | sender loop busy | receiver CPU s / M events | receiver threads busy | receiver sleeps / 1000 events |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${medians.join('\n')}
 
 Every run (within a round, the order rotates by one each round):
@@ -323,10 +339,10 @@ try {
   if (VARIANTS.length > 0 || baselineSdk) sections.push(
     await compare(
       sink,
-      `Receiver: ${sink.name}, bare writer vs SDK (1 connection each${VARIANTS.length > 1 ? `; SDK variants: ${VARIANTS.map((v) => variantName(v) || 'default').join(', ')}` : ''})`,
+      `Receiver: ${sink.name}, bare writer vs SDK (1 connection each unless said${VARIANTS.length > 1 ? `; SDK variants: ${VARIANTS.map((v) => variantName(v) || 'default').join(', ')}` : ''})`,
       [
         { name: 'bare', run: () => bare(sink, messages, EVENTS) },
-        ...VARIANTS.map((v) => ({ name: `SDK ×1${variantName(v)}`, run: () => sdk(sink, messages, EVENTS, 1, v) })),
+        ...VARIANTS.map((v) => ({ name: `SDK ×${variantConnections(v)}${variantName(v)}`, run: () => sdk(sink, messages, EVENTS, variantConnections(v), v) })),
         ...(baselineSdk ? [{ name: 'baseline SDK ×1', run: () => sdk(sink, messages, EVENTS, 1, {}, baselineSdk, `SDK of ${BASELINE}`) }] : []),
       ],
       '× bare writer',
@@ -351,7 +367,8 @@ ${sections.join('\n')}
 Columns: "sender CPU" is user + system CPU of the Node process (encoding, TLS encryption of every connection,
 acknowledgements; one thread); "sender loop busy" is the event-loop utilisation of that thread (near 100 %
 means the sender is the limit); "receiver CPU" sums the receiver's threads that worked during the run (each
-≥ 0.05 s listed, busiest first); for the sink, its Node process's threads.
+≥ 0.05 s listed, busiest first); for the sink, its Node process's threads; "receiver sleeps" counts the times
+the receiver's threads blocked (voluntary context switches: waiting for data, a lock or another thread).
 `;
   const file = join(here, 'REPORT.md');
   const previous = readFileSync(file, 'utf8');
