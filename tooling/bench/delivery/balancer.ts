@@ -3,8 +3,30 @@
 // nat OUTPUT, DNAT, round-robin by the `statistic` match in `nth` mode), so consecutive connections land on
 // consecutive listeners and no process copies the bytes (a user-space proxy would spend the CPU the
 // benchmark measures). Needs root and iptables; loopback only; the rules name this process and are removed
-// on stop() and when the process exits.
+// on stop() and when the process exits, and rules left by a bench that was killed are removed at the next start
+// (a leftover rule would divert connections of whatever binds that port later).
 import { execFileSync } from 'node:child_process';
+
+const COMMENT = 'delivery-bench-pid-';
+
+/** Removes the rules of benches that are no longer running. */
+function removeStaleRules(): void {
+  const listing = execFileSync('iptables', ['-t', 'nat', '-S', 'OUTPUT'], { encoding: 'utf8' });
+  for (const line of listing.split('\n')) {
+    const pid = new RegExp(`--comment ${COMMENT}(\\d+)`).exec(line)?.[1];
+    if (!pid || alive(Number(pid))) continue;
+    execFileSync('iptables', ['-t', 'nat', '-D', ...line.trim().split(/\s+/).slice(1)], { stdio: 'pipe' });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Why the balancer cannot run here, or undefined when it can. */
 export function balancerUnavailable(): string | undefined {
@@ -27,9 +49,10 @@ export function startBalancer(backends: number[]): () => void {
   const rules = backends.slice(1).map((port, i) => [
     '-o', 'lo', '-p', 'tcp', '-d', '127.0.0.1', '--dport', String(front),
     '-m', 'statistic', '--mode', 'nth', '--every', String(backends.length - i), '--packet', '0',
-    '-m', 'comment', '--comment', `delivery-bench pid ${process.pid}`,
+    '-m', 'comment', '--comment', `${COMMENT}${process.pid}`,
     '-j', 'DNAT', '--to-destination', `127.0.0.1:${port}`,
   ]);
+  removeStaleRules();
   const added: string[][] = [];
   let stopped = false;
   const stop = () => {
