@@ -339,7 +339,7 @@ try {
   if (VARIANTS.length > 0 || baselineSdk) sections.push(
     await compare(
       sink,
-      `Receiver: ${sink.name}, bare writer vs SDK (1 connection each unless said${VARIANTS.length > 1 ? `; SDK variants: ${VARIANTS.map((v) => variantName(v) || 'default').join(', ')}` : ''})`,
+      `Receiver: ${sink.name}, bare writer vs SDK (1 connection each unless said${VARIANTS.length > 1 ? `; SDK variants: ${VARIANTS.map((v) => `${variantName(v).trim() || 'default'}${v.connections ? ` ×${v.connections}` : ''}`).join(', ')}` : ''})`,
       [
         { name: 'bare', run: () => bare(sink, messages, EVENTS) },
         ...VARIANTS.map((v) => ({ name: `SDK ×${variantConnections(v)}${variantName(v)}`, run: () => sdk(sink, messages, EVENTS, variantConnections(v), v) })),
