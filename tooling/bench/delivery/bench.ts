@@ -84,6 +84,12 @@ interface Result {
   /** CPU seconds of each receiver thread that did work (rsyslog only), busiest first. */
   receiverThreads: number[];
   /**
+   * Share of the run each of those threads was runnable (on a core or waiting for one; /proc schedstat), in
+   * the same order. A thread near 100 % always had work: on an idle machine it would keep a core busy. One
+   * well below sleeps, waiting for data or for another thread, whatever the load.
+   */
+  receiverRunnable: number[];
+  /**
    * Times the receiver's threads went to sleep waiting (voluntary context switches): a thread that waits for
    * another (a lock, a hand-off) or for data sleeps and is woken again, which costs CPU of its own.
    */
@@ -92,18 +98,27 @@ interface Result {
   load: number;
 }
 
-/** CPU seconds per thread of a process, by thread id, from /proc (clock ticks of 10 ms); `sleeps`: voluntary context switches of all its threads. */
-function threadCpu(pid: number | undefined): Map<string, number> & { sleeps?: number } {
-  const cpu: Map<string, number> & { sleeps?: number } = new Map<string, number>();
-  if (!pid) return cpu;
-  cpu.sleeps = 0;
+interface ThreadSample {
+  /** CPU seconds (clock ticks of 10 ms). */
+  cpu: number;
+  /** Seconds on a core or waiting in the run queue (schedstat, ns). */
+  runnable: number;
+}
+
+/** Each thread of a process by thread id, from /proc; `sleeps`: voluntary context switches of all its threads. */
+function threadCpu(pid: number | undefined): Map<string, ThreadSample> & { sleeps?: number } {
+  const threads: Map<string, ThreadSample> & { sleeps?: number } = new Map<string, ThreadSample>();
+  if (!pid) return threads;
+  threads.sleeps = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const dir = `/proc/${pid}/task/${tid}`;
+    const stat = readFileSync(`${dir}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    cpu.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
-    cpu.sleeps += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+    const [onCpu, waiting] = readFileSync(`${dir}/schedstat`, 'utf8').split(' ').map(Number);
+    threads.set(tid, { cpu: (Number(fields[11]) + Number(fields[12])) / 100, runnable: ((onCpu ?? 0) + (waiting ?? 0)) / 1e9 });
+    threads.sleeps += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`${dir}/status`, 'utf8'))?.[1] ?? 0);
   }
-  return cpu;
+  return threads;
 }
 
 /** A receiver: rsyslog (counts messages) or the Node sink (counts bytes). */
@@ -197,9 +212,12 @@ async function measure(r: Target, name: string, connections: number, events: num
   const loopBusy = performance.eventLoopUtilization(loop0).utilization;
   const cpu = process.cpuUsage(cpu0);
   const threads1 = threadCpu(r.pid);
-  const receiverThreads = [...threads1].map(([tid, s]) => s - (threads0.get(tid) ?? 0)).filter((s) => s >= 0.05).sort((a, b) => b - a);
+  const busy = [...threads1]
+    .map(([tid, s]) => ({ cpu: s.cpu - (threads0.get(tid)?.cpu ?? 0), runnable: s.runnable - (threads0.get(tid)?.runnable ?? 0) }))
+    .filter((t) => t.cpu >= 0.05)
+    .sort((a, b) => b.cpu - a.cpu);
   const receiverSleeps = (threads1.sleeps ?? 0) - (threads0.sleeps ?? 0);
-  return { name, connections, events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, loopBusy, receiverThreads, receiverSleeps, load: loadavg()[0]! };
+  return { name, connections, events, seconds, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6, loopBusy, receiverThreads: busy.map((t) => t.cpu), receiverRunnable: busy.map((t) => Math.min(1, t.runnable / seconds)), receiverSleeps, load: loadavg()[0]! };
 }
 
 /** The ceiling: a bare Node TLS socket writing pre-encoded lines in 1000-line chunks as fast as it drains. */
@@ -268,14 +286,14 @@ const perMillion = (seconds: number, events: number) => (seconds / events) * 1e6
 
 function runRow(round: number, r: Result, base: Result | undefined): string {
   const threads = r.receiverThreads.length > 0 ? `${fmt(perMillion(r.receiverThreads.reduce((a, b) => a + b, 0), r.events), 1)} (${r.receiverThreads.map((t) => fmt(perMillion(t, r.events), 1)).join(' + ')})` : '–';
-  return `| ${round} | ${r.name} | ${fmt(eps(r))} | ${base ? `**${fmt(eps(r) / eps(base), 2)}**` : '–'} | ${fmt((r.bytes / 1e6) / r.seconds, 1)} | ${fmt(perMillion(r.cpuSeconds, r.events), 1)} | ${fmt(r.loopBusy * 100)} % | ${threads} | ${fmt(sleepsPerK(r), 1)} | ${fmt(r.load, 1)} |`;
+  return `| ${round} | ${r.name} | ${fmt(eps(r))} | ${base ? `**${fmt(eps(r) / eps(base), 2)}**` : '–'} | ${fmt((r.bytes / 1e6) / r.seconds, 1)} | ${fmt(perMillion(r.cpuSeconds, r.events), 1)} | ${fmt(r.loopBusy * 100)} % | ${threads} | ${r.receiverRunnable.length > 0 ? `${r.receiverRunnable.map((t) => fmt(t * 100)).join(' + ')} %` : '–'} | ${fmt(sleepsPerK(r), 1)} | ${fmt(r.load, 1)} |`;
 }
 
 /** The receiver's sleeps (voluntary context switches, all threads) per 1000 events. */
 const sleepsPerK = (r: Result) => (r.receiverSleeps / r.events) * 1000;
 
-const TABLE_HEAD = `| round | writer | events/s | × first writer of the round | MB/s | sender CPU s / M events | sender loop busy | receiver CPU s / M events (per busy thread) | receiver sleeps / 1000 events | load (1 min) |
-|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|`;
+const TABLE_HEAD = `| round | writer | events/s | × first writer of the round | MB/s | sender CPU s / M events | sender loop busy | receiver CPU s / M events (per busy thread) | receiver threads runnable | receiver sleeps / 1000 events | load (1 min) |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`;
 
 /**
  * Runs the writers in turn, `ROUNDS` times, each round starting one writer later (no writer always runs
@@ -368,7 +386,9 @@ Columns: "sender CPU" is user + system CPU of the Node process (encoding, TLS en
 acknowledgements; one thread); "sender loop busy" is the event-loop utilisation of that thread (near 100 %
 means the sender is the limit); "receiver CPU" sums the receiver's threads that worked during the run (each
 ≥ 0.05 s listed, busiest first); for the sink, its Node process's threads; "receiver sleeps" counts the times
-the receiver's threads blocked (voluntary context switches: waiting for data, a lock or another thread).
+the receiver's threads blocked (voluntary context switches: waiting for data, a lock or another thread);
+"receiver threads runnable" is the share of the run each busy thread was on a core or waiting for one (a
+thread near 100 % always had work and would keep a core busy on an idle machine).
 `;
   const file = join(here, 'REPORT.md');
   const previous = readFileSync(file, 'utf8');
