@@ -26,11 +26,20 @@ export interface RsyslogOptions {
    * queue); N > 0 hands messages to an in-memory queue with N worker threads that parse and write them.
    */
   queueWorkers?: number;
+  /**
+   * Benchmarks: how many imtcp inputs (listeners), each on its own port (`ports`); 1 by default. rsyslog
+   * 8.2302 runs every input on a thread of its own (ChangeLog 2021-04-29, "imtcp: permit to run multiple
+   * inputs in parallel"), while the sessions of one input share its epoll thread in lock-step: a relay on
+   * that version spreads senders' connections over several inputs (behind a balancer).
+   */
+  listeners?: number;
 }
 
 export interface Rsyslog {
   host: string;
   port: number;
+  /** Every listener's port (`listeners`); `ports[0]` is `port`. */
+  ports: number[];
   pki: Pki;
   dir: string;
   transport: 'tls' | 'tcp';
@@ -79,6 +88,7 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let port = opts.port ?? 0;
+  let extraPorts: number[] = [];
 
   const launch = async (): Promise<void> => {
     const out = openSync(stderrFile, 'a');
@@ -90,7 +100,7 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
     proc.once('error', () => undefined);
     // Ready when the port accepts connections; fail fast if rsyslogd exits (e.g. the port was taken).
     await Promise.race([
-      waitForPort(port, 10_000),
+      Promise.all([port, ...extraPorts].map((p) => waitForPort(p, 10_000))),
       exited.then(() => { throw new Error(`rsyslogd exited during start-up: ${tail(stderrFile)}`); }),
     ]);
     if (gone) throw new Error(`rsyslogd exited during start-up: ${tail(stderrFile)}`);
@@ -99,7 +109,9 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
   // A free port can be taken by a concurrent test between freePort() and rsyslogd's bind: retry then.
   for (let attempt = 0; ; attempt++) {
     if (!opts.port) port = await freePort();
-    writeFileSync(confFile, rsyslogConfig({ workDir, outFile, pki, port, transport, authMode: opts.authMode ?? 'x509/certvalid', countOnly: opts.countOnly ?? false, queueWorkers: opts.queueWorkers ?? 0 }));
+    extraPorts = [];
+    for (let i = 1; i < (opts.listeners ?? 1); i++) extraPorts.push(await freePort());
+    writeFileSync(confFile, rsyslogConfig({ workDir, outFile, pki, ports: [port, ...extraPorts], transport, authMode: opts.authMode ?? 'x509/certvalid', countOnly: opts.countOnly ?? false, queueWorkers: opts.queueWorkers ?? 0 }));
     try {
       await launch();
       break;
@@ -143,6 +155,9 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
     host: '127.0.0.1',
     get port() {
       return port;
+    },
+    get ports() {
+      return [port, ...extraPorts];
     },
     pki,
     dir,
@@ -192,7 +207,7 @@ interface ConfigInput {
   workDir: string;
   outFile: string;
   pki: Pki;
-  port: number;
+  ports: number[];
   transport: 'tls' | 'tcp';
   authMode: string;
   countOnly: boolean;
@@ -218,7 +233,7 @@ ${tls ? `  DefaultNetstreamDriver="ossl"
   DefaultNetstreamDriverKeyFile="${c.pki.serverKey}"
 ` : ''})
 module(load="imtcp" MaxSessions="1000"${tls ? ` StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="${c.authMode}"` : ''})
-input(type="imtcp" address="127.0.0.1" port="${c.port}" ruleset="devo" maxFrameSize="1100000")
+${c.ports.map((port) => `input(type="imtcp" address="127.0.0.1" port="${port}" ruleset="devo" maxFrameSize="1100000")`).join('\n')}
 ${c.countOnly ? 'template(name="jsonraw" type="string" string=".")' : 'template(name="jsonraw" type="string" string="%rawmsg:::json%\\n")'}
 ruleset(name="devo" ${c.queueWorkers > 0 ? `queue.type="LinkedList" queue.workerThreads="${c.queueWorkers}" queue.size="100000" queue.dequeueBatchSize="1024"` : 'queue.type="direct"'}) {
   action(type="omfile" file="${c.outFile}" template="jsonraw"${c.countOnly ? ' ioBufferSize="64k" flushOnTXEnd="on"' : ''})

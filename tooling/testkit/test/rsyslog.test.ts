@@ -6,14 +6,14 @@ import { devoOutputConfig, startRsyslog, type Rsyslog } from '../src/index.js';
 type Identity = 'client' | 'rogue' | 'none';
 
 /** Sends raw bytes over TLS and resolves with the first error seen (TLS 1.3 rejections arrive late). */
-function sendTls(r: Rsyslog, bytes: Buffer, who: Identity = 'client'): Promise<{ error?: string }> {
+function sendTls(r: Rsyslog, bytes: Buffer, who: Identity = 'client', port = r.port): Promise<{ error?: string }> {
   const identity =
     who === 'client' ? { cert: readFileSync(r.pki.clientCert), key: readFileSync(r.pki.clientKey) }
     : who === 'rogue' ? { cert: readFileSync(r.pki.rogueCert), key: readFileSync(r.pki.rogueKey) }
     : {};
   return new Promise((resolve) => {
     let error: string | undefined;
-    const socket: TLSSocket = connect({ host: r.host, port: r.port, servername: 'localhost', ca: readFileSync(r.pki.caCert), ...identity }, () => {
+    const socket: TLSSocket = connect({ host: r.host, port, servername: 'localhost', ca: readFileSync(r.pki.caCert), ...identity }, () => {
       socket.write(bytes, () => setTimeout(() => socket.end(), 200));
     });
     socket.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code ?? e.message; });
@@ -64,6 +64,23 @@ describe('startRsyslog', () => {
     expect(devoOutputConfig(rsyslog)).toEqual({
       devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port: rsyslog.port, type: 'SSL', chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey } },
     });
+  });
+
+  it('listens on one port unless asked for more listeners', () => {
+    expect(rsyslog.ports).toEqual([rsyslog.port]);
+  });
+
+  it('opens one TLS listener per port with listeners: N, all into the same output', async () => {
+    const relay = await startRsyslog({ pki: rsyslog.pki, listeners: 3 });
+    try {
+      expect(relay.ports[0]).toBe(relay.port);
+      expect(new Set(relay.ports).size).toBe(3);
+      for (const [i, port] of relay.ports.entries()) expect(await sendTls(relay, Buffer.from(`<14>via listener ${i}\n`), 'client', port)).toEqual({});
+      expect((await relay.waitForLines(3)).sort()).toEqual(['<14>via listener 0', '<14>via listener 1', '<14>via listener 2']);
+      expect((await sendTls(relay, Buffer.from('<14>no cert\n'), 'none', relay.ports[2])).error).toBeDefined();
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('runs several instances side by side', async () => {
