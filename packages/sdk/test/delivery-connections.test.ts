@@ -285,8 +285,13 @@ describe('concurrent_connections against rsyslog over TLS with client certificat
       const first = new DeliveryPipeline([output(relay.port, 4)], { statsPeriodMs: 0, batchSize: 100, emergencyDir: dir });
       await first.start();
       const from = rsyslog.lines().length;
-      const warm = events('warm', 10_000);
-      await Promise.all(await submitAll(first, warm));
+      // Warm up until all four connections carry events (each opens once the others are busy).
+      const warm: DeliveryRecord[][] = [];
+      for (let round = 0; round < 10 && relay.carried.length < 4; round++) {
+        const more = events(`warm${round}`, 10_000);
+        warm.push(...more);
+        await Promise.all(await submitAll(first, more));
+      }
       expect(relay.carried.length).toBe(4);
       relay.blackhole();
       const stalled = events('stall', 5_000);
@@ -305,7 +310,7 @@ describe('concurrent_connections against rsyslog over TLS with client certificat
       await second.flush();
       await second.stop();
       expect(readdirSync(dir)).toEqual([]);
-      await rsyslog.waitForLines(from + 15_000);
+      await rsyslog.waitForLines(from + warm.flat().length + 5_000);
       const got = new Set(received(from));
       for (const r of [...warm, ...stalled].flat()) expect(got.has(r.message)).toBe(true);
     } finally {

@@ -81,6 +81,23 @@ describe('DeliveryPipeline queue', () => {
     await Promise.all(acks);
   });
 
+  it('the write window is per connection: a stalled connection cannot take the places of the others', async () => {
+    const out = Object.assign(new ManualOutput(), { connections: 2 });
+    const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 1, maxInflightBatches: 3, retryInitialMs: 1, retryMaxMs: 1 });
+    await pipeline.start();
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) acks.push((await pipeline.submit([rec(i)])).delivered);
+    // Nothing flushes (one receiver stalled): 2 connections × 3 are being written, not 3.
+    await waitUntil(() => out.writes.length >= 6, { what: 'six writes' });
+    await tick();
+    expect(out.writes).toHaveLength(6);
+    for (const w of out.writes.splice(0)) w.ok();
+    await waitUntil(() => out.writes.length >= 4, { what: 'the four other writes' });
+    for (const w of out.writes.splice(0)) w.ok();
+    await Promise.all(acks);
+    expect(pipeline.queueSize.messages).toBe(0);
+  });
+
   it('retried batches keep the submission order', async () => {
     const out = new ManualOutput();
     const pipeline = new DeliveryPipeline([out], { statsPeriodMs: 0, batchSize: 1, retryInitialMs: 1, retryMaxMs: 1 });

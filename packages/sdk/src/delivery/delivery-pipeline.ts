@@ -6,7 +6,7 @@ import { EmergencyStore } from './emergency-store.js';
 import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
 import { SenderMonitor } from './sender-monitor.js';
 import { validateTag } from './syslog-encoder.js';
-import type { Delivery, DeliveryRecord, Output, SenderService } from './types.js';
+import { WRITES_PER_CONNECTION, type Delivery, type DeliveryRecord, type Output, type SenderService } from './types.js';
 
 export interface DeliveryPipelineOptions {
   /** DCSDK `queue_max_size_in_messages` (10000). */
@@ -18,10 +18,10 @@ export interface DeliveryPipelineOptions {
   /** About this many bytes per write call at most (2 MiB): with big events, batches get fewer records. */
   maxBatchBytes?: number;
   /**
-   * Batches being written, per output: handed to the output and not yet flushed (an output that reports
-   * flushes, see Output.write) or not yet acknowledged (one that does not). Flushed batches that only wait
-   * for their acknowledgement (the settle period) take no place here: they are bounded by time, and by
-   * `maxInflightBatches` more at most. Default 16.
+   * Batches being written, per connection of an output (Output.connections): handed to the output and not
+   * yet flushed (an output that reports flushes, see Output.write) or not yet acknowledged (one that does
+   * not). Flushed batches that only wait for their acknowledgement (the settle period) take no place here:
+   * they are bounded by time, and by as many more at most. Default WRITES_PER_CONNECTION (16).
    */
   maxInflightBatches?: number;
   /** Wait after a failed write before the next attempt, jittered (the output adds its own connection back-off). */
@@ -263,7 +263,7 @@ export class DeliveryPipeline implements Delivery {
   /**
    * Every output has taken the submission for writing: it leaves the queue bound (as in the DCSDK, where
    * the sender takes items off the queue). Until acknowledged it stays in the outputs' in-flight window,
-   * itself bounded (maxInflightBatches × maxBatchBytes per output), and is written again if the write fails.
+   * itself bounded (2 × maxInflightBatches × maxBatchBytes per connection of an output), and is written again if the write fails.
    */
   private written(pending: Pending): void {
     pending.unwritten--;
@@ -706,7 +706,7 @@ export class Lane {
   pump(): void {
     this.started = true;
     // After a failure one write at a time, flushed or not, until one succeeds.
-    const maxWriting = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? 16);
+    const maxWriting = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? WRITES_PER_CONNECTION) * (this.output.connections ?? 1);
     const maxInflight = this.failures > 0 ? 1 : 2 * maxWriting;
     const batchSize = this.options.batchSize ?? 1000;
     const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;

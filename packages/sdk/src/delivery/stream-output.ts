@@ -7,7 +7,7 @@ import { recordsOf, type Batch } from './encoded-batch.js';
 import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
-import type { DeliveryRecord, Output, SenderService } from './types.js';
+import { WRITES_PER_CONNECTION, type DeliveryRecord, type Output, type SenderService } from './types.js';
 
 export interface StreamOutputOptions {
   target: ConnectionTarget;
@@ -53,8 +53,10 @@ export interface OutputCounters {
  */
 export class StreamOutput implements Output {
   readonly services = ['standard', 'internal', 'lookup'] as const;
+  /** See Output.connections: the pipeline's write window scales with them. */
+  readonly connections: number;
   private readonly encoder: SyslogEncoder;
-  private readonly connections: StreamConnection[] = [];
+  private readonly pool: StreamConnection[] = [];
   private connecting: Promise<StreamConnection> | undefined;
   private failures = 0;
   /** A refusal (see isRefusal) was among the failures since the last success. */
@@ -84,6 +86,7 @@ export class StreamOutput implements Output {
     readonly type: string,
     private readonly options: StreamOutputOptions,
   ) {
+    this.connections = Math.max(1, options.concurrentConnections ?? 1);
     this.encoder = new SyslogEncoder(options.hostname);
     this.log = options.log ?? silentLogger;
     this.where = `${name} (${options.target.tls ? 'tls' : 'tcp'}://${options.target.host}:${options.target.port})`;
@@ -137,7 +140,7 @@ export class StreamOutput implements Output {
    * connection is healthy: losing one of several connections leaves the output up.
    */
   private markDown(): void {
-    if (this.connections.some((c) => c.healthy)) return;
+    if (this.pool.some((c) => c.healthy)) return;
     this.down = true;
     this.scheduleReconnect();
   }
@@ -147,7 +150,7 @@ export class StreamOutput implements Output {
     const wait = Math.max(0, this.nextAttemptAt - Date.now());
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (this.stopController.signal.aborted || this.connections.some((c) => c.healthy)) return;
+      if (this.stopController.signal.aborted || this.pool.some((c) => c.healthy)) return;
       this.probe().then(
         () => {
           this.down = false;
@@ -165,7 +168,7 @@ export class StreamOutput implements Output {
   }
 
   get openConnections(): number {
-    return this.connections.filter((c) => c.healthy).length;
+    return this.pool.filter((c) => c.healthy).length;
   }
 
   /**
@@ -285,25 +288,30 @@ export class StreamOutput implements Output {
   /**
    * A healthy connection for the next write: the least busy one, a new one while fewer than
    * `concurrentConnections` exist and all are busy (unless the connection back-off runs: then an open one
-   * is used rather than waiting); `ordered`: the oldest one. Stale ones (idle > 30 s, older than 1 h) are
+   * is used rather than waiting; or one is being opened and the least busy has fewer than
+   * WRITES_PER_CONNECTION writes); `ordered`: the oldest one. Stale ones (idle > 30 s, older than 1 h) are
    * retired first.
    */
   private async acquire(ordered = false): Promise<StreamConnection> {
     const now = Date.now();
     const idleMs = this.options.idleTimeoutMs ?? 30_000;
     const maxAge = this.options.maxConnectionAgeMs ?? 3_600_000;
-    for (let i = this.connections.length - 1; i >= 0; i--) {
-      const c = this.connections[i]!;
+    for (let i = this.pool.length - 1; i >= 0; i--) {
+      const c = this.pool[i]!;
       if (c.healthy && (now - c.lastWriteAt > idleMs || now - c.openedAt > maxAge)) {
         this.log.debug(`Output ${this.name}: reconnecting (${now - c.openedAt > maxAge ? 'connection older than the maximum age' : 'idle'})`);
         c.retire();
       }
-      if (!c.healthy) this.connections.splice(i, 1);
+      if (!c.healthy) this.pool.splice(i, 1);
     }
-    let best: StreamConnection | undefined = ordered ? this.connections[0] : undefined;
-    if (!ordered) for (const c of this.connections) if (!best || c.inflight < best.inflight) best = c;
+    let best: StreamConnection | undefined = ordered ? this.pool[0] : undefined;
+    if (!ordered) for (const c of this.pool) if (!best || c.inflight < best.inflight) best = c;
     const max = this.options.concurrentConnections ?? 1;
-    if (best && (ordered || best.inflight === 0 || this.connections.length >= max || this.connecting || this.nextAttemptAt > now)) {
+    // While another connection opens, an open one takes writes up to its share of the pipeline's window
+    // (which grows with the connections); past that the write waits for the new connection, so the first one
+    // does not hold the whole window before the others exist.
+    const opening = this.connecting !== undefined && (best?.inflight ?? 0) < WRITES_PER_CONNECTION;
+    if (best && (ordered || best.inflight === 0 || this.pool.length >= max || opening || this.nextAttemptAt > now)) {
       best.reserve();
       return best;
     }
@@ -351,7 +359,7 @@ export class StreamOutput implements Output {
       connection.fail(new Error(`Output ${this.name} stopped`));
       throw new Error(`Output ${this.name} stopped`);
     }
-    this.connections.push(connection);
+    this.pool.push(connection);
     connection.whenVerified().then(
       () => {
         this.down = false;
@@ -359,16 +367,16 @@ export class StreamOutput implements Output {
       () => undefined,
     );
     connection.onClosed(() => {
-      const i = this.connections.indexOf(connection);
-      if (i >= 0) this.connections.splice(i, 1);
+      const i = this.pool.indexOf(connection);
+      if (i >= 0) this.pool.splice(i, 1);
       if (this.stopController.signal.aborted) return;
       // A balancer closing an idle connection is normal: check with one reconnect attempt whether the
       // receiver is still there (ready() stays true meanwhile). Anything else marks the output down.
       if (!connection.endedQuietly) {
-        if (this.connections.some((c) => c.healthy)) this.log.debug(`Output ${this.name}: a connection was lost; ${this.openConnections} still open`);
+        if (this.pool.some((c) => c.healthy)) this.log.debug(`Output ${this.name}: a connection was lost; ${this.openConnections} still open`);
         this.markDown();
       }
-      else if (this.connections.length === 0 && !connection.retired) this.scheduleReconnect();
+      else if (this.pool.length === 0 && !connection.retired) this.scheduleReconnect();
     });
     return connection;
   }
@@ -377,6 +385,6 @@ export class StreamOutput implements Output {
     this.stopController.abort();
     clearTimeout(this.reconnectTimer);
     this.opening?.fail(new Error(`Output ${this.name} stopped`));
-    await Promise.all(this.connections.splice(0).map((c) => c.close()));
+    await Promise.all(this.pool.splice(0).map((c) => c.close()));
   }
 }

@@ -2,6 +2,13 @@ import type { Batch, EncodedBatch } from './encoded-batch.js';
 
 export type { EncodedBatch };
 
+/**
+ * Batches being written (handed to an output, not yet flushed) per connection of an output: the pipeline's
+ * default window (DeliveryPipelineOptions.maxInflightBatches), and what a stream output lets one connection
+ * take while it opens another.
+ */
+export const WRITES_PER_CONNECTION = 16;
+
 /** One event ready for the wire: the tag and the message text (a JSON-serialised vendor record, usually). */
 export interface DeliveryRecord {
   tag: string;
@@ -42,6 +49,12 @@ export interface Output {
    * (the framing, e.g. syslog encoding) now, while the caller waits for the moment to submit it.
    */
   prepare?(records: readonly DeliveryRecord[], service: SenderService): void;
+  /**
+   * Optional: the connections the output writes on side by side (`concurrent_connections`). The pipeline
+   * keeps its window of batches being written per connection, so one connection whose receiver stalls cannot
+   * take every place and starve the others. 1 when absent.
+   */
+  readonly connections?: number;
   /** Connected (or able to accept writes right now); `/ready` reports it. */
   ready(): boolean;
   /**
