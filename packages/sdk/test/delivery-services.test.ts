@@ -161,11 +161,11 @@ describe('connections', () => {
     const outputs = devoOutputs({ idle_timeout_in_seconds: 1 });
     const output = outputs[0] as StreamOutput;
     await output.start();
-    const first = (output as unknown as { connections: unknown[] }).connections[0];
+    const first = (output as unknown as { pool: unknown[] }).pool[0];
     await output.write([{ tag: 'my.app.test.idle', message: 'one' }], 'standard');
     await new Promise((r) => setTimeout(r, 1100));
     await output.write([{ tag: 'my.app.test.idle', message: 'two' }], 'standard');
-    const second = (output as unknown as { connections: unknown[] }).connections[0];
+    const second = (output as unknown as { pool: unknown[] }).pool[0];
     expect(second).not.toBe(first);
     await output.stop();
   });
