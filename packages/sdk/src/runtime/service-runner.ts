@@ -7,7 +7,7 @@ import type { Delivery, DeliveryRecord } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
-import type { InputConfig, PullContext, ServiceDefinition } from './definitions.js';
+import type { InputConfig, PullBatch, PullContext, ServiceDefinition } from './definitions.js';
 import { EventEncoder } from './event-encoding.js';
 import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
@@ -56,6 +56,7 @@ export interface ServiceRunnerDeps {
   startAt?: Date;
 }
 
+const NO_EVENTS: readonly unknown[] = Object.freeze([]);
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined, count: () => undefined };
 
 const DEFAULT_DEDUP_WINDOW = 20_000;
@@ -287,25 +288,48 @@ export class ServiceRunner {
     let commitFailed: { error: unknown } | undefined;
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
-      for await (const batch of definition.pull(ctx, checkpoint as JsonValue | undefined)) {
-        const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
-        if (records.length > 0) await this.enqueue(records, keys, stats, outstanding);
-        if (batch.checkpoint !== undefined && !definition.stateless) {
-          // Commit only what every output acknowledged: every event yielded so far. The queue is not drained
-          // here: the next window's pages join the records still queued, so a window's last records go out
-          // in a full batch with the next window's first instead of a small batch of their own (each batch
-          // costs one acknowledgement round trip), and the commit follows that batch's acknowledgement.
-          if (commitFailed) throw commitFailed.error;
-          const upTo = this.enqueuedCount;
-          const values = { ...extra };
-          committing = Promise.all([committing, this.acknowledgedThrough(upTo, outstanding)]).then(async () => {
-            await this.commit(batch.checkpoint as JsonValue, values);
-            this.logProgress(stats);
-          });
-          committing.catch((error: unknown) => void (commitFailed ??= { error })); // thrown here next time, or awaited at the end
+      // Iterated by hand, not with for-await: the loop's variable would keep the last page (the vendor's parsed
+      // records) alive while its records wait for room in the queue and while the next page is fetched and
+      // parsed, so every scavenge in between would copy it, then promote it. Only its encoded records stay.
+      const batches = definition.pull(ctx, checkpoint as JsonValue | undefined)[Symbol.asyncIterator]();
+      let finished = false;
+      try {
+        for (;;) {
+          let batch = this.encodeBatch(await batches.next(), stats, encoder);
+          if (batch === undefined) {
+            finished = true;
+            break;
+          }
+          const committed = batch.checkpoint;
+          if (batch.records.length > 0) {
+            const enqueued = this.enqueue(batch.records, batch.keys, stats, outstanding);
+            batch = undefined; // the queue holds the records from here, and lets go of them once acknowledged
+            await enqueued;
+          }
+          if (committed !== undefined && !definition.stateless) {
+            // Commit only what every output acknowledged: every event yielded so far. The queue is not drained
+            // here: the next window's pages join the records still queued, so a window's last records go out
+            // in a full batch with the next window's first instead of a small batch of their own (each batch
+            // costs one acknowledgement round trip), and the commit follows that batch's acknowledgement.
+            if (commitFailed) throw commitFailed.error;
+            const upTo = this.enqueuedCount;
+            const values = { ...extra };
+            committing = Promise.all([committing, this.acknowledgedThrough(upTo, outstanding)]).then(async () => {
+              await this.commit(committed, values);
+              this.logProgress(stats);
+            });
+            committing.catch((error: unknown) => void (commitFailed ??= { error })); // thrown here next time, or awaited at the end
+          }
+          if (signal.aborted) break;
         }
-        if (signal.aborted) break;
+      } catch (error) {
+        // What for-await does when its body throws: the service's generator runs its `finally` blocks, and an
+        // error of that is dropped for the body's.
+        finished = true;
+        await Promise.resolve(batches.return?.()).catch(() => undefined);
+        throw error;
       }
+      if (!finished) await batches.return?.();
       await this.drainQueue(stats, outstanding);
       await Promise.all(outstanding.map((b) => b.journaled));
       await committing;
@@ -536,6 +560,24 @@ export class ServiceRunner {
       await Promise.race(waits);
     }
     return true;
+  }
+
+  /**
+   * One step of the service's generator as what the runner keeps of it: its encoded records, their keys, its
+   * checkpoint; undefined once the generator is done. The step (and so the vendor's page) is not kept.
+   */
+  private encodeBatch(
+    step: IteratorResult<PullBatch<unknown>>,
+    stats: PullStatistics,
+    encoder: EventEncoder,
+  ): { records: DeliveryRecord[]; keys: (string | undefined)[]; checkpoint: JsonValue | undefined } | undefined {
+    if (step.done) return undefined;
+    const batch = step.value;
+    const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
+    // The generators between the service and here (`yield*` of the window engine, of a vendor's helpers) keep
+    // the last batch they passed on until the next one arrives: emptied, it no longer holds the page.
+    if (batch.events.length > 0) Reflect.set(batch, 'events', NO_EVENTS);
+    return { records, keys, checkpoint: batch.checkpoint as JsonValue | undefined };
   }
 
   /**

@@ -245,12 +245,15 @@ export async function* pullWindows<Checkpoint, Event>(
     let end: WindowEnd | undefined;
     // Read by hand (not for-await) to get the fetch's return value; closed in `finally` if left early.
     const pages = fetch(window)[Symbol.asyncIterator]();
+    let next: IteratorResult<readonly Event[], WindowEnd | void> | undefined;
     try {
       while (!end) {
-        const next = await pages.next();
+        next = await pages.next();
         if (next.done) end = next.value ?? {};
         // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
         else if (next.value.length > 0) yield { events: next.value };
+        // Not kept while the next page is fetched and parsed: the runner has encoded this one.
+        next = undefined;
       }
     } catch (error) {
       // A stop interrupts a request (or its retry wait): not an error, the window is read again next time.
