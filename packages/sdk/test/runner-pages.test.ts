@@ -21,8 +21,7 @@ interface PageRecord {
  * A service whose generator notes, while it "fetches" each page after the first, whether the page before was
  * collected: by then the runner has encoded and queued it, so nothing of the runner may hold it any more.
  */
-function pagedCollector(pages: number, perPage: number, heldWhileFetching: boolean[], windowed = false) {
-  const refs: WeakRef<PageRecord[]>[] = [];
+function pagedCollector(pages: number, perPage: number, heldWhileFetching: boolean[], windowed = false, refs: WeakRef<PageRecord[]>[] = []) {
   const page = (index: number): PageRecord[] => {
     const records = Array.from({ length: perPage }, (_, i) => ({ id: `p${index}-${i}`, body: 'x'.repeat(200) }));
     refs.push(new WeakRef(records));
@@ -70,6 +69,32 @@ function pagedCollector(pages: number, perPage: number, heldWhileFetching: boole
   });
 }
 
+/**
+ * Acknowledges each write after `delayMs`, first noting whether the page after the one it writes (fetched,
+ * encoded, and waiting for room in the queue by then) can still be reached.
+ */
+class SlowCheckingOutput extends CapturingOutput {
+  readonly nextPageHeld: boolean[] = [];
+
+  constructor(
+    private readonly refs: () => WeakRef<object>[],
+    private readonly delayMs: number,
+  ) {
+    super('slow');
+  }
+
+  override async write(records: Parameters<CapturingOutput['write']>[0], service?: Parameters<CapturingOutput['write']>[1]): Promise<void> {
+    const page = Number(/"id":"p(\d+)-/.exec(records[0]!.message)?.[1]);
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    const next = this.refs()[page + 1];
+    if (next) {
+      gc();
+      this.nextPageHeld.push(next.deref() !== undefined);
+    }
+    await super.write(records, service);
+  }
+}
+
 describe('the runner and the vendor pages', () => {
   it('keeps no page while the next one is fetched: only the encoded records wait for delivery', async () => {
     const held: boolean[] = [];
@@ -80,6 +105,18 @@ describe('the runner and the vendor pages', () => {
     expect(summary.ok).toBe(true);
     expect(out.ids().length).toBe(1200);
     expect(held).toEqual([false, false, false]);
+  });
+
+  it.each([false, true])('keeps no page while its records wait for room in the queue (through pullWindows: %s)', async (windowed) => {
+    // Pages of one batch each; a write takes 40 ms: the next page is encoded meanwhile and waits for room.
+    const refs: WeakRef<PageRecord[]>[] = [];
+    const out = new SlowCheckingOutput(() => refs, 40);
+    const workDir = mkdtempSync(join(tmpdir(), 'runner-pages-'));
+    const config = { globals: { http_server: { enabled: false } }, inputs: { paged: { id: 1, services: { events: {} } } } };
+    const summary = await new CollectorRuntime(pagedCollector(4, 1000, [], windowed, refs), { workDir, config, outputs: [out], logStream: new PassThrough() }).runOnce();
+    expect(summary.ok).toBe(true);
+    expect(out.ids().length).toBe(4000);
+    expect(out.nextPageHeld).toEqual([false, false, false]);
   });
 
   it('keeps no page of a window while the next page of that window is fetched (pullWindows)', async () => {
