@@ -104,7 +104,7 @@ export class ServiceRunner {
    * The dedup keys of the last state write that saved them (see persist()), and how many keys were
    * acknowledged since: the journal holds those, so a save writes the same keys again until they are many.
    */
-  private savedDedup: SavedDedupKeys = [];
+  private savedDedup: SavedDedupKeys | undefined;
   private keysSinceDedupSave = 0;
   /** Keys reached the acknowledged window without being journaled (a failed append, `previousDedupKey`). */
   private unjournaledKeys = false;
@@ -363,6 +363,8 @@ export class ServiceRunner {
       this.pumpFailure = undefined;
       await Promise.allSettled([...outstanding.map((b) => b.journaled), committing]);
       await this.saveAckedKeys().catch(() => undefined);
+      // Not kept between pulls (up to ~1 MiB of text): the next pull's first save writes the keys again.
+      this.savedDedup = undefined;
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
@@ -710,7 +712,7 @@ export class ServiceRunner {
       if (!this.state) return;
       withKeys ||= this.dedupSaveDue();
       this.ackedDirty = false;
-      const dedup = withKeys ? (this.acked?.toState() ?? []) : this.savedDedup;
+      const dedup = withKeys || this.savedDedup === undefined ? (this.acked?.toState() ?? []) : this.savedDedup;
       const snapshot: ServiceState = { ...this.state, dedup, updated_at: new Date().toISOString() };
       // Same turn as the snapshot: it holds every key appended so far, and later appends go to a segment
       // this save does not fold.
@@ -741,7 +743,7 @@ export class ServiceRunner {
 
   /** Whether the next save writes the acknowledged window (see persist()). */
   private dedupSaveDue(): boolean {
-    if (!this.acked || this.journal === noJournal || this.unjournaledKeys) return true;
+    if (!this.acked || this.journal === noJournal || this.unjournaledKeys || this.savedDedup === undefined) return true;
     const capacity = this.deps.definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW;
     return this.keysSinceDedupSave >= Math.max(1, Math.floor(capacity * DEDUP_SAVE_FRACTION));
   }
