@@ -87,13 +87,16 @@ async function* listWindow(ctx: PullContext<LarkClient, AuditInfosOptions>, wind
   const latest = Math.floor(window.end.getTime() / 1000);
   let pageToken: string | undefined;
   let retrieved = 0;
+  let page: Awaited<ReturnType<typeof listPage>> | undefined;
   do {
-    const page = await listPage(ctx, { oldest, latest, pageToken });
+    page = await listPage(ctx, { oldest, latest, pageToken });
     retrieved += page.items.length;
     pageToken = page.pageToken;
     if (pageToken) ctx.log.debug(`Retrieved ${page.items.length} audit_infos event(s) (more pages follow)`);
     else ctx.log.info(`Retrieved ${retrieved} audit_infos event(s)`);
     yield page.items;
+    // Not kept while the next page is fetched and parsed (a suspended generator keeps its variables).
+    page = undefined;
   } while (pageToken);
 }
 

@@ -13,7 +13,11 @@ export type JsonSchema = Record<string, unknown>;
 
 /** What a pull generator yields: events to deliver, and optionally the position reached once they are delivered. */
 export interface PullBatch<Checkpoint> {
-  /** Vendor records exactly as the API returned them (objects), or preformatted strings. */
+  /**
+   * Vendor records exactly as the API returned them (objects), or preformatted strings. Once the SDK has
+   * encoded them it sets this to an empty list (the records themselves are not changed), so that a batch a
+   * generator still holds no longer keeps the page alive: do not read it after yielding the batch.
+   */
   events: readonly unknown[];
   /**
    * Where to resume after a restart. The SDK persists it only after every event yielded so far (in this

@@ -1,6 +1,16 @@
 const OPEN_BRACE = 123; // {
 const CLOSE_BRACE = 125; // }
 
+/**
+ * An object whose JSON is its own enumerable properties in order: made by `JSON.parse` or a literal, no
+ * `toJSON`. Arrays, class instances (Date, Map…) and boxed values are not.
+ */
+function isPlainRecord(value: Record<string, unknown> | null): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return (proto === Object.prototype || proto === null) && value['toJSON'] === undefined;
+}
+
 /** True for the whitespace JSON allows between tokens. */
 function isJsonSpace(code: number): boolean {
   return code === 32 || code === 10 || code === 13 || code === 9;
@@ -10,7 +20,15 @@ function isJsonSpace(code: number): boolean {
  * Serialises the events of one pull cycle: the fields every event gets (`"@devo_pulling_id"`, and
  * `"@devo_environment"` when configured) are built once, and appended to each object's JSON text without
  * parsing it, so what the vendor sent stays byte for byte and the per-event cost is one JSON.stringify (none
- * for text) plus one concatenation.
+ * for text).
+ *
+ * A plain object (a record as `JSON.parse` made it) is serialised as a shallow copy with the fields added
+ * last, so the message comes out of the one `JSON.stringify` as one flat string. Slicing the text and
+ * concatenating the fields made a sliced string and a cons string per event, holding the first text alive
+ * until the delivery flattened them into a third copy, often after they had survived a scavenge while the
+ * batch waited for its turn. The copy writes the same bytes: the same own enumerable properties in the same
+ * order, the fields after them. Anything else (a class instance, `toJSON`, an object that already holds one
+ * of the fields) goes through the text.
  */
 export class EventEncoder {
   /** `,"@devo_pulling_id":"…"}`: replaces the closing brace of a non-empty object. */
@@ -18,7 +36,10 @@ export class EventEncoder {
   /** `{"@devo_pulling_id":"…"}`: an empty object becomes just the fields. */
   private readonly alone: string;
 
-  constructor(pullingId: string, environment?: string) {
+  constructor(
+    private readonly pullingId: string,
+    private readonly environment?: string,
+  ) {
     const fields = `"@devo_pulling_id":${JSON.stringify(pullingId)}${environment === undefined ? '' : `,"@devo_environment":${JSON.stringify(environment)}`}`;
     this.tail = `,${fields}}`;
     this.alone = `{${fields}}`;
@@ -36,9 +57,13 @@ export class EventEncoder {
   /** A vendor record as its JSON text with the fields; strings are sent as they are. */
   encode(event: unknown): string {
     if (typeof event === 'string') return event;
-    const json = JSON.stringify(event) ?? 'null';
-    if ((event as Record<string, unknown> | null)?.['@devo_pulling_id'] !== undefined) return json;
-    return this.extend(json);
+    const record = event as Record<string, unknown> | null;
+    if (record?.['@devo_pulling_id'] !== undefined) return JSON.stringify(event) ?? 'null';
+    if (isPlainRecord(record) && !('@devo_pulling_id' in record) && (this.environment === undefined || !('@devo_environment' in record))) {
+      // Never the vendor's own object: a vendor may still read (or hash) it after yielding it.
+      return JSON.stringify(this.environment === undefined ? { ...record, '@devo_pulling_id': this.pullingId } : { ...record, '@devo_pulling_id': this.pullingId, '@devo_environment': this.environment });
+    }
+    return this.extend(JSON.stringify(event) ?? 'null');
   }
 }
 
@@ -51,8 +76,8 @@ export function extendJsonObject(json: string, pullingId: string, environment?: 
 }
 
 /**
- * Serialises a vendor record once, appending `@devo_pulling_id` (and `@devo_environment`) without copying
- * the object. Strings are sent as they are. Per batch, an EventEncoder builds the appended text once.
+ * Serialises a vendor record once with `@devo_pulling_id` (and `@devo_environment`) last, as EventEncoder
+ * does. Strings are sent as they are. Per pull cycle, an EventEncoder builds the appended text once.
  */
 export function encodeEvent(event: unknown, pullingId: string, environment?: string): string {
   return new EventEncoder(pullingId, environment).encode(event);

@@ -245,12 +245,19 @@ export async function* pullWindows<Checkpoint, Event>(
     let end: WindowEnd | undefined;
     // Read by hand (not for-await) to get the fetch's return value; closed in `finally` if left early.
     const pages = fetch(window)[Symbol.asyncIterator]();
+    const handing: { page?: readonly Event[] | undefined } = {};
     try {
       while (!end) {
-        const next = await pages.next();
+        let next: IteratorResult<readonly Event[], WindowEnd | void> | undefined = await pages.next();
         if (next.done) end = next.value ?? {};
-        // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
-        else if (next.value.length > 0) yield { events: next.value };
+        else if (next.value.length > 0) {
+          // A suspended generator keeps its variables: the page must not sit in one while the runner waits for
+          // room in its queue, or while the next page is fetched and parsed (the runner has encoded it by then).
+          handing.page = next.value;
+          next = undefined;
+          // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
+          yield { events: handOver(handing) };
+        }
       }
     } catch (error) {
       // A stop interrupts a request (or its retry wait): not an error, the window is read again next time.
@@ -271,6 +278,16 @@ export async function* pullWindows<Checkpoint, Event>(
     if (reached.getTime() < window.end.getTime()) return;
   }
   if (!ctx.signal.aborted) say(lines.upToDate);
+}
+
+/**
+ * The page a generator hands over, taken out of its holder: `yield { events: handOver(holder) }` leaves it in
+ * no variable of the suspended generator.
+ */
+function handOver<Event>(holder: { page?: readonly Event[] | undefined }): readonly Event[] {
+  const page = holder.page ?? [];
+  holder.page = undefined;
+  return page;
 }
 
 function share(now: Readonly<PullCounts>, before: PullCounts): PullCounts {
