@@ -75,7 +75,8 @@ export function recordsOf(batch: Batch): readonly DeliveryRecord[] {
  */
 export function frameEncoded(batch: EncodedBatch, header: Buffer, out: Buffer, at: number): number {
   const { bytes, ends } = batch;
-  const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Only up to the last message: a producer's reused buffer may hold stale bytes beyond it.
+  const src = Buffer.from(bytes.buffer, bytes.byteOffset, ends.length === 0 ? 0 : ends[ends.length - 1]!);
   let start = batch.begin;
   // The next line break in the bytes: one memchr over the batch, not one search per message.
   let nextLf = ends.length === 0 ? -1 : src.indexOf(LF, start);

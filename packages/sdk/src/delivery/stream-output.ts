@@ -78,6 +78,8 @@ export class StreamOutput implements Output {
    * external memory (full collections) and malloc served as fresh mappings (page faults).
    */
   private readonly spare: ArrayBuffer[] = [];
+  /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
+  private readonly lent = new WeakSet<ArrayBufferLike>();
   /** Batches framed ahead by prepare(), until their write takes them. */
   private readonly framed = new WeakMap<readonly DeliveryRecord[], Buffer>();
 
@@ -193,23 +195,26 @@ export class StreamOutput implements Output {
     for (const b of batches) count += b.length;
     if (count === 0) return;
     if (this.options.gzipLevel !== undefined) return this.send(this.frame(batches.flatMap(recordsOf)), count, service, flushed);
-    return this.send(this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size)), count, service, flushed, true);
+    return this.send(this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size)), count, service, flushed);
   }
 
   /** A spare buffer of at least `size` bytes, or a new one (rounded up, so that it fits later batches too). */
   private spareBuffer(size: number): Buffer {
     const at = this.spare.findIndex((b) => b.byteLength >= size);
-    if (at !== -1) return Buffer.from(this.spare.splice(at, 1)[0]!);
-    return Buffer.from(new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK));
+    const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
+    this.lent.add(buffer);
+    return Buffer.from(buffer);
   }
 
   /** Writes one framed batch of `count` events on a connection; see write(). */
-  private async send(framed: Buffer | undefined, count: number, service: SenderService, flushed?: () => void, reuse = false): Promise<void> {
+  private async send(framed: Buffer | undefined, count: number, service: SenderService, flushed?: () => void): Promise<void> {
     let bytes: Buffer | undefined = framed!;
     framed = undefined; // see below: a suspended function keeps its parameters too
     // Reused once acknowledged: every slice's write has completed then (never after a failure, when a
-    // socket being torn down might still hold it).
-    const buffer = reuse ? bytes.buffer : undefined;
+    // socket being torn down might still hold it). Only what spareBuffer() handed out: a buffer framed
+    // elsewhere may be a slice of Node's shared pool.
+    const buffer = this.lent.has(bytes.buffer) ? bytes.buffer : undefined;
+    if (buffer) this.lent.delete(buffer);
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
