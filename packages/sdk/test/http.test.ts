@@ -130,6 +130,22 @@ describe('HttpClient', () => {
     expect(api.seen.map((s) => s.url)).toEqual(['/1', '/2', '/2']);
   });
 
+  it('a server that reads a request on a pooled connection, hangs and drops it has failed: no silent resend', async () => {
+    const requestsOnSocket = new WeakMap<object, number>();
+    const api = await scripted([
+      (req, res) => {
+        const count = (requestsOnSocket.get(req.socket) ?? 0) + 1;
+        requestsOnSocket.set(req.socket, count);
+        if (count > 1) setTimeout(() => req.socket.destroy(), 1_200);
+        else res.writeHead(200).end('{}');
+      },
+    ]);
+    const http = new HttpClient(fast);
+    expect((await http.request({ url: `${api.url}/1`, retries: 0 })).status).toBe(200);
+    await expect(http.request({ url: `${api.url}/2`, retries: 0 })).rejects.toThrow(/ECONNRESET|socket hang up/);
+    expect(api.seen.map((s) => s.url)).toEqual(['/1', '/2']);
+  });
+
   it('times out a server that does not answer, or stops sending its body, and follows no redirect', async () => {
     const api = await scripted([
       () => undefined, // never answers

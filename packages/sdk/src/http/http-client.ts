@@ -100,9 +100,16 @@ interface Exchange {
   text: string;
 }
 
+/**
+ * A pooled connection the server closed while it idled answers the request at once with a reset. One that
+ * fails later was read by a server that then hung and dropped it: a failure to report and back off from,
+ * not to send again silently.
+ */
+const STALE_WITHIN_MS = 1_000;
+
 /** A pooled connection the server closed while it idled: the request never reached it, so it is sent again at once. */
-function isStaleConnection(request: ClientRequest, error: NodeJS.ErrnoException): boolean {
-  return request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+function isStaleConnection(request: ClientRequest, error: NodeJS.ErrnoException, elapsedMs: number): boolean {
+  return request.reusedSocket && elapsedMs < STALE_WITHIN_MS && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
 }
 
 /**
@@ -254,6 +261,7 @@ class NodeHttpClient implements HttpClientContract {
       agent: agentFor(url, this.options.proxy),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
+    const sentAt = performance.now();
     return new Promise<Exchange>((resolve, reject) => {
       let response: IncomingMessage | undefined;
       let waiting = 'a response';
@@ -263,7 +271,7 @@ class NodeHttpClient implements HttpClientContract {
       }, timeoutMs);
       const fail = (error: Error) => {
         clearTimeout(timer);
-        if (!response && isStaleConnection(request, error)) Object.assign(error, { stale: true });
+        if (!response && isStaleConnection(request, error, performance.now() - sentAt)) Object.assign(error, { stale: true });
         reject(error);
       };
       request.on('error', fail);
