@@ -247,10 +247,8 @@ export class DeliveryPipeline implements Delivery {
     const slices: B[] = [];
     let start = 0;
     let size = 0;
-    const encoded = records instanceof EncodedBatch ? records : undefined;
-    const list = records as readonly DeliveryRecord[];
     for (let i = 0; i < records.length; i++) {
-      size += encoded ? encoded.ends[i]! - (i === 0 ? encoded.begin : encoded.ends[i - 1]!) + encoded.tag.length + 40 : list[i]!.message.length + list[i]!.tag.length + 40;
+      size += eventSize(records, i);
       if (i + 1 - start >= batchSize || size >= maxBytes || i === records.length - 1) {
         slices.push(records.slice(start, i + 1) as B);
         start = i + 1;
@@ -397,28 +395,34 @@ export class DeliveryPipeline implements Delivery {
  * ~40 for the header per event); throws OutputError 601 for an invalid tag.
  */
 function measure(records: Batch): number {
-  if (records instanceof EncodedBatch) {
-    validateTag(records.tag);
-    return sizeOf(records);
-  }
-  let bytes = 0;
-  let lastTag = '';
-  for (const r of records) {
-    if (r.tag !== lastTag) {
+  if (records instanceof EncodedBatch) validateTag(records.tag);
+  else {
+    let lastTag = '';
+    for (const r of records) {
+      if (r.tag === lastTag) continue;
       validateTag(r.tag);
       lastTag = r.tag;
     }
-    bytes += r.message.length + r.tag.length + 40;
   }
-  return bytes;
+  return sizeOf(records);
 }
+
+/** The queue-bound size of each event beyond its message and tag: about its syslog header. */
+const HEADER_ESTIMATE = 40;
 
 /** measure() without the tag check (for what was measured at submit). */
 function sizeOf(records: Batch): number {
-  if (records instanceof EncodedBatch) return records.byteLength + records.length * (records.tag.length + 40);
+  if (records instanceof EncodedBatch) return records.byteLength + records.length * (records.tag.length + HEADER_ESTIMATE);
   let bytes = 0;
-  for (const r of records) bytes += r.message.length + r.tag.length + 40;
+  for (let i = 0; i < records.length; i++) bytes += eventSize(records, i);
   return bytes;
+}
+
+/** The queue-bound size of event `i` of a batch. */
+function eventSize(records: Batch, i: number): number {
+  if (records instanceof EncodedBatch) return records.messageBytes(i) + records.tag.length + HEADER_ESTIMATE;
+  const r = records[i]!;
+  return r.message.length + r.tag.length + HEADER_ESTIMATE;
 }
 
 /** A refusal counts as ongoing while the last one is at most this old (longer than the retry cap). */

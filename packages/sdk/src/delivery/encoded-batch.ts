@@ -1,4 +1,4 @@
-import type { DeliveryRecord } from './types.js';
+import type { DeliveryRecord } from './delivery-record.js';
 
 const LF = 10;
 
@@ -23,6 +23,11 @@ export class EncodedBatch {
   /** The number of events. */
   get length(): number {
     return this.ends.length;
+  }
+
+  /** The bytes of message `i`. */
+  messageBytes(i: number): number {
+    return this.ends[i]! - (i === 0 ? this.begin : this.ends[i - 1]!);
   }
 
   /** The bytes of every message, framing excluded. */

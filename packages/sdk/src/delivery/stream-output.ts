@@ -79,7 +79,7 @@ export class StreamOutput implements Output {
    */
   private readonly spare: ArrayBuffer[] = [];
   /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
-  private readonly lent = new WeakSet<ArrayBufferLike>();
+  private readonly lent = new WeakSet<ArrayBuffer>();
   /** Batches framed ahead by prepare(), until their write takes them. */
   private readonly framed = new WeakMap<readonly DeliveryRecord[], Buffer>();
 
@@ -213,7 +213,7 @@ export class StreamOutput implements Output {
     // Reused once acknowledged: every slice's write has completed then (never after a failure, when a
     // socket being torn down might still hold it). Only what spareBuffer() handed out: a buffer framed
     // elsewhere may be a slice of Node's shared pool.
-    const buffer = this.lent.has(bytes.buffer) ? bytes.buffer : undefined;
+    const buffer = this.lent.has(bytes.buffer as ArrayBuffer) ? (bytes.buffer as ArrayBuffer) : undefined;
     if (buffer) this.lent.delete(buffer);
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
@@ -228,7 +228,7 @@ export class StreamOutput implements Output {
       this.down = false;
       this.counters.messages += count;
       this.counters.bytes += size;
-      if (buffer instanceof ArrayBuffer && buffer.byteLength >= SPARE_SLACK && this.spare.length < SPARES_KEPT) this.spare.push(buffer);
+      if (buffer && this.spare.length < SPARES_KEPT) this.spare.push(buffer);
     } catch (error) {
       this.counters.failedWrites++;
       // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.

@@ -1,6 +1,7 @@
+import type { DeliveryRecord } from './delivery-record.js';
 import type { Batch, EncodedBatch } from './encoded-batch.js';
 
-export type { EncodedBatch };
+export type { DeliveryRecord, EncodedBatch };
 
 /**
  * Batches being written (handed to an output, not yet flushed) per connection of an output: the pipeline's
@@ -8,14 +9,6 @@ export type { EncodedBatch };
  * take while it opens another.
  */
 export const WRITES_PER_CONNECTION = 16;
-
-/** One event ready for the wire: the tag and the message text (a JSON-serialised vendor record, usually). */
-export interface DeliveryRecord {
-  tag: string;
-  message: string;
-  /** Event time for the syslog header; the send time when absent. */
-  time?: Date;
-}
 
 /** The three DCSDK sender services: pulled events, the collector's own logs and metrics, and lookups. */
 export type SenderService = 'standard' | 'internal' | 'lookup';
