@@ -409,18 +409,9 @@ export class ServiceRunner {
    * acknowledged once delivered, as submit() counts records.
    */
   private async emitEncoded(batch: EncodedBatch, stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
-    const count = batch.length;
-    stats.received += count;
-    this.totals.received += count;
-    this.deps.metrics?.received(count);
+    this.countReceived(batch.length, stats);
     const { delivered } = await this.deps.delivery.submit(batch);
-    const counted = delivered.then(() => {
-      stats.sent += count;
-      this.totals.sent += count;
-      this.deps.metrics?.sent(count, batch.byteLength);
-      const sentLine = this.deps.definition.logLines?.sent;
-      if (sentLine) this.deps.log.info(sentLine(count));
-    });
+    const counted = delivered.then(() => this.countSent(batch.length, () => batch.byteLength, stats));
     counted.catch(() => undefined);
     return { delivered: counted };
   }
@@ -629,9 +620,7 @@ export class ServiceRunner {
    */
   private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder): { records: DeliveryRecord[]; keys: (string | undefined)[] } {
     const { definition } = this.deps;
-    stats.received += events.length;
-    this.totals.received += events.length;
-    this.deps.metrics?.received(events.length);
+    this.countReceived(events.length, stats);
     const dedupKey = this.dedup ? definition.dedupKey : undefined;
     const records: DeliveryRecord[] = [];
     const keys: (string | undefined)[] = [];
@@ -693,9 +682,7 @@ export class ServiceRunner {
     for (const key of keys) this.acked!.add(key);
     if (keys.length > 0) this.ackedDirty = true;
     this.keysSinceDedupSave += keys.length;
-    this.countSent(records, stats);
-    const sentLine = this.deps.definition.logLines?.sent;
-    if (sentLine && records.length > 0) this.deps.log.info(sentLine(records.length));
+    this.countSent(records.length, () => records.reduce((bytes, r) => bytes + Buffer.byteLength(r.message), 0), stats);
     if (!journaled) return Promise.resolve();
     return journaled.then(
       () => void (this.journalFailed = false),
@@ -771,14 +758,22 @@ export class ServiceRunner {
     return this.keysSinceDedupSave >= Math.max(1, Math.floor(capacity * DEDUP_SAVE_FRACTION));
   }
 
-  private countSent(records: readonly DeliveryRecord[], stats: PullStatistics): void {
-    stats.sent += records.length;
-    this.totals.sent += records.length;
-    if (this.deps.metrics) {
-      let bytes = 0;
-      for (const r of records) bytes += Buffer.byteLength(r.message);
-      this.deps.metrics.sent(records.length, bytes);
-    }
+  private countReceived(count: number, stats: PullStatistics): void {
+    stats.received += count;
+    this.totals.received += count;
+    this.deps.metrics?.received(count);
+  }
+
+  /**
+   * Counts `count` acknowledged events and logs the service's sent line; `bytes` (the UTF-8 size of their
+   * messages) is computed only when metrics are on.
+   */
+  private countSent(count: number, bytes: () => number, stats: PullStatistics): void {
+    stats.sent += count;
+    this.totals.sent += count;
+    this.deps.metrics?.sent(count, bytes());
+    const sentLine = this.deps.definition.logLines?.sent;
+    if (sentLine && count > 0) this.deps.log.info(sentLine(count));
   }
 
   /**
