@@ -29,7 +29,7 @@ export {
   type JsonSchema,
 } from './runtime/definitions.js';
 export { cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
-export { pullWindows, planWindows, historicFloorAt, type WindowPolicy, type WindowPlan, type WindowClamp, type WindowLines, type WindowEnd, type WindowContext } from './runtime/windowed-pull.js';
+export { pullWindows, planWindows, historicFloorAt, handOver, type WindowPolicy, type WindowPlan, type WindowClamp, type WindowLines, type WindowEnd, type WindowContext } from './runtime/windowed-pull.js';
 export { extendJsonObject } from './runtime/event-encoding.js';
 export { EncodedBatch } from './delivery/encoded-batch.js';
 export { canonicalJson } from './runtime/canonical-json.js';

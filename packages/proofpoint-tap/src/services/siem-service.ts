@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, defineService, formatUtc, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
+import { canonicalJson, defineService, formatUtc, handOver, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -251,23 +251,23 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
     };
   }
 
-  /** One window's request, and its records as the service's events. */
+  /** One window's request, and its records as the service's events (`page`, for handOver). */
   async function readWindow(ctx: SiemContext, window: TimeWindow): Promise<WindowAnswer> {
     const { baseUrl } = resolved(ctx.options);
     const result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: window.start, end: window.end });
     const limiter = ctx.http.limiter(endpoint.pool);
     if (limiter && poolBudget(limiter)) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
-    return { events: endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events, queryEndTime: result.queryEndTime };
+    return { page: endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events, queryEndTime: result.queryEndTime };
   }
 
   /** One window: one request; Proofpoint's queryEndTime may say it answered only part of it. */
-  async function* fetchWindow(ctx: SiemContext, window: TimeWindow): AsyncGenerator<unknown[], WindowEnd> {
+  async function* fetchWindow(ctx: SiemContext, window: TimeWindow): AsyncGenerator<readonly unknown[], WindowEnd> {
     const answer = await readWindow(ctx, window);
     // A stop inside toEvents may have left some of the window's records unread: commit nothing for it.
     if (ctx.signal.aborted && endpoint.toEvents) return { unfinished: true };
     // Taken out of `answer` as it is handed over: a suspended generator keeps its variables, and the window's
     // records (2–4 MB of text) must not stay alive in one while the runner waits to queue them.
-    yield takeEvents(answer);
+    yield handOver(answer);
     // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
     const reported = answer.queryEndTime?.getTime();
     if (reported === undefined || floorToSecond(reported) >= window.end.getTime()) return {};
@@ -279,14 +279,8 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
 
 /** A window's answer while it is handed over (see fetchWindow). */
 interface WindowAnswer {
-  events: unknown[] | undefined;
+  page: unknown[] | undefined;
   queryEndTime: Date | undefined;
-}
-
-function takeEvents(answer: WindowAnswer): unknown[] {
-  const events = answer.events ?? [];
-  answer.events = undefined;
-  return events;
 }
 
 /** A checkpoint's instant; undefined when it is unreadable (the pull then starts as if there were none). */

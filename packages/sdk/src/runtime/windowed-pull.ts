@@ -281,10 +281,12 @@ export async function* pullWindows<Checkpoint, Event>(
 }
 
 /**
- * The page a generator hands over, taken out of its holder: `yield { events: handOver(holder) }` leaves it in
- * no variable of the suspended generator.
+ * The page a generator hands over, taken out of its holder ([] when it holds none): `yield handOver(holder)`
+ * leaves the page in no variable of the suspended generator, which keeps its variables while the runner
+ * queues the page and the next one is fetched. The SDK's window engine hands its pages over this way; a
+ * service's `fetch` that keeps a page in a variable across a `yield` uses it too.
  */
-function handOver<Event>(holder: { page?: readonly Event[] | undefined }): readonly Event[] {
+export function handOver<Event>(holder: { page?: readonly Event[] | undefined }): readonly Event[] {
   const page = holder.page ?? [];
   holder.page = undefined;
   return page;
