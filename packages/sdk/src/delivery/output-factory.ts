@@ -24,7 +24,7 @@ const SYSLOG_TYPES = new Set(['syslog', 'in_house_relay', 'sidecar']);
 /** Builds the outputs of `outputs:` in config.yaml, by type and DCSDK alias. */
 export function createOutputs(outputs: Record<string, OutputConfig>, ctx: OutputFactoryContext): Output[] {
   return Object.entries(outputs).map(([name, output]) => {
-    if (output.type === 'console' || output.type === 'stdout') return new ConsoleOutput(name);
+    if (output.type === 'console' || output.type === 'stdout') return new ConsoleOutput(name, { json: ctx.log.json });
     if (DEVO_TYPES.has(output.type) || SYSLOG_TYPES.has(output.type)) return createStreamOutput(name, output, ctx);
     throw new OutputError(600, `Output type ${output.type} is not supported`, { path: `outputs.${name}.type` });
   });

@@ -23,6 +23,8 @@ export interface Logger {
   /** A logger for a narrower component (e.g. a service's puller). */
   child(context: LogContext): Logger;
   readonly debugEnabled: boolean;
+  /** Lines are JSON objects (`LOG_FORMAT=json`) rather than the manuals' text; absent means text. */
+  readonly json?: boolean;
 }
 
 export interface LogContext {

@@ -71,10 +71,46 @@ export function logSettings(configured: ConfiguredLogging = {}, env: NodeJS.Proc
   return { level, json, warnings };
 }
 
-const lineFormat = winston.format.printf((info) => {
-  const level = String(info.level).toUpperCase().padStart(7);
-  const where = `${info['process'] ?? 'MainThread'}::${info['module'] ?? 'MainThread'}`;
-  return `${timestamp(info['time'] as Date)} ${level} ${where} -> ${info.message}`;
+/** What one log line holds, in the text or the JSON format. */
+export interface LogLine {
+  time: Date;
+  level: string;
+  process?: unknown;
+  module?: unknown;
+  inputName?: unknown;
+  serviceName?: unknown;
+  msg: unknown;
+}
+
+/**
+ * One line as the logger writes it: the manuals' `<time> <LEVEL> <process>::<module> -> <msg>`, or with `json`
+ * one object with the full ISO 8601 time and its zone (`Z`): log pipelines must not guess it. The console
+ * output prints its events through this too, as the manuals' ConsoleSender does.
+ */
+export function formatLogLine(line: LogLine, json: boolean): string {
+  if (json) {
+    return JSON.stringify({
+      time: line.time.toISOString(),
+      level: line.level,
+      process: line.process,
+      module: line.module,
+      input: line.inputName,
+      service: line.serviceName,
+      msg: line.msg,
+    });
+  }
+  const where = `${line.process ?? 'MainThread'}::${line.module ?? 'MainThread'}`;
+  return `${timestamp(line.time)} ${line.level.toUpperCase().padStart(7)} ${where} -> ${String(line.msg)}`;
+}
+
+const asLine = (info: winston.Logform.TransformableInfo): LogLine => ({
+  time: info['time'] as Date,
+  level: String(info.level),
+  process: info['process'],
+  module: info['module'],
+  inputName: info['inputName'],
+  serviceName: info['serviceName'],
+  msg: info.message,
 });
 
 class SinkTransport extends Transport {
@@ -100,6 +136,7 @@ class WinstonLogger implements Logger {
     private readonly base: winston.Logger,
     private readonly context: LogContext,
     readonly debugEnabled: boolean,
+    readonly json: boolean,
   ) {}
 
   private write(level: LogLevel, msg: string): void {
@@ -121,32 +158,20 @@ class WinstonLogger implements Logger {
     if (this.debugEnabled) this.write('debug', msg);
   }
   child(context: LogContext): Logger {
-    return new WinstonLogger(this.base, { ...this.context, ...context }, this.debugEnabled);
+    return new WinstonLogger(this.base, { ...this.context, ...context }, this.debugEnabled, this.json);
   }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  // JSON lines carry the full ISO 8601 time with its zone (`Z`): log pipelines must not guess it.
-  const format = options.json
-    ? winston.format.printf((info) =>
-        JSON.stringify({
-          time: (info['time'] as Date).toISOString(),
-          level: info.level,
-          process: info['process'],
-          module: info['module'],
-          input: info['inputName'],
-          service: info['serviceName'],
-          msg: info.message,
-        }),
-      )
-    : lineFormat;
+  const json = options.json === true;
+  const format = winston.format.printf((info) => formatLogLine(asLine(info), json));
   const level = options.level ?? (options.debug ? 'debug' : 'info');
   const base = winston.createLogger({
     levels,
     level,
     transports: [new winston.transports.Stream({ stream: options.stream ?? process.stdout, format }), new SinkTransport({ level })],
   });
-  return new WinstonLogger(base, { process: 'MainThread', module: 'MainThread' }, level === 'debug');
+  return new WinstonLogger(base, { process: 'MainThread', module: 'MainThread' }, level === 'debug', json);
 }
 
 /** A logger that drops everything (library use without logging). */
