@@ -7,13 +7,16 @@ import { join } from 'node:path';
 // dist/ and parallel edits to the SDK never need a rebuild first.
 const root = fileURLToPath(new URL('.', import.meta.url));
 const aliases: { find: string; replacement: string }[] = [];
-// A package's subpath export `./host` (the SDK's host API) resolves to src/host.ts the same way.
+// A package's subpath exports `./host` (the SDK's host API) and `./vitest` (the testkit's vitest set-ups)
+// resolve to src/host.ts and src/vitest.ts the same way.
 for (const dir of ['packages', 'tooling']) {
   for (const name of readdirSync(join(root, dir))) {
     const entry = join(root, dir, name, 'src', 'index.ts');
     if (existsSync(entry)) aliases.push({ find: `@collector/${name}`, replacement: entry });
-    const host = join(root, dir, name, 'src', 'host.ts');
-    if (existsSync(host)) aliases.push({ find: `@collector/${name}/host`, replacement: host });
+    for (const subpath of ['host', 'vitest']) {
+      const file = join(root, dir, name, 'src', `${subpath}.ts`);
+      if (existsSync(file)) aliases.push({ find: `@collector/${name}/${subpath}`, replacement: file });
+    }
   }
 }
 // Exact-match only: '@collector/sdk' must not swallow '@collector/sdk-x' or '@collector/sdk/host'.

@@ -1,15 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
 import { darktraceCollector } from '@collector/darktrace';
-import { captureCli, devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { captureCli, devoOutputConfig, parseReceivedEvents, waitForReceivedEvents } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, simulator, TAGS, utc } from './helpers.js';
 
 // README "Switching from Devo's collector", followed step by step through the command line.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => rsyslog?.stop());
+const rsyslog = useRsyslog();
 afterEach(closeSimulators);
 
 async function cli(argv: string[], workDir: string, config: Record<string, unknown>) {

@@ -1,20 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, runCollector } from '@collector/sdk/host';
 import { darktraceCollector } from '@collector/darktrace';
 import type { DarktraceSimulator } from '@collector/simulators';
-import { CapturingOutput, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { CapturingOutput, waitForReceivedEvents } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { closeSimulators, hoursAgo, newWorkDir, simulator, TAGS, utc } from './helpers.js';
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 afterEach(closeSimulators);
 
 const SERVICES = ['antigena', 'aianalyst_incidentevents', 'summarystatistics', 'status', 'modelbreaches'] as const;

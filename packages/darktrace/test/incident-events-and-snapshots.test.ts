@@ -1,15 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CapturingOutput, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CapturingOutput } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, runtimeFor, simulator, TAGS, utc } from './helpers.js';
 
 // --once runs deliver through the SDK's devo_platform output to a real rsyslog TLS receiver.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 afterEach(closeSimulators);
 

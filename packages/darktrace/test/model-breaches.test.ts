@@ -1,17 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, simulator, TAGS, utc } from './helpers.js';
 
 // Every run here delivers through the SDK's devo_platform output to a real rsyslog TLS receiver.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 afterEach(closeSimulators);
 

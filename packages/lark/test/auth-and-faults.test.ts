@@ -1,15 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { APP_ID, APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, uniqueIds, workDir } from './helpers.js';
 
 // The token-expiry and throttling runs deliver to a real rsyslog over TLS; the failure cases only need the SDK.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 afterEach(closeAll);
 
 const recent = () => ({ generate: { count: 1_000, from: new Date(Date.now() - 2 * HOUR_MS), to: new Date(Date.now() - 1000) } });

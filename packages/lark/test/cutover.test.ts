@@ -1,15 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
 import { larkCollector } from '@collector/lark';
-import { captureCli, devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { captureCli, devoOutputConfig, parseReceivedEvents, waitForReceivedEvents } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { closeAll, HOUR_MS, isoSecondsAgo, larkConfig, simulator, workDir } from './helpers.js';
 
 // README "Switching from Devo's collector", followed step by step through the command line.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => rsyslog?.stop());
+const rsyslog = useRsyslog();
 afterEach(closeAll);
 
 async function cli(argv: string[], dir: string, config: Record<string, unknown>) {

@@ -1,18 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { makeLarkAuditInfo } from '@collector/simulators';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { APP_SECRET, HOUR_MS, closeAll, isoSecondsAgo, larkConfig, runOnce, simulator, uniqueIds, workDir } from './helpers.js';
 
 // Every test here delivers through the SDK's devo_platform output to a real rsyslog over TLS.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 afterEach(closeAll);
 
 function withoutPullingId(event: Record<string, unknown>): Record<string, unknown> {

@@ -1,16 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCollector } from '@collector/sdk/host';
 import { proofpointCreationTime } from '@collector/simulators';
-import { captureCli, devoOutputConfig, parseReceivedEvents, startRsyslog, waitForReceivedEvents, type Rsyslog } from '@collector/testkit';
+import { captureCli, devoOutputConfig, parseReceivedEvents, waitForReceivedEvents } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { proofpointTapCollector } from '../src/index.js';
 import { closeAll, config, HOUR, isoAgo, SERVICES, simulator, workDir } from './helpers.js';
 
 // README "Switching from Devo's collector", followed step by step through the command line.
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => rsyslog?.stop());
+const rsyslog = useRsyslog();
 afterEach(closeAll);
 
 async function cli(argv: string[], dir: string, cfg: Record<string, unknown>) {

@@ -1,14 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { closeAll, config, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 afterEach(closeAll);
 
 describe('proofpoint_tap → Devo (real rsyslog TLS receiver)', () => {

@@ -2,21 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
-import { CapturingOutput, devoOutputConfig, parseReceivedEvents, startRsyslog, waitUntil, type Rsyslog } from '@collector/testkit';
+import { CapturingOutput, devoOutputConfig, parseReceivedEvents, waitUntil } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { proofpointThreatForensics, proofpointThreatSummary, type ProofpointSimulator } from '@collector/simulators';
 import { proofpointTapCollector } from '../src/index.js';
 import { closeAll, config, HOUR, isoAgo, runOnce, simulator, THREATS_TAG, workDir } from './helpers.js';
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 afterEach(closeAll);
 
 const withoutPullingId = (e: Record<string, unknown>) => {

@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutputs, DeliveryPipeline, publishLookup, silentLogger, type DeliveryRecord, type OutputConfig, type StreamOutput } from '@collector/sdk/host';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { devoOutputConfig, startRsyslog } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 
 // Several TLS connections per output (`concurrent_connections`) into a real rsyslog with client certificates.
 // A plain TCP relay sits between the output and rsyslog (TLS stays end to end: rsyslog verifies the client
@@ -93,13 +94,7 @@ async function startRelay(target: number): Promise<Relay> {
   };
 }
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 function output(port: number, connections: number, extra: Record<string, unknown> = {}): StreamOutput {
   const block = devoOutputConfig({ port, pki: rsyslog.pki }) as Record<string, OutputConfig>;

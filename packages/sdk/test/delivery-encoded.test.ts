@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EncodedBatch } from '@collector/sdk';
 import { createOutputs, DeliveryPipeline, silentLogger, type DeliveryRecord, type Output, type OutputConfig } from '@collector/sdk/host';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { devoOutputConfig, type Rsyslog } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 
 // Events handed to the delivery as bytes (EncodedBatch): the lines at a real rsyslog are those of the same
 // messages as strings, and every guarantee of records holds (slicing, acknowledgement, emergency
@@ -40,13 +41,7 @@ class MemoryOutput implements Output {
   async stop(): Promise<void> {}
 }
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 describe('EncodedBatch', () => {
   it('slices share the bytes and decode to the messages', () => {

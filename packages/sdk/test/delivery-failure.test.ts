@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { stateFileName } from '@collector/sdk/host';
-import { devoOutputConfig, freePort, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { devoOutputConfig, freePort, type Rsyslog } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { startExampleApi, type ExampleEvent } from './example-input.js';
 
 // Delivery under failure, through the real command line in a child process (the exit code is the
@@ -15,13 +16,7 @@ import { startExampleApi, type ExampleEvent } from './example-input.js';
 const HOUR = 3_600_000;
 const child = fileURLToPath(new URL('./fixtures/delivery-cli-child.ts', import.meta.url));
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();

@@ -1,10 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Logger } from '@collector/sdk';
 import { createOutputs, DeliveryPipeline, OutputError, silentLogger, type DeliveryRecord, type Output, type OutputConfig } from '@collector/sdk/host';
 import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 
 const HOST = 'testhost';
 const T = new Date(Date.UTC(2024, 4, 6, 7, 8, 9, 123));
@@ -34,13 +35,7 @@ function outputsFor(r: Rsyslog, extra: Record<string, unknown> = {}, workDir = m
   return { outputs: createOutputs(block, { workDir, log: silentLogger, hostname: HOST }), workDir };
 }
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 /** Lines received since `from`. */
 function since(from: number): string[] {

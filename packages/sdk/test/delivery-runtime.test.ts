@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { devoOutputConfig } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
 const HOUR = 3_600_000;
@@ -13,13 +14,7 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 function events(start: number, count: number): ExampleEvent[] {
   return Array.from({ length: count }, (_, i) => ({ id: `e${i}`, t: start + i * 60_000 }));

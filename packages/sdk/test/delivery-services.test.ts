@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { createServer, type TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   attachInternalLogs,
   createLogger,
@@ -15,18 +15,13 @@ import {
   type OutputConfig,
   type StreamOutput,
 } from '@collector/sdk/host';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { devoOutputConfig } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 
 const HOST = 'testhost';
 const FAST = { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 };
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 function devoOutputs(extra: Record<string, unknown> = {}, globals: Record<string, unknown> = {}) {
   const block = devoOutputConfig(rsyslog) as Record<string, OutputConfig>;

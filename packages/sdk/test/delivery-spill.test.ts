@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type Logger } from '@collector/sdk';
 import { CollectorRuntime, createOutputs, DeliveryPipeline, silentLogger, stateFileName, type DeliveryRecord, type OutputConfig } from '@collector/sdk/host';
-import { devoOutputConfig, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { devoOutputConfig } from '@collector/testkit';
+import { useRsyslog } from '@collector/testkit/vitest';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
 // Emergency persistence while running: an output down longer than the threshold has its queue spilled to
@@ -20,13 +21,7 @@ const T = new Date(Date.UTC(2024, 4, 6, 7, 8, 9, 123));
 const FAST = { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 };
 const child = fileURLToPath(new URL('./fixtures/delivery-spill-child.ts', import.meta.url));
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
