@@ -2,6 +2,7 @@
 // `pnpm bench`: each collector's built app, as a daemon, against its simulator at zero latency, delivering to
 // rsyslog over TLS; the bare Node TLS writer to the same rsyslog in the same run as the ceiling. Writes
 // docs/benchmarks.md. Not a test: nothing here asserts a time.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +54,11 @@ interface Measured {
   eventsPerSecond: number;
   mbPerSecond: number;
   cpuSecondsPerMillion: number;
+  /**
+   * CPU time of the process when rsyslog had counted its last event, per million events: the run without what
+   * comes after it (the idle collection a second after the catch-up, the SIGUSR2 memory report, the stop).
+   */
+  cpuToLastEventSecondsPerMillion: number;
   peakRssMiB: number;
   /** RSS of the daemon a few seconds after it caught up (all events counted by rsyslog). */
   idleRssMiB: number;
@@ -139,6 +145,7 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
     const deadline = Date.now() + 600_000;
     while (!exited && rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     const seconds = (performance.now() - started) / 1000;
+    const cpuToLastEventMs = exited ? Number.NaN : processCpuMs(pid);
     const counted = rsyslog.count() - before;
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleRssMiB = exited ? Number.NaN : rssMiB(pid);
@@ -158,6 +165,7 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
       eventsPerSecond: truth.size / seconds,
       mbPerSecond: (truth.size * bytesPerEvent) / 1e6 / seconds,
       cpuSecondsPerMillion: (child.cpuMs / 1000) * (1e6 / truth.size),
+      cpuToLastEventSecondsPerMillion: (cpuToLastEventMs / 1000) * (1e6 / truth.size),
       peakRssMiB: child.maxRssKb / 1024,
       idleRssMiB,
       idleMemory: memory ? (JSON.parse(memory[1]!) as Record<string, number>) : undefined,
@@ -196,6 +204,21 @@ function residentPages(pid: number | undefined): IdlePages | undefined {
     private: (kb('Private_Clean') + kb('Private_Dirty')) / 1024,
     shared: (kb('Shared_Clean') + kb('Shared_Dirty')) / 1024,
   };
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User + system CPU time of a running process (all its threads) so far, ms (`/proc/<pid>/stat`, clock ticks). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** VmRSS of a running process, MiB. */
@@ -244,7 +267,7 @@ async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
       for (let i = 0; i < RUNS; i++) {
         log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the bare loop and the ceiling`);
         const describe = (label: string, run: Measured) =>
-          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M, peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})}`);
+          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M (${fmt(run.cpuToLastEventSecondsPerMillion, 1)} to the last event), peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})}`);
         if (BASELINE_ROOT) {
           const before = await throughputRun(adapter, rsyslog, result.bytesPerEvent, BASELINE_ROOT);
           describe('baseline', before);
@@ -286,6 +309,8 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push('The clock runs from spawning the process until rsyslog has counted every event (start-up, token, pulling,');
   out.push('encoding, TLS, acknowledgement and the final state save included). CPU time and peak RSS are the collector');
   out.push('process\'s own (`process.resourceUsage()` at exit, via a `--import` probe), not the simulator\'s or rsyslog\'s.');
+  out.push('"CPU s / M to the last event" is the same process\'s CPU time (`/proc/<pid>/stat`) read when rsyslog counted the');
+  out.push('last event: without the idle collection, the memory report and the stop that follow (start-up is in both).');
   out.push('The simulator runs in the harness process and shares the 2 cores.', '');
   out.push('**Ceiling**: in the same session, after each collector run, a bare Node TLS socket writes the same number of');
   out.push('pre-built lines of the collector\'s average wire size to the same rsyslog (`src/lib/tls-ceiling.ts`). That is the');
@@ -301,15 +326,15 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push(`event written by rsyslog (${STARTUP_EVENTS} events; Node start, config, state, token or setup probe, first page, TLS connect).`);
   out.push('The same run gives the wire size of an event and checks that every event arrived exactly once.', '');
   out.push('## Results', '');
-  out.push('| collector | events | s | events/s | MB/s | ceiling events/s | % of ceiling | bare loop events/s | **× bare loop** | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB | start-up ms | check |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push('| collector | events | s | events/s | MB/s | ceiling events/s | % of ceiling | bare loop events/s | **× bare loop** | CPU s / M events | CPU s / M to the last event | bare loop CPU s / M | peak RSS MiB | idle RSS MiB | start-up ms | check |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
     if (r.elsewhere) {
-      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | – | – | – | – | measured by its own benchmark against moto: [${r.elsewhere}](../${r.elsewhere}) (below) |`);
+      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | – | – | – | – | – | measured by its own benchmark against moto: [${r.elsewhere}](../${r.elsewhere}) (below) |`);
       continue;
     }
     if (r.error && r.runs.length === 0) {
-      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | – | – | – | ${fmt(median(r.startupMs))} | **failed**: ${r.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
+      out.push(`| ${r.vendor} | – | – | – | – | – | – | – | – | – | – | – | – | – | ${fmt(median(r.startupMs))} | **failed**: ${r.error.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300)} |`);
       continue;
     }
     const eps = median(r.runs.map((x) => x.eventsPerSecond));
@@ -318,7 +343,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
     // The ratio of each run to the bare loop run right after it, then the median: both saw the same load.
     const ratio = median(r.runs.map((x) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN)));
     out.push(
-      `| ${r.vendor} | ${fmt(r.runs[0]!.events)} | ${fmt(median(r.runs.map((x) => x.seconds)), 2)} | **${fmt(eps)}** | ${fmt(median(r.runs.map((x) => x.mbPerSecond)), 1)} | ${fmt(ceil)} | **${fmt((eps / ceil) * 100)} %** | ${fmt(bare((b) => b.eventsPerSecond))} | **${fmt(ratio, 2)}** | ${fmt(median(r.runs.map((x) => x.cpuSecondsPerMillion)), 1)} | ${fmt(bare((b) => b.cpuSecondsPerMillion), 1)} | ${fmt(median(r.runs.map((x) => x.peakRssMiB)))} | ${fmt(median(r.runs.map((x) => x.idleRssMiB)))} | ${fmt(median(r.startupMs))} | ${r.sanity}${r.error ? `; ${r.error}` : ''} |`,
+      `| ${r.vendor} | ${fmt(r.runs[0]!.events)} | ${fmt(median(r.runs.map((x) => x.seconds)), 2)} | **${fmt(eps)}** | ${fmt(median(r.runs.map((x) => x.mbPerSecond)), 1)} | ${fmt(ceil)} | **${fmt((eps / ceil) * 100)} %** | ${fmt(bare((b) => b.eventsPerSecond))} | **${fmt(ratio, 2)}** | ${fmt(median(r.runs.map((x) => x.cpuSecondsPerMillion)), 1)} | ${fmt(median(r.runs.map((x) => x.cpuToLastEventSecondsPerMillion)), 1)} | ${fmt(bare((b) => b.cpuSecondsPerMillion), 1)} | ${fmt(median(r.runs.map((x) => x.peakRssMiB)))} | ${fmt(median(r.runs.map((x) => x.idleRssMiB)))} | ${fmt(median(r.startupMs))} | ${r.sanity}${r.error ? `; ${r.error}` : ''} |`,
     );
   }
   out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.filter((r) => !r.elsewhere).map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
@@ -337,14 +362,14 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
     out.push('', `### Before and after (\`--baseline ${args.baseline}\`)`, '');
     out.push('Each run measured the baseline build, then this build, each followed by its own bare loop, against the same');
     out.push('simulator data and receiver; medians of the runs ("× bare loop" is per run, then the median).', '');
-    out.push('| collector | build | events/s | × bare loop | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    out.push('| collector | build | events/s | × bare loop | CPU s / M events | CPU s / M to the last event | bare loop CPU s / M | peak RSS MiB | idle RSS MiB |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of results) {
       for (const [label, runs] of [['before', r.baselineRuns], ['after', r.runs]] as const) {
         if (runs.length === 0) continue;
         const m = (f: (x: Measured) => number) => median(runs.map(f));
         out.push(
-          `| ${r.vendor} | ${label} | ${fmt(m((x) => x.eventsPerSecond))} | **${fmt(m((x) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN)), 2)}** | **${fmt(m((x) => x.cpuSecondsPerMillion), 1)}** | ${fmt(m((x) => x.bare?.cpuSecondsPerMillion ?? Number.NaN), 1)} | **${fmt(m((x) => x.peakRssMiB))}** | **${fmt(m((x) => x.idleRssMiB))}** |`,
+          `| ${r.vendor} | ${label} | ${fmt(m((x) => x.eventsPerSecond))} | **${fmt(m((x) => (x.bare ? x.eventsPerSecond / x.bare.eventsPerSecond : Number.NaN)), 2)}** | **${fmt(m((x) => x.cpuSecondsPerMillion), 1)}** | ${fmt(m((x) => x.cpuToLastEventSecondsPerMillion), 1)} | ${fmt(m((x) => x.bare?.cpuSecondsPerMillion ?? Number.NaN), 1)} | **${fmt(m((x) => x.peakRssMiB))}** | **${fmt(m((x) => x.idleRssMiB))}** |`,
         );
       }
     }
