@@ -46,6 +46,14 @@ const REJECTED_CERT = new Set(['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV13
 const BAD_SERVER_CERT = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE']);
 
+/**
+ * The most of a measured TCP connect time that counts as the path's round trip. Linux retransmits a lost SYN
+ * after 1 s, and no terrestrial path takes that long: a slower connect measured a retransmission or a process
+ * that handled its connect event late (a long GC, a starved CPU), and each write on the connection would
+ * otherwise wait twice that for its acknowledgement, for the connection's whole life.
+ */
+const MAX_RTT_ESTIMATE_MS = 1_000;
+
 /** Bytes per socket write: progress granularity for the send watchdog. */
 const SLICE = 64 * 1024;
 
@@ -90,7 +98,7 @@ export class StreamConnection {
   private failure: Error | undefined;
   private verified = false;
   private handshakeMs = 0;
-  /** TCP connect time: a round-trip estimate free of TLS CPU time. */
+  /** TCP connect time (at most MAX_RTT_ESTIMATE_MS): a round-trip estimate free of TLS CPU time. */
   private rttMs = 0;
   private readonly pending = new Set<PendingSend>();
   private readonly awaitingVerify: PendingSend[] = [];
@@ -124,10 +132,19 @@ export class StreamConnection {
     this.closedListeners.push(listener);
   }
 
+  /**
+   * How long a flushed write must stay on the healthy connection before it counts as delivered:
+   * `settleMs`, or twice the connect time when that is longer.
+   */
+  get settlePeriodMs(): number {
+    return Math.max(this.target.settleMs, 2 * this.rttMs);
+  }
+
   /** Connects; resolves at (secure)connect, rejects with an OutputError. */
   connect(): Promise<void> {
     const t = this.target;
-    const started = Date.now();
+    // The monotonic clock: a wall-clock step during the handshake is not a round trip (see MAX_RTT_ESTIMATE_MS).
+    const started = performance.now();
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const fail = (error: Error) => {
@@ -140,7 +157,7 @@ export class StreamConnection {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.handshakeMs = Date.now() - started;
+        this.handshakeMs = performance.now() - started;
         socket.setTimeout(0);
         resolve();
       };
@@ -179,7 +196,7 @@ export class StreamConnection {
       }
       this.socket = socket;
       socket.setNoDelay(true);
-      socket.once('connect', () => (this.rttMs = Date.now() - started));
+      socket.once('connect', () => (this.rttMs = Math.min(MAX_RTT_ESTIMATE_MS, performance.now() - started)));
       const timer = setTimeout(() => {
         const error = new OutputError(606, `Connection to ${this.where} timed out after ${t.connectTimeoutMs} ms`, {
           retryable: true, remedy: 'Check address, port, firewall and proxy rules towards the receiver',
@@ -243,7 +260,7 @@ export class StreamConnection {
         p.resolve();
         this.maybeEnd();
       });
-    }, Math.max(this.target.settleMs, 2 * this.rttMs));
+    }, this.settlePeriodMs);
   }
 
   /**

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { StreamConnection, type ConnectionTarget } from '@collector/sdk/host';
+import { startRsyslog, type Rsyslog } from '@collector/testkit';
+
+// A connection's settle period (how long a flushed write must stay on a healthy connection before it counts
+// as delivered) is at least twice the TCP connect time it measured when it opened. What delays that one
+// measurement must not become a delay of every acknowledgement for the connection's life: a wall-clock step
+// during the handshake made each batch wait twice the step (a 10 s step timed out o365-emt's graph test in
+// one CI run), and a process busy when its connect completed measured its own lateness as the round trip.
+
+const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
+const HOUR = 3_600_000;
+
+let rsyslog: Rsyslog;
+beforeAll(async () => {
+  rsyslog = await startRsyslog();
+});
+afterAll(async () => {
+  await rsyslog?.stop();
+});
+
+function target(): ConnectionTarget {
+  return {
+    host: '127.0.0.1',
+    port: rsyslog.port,
+    tls: { ca: readFileSync(rsyslog.pki.caCert), cert: readFileSync(rsyslog.pki.clientCert), key: readFileSync(rsyslog.pki.clientKey), checkHostname: true },
+    connectTimeoutMs: 10_000,
+    sendTimeoutMs: 5_000,
+    settleMs: 20,
+    verifyGraceMs: 1_000,
+  };
+}
+
+/**
+ * Opens a connection to rsyslog; `whileConnecting` runs right after its socket was created (the TCP handshake
+ * under way). `connectMs`: the TCP connect time as this test saw it on the monotonic clock, from just before
+ * the socket was created to its connect event (handled just before the connection's own listener).
+ */
+async function connectWhile(whileConnecting: () => void): Promise<{ connection: StreamConnection; connectMs: number }> {
+  const original = tls.connect;
+  let connectMs = Number.NaN;
+  // node:tls's ES exports follow its CommonJS ones after syncBuiltinESMExports: the SDK's `connect` import is this wrapper.
+  tls.connect = ((...args: Parameters<typeof tls.connect>) => {
+    const began = performance.now();
+    const socket = original(...args);
+    socket.once('connect', () => (connectMs = performance.now() - began));
+    whileConnecting();
+    return socket;
+  }) as typeof tls.connect;
+  syncBuiltinESMExports();
+  try {
+    const connection = new StreamConnection(target(), 'rsyslog');
+    const opened = connection.connect();
+    tls.connect = original;
+    syncBuiltinESMExports();
+    await opened;
+    await connection.whenVerified();
+    return { connection, connectMs };
+  } finally {
+    tls.connect = original;
+    syncBuiltinESMExports();
+  }
+}
+
+async function sendLine(connection: StreamConnection, text: string): Promise<void> {
+  const before = rsyslog.lines().length;
+  await connection.send(Buffer.from(`<14>Dec  6 20:00:00 collector test.connect.time: ${text}\n`));
+  const lines = await rsyslog.waitForLines(before + 1);
+  expect(lines.at(-1)).toContain(text);
+}
+
+describe('StreamConnection: the connect time behind the settle period', () => {
+  it('a wall-clock step while the connection opens does not lengthen its acknowledgements', async () => {
+    const real = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now');
+    try {
+      // An NTP step (or a VM's clock catching up) of an hour forward during the TCP handshake.
+      const { connection, connectMs } = await connectWhile(() => clock.mockImplementation(() => real() + HOUR));
+      // Twice the connect time that really passed (50 ms for the few statements before the socket was created).
+      expect(connection.settlePeriodMs).toBeLessThanOrEqual(Math.max(20, 2 * (connectMs + 50)));
+      // Before: the connection measured a one-hour round trip and acknowledged this write two hours later.
+      await sendLine(connection, 'after a clock step');
+      await connection.close();
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('a process busy when its connect completed does not count that time as more than a 1 s round trip', async () => {
+    // The event loop blocked for 2.5 s (a long GC, a starved CPU): the connect event is handled that late.
+    const { connection, connectMs } = await connectWhile(() => {
+      const until = performance.now() + 2_500;
+      while (performance.now() < until);
+    });
+    expect(connectMs).toBeGreaterThanOrEqual(2_500);
+    // At most 2 × 1 s: a connect slower than the first SYN retransmission (1 s) measured the process, not the path.
+    expect(connection.settlePeriodMs).toBeLessThanOrEqual(2_000);
+    expect(connection.settlePeriodMs).toBeGreaterThanOrEqual(20);
+    await sendLine(connection, 'after a busy connect');
+    await connection.close();
+  });
+});
