@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { StreamConnection, type ConnectionTarget } from '@collector/sdk/host';
-import { startRsyslog, type Rsyslog } from '@collector/testkit';
+import { describe, expect, it, vi } from 'vitest';
+import { StreamConnection, StreamOutput, type ConnectionTarget, type Logger } from '@collector/sdk/host';
+import { useRsyslog } from '@collector/testkit/vitest';
 
 // A connection's settle period (how long a flushed write must stay on a healthy connection before it counts
 // as delivered) is at least twice the TCP connect time it measured when it opened. What delays that one
@@ -13,13 +13,7 @@ import { startRsyslog, type Rsyslog } from '@collector/testkit';
 const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
 const HOUR = 3_600_000;
 
-let rsyslog: Rsyslog;
-beforeAll(async () => {
-  rsyslog = await startRsyslog();
-});
-afterAll(async () => {
-  await rsyslog?.stop();
-});
+const rsyslog = useRsyslog();
 
 function target(): ConnectionTarget {
   return {
@@ -100,5 +94,29 @@ describe('StreamConnection: the connect time behind the settle period', () => {
     expect(connection.settlePeriodMs).toBeGreaterThanOrEqual(20);
     await sendLine(connection, 'after a busy connect');
     await connection.close();
+  });
+});
+
+describe('the delivery measures durations on the monotonic clock', () => {
+  it('a wall-clock step of two hours neither retires an open connection as too old nor delays the next write', async () => {
+    const debug: string[] = [];
+    const log: Logger = { error() {}, warning() {}, warn() {}, info() {}, debug: (m: string) => void debug.push(m), child: () => log, debugEnabled: true };
+    const output = new StreamOutput('devo_1', 'devo_platform', { target: target(), hostname: 'collector', maxConnectionAgeMs: HOUR, idleTimeoutMs: HOUR, log });
+    await output.start();
+    const real = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now');
+    try {
+      await output.write([{ tag: 'test.clock.step', message: 'before the step' }], 'standard');
+      // An NTP step (or a VM resumed) two hours forward: the connection is seconds old, not two hours.
+      clock.mockImplementation(() => real() + 2 * HOUR);
+      await output.write([{ tag: 'test.clock.step', message: 'after the step' }], 'standard');
+      const lines = await rsyslog.waitForLines(2);
+      expect(lines.filter((l) => l.includes('test.clock.step')).map((l) => l.slice(l.indexOf(': ') + 2))).toEqual(['before the step', 'after the step']);
+      // Before: "reconnecting (connection older than the maximum age)" and a new TLS session for the second write.
+      expect(debug.filter((m) => m.includes('reconnecting'))).toEqual([]);
+    } finally {
+      clock.mockRestore();
+      await output.stop();
+    }
   });
 });

@@ -313,10 +313,10 @@ export class DeliveryPipeline implements Delivery {
    * hands the rest to the emergency persistence.
    */
   async drain(timeoutMs = 30_000, downAfterMs = 3_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       if (this.inflight.size === 0 && (this.stopped || !this.lanes.some((l) => l.spooling))) return true;
-      if (Date.now() > deadline) return false;
+      if (performance.now() > deadline) return false;
       if (this.lanes.some((l) => l.failingForMs() > downAfterMs)) return false;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -349,8 +349,8 @@ export class DeliveryPipeline implements Delivery {
   }
 
   private async doStop(budgetMs: number, abandon: Error | undefined): Promise<void> {
-    const deadline = Date.now() + budgetMs;
-    const left = () => Math.max(0, deadline - Date.now());
+    const deadline = performance.now() + budgetMs;
+    const left = () => Math.max(0, deadline - performance.now());
     this.stopped = true;
     this.monitor?.stop();
     clearInterval(this.tickTimer);
@@ -465,7 +465,7 @@ export class Lane {
   private lastFailedAt = 0;
   /** Since when the output refuses us (0: it has not since the last success); see refusedForMs(). */
   private refusedSince = 0;
-  private lastRefusalAt = 0;
+  private lastRefusalAt = Number.NEGATIVE_INFINITY;
   private lastFailureLogAt = 0;
   private lastRefusalLogAt = 0;
   /** The error of the last failed write, until a write succeeds. */
@@ -567,7 +567,7 @@ export class Lane {
    */
   tick(): void {
     if (this.halted || !this.started) return;
-    const now = Date.now();
+    const now = performance.now();
     if (this.retryTimer && this.failedWhileDown && this.output.ready()) {
       // The output's background reconnect succeeded: no need to sit out the rest of the back-off. Write at
       // once: the retry timer was what would have, and nothing else may be left to wake this lane.
@@ -602,7 +602,7 @@ export class Lane {
    */
   spill(urgent: boolean): boolean {
     if (!this.store || !this.spooling || this.halted || this.queue.length === 0 || this.queueInflight > 0) return false;
-    const now = Date.now();
+    const now = performance.now();
     const flushMs = this.options.spillFlushMs ?? Math.min(5_000, Math.max(this.spillAfterMs, 1));
     if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < (this.options.batchSize ?? 1000)) return false;
     const chunks = this.queue.splice(0);
@@ -704,7 +704,7 @@ export class Lane {
   }
 
   failingForMs(): number {
-    return this.failures > 0 ? Date.now() - this.failingSince : 0;
+    return this.failures > 0 ? performance.now() - this.failingSince : 0;
   }
 
   pump(): void {
@@ -750,7 +750,7 @@ export class Lane {
       if (!fromSpool) this.queueInflight++;
       const write = { taken, abandoned: false, fromSpool };
       this.inflightWrites.add(write);
-      const began = Date.now();
+      const began = performance.now();
       // Frees the write's place in the window once, at its flush or at its outcome.
       let writing = true;
       const flushed = (): void => {
@@ -775,7 +775,7 @@ export class Lane {
           this.lastFailureLogAt = 0;
           this.lastRefusalLogAt = 0;
           this.sent[service] += count;
-          this.busyMs[service] += Date.now() - began;
+          this.busyMs[service] += performance.now() - began;
           for (const t of taken) t.done();
           this.afterWrite();
         },
@@ -787,20 +787,20 @@ export class Lane {
           this.inflight--;
           if (!fromSpool) this.queueInflight--;
           this.requeue(taken, fromSpool ? this.resend : this.queue);
-          if (this.failures === 0) this.failingSince = Date.now();
+          if (this.failures === 0) this.failingSince = performance.now();
           // The writes in flight on a connection that dies all fail, one after the other: that is one
           // failure for the back-off (else 16 of them would push the retry towards its cap at once).
           const sameCause = this.failures > 0 && began < this.lastFailedAt;
-          this.lastFailedAt = Date.now();
+          this.lastFailedAt = performance.now();
           const wait = backoffDelay(sameCause ? this.failures - 1 : this.failures, { initialMs: this.options.retryInitialMs ?? 100, maxMs: this.options.retryMaxMs ?? 60_000 });
           if (!sameCause) this.failures++;
           this.failedWhileDown = !this.output.ready();
           if (isRefusal(error)) {
             // A refusal after a long stretch of other failures starts a new count.
-            if (Date.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) this.refusedSince = Date.now();
-            this.lastRefusalAt = Date.now();
+            if (performance.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) this.refusedSince = performance.now();
+            this.lastRefusalAt = performance.now();
             this.lastError = error;
-          } else if (!isRefusal(this.lastError) || Date.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) {
+          } else if (!isRefusal(this.lastError) || performance.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) {
             this.lastError = error;
           }
           if (!this.halted) {
@@ -834,7 +834,7 @@ export class Lane {
    * server not trusted) is an ERROR with the remedy: it does not fix itself; anything else is a WARNING.
    */
   private reportFailure(count: number, error: unknown): void {
-    const now = Date.now();
+    const now = performance.now();
     const period = this.options.failureLogPeriodMs ?? 60_000;
     const message = error instanceof OutputError ? error.toLine() : (error as Error).message;
     const waiting = this.queued() + count;
@@ -863,8 +863,8 @@ export class Lane {
    * ends in a reset instead of the alert.
    */
   refusedForMs(): number {
-    if (!this.refusedSince || Date.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) return 0;
-    return Date.now() - this.refusedSince;
+    if (!this.refusedSince || performance.now() - this.lastRefusalAt > REFUSAL_MEMORY_MS) return 0;
+    return performance.now() - this.refusedSince;
   }
 
   private afterWrite(): void {

@@ -90,8 +90,8 @@ export function describeSocketError(error: NodeJS.ErrnoException, where: string)
  * FIN before then rejects every unsettled send: a rejected certificate can never be acknowledged.
  */
 export class StreamConnection {
-  readonly openedAt = Date.now();
-  lastWriteAt = Date.now();
+  readonly openedAt = performance.now();
+  lastWriteAt = performance.now();
   /** Sends not yet settled. */
   inflight = 0;
   private socket: Socket | TLSSocket | undefined;
@@ -105,7 +105,7 @@ export class StreamConnection {
   private verifyTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private unflushed = 0;
-  private lastProgressAt = Date.now();
+  private lastProgressAt = performance.now();
   private retiring = false;
   private reserved = 0;
   private quietEnd = false;
@@ -220,7 +220,7 @@ export class StreamConnection {
         fail(error);
       });
       this.watchdog = setInterval(() => {
-        if (this.unflushed > 0 && Date.now() - this.lastProgressAt > t.sendTimeoutMs) {
+        if (this.unflushed > 0 && performance.now() - this.lastProgressAt > t.sendTimeoutMs) {
           this.fail(new OutputError(608, `Sending to ${this.where} made no progress for ${t.sendTimeoutMs} ms`, { retryable: true }));
         }
       }, Math.max(250, Math.min(t.sendTimeoutMs, 1000)));
@@ -277,8 +277,8 @@ export class StreamConnection {
     }
     if (this.reserved > 0) this.reserved--;
     else this.inflight++;
-    this.lastWriteAt = Date.now();
-    if (this.unflushed === 0) this.lastProgressAt = Date.now();
+    this.lastWriteAt = performance.now();
+    if (this.unflushed === 0) this.lastProgressAt = performance.now();
     this.unflushed++;
     return new Promise<void>((resolve, reject) => {
       const p: PendingSend = { flushed, resolve, reject };
@@ -288,7 +288,7 @@ export class StreamConnection {
       for (let off = 0; off < bytes.length; off += SLICE) {
         const last = off + SLICE >= bytes.length;
         socket.write(bytes.subarray(off, off + SLICE), (error) => {
-          this.lastProgressAt = Date.now();
+          this.lastProgressAt = performance.now();
           if (error || this.failure) {
             if (last) this.unflushed--;
             this.fail(this.failure ?? describeSocketError(error as NodeJS.ErrnoException, this.where));

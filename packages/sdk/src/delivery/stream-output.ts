@@ -149,7 +149,7 @@ export class StreamOutput implements Output {
 
   private scheduleReconnect(): void {
     if (this.reconnectTimer || this.stopController.signal.aborted) return;
-    const wait = Math.max(0, this.nextAttemptAt - Date.now());
+    const wait = Math.max(0, this.nextAttemptAt - performance.now());
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.stopController.signal.aborted || this.pool.some((c) => c.healthy)) return;
@@ -281,7 +281,7 @@ export class StreamOutput implements Output {
   private noteFailure(error: unknown): void {
     const wait = backoffDelay(this.failures, { initialMs: this.options.initialWaitMs ?? 2_000, maxMs: this.options.maxWaitMs ?? 60_000 });
     this.failures++;
-    this.nextAttemptAt = Date.now() + wait;
+    this.nextAttemptAt = performance.now() + wait;
     // A refusal is reported by the pipeline, with its remedy, once a minute: no second ERROR line for it.
     if (isRefusal(error)) this.refusedInStreak = true;
     if (this.failures === (this.options.connectingRetries ?? 5) && !this.refusedInStreak) {
@@ -298,7 +298,7 @@ export class StreamOutput implements Output {
    * retired first.
    */
   private async acquire(ordered = false): Promise<StreamConnection> {
-    const now = Date.now();
+    const now = performance.now();
     const idleMs = this.options.idleTimeoutMs ?? 30_000;
     const maxAge = this.options.maxConnectionAgeMs ?? 3_600_000;
     for (let i = this.pool.length - 1; i >= 0; i--) {
@@ -346,7 +346,7 @@ export class StreamOutput implements Output {
 
   private async openConnection(): Promise<StreamConnection> {
     const signal = this.stopController.signal;
-    const wait = this.nextAttemptAt - Date.now();
+    const wait = this.nextAttemptAt - performance.now();
     if (wait > 0) await sleep(wait, signal);
     if (signal.aborted) throw new Error(`Output ${this.name} stopped`);
     const connection = new StreamConnection(this.options.target, this.where);
