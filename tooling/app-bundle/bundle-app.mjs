@@ -21,9 +21,9 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -174,17 +174,15 @@ buildReleaseMemory();
 /**
  * dist/release-memory.node (release-memory.c): glibc's malloc_trim(0), which the SDK's idle collection calls
  * once V8 has collected (13 of a daemon's 18 MiB of glibc heap were free pages after a catch-up). Compiled with
- * `$CC` (default `cc`) against the headers of the Node that runs this build. Optional: without a compiler or
- * the headers (or off Linux) the app is built without it and only misses that memory back.
+ * `$CC` (default `cc`; it needs no Node headers). Optional: without a compiler (or off Linux) the app is built
+ * without it and only misses that memory back.
  */
 function buildReleaseMemory() {
   const source = fileURLToPath(new URL('./release-memory.c', import.meta.url));
-  const headers = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
   const skip = (/** @type {string} */ why) => process.stderr.write(`bundle-app: dist/release-memory.node not built (${why}); the idle collector keeps glibc's freed pages\n`);
   if (process.platform !== 'linux') return skip(`not Linux: ${process.platform}`);
-  if (!headers) return skip(`no node_api.h beside ${process.execPath}`);
   try {
-    execFileSync(process.env['CC'] || 'cc', ['-shared', '-fPIC', '-O2', '-Wall', '-I', headers, source, '-o', 'dist/release-memory.node'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.env['CC'] || 'cc', ['-shared', '-fPIC', '-O2', '-Wall', source, '-o', 'dist/release-memory.node'], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     return skip(`${process.env['CC'] || 'cc'}: ${/** @type {Error} */ (error).message.split('\n')[0]}`);
   }
