@@ -7,9 +7,8 @@
 // never call it and JavaScript cannot reach it, hence this one function. Built by bundle-app with the C
 // compiler it finds; without one there is no helper and the idle collection runs without it.
 //
-// The few Node-API declarations it uses are written out here (Node-API is a stable C ABI: these have not
-// changed since Node 8), so no Node headers are needed to build it (the slim images and Debian's nodejs
-// package have none).
+// The three Node-API functions it uses are declared here (Node-API is a stable C ABI; these are part of its
+// version 1, Node 10 and later), so a C compiler is all it needs: no Node headers, no node-gyp.
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
