@@ -3,7 +3,7 @@
 // rsyslog over TLS; the bare Node TLS writer to the same rsyslog in the same run as the ceiling. Writes
 // docs/benchmarks.md. Not a test: nothing here asserts a time.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,11 +38,14 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     // Seconds a caught-up collector idles before its idle RSS is read.
     'idle-seconds': { type: 'string', default: '3' },
+    // Keeps each idle daemon's `/proc/<pid>/smaps` and a V8 heap snapshot (taken after the RSS is read) in this directory.
+    'idle-dump': { type: 'string' },
   },
 });
 const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;
 const BASELINE_ROOT = args.baseline ? resolve(args.baseline) : undefined;
 const IDLE_MS = Number(args['idle-seconds']) * 1000;
+const IDLE_DUMP = args['idle-dump'] ? resolve(args['idle-dump']) : undefined;
 const BARE_LOOP = fileURLToPath(new URL('./lib/bare-loop.js', import.meta.url));
 const EVENTS = Number(args.events);
 const STARTUP_EVENTS = Number(args['startup-events']);
@@ -140,7 +143,10 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
     let pid: number | undefined;
     let exited = false;
     const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof']), '--cpu-prof-name', `${adapter.name}-${Date.now()}.cpuprofile`] : [];
-    const running = runNode(appMain(adapter.name, root), ['--config', configFile], { cwd: dir, timeoutMs: 600_000, nodeArgs, onSpawn: (p) => (pid = p) });
+    const dumpName = `${adapter.name}-${root === APPS_ROOT ? 'after' : 'before'}-${Date.now()}`;
+    if (IDLE_DUMP) mkdirSync(IDLE_DUMP, { recursive: true });
+    const env = IDLE_DUMP ? { BENCH_HEAP_SNAPSHOT: join(IDLE_DUMP, `${dumpName}.heapsnapshot`) } : undefined;
+    const running = runNode(appMain(adapter.name, root), ['--config', configFile], { cwd: dir, timeoutMs: 600_000, nodeArgs, env, onSpawn: (p) => (pid = p) });
     void running.then(() => (exited = true));
     const deadline = Date.now() + 600_000;
     while (!exited && rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -150,9 +156,11 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleRssMiB = exited ? Number.NaN : rssMiB(pid);
     const idlePages = exited ? undefined : residentPages(pid);
+    // (copyFileSync reads nothing from /proc: its files have no size)
+    if (IDLE_DUMP && !exited) writeFileSync(join(IDLE_DUMP, `${dumpName}.smaps`), readFileSync(`/proc/${pid}/smaps`));
     if (!exited && pid !== undefined) {
       process.kill(pid, 'SIGUSR2');
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, IDLE_DUMP ? 5_000 : 200));
       process.kill(pid, 'SIGTERM');
     }
     const child = await running;
@@ -188,6 +196,32 @@ interface IdlePages {
   pss: number;
   private: number;
   shared: number;
+  /** Resident pages by mapping (`/proc/<pid>/smaps`): the `node` executable, glibc's main heap, anonymous
+   * mappings (V8's heap, thread stacks and malloc arenas), shared libraries and other files. */
+  byMapping?: { binary: number; heap: number; anonymous: number; libraries: number; other: number };
+}
+
+function residentByMapping(pid: number): IdlePages['byMapping'] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = { binary: 0, heap: 0, anonymous: 0, libraries: 0, other: 0 };
+  let into: keyof typeof kb = 'other';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1]!;
+      into = path === '' || path.startsWith('[anon') || path === '[stack]' ? 'anonymous' : path === '[heap]' ? 'heap' : /(^|\/)node$/.test(path) ? 'binary' : /\.so(\.|$)/.test(path) ? 'libraries' : 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kb[into] += Number(rss[1]);
+  }
+  const mib = (n: number) => n / 1024;
+  return { binary: mib(kb.binary), heap: mib(kb.heap), anonymous: mib(kb.anonymous), libraries: mib(kb.libraries), other: mib(kb.other) };
 }
 
 function residentPages(pid: number | undefined): IdlePages | undefined {
@@ -203,6 +237,7 @@ function residentPages(pid: number | undefined): IdlePages | undefined {
     pss: kb('Pss') / 1024,
     private: (kb('Private_Clean') + kb('Private_Dirty')) / 1024,
     shared: (kb('Shared_Clean') + kb('Shared_Dirty')) / 1024,
+    byMapping: residentByMapping(pid),
   };
 }
 
@@ -267,7 +302,7 @@ async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
       for (let i = 0; i < RUNS; i++) {
         log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the bare loop and the ceiling`);
         const describe = (label: string, run: Measured) =>
-          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M (${fmt(run.cpuToLastEventSecondsPerMillion, 1)} to the last event), peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})}`);
+          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M (${fmt(run.cpuToLastEventSecondsPerMillion, 1)} to the last event), peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})} ${JSON.stringify(run.idlePages ?? {}, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`);
         if (BASELINE_ROOT) {
           const before = await throughputRun(adapter, rsyslog, result.bytesPerEvent, BASELINE_ROOT);
           describe('baseline', before);
@@ -386,18 +421,22 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
     }
   }
   out.push('', 'Where the idle RSS is (`process.memoryUsage()` of the idle daemon, MiB; rss − heapTotal − external ≈ code, stacks and the allocator\'s free lists):', '');
-  out.push('| collector | run | rss | private (USS) | pss | shared | heapTotal | heapUsed | external | arrayBuffers |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| collector | run | rss | private (USS) | pss | shared | heapTotal | heapUsed | external | arrayBuffers | `node` binary | glibc `[heap]` | anonymous | libraries |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     r.runs.forEach((x, i) => {
       const m = x.idleMemory;
       const p = x.idlePages;
       const pages = p ? `${fmt(p.private, 1)} | ${fmt(p.pss, 1)} | ${fmt(p.shared, 1)}` : '- | - | -';
-      if (m) out.push(`| ${r.vendor} | ${i + 1} | ${fmt(m['rss']!, 1)} | ${pages} | ${fmt(m['heapTotal']!, 1)} | ${fmt(m['heapUsed']!, 1)} | ${fmt(m['external']!, 1)} | ${fmt(m['arrayBuffers']!, 1)} |`);
+      const b = p?.byMapping;
+      const mappings = b ? `${fmt(b.binary, 1)} | ${fmt(b.heap, 1)} | ${fmt(b.anonymous, 1)} | ${fmt(b.libraries, 1)}` : '- | - | - | -';
+      if (m) out.push(`| ${r.vendor} | ${i + 1} | ${fmt(m['rss']!, 1)} | ${pages} | ${fmt(m['heapTotal']!, 1)} | ${fmt(m['heapUsed']!, 1)} | ${fmt(m['external']!, 1)} | ${fmt(m['arrayBuffers']!, 1)} | ${mappings} |`);
     });
   }
   out.push('', 'private (USS): pages only this process holds; shared: pages it shares with other processes, mostly the `node`',
-    'executable\'s code and data, which every collector on the host shares; pss: its fair share of all of them (`/proc/<pid>/smaps_rollup`).');
+    'executable\'s code and data, which every collector on the host shares; pss: its fair share of all of them (`/proc/<pid>/smaps_rollup`).',
+    'The last four columns split the RSS by mapping (`/proc/<pid>/smaps`): the `node` executable\'s pages, glibc\'s main heap,',
+    'anonymous mappings (V8\'s heap, thread stacks, malloc\'s thread arenas) and shared libraries.');
   out.push('', '## Other benchmarks in this repository', '');
   out.push('- Delivery alone (SDK queue → rsyslog over 1, 2 and 4 TLS connections; SDK vs a bare Node TLS writer into a counting sink):');
   out.push('  [`tooling/bench/delivery/REPORT.md`](../tooling/bench/delivery/REPORT.md), by the delivery engineer.');

@@ -104,6 +104,25 @@ describe.each(VENDORS.map((v) => [v.name, v.kind] as const))('apps/%s/dist', (ap
     expect(errorLine(logs)).toMatch(/Setting <type> must be one of .*; .*Missing required setting <id>.*Setting <enabled> must be boolean.*Setting <request_period_in_seconds> must be >= 1/);
     expect([bundled.code, errorLine(bundled.stdout + bundled.stderr)]).toEqual([code, errorLine(logs)]);
   });
+
+  it('carries release-memory.node: malloc_trim(0) gives glibc\'s freed pages back to the system', async () => {
+    // A child fills glibc's main heap with 60 KB chunks (under the 128 KiB mmap threshold), frees all but the
+    // last (which pins the heap's top, as a catch-up leaves it), then calls the helper the idle collection calls.
+    const helper = join(repo, 'apps', app, 'dist', 'release-memory.node');
+    expect(existsSync(helper), `${helper} (pnpm build, with a C compiler)`).toBe(true);
+    const script = `
+      const heapKb = () => { const s = require('node:fs').readFileSync('/proc/self/smaps', 'utf8'); const i = s.indexOf('[heap]'); return i < 0 ? 0 : Number(/Rss:\\s+(\\d+) kB/.exec(s.slice(i))[1]); };
+      const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(helper)});
+      let chunks = Array.from({ length: 1500 }, () => Buffer.alloc(60_000, 1));
+      const pin = chunks.at(-1); chunks = null; globalThis.gc();
+      const before = heapKb(); const released = m.exports.trim(); const after = heapKb();
+      console.log(JSON.stringify({ before, after, released, pin: pin.length }));`;
+    const child = await run(process.execPath, ['--expose-gc', '-e', script]);
+    expect(child.stderr).toBe('');
+    const { before, after, released } = JSON.parse(child.stdout) as { before: number; after: number; released: boolean };
+    expect(released).toBe(true);
+    expect(before - after).toBeGreaterThan(60 * 1024);
+  });
 });
 
 describe('a pull collector run from its bundle (Darktrace, --once)', () => {

@@ -1,6 +1,7 @@
 // Preloaded into a measured collector process (`node --import <this> ...`): at exit it reports the process's
 // own CPU time and peak RSS on stderr, so the harness measures the collector, not itself.
 import { writeSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 
 // SIGUSR2: where the resident memory is right now (the harness asks an idle daemon).
 process.on('SIGUSR2', () => {
@@ -11,6 +12,9 @@ process.on('SIGUSR2', () => {
   } catch {
     // stderr closed
   }
+  // `bench --idle-dump`: what the idle heap holds (after the figures above: the snapshot itself costs memory).
+  const snapshot = process.env['BENCH_HEAP_SNAPSHOT'];
+  if (snapshot) writeHeapSnapshot(snapshot);
 });
 
 process.on('exit', () => {
