@@ -18,8 +18,8 @@ const { Agent: HttpAgent, request: httpRequest } = nodeHttp;
 
 type Callback = (error: Error | null, socket: Duplex) => void;
 
-/** A raw socket to `host:port` through the proxy's CONNECT tunnel. */
-function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callback: (error: Error | null, socket?: Socket) => void): void {
+/** A raw socket to `host:port` through the proxy's CONNECT tunnel (also the SDK client's, connection-pool.ts). */
+export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callback: (error: Error | null, socket?: Socket) => void): void {
   const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   const authorization = proxyAuthorization(proxy);
   const request = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
