@@ -99,6 +99,10 @@ const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 function requestHead(method: string, url: URL, headers: Record<string, string>, body: string | undefined): string {
   let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
   if (!('host' in headers)) head += `host: ${url.host}\r\n`;
+  // Credentials in the URL become Basic authorization, as node:http made them.
+  if ((url.username || url.password) && !('authorization' in headers)) {
+    head += `authorization: Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}\r\n`;
+  }
   for (const name in headers) {
     const value = headers[name];
     if (!HEADER_NAME.test(name)) throw new TypeError(`Invalid HTTP header name ${JSON.stringify(name)}`);

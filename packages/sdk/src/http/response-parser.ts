@@ -25,6 +25,11 @@ const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 const DECIMAL = /^\d+$/;
+/**
+ * Fields node:http keeps the first of when repeated (its IncomingMessage.headers); others are joined.
+ * Content-Length is joined, then must be one value (two different lengths are refused, not picked from).
+ */
+const SINGLE = new Set(['age', 'authorization', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
 
 const enum State {
   Head,
@@ -39,7 +44,7 @@ const enum State {
 
 export class ResponseParser {
   status = 0;
-  /** Lower-case names; repeated fields joined with ", ". */
+  /** Lower-case names; repeated fields joined with ", " (the first kept of those node:http keeps one of). */
   headers: Record<string, string> = {};
   /** Whether the connection may carry another request once this response is complete. */
   keepAlive = true;
@@ -164,7 +169,8 @@ export class ResponseParser {
       const key = name.toLowerCase();
       const value = line.slice(colon + 1).trim();
       const before = headers[key];
-      headers[key] = before === undefined ? value : `${before}, ${value}`;
+      if (before === undefined) headers[key] = value;
+      else if (!SINGLE.has(key)) headers[key] = `${before}, ${value}`;
     }
     // 100 Continue, 103 Early Hints: the real answer follows on the same connection. 101 was never asked for.
     if (code >= 100 && code < 200) {
@@ -195,6 +201,7 @@ export class ResponseParser {
       const values = new Set(length.split(',').map((v) => v.trim()));
       const [only] = values;
       if (values.size !== 1 || !DECIMAL.test(only!) || only!.length > 15) throw new ResponseParseError(`bad Content-Length "${length.slice(0, 40)}"`);
+      headers['content-length'] = only!;
       this.remaining = Number(only);
       this.state = this.remaining === 0 ? State.Done : State.Length;
       return;
