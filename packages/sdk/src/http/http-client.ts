@@ -335,6 +335,8 @@ class NodeHttpClient implements HttpClientContract {
         const waiting = parser.status ? 'data from the body' : 'a response';
         fail(new HttpError('timeout', `${method} ${url.origin}${url.pathname} failed: no ${waiting} within ${timeoutMs} ms`, parser.status || undefined));
       }, timeoutMs);
+      // A stop that came before this exchange (between a stale connection and its resend) fails it at once.
+      if (this.options.signal?.aborted) return fail(new Error('The request was aborted'));
       stopping?.add(fail);
       const start = (acquired: Connection) => {
         // Gave up while the connection was being opened: it serves the next request.
