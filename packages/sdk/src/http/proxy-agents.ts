@@ -10,10 +10,10 @@ import { describeProxy, proxyAuthorization, proxyFor, type ProxySettings } from 
 const { Agent: HttpAgent, request: httpRequest } = nodeHttp;
 
 /**
- * Node `http.Agent`/`https.Agent` that honour the outbound proxy settings: the SDK's HTTP client pools its
- * connections in them, and libraries that take Node agents (the AWS SDK's request handler) get them from
- * `proxyAgents`: a connection to a host the settings proxy is a CONNECT tunnel through the proxy (TLS to the
- * target inside it for https), any other is direct.
+ * Node `http.Agent`/`https.Agent` that honour the outbound proxy settings, for libraries that take Node agents
+ * (the AWS SDK's request handler): a connection to a host the settings proxy is a CONNECT tunnel through the
+ * proxy (TLS to the target inside it for https), any other is direct. The SDK's own HTTP client opens its
+ * tunnels with the same `tunnel()` (connection-pool.ts).
  */
 
 type Callback = (error: Error | null, socket: Duplex) => void;
