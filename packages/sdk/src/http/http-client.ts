@@ -1,9 +1,7 @@
-import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { redact } from '../secrets/redactor.js';
-import { nodeHttp } from './node-http.js';
-import { proxyAgents, type ProxyAgentsOptions } from './proxy-agents.js';
+import { hangUp, IDLE_MS, KEEP_ALIVE_MARGIN_MS, originPool, type Connection, type ConnectionUser } from './connection-pool.js';
+import { ResponseParser } from './response-parser.js';
 import type { HttpClient as HttpClientContract, HttpRequest, HttpResponse, ProxySettings } from './http-types.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 
@@ -68,31 +66,6 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/**
- * Keep-alive pools of node:http/node:https agents (undici, the client before, loaded llhttp as WebAssembly: +4.5
- * MiB of resident memory beside the other modules, +23 MiB on a bare Node; docs/benchmarks.md). An idle
- * connection stays open 30 s, or until 0.5 s before the server's `Keep-Alive: timeout=N` (Node's own margin is
- * 1 s, which would drop every connection to a server that says `timeout=1` and cost a TLS handshake per page; the
- * option exists from Node 24.7). Up to 16 connections per host, the most recently used first.
- */
-const POOL: ProxyAgentsOptions = { keepAlive: true, timeout: 30_000, agentKeepAliveTimeoutBuffer: 500, maxSockets: 16, scheduling: 'lifo' };
-type Agents = ReturnType<typeof proxyAgents>;
-const directAgents = proxyAgents(undefined, POOL);
-/**
- * One pair of pools per proxy settings, shared like the direct one. Through a proxy every connection is a CONNECT
- * tunnel, for http:// targets too, so a proxy sees every request the same way (proxy-agents.ts).
- */
-const proxiedAgents = new WeakMap<ProxySettings, Agents>();
-
-function agentFor(target: URL, settings: ProxySettings | undefined): HttpAgent {
-  let agents = settings ? proxiedAgents.get(settings) : directAgents;
-  if (!agents) {
-    agents = proxyAgents(settings, POOL);
-    proxiedAgents.set(settings!, agents);
-  }
-  return target.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent;
-}
-
 /** What one exchange produced: the status, the headers (repeated ones joined with ", ") and the body as text. */
 interface Exchange {
   status: number;
@@ -108,8 +81,55 @@ interface Exchange {
 const STALE_WITHIN_MS = 1_000;
 
 /** A pooled connection the server closed while it idled: the request never reached it, so it is sent again at once. */
-function isStaleConnection(request: ClientRequest, error: NodeJS.ErrnoException, elapsedMs: number): boolean {
-  return request.reusedSocket && elapsedMs < STALE_WITHIN_MS && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+function isStaleConnection(connection: Connection, error: NodeJS.ErrnoException, elapsedMs: number): boolean {
+  return connection.served > 0 && elapsedMs < STALE_WITHIN_MS && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+}
+
+/** How long a connection may idle after a response with this `Keep-Alive` header (0: close it now). */
+function idleMsAfter(keepAlive: string | undefined): number {
+  const seconds = keepAlive === undefined ? undefined : /(?:^|,)\s*timeout=(\d+)/i.exec(keepAlive)?.[1];
+  return seconds === undefined ? IDLE_MS : Math.min(IDLE_MS, Number(seconds) * 1000 - KEEP_ALIVE_MARGIN_MS);
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What node:http refuses in a header value too: control characters (CR and LF would split the head). */
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** The request line and header fields, validated as node:http does (a value cannot smuggle a header). */
+function requestHead(method: string, url: URL, headers: Record<string, string>, body: string | undefined): string {
+  let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  if (!('host' in headers)) head += `host: ${url.host}\r\n`;
+  // Credentials in the URL become Basic authorization, as node:http made them.
+  if ((url.username || url.password) && !('authorization' in headers)) {
+    head += `authorization: Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}\r\n`;
+  }
+  for (const name in headers) {
+    const value = headers[name];
+    if (!HEADER_NAME.test(name)) throw new TypeError(`Invalid HTTP header name ${JSON.stringify(name)}`);
+    if (typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) throw new TypeError(`Invalid value of the HTTP header "${name}"`);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (body !== undefined) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
+  return `${head}connection: keep-alive\r\n\r\n`;
+}
+
+/**
+ * What to fail when a collector stops, per stop signal: one listener per signal, not one per request (every
+ * service's client shares the runtime's signal).
+ */
+const inFlight = new WeakMap<AbortSignal, Set<(error: Error) => void>>();
+
+function inFlightOf(signal: AbortSignal): Set<(error: Error) => void> {
+  let requests = inFlight.get(signal);
+  if (!requests) {
+    const set = new Set<(error: Error) => void>();
+    signal.addEventListener('abort', () => {
+      for (const fail of set) fail(Object.assign(new Error('The request was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+    }, { once: true });
+    inFlight.set(signal, set);
+    requests = set;
+  }
+  return requests;
 }
 
 /**
@@ -249,57 +269,96 @@ class NodeHttpClient implements HttpClientContract {
   }
 
   /**
-   * One request on a pooled connection. `timeoutMs` bounds the wait for the response's headers and then each
-   * silence between body chunks (as undici's headersTimeout and bodyTimeout did); a body over
-   * `maxResponseBytes` is cut off. Rejects with `stale` set when a reused connection was found closed.
+   * One request on a pooled connection (connection-pool.ts), its response read by `ResponseParser`.
+   * `timeoutMs` bounds the wait for a connection and the response's head, then each silence between body
+   * chunks; a body over `maxResponseBytes` is cut off. Rejects with `stale` set when a reused connection was
+   * found closed.
    */
   private exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<Exchange> {
     const maxBytes = this.options.maxResponseBytes ?? 256 * 1024 * 1024;
-    const request = (url.protocol === 'https:' ? httpsRequest : nodeHttp.request)(url, {
-      method,
-      headers,
-      agent: agentFor(url, this.options.proxy),
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
-    });
-    const sentAt = performance.now();
+    const pool = originPool(url, this.options.proxy);
+    const head = requestHead(method, url, headers, body);
+    const stopping = this.options.signal ? inFlightOf(this.options.signal) : undefined;
     return new Promise<Exchange>((resolve, reject) => {
-      let response: IncomingMessage | undefined;
-      let waiting = 'a response';
-      const timer = setTimeout(() => {
-        const error = new HttpError('timeout', `${method} ${url.origin}${url.pathname} failed: no ${waiting} within ${timeoutMs} ms`, response?.statusCode);
-        (response ?? request).destroy(error);
-      }, timeoutMs);
-      const fail = (error: Error) => {
+      const sentAt = performance.now();
+      let connection: Connection | undefined;
+      let settled = false;
+      let received = false;
+      // Each chunk is decoded as it arrives and let go: a page never exists as one multi-megabyte Buffer,
+      // which glibc would place in (and keep in) its heap.
+      const decoder = new StringDecoder('utf8');
+      let text = '';
+      let size = 0;
+      const parser = new ResponseParser((bytes) => {
+        size += bytes.length;
+        if (size > maxBytes) throw new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, parser.status);
+        text += decoder.write(bytes);
+      });
+      const settle = () => {
+        settled = true;
         clearTimeout(timer);
-        if (!response && isStaleConnection(request, error, performance.now() - sentAt)) Object.assign(error, { stale: true });
+        stopping?.delete(fail);
+      };
+      const fail = (error: Error) => {
+        if (settled) return;
+        settle();
+        if (connection) {
+          connection.user = undefined;
+          connection.socket.destroy();
+          if (!received && isStaleConnection(connection, error, performance.now() - sentAt)) Object.assign(error, { stale: true });
+        }
         reject(error);
       };
-      request.on('error', fail);
-      request.once('response', (res: IncomingMessage) => {
-        response = res;
-        waiting = 'data from the body';
-        timer.refresh();
-        const status = res.statusCode ?? 0;
-        // Each chunk is decoded as it arrives and the socket's buffer let go: a page never exists as one
-        // multi-megabyte Buffer, which glibc would place in (and keep in) its heap.
-        const decoder = new StringDecoder('utf8');
-        let text = '';
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
+      const finish = () => {
+        settle();
+        pool.release(connection!, parser.keepAlive ? idleMsAfter(parser.headers['keep-alive']) : undefined);
+        resolve({ status: parser.status, headers: parser.headers, text: text + decoder.end() });
+      };
+      const user: ConnectionUser = {
+        data(chunk) {
+          received = true;
           timer.refresh();
-          size += chunk.length;
-          if (size > maxBytes) res.destroy(new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, status));
-          else text += decoder.write(chunk);
-        });
-        res.once('error', fail);
-        res.once('end', () => {
-          clearTimeout(timer);
-          const flat: Record<string, string> = {};
-          for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
-          resolve({ status, headers: flat, text: text + decoder.end() });
-        });
-      });
-      request.end(body);
+          try {
+            if (parser.push(chunk)) finish();
+          } catch (error) {
+            fail(error as Error);
+          }
+        },
+        end() {
+          if (!parser.end()) return fail(hangUp());
+          parser.keepAlive = false;
+          finish();
+        },
+        error: fail,
+      };
+      const timer = setTimeout(() => {
+        const waiting = parser.status ? 'data from the body' : 'a response';
+        fail(new HttpError('timeout', `${method} ${url.origin}${url.pathname} failed: no ${waiting} within ${timeoutMs} ms`, parser.status || undefined));
+      }, timeoutMs);
+      // A stop that came before this exchange (between a stale connection and its resend) fails it at once.
+      if (this.options.signal?.aborted) return fail(new Error('The request was aborted'));
+      stopping?.add(fail);
+      const start = (acquired: Connection) => {
+        // Gave up while the connection was being opened: it serves the next request.
+        if (settled) return pool.release(acquired, IDLE_MS);
+        connection = acquired;
+        acquired.user = user;
+        const socket = acquired.socket;
+        if (body === undefined) socket.write(head, 'latin1');
+        else {
+          socket.cork();
+          socket.write(head, 'latin1');
+          socket.write(body, 'utf8');
+          socket.uncork();
+        }
+      };
+      try {
+        const acquired = pool.acquire(timeoutMs);
+        if (acquired instanceof Promise) acquired.then(start, fail);
+        else start(acquired);
+      } catch (error) {
+        fail(error as Error);
+      }
     });
   }
 }

@@ -10,16 +10,16 @@ import { describeProxy, proxyAuthorization, proxyFor, type ProxySettings } from 
 const { Agent: HttpAgent, request: httpRequest } = nodeHttp;
 
 /**
- * Node `http.Agent`/`https.Agent` that honour the outbound proxy settings: the SDK's HTTP client pools its
- * connections in them, and libraries that take Node agents (the AWS SDK's request handler) get them from
- * `proxyAgents`: a connection to a host the settings proxy is a CONNECT tunnel through the proxy (TLS to the
- * target inside it for https), any other is direct.
+ * Node `http.Agent`/`https.Agent` that honour the outbound proxy settings, for libraries that take Node agents
+ * (the AWS SDK's request handler): a connection to a host the settings proxy is a CONNECT tunnel through the
+ * proxy (TLS to the target inside it for https), any other is direct. The SDK's own HTTP client opens its
+ * tunnels with the same `tunnel()` (connection-pool.ts).
  */
 
 type Callback = (error: Error | null, socket: Duplex) => void;
 
-/** A raw socket to `host:port` through the proxy's CONNECT tunnel. */
-function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callback: (error: Error | null, socket?: Socket) => void): void {
+/** A raw socket to `host:port` through the proxy's CONNECT tunnel (also the SDK client's, connection-pool.ts). */
+export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callback: (error: Error | null, socket?: Socket) => void): void {
   const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   const authorization = proxyAuthorization(proxy);
   const request = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
