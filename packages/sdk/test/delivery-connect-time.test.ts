@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
-import { StreamConnection, StreamOutput, type ConnectionTarget, type Logger } from '@collector/sdk/host';
+import type { Logger } from '@collector/sdk';
+import { StreamConnection, StreamOutput, type ConnectionTarget } from '@collector/sdk/host';
 import { useRsyslog } from '@collector/testkit/vitest';
 
 // A connection's settle period (how long a flushed write must stay on a healthy connection before it counts

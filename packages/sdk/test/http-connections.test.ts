@@ -103,6 +103,14 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('the answer to a HEAD request ends with its head, whatever its Content-Length or Transfer-Encoding announce', () => {
+    for (const head of ['HTTP/1.1 200 OK\r\nContent-Length: 5120\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n']) {
+      const parser = new ResponseParser(() => expect.unreachable('a HEAD answer has no body'), true);
+      expect(parser.push(Buffer.from(head))).toBe(true);
+      expect({ status: parser.status, keepAlive: parser.keepAlive }).toEqual({ status: 200, keepAlive: true });
+    }
+  });
+
   it('joins repeated header fields (keeps the first of those node:http keeps one of) and lower-cases their names', () => {
     const { parser } = parse(Buffer.from(ok('', 'Set-Cookie: a=1\r\nSET-COOKIE: b=2\r\nRetry-After: 5\r\nretry-after: 7\r\nX-Ogw-Ratelimit-Reset: 3\r\n')), 5);
     expect(parser.headers['set-cookie']).toBe('a=1, b=2');

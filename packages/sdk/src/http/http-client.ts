@@ -293,7 +293,7 @@ class NodeHttpClient implements HttpClientContract {
         size += bytes.length;
         if (size > maxBytes) throw new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, parser.status);
         text += decoder.write(bytes);
-      });
+      }, method === 'HEAD');
       const settle = () => {
         settled = true;
         clearTimeout(timer);

@@ -54,8 +54,14 @@ export class ResponseParser {
   /** Body bytes left (Content-Length) or bytes left of the current chunk. */
   private remaining = 0;
 
-  /** `onBody` gets each piece of the body as it is read. */
-  constructor(private readonly onBody: (bytes: Buffer) => void) {}
+  /**
+   * `onBody` gets each piece of the body as it is read. `bodiless`: the answer to a HEAD request, which has no
+   * body whatever its Content-Length or Transfer-Encoding say (RFC 9112 §6.3).
+   */
+  constructor(
+    private readonly onBody: (bytes: Buffer) => void,
+    private readonly bodiless = false,
+  ) {}
 
   get complete(): boolean {
     return this.state === State.Done;
@@ -186,7 +192,7 @@ export class ResponseParser {
 
   /** How the body is delimited (RFC 9112 §6.3). */
   private frame(code: number, headers: Record<string, string>): void {
-    if (code === 204 || code === 304) {
+    if (this.bodiless || code === 204 || code === 304) {
       this.state = State.Done;
       return;
     }
