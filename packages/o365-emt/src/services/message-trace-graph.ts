@@ -16,7 +16,7 @@ type Ctx = PullContext<O365Client, Record<string, unknown>>;
 const MAX_PAGES_PER_WINDOW = 20_000;
 
 /** The fields of a row its dedup key is made of (read from the row's text, which is forwarded unchanged). */
-const GRAPH_KEY_FIELDS = ['id', 'messageId', 'recipientAddress', 'receivedDateTime', 'status'];
+export const GRAPH_KEY_FIELDS = ['id', 'messageId', 'recipientAddress', 'receivedDateTime', 'status'];
 
 /**
  * One event per (message trace id, recipient): Graph repeats `id` for every recipient of a message. Reads a
