@@ -336,6 +336,148 @@ function pathKeys(path: string | readonly string[]): readonly string[] {
   return path === '' ? [] : path.split('.');
 }
 
+/** The walk of one page to the array at its path: a Cursor that records the elements' and fields' spans. */
+class PageScanner extends Cursor {
+  /** Per element: start, end, then the start and end of each field's value (-1: absent). */
+  spans: number[] = [];
+  multiline: Set<number> | undefined;
+  found: 'array' | 'missing' | 'other' = 'missing';
+  arrayStart = -1;
+  arrayEnd = -1;
+  private readonly fieldLengths: number[];
+
+  constructor(
+    text: string,
+    private readonly keys: readonly string[],
+    private readonly fields: readonly string[],
+  ) {
+    super(text);
+    this.fieldLengths = fields.map((f) => f.length);
+  }
+
+  /** At a value at `level` of the path: descends when it may hold the array, else skips it. */
+  walk(level: number): void {
+    const c = this.text.charCodeAt(this.pos);
+    if (level === this.keys.length) {
+      if (c === OPEN_ARRAY) this.elements();
+      else {
+        this.value(level);
+        this.found = 'other';
+      }
+      return;
+    }
+    if (c !== OPEN_OBJECT) return this.value(level);
+    this.pos++;
+    let next = this.space();
+    if (next === CLOSE_OBJECT) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      if (next !== QUOTE) this.fail(this.pos >= this.end ? 'unexpected end' : 'a key (a string) was expected');
+      const keyStart = this.pos;
+      this.string();
+      const onPath = this.keyIs(keyStart, this.keys[level]!);
+      if (this.space() !== COLON) this.fail(this.pos >= this.end ? 'unexpected end' : "':' was expected after a key");
+      this.pos++;
+      this.space();
+      if (onPath) {
+        // A later duplicate of the key wins, as in JSON.parse: forget what an earlier one found.
+        this.found = 'missing';
+        this.spans = [];
+        this.multiline = undefined;
+        this.arrayStart = this.arrayEnd = -1;
+        this.walk(level + 1);
+      } else this.value(level + 1);
+      next = this.space();
+      if (next === COMMA) {
+        this.pos++;
+        next = this.space();
+      } else if (next === CLOSE_OBJECT) {
+        this.pos++;
+        return;
+      } else this.fail(this.pos >= this.end ? 'unexpected end' : "',' or '}' was expected");
+    }
+  }
+
+  /** At `[` of the target array: records every element. */
+  private elements(): void {
+    this.found = 'array';
+    this.arrayStart = this.pos;
+    const spans = this.spans;
+    const fieldCount = this.fields.length;
+    this.pos++;
+    let c = this.space();
+    if (c !== CLOSE_ARRAY) {
+      for (let index = 0; ; index++) {
+        const at = spans.length;
+        spans.push(this.pos, 0);
+        for (let f = 0; f < fieldCount; f++) spans.push(-1, -1);
+        this.sawBreak = false;
+        if (c === OPEN_OBJECT && fieldCount > 0) this.record(at);
+        else this.value(1);
+        spans[at + 1] = this.pos;
+        if (this.sawBreak) (this.multiline ??= new Set()).add(index);
+        c = this.space();
+        if (c === COMMA) {
+          this.pos++;
+          c = this.space();
+        } else if (c === CLOSE_ARRAY) break;
+        else this.fail(this.pos >= this.end ? 'unexpected end' : "',' or ']' was expected");
+      }
+    }
+    this.pos++;
+    this.arrayEnd = this.pos;
+  }
+
+  /** An element that is an object: its top-level keys are compared with the fields. */
+  private record(at: number): void {
+    const text = this.text;
+    const spans = this.spans;
+    const fields = this.fields;
+    const fieldLengths = this.fieldLengths;
+    const fieldCount = fields.length;
+    this.pos++;
+    let c = this.space();
+    if (c === CLOSE_OBJECT) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      if (c !== QUOTE) this.fail(this.pos >= this.end ? 'unexpected end' : 'a key (a string) was expected');
+      const keyStart = this.pos;
+      this.string();
+      // Most keys differ from every field in length: one comparison each.
+      const keyLength = this.pos - keyStart - 2;
+      let field = -1;
+      for (let f = 0; f < fieldCount; f++) {
+        if ((fieldLengths[f] === keyLength || this.escaped) && this.keyIs(keyStart, fields[f]!)) {
+          field = f;
+          break;
+        }
+      }
+      if (this.space() !== COLON) this.fail(this.pos >= this.end ? 'unexpected end' : "':' was expected after a key");
+      this.pos++;
+      this.space();
+      const valueStart = this.pos;
+      this.value(2);
+      if (field >= 0) {
+        spans[at + 2 + 2 * field] = valueStart;
+        // Negative: a string with escapes, whose text is not its value.
+        spans[at + 3 + 2 * field] = text.charCodeAt(valueStart) === QUOTE && this.escaped ? -this.pos : this.pos;
+      }
+      c = this.space();
+      if (c === COMMA) {
+        this.pos++;
+        c = this.space();
+      } else if (c === CLOSE_OBJECT) {
+        this.pos++;
+        return;
+      } else this.fail(this.pos >= this.end ? 'unexpected end' : "',' or '}' was expected");
+    }
+  }
+}
+
 /**
  * Scans `text` (a whole JSON document) for the array at `path` (`'data.items'`, `'value'`, `''` for a
  * top-level array; an array of keys when a key holds a dot) and returns its elements' spans, plus the value
@@ -343,140 +485,14 @@ function pathKeys(path: string | readonly string[]): readonly string[] {
  * is not valid JSON. As `JSON.parse`, a key that appears twice counts by its last occurrence.
  */
 export function scanJsonArray(text: string, path: string | readonly string[], fields: readonly string[] = []): JsonArrayScan {
-  const keys = pathKeys(path);
-  const cursor = new Cursor(text);
-  const stride = 2 + 2 * fields.length;
-  let spans: number[] = [];
-  let multiline: Set<number> | undefined;
-  let found: 'array' | 'missing' | 'other' = 'missing';
-  let arrayStart = -1;
-  let arrayEnd = -1;
-
-  /** At `[` of the target array: records every element. */
-  const elements = (): void => {
-    spans = [];
-    multiline = undefined;
-    found = 'array';
-    arrayStart = cursor.pos;
-    cursor.pos++;
-    let c = cursor.space();
-    if (c !== CLOSE_ARRAY) {
-      for (let index = 0; ; index++) {
-        const start = cursor.pos;
-        const at = spans.length;
-        spans.push(start, 0);
-        for (let f = 0; f < fields.length; f++) spans.push(-1, -1);
-        cursor.sawBreak = false;
-        if (c === OPEN_OBJECT && fields.length > 0) record(at);
-        else cursor.value(1);
-        spans[at + 1] = cursor.pos;
-        if (cursor.sawBreak) (multiline ??= new Set()).add(index);
-        c = cursor.space();
-        if (c === COMMA) {
-          cursor.pos++;
-          c = cursor.space();
-        } else if (c === CLOSE_ARRAY) break;
-        else cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : "',' or ']' was expected");
-      }
-    }
-    cursor.pos++;
-    arrayEnd = cursor.pos;
-  };
-
-  /** An element that is an object: its top-level keys are compared with `fields`. */
-  const record = (at: number): void => {
-    cursor.pos++;
-    let c = cursor.space();
-    if (c === CLOSE_OBJECT) {
-      cursor.pos++;
-      return;
-    }
-    for (;;) {
-      if (c !== QUOTE) cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : 'a key (a string) was expected');
-      const keyStart = cursor.pos;
-      cursor.string();
-      let field = -1;
-      for (let f = 0; f < fields.length; f++) {
-        if (cursor.keyIs(keyStart, fields[f]!)) {
-          field = f;
-          break;
-        }
-      }
-      if (cursor.space() !== COLON) cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : "':' was expected after a key");
-      cursor.pos++;
-      cursor.space();
-      const valueStart = cursor.pos;
-      cursor.value(2);
-      if (field >= 0) {
-        spans[at + 2 + 2 * field] = valueStart;
-        // Negative: a string with escapes, whose text is not its value.
-        spans[at + 3 + 2 * field] = text.charCodeAt(valueStart) === QUOTE && cursor.escaped ? -cursor.pos : cursor.pos;
-      }
-      c = cursor.space();
-      if (c === COMMA) {
-        cursor.pos++;
-        c = cursor.space();
-      } else if (c === CLOSE_OBJECT) {
-        cursor.pos++;
-        return;
-      } else cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : "',' or '}' was expected");
-    }
-  };
-
-  /** At a value at `level` of the path: descends when it may hold the array, else skips it. */
-  const walk = (level: number): void => {
-    const c = text.charCodeAt(cursor.pos);
-    if (level === keys.length) {
-      if (c === OPEN_ARRAY) elements();
-      else {
-        cursor.value(level);
-        found = 'other';
-      }
-      return;
-    }
-    if (c !== OPEN_OBJECT) {
-      cursor.value(level);
-      return;
-    }
-    cursor.pos++;
-    let next = cursor.space();
-    if (next === CLOSE_OBJECT) {
-      cursor.pos++;
-      return;
-    }
-    for (;;) {
-      if (next !== QUOTE) cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : 'a key (a string) was expected');
-      const keyStart = cursor.pos;
-      cursor.string();
-      const onPath = cursor.keyIs(keyStart, keys[level]!);
-      if (cursor.space() !== COLON) cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : "':' was expected after a key");
-      cursor.pos++;
-      cursor.space();
-      if (onPath) {
-        // A later duplicate of the key wins, as in JSON.parse: forget what an earlier one found.
-        found = 'missing';
-        spans = [];
-        arrayStart = arrayEnd = -1;
-        walk(level + 1);
-      } else cursor.value(level + 1);
-      next = cursor.space();
-      if (next === COMMA) {
-        cursor.pos++;
-        next = cursor.space();
-      } else if (next === CLOSE_OBJECT) {
-        cursor.pos++;
-        return;
-      } else cursor.fail(cursor.pos >= cursor.end ? 'unexpected end' : "',' or '}' was expected");
-    }
-  };
-
+  const scanner = new PageScanner(text, pathKeys(path), fields);
   // A byte order mark is not JSON (JSON.parse refuses it too).
-  cursor.space();
-  if (cursor.pos >= cursor.end) cursor.fail('the text is empty', 0);
-  walk(0);
-  cursor.space();
-  if (cursor.pos < cursor.end) cursor.fail('text after the end of the JSON value');
-  return new JsonArrayScan(text, found, arrayStart, arrayEnd, fields, spans, multiline);
+  scanner.space();
+  if (scanner.pos >= scanner.end) scanner.fail('the text is empty', 0);
+  scanner.walk(0);
+  scanner.space();
+  if (scanner.pos < scanner.end) scanner.fail('text after the end of the JSON value');
+  return new JsonArrayScan(text, scanner.found, scanner.arrayStart, scanner.arrayEnd, fields, scanner.spans, scanner.multiline);
 }
 
 /**
