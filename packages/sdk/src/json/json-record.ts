@@ -34,6 +34,19 @@ export class JsonRecord {
     return this.page.fieldValue(this.index, f);
   }
 
+  /**
+   * The record's message: its text with `extender.extend` (the `@devo_*` fields appended), or the text alone
+   * when it holds a pulling id already, as a string of its own. The text is a slice of the page: a message
+   * still pointing into it would keep the whole page (up to MBs) alive until the delivery copied the message.
+   */
+  message(extender: { extend(json: string): string }): string {
+    if (this.holdsPullingId) return Buffer.from(this.text).toString();
+    const message = extender.extend(this.text);
+    // Reading a character flattens the concatenation into one string: the page is no longer referenced.
+    void message.charCodeAt(0);
+    return message;
+  }
+
   /** The whole record parsed (for what needs more than the scanned fields, e.g. an earlier dedup key). */
   value(): unknown {
     return JSON.parse(this.text) as unknown;

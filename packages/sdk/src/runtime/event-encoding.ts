@@ -60,7 +60,7 @@ export class EventEncoder {
   encode(event: unknown): string {
     if (typeof event === 'string') return event;
     // A record forwarded as the vendor's text (`jsonRecords`): the fields go after that text, nothing is re-serialised.
-    if (event instanceof JsonRecord) return event.holdsPullingId ? event.text : this.extend(event.text);
+    if (event instanceof JsonRecord) return event.message(this);
     const record = event as Record<string, unknown> | null;
     if (record?.['@devo_pulling_id'] !== undefined) return JSON.stringify(event) ?? 'null';
     if (isPlainRecord(record) && !('@devo_pulling_id' in record) && (this.environment === undefined || !('@devo_environment' in record))) {
