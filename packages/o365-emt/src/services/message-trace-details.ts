@@ -1,10 +1,10 @@
-import { defineService, recordField, type JsonValue, type PullContext } from '@collector/sdk';
+import { defineService, type JsonValue, type PullContext } from '@collector/sdk';
 import type { O365Client } from '../client.js';
 import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphDetailOptionsSchema, parseDetailStatuses, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
-import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec } from './message-trace-graph.js';
+import { graphDedupKey, graphMessageTraceService, graphPages, graphTokenSpec, type GraphRow } from './message-trace-graph.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
@@ -93,18 +93,17 @@ export const graphMessageTraceDetailService = defineService<O365Client, Record<s
     let detailed = new Set<string>(Array.isArray(saved) ? saved.filter((k): k is string => typeof k === 'string') : []);
     yield* pullPipelines(ctx, checkpoint, o, limits, { maxSpanMs: o.maxWindowSeconds * 1000, maxDaysBack: GRAPH_MAX_DAYS_BACK }, async function* (window) {
       // The whole listing first: fetching details between pages would hold a next link for minutes.
-      // Rows as graphPages reads them (JsonRecords): only the fields of their dedup key are read here.
-      const rows: unknown[] = [];
+      const rows: GraphRow[] = [];
       for await (const page of graphPages(ctx, o, window.start, window.end)) rows.push(...page);
-      rows.sort((a, b) => String(recordField(a, 'receivedDateTime')).localeCompare(String(recordField(b, 'receivedDateTime'))));
+      rows.sort((a, b) => String(a['receivedDateTime']).localeCompare(String(b['receivedDateTime'])));
       let fetched = 0;
       let events = 0;
       for (const row of rows) {
         if (ctx.signal.aborted) return { unfinished: true };
         const key = graphDedupKey(row);
-        if (detailed.has(key) || (statuses && !statuses.has(String(recordField(row, 'status')).toLowerCase()))) continue;
-        const id = recordField(row, 'id');
-        const recipient = recordField(row, 'recipientAddress');
+        if (detailed.has(key) || (statuses && !statuses.has(String(row['status']).toLowerCase()))) continue;
+        const id = row['id'];
+        const recipient = row['recipientAddress'];
         if (typeof id !== 'string' || id === '' || typeof recipient !== 'string' || recipient === '') {
           ctx.log.warning('A message trace row without id or recipientAddress has no details to ask for; skipped');
           continue;

@@ -1,29 +1,24 @@
-import { defineService, formatUtc, recordField, type PullContext } from '@collector/sdk';
+import { defineService, formatUtc, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
 import { floorToSecond, traceKey, type MessageTraceCheckpoint } from '../historic.js';
 import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
-import { checkResponse, jsonRecordsBody } from './responses.js';
+import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
 
 /** Ask for `recalled` instead of `unknownFutureValue` in `status` (an evolvable enum member). */
 const GRAPH_HEADERS = { prefer: 'include-unknown-enum-members' };
 
 type Ctx = PullContext<O365Client, Record<string, unknown>>;
+export type GraphRow = Record<string, unknown>;
 /** A guard against a server that hands out nextLinks forever (5000 rows × 20000 pages = 100 M rows a window). */
 const MAX_PAGES_PER_WINDOW = 20_000;
 
-/** The fields of a row its dedup key is made of (read from the row's text, which is forwarded unchanged). */
-export const GRAPH_KEY_FIELDS = ['id', 'messageId', 'recipientAddress', 'receivedDateTime', 'status'];
-
-/**
- * One event per (message trace id, recipient): Graph repeats `id` for every recipient of a message. Reads a
- * JsonRecord (as pulled) or a parsed row alike.
- */
-export function graphDedupKey(row: unknown): string {
-  return traceKey(['graph', ...GRAPH_KEY_FIELDS.map((field) => recordField(row, field))]);
+/** One event per (message trace id, recipient): Graph repeats `id` for every recipient of a message. */
+export function graphDedupKey(row: GraphRow): string {
+  return traceKey(['graph', row['id'], row['messageId'], row['recipientAddress'], row['receivedDateTime'], row['status']]);
 }
 
 export function graphTokenSpec(o: ServiceOptions): TokenSpec {
@@ -37,7 +32,7 @@ export function graphQueryUrl(collection: string, start: Date, end: Date, top: n
 }
 
 /** Pages of one window, following `@odata.nextLink` verbatim until there is none. */
-export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): AsyncGenerator<unknown[]> {
+export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end: Date): AsyncGenerator<GraphRow[]> {
   const spec = graphTokenSpec(o);
   let url = graphQueryUrl(o.baseUrl, start, end, o.pageSize);
   const seen = new Set<string>();
@@ -46,13 +41,11 @@ export async function* graphPages(ctx: Ctx, o: ServiceOptions, start: Date, end:
     ctx.log.debug(`Requesting data. URL: ${url}`);
     const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log, headers: GRAPH_HEADERS });
     checkResponse('graph', res, ctx.path);
-    // Rows are forwarded as Graph sent them: not parsed, only the fields of their dedup key read.
-    const answer = jsonRecordsBody(res, ctx.path, 'value', GRAPH_KEY_FIELDS);
-    if (answer.found !== 'array') throw o365Errors.unreadableBody({ error: 'the messageTraces answer holds no "value" array' }, { path: ctx.path });
-    const body = answer.envelope;
-    const rows = answer.records;
+    const body = jsonBody(res, ctx.path);
+    const rows = body['value'];
+    if (!Array.isArray(rows)) throw o365Errors.unreadableBody({ error: 'the messageTraces answer holds no "value" array' }, { path: ctx.path });
     ctx.log.info(`${rows.length} Events retrieved from the last API call.`);
-    if (rows.length > 0) yield rows;
+    if (rows.length > 0) yield rows as GraphRow[];
     const next = body['@odata.nextLink'];
     if (typeof next !== 'string' || next === '') return;
     if (seen.has(next)) throw o365Errors.unreadableBody({ error: '@odata.nextLink repeats a page already read' }, { path: ctx.path });

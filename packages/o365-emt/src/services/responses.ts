@@ -1,4 +1,4 @@
-import { HttpError, jsonRecords, type HttpResponse, type JsonRecords } from '@collector/sdk';
+import { HttpError, type HttpResponse } from '@collector/sdk';
 import { describeBody, o365Errors } from '../errors.js';
 
 /** Maps a non-200 answer of a data API to the documented error (the 401 has already been retried once). */
@@ -25,20 +25,4 @@ export function jsonBody(res: HttpResponse, path: string): Record<string, unknow
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw o365Errors.unreadableBody({ error: `expected a JSON object, got ${JSON.stringify(res.text.slice(0, 100))}` }, { path });
   return body as Record<string, unknown>;
-}
-
-/**
- * A JSON object whose records (the array at `array`) are forwarded unchanged: see `jsonRecords` (records not
- * parsed, the top-level `fields` read from their text). PullError 301 when the body is not a JSON object.
- */
-export function jsonRecordsBody(res: HttpResponse, path: string, array: string, fields: readonly string[]): JsonRecords<Record<string, unknown>> {
-  let page: JsonRecords<unknown>;
-  try {
-    page = jsonRecords(res, array, fields);
-  } catch (error) {
-    throw o365Errors.unreadableBody({ error: error instanceof HttpError ? error.message : String(error) }, { path });
-  }
-  const body = page.envelope;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw o365Errors.unreadableBody({ error: `expected a JSON object, got ${JSON.stringify(res.text.slice(0, 100))}` }, { path });
-  return page as JsonRecords<Record<string, unknown>>;
 }
