@@ -62,8 +62,8 @@ function isHex(c: number): boolean {
 }
 
 /**
- * One scan's cursor over one text. A class (not closures) so V8 keeps the fields in registers-friendly
- * slots; one instance per page.
+ * A validating walk over one text: each method moves `pos` past one JSON value or token, or throws
+ * JsonSyntaxError. Fields of one object rather than variables captured by closures: measured faster.
  */
 class Cursor {
   pos = 0;
@@ -82,6 +82,7 @@ class Cursor {
     this.plain = !hasControl(text);
   }
 
+  /** `detail` 'unexpected end' (or any fault found at the end of the text) says the text ends early. */
   fail(detail: string, at = this.pos): never {
     throw new JsonSyntaxError(at, at >= this.end ? `the text ends ${detail === 'unexpected end' ? 'inside a value (truncated?)' : `early: ${detail}`}` : detail);
   }
@@ -177,9 +178,14 @@ class Cursor {
   }
 
   private literal(word: string): void {
-    if (!this.text.startsWith(word, this.pos)) this.fail(this.pos + word.length > this.end && word.startsWith(this.text.slice(this.pos)) ? 'unexpected end' : 'an unexpected character', this.pos + word.length > this.end && word.startsWith(this.text.slice(this.pos)) ? this.end : this.pos);
+    if (!this.text.startsWith(word, this.pos)) {
+      // `tru` at the very end is a truncated text, `trux` a wrong one.
+      const truncated = this.pos + word.length > this.end && word.startsWith(this.text.slice(this.pos));
+      this.fail(truncated ? 'unexpected end' : 'an unexpected character', truncated ? this.end : this.pos);
+    }
     this.pos += word.length;
   }
+
 
   /** At the first character of a value (no whitespace before it): moves past the value. */
   value(depth: number): void {
