@@ -1,4 +1,4 @@
-import { authorizedRequest, HttpError, jsonRecords, registerSecret, requestOrFail, TokenCache, type HttpClient, type HttpResponse, type JsonRecord, type Logger } from '@collector/sdk';
+import { authorizedRequest, HttpError, jsonRecords, registerSecret, requestOrFail, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { larkErrors } from './errors.js';
 
 /** The manual reuses a token for at most 40 minutes ("the token expires around that time"). */
@@ -45,7 +45,7 @@ export interface AuditInfosPage {
    * The records as Lark sent them: a JsonRecord (the record's text, forwarded unchanged, and its `unique_id`)
    * for each object; anything else as parsed.
    */
-  items: (JsonRecord | unknown)[];
+  items: unknown[];
   /** Present only when there are more pages. */
   pageToken: string | undefined;
 }

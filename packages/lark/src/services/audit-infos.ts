@@ -47,7 +47,7 @@ export function auditInfosWindowPolicy(options: AuditInfosOptions, now: Date): W
 }
 
 /** An audit record's dedup key: its `unique_id` (a string or a number), as text. */
-export function auditInfoKey(event: unknown): string | undefined {
+function auditInfoKey(event: unknown): string | undefined {
   const id = recordField(event, 'unique_id');
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
