@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { CollectorError, HttpError, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { CollectorError, HttpError, jsonRecords, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { darktraceErrors as E, TransientStatus } from './errors.js';
 
 /**
@@ -83,14 +83,32 @@ export class DarktraceClient {
    * errors), and returns the parsed JSON body.
    */
   async getJson<T>(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<T> {
+    return this.interpret(await this.get(http, path, params, options), path, options, (text) => JSON.parse(text) as T);
+  }
+
+  /**
+   * GETs a list endpoint (a bare JSON array) whose records are forwarded unchanged: each object comes back as
+   * a JsonRecord (Darktrace's text, not parsed, and the top-level `fields` read from it), anything else as
+   * parsed. A body that is not an array is PullError 301, as `asArray` says it.
+   */
+  async getRecords(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions, fields: readonly string[]): Promise<unknown[]> {
+    const response = await this.get(http, path, params, options);
+    return this.interpret(response, path, options, () => {
+      const page = jsonRecords(response, '', fields);
+      if (page.found === 'array') return page.records;
+      const body = page.envelope;
+      throw E.pullOther({ error: `GET ${path} returned ${body === null ? 'null' : typeof body} instead of a JSON array: ${JSON.stringify(body).slice(0, 200)}` });
+    });
+  }
+
+  private get(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<HttpResponse> {
     const query = buildQuery(params);
     const target = `${options.baseUrl ?? this.baseUrl}${path}${query ? `?${query}` : ''}`;
-    const response = await requestOrFail(
+    return requestOrFail(
       http,
       { url: target, headers: (url) => this.signedHeaders(url), timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(options.retries === undefined ? {} : { retries: options.retries }) },
       (detail, error) => (error instanceof CollectorError ? error : options.phase === 'setup' ? E.requestFailed({ error: detail }) : E.pullOther({ error: `GET ${path}: ${detail}` }, { cause: error })),
     );
-    return this.interpret<T>(response, path, options);
   }
 
   /** The headers of one attempt, signed over the path and query exactly as this URL sends them. */
@@ -104,7 +122,8 @@ export class DarktraceClient {
     };
   }
 
-  private interpret<T>(response: HttpResponse, path: string, options: DarktraceGetOptions): T {
+  /** The API's error signals mapped to the manual's IDs; a 2xx body is `read` (not JSON: PullError 301 / SetupError). */
+  private interpret<T>(response: HttpResponse, path: string, options: DarktraceGetOptions, read: (text: string) => T): T {
     const { status, text } = response;
     const where = `GET ${path}`;
     if (status >= 300 && status < 400) {
@@ -135,8 +154,9 @@ export class DarktraceClient {
         : E.pullHttp({ summary: `HTTP ${status} on ${where}`, details: excerpt(text) }, { cause: status >= 500 || status === 429 ? new TransientStatus(status) : undefined });
     }
     try {
-      return JSON.parse(text) as T;
-    } catch {
+      return read(text);
+    } catch (error) {
+      if (error instanceof CollectorError) throw error;
       const detail = `${where} returned a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`;
       throw options.phase === 'setup' ? E.unexpectedHttp({ status, error: detail }) : E.pullOther({ error: detail });
     }

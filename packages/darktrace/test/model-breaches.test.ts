@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useRsyslog } from '@collector/testkit/vitest';
+import { jsonRecords, type HttpResponse } from '@collector/sdk';
+import { modelBreachKey } from '../src/services/model-breaches.js';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, HOUR, newWorkDir, runOnce, simulator, TAGS, utc } from './helpers.js';
 
 // Every run here delivers through the SDK's devo_platform output to a real rsyslog TLS receiver.
@@ -25,6 +27,11 @@ describe('modelbreaches', () => {
     expect(pbids(delivered(TAGS.modelbreaches))).toEqual(truth);
     expect(out.records.filter((r) => r.tag === TAGS.modelbreaches)).toHaveLength(truth.length);
     expect(received.every((l) => l.tag === TAGS.modelbreaches)).toBe(true);
+    // Each line is the breach as Darktrace sent it (the simulator writes JSON.stringify), the pulling id appended last.
+    for (const line of received) {
+      const { ['@devo_pulling_id']: id, ...breach } = line.event;
+      expect(line.message).toBe(`${JSON.stringify(breach).slice(0, -1)},"@devo_pulling_id":"${String(id)}"}`);
+    }
     const first = delivered(TAGS.modelbreaches)[0]!;
     expect(first['@devo_pulling_id']).toMatch(/^\d{13}$/);
     expect(first).toHaveProperty('breachUrl');
@@ -172,5 +179,12 @@ describe('modelbreaches', () => {
     const first = sim.requests.filter((r) => r.path === '/modelbreaches').slice(0, 3).map((r) => new URL(r.target, 'http://x').searchParams);
     expect(Number(first[1]!.get('endtime')) - Number(first[1]!.get('starttime'))).toBe(HOUR / 2);
     expect(first[2]!.get('starttime')).toBe(first[1]!.get('endtime'));
+  });
+
+  it('keys a breach read as the text Darktrace sent (as pulled) as it keyed the parsed breach, so saved windows dedup after the upgrade', () => {
+    const text = '[{"pbid":7,"time":1},{"time":2,"pbid":1.0e3},{"pbid":"s\\u00e9"},{"pbid":null},{"time":3}]';
+    const response: HttpResponse = { status: 200, headers: {}, text, url: 'https://dt.example/modelbreaches', json: () => JSON.parse(text) as never };
+    expect(jsonRecords(response, '', ['pbid']).records.map(modelBreachKey)).toEqual((JSON.parse(text) as unknown[]).map(modelBreachKey));
+    expect((JSON.parse(text) as unknown[]).map(modelBreachKey)).toEqual(['7', '1000', 'sé', 'null', undefined]);
   });
 });

@@ -1,4 +1,4 @@
-import { authorizedRequest, registerSecret, requestOrFail, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { authorizedRequest, HttpError, jsonRecords, registerSecret, requestOrFail, TokenCache, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { larkErrors } from './errors.js';
 
 /** The manual reuses a token for at most 40 minutes ("the token expires around that time"). */
@@ -41,7 +41,11 @@ export interface AuditInfosQuery {
 }
 
 export interface AuditInfosPage {
-  items: LarkAuditInfo[];
+  /**
+   * The records as Lark sent them: a JsonRecord (the record's text, forwarded unchanged, and its `unique_id`)
+   * for each object; anything else as parsed.
+   */
+  items: unknown[];
   /** Present only when there are more pages. */
   pageToken: string | undefined;
 }
@@ -63,7 +67,7 @@ export class LarkRequestError extends Error {
 interface LarkBody {
   code?: number;
   msg?: string;
-  data?: { has_more?: boolean; page_token?: string; items?: LarkAuditInfo[] };
+  data?: { has_more?: boolean; page_token?: string; items?: unknown };
   tenant_access_token?: string;
   expire?: number;
 }
@@ -177,16 +181,27 @@ export class LarkClient {
       onTokenRejected: (answer) => this.options.log.warning(`Lark says the auth token is no longer valid (${describeAnswer(answer, bodyOrUndefined(readBody(answer)))}); generating a new one`),
       fail: (detail) => new LarkRequestError(false, detail),
     });
-    const read = readBody(response);
-    const body = bodyOrUndefined(read);
-    if (response.status !== 200 || (body && body.code !== 0)) throw new LarkRequestError(true, describeAnswer(response, body));
-    if (!body) throw new LarkRequestError(false, read instanceof Error ? read.message : 'empty answer');
+    if (response.status !== 200) {
+      const read = readBody(response);
+      throw new LarkRequestError(true, describeAnswer(response, bodyOrUndefined(read)));
+    }
+    // The records are not parsed: each is forwarded as Lark's text, and only its unique_id (the dedup key) is read.
+    let page;
+    try {
+      page = jsonRecords<LarkBody | null>(response, 'data.items', ['unique_id']);
+    } catch (error) {
+      if (error instanceof HttpError) throw new LarkRequestError(false, error.message);
+      throw error;
+    }
+    const body = page.envelope;
+    if (!body || typeof body !== 'object') throw new LarkRequestError(false, 'empty answer');
+    if (body.code !== 0) throw new LarkRequestError(true, describeAnswer(response, body));
     const data = body.data ?? {};
-    const items = data.items ?? [];
-    if (!Array.isArray(items)) throw new LarkRequestError(false, 'data.items is not a list');
+    // `"items": null` reads as no items, as before; any other non-list is a broken answer.
+    if (page.found === 'other' && data.items !== null) throw new LarkRequestError(false, 'data.items is not a list');
     // has_more without a token would end the paging early and lose the rest: refuse it instead.
     if (data.has_more === true && !data.page_token) throw new LarkRequestError(false, 'has_more is true but the answer holds no page_token');
-    return { items, pageToken: data.has_more === true ? data.page_token : undefined };
+    return { items: page.records, pageToken: data.has_more === true ? data.page_token : undefined };
   }
 
   /** Setup's check that the app may read the audit log ("Remote source is pullable"): SetupError 103/104. */

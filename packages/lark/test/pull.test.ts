@@ -61,6 +61,24 @@ describe('audit_infos pull, delivered to rsyslog', () => {
     }
   });
 
+  it('sends each record as the text Lark sent (escapes, number forms, spacing kept; a pretty-printed record on one line), with the pulling id appended', async () => {
+    const sim = await simulator();
+    const time = Math.floor(Date.now() / 1000) - 120;
+    const oneLine = `{"unique_id":"u1","event_name":"caf\\u00e9 \\ud83d\\ude00","n":1.0, "spaced" : [1, 2],"event_time":${time}}`;
+    // Lark's answer as a pretty-printer writes it: line breaks between the tokens of the envelope and of one record.
+    const page = `{\n  "code": 0,\n  "msg": "success",\n  "data": {\n    "has_more": false,\n    "items": [\n      ${oneLine},\n      {\n        "unique_id": "u2",\n        "nested": {"a": [ ], "s": "x  y"}\n      },\n      {"unique_id":"u1","again":true}\n    ]\n  }\n}`;
+    // The setup probe first, then the pull's one request.
+    sim.faults.inject({ kind: 'answer', status: 200, body: page, after: 1 });
+    const { summary, received } = await runOnce(workDir(), larkConfig(sim.url, { initial_start_time_in_utc_value: isoSecondsAgo(600_000) }), rsyslog);
+
+    expect(summary.errors).toEqual([]);
+    expect(summary.services[0]!.duplicates).toBe(1);
+    const id = String(received[0]?.event['@devo_pulling_id']);
+    expect(id).toMatch(/^\d{13}$/);
+    expect(received.map((line) => line.message)).toEqual([`${oneLine.slice(0, -1)},"@devo_pulling_id":"${id}"}`, `{"unique_id":"u2","nested":{"a":[],"s":"x  y"},"@devo_pulling_id":"${id}"}`]);
+    expect(received[0]!.event['event_name']).toBe('café 😀');
+  });
+
   it('a restart resumes from the checkpoint without sending anything twice', async () => {
     const sim = await simulator({ generate: { count: 500, from: new Date(Date.now() - 5 * HOUR_MS), to: new Date(Date.now() - 1000) } });
     const dir = workDir();

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { formatUtc, HttpError, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
+import { formatUtc, HttpError, JsonRecord, jsonRecords, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
 import { proofpointErrors } from './errors.js';
 
 // require(), not import: an ES import of node:http also loads Node's bundled undici (+11 MiB of resident
@@ -50,11 +50,16 @@ export interface SiemQuery {
   pool: string;
   start: Date;
   end: Date;
+  /**
+   * Records forwarded unchanged (one array only): each comes back as a JsonRecord, Proofpoint's text not
+   * parsed, with these top-level fields read from it (the dedup key's). Otherwise records are parsed.
+   */
+  forwardFields?: readonly string[];
 }
 
 export interface SiemWindow {
-  /** The records of the endpoint's arrays; empty for 204 and empty arrays. */
-  events: Record<string, unknown>[];
+  /** The records of the endpoint's arrays (JsonRecords with `forwardFields`); empty for 204 and empty arrays. */
+  events: (Record<string, unknown> | JsonRecord)[];
   /** `queryEndTime` as Proofpoint reported it (undefined when absent or unreadable). */
   queryEndTime: Date | undefined;
   status: number;
@@ -111,6 +116,22 @@ function jsonObject(response: HttpResponse, endpoint: string): Record<string, un
   return body as Record<string, unknown>;
 }
 
+/** A 200 answer whose `array` is read as JsonRecords (see SiemQuery.forwardFields): PullError 301 when it is not a JSON object. */
+function forwardedRecords(response: HttpResponse, endpoint: string, array: string, fields: readonly string[]) {
+  if (response.text.trim() === '') throw proofpointErrors.request({ endpoint, error: 'an empty answer with HTTP 200' });
+  let page;
+  try {
+    page = jsonRecords<unknown>(response, array, fields);
+  } catch (error) {
+    throw proofpointErrors.request({ endpoint, error: error instanceof Error ? error.message : String(error) });
+  }
+  const body = page.envelope;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw proofpointErrors.request({ endpoint, error: `the answer is not a JSON object: ${JSON.stringify(response.text.slice(0, 200))}` });
+  }
+  return { found: page.found, records: page.records, envelope: body as Record<string, unknown> };
+}
+
 /** PullError 300 for a status the caller does not expect. */
 function httpError(response: HttpResponse, endpoint: string) {
   const { summary, details } = summaryOf(response.status, response.text);
@@ -127,17 +148,18 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
   });
   if (response.status === 204) return { events: [], queryEndTime: undefined, status: 204 };
   if (response.status !== 200) throw httpError(response, endpoint);
-  const record = jsonObject(response, endpoint);
+  const forward = query.forwardFields && query.arrayKeys.length === 1 ? forwardedRecords(response, endpoint, query.arrayKeys[0]!, query.forwardFields) : undefined;
+  const record = forward ? forward.envelope : jsonObject(response, endpoint);
   // The documented envelope or nothing: a missing array or a mistyped field is a broken answer, never an
   // empty window (the cursor would move past events never read).
-  const events: Record<string, unknown>[] = [];
+  const events: (Record<string, unknown> | JsonRecord)[] = [];
   for (const key of query.arrayKeys) {
-    const array = record[key];
+    const array = forward ? (forward.found === 'array' ? forward.records : undefined) : record[key];
     if (!Array.isArray(array)) {
       throw proofpointErrors.request({ endpoint, error: `the answer has no "${key}" array: ${JSON.stringify(response.text.slice(0, 200))}` });
     }
     // Only objects are events: an empty array, or a null inside it, never becomes one.
-    for (const e of array) if (e && typeof e === 'object' && !Array.isArray(e)) events.push(e as Record<string, unknown>);
+    for (const e of array) if (e instanceof JsonRecord || (e && typeof e === 'object' && !Array.isArray(e))) events.push(e as Record<string, unknown> | JsonRecord);
   }
   if (record['queryEndTime'] !== undefined && typeof record['queryEndTime'] !== 'string') {
     throw proofpointErrors.request({ endpoint, error: `"queryEndTime" is not a time: ${JSON.stringify(record['queryEndTime'])}` });

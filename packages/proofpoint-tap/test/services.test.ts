@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpClient } from '@collector/sdk';
+import { HttpClient, jsonRecords, type HttpResponse } from '@collector/sdk';
 import { CollectorRuntime, savedDedupKeys, stateFileName } from '@collector/sdk/host';
 import { fetchSiemWindow, previousSiemDedupKey, proofpointTapCollector, siemDedupKey, START_TIME_CLAMPED_WARNING } from '../src/index.js';
+import { SIEM_IDENTITY_FIELDS } from '../src/services/siem-service.js';
 import { closeAll, config, DAY, HOUR, isoAgo, runOnce, SERVICES, simulator, stateText, workDir } from './helpers.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -275,5 +276,17 @@ describe('proofpoint_tap: errors', () => {
     const { summary, out } = await runOnce(dir, config(sim, { services: { clicksBlocked: { start_time_in_utc_format: isoAgo(HOUR) } } }));
     expect(summary.errors[0]).toMatch(/^PullError 301: Some exception occurred while making the API request to \/v2\/siem\/clicks\/blocked: Invalid JSON/);
     expect(out.records).toHaveLength(0);
+  });
+});
+
+describe('proofpoint_tap: dedup keys of forwarded records', () => {
+  it('gives a record read as the text Proofpoint sent (as pulled) the same key, and the same earlier key, as the parsed record', () => {
+    const records: Record<string, unknown>[] = [...generateProofpointEvents({ service: 'messagesDelivered', count: 10, from: Date.now() - HOUR, to: Date.now(), recipientsPerMessage: 2, seed: 5 }), ...generateProofpointEvents({ service: 'clicksPermitted', count: 5, from: Date.now() - HOUR, to: Date.now(), seed: 6 })];
+    records.push({ summary: 'no GUID: the whole record is its identity', n: 1 }, { GUID: 'g', id: 'i', threatID: 't', threatStatus: 'cleared', clickTime: '2026-01-01T00:00:00Z' });
+    const text = JSON.stringify({ queryEndTime: 'x', messagesDelivered: records });
+    const response: HttpResponse = { status: 200, headers: {}, text, url: 'https://tap.example/v2/siem', json: () => JSON.parse(text) as never };
+    const scanned = jsonRecords(response, 'messagesDelivered', SIEM_IDENTITY_FIELDS).records;
+    expect(scanned.map(siemDedupKey)).toEqual(records.map(siemDedupKey));
+    expect(scanned.map(previousSiemDedupKey.compute)).toEqual(records.map(previousSiemDedupKey.compute));
   });
 });

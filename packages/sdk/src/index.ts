@@ -33,6 +33,9 @@ export { pullWindows, planWindows, historicFloorAt, handOver, type WindowPolicy,
 export { extendJsonObject } from './runtime/event-encoding.js';
 export { EncodedBatch } from './delivery/encoded-batch.js';
 export { canonicalJson } from './runtime/canonical-json.js';
+export { JsonSyntaxError, scanJsonArray, compactJson, type JsonArrayScan } from './json/json-array-scan.js';
+export { JsonRecord, recordField } from './json/json-record.js';
+export { jsonRecords, type JsonRecords } from './json/json-records.js';
 export { sleep } from './runtime/abortable-sleep.js';
 export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-time.js';
 export { requiredStrings, windowOptions, type WindowOptionsSpec } from './config/schema-fragments.js';

@@ -1,8 +1,7 @@
-import { defineService } from '@collector/sdk';
+import { defineService, recordField } from '@collector/sdk';
 import type { DarktraceClient } from '../client.js';
 import { checkOptions, configuredStartKey, flagParams, optionProperties, serviceBaseUrl, startTimeResetMessage, type OptionSpec, type TimeSlotOptions } from '../config.js';
 import { pullTimeSlots, slotCheckpointTime, type SlotCheckpoint } from './time-slots.js';
-import { asArray } from './as-array.js';
 
 /** A model breach as /modelbreaches returns it (only the keys the collector reads are typed). */
 export interface ModelBreach {
@@ -27,6 +26,15 @@ const spec = {
 /** The boolean query switches of /modelbreaches the config exposes, all on by default. */
 export const MODEL_BREACH_FLAGS = Object.keys(spec.flags);
 
+/**
+ * A breach's dedup key: its pbid, which increases with every breach (the natural unique key, and what makes
+ * the look-back overlap safe). Reads a JsonRecord (as pulled) or a parsed breach alike.
+ */
+export function modelBreachKey(breach: unknown): string | undefined {
+  const pbid = recordField(breach, 'pbid');
+  return pbid !== undefined ? String(pbid) : undefined;
+}
+
 export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptions, SlotCheckpoint>({
   tag: 'edr.darktrace.respond.model_breach',
   moduleName: 'CollectorDarktracePuller',
@@ -34,21 +42,14 @@ export const modelBreachesService = defineService<DarktraceClient, TimeSlotOptio
   init: (ctx) => checkOptions(ctx, spec),
   resetKey: configuredStartKey,
   resetMessage: startTimeResetMessage,
-  // pbid increases with every breach: the natural unique key, and what makes the look-back overlap safe.
-  dedupKey: (breach: ModelBreach) => (breach && breach.pbid !== undefined ? String(breach.pbid) : undefined),
+  dedupKey: modelBreachKey,
   dedupWindow: 50_000,
   checkpointTime: slotCheckpointTime,
   async *pull(ctx, checkpoint) {
-    yield* pullTimeSlots<ModelBreach>(ctx, checkpoint, async (start, end, attempt) => {
+    // Breaches are forwarded as Darktrace sent them: not parsed, only their pbid read (the dedup key).
+    yield* pullTimeSlots<unknown>(ctx, checkpoint, async (start, end, attempt) => {
       const params: [string, string | number][] = [['starttime', start.getTime()], ['endtime', end.getTime()], ...flagParams(ctx.options, spec.flags)];
-      const breaches = await ctx.client.getJson<unknown>(ctx.http, PATH, params, {
-        phase: 'pull',
-        emptyOn404: [],
-        baseUrl: serviceBaseUrl(ctx.options),
-        timeoutMs: ctx.options.request_timeout_in_seconds * 1000,
-        ...attempt,
-      });
-      return asArray<ModelBreach>(breaches, PATH);
+      return ctx.client.getRecords(ctx.http, PATH, params, { phase: 'pull', emptyOn404: [], baseUrl: serviceBaseUrl(ctx.options), timeoutMs: ctx.options.request_timeout_in_seconds * 1000, ...attempt }, ['pbid']);
     });
   },
   async probe(ctx) {

@@ -1,6 +1,6 @@
-import { defineService, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type TimeWindow, type WindowPolicy } from '@collector/sdk';
+import { defineService, parseBaseUrl, parseConfigTime, pullWindows, recordField, type PullContext, type TimeWindow, type WindowPolicy } from '@collector/sdk';
 import { AUDIT_INFOS_DEFAULTS, auditInfosOptionsSchema, larkBaseUrl, type AuditInfosOptions } from '../config.js';
-import { LarkClient, LarkRequestError, type LarkAuditInfo } from '../client.js';
+import { LarkClient, LarkRequestError } from '../client.js';
 import { larkErrors } from '../errors.js';
 
 /** Everything with event_time <= latest (epoch seconds) was delivered. */
@@ -46,6 +46,12 @@ export function auditInfosWindowPolicy(options: AuditInfosOptions, now: Date): W
   };
 }
 
+/** An audit record's dedup key: its `unique_id` (a string or a number), as text. */
+function auditInfoKey(event: unknown): string | undefined {
+  const id = recordField(event, 'unique_id');
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
 export const auditInfosService = defineService<LarkClient, AuditInfosOptions, AuditInfosCheckpoint>({
   tag: AUDIT_INFOS_DEFAULTS.tag,
   moduleName: 'LarkBasePuller',
@@ -71,7 +77,8 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
 
   checkpointTime: (checkpoint) => new Date(checkpoint.latest * 1000),
 
-  dedupKey: (event: LarkAuditInfo) => (typeof event.unique_id === 'string' || typeof event.unique_id === 'number' ? String(event.unique_id) : undefined),
+  // Records come as JsonRecords (Lark's text, scanned for unique_id); a parsed record gives the same key.
+  dedupKey: auditInfoKey,
 
   async *pull(ctx, checkpoint) {
     await ctx.client.ensureToken();
@@ -82,7 +89,7 @@ export const auditInfosService = defineService<LarkClient, AuditInfosOptions, Au
 });
 
 /** The pages of one window, following `page_token`. */
-async function* listWindow(ctx: PullContext<LarkClient, AuditInfosOptions>, window: TimeWindow): AsyncGenerator<LarkAuditInfo[]> {
+async function* listWindow(ctx: PullContext<LarkClient, AuditInfosOptions>, window: TimeWindow): AsyncGenerator<unknown[]> {
   const oldest = Math.floor(window.start.getTime() / 1000);
   const latest = Math.floor(window.end.getTime() / 1000);
   let pageToken: string | undefined;

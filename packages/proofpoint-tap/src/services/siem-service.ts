@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, defineService, formatUtc, handOver, parseBaseUrl, parseConfigTime, pullWindows, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
+import { canonicalJson, defineService, formatUtc, handOver, JsonRecord, parseBaseUrl, parseConfigTime, pullWindows, recordField, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -71,16 +71,23 @@ export function windowTime(date: Date): string {
  * cleared) is new information and is delivered again. Undefined for a record without GUID and id (then the
  * whole record is its identity).
  */
-function siemIdentity(record: Record<string, unknown>): string | undefined {
-  const guid = record['GUID'];
-  const id = record['id'];
+function siemIdentity(record: unknown): string | undefined {
+  const guid = recordField(record, 'GUID');
+  const id = recordField(record, 'id');
   if (typeof guid !== 'string' || typeof id !== 'string' || guid === '' || id === '') return undefined;
-  let text = `${guid}\n${id}\n${String(record['recipient'])}\n${String(record['messageTime'] ?? record['clickTime'])}`;
-  if (record['threatStatus'] !== undefined) text += `\n${String(record['threatID'])}=${String(record['threatStatus'])}`;
-  const threats = record['threatsInfoMap'];
+  let text = `${guid}\n${id}\n${String(recordField(record, 'recipient'))}\n${String(recordField(record, 'messageTime') ?? recordField(record, 'clickTime'))}`;
+  const status = recordField(record, 'threatStatus');
+  if (status !== undefined) text += `\n${String(recordField(record, 'threatID'))}=${String(status)}`;
+  const threats = recordField(record, 'threatsInfoMap');
   if (Array.isArray(threats)) for (const t of threats as (Record<string, unknown> | null)[]) text += `\n${String(t?.['threatID'])}=${String(t?.['threatStatus'])}`;
   return text;
 }
+
+/** The top-level fields `siemIdentity` reads: what a forwarded record (a JsonRecord) is scanned for. */
+export const SIEM_IDENTITY_FIELDS: readonly string[] = ['GUID', 'id', 'recipient', 'messageTime', 'clickTime', 'threatStatus', 'threatID', 'threatsInfoMap'];
+
+/** The record as a parsed object, for the keys computed from the whole record. */
+const parsed = (event: unknown): unknown => (event instanceof JsonRecord ? event.value() : event);
 
 /** Keys start with a character base64url never yields, so a key saved by the earlier format is told apart. */
 const KEY_PREFIX = '.';
@@ -92,8 +99,8 @@ const KEY_PREFIX = '.';
  * record takes ~1 µs instead of ~10 (docs/benchmarks.md).
  */
 export function siemDedupKey(event: unknown): string {
-  const identity = typeof event === 'object' && event !== null ? siemIdentity(event as Record<string, unknown>) : undefined;
-  return KEY_PREFIX + hash('sha256', identity ?? canonicalJson(event), 'base64url').slice(0, 15);
+  const identity = typeof event === 'object' && event !== null ? siemIdentity(event) : undefined;
+  return KEY_PREFIX + hash('sha256', identity ?? canonicalJson(parsed(event)), 'base64url').slice(0, 15);
 }
 
 /**
@@ -103,7 +110,7 @@ export function siemDedupKey(event: unknown): string {
  */
 export const previousSiemDedupKey = {
   recognises: (key: string): boolean => !key.startsWith(KEY_PREFIX),
-  compute: (event: unknown): string => hash('sha256', canonicalJson(event), 'base64url').slice(0, 16),
+  compute: (event: unknown): string => hash('sha256', canonicalJson(parsed(event)), 'base64url').slice(0, 16),
 };
 
 function floorToSecond(ms: number): number {
@@ -174,7 +181,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
         start: new Date(end - PROOFPOINT_LIMITS.minWindowMs),
         end: new Date(end),
       });
-      await endpoint.probeRecords?.(ctx, result.events);
+      await endpoint.probeRecords?.(ctx, result.events as Record<string, unknown>[]);
     },
 
     async *pull(ctx, checkpoint) {
@@ -254,10 +261,13 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
   /** One window's request, and its records as the service's events (`page`, for handOver). */
   async function readWindow(ctx: SiemContext, window: TimeWindow): Promise<WindowAnswer> {
     const { baseUrl } = resolved(ctx.options);
-    const result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: window.start, end: window.end });
+    // Records the service forwards unchanged come as Proofpoint's text (not parsed, the identity's fields read);
+    // a service that makes its own events from them (threats) gets them parsed.
+    const forwardFields = endpoint.toEvents ? undefined : SIEM_IDENTITY_FIELDS;
+    const result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: window.start, end: window.end, forwardFields });
     const limiter = ctx.http.limiter(endpoint.pool);
     if (limiter && poolBudget(limiter)) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
-    return { page: endpoint.toEvents ? await endpoint.toEvents(ctx, result.events) : result.events, queryEndTime: result.queryEndTime };
+    return { page: endpoint.toEvents ? await endpoint.toEvents(ctx, result.events as Record<string, unknown>[]) : result.events, queryEndTime: result.queryEndTime };
   }
 
   /** One window: one request; Proofpoint's queryEndTime may say it answered only part of it. */

@@ -1,3 +1,5 @@
+import { JsonRecord } from '../json/json-record.js';
+
 const OPEN_BRACE = 123; // {
 const CLOSE_BRACE = 125; // }
 
@@ -57,6 +59,8 @@ export class EventEncoder {
   /** A vendor record as its JSON text with the fields; strings are sent as they are. */
   encode(event: unknown): string {
     if (typeof event === 'string') return event;
+    // A record forwarded as the vendor's text (`jsonRecords`): the fields go after that text, nothing is re-serialised.
+    if (event instanceof JsonRecord) return event.message(this);
     const record = event as Record<string, unknown> | null;
     if (record?.['@devo_pulling_id'] !== undefined) return JSON.stringify(event) ?? 'null';
     if (isPlainRecord(record) && !('@devo_pulling_id' in record) && (this.environment === undefined || !('@devo_environment' in record))) {

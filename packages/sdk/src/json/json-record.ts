@@ -1,0 +1,68 @@
+import type { JsonArrayScan } from './json-array-scan.js';
+
+/** Scanned for every record, after the vendor's fields: a record that holds it already is sent as it is. */
+export const PULLING_ID = '@devo_pulling_id';
+
+/** Any pattern: only its side effect, flattening the string it runs on, is used (`JsonRecord.message`). */
+const FLATTEN = /^/;
+
+/**
+ * One record of a page as the vendor's JSON text, for a service that forwards records unchanged: the runner
+ * sends `text` with `@devo_pulling_id` appended (no `JSON.stringify`), and the service's dedup key reads the
+ * fields it asked `jsonRecords` for with `get` (`recordField` reads either this or a parsed object).
+ */
+export class JsonRecord {
+  constructor(
+    private readonly page: JsonArrayScan,
+    private readonly index: number,
+  ) {}
+
+  /** The record's JSON text as the vendor sent it, on one line (a pretty-printed record is compacted). */
+  get text(): string {
+    return this.page.elementText(this.index);
+  }
+
+  /** Whether the record has a top-level `@devo_pulling_id` already (it is then sent as it is). */
+  get holdsPullingId(): boolean {
+    return this.page.fieldText(this.index, this.page.fields.length - 1) !== undefined;
+  }
+
+  /**
+   * A top-level field, as `JSON.parse` would give it; only fields named to `jsonRecords` can be read (any
+   * other name throws: a typo must not read as "absent" and silently change a dedup key).
+   */
+  get(field: string): unknown {
+    const f = this.page.fields.indexOf(field);
+    if (f < 0 || f === this.page.fields.length - 1) throw new Error(`JsonRecord.get: "${field}" was not among the fields scanned (${this.page.fields.slice(0, -1).join(', ')})`);
+    return this.page.fieldValue(this.index, f);
+  }
+
+  /**
+   * The record's message: its text with `extender.extend` (the `@devo_*` fields appended), or the text alone
+   * when it holds a pulling id already, as a string of its own. The text is a slice of the page: a message
+   * still pointing into it would keep the whole page (up to MBs) alive until the delivery copied the message.
+   */
+  message(extender: { extend(json: string): string }): string {
+    if (this.holdsPullingId) return Buffer.from(this.text).toString();
+    const message = extender.extend(this.text);
+    // A regular expression flattens its subject in place, so the concatenation becomes one string of its own
+    // (the copy the delivery would make anyway when it writes it). `charCodeAt` does not, once optimised.
+    FLATTEN.test(message);
+    return message;
+  }
+
+  /** The whole record parsed (for what needs more than the scanned fields, e.g. an earlier dedup key). */
+  value(): unknown {
+    return JSON.parse(this.text) as unknown;
+  }
+
+  toJSON(): unknown {
+    return this.value();
+  }
+}
+
+/** A top-level field of a record, whether a JsonRecord (a field it was scanned for) or a parsed object. */
+export function recordField(record: unknown, field: string): unknown {
+  if (record instanceof JsonRecord) return record.get(field);
+  return record !== null && typeof record === 'object' ? (record as Record<string, unknown>)[field] : undefined;
+}
