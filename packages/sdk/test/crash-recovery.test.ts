@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { savedDedupKeys, stateFileName } from '@collector/sdk/host';
 import { startRedis, type RedisServer } from '@collector/testkit';
-import { startExampleApi } from './example-input.js';
+import { exampleTag, startExampleApi } from './example-input.js';
 import { persistenceOfKind } from './persistence-kinds.js';
 
 const child = fileURLToPath(new URL('./fixtures/example-child.ts', import.meta.url));
@@ -118,6 +118,44 @@ describe('kill -9 in the middle of a paged window', () => {
     // The restart's checkpoint folded the journal into the state.
     expect(savedDedupKeys((await store.load(key))?.['dedup']).length).toBeGreaterThanOrEqual(delivered - hung);
     expect(await journal.read(key)).toEqual([]);
+  });
+});
+
+describe('kill -9 while batches hold events of several tags', () => {
+  it('loses nothing, re-sends only the batch in flight, and every event goes to its own tag', async () => {
+    const start = Date.now() - 30 * 60_000;
+    // One window of 3000 events in runs of three per tag: each batch of 1000 holds hundreds of tag runs.
+    const events = Array.from({ length: 3000 }, (_, i) => ({ id: `p${i}`, t: start + i * 100 }));
+    const tags = ['my.app.example.events', 'my.app.example.other'];
+    const api = await startExampleApi(events);
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'crash-tags-'));
+    const env = { API_URL: api.url, START: new Date(start).toISOString(), WORK_DIR: workDir, OUT_FILE: join(workDir, 'received.txt'), PAGE_SIZE: '10', PAGE_TAGS: tags.join(',') };
+    let hung = 0;
+    const killed = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, ...env, MODE: 'hang-after-3-writes' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      proc.stdout.on('data', (d: Buffer) => {
+        // The fourth write reached the receiver and hangs: it began only once the third was journaled.
+        for (const m of d.toString().matchAll(/HUNG (\d+)/g)) hung += Number(m[1]);
+        if (hung > 0) proc.kill('SIGKILL');
+      });
+      proc.stderr.resume();
+      proc.on('exit', (_code, signal) => resolve({ signal }));
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const lines = () => readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').map((l) => ({ tag: l.slice(0, l.indexOf(' ')), id: (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { id: string }).id }));
+    const delivered = lines().length;
+    expect(hung).toBeGreaterThan(0);
+    expect(hung).toBeLessThanOrEqual(1000);
+    expect(delivered).toBeGreaterThan(hung);
+
+    expect((await run({ ...env, MODE: 'normal' })).code).toBe(0);
+    const received = lines();
+    expect(new Set(received.map((l) => l.id))).toEqual(new Set(events.map((e) => e.id)));
+    expect(received.length - events.length).toBe(hung);
+    const tagOf = new Map(events.map((e) => [e.id, exampleTag(tags, e)]));
+    expect(received.filter((l) => l.tag !== tagOf.get(l.id))).toEqual([]);
+    expect(new Set(received.map((l) => l.tag))).toEqual(new Set(tags));
   });
 });
 

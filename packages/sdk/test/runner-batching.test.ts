@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
+import { EncodedBatch } from '@collector/sdk';
+import { CollectorRuntime, stateFileName, type DeliveryRecord, type SenderService } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
@@ -86,13 +87,18 @@ describe('the runner between the vendor pages and the outputs', () => {
     const framedAhead = new WeakSet<object>();
     let journaled = 0;
     const writes: { size: number; framed: boolean; journaledBefore: number }[] = [];
+    // The runner hands its batches over as bytes: an output that frames bytes gets them through writeBatches.
     class FramingOutput extends SlowOutput {
-      prepare(records: readonly object[]): void {
-        framedAhead.add(records);
+      prepare(batch: object): void {
+        framedAhead.add(batch);
       }
-      override async write(records: Parameters<CapturingOutput['write']>[0], service?: Parameters<CapturingOutput['write']>[1]): Promise<void> {
-        writes.push({ size: records.length, framed: framedAhead.has(records), journaledBefore: journaled });
-        await super.write(records, service);
+      async writeBatches(batches: readonly (EncodedBatch | readonly DeliveryRecord[])[], service: SenderService): Promise<void> {
+        const size = batches.reduce((n, b) => n + b.length, 0);
+        writes.push({ size, framed: batches.length === 1 && framedAhead.has(batches[0]!), journaledBefore: journaled });
+        await super.write(
+          batches.flatMap((b) => (b instanceof EncodedBatch ? b.records() : b)),
+          service,
+        );
       }
     }
     const runtime = new CollectorRuntime(exampleCollector, { workDir, config, outputs: [new FramingOutput(30)], logStream: new PassThrough() });

@@ -3,7 +3,7 @@ import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
-import { recordsOf, type Batch } from './encoded-batch.js';
+import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
 import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
@@ -81,7 +81,7 @@ export class StreamOutput implements Output {
   /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
   private readonly lent = new WeakSet<ArrayBuffer>();
   /** Batches framed ahead by prepare(), until their write takes them. */
-  private readonly framed = new WeakMap<readonly DeliveryRecord[], Buffer>();
+  private readonly framed = new WeakMap<Batch, Buffer>();
 
   constructor(
     readonly name: string,
@@ -194,8 +194,14 @@ export class StreamOutput implements Output {
     let count = 0;
     for (const b of batches) count += b.length;
     if (count === 0) return;
-    if (this.options.gzipLevel !== undefined) return this.send(this.frame(batches.flatMap(recordsOf)), count, service, flushed);
-    return this.send(this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size)), count, service, flushed);
+    const ready = batches.length === 1 ? this.framed.get(batches[0]!) : undefined;
+    if (ready) this.framed.delete(batches[0]!);
+    return this.send(ready ?? this.frameBatches(batches), count, service, flushed);
+  }
+
+  private frameBatches(batches: readonly Batch[]): Buffer {
+    if (this.options.gzipLevel !== undefined) return this.frame(batches.flatMap(recordsOf));
+    return this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size));
   }
 
   /** A spare buffer of at least `size` bytes, or a new one (rounded up, so that it fits later batches too). */
@@ -243,10 +249,12 @@ export class StreamOutput implements Output {
 
   /**
    * Frames a batch ahead of its write (see Output.prepare): its syslog headers carry the time of this call,
-   * a few milliseconds before the bytes leave.
+   * a few milliseconds before the bytes leave. Events as bytes are framed into a reused buffer, as
+   * writeBatches() frames them.
    */
-  prepare(records: readonly DeliveryRecord[]): void {
-    if (records.length > 0 && !this.framed.has(records)) this.framed.set(records, this.frame(records));
+  prepare(batch: Batch): void {
+    if (batch.length === 0 || this.framed.has(batch)) return;
+    this.framed.set(batch, batch instanceof EncodedBatch ? this.frameBatches([batch]) : this.frame(batch));
   }
 
   private frame(records: readonly DeliveryRecord[]): Buffer {
