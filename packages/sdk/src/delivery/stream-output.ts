@@ -37,6 +37,11 @@ export interface StreamOutputOptions {
 /** Framing buffers kept for reuse (see StreamOutput.spare), and the granularity of their sizes. */
 const SPARES_KEPT = 4;
 const SPARE_SLACK = 64 * 1024;
+/**
+ * Spare buffers none was taken from for this long are let go: a daemon waiting for its next pull keeps no
+ * framing buffers (up to 4 × 2 MiB), and they are gone before its idle collection (runtime/idle-memory.ts).
+ */
+const SPARE_IDLE_MS = 250;
 
 /** Totals for the monitoring lines. */
 export interface OutputCounters {
@@ -80,6 +85,9 @@ export class StreamOutput implements Output {
   private readonly spare: ArrayBuffer[] = [];
   /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
   private readonly lent = new WeakSet<ArrayBuffer>();
+  /** When spareBuffer() was last called, and the timer that drops the spares once that is long ago. */
+  private spareUsedAt = 0;
+  private spareTimer: NodeJS.Timeout | undefined;
   /** Batches framed ahead by prepare(), until their write takes them. */
   private readonly framed = new WeakMap<Batch, Buffer>();
 
@@ -209,7 +217,24 @@ export class StreamOutput implements Output {
     const at = this.spare.findIndex((b) => b.byteLength >= size);
     const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
     this.lent.add(buffer);
+    this.spareUsedAt = Date.now();
     return Buffer.from(buffer);
+  }
+
+  /** Keeps an acknowledged framing buffer for the next batch, until the spares go unused (SPARE_IDLE_MS). */
+  private keepSpare(buffer: ArrayBuffer): void {
+    if (this.spare.length >= SPARES_KEPT) return;
+    this.spare.push(buffer);
+    if (this.spareTimer) return;
+    const check = (): void => {
+      if (Date.now() - this.spareUsedAt < SPARE_IDLE_MS && this.spare.length > 0) {
+        this.spareTimer = setTimeout(check, SPARE_IDLE_MS).unref();
+        return;
+      }
+      this.spareTimer = undefined;
+      this.spare.length = 0;
+    };
+    this.spareTimer = setTimeout(check, SPARE_IDLE_MS).unref();
   }
 
   /** Writes one framed batch of `count` events on a connection; see write(). */
@@ -234,7 +259,7 @@ export class StreamOutput implements Output {
       this.down = false;
       this.counters.messages += count;
       this.counters.bytes += size;
-      if (buffer && this.spare.length < SPARES_KEPT) this.spare.push(buffer);
+      if (buffer) this.keepSpare(buffer);
     } catch (error) {
       this.counters.failedWrites++;
       // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.
@@ -397,6 +422,7 @@ export class StreamOutput implements Output {
   async stop(): Promise<void> {
     this.stopController.abort();
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.spareTimer);
     this.opening?.fail(new Error(`Output ${this.name} stopped`));
     await Promise.all(this.pool.splice(0).map((c) => c.close()));
   }

@@ -5,8 +5,12 @@ import type { EventEncoder, MessageWriter } from './event-encoding.js';
 const FIRST_BUFFER_BYTES = 256 * 1024;
 /** Buffers sizes are multiples of this. */
 const BUFFER_STEP = 64 * 1024;
-/** Buffers of acknowledged batches kept for the next ones (one in flight, one cut ahead, one filling, one spare). */
+/**
+ * Buffers of acknowledged batches kept for the next ones, shared by every runner of the process (a service
+ * has one filling, one cut ahead and one in flight at most, and services take turns).
+ */
 const SPARES_KEPT = 4;
+const spare: { bytes: Buffer; ends: Uint32Array }[] = [];
 
 /** A batch being filled: messages back to back in one buffer, where each ends, its tag runs and dedup keys. */
 interface Filling {
@@ -29,7 +33,6 @@ interface Filling {
  */
 export class EncodedQueue implements MessageWriter {
   private readonly filling: Filling[] = [];
-  private readonly spare: { bytes: Buffer; ends: Uint32Array }[] = [];
   /** The batch `write` appends to (the last one, while push() runs). */
   private current: Filling | undefined;
   /** The size a new batch's buffer starts at: what the last batch cut needed, rounded up. */
@@ -118,9 +121,9 @@ export class EncodedQueue implements MessageWriter {
     return new QueuedBatch(parts.length === 1 ? parts[0]! : parts, f.count, f.at, f.keys, () => this.reuse(f));
   }
 
-  /** Lets go of the spare buffers (between pulls: an idle daemon keeps none). */
+  /** Lets go of the spare buffers (after a pull: an idle daemon keeps none; the pulls still running make more). */
   dropSpares(): void {
-    this.spare.length = 0;
+    spare.length = 0;
     this.bufferBytes = FIRST_BUFFER_BYTES;
   }
 
@@ -129,10 +132,8 @@ export class EncodedQueue implements MessageWriter {
   }
 
   private open(): Filling {
-    let i = this.spare.findIndex((s) => s.bytes.length >= this.bufferBytes);
-    // Spares too small for what batches need now are dropped rather than grown while being filled.
-    if (i === -1) this.spare.length = 0;
-    const { bytes, ends } = i === -1 ? { bytes: Buffer.allocUnsafeSlow(this.bufferBytes), ends: new Uint32Array(this.batchSize) } : this.spare.splice(i, 1)[0]!;
+    const i = spare.findIndex((s) => s.bytes.length >= this.bufferBytes && s.ends.length >= this.batchSize);
+    const { bytes, ends } = i === -1 ? { bytes: Buffer.allocUnsafeSlow(this.bufferBytes), ends: new Uint32Array(this.batchSize) } : spare.splice(i, 1)[0]!;
     return { bytes, ends, count: 0, at: 0, tags: [], runStarts: [], keys: [] };
   }
 
@@ -144,8 +145,16 @@ export class EncodedQueue implements MessageWriter {
     f.bytes = bigger;
   }
 
+  /** Keeps an acknowledged batch's buffer, in place of a smaller spare when there are enough. */
   private reuse(f: Filling): void {
-    if (this.spare.length < SPARES_KEPT && f.bytes.length >= this.bufferBytes) this.spare.push({ bytes: f.bytes, ends: f.ends });
+    const entry = { bytes: f.bytes, ends: f.ends };
+    if (spare.length < SPARES_KEPT) {
+      spare.push(entry);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < spare.length; i++) if (spare[i]!.bytes.length < spare[smallest]!.bytes.length) smallest = i;
+    if (spare[smallest]!.bytes.length < f.bytes.length) spare[smallest] = entry;
   }
 }
 
@@ -163,14 +172,16 @@ export class QueuedBatch {
     readonly byteLength: number,
     /** The dedup keys of its events that have one. */
     readonly keys: readonly string[],
-    private readonly onRelease: () => void,
+    private onRelease: (() => void) | undefined,
   ) {}
 
   /**
-   * Every output acknowledged the batch: its buffer may take the next batch's events. Never before (the
-   * delivery reads the bytes until then), and not after a failed delivery.
+   * Every output acknowledged the batch: its buffer may take a later batch's events. Never before (the
+   * delivery reads the bytes until then), and not after a failed delivery. Once only.
    */
   release(): void {
-    this.onRelease();
+    const release = this.onRelease;
+    this.onRelease = undefined;
+    release?.();
   }
 }
