@@ -241,15 +241,24 @@ export class StreamOutput implements Output {
   private async send(framed: Buffer | undefined, count: number, service: SenderService, flushed?: () => void): Promise<void> {
     let bytes: Buffer | undefined = framed!;
     framed = undefined; // see below: a suspended function keeps its parameters too
-    // Reused once acknowledged: every slice's write has completed then (never after a failure, when a
-    // socket being torn down might still hold it). Only what spareBuffer() handed out: a buffer framed
-    // elsewhere may be a slice of Node's shared pool.
+    // Reused once flushed: every slice's write has completed then, and only the settle period is left (never
+    // after a failure, when a socket being torn down might still hold it; a batch that fails after its flush
+    // is framed again from its records). While a batch settles, the next one is framed into its buffer. Only
+    // what spareBuffer() handed out: a buffer framed elsewhere may be a slice of Node's shared pool.
     const buffer = this.lent.has(bytes.buffer as ArrayBuffer) ? (bytes.buffer as ArrayBuffer) : undefined;
     if (buffer) this.lent.delete(buffer);
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
-      const sent = connection.send(bytes, flushed);
+      const sent = connection.send(
+        bytes,
+        buffer
+          ? () => {
+              this.keepSpare(buffer);
+              flushed?.();
+            }
+          : flushed,
+      );
       // A suspended async function keeps its locals: without this, every batch that only waits for its
       // settle period would hold its encoded buffer (up to 2 MiB) until acknowledged.
       bytes = undefined;
@@ -259,7 +268,6 @@ export class StreamOutput implements Output {
       this.down = false;
       this.counters.messages += count;
       this.counters.bytes += size;
-      if (buffer) this.keepSpare(buffer);
     } catch (error) {
       this.counters.failedWrites++;
       // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.
