@@ -39,6 +39,8 @@ export class EncodedQueue implements MessageWriter {
   private bufferBytes = FIRST_BUFFER_BYTES;
   /** Events queued. */
   length = 0;
+  /** Events ever queued (a running count). */
+  pushed = 0;
 
   constructor(
     private readonly batchSize: number,
@@ -78,6 +80,7 @@ export class EncodedQueue implements MessageWriter {
     f.ends[f.count++] = f.at;
     if (key !== undefined) f.keys.push(key);
     this.length++;
+    this.pushed++;
   }
 
   write(part: string | Uint8Array): void {

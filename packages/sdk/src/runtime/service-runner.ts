@@ -123,8 +123,10 @@ export class ServiceRunner {
    * submitted in, with their dedup keys (see enqueued()).
    */
   private readonly queue = new EncodedQueue(SUBMIT_BATCH, SUBMIT_BATCH_BYTES);
-  /** Records queued and records submitted by this runner so far (running counts: a position in its stream). */
-  private enqueuedCount = 0;
+  /**
+   * Events submitted by this runner so far: a position in its stream, as `queue.pushed` is for the events
+   * queued (counted as each is queued, so a page whose encoding fails half-way keeps both in step).
+   */
   private submittedCount = 0;
   /** Checkpoints waiting for the pump to submit every record before them (see whenSubmitted()). */
   private submitWaiters: { upTo: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -326,14 +328,14 @@ export class ServiceRunner {
             break;
           }
           const committed = batch.checkpoint;
-          if (batch.queued > 0) await this.enqueued(batch.queued, stats, outstanding);
+          if (batch.queued > 0) await this.enqueued(stats, outstanding);
           if (committed !== undefined && !definition.stateless) {
             // Commit only what every output acknowledged: every event yielded so far. The queue is not drained
             // here: the next window's pages join the records still queued, so a window's last records go out
             // in a full batch with the next window's first instead of a small batch of their own (each batch
             // costs one acknowledgement round trip), and the commit follows that batch's acknowledgement.
             if (commitFailed) throw commitFailed.error;
-            const upTo = this.enqueuedCount;
+            const upTo = this.queue.pushed;
             const values = { ...extra };
             committing = Promise.all([committing, this.acknowledgedThrough(upTo, outstanding)]).then(async () => {
               await this.commit(committed, values);
@@ -453,14 +455,13 @@ export class ServiceRunner {
   }
 
   /**
-   * `count` events of a yielded page were queued: returns at once, unless a whole batch waits already (then
+   * The events of a yielded page were queued: returns at once, unless a whole batch waits already (then
    * it waits for room). The pump submits the queue batch by batch, one at a time as submit() does, so the
    * pages fetched while a batch awaits its acknowledgement go out together in the next one instead of each
    * page waiting for the acknowledgement of the page before. Each batch's acknowledgement (and journaling)
    * is pushed to `acks`.
    */
-  private async enqueued(count: number, stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
-    this.enqueuedCount += count;
+  private async enqueued(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
     if (this.queue.full) this.wake('batchQueued');
     this.startPump(stats, acks);
     while ((this.queue.length + this.framedAhead >= SUBMIT_BATCH || this.queue.full) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
