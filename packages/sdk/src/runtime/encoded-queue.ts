@@ -3,7 +3,7 @@ import type { EventEncoder, MessageWriter } from './event-encoding.js';
 
 /** A batch's first buffer when nothing was cut yet; later ones start at the size the last batch needed. */
 const FIRST_BUFFER_BYTES = 256 * 1024;
-/** Buffers sizes are multiples of this. */
+/** Buffer sizes are multiples of this. */
 const BUFFER_STEP = 64 * 1024;
 /**
  * Buffers of acknowledged batches kept for the next ones, shared by every runner of the process (a service
