@@ -60,6 +60,18 @@ describe('EventEncoder', () => {
     });
   }
 
+  it('extendInto writes the bytes of extend() for any text', () => {
+    const encoder = new EventEncoder('1700000000123', 'prod');
+    for (const json of ['{"a":1}', '{}', '{ \n }', '{"é":"✓"}', '[1]', '"x"', '', '{', 'null']) {
+      const parts: Buffer[] = [];
+      encoder.extendInto(json, {
+        write: (part) => void parts.push(Buffer.from(typeof part === 'string' ? Buffer.from(part) : part)),
+        drop: (bytes) => void parts.push(parts.pop()!.subarray(0, -bytes)),
+      });
+      expect(Buffer.concat(parts).toString()).toBe(encoder.extend(json));
+    }
+  });
+
   it('leaves a record that carries its own @devo_pulling_id as it is', () => {
     expect(new EventEncoder('1').encode({ a: 1, '@devo_pulling_id': 'x' })).toBe('{"a":1,"@devo_pulling_id":"x"}');
   });

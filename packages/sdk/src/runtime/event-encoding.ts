@@ -87,12 +87,23 @@ export class EventEncoder {
   encodeInto(event: unknown, out: MessageWriter): void {
     const record = event as Record<string, unknown> | null;
     if (typeof event === 'string' || !this.takesFields(record)) return out.write(this.encode(event));
-    const json = JSON.stringify(record);
-    // A plain object's JSON is `{…}`; `{}` when it has no property JSON writes.
-    if (json.length === 2) return out.write(this.aloneBytes);
-    out.write(json);
-    out.drop(1);
-    out.write(this.tailBytes);
+    this.extendInto(JSON.stringify(record), out);
+  }
+
+  /**
+   * extend() written to `out`: the JSON text of an object, then the fields' bytes over its closing brace (the
+   * text is copied once, into `out`, and no extended string is made); any other text as it is.
+   */
+  extendInto(json: string, out: MessageWriter): void {
+    const last = json.length - 1;
+    if (last < 1 || json.charCodeAt(0) !== OPEN_BRACE || json.charCodeAt(last) !== CLOSE_BRACE) return out.write(json);
+    for (let i = last - 1; i > 0; i--) {
+      if (isJsonSpace(json.charCodeAt(i))) continue;
+      out.write(json);
+      out.drop(1);
+      return out.write(this.tailBytes);
+    }
+    out.write(this.aloneBytes);
   }
 
   /** A plain record that holds none of the fields: they are added after its own properties. */
