@@ -95,6 +95,23 @@ describe('EncodedBatch', () => {
     expect(memory.records).toEqual([...AWKWARD.map((message) => ({ tag: TAG, message })), { tag: 'my.app.test.other', message: 'after' }]);
   });
 
+  it('several EncodedBatch (one per tag) are one submission: one acknowledgement, every event in order under its tag', async () => {
+    const memory = new MemoryOutput();
+    const pipeline = new DeliveryPipeline([memory], { statsPeriodMs: 0 });
+    await pipeline.start();
+    const parts = [EncodedBatch.from(TAG, ['a1', 'a2']), EncodedBatch.from('my.app.test.other', ['b1']), EncodedBatch.from(TAG, ['a3'])];
+    pipeline.prepare(parts);
+    const { delivered } = await pipeline.submit(parts);
+    await delivered;
+    await pipeline.stop();
+    expect(memory.records).toEqual([
+      { tag: TAG, message: 'a1' },
+      { tag: TAG, message: 'a2' },
+      { tag: 'my.app.test.other', message: 'b1' },
+      { tag: TAG, message: 'a3' },
+    ]);
+  });
+
   it('emergency persistence: on stop with the receiver down, encoded events go to state/ as records and are sent first at the next start', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'encoded-emergency-'));
     const emergencyDir = join(workDir, 'state', 'delivery');

@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { EventEncoder } from '../src/runtime/event-encoding.js';
+import { EventEncoder, type MessageWriter } from '../src/runtime/event-encoding.js';
 
 /** What every event used to become: its JSON text, the fields spliced in before the closing brace. */
 function throughText(event: unknown, pullingId: string, environment?: string): string {
   return new EventEncoder(pullingId, environment).extend(JSON.stringify(event) ?? 'null');
+}
+
+/** The bytes encodeInto writes for one event. */
+function intoBytes(encoder: EventEncoder, event: unknown): Buffer {
+  const parts: Buffer[] = [];
+  const out: MessageWriter = {
+    write: (part) => void parts.push(Buffer.from(typeof part === 'string' ? Buffer.from(part) : part)),
+    drop: (bytes) => {
+      const last = parts.pop()!;
+      parts.push(last.subarray(0, last.length - bytes));
+    },
+  };
+  encoder.encodeInto(event, out);
+  return Buffer.concat(parts);
 }
 
 class Breach {
@@ -37,6 +51,26 @@ describe('EventEncoder', () => {
       });
     }
   }
+
+  for (const environment of [undefined, 'prod "eu"']) {
+    it(`writes every event as bytes exactly as the UTF-8 of its message${environment ? ', with an environment' : ''}`, () => {
+      const encoder = new EventEncoder('1700000000123', environment);
+      const events = [...records.map(([, record]) => record), '{"a":1}', 'plain text é ✓', 'lone \ud800 surrogate', '', { a: 1, '@devo_pulling_id': 'x' }];
+      for (const event of events) expect(intoBytes(encoder, event).equals(Buffer.from(encoder.encode(event)))).toBe(true);
+    });
+  }
+
+  it('extendInto writes the bytes of extend() for any text', () => {
+    const encoder = new EventEncoder('1700000000123', 'prod');
+    for (const json of ['{"a":1}', '{}', '{ \n }', '{"é":"✓"}', '[1]', '"x"', '', '{', 'null']) {
+      const parts: Buffer[] = [];
+      encoder.extendInto(json, {
+        write: (part) => void parts.push(Buffer.from(typeof part === 'string' ? Buffer.from(part) : part)),
+        drop: (bytes) => void parts.push(parts.pop()!.subarray(0, -bytes)),
+      });
+      expect(Buffer.concat(parts).toString()).toBe(encoder.extend(json));
+    }
+  });
 
   it('leaves a record that carries its own @devo_pulling_id as it is', () => {
     expect(new EventEncoder('1').encode({ a: 1, '@devo_pulling_id': 'x' })).toBe('{"a":1,"@devo_pulling_id":"x"}');

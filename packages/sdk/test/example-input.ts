@@ -35,6 +35,11 @@ export async function startExampleApi(events: ExampleEvent[], token = 'good-toke
   };
 }
 
+/** With `page_tags`, the tag of an event: runs of three events (by the number in its id, `e<n>`) per tag in turn. */
+export function exampleTag(tags: readonly string[], event: ExampleEvent): string {
+  return tags[Math.floor(Number(event.id.replace(/^\D+/, '')) / 3) % tags.length]!;
+}
+
 export const exampleCollector = defineCollector({
   name: 'example_collector',
   version: '0.0.1',
@@ -56,7 +61,14 @@ export const exampleCollector = defineCollector({
           options: {
             type: 'object',
             required: ['start_time', 'override_base_url'],
-            properties: { start_time: { type: 'string' }, override_base_url: { type: 'string' }, lookback_ms: { type: 'integer', default: 0 }, page_size: { type: 'integer', minimum: 1 } },
+            properties: {
+              start_time: { type: 'string' },
+              override_base_url: { type: 'string' },
+              lookback_ms: { type: 'integer', default: 0 },
+              page_size: { type: 'integer', minimum: 1 },
+              // Pages go to these tags in turn (PullBatch.tag), for tests of services that yield several tags.
+              page_tags: { type: 'array', items: { type: 'string' }, minItems: 1 },
+            },
           },
           init(ctx) {
             const start = parseConfigTime(ctx.options.start_time);
@@ -75,6 +87,19 @@ export const exampleCollector = defineCollector({
               // Like a paged vendor API: pages of page_size inside the window, the checkpoint after the last.
               const events = res.json<ExampleEvent[]>();
               const size = Number((ctx.options as Record<string, unknown>)['page_size'] ?? (events.length || 1));
+              const tags = (ctx.options as { page_tags?: string[] }).page_tags;
+              if (tags) {
+                // Runs of events under each tag in turn (see exampleTag), in order: several tags in one batch.
+                for (let i = 0; i < events.length; ) {
+                  const tag = exampleTag(tags, events[i]!);
+                  let end = i + 1;
+                  while (end < events.length && end - i < size && exampleTag(tags, events[end]!) === tag) end++;
+                  yield { events: events.slice(i, end), tag };
+                  i = end;
+                }
+                yield { events: [], checkpoint: w.end.getTime() };
+                continue;
+              }
               for (let i = size; i < events.length; i += size) yield { events: events.slice(i - size, i) };
               yield { events: events.slice(Math.max(0, Math.ceil(events.length / size) - 1) * size), checkpoint: w.end.getTime() };
             }

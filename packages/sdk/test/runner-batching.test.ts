@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, stateFileName } from '@collector/sdk/host';
+import { defineCollector, defineInput, defineService, EncodedBatch } from '@collector/sdk';
+import { CollectorRuntime, stateFileName, type DeliveryRecord, type SenderService } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
 
@@ -86,13 +87,18 @@ describe('the runner between the vendor pages and the outputs', () => {
     const framedAhead = new WeakSet<object>();
     let journaled = 0;
     const writes: { size: number; framed: boolean; journaledBefore: number }[] = [];
+    // The runner hands its batches over as bytes: an output that frames bytes gets them through writeBatches.
     class FramingOutput extends SlowOutput {
-      prepare(records: readonly object[]): void {
-        framedAhead.add(records);
+      prepare(batch: object): void {
+        framedAhead.add(batch);
       }
-      override async write(records: Parameters<CapturingOutput['write']>[0], service?: Parameters<CapturingOutput['write']>[1]): Promise<void> {
-        writes.push({ size: records.length, framed: framedAhead.has(records), journaledBefore: journaled });
-        await super.write(records, service);
+      async writeBatches(batches: readonly (EncodedBatch | readonly DeliveryRecord[])[], service: SenderService): Promise<void> {
+        const size = batches.reduce((n, b) => n + b.length, 0);
+        writes.push({ size, framed: batches.length === 1 && framedAhead.has(batches[0]!), journaledBefore: journaled });
+        await super.write(
+          batches.flatMap((b) => (b instanceof EncodedBatch ? b.records() : b)),
+          service,
+        );
       }
     }
     const runtime = new CollectorRuntime(exampleCollector, { workDir, config, outputs: [new FramingOutput(30)], logStream: new PassThrough() });
@@ -135,5 +141,63 @@ describe('the runner between the vendor pages and the outputs', () => {
     expect(Math.max(...spans)).toBeGreaterThan(1);
     expect(out.writes.length).toBeLessThan(5);
     expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
+  });
+
+  it('a page whose encoding fails half-way: its first events go out once, and the next pull still commits only what was acknowledged', async () => {
+    type Event = { id: string; n?: bigint };
+    const pages: Event[][] = [];
+    const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i): Event => ({ id: `e${from + i}` }));
+    // Pull 1: a page with an event JSON.stringify cannot write (a BigInt) after five good ones. Pull 2: pages of
+    // 1003 with a checkpoint each, acknowledged slowly: batches of 1000 end 3 events before a page's end, where a
+    // commit position off by the five events of pull 1 would commit a page before its last events were acknowledged.
+    pages.push([...ids(0, 5), { id: 'bad', n: 1n }, ...ids(6, 10)]);
+    for (let p = 1; p <= 6; p++) pages.push(ids(p * 1003, p * 1003 + 1003));
+    let pulls = 0;
+    const collector = defineCollector({
+      name: 'failing_collector',
+      version: '0.0.1',
+      inputs: [
+        defineInput<object>({
+          name: 'failing',
+          setup: async () => ({}),
+          services: {
+            events: defineService<object, Record<string, unknown>, number>({
+              tag: 'my.app.failing.events',
+              dedupKey: (e: Event) => e.id,
+              async *pull(_ctx, checkpoint) {
+                if (pulls++ === 0) {
+                  yield { events: pages[0]! };
+                  return;
+                }
+                for (let p = (checkpoint ?? 0) + 1; p < pages.length; p++) yield { events: pages[p]!, checkpoint: p };
+              },
+            }),
+          },
+        }),
+      ],
+    });
+    const workDir = mkdtempSync(join(tmpdir(), 'runner-failing-'));
+    const stateFile = join(workDir, 'state', stateFileName('failing;1;events'));
+    const checkpoint = (): number | null => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { checkpoint: number | null }).checkpoint : null);
+    const out = new SlowOutput(30);
+    const ahead = new Set<string>();
+    const watch = setInterval(() => {
+      const saved = checkpoint();
+      if (saved === null) return;
+      const acknowledged = new Set(out.ids());
+      for (let p = 1; p <= saved; p++) for (const e of pages[p]!) if (!acknowledged.has(e.id)) ahead.add(`${e.id} before checkpoint ${saved}`);
+    }, 2);
+    closers.push(async () => clearInterval(watch));
+    const config = { globals: { http_server: { enabled: false } }, inputs: { failing: { id: 1, services: { events: { request_period_in_seconds: 1 } } } } };
+    const runtime = new CollectorRuntime(collector, { workDir, config, outputs: [out], logStream: new PassThrough() });
+    const running = runtime.run();
+    const deadline = Date.now() + 15_000;
+    while (checkpoint() !== pages.length - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await runtime.stop();
+    await running;
+    clearInterval(watch);
+    expect(checkpoint()).toBe(pages.length - 1);
+    expect([...ahead]).toEqual([]);
+    expect(out.ids()).toEqual([...ids(0, 5), ...pages.slice(1).flat()].map((e) => e.id));
   });
 });

@@ -3,7 +3,7 @@ import { isRefusal } from './refusal.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { EmergencyStore } from './emergency-store.js';
-import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
+import { EncodedBatch, eventCount, partsOf, recordsOf, type Batch, type Submission } from './encoded-batch.js';
 import { SenderMonitor } from './sender-monitor.js';
 import { validateTag } from './syslog-encoder.js';
 import { WRITES_PER_CONNECTION, type Delivery, type DeliveryRecord, type Output, type SenderService } from './types.js';
@@ -121,7 +121,7 @@ export class DeliveryPipeline implements Delivery {
   private monitor: SenderMonitor | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   /** Submissions measured and cut by prepare(), until submitted. */
-  private readonly prepared = new WeakMap<readonly DeliveryRecord[], { bytes: number; slices: (readonly DeliveryRecord[])[] }>();
+  private readonly prepared = new WeakMap<Submission, { bytes: number; slices: Batch[] }>();
 
   constructor(
     readonly outputs: readonly Output[],
@@ -165,31 +165,53 @@ export class DeliveryPipeline implements Delivery {
 
   /**
    * Sizes and cuts `records` as submit() will, and has every output that takes `service` frame the pieces
-   * now (see Delivery.prepare): a later submit of this array then hands the outputs bytes ready to write.
+   * now (see Delivery.prepare): a later submit of this object then hands the outputs bytes ready to write.
+   * Events of several tags are not framed ahead: their pieces are written together, as one write.
    */
-  prepare(records: readonly DeliveryRecord[], service: SenderService = 'standard'): void {
+  prepare(records: Submission, service: SenderService = 'standard'): void {
     if (records.length === 0 || this.prepared.has(records)) return;
-    let bytes: number;
+    let cut: { bytes: number; slices: Batch[] };
     try {
-      bytes = measure(records);
+      cut = this.cut(records);
     } catch {
       return; // an invalid tag: submit() throws it
     }
-    const slices = this.slice(records, bytes);
-    this.prepared.set(records, { bytes, slices });
-    for (const lane of this.lanes) if (lane.accepts(service)) for (const slice of slices) lane.output.prepare?.(slice, service);
+    this.prepared.set(records, cut);
+    if (partsOf(records).length > 1) return;
+    for (const lane of this.lanes) {
+      if (!lane.accepts(service) || !lane.output.prepare) continue;
+      for (const slice of cut.slices) if (!(slice instanceof EncodedBatch) || lane.output.writeBatches) lane.output.prepare(slice, service);
+    }
   }
 
-  async submit(records: readonly DeliveryRecord[] | EncodedBatch, service: SenderService = 'standard'): Promise<{ delivered: Promise<void> }> {
-    if (records.length === 0) return { delivered: Promise.resolve() };
-    const prepared = records instanceof EncodedBatch ? undefined : this.prepared.get(records);
-    if (prepared) this.prepared.delete(records as readonly DeliveryRecord[]);
-    const bytes = prepared?.bytes ?? measure(records);
+  /** The queue-bound size of a submission and its write-sized pieces; throws OutputError 601 for an invalid tag. */
+  private cut(records: Submission): { bytes: number; slices: Batch[] } {
+    const parts = partsOf(records);
+    if (parts.length === 1) {
+      const bytes = measure(parts[0]!);
+      return { bytes, slices: this.slice(parts[0]!, bytes) };
+    }
+    let bytes = 0;
+    const slices: Batch[] = [];
+    for (const part of parts) {
+      const size = measure(part);
+      bytes += size;
+      slices.push(...this.slice(part, size));
+    }
+    return { bytes, slices };
+  }
+
+  async submit(submission: Submission, service: SenderService = 'standard'): Promise<{ delivered: Promise<void> }> {
+    const count = eventCount(submission);
+    if (count === 0) return { delivered: Promise.resolve() };
+    const prepared = this.prepared.get(submission);
+    if (prepared) this.prepared.delete(submission);
+    const { bytes, slices } = prepared ?? this.cut(submission);
     const bounded = service !== 'internal';
     if (!bounded) {
       // Internal logs never wait (a logger must not block); past the cap they are dropped and counted.
-      if (this.internalPending + records.length > (this.options.maxInternalPending ?? 5_000)) {
-        this.droppedInternal += records.length;
+      if (this.internalPending + count > (this.options.maxInternalPending ?? 5_000)) {
+        this.droppedInternal += count;
         const dropped = Promise.reject(new Error('internal log queue full'));
         dropped.catch(() => undefined);
         return { delivered: dropped };
@@ -197,7 +219,7 @@ export class DeliveryPipeline implements Delivery {
     } else {
       // Back-pressure: a batch larger than the whole queue is still admitted once the queue is empty. An
       // output that spills makes room at once instead.
-      while (!this.stopped && this.queuedMessages > 0 && (this.queuedMessages + records.length > this.maxMessages || this.queuedBytes + bytes > this.maxBytes)) {
+      while (!this.stopped && this.queuedMessages > 0 && (this.queuedMessages + count > this.maxMessages || this.queuedBytes + bytes > this.maxBytes)) {
         if (this.lanes.some((l) => l.spill(true))) continue;
         await new Promise<void>((resolve) => this.waiters.push(resolve));
       }
@@ -210,14 +232,13 @@ export class DeliveryPipeline implements Delivery {
     const lanes = this.lanes.filter((l) => l.accepts(service));
     if (lanes.length === 0) return { delivered: Promise.resolve() };
     if (bounded) {
-      this.queuedMessages += records.length;
+      this.queuedMessages += count;
       this.queuedBytes += bytes;
     } else {
-      this.internalPending += records.length;
+      this.internalPending += count;
     }
-    const slices = prepared?.slices ?? this.slice(records, bytes);
     const delivered = new Promise<void>((resolve, reject) => {
-      const pending: Pending = { bytes, messages: records.length, remaining: lanes.length * slices.length, unwritten: lanes.length * slices.length, resolve, reject, bounded };
+      const pending: Pending = { bytes, messages: count, remaining: lanes.length * slices.length, unwritten: lanes.length * slices.length, resolve, reject, bounded };
       for (const lane of lanes) {
         lane.push(
           slices.map((slice) => ({

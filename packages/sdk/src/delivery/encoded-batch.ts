@@ -67,6 +67,25 @@ export class EncodedBatch {
 /** What the delivery queues: records, or events as bytes. */
 export type Batch = readonly DeliveryRecord[] | EncodedBatch;
 
+/**
+ * What a producer submits: records, events of one tag as bytes, or events of several tags as bytes (one
+ * EncodedBatch per run of one tag, often sharing one buffer), delivered and acknowledged as one.
+ */
+export type Submission = Batch | readonly EncodedBatch[];
+
+/** The batches of a submission. */
+export function partsOf(submission: Submission): readonly Batch[] {
+  if (submission instanceof EncodedBatch) return [submission];
+  return submission[0] instanceof EncodedBatch ? (submission as readonly EncodedBatch[]) : [submission as readonly DeliveryRecord[]];
+}
+
+/** The number of events in a submission. */
+export function eventCount(submission: Submission): number {
+  let count = 0;
+  for (const part of partsOf(submission)) count += part.length;
+  return count;
+}
+
 /** The records of a batch (decoding an EncodedBatch). */
 export function recordsOf(batch: Batch): readonly DeliveryRecord[] {
   return batch instanceof EncodedBatch ? batch.records() : batch;

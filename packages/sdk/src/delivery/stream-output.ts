@@ -3,7 +3,7 @@ import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
-import { recordsOf, type Batch } from './encoded-batch.js';
+import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
 import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
@@ -37,6 +37,11 @@ export interface StreamOutputOptions {
 /** Framing buffers kept for reuse (see StreamOutput.spare), and the granularity of their sizes. */
 const SPARES_KEPT = 4;
 const SPARE_SLACK = 64 * 1024;
+/**
+ * Spare buffers none was taken from for this long are let go: a daemon waiting for its next pull keeps no
+ * framing buffers (up to 4 × 2 MiB), and they are gone before its idle collection (runtime/idle-memory.ts).
+ */
+const SPARE_IDLE_MS = 250;
 
 /** Totals for the monitoring lines. */
 export interface OutputCounters {
@@ -80,8 +85,11 @@ export class StreamOutput implements Output {
   private readonly spare: ArrayBuffer[] = [];
   /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
   private readonly lent = new WeakSet<ArrayBuffer>();
+  /** When spareBuffer() was last called, and the timer that drops the spares once that is long ago. */
+  private spareUsedAt = 0;
+  private spareTimer: NodeJS.Timeout | undefined;
   /** Batches framed ahead by prepare(), until their write takes them. */
-  private readonly framed = new WeakMap<readonly DeliveryRecord[], Buffer>();
+  private readonly framed = new WeakMap<Batch, Buffer>();
 
   constructor(
     readonly name: string,
@@ -194,8 +202,14 @@ export class StreamOutput implements Output {
     let count = 0;
     for (const b of batches) count += b.length;
     if (count === 0) return;
-    if (this.options.gzipLevel !== undefined) return this.send(this.frame(batches.flatMap(recordsOf)), count, service, flushed);
-    return this.send(this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size)), count, service, flushed);
+    const ready = batches.length === 1 ? this.framed.get(batches[0]!) : undefined;
+    if (ready) this.framed.delete(batches[0]!);
+    return this.send(ready ?? this.frameBatches(batches), count, service, flushed);
+  }
+
+  private frameBatches(batches: readonly Batch[]): Buffer {
+    if (this.options.gzipLevel !== undefined) return this.frame(batches.flatMap(recordsOf));
+    return this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size));
   }
 
   /** A spare buffer of at least `size` bytes, or a new one (rounded up, so that it fits later batches too). */
@@ -203,22 +217,48 @@ export class StreamOutput implements Output {
     const at = this.spare.findIndex((b) => b.byteLength >= size);
     const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
     this.lent.add(buffer);
+    this.spareUsedAt = Date.now();
     return Buffer.from(buffer);
+  }
+
+  /** Keeps an acknowledged framing buffer for the next batch, until the spares go unused (SPARE_IDLE_MS). */
+  private keepSpare(buffer: ArrayBuffer): void {
+    if (this.spare.length >= SPARES_KEPT) return;
+    this.spare.push(buffer);
+    if (this.spareTimer) return;
+    const check = (): void => {
+      if (Date.now() - this.spareUsedAt < SPARE_IDLE_MS && this.spare.length > 0) {
+        this.spareTimer = setTimeout(check, SPARE_IDLE_MS).unref();
+        return;
+      }
+      this.spareTimer = undefined;
+      this.spare.length = 0;
+    };
+    this.spareTimer = setTimeout(check, SPARE_IDLE_MS).unref();
   }
 
   /** Writes one framed batch of `count` events on a connection; see write(). */
   private async send(framed: Buffer | undefined, count: number, service: SenderService, flushed?: () => void): Promise<void> {
     let bytes: Buffer | undefined = framed!;
     framed = undefined; // see below: a suspended function keeps its parameters too
-    // Reused once acknowledged: every slice's write has completed then (never after a failure, when a
-    // socket being torn down might still hold it). Only what spareBuffer() handed out: a buffer framed
-    // elsewhere may be a slice of Node's shared pool.
+    // Reused once flushed: every slice's write has completed then, and only the settle period is left (never
+    // after a failure, when a socket being torn down might still hold it; a batch that fails after its flush
+    // is framed again from its records). While a batch settles, the next one is framed into its buffer. Only
+    // what spareBuffer() handed out: a buffer framed elsewhere may be a slice of Node's shared pool.
     const buffer = this.lent.has(bytes.buffer as ArrayBuffer) ? (bytes.buffer as ArrayBuffer) : undefined;
     if (buffer) this.lent.delete(buffer);
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
-      const sent = connection.send(bytes, flushed);
+      const sent = connection.send(
+        bytes,
+        buffer
+          ? () => {
+              this.keepSpare(buffer);
+              flushed?.();
+            }
+          : flushed,
+      );
       // A suspended async function keeps its locals: without this, every batch that only waits for its
       // settle period would hold its encoded buffer (up to 2 MiB) until acknowledged.
       bytes = undefined;
@@ -228,7 +268,6 @@ export class StreamOutput implements Output {
       this.down = false;
       this.counters.messages += count;
       this.counters.bytes += size;
-      if (buffer && this.spare.length < SPARES_KEPT) this.spare.push(buffer);
     } catch (error) {
       this.counters.failedWrites++;
       // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.
@@ -243,10 +282,12 @@ export class StreamOutput implements Output {
 
   /**
    * Frames a batch ahead of its write (see Output.prepare): its syslog headers carry the time of this call,
-   * a few milliseconds before the bytes leave.
+   * a few milliseconds before the bytes leave. Events as bytes are framed into a reused buffer, as
+   * writeBatches() frames them.
    */
-  prepare(records: readonly DeliveryRecord[]): void {
-    if (records.length > 0 && !this.framed.has(records)) this.framed.set(records, this.frame(records));
+  prepare(batch: Batch): void {
+    if (batch.length === 0 || this.framed.has(batch)) return;
+    this.framed.set(batch, batch instanceof EncodedBatch ? this.frameBatches([batch]) : this.frame(batch));
   }
 
   private frame(records: readonly DeliveryRecord[]): Buffer {
@@ -389,6 +430,7 @@ export class StreamOutput implements Output {
   async stop(): Promise<void> {
     this.stopController.abort();
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.spareTimer);
     this.opening?.fail(new Error(`Output ${this.name} stopped`));
     await Promise.all(this.pool.splice(0).map((c) => c.close()));
   }

@@ -1,5 +1,5 @@
 import type { DeliveryRecord } from './delivery-record.js';
-import type { Batch, EncodedBatch } from './encoded-batch.js';
+import type { Batch, EncodedBatch, Submission } from './encoded-batch.js';
 
 export type { DeliveryRecord, EncodedBatch };
 
@@ -38,10 +38,12 @@ export interface Output {
    */
   writeBatches?(batches: readonly Batch[], service: SenderService, flushed?: () => void): Promise<void>;
   /**
-   * Optional: does the work of a later `write` of this very array that does not depend on the connection
-   * (the framing, e.g. syslog encoding) now, while the caller waits for the moment to submit it.
+   * Optional: does the work of a later `write` of this very array (or `writeBatches` of this very
+   * EncodedBatch alone) that does not depend on the connection (the framing, e.g. syslog encoding) now,
+   * while the caller waits for the moment to submit it. An EncodedBatch is prepared only by an output that
+   * has `writeBatches`.
    */
-  prepare?(records: readonly DeliveryRecord[], service: SenderService): void;
+  prepare?(batch: Batch, service: SenderService): void;
   /**
    * Optional: the connections the output writes on side by side (`concurrent_connections`). The pipeline
    * keeps its window of batches being written per connection, so one connection whose receiver stalls cannot
@@ -63,15 +65,16 @@ export interface Delivery {
   /**
    * Queues records for every output. Resolves when the queue accepted them (it waits while the queue is
    * full: back-pressure, never a drop); `delivered` settles once every output acknowledged all of them.
-   * An EncodedBatch (events as UTF-8 bytes) is queued without a string per event.
+   * An EncodedBatch (events as UTF-8 bytes), or several (events of several tags), is queued without a
+   * string per event.
    */
-  submit(records: readonly DeliveryRecord[] | EncodedBatch, service?: SenderService): Promise<{ delivered: Promise<void> }>;
+  submit(records: Submission, service?: SenderService): Promise<{ delivered: Promise<void> }>;
   /**
-   * Optional: frames `records` for the outputs now, so that a later `submit` of this very array writes at
+   * Optional: frames `records` for the outputs now, so that a later `submit` of this very object writes at
    * once (a caller that keeps one batch unacknowledged prepares the next one while the previous settles).
    * Never throws: whatever is wrong with the records, `submit` says.
    */
-  prepare?(records: readonly DeliveryRecord[], service?: SenderService): void;
+  prepare?(records: Submission, service?: SenderService): void;
   /** Resolves when everything submitted so far is acknowledged. */
   flush(): Promise<void>;
   ready(): boolean;

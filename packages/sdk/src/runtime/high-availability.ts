@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import type { CollectorConfig } from '../config/load-config.js';
 import type { Delivery, Output } from '../delivery/types.js';
+import { eventCount } from '../delivery/encoded-batch.js';
 import { ConfigError, PersistenceError, describeError } from '../errors/collector-error.js';
 import { RedisLease, readLeaseHolder, type LeaseHolder } from '../persistence/redis-lease.js';
 import { LEASE_LOST_ERROR, type RedisStateStore } from '../persistence/redis-store.js';
@@ -199,7 +200,7 @@ export class LeaderElection {
   /** Pullers' view of delivery: a batch is handed over only while the lease is held (checked synchronously). */
   fenceDelivery(delivery: Delivery): Delivery {
     const submit: Delivery['submit'] = (records, service) =>
-      this.leading() ? delivery.submit(records, service) : Promise.reject(this.refusal(`${records.length} record(s)`));
+      this.leading() ? delivery.submit(records, service) : Promise.reject(this.refusal(`${eventCount(records)} record(s)`));
     return withMethod(delivery, 'submit', submit);
   }
 

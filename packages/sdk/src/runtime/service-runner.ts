@@ -4,11 +4,12 @@ import { noJournal, type AckJournal } from '../persistence/ack-journal.js';
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
 import { stateKey } from '../persistence/state-store.js';
 import { EncodedBatch } from '../delivery/encoded-batch.js';
-import type { Delivery, DeliveryRecord } from '../delivery/types.js';
+import type { Delivery } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
 import type { InputConfig, PullBatch, PullContext, ServiceDefinition } from './definitions.js';
+import { EncodedQueue, type QueuedBatch } from './encoded-queue.js';
 import { EventEncoder } from './event-encoding.js';
 import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
@@ -76,6 +77,11 @@ interface SubmittedBatch {
 
 /** Events per submission at most: the delivery pipeline's default write batch, the unit of acknowledgement. */
 const SUBMIT_BATCH = 1000;
+/**
+ * A batch is cut at this many bytes of messages too (whatever comes first), so that one buffer of a batch
+ * stays bounded with big events; 1000 events of up to 4 KiB each still make one batch.
+ */
+const SUBMIT_BATCH_BYTES = 4 * 1024 * 1024;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
 const SETUP_RETRY_MS = 60_000;
 
@@ -112,11 +118,15 @@ export class ServiceRunner {
   private readonly journal: AckJournal;
   /** The last batch submitted: settles once acknowledged and its keys journaled (see submit()). */
   private lastBatch: Promise<void> = Promise.resolve();
-  /** Records of yielded pages not submitted yet, oldest first, and their dedup keys (see enqueue()). */
-  private queued: DeliveryRecord[] = [];
-  private queuedKeys: (string | undefined)[] = [];
-  /** Records queued and records submitted by this runner so far (running counts: a position in its stream). */
-  private enqueuedCount = 0;
+  /**
+   * Events of yielded pages not submitted yet, encoded into the buffers of the batches they will be
+   * submitted in, with their dedup keys (see enqueued()).
+   */
+  private readonly queue = new EncodedQueue(SUBMIT_BATCH, SUBMIT_BATCH_BYTES);
+  /**
+   * Events submitted by this runner so far: a position in its stream, as `queue.pushed` is for the events
+   * queued (counted as each is queued, so a page whose encoding fails half-way keeps both in step).
+   */
   private submittedCount = 0;
   /** Checkpoints waiting for the pump to submit every record before them (see whenSubmitted()). */
   private submitWaiters: { upTo: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -127,7 +137,7 @@ export class ServiceRunner {
   private queueMoved: (() => void) | undefined;
   /** Wakes a pump that waits for a full batch to frame ahead (see pump()). */
   private batchQueued: (() => void) | undefined;
-  /** Records the pump cut and framed ahead, not submitted yet: they still count in the queue's bound. */
+  /** Events the pump cut and framed ahead, not submitted yet: they still count in the queue's bound. */
   private framedAhead = 0;
   private readonly key: string;
   private currentStats: PullStatistics | undefined;
@@ -306,30 +316,26 @@ export class ServiceRunner {
     try {
       const checkpoint = definition.stateless ? undefined : (state.checkpoint ?? undefined);
       // Iterated by hand, not with for-await: the loop's variable would keep the last page (the vendor's parsed
-      // records) alive while its records wait for room in the queue and while the next page is fetched and
-      // parsed, so every scavenge in between would copy it, then promote it. Only its encoded records stay.
+      // records) alive while its events wait for room in the queue and while the next page is fetched and
+      // parsed, so every scavenge in between would copy it, then promote it. Only its encoded bytes stay.
       const batches = definition.pull(ctx, checkpoint as JsonValue | undefined)[Symbol.asyncIterator]();
       let finished = false;
       try {
         for (;;) {
-          let batch = this.encodeBatch(await batches.next(), stats, encoder);
+          const batch = this.encodeBatch(await batches.next(), stats, encoder);
           if (batch === undefined) {
             finished = true;
             break;
           }
           const committed = batch.checkpoint;
-          if (batch.records.length > 0) {
-            const enqueued = this.enqueue(batch.records, batch.keys, stats, outstanding);
-            batch = undefined; // the queue holds the records from here, and lets go of them once acknowledged
-            await enqueued;
-          }
+          if (batch.queued > 0) await this.enqueued(stats, outstanding);
           if (committed !== undefined && !definition.stateless) {
             // Commit only what every output acknowledged: every event yielded so far. The queue is not drained
             // here: the next window's pages join the records still queued, so a window's last records go out
             // in a full batch with the next window's first instead of a small batch of their own (each batch
             // costs one acknowledgement round trip), and the commit follows that batch's acknowledgement.
             if (commitFailed) throw commitFailed.error;
-            const upTo = this.enqueuedCount;
+            const upTo = this.queue.pushed;
             const values = { ...extra };
             committing = Promise.all([committing, this.acknowledgedThrough(upTo, outstanding)]).then(async () => {
               await this.commit(committed, values);
@@ -366,6 +372,8 @@ export class ServiceRunner {
       await this.saveAckedKeys().catch(() => undefined);
       // Not kept between pulls (up to ~1 MiB of text): the next pull's first save writes the keys again.
       this.savedDedup = undefined;
+      // Nor the buffers of acknowledged batches (1–2 MiB each): an idle daemon holds none.
+      this.queue.dropSpares();
       this.currentStats = undefined;
       this.totals.cycles++;
       if (succeeded) this.totals.lastSuccess = Date.now();
@@ -394,8 +402,9 @@ export class ServiceRunner {
       extra,
       emit: async (events, tag) => {
         if (events instanceof EncodedBatch) return this.emitEncoded(events, stats);
-        const { records, keys } = this.toRecords(events, tag ?? this.tag, stats, encoder);
-        const { delivered } = await this.submit(records, keys, stats);
+        const queue = new EncodedQueue(SUBMIT_BATCH, SUBMIT_BATCH_BYTES);
+        this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
+        const { delivered } = await this.submit(queue, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
       },
@@ -423,23 +432,22 @@ export class ServiceRunner {
   }
 
   /**
-   * Submits `records` in slices of at most one delivery batch, each acknowledged (and its keys journaled) on
-   * its own. While the outputs are up, a service with dedup keys submits a slice only once the one before
-   * was acknowledged and journaled: at any moment at most one batch is delivered but not journaled, which
-   * bounds what a crash sends again to one batch (the vendor's next page is fetched meanwhile). While an
-   * output is down nothing is delivered, so nothing waits: events flow on to the queue and the emergency
-   * persistence. Resolves once submitted, with the acknowledgement of them all.
+   * Submits the batches of `queue` (at most one delivery batch each), each acknowledged (and its keys
+   * journaled) on its own. While the outputs are up, a service with dedup keys submits a batch only once the
+   * one before was acknowledged and journaled: at any moment at most one batch is delivered but not
+   * journaled, which bounds what a crash sends again to one batch (the vendor's next page is fetched
+   * meanwhile). While an output is down nothing is delivered, so nothing waits: events flow on to the queue
+   * and the emergency persistence. Resolves once submitted, with the acknowledgement of them all.
    */
-  private async submit(records: readonly DeliveryRecord[], keys: readonly (string | undefined)[], stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
+  private async submit(queue: EncodedQueue, stats: PullStatistics): Promise<{ delivered: Promise<void> }> {
     const { definition } = this.deps;
     const oneAtATime = definition.dedupKey !== undefined && !definition.stateless;
     const acks: Promise<void>[] = [];
-    for (let i = 0; i < records.length; i += SUBMIT_BATCH) {
-      const slice = records.slice(i, i + SUBMIT_BATCH);
-      const sliceKeys = keys.slice(i, i + SUBMIT_BATCH);
+    for (let batch = queue.cut(); batch !== undefined; batch = queue.cut()) {
       if (oneAtATime) await this.previousBatchJournaled();
-      const { delivered } = await this.deps.delivery.submit(slice);
-      const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
+      const { delivered } = await this.deps.delivery.submit(batch.submission);
+      const submitted = batch;
+      const journaled = delivered.then(() => this.acknowledged(submitted, stats));
       this.lastBatch = journaled;
       acks.push(journaled);
     }
@@ -447,31 +455,21 @@ export class ServiceRunner {
   }
 
   /**
-   * Queues the records of a yielded page and returns at once, unless a whole batch waits already (then it
-   * waits for room): the pump submits the queue in slices of at most one delivery batch, one at a time as
-   * submit() does, so the pages fetched while a batch awaits its acknowledgement go out together in the next
-   * one instead of each page waiting for the acknowledgement of the page before. Each slice's
-   * acknowledgement (and journaling) is pushed to `acks`.
+   * The events of a yielded page were queued: returns at once, unless a whole batch waits already (then
+   * it waits for room). The pump submits the queue batch by batch, one at a time as submit() does, so the
+   * pages fetched while a batch awaits its acknowledgement go out together in the next one instead of each
+   * page waiting for the acknowledgement of the page before. Each batch's acknowledgement (and journaling)
+   * is pushed to `acks`.
    */
-  private async enqueue(records: DeliveryRecord[], keys: (string | undefined)[], stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
-    this.enqueuedCount += records.length;
-    if (this.queued.length === 0) {
-      this.queued = records;
-      this.queuedKeys = keys;
-    } else {
-      for (let i = 0; i < records.length; i++) {
-        this.queued.push(records[i]!);
-        this.queuedKeys.push(keys[i]);
-      }
-    }
-    if (this.queued.length >= SUBMIT_BATCH) this.wake('batchQueued');
+  private async enqueued(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
+    if (this.queue.full) this.wake('batchQueued');
     this.startPump(stats, acks);
-    while (this.queued.length + this.framedAhead >= SUBMIT_BATCH && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    while ((this.queue.length + this.framedAhead >= SUBMIT_BATCH || this.queue.full) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
   }
 
   private startPump(stats: PullStatistics, acks: SubmittedBatch[]): void {
-    if (this.pumping === undefined && this.queued.length > 0 && this.pumpFailure === undefined) this.pumping = this.pump(stats, acks);
+    if (this.pumping === undefined && this.queue.length > 0 && this.pumpFailure === undefined) this.pumping = this.pump(stats, acks);
   }
 
   /**
@@ -490,31 +488,29 @@ export class ServiceRunner {
     await Promise.resolve();
     try {
       for (;;) {
-        if (this.queued.length === 0) {
+        if (this.queue.length === 0) {
           this.pumping = undefined;
           return;
         }
         const ahead = oneAtATime && !(await this.previousBatchJournaled(true));
-        const count = Math.min(SUBMIT_BATCH, this.queued.length);
-        const slice = this.queued.splice(0, count);
-        const sliceKeys = this.queuedKeys.splice(0, count);
+        const batch = this.queue.cut()!;
         if (ahead) {
           // The pages fetched meanwhile still wait for this batch's submission, as they did before it was cut.
-          this.framedAhead = count;
-          this.deps.delivery.prepare?.(slice);
+          this.framedAhead = batch.count;
+          this.deps.delivery.prepare?.(batch.submission);
           await this.previousBatchJournaled();
         } else {
           this.wakeQueue();
         }
-        const { delivered } = await this.deps.delivery.submit(slice);
+        const { delivered } = await this.deps.delivery.submit(batch.submission);
         if (ahead) {
           this.framedAhead = 0;
           this.wakeQueue();
         }
-        const journaled = delivered.then(() => this.acknowledged(slice, sliceKeys, stats));
+        const journaled = delivered.then(() => this.acknowledged(batch, stats));
         journaled.catch(() => undefined); // awaited through `acks`
         this.lastBatch = journaled;
-        this.submittedCount += count;
+        this.submittedCount += batch.count;
         acks.push({ end: this.submittedCount, journaled });
         this.wakeSubmitWaiters();
       }
@@ -586,7 +582,7 @@ export class ServiceRunner {
       () => void (settled = true),
     );
     while (!settled && this.deps.delivery.ready()) {
-      if (orFullBatch && this.queued.length >= SUBMIT_BATCH) return false;
+      if (orFullBatch && this.queue.full) return false;
       const waits = [done, sleep(20)];
       if (orFullBatch) waits.push(new Promise<void>((resolve) => (this.batchQueued = resolve)));
       await Promise.race(waits);
@@ -595,35 +591,32 @@ export class ServiceRunner {
   }
 
   /**
-   * One step of the service's generator as what the runner keeps of it: its encoded records, their keys, its
-   * checkpoint; undefined once the generator is done. The step (and so the vendor's page) is not kept.
+   * One step of the service's generator as what the runner keeps of it: its events encoded into the queue
+   * (how many), its checkpoint; undefined once the generator is done. The step (and so the vendor's page)
+   * is not kept.
    */
-  private encodeBatch(
-    step: IteratorResult<PullBatch<unknown>>,
-    stats: PullStatistics,
-    encoder: EventEncoder,
-  ): { records: DeliveryRecord[]; keys: (string | undefined)[]; checkpoint: JsonValue | undefined } | undefined {
+  private encodeBatch(step: IteratorResult<PullBatch<unknown>>, stats: PullStatistics, encoder: EventEncoder): { queued: number; checkpoint: JsonValue | undefined } | undefined {
     if (step.done) return undefined;
     const batch = step.value;
-    const { records, keys } = this.toRecords(batch.events, batch.tag ?? this.tag, stats, encoder);
+    const queued = this.encodeEvents(batch.events, batch.tag ?? this.tag, stats, encoder, this.queue);
     // The generators between the service and here (`yield*` of the window engine, of a vendor's helpers) keep
     // the last batch they passed on until the next one arrives: emptied, it no longer holds the page.
     if (batch.events.length > 0) Reflect.set(batch, 'events', NO_EVENTS);
-    return { records, keys, checkpoint: batch.checkpoint as JsonValue | undefined };
+    return { queued, checkpoint: batch.checkpoint as JsonValue | undefined };
   }
 
   /**
-   * Dedups and serialises one batch in a single pass: the key is looked up as the service returns it (no
-   * re-serialisation), and only events that survive are encoded. Nothing here keeps the vendor's objects:
-   * once this returns, a page is garbage as soon as the service lets go of it. `keys[i]` is the dedup key of
-   * `records[i]` (undefined without one).
+   * Dedups and encodes one batch in a single pass: the key is looked up as the service returns it (no
+   * re-serialisation), and only events that survive are written, as UTF-8, into the buffer of the batch
+   * they will be submitted in (with their key). Nothing here keeps the vendor's objects, nor a string per
+   * event: once this returns, a page is garbage as soon as the service lets go of it. Returns how many
+   * events were queued.
    */
-  private toRecords(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder): { records: DeliveryRecord[]; keys: (string | undefined)[] } {
+  private encodeEvents(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder, queue: EncodedQueue): number {
     const { definition } = this.deps;
     this.countReceived(events.length, stats);
     const dedupKey = this.dedup ? definition.dedupKey : undefined;
-    const records: DeliveryRecord[] = [];
-    const keys: (string | undefined)[] = [];
+    let queued = 0;
     let duplicates = 0;
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
@@ -640,15 +633,15 @@ export class ServiceRunner {
           continue;
         }
       }
-      keys.push(key);
-      records.push({ tag, message: encoder.encode(event) });
+      queue.push(tag, event, key, encoder);
+      queued++;
     }
     if (duplicates > 0) {
       stats.duplicates += duplicates;
       this.totals.duplicates += duplicates;
       this.deps.metrics?.duplicates(duplicates);
     }
-    return { records, keys };
+    return queued;
   }
 
   /**
@@ -671,18 +664,20 @@ export class ServiceRunner {
   }
 
   /**
-   * Every output acknowledged these records: count them, and journal their keys at once (one durable append
-   * per acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight.
+   * Every output acknowledged this batch: count it, and journal its keys at once (one durable append per
+   * acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight. Its
+   * buffer then takes a later batch.
    */
-  private acknowledged(records: readonly DeliveryRecord[], recordKeys: readonly (string | undefined)[], stats: PullStatistics): Promise<void> {
-    const keys = this.acked && !this.deps.definition.stateless ? recordKeys.filter((k): k is string => k !== undefined) : [];
+  private acknowledged(batch: QueuedBatch, stats: PullStatistics): Promise<void> {
+    const keys = this.acked && !this.deps.definition.stateless ? batch.keys : [];
     // The append first: its write and fsync run while the rest is counted (the next batch waits for them).
     const journaled = keys.length > 0 ? this.journal.append(this.key, keys) : undefined;
     // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
     for (const key of keys) this.acked!.add(key);
     if (keys.length > 0) this.ackedDirty = true;
     this.keysSinceDedupSave += keys.length;
-    this.countSent(records.length, () => records.reduce((bytes, r) => bytes + Buffer.byteLength(r.message), 0), stats);
+    this.countSent(batch.count, () => batch.byteLength, stats);
+    batch.release();
     if (!journaled) return Promise.resolve();
     return journaled.then(
       () => void (this.journalFailed = false),

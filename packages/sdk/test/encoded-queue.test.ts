@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { EncodedBatch } from '@collector/sdk';
+import { EncodedQueue, type QueuedBatch } from '../src/runtime/encoded-queue.js';
+import { EventEncoder } from '../src/runtime/event-encoding.js';
+
+// The runner's queue: events encoded as UTF-8 into the buffer of the batch they will be submitted in.
+
+const encoder = new EventEncoder('1700000000123');
+
+/** What a batch holds, decoded: [tag, message] per event, in order. */
+function decoded(batch: QueuedBatch): [string, string][] {
+  const parts = batch.submission instanceof EncodedBatch ? [batch.submission] : batch.submission;
+  return parts.flatMap((p) => p.records().map((r): [string, string] => [r.tag, r.message]));
+}
+
+function cutAll(queue: EncodedQueue): QueuedBatch[] {
+  const out: QueuedBatch[] = [];
+  for (let b = queue.cut(); b; b = queue.cut()) out.push(b);
+  return out;
+}
+
+describe('EncodedQueue', () => {
+  it('cuts batches of at most the batch size, in order, each message as encode() makes it, with the keys of its events', () => {
+    const queue = new EncodedQueue(1000, 4 * 1024 * 1024);
+    const events = Array.from({ length: 2500 }, (_, i) => ({ id: `e${i}`, text: i % 7 === 0 ? 'é ✓ 😀' : 'x'.repeat(i % 300) }));
+    for (const e of events) queue.push('my.app.a', e, e.id, encoder);
+    expect(queue.length).toBe(2500);
+    expect(queue.full).toBe(true);
+    const batches = cutAll(queue);
+    expect(batches.map((b) => b.count)).toEqual([1000, 1000, 500]);
+    expect(queue.length).toBe(0);
+    expect(batches.flatMap(decoded)).toEqual(events.map((e) => ['my.app.a', encoder.encode(e)]));
+    expect(batches.flatMap((b) => b.keys)).toEqual(events.map((e) => e.id));
+    for (const b of batches) expect(b.byteLength).toBe(decoded(b).reduce((n, [, m]) => n + Buffer.byteLength(m), 0));
+  });
+
+  it('submits the events of several tags as one EncodedBatch per run of one tag, sharing one buffer', () => {
+    const queue = new EncodedQueue(1000, 4 * 1024 * 1024);
+    const tags = ['my.app.a', 'my.app.b', 'my.app.a'];
+    const pushed: [string, string][] = [];
+    for (const [run, tag] of tags.entries()) {
+      for (let i = 0; i < 400; i++) {
+        queue.push(tag, { run, i }, undefined, encoder);
+        pushed.push([tag, encoder.encode({ run, i })]);
+      }
+    }
+    const [first, second] = cutAll(queue);
+    const parts = first!.submission as readonly EncodedBatch[];
+    expect(parts.map((p) => [p.tag, p.length])).toEqual([
+      ['my.app.a', 400],
+      ['my.app.b', 400],
+      ['my.app.a', 200],
+    ]);
+    expect(new Set(parts.map((p) => p.bytes)).size).toBe(1);
+    expect(second!.submission).toBeInstanceOf(EncodedBatch);
+    expect([...decoded(first!), ...decoded(second!)]).toEqual(pushed);
+    expect(first!.keys).toEqual([]);
+  });
+
+  it('grows a batch past its first buffer without losing what was written, and cuts at the byte bound too', () => {
+    const queue = new EncodedQueue(1000, 1024 * 1024);
+    const big = Array.from({ length: 12 }, (_, i) => ({ i, blob: String.fromCharCode(97 + i).repeat(200_000) }));
+    for (const e of big) queue.push('my.app.big', e, undefined, encoder);
+    const batches = cutAll(queue);
+    // 200 kB a message: a batch is full once it holds 1 MiB or more.
+    expect(batches.map((b) => b.count)).toEqual([6, 6]);
+    expect(batches.flatMap(decoded).map(([, m]) => m)).toEqual(big.map((e) => encoder.encode(e)));
+  });
+
+  it('leaves nothing of an event whose encoding throws', () => {
+    const queue = new EncodedQueue(1000, 4 * 1024 * 1024);
+    queue.push('my.app.a', { ok: 1 }, 'k1', encoder);
+    expect(() => queue.push('my.app.b', { bad: 1n }, 'k2', encoder)).toThrow(TypeError);
+    queue.push('my.app.a', { ok: 2 }, 'k3', encoder);
+    const [batch] = cutAll(queue);
+    expect(decoded(batch!)).toEqual([
+      ['my.app.a', encoder.encode({ ok: 1 })],
+      ['my.app.a', encoder.encode({ ok: 2 })],
+    ]);
+    expect(batch!.submission).toBeInstanceOf(EncodedBatch);
+    expect(batch!.keys).toEqual(['k1', 'k3']);
+  });
+
+  it('reuses the buffer of a released batch only: a batch not acknowledged yet keeps its bytes', () => {
+    const queue = new EncodedQueue(100, 4 * 1024 * 1024);
+    const fill = (round: number) => {
+      for (let i = 0; i < 100; i++) queue.push('my.app.a', { round, i }, undefined, encoder);
+      return queue.cut()!;
+    };
+    const expected = (round: number) => Array.from({ length: 100 }, (_, i): [string, string] => ['my.app.a', encoder.encode({ round, i })]);
+    const first = fill(1);
+    const second = fill(2);
+    const firstBytes = (first.submission as EncodedBatch).bytes;
+    first.release();
+    const third = fill(3);
+    expect((third.submission as EncodedBatch).bytes).toBe(firstBytes);
+    expect(decoded(second)).toEqual(expected(2));
+    expect(decoded(third)).toEqual(expected(3));
+    // After dropSpares() (between pulls) nothing is reused.
+    second.release();
+    queue.dropSpares();
+    const fourth = fill(4);
+    expect((fourth.submission as EncodedBatch).bytes).not.toBe((second.submission as EncodedBatch).bytes);
+    expect(decoded(third)).toEqual(expected(3));
+  });
+});
