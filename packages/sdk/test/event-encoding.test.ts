@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventEncoder, type MessageWriter } from '../src/runtime/event-encoding.js';
+import { jsonRecords, type HttpResponse } from '@collector/sdk';
 
 /** What every event used to become: its JSON text, the fields spliced in before the closing brace. */
 function throughText(event: unknown, pullingId: string, environment?: string): string {
@@ -55,7 +56,17 @@ describe('EventEncoder', () => {
   for (const environment of [undefined, 'prod "eu"']) {
     it(`writes every event as bytes exactly as the UTF-8 of its message${environment ? ', with an environment' : ''}`, () => {
       const encoder = new EventEncoder('1700000000123', environment);
-      const events = [...records.map(([, record]) => record), '{"a":1}', 'plain text é ✓', 'lone \ud800 surrogate', '', { a: 1, '@devo_pulling_id': 'x' }];
+      // Records forwarded as the vendor's text (jsonRecords): pretty-printed, escaped, empty, holding a pulling id.
+      const page = '{"items": [ {"a": 1.0, "s": "\\u00e9 ✓"},\n  {\n    "b" : [1, 2]\n  }, {}, {"@devo_pulling_id": "own", "c": 3} ]}';
+      const { records: forwarded } = jsonRecords({ status: 200, headers: {}, text: page, url: 'https://vendor.example/p', json: () => JSON.parse(page) } as HttpResponse, 'items');
+      const events = [...records.map(([, record]) => record), ...forwarded, '{"a":1}', 'plain text é ✓', 'lone \ud800 surrogate', '', { a: 1, '@devo_pulling_id': 'x' }];
+      const tail = encoder.extend('{"x":0}').slice('{"x":0'.length); // ,"@devo_pulling_id":"…"}
+      expect(forwarded.map((r) => encoder.encode(r))).toEqual([
+        `{"a": 1.0, "s": "\\u00e9 ✓"${tail}`,
+        `{"b":[1,2]${tail}`,
+        encoder.extend('{}'),
+        '{"@devo_pulling_id": "own", "c": 3}',
+      ]);
       for (const event of events) expect(intoBytes(encoder, event).equals(Buffer.from(encoder.encode(event)))).toBe(true);
     });
   }

@@ -89,6 +89,8 @@ export class EventEncoder {
 
   /** Writes the message of `event` to `out`: the bytes of encode(event), UTF-8. */
   encodeInto(event: unknown, out: MessageWriter): void {
+    // The vendor's text is copied into the batch once, the fields' bytes after it: no message string at all.
+    if (event instanceof JsonRecord) return event.holdsPullingId ? out.write(event.text) : this.extendInto(event.text, out);
     const record = event as Record<string, unknown> | null;
     if (typeof event === 'string' || !this.takesFields(record)) return out.write(this.encode(event));
     this.extendInto(JSON.stringify(record), out);
