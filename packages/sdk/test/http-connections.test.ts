@@ -4,7 +4,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { getCACertificates, setDefaultCACertificates, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError } from '@collector/sdk';
-import { generatePki, type Pki } from '@collector/testkit';
+import { freePort, generatePki, type Pki } from '@collector/testkit';
 import { ResponseParser } from '../src/http/response-parser.js';
 
 // The SDK's own HTTP/1.1 exchange (http-client.ts, connection-pool.ts, response-parser.ts) against servers that
@@ -179,6 +179,28 @@ describe('HttpClient connections', () => {
     const injected = await http.request({ url: `${server.url}/x`, headers: { 'x-a': 'v\r\nx-evil: 1' }, retries: 0 }).catch((e: unknown) => e);
     expect(injected).toBeInstanceOf(HttpError);
     expect(server.heads).toHaveLength(2);
+  });
+
+  it("takes the caller's header names in any case: each field goes out once, the framing fields are the exchange's own", async () => {
+    const server = await rawServer(() => ok('{}'));
+    const http = new HttpClient(fast);
+    await http.request({ url: `${server.url}/x`, body: 'abc', headers: { 'User-Agent': 'mine/1', HOST: 'vendor.example', 'Content-Type': 'text/plain', 'Content-Length': '99', Connection: 'close' } });
+    const fields = server.heads[0]!.split('\r\n').slice(1).map((line) => line.slice(0, line.indexOf(':')).toLowerCase());
+    for (const name of ['user-agent', 'host', 'content-type', 'content-length', 'connection']) expect(fields.filter((f) => f === name)).toHaveLength(1);
+    expect(server.heads[0]).toContain('\r\nuser-agent: mine/1\r\n');
+    expect(server.heads[0]).toContain('\r\nhost: vendor.example\r\n');
+    expect(server.heads[0]).toContain('\r\ncontent-length: 3\r\n');
+  });
+
+  it('a request waiting for a place among 16 gets its own connection attempt when an opening one fails', async () => {
+    // Nothing listens: every connection attempt is refused at once.
+    const url = `http://127.0.0.1:${await freePort()}/x`;
+    const http = new HttpClient({ ...fast, timeoutMs: 30_000 });
+    const started = performance.now();
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => http.request({ url, retries: 0 }).then(() => 'answered', (e: unknown) => (e as HttpError).kind)));
+    expect(outcomes).toEqual(Array.from({ length: 20 }, () => 'network'));
+    // Before: the four past the 16 waited out their 30 s timeout for a release no open connection would make.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('at most 16 connections to one origin: further requests wait for a free one', async () => {

@@ -791,7 +791,7 @@ export class Lane {
           if (this.failures > 0 && (this.lastFailureLogAt > 0 || this.lastRefusalLogAt > 0)) this.log.info(`Output ${this.output.name} delivers again after ${seconds(this.failingForMs())} s of failures`);
           this.failures = 0;
           this.refusedSince = 0;
-          this.lastRefusalAt = 0;
+          this.lastRefusalAt = Number.NEGATIVE_INFINITY;
           this.lastError = undefined;
           this.lastFailureLogAt = 0;
           this.lastRefusalLogAt = 0;

@@ -217,7 +217,7 @@ export class StreamOutput implements Output {
     const at = this.spare.findIndex((b) => b.byteLength >= size);
     const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
     this.lent.add(buffer);
-    this.spareUsedAt = Date.now();
+    this.spareUsedAt = performance.now();
     return Buffer.from(buffer);
   }
 
@@ -227,7 +227,7 @@ export class StreamOutput implements Output {
     this.spare.push(buffer);
     if (this.spareTimer) return;
     const check = (): void => {
-      if (Date.now() - this.spareUsedAt < SPARE_IDLE_MS && this.spare.length > 0) {
+      if (performance.now() - this.spareUsedAt < SPARE_IDLE_MS && this.spare.length > 0) {
         this.spareTimer = setTimeout(check, SPARE_IDLE_MS).unref();
         return;
       }

@@ -135,6 +135,10 @@ class OriginPool {
       const fail = (error: Error) => {
         this.count--;
         reject(error);
+        // The place is free again: a request waiting for one tries its own connection (it may well fail too,
+        // but it must not wait for a release that no open connection will make).
+        const waiter = this.waiters.shift();
+        if (waiter) this.open(waiter.timeoutMs).then(waiter.resolve, waiter.reject);
       };
       const ready = (socket: Socket) => {
         socket.setNoDelay(true);

@@ -104,6 +104,8 @@ function requestHead(method: string, url: URL, headers: Record<string, string>, 
     head += `authorization: Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}\r\n`;
   }
   for (const name in headers) {
+    // Framing is ours: the body's length and the connection's reuse are what this exchange does.
+    if (name === 'content-length' || name === 'connection' || name === 'transfer-encoding') continue;
     const value = headers[name];
     if (!HEADER_NAME.test(name)) throw new TypeError(`Invalid HTTP header name ${JSON.stringify(name)}`);
     if (typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) throw new TypeError(`Invalid value of the HTTP header "${name}"`);
@@ -220,10 +222,11 @@ class NodeHttpClient implements HttpClientContract {
   }
 
   private async send(url: URL, req: HttpRequest): Promise<HttpResponse> {
-    const headers: Record<string, string> = {
-      'user-agent': this.options.userAgent ?? 'devo-collector',
-      ...(typeof req.headers === 'function' ? req.headers(url) : req.headers),
-    };
+    // Field names are case-insensitive: lower-cased once, so a caller's `User-Agent` or `Host` replaces ours
+    // instead of going out twice (node:http compared them the same way).
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'devo-collector' };
+    const given = typeof req.headers === 'function' ? req.headers(url) : req.headers;
+    for (const name in given) headers[name.toLowerCase()] = given[name]!;
     let body = req.body;
     if (req.form) {
       body = new URLSearchParams(req.form).toString();

@@ -321,8 +321,8 @@ export class JsonArrayScan {
     const start = this.spans[at]!;
     if (start < 0) return undefined;
     const end = this.spans[at + 1]!;
-    // A string without escapes is its text between the quotes: no parse for the common key field.
-    if (end > 0 && this.text.charCodeAt(start) === QUOTE) return this.text.slice(start + 1, end - 1);
+    // Parsed even when a plain string: a slice of the page would point into it (V8 slices strings of 13 or more
+    // characters), and a dedup key waits with its batch until acknowledged, so it would keep whole pages alive.
     return JSON.parse(this.text.slice(start, Math.abs(end))) as unknown;
   }
 

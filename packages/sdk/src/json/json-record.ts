@@ -3,9 +3,6 @@ import type { JsonArrayScan } from './json-array-scan.js';
 /** Scanned for every record, after the vendor's fields: a record that holds it already is sent as it is. */
 export const PULLING_ID = '@devo_pulling_id';
 
-/** Any pattern: only its side effect, flattening the string it runs on, is used (`JsonRecord.message`). */
-const FLATTEN = /^/;
-
 /**
  * One record of a page as the vendor's JSON text, for a service that forwards records unchanged: the runner
  * sends `text` with `@devo_pulling_id` appended (no `JSON.stringify`), and the service's dedup key reads the
@@ -38,17 +35,12 @@ export class JsonRecord {
   }
 
   /**
-   * The record's message: its text with `extender.extend` (the `@devo_*` fields appended), or the text alone
-   * when it holds a pulling id already, as a string of its own. The text is a slice of the page: a message
-   * still pointing into it would keep the whole page (up to MBs) alive until the delivery copied the message.
+   * The record's message as a string (`EventEncoder.encode`): its text with `extender.extend` (the `@devo_*`
+   * fields appended), or the text alone when it holds a pulling id already. The runner does not take this path:
+   * it copies the text into the batch's bytes (`EventEncoder.encodeInto`), so no message string waits there.
    */
   message(extender: { extend(json: string): string }): string {
-    if (this.holdsPullingId) return Buffer.from(this.text).toString();
-    const message = extender.extend(this.text);
-    // A regular expression flattens its subject in place, so the concatenation becomes one string of its own
-    // (the copy the delivery would make anyway when it writes it). `charCodeAt` does not, once optimised.
-    FLATTEN.test(message);
-    return message;
+    return this.holdsPullingId ? this.text : extender.extend(this.text);
   }
 
   /** The whole record parsed (for what needs more than the scanned fields, e.g. an earlier dedup key). */
