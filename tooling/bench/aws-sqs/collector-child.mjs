@@ -64,7 +64,8 @@ const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const main = process.threadCpuUsage(main0);
 clearInterval(sampler);
-peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+// VmHWM, not resourceUsage().maxRSS: Linux carries ru_maxrss over fork and exec (the harness's RSS at spawn).
+peakRss = Math.max(peakRss, Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024);
 process.stdout.write(
   `${JSON.stringify({
     ok: summary.ok,

@@ -4,14 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 // The compiled probe next to this file; from the TypeScript sources (vitest) the same code as a data: URL.
 const compiledProbe = fileURLToPath(new URL('./usage-probe.js', import.meta.url));
-const INLINE_PROBE = `import { writeSync } from 'node:fs';
+const INLINE_PROBE = `import { readFileSync, writeSync } from 'node:fs';
 process.on('SIGUSR2', () => {
   const m = process.memoryUsage();
   try { writeSync(2, '\\nBENCH_MEMORY ' + JSON.stringify({ rss: m.rss / 1048576, heapTotal: m.heapTotal / 1048576, heapUsed: m.heapUsed / 1048576, external: m.external / 1048576, arrayBuffers: m.arrayBuffers / 1048576 }) + '\\n'); } catch {}
 });
 process.on('exit', () => {
   const u = process.resourceUsage();
-  try { writeSync(2, '\\nBENCH_USAGE ' + JSON.stringify({ userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKb: u.maxRSS }) + '\\n'); } catch {}
+  let peak = u.maxRSS;
+  try { peak = Number(/^VmHWM:\\s+(\\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? peak); } catch {}
+  try { writeSync(2, '\\nBENCH_USAGE ' + JSON.stringify({ userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKb: peak }) + '\\n'); } catch {}
 });`;
 const probe = existsSync(compiledProbe) ? compiledProbe : `data:text/javascript,${encodeURIComponent(INLINE_PROBE)}`;
 

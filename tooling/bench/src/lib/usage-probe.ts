@@ -1,6 +1,6 @@
 // Preloaded into a measured collector process (`node --import <this> ...`): at exit it reports the process's
 // own CPU time and peak RSS on stderr, so the harness measures the collector, not itself.
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
 
 // SIGUSR2: where the resident memory is right now (the harness asks an idle daemon).
@@ -17,9 +17,23 @@ process.on('SIGUSR2', () => {
   if (snapshot) writeHeapSnapshot(snapshot);
 });
 
+/**
+ * This process's own peak RSS, KiB: VmHWM, the high-water mark of its address space, which starts again at
+ * exec. Not `resourceUsage().maxRSS`: Linux carries ru_maxrss over fork and exec, so a collector spawned by a
+ * harness holding 800 MiB reported an 800 MiB peak it never had.
+ */
+function ownPeakRssKb(fallbackKb: number): number {
+  try {
+    const peak = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return peak ? Number(peak[1]) : fallbackKb;
+  } catch {
+    return fallbackKb;
+  }
+}
+
 process.on('exit', () => {
   const usage = process.resourceUsage();
-  const line = JSON.stringify({ userMs: usage.userCPUTime / 1000, systemMs: usage.systemCPUTime / 1000, maxRssKb: usage.maxRSS });
+  const line = JSON.stringify({ userMs: usage.userCPUTime / 1000, systemMs: usage.systemCPUTime / 1000, maxRssKb: ownPeakRssKb(usage.maxRSS) });
   try {
     writeSync(2, `\nBENCH_USAGE ${line}\n`);
   } catch {
