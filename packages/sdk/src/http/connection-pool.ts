@@ -124,7 +124,15 @@ class OriginPool {
     this.count--;
     const at = this.idle.indexOf(connection);
     if (at >= 0) this.idle.splice(at, 1);
-    // A place is free: the oldest waiter gets a new connection.
+    this.placeFreed();
+  }
+
+  /**
+   * A place among the origin's connections is free (one closed, or one failed to open): the oldest waiting
+   * request tries a connection of its own. It may fail too, but it must not wait for a release that no open
+   * connection will make.
+   */
+  private placeFreed(): void {
     const waiter = this.waiters.shift();
     if (waiter) this.open(waiter.timeoutMs).then(waiter.resolve, waiter.reject);
   }
@@ -135,10 +143,7 @@ class OriginPool {
       const fail = (error: Error) => {
         this.count--;
         reject(error);
-        // The place is free again: a request waiting for one tries its own connection (it may well fail too,
-        // but it must not wait for a release that no open connection will make).
-        const waiter = this.waiters.shift();
-        if (waiter) this.open(waiter.timeoutMs).then(waiter.resolve, waiter.reject);
+        this.placeFreed();
       };
       const ready = (socket: Socket) => {
         socket.setNoDelay(true);
