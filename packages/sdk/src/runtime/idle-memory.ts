@@ -67,7 +67,12 @@ function collectAll(): void {
   }
   collect?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   if (trim === undefined) trim = loadTrim();
-  trim?.();
+  try {
+    trim?.();
+  } catch {
+    // A foreign helper whose trim() throws: from a timer that would end the process. Go on without it.
+    trim = null;
+  }
 }
 
 /**
