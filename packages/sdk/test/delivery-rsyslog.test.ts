@@ -168,7 +168,12 @@ describe('devo_platform output to a real rsyslog (TLS, x509/certvalid)', () => {
     ['SIGKILL', 'records'],
     ['SIGKILL', 'encoded batches'],
   ] as const)('loses nothing when rsyslog is stopped (%s) and restarted in the middle of a stream of %s', async (signal, form) => {
-    const { outputs } = outputsFor(rsyslog);
+    // A SIGKILLed rsyslog loses what it had read but not yet written, and what waited in its socket buffer: bytes
+    // acknowledged longer ago than the settle period are beyond any syslog sender's sight (the SDK README's
+    // "Not covered"). With the default 20 ms, a loaded machine once let ~5,000 acknowledged events wait there (1 run
+    // in ~45). This test is about the writes in flight at the kill, so it gives rsyslog a settle period it always
+    // keeps up within; the default's window is measured by tooling/bench/delivery/loss.ts.
+    const { outputs } = outputsFor(rsyslog, signal === 'SIGKILL' ? { ack_settle_in_ms: 1000 } : {});
     const log = memoryLogger();
     const pipeline = new DeliveryPipeline(outputs, { statsPeriodMs: 0, batchSize: 200, retryInitialMs: 20, retryMaxMs: 200, log });
     await pipeline.start();
