@@ -5,9 +5,22 @@ import type { HttpResponse, PullContext } from '@collector/sdk';
 import type { O365Client } from '../src/client.js';
 import { parseServiceOptions } from '../src/config.js';
 import { graphPages } from '../src/services/message-trace-graph.js';
+import { LARGE_PAGE_CHARS } from '../src/young-generation.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
+
+/** A ctx whose client answers the given pages (as JSON texts) in turn. */
+function answering(pages: unknown[]) {
+  const quiet = { debug: () => undefined, info: () => undefined, warning: () => undefined, error: () => undefined };
+  const client = {
+    get: async () => {
+      const text = JSON.stringify(pages.shift());
+      return { status: 200, headers: {}, text, url: 'https://graph.example/messageTraces', json: <T>() => JSON.parse(text) as T } satisfies HttpResponse;
+    },
+  };
+  return { client, http: {}, log: quiet, path: 'inputs.x.services.graph' } as unknown as PullContext<O365Client, Record<string, unknown>>;
+}
 
 /** A ctx whose client answers two pages; the responses are only reachable through what graphPages keeps. */
 function twoPages(responses: WeakRef<HttpResponse>[]) {
@@ -44,5 +57,16 @@ describe('graphPages', () => {
     expect(responses[0]!.deref()).toBeUndefined();
     expect((await pages.next()).value).toEqual([{ id: 'b', recipientAddress: 'y@example.com' }]);
     expect((await pages.next()).done).toBe(true);
+  });
+
+  it('parses a page over LARGE_PAGE_CHARS (after a scavenge of its own) into the same rows, every one once', async () => {
+    const row = (i: number) => ({ id: `trace-${i}`, messageId: `<m${i}@example.com>`, recipientAddress: `r${i}@example.com`, subject: `caf\u00e9 },{"x": ${i}`, size: i, status: 'delivered' });
+    const big = Array.from({ length: 6000 }, (_, i) => row(i));
+    expect(JSON.stringify({ value: big }).length).toBeGreaterThan(LARGE_PAGE_CHARS);
+    const ctx = answering([{ value: big, '@odata.nextLink': 'https://graph.example/next' }, { value: [row(6000)] }]);
+    const o = parseServiceOptions('graph', { override_base_url: 'https://graph.example', override_base_auth_url: 'https://login.example' }, ctx.path);
+    const got: unknown[] = [];
+    for await (const page of graphPages(ctx, o, new Date(0), new Date(60_000))) got.push(...page);
+    expect(got).toEqual([...big, row(6000)]);
   });
 });

@@ -7,6 +7,7 @@ import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
 import { resetKeyOf } from './reset-key.js';
+import { emptyYoungGeneration, LARGE_PAGE_CHARS } from '../young-generation.js';
 
 /** Ask for `recalled` instead of `unknownFutureValue` in `status` (an evolvable enum member). */
 const GRAPH_HEADERS = { prefer: 'include-unknown-enum-members' };
@@ -48,6 +49,7 @@ async function fetchGraphPage(ctx: Ctx, o: ServiceOptions, spec: TokenSpec, url:
   ctx.log.debug(`Requesting data. URL: ${url}`);
   const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log, headers: GRAPH_HEADERS });
   checkResponse('graph', res, ctx.path);
+  if (res.text.length >= LARGE_PAGE_CHARS) emptyYoungGeneration();
   const body = jsonBody(res, ctx.path);
   const rows = body['value'];
   if (!Array.isArray(rows)) throw o365Errors.unreadableBody({ error: 'the messageTraces answer holds no "value" array' }, { path: ctx.path });
