@@ -1,7 +1,7 @@
 // Preloaded into a measured collector process (`node --import <this> ...`): at exit it reports the process's
 // own CPU time and peak RSS on stderr, so the harness measures the collector, not itself.
-import { readFileSync, writeSync } from 'node:fs';
-import { writeHeapSnapshot } from 'node:v8';
+import { readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 // SIGUSR2: where the resident memory is right now (the harness asks an idle daemon).
 process.on('SIGUSR2', () => {
@@ -14,7 +14,13 @@ process.on('SIGUSR2', () => {
   }
   // `bench --idle-dump`: what the idle heap holds (after the figures above: the snapshot itself costs memory).
   const snapshot = process.env['BENCH_HEAP_SNAPSHOT'];
-  if (snapshot) writeHeapSnapshot(snapshot);
+  if (!snapshot) return;
+  // Which of Node's built-in modules the daemon loaded (their sources are pages of the `node` binary, their
+  // compiled functions live in the heap) and V8's heap by space (code, old, young, large objects).
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: mib(s.space_size), used: mib(s.space_used_size) }]));
+  const modules = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
+  writeFileSync(snapshot.replace(/\.heapsnapshot$/, '') + '.modules.json', JSON.stringify({ spaces, modules }, null, 1));
+  writeHeapSnapshot(snapshot);
 });
 
 /**
