@@ -289,4 +289,18 @@ describe('proofpoint_tap: dedup keys of forwarded records', () => {
     expect(scanned.map(siemDedupKey)).toEqual(records.map(siemDedupKey));
     expect(scanned.map(previousSiemDedupKey.compute)).toEqual(records.map(previousSiemDedupKey.compute));
   });
+
+  it('keeps the keys the previous version saved (escaped, null, non-string and array fields; read from the text or parsed)', () => {
+    // Keys computed by main at 815209c: a dedup window saved by it must still drop these records.
+    const records = [
+      { GUID: 'g"1', id: 'id-1', recipient: ['a@x', 'b@x'], messageTime: '2026-01-01T00:00:00.000Z', threatsInfoMap: [{ threatID: 't1', threatStatus: 'active' }, null, { threatID: 5 }] },
+      { GUID: 'g2', id: 'id-2', recipient: 'c@x', messageTime: null, clickTime: '2026-01-01T00:00:01.000Z', threatID: 't\\2', threatStatus: 'cleared' },
+      { GUID: 'g3', id: 7, recipient: 'c@x' },
+    ];
+    const expected = ['.1hYVagMJTw0YOG5', '.Bjh1itPBWZaUns8', '.OShpL_0_-fZlFM4'];
+    const text = JSON.stringify({ messagesDelivered: records });
+    const response: HttpResponse = { status: 200, headers: {}, text, url: 'https://tap.example/v2/siem', json: () => JSON.parse(text) as never };
+    expect(jsonRecords(response, 'messagesDelivered', SIEM_IDENTITY_FIELDS).records.map(siemDedupKey)).toEqual(expected);
+    expect(records.map(siemDedupKey)).toEqual(expected);
+  });
 });

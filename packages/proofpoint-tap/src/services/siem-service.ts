@@ -72,15 +72,23 @@ export function windowTime(date: Date): string {
  * whole record is its identity).
  */
 function siemIdentity(record: unknown): string | undefined {
-  const guid = recordField(record, 'GUID');
-  const id = recordField(record, 'id');
+  const guid = field(record, 'GUID');
+  const id = field(record, 'id');
   if (typeof guid !== 'string' || typeof id !== 'string' || guid === '' || id === '') return undefined;
-  let text = `${guid}\n${id}\n${String(recordField(record, 'recipient'))}\n${String(recordField(record, 'messageTime') ?? recordField(record, 'clickTime'))}`;
-  const status = recordField(record, 'threatStatus');
-  if (status !== undefined) text += `\n${String(recordField(record, 'threatID'))}=${String(status)}`;
+  let text = `${guid}\n${id}\n${String(field(record, 'recipient'))}\n${String(field(record, 'messageTime') ?? field(record, 'clickTime'))}`;
+  const status = field(record, 'threatStatus');
+  if (status !== undefined) text += `\n${String(field(record, 'threatID'))}=${String(status)}`;
   const threats = recordField(record, 'threatsInfoMap');
   if (Array.isArray(threats)) for (const t of threats as (Record<string, unknown> | null)[]) text += `\n${String(t?.['threatID'])}=${String(t?.['threatStatus'])}`;
   return text;
+}
+
+/**
+ * A field of the identity: a plain string of a forwarded record is read from Proofpoint's text without a
+ * parse (what `JSON.parse` would give; only hashed, never kept), anything else as `recordField` reads it.
+ */
+function field(record: unknown, name: string): unknown {
+  return (record instanceof JsonRecord ? record.plainString(name) : undefined) ?? recordField(record, name);
 }
 
 /** The top-level fields `siemIdentity` reads: what a forwarded record (a JsonRecord) is scanned for. */
