@@ -170,6 +170,12 @@ describe('jsonRecords and the pulling id', () => {
     expect(() => record!.plainString('other')).toThrow(/not among the fields scanned/);
   });
 
+  it('gives a field as the text the vendor sent', () => {
+    const text = '[{"list":[1, {"a":"\\u00e9"}],"s":"v"}]';
+    const [record] = jsonRecords(response(text), '', ['list', 's', 'absent']).records as JsonRecord[];
+    expect([record!.fieldText('list'), record!.fieldText('s'), record!.fieldText('absent')]).toEqual(['[1, {"a":"\\u00e9"}]', '"v"', undefined]);
+  });
+
   it('sends a record that holds @devo_pulling_id already as it is', () => {
     const [record] = jsonRecords(response('[{"a":1,"@devo_pulling_id":"theirs"}]'), '').records;
     expect(new EventEncoder('1700000000123').encode(record)).toBe('{"a":1,"@devo_pulling_id":"theirs"}');

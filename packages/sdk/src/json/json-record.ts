@@ -29,6 +29,14 @@ export class JsonRecord {
     return this.page.plainString(this.index, this.fieldIndex(field));
   }
 
+  /**
+   * The JSON text of a top-level field's value (one named to `jsonRecords`) as the vendor sent it, undefined
+   * when absent; valid JSON (the page was validated). A slice of the page, like `plainString`: use it at once.
+   */
+  fieldText(field: string): string | undefined {
+    return this.page.fieldText(this.index, this.fieldIndex(field));
+  }
+
   /** Whether the record has a top-level `@devo_pulling_id` already (it is then sent as it is). */
   get holdsPullingId(): boolean {
     return this.page.fieldText(this.index, this.page.fields.length - 1) !== undefined;
