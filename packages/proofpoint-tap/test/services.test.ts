@@ -289,4 +289,29 @@ describe('proofpoint_tap: dedup keys of forwarded records', () => {
     expect(scanned.map(siemDedupKey)).toEqual(records.map(siemDedupKey));
     expect(scanned.map(previousSiemDedupKey.compute)).toEqual(records.map(previousSiemDedupKey.compute));
   });
+
+  it('keeps the keys the previous version saved (escaped, null, non-string and array fields; read from the text or parsed)', () => {
+    // Keys computed by main at 815209c: a dedup window saved by it must still drop these records.
+    const records = [
+      { GUID: 'g"1', id: 'id-1', recipient: ['a@x', 'b@x'], messageTime: '2026-01-01T00:00:00.000Z', threatsInfoMap: [{ threatID: 't1', threatStatus: 'active' }, null, { threatID: 5 }] },
+      { GUID: 'g2', id: 'id-2', recipient: 'c@x', messageTime: null, clickTime: '2026-01-01T00:00:01.000Z', threatID: 't\\2', threatStatus: 'cleared' },
+      { GUID: 'g3', id: 7, recipient: 'c@x' },
+      // recipient arrays: empty, with an escaped quote, mixed (null, nested, a number), non-ASCII and empty strings
+      { GUID: 'g4', id: 'i4', recipient: [], messageTime: 't' },
+      { GUID: 'g5', id: 'i5', recipient: ['a"b@x', 'c@x'], messageTime: 't' },
+      { GUID: 'g6', id: 'i6', recipient: ['a@x', null, ['b@x', 'c@x'], 5], messageTime: 't' },
+      { GUID: 'g7', id: 'i7', recipient: ['é@x', ''], messageTime: 't' },
+      // threatsInfoMap: elements that are not objects, escaped and null values, a nested threatID, not an array, empty
+      { GUID: 'g9', id: 'i9', recipient: ['a@x'], messageTime: 't', threatsInfoMap: ['s', [1], { threatID: 'a\nb', threatStatus: null }, {}, { threatStatus: 'falsePositive', threatID: 'z', extra: { threatID: 'no' } }] },
+      { GUID: 'g10', id: 'i10', recipient: ['a@x'], messageTime: 't', threatsInfoMap: { threatID: 'x' } },
+      { GUID: 'g11', id: 'i11', recipient: ['a@x'], messageTime: 't', threatsInfoMap: [] },
+    ];
+    const expected = ['.1hYVagMJTw0YOG5', '.Bjh1itPBWZaUns8', '.OShpL_0_-fZlFM4', '.7wr11lAA0hH9htZ', '.NYQlO3i6dSxCmoM', '.bi_QIoqYD2cUdsH', '.Nj-Vl7nFi0phI-g', '.4d1sVwSz8b1Vmhi', '.Sq-bQPtrbHF0ana', '.N7PjJSSpEpq8-uB'];
+    const response = (text: string): HttpResponse => ({ status: 200, headers: {}, text, url: 'https://tap.example/v2/siem', json: () => JSON.parse(text) as never });
+    expect(jsonRecords(response(JSON.stringify({ messagesDelivered: records })), 'messagesDelivered', SIEM_IDENTITY_FIELDS).records.map(siemDedupKey)).toEqual(expected);
+    expect(records.map(siemDedupKey)).toEqual(expected);
+    // A recipient array with spaces between its tokens is not read from the text but parsed: the same key.
+    const spaced = '{"messagesDelivered":[{"GUID":"g8","id":"i8","recipient":[ "a@x" , "b@x" ],"messageTime":"t"}]}';
+    expect(jsonRecords(response(spaced), 'messagesDelivered', SIEM_IDENTITY_FIELDS).records.map(siemDedupKey)).toEqual(['.yy3nCAIOIyJpXj0']);
+  });
 });

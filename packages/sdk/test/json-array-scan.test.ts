@@ -160,6 +160,22 @@ describe('jsonRecords and the pulling id', () => {
     expect(JSON.stringify(first)).toBe(JSON.stringify(JSON.parse('{"unique_id":"7\\u00e9","n":1.0, "s":"a b"}')));
   });
 
+  it('reads a plain string field without parsing it, and leaves every other value to get()', () => {
+    const text = '[{"s":"plain","e":"caf\\u00e9","n":12,"z":null,"a":["x"],"k\\u0065y":"by an escaped key","long":"0123456789abcdefghij"}]';
+    const [record] = jsonRecords(response(text), '', ['s', 'e', 'n', 'z', 'a', 'key', 'long', 'absent']).records as JsonRecord[];
+    const fields = ['s', 'e', 'n', 'z', 'a', 'key', 'long', 'absent'];
+    expect(fields.map((f) => record!.plainString(f))).toEqual(['plain', undefined, undefined, undefined, undefined, 'by an escaped key', '0123456789abcdefghij', undefined]);
+    // Where it gives a string, it is what get() (JSON.parse) gives.
+    for (const f of fields) if (record!.plainString(f) !== undefined) expect(record!.plainString(f)).toBe(record!.get(f));
+    expect(() => record!.plainString('other')).toThrow(/not among the fields scanned/);
+  });
+
+  it('gives a field as the text the vendor sent', () => {
+    const text = '[{"list":[1, {"a":"\\u00e9"}],"s":"v"}]';
+    const [record] = jsonRecords(response(text), '', ['list', 's', 'absent']).records as JsonRecord[];
+    expect([record!.fieldText('list'), record!.fieldText('s'), record!.fieldText('absent')]).toEqual(['[1, {"a":"\\u00e9"}]', '"v"', undefined]);
+  });
+
   it('sends a record that holds @devo_pulling_id already as it is', () => {
     const [record] = jsonRecords(response('[{"a":1,"@devo_pulling_id":"theirs"}]'), '').records;
     expect(new EventEncoder('1700000000123').encode(record)).toBe('{"a":1,"@devo_pulling_id":"theirs"}');

@@ -72,16 +72,49 @@ export function windowTime(date: Date): string {
  * whole record is its identity).
  */
 function siemIdentity(record: unknown): string | undefined {
-  const guid = recordField(record, 'GUID');
-  const id = recordField(record, 'id');
+  const guid = field(record, 'GUID');
+  const id = field(record, 'id');
   if (typeof guid !== 'string' || typeof id !== 'string' || guid === '' || id === '') return undefined;
-  let text = `${guid}\n${id}\n${String(recordField(record, 'recipient'))}\n${String(recordField(record, 'messageTime') ?? recordField(record, 'clickTime'))}`;
-  const status = recordField(record, 'threatStatus');
-  if (status !== undefined) text += `\n${String(recordField(record, 'threatID'))}=${String(status)}`;
+  let text = `${guid}\n${id}\n${recipientText(record)}\n${String(field(record, 'messageTime') ?? field(record, 'clickTime'))}`;
+  const status = field(record, 'threatStatus');
+  if (status !== undefined) text += `\n${String(field(record, 'threatID'))}=${String(status)}`;
   const threats = recordField(record, 'threatsInfoMap');
   if (Array.isArray(threats)) for (const t of threats as (Record<string, unknown> | null)[]) text += `\n${String(t?.['threatID'])}=${String(t?.['threatStatus'])}`;
   return text;
 }
+
+/**
+ * A field of the identity: a plain string of a forwarded record is read from Proofpoint's text without a
+ * parse (what `JSON.parse` would give; only hashed, never kept), anything else as `recordField` reads it.
+ */
+function field(record: unknown, name: string): unknown {
+  return (record instanceof JsonRecord ? record.plainString(name) : undefined) ?? recordField(record, name);
+}
+
+/** A compact JSON array of strings without escapes: Proofpoint's `recipient` (`["a@example.com"]`). */
+const PLAIN_STRING_ARRAY = /^\["[^"\\]*"(?:,"[^"\\]*")*\]$/;
+
+/**
+ * `String(recipient)`: for Proofpoint's usual array of plain strings, the strings joined by commas read from
+ * the text (no quote inside them, so `","` is only ever a separator); anything else parsed, as before. One
+ * recipient (`["a@example.com"]`, the usual record) is told by its closing quote alone: ~40 ns against ~300
+ * for a parse (the regular expression: ~150).
+ */
+function recipientText(record: unknown): string {
+  if (record instanceof JsonRecord) {
+    const text = record.fieldText('recipient');
+    if (text !== undefined && text.charCodeAt(0) === OPEN_BRACKET && text.charCodeAt(1) === QUOTE) {
+      // The page is valid JSON: `["` whose next quote is the text's last but one character is one string.
+      const last = text.length - 2;
+      if (text.indexOf('"', 2) === last && text.indexOf('\\', 2) < 0) return text.slice(2, last);
+      if (PLAIN_STRING_ARRAY.test(text)) return text.slice(2, -2).replaceAll('","', ',');
+    }
+  }
+  return String(field(record, 'recipient'));
+}
+
+const OPEN_BRACKET = 91;
+const QUOTE = 34;
 
 /** The top-level fields `siemIdentity` reads: what a forwarded record (a JsonRecord) is scanned for. */
 export const SIEM_IDENTITY_FIELDS: readonly string[] = ['GUID', 'id', 'recipient', 'messageTime', 'clickTime', 'threatStatus', 'threatID', 'threatsInfoMap'];

@@ -315,6 +315,20 @@ export class JsonArrayScan {
     return start < 0 ? undefined : this.text.slice(start, Math.abs(this.spans[at + 1]!));
   }
 
+  /**
+   * The value of requested field `f` in element `i` when it is a string without escapes (its text between the
+   * quotes is its value), as a slice of the page: no parse, no copy. Undefined for anything else (absent,
+   * another type, a string with escapes). The slice may share the page's memory: for immediate use only.
+   */
+  plainString(i: number, f: number): string | undefined {
+    const at = i * this.stride + 2 + 2 * f;
+    const start = this.spans[at]!;
+    const end = this.spans[at + 1]!;
+    // end < 0: a string with escapes (see PageScanner.record).
+    if (start < 0 || end < 0 || this.text.charCodeAt(start) !== QUOTE) return undefined;
+    return this.text.slice(start + 1, end - 1);
+  }
+
   /** The value of requested field `f` in element `i`, as `JSON.parse` would give it (undefined when absent). */
   fieldValue(i: number, f: number): unknown {
     const at = i * this.stride + 2 + 2 * f;
@@ -351,6 +365,8 @@ class PageScanner extends Cursor {
   arrayStart = -1;
   arrayEnd = -1;
   private readonly fieldLengths: number[];
+  /** 1 at the index of each field's length: a key of any other length (and no escape) is none of them. */
+  private readonly isFieldLength: Uint8Array;
 
   constructor(
     text: string,
@@ -359,6 +375,8 @@ class PageScanner extends Cursor {
   ) {
     super(text);
     this.fieldLengths = fields.map((f) => f.length);
+    this.isFieldLength = new Uint8Array(Math.max(0, ...this.fieldLengths) + 1);
+    for (const length of this.fieldLengths) this.isFieldLength[length] = 1;
   }
 
   /** At a value at `level` of the path: descends when it may hold the array, else skips it. */
@@ -442,6 +460,7 @@ class PageScanner extends Cursor {
     const spans = this.spans;
     const fields = this.fields;
     const fieldLengths = this.fieldLengths;
+    const isFieldLength = this.isFieldLength;
     const fieldCount = fields.length;
     this.pos++;
     let c = this.space();
@@ -453,10 +472,10 @@ class PageScanner extends Cursor {
       if (c !== QUOTE) this.fail(this.pos >= this.end ? 'unexpected end' : 'a key (a string) was expected');
       const keyStart = this.pos;
       this.string();
-      // Most keys differ from every field in length: one comparison each.
+      // Most keys differ from every field in length: one look-up each.
       const keyLength = this.pos - keyStart - 2;
       let field = -1;
-      for (let f = 0; f < fieldCount; f++) {
+      if (isFieldLength[keyLength] === 1 || this.escaped) for (let f = 0; f < fieldCount; f++) {
         if ((fieldLengths[f] === keyLength || this.escaped) && this.keyIs(keyStart, fields[f]!)) {
           field = f;
           break;

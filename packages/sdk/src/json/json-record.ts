@@ -19,6 +19,24 @@ export class JsonRecord {
     return this.page.elementText(this.index);
   }
 
+  /**
+   * A top-level field (one named to `jsonRecords`) when its value is a JSON string without escapes, read
+   * without `JSON.parse`; undefined when it is anything else (absent, not a string, escaped: `get` reads
+   * those). The string may be a slice of the page (V8 shares the page's memory): use it at once, e.g. in the
+   * text a dedup key is hashed from, and never keep it (it would keep the whole page alive); `get` copies.
+   */
+  plainString(field: string): string | undefined {
+    return this.page.plainString(this.index, this.fieldIndex(field));
+  }
+
+  /**
+   * The JSON text of a top-level field's value (one named to `jsonRecords`) as the vendor sent it, undefined
+   * when absent; valid JSON (the page was validated). A slice of the page, like `plainString`: use it at once.
+   */
+  fieldText(field: string): string | undefined {
+    return this.page.fieldText(this.index, this.fieldIndex(field));
+  }
+
   /** Whether the record has a top-level `@devo_pulling_id` already (it is then sent as it is). */
   get holdsPullingId(): boolean {
     return this.page.fieldText(this.index, this.page.fields.length - 1) !== undefined;
@@ -29,9 +47,13 @@ export class JsonRecord {
    * other name throws: a typo must not read as "absent" and silently change a dedup key).
    */
   get(field: string): unknown {
+    return this.page.fieldValue(this.index, this.fieldIndex(field));
+  }
+
+  private fieldIndex(field: string): number {
     const f = this.page.fields.indexOf(field);
-    if (f < 0 || f === this.page.fields.length - 1) throw new Error(`JsonRecord.get: "${field}" was not among the fields scanned (${this.page.fields.slice(0, -1).join(', ')})`);
-    return this.page.fieldValue(this.index, f);
+    if (f < 0 || f === this.page.fields.length - 1) throw new Error(`JsonRecord: "${field}" was not among the fields scanned (${this.page.fields.slice(0, -1).join(', ')})`);
+    return f;
   }
 
   /**
