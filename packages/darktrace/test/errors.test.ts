@@ -50,6 +50,15 @@ describe('authentication and permission errors', () => {
     expect(summary.services.find((s) => s.service === 'modelbreaches')!.lastError).toMatch(/^SetupError 102: .*GET \/modelbreaches answered with the login page/);
   });
 
+  it("a breach whose text holds the login page's title is data, not the login page", async () => {
+    const sim = await simulator();
+    const breach = sim.addBreach(hoursAgo(1.5), { comment: '<html><head><title>Log In | Darktrace</title></head></html>' });
+    const { summary, delivered } = await runOnce(newWorkDir(), darktraceConfig(credentialsFor(sim), breachesOnly()));
+    expect(summary.errors).toEqual([]);
+    const sent = delivered('edr.darktrace.respond.model_breach') as { pbid: number; comment: string }[];
+    expect(sent.map((b) => [b.pbid, b.comment])).toEqual([[breach.pbid, '<html><head><title>Log In | Darktrace</title></head></html>']]);
+  });
+
   it('a redirect to /login also gives SetupError 102; another HTTP error in setup gives 103', async () => {
     const sim = await simulator();
     sim.faults.inject({ kind: 'redirect-login', on: '/status' });
