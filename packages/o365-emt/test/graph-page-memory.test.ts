@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpResponse, PullContext } from '@collector/sdk';
 import type { O365Client } from '../src/client.js';
 import { parseServiceOptions } from '../src/config.js';
-import { graphPages } from '../src/services/message-trace-graph.js';
-import { LARGE_PAGE_CHARS } from '../src/young-generation.js';
+import { graphPages, LARGE_PAGE_CHARS } from '../src/services/message-trace-graph.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { exposedGc } from './exposed-gc.js';
 
 /**
  * Below this wait a daemon is not idle enough to be worth a full collection (and it would cost a service
@@ -10,10 +9,6 @@ import { runInNewContext } from 'node:vm';
  */
 export const IDLE_RELEASE_MIN_WAIT_MS = 5_000;
 
-/** V8's `gc` with the options `--expose-gc` accepts (V8 ≥ 11). */
-type ExposedGc = (options?: { type: 'major'; execution: 'sync'; flavor: 'regular' | 'last-resort' }) => void;
-
-let collect: ExposedGc | null | undefined;
 /** glibc's `malloc_trim(0)` from the app's native helper, `null` where there is none. */
 let trim: (() => boolean) | null | undefined;
 
@@ -34,7 +29,7 @@ let pending: NodeJS.Timeout | undefined;
  * It is several full collections in a row (~0.1–0.2 s of CPU with a collector's heap), so it runs once the whole
  * process is idle, not when one of several services goes idle while the others still pull: the calls of a
  * second coalesce into one, which waits until the event loop was idle for a second. `gc` is V8's own
- * (`--expose-gc`), reached from a fresh context so the process needs no flag.
+ * (`exposedGc`: the process needs no flag).
  *
  * Then glibc's heaps: a catch-up leaves them with megabytes of freed chunks under a few still in use, and
  * `free()` returns memory to the system only from a heap's top (an idle daemon after 100,000 events: 13 of
@@ -57,15 +52,7 @@ export function releaseIdleMemory(): void {
 }
 
 function collectAll(): void {
-  if (collect === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as ExposedGc;
-    } catch {
-      collect = null;
-    }
-  }
-  collect?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  exposedGc()?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   if (trim === undefined) trim = loadTrim();
   try {
     trim?.();
