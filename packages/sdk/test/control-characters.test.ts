@@ -2,15 +2,17 @@ import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
 import wabt from 'wabt';
-import { CONTROL_SCAN_WASM, hasControlCharacter, hasControlCharacterByIncludes } from '../src/json/control-characters.js';
+import { JsonSyntaxError, scanJsonArray } from '../src/json/json-array-scan.js';
+import { CONTROL_SCAN_WASM, hasControlCharacter, hasControlCharacterByIncludes, hasControlCharacterBySimd } from '../src/json/control-characters.js';
 
-/** The answer both checks must give. */
+/** The answer every check must give. */
 const reference = (text: string): boolean => /[\0-\x1f]/.test(text);
 
 function expectAgreement(text: string): void {
   const expected = reference(text);
-  expect(hasControlCharacter(text)).toBe(expected);
+  expect(hasControlCharacterBySimd(text)).toBe(expected);
   expect(hasControlCharacterByIncludes(text)).toBe(expected);
+  expect(hasControlCharacter(text)).toBe(expected);
 }
 
 /** `text` with character `code` at `at`. */
@@ -28,10 +30,12 @@ function asReceived(text: string): string {
 // Around the wasm's 64-byte block, its 64 Ki-character piece and its 32 Ki-unit UTF-16 piece, and beyond its
 // 128 KiB memory.
 const SHORT = [...Array.from({ length: 66 }, (_, n) => n), 127, 128, 129, 4095, 4096, 4097];
-const LONG = [32767, 32768, 32769, 65535, 65536, 65537, 131071, 131072, 131073, 300_000];
+const LONG = [32767, 32768, 32769, 65535, 65536, 65537, 131071, 131072, 131073, 300_000, (1 << 20) - 1, 1 << 20, (1 << 20) + 1];
 // One-byte text, and two-byte text whose characters' low byte is a control code (U+0100, U+0A0A, U+1F00, U+4E00).
 const FILLERS = ['a', '\u00e9', '\u0100', '\u0a0a', '\u1f00', '\u4e00'];
 
+// hasControlCharacter takes the SIMD pass from a million characters: the tests call hasControlCharacterBySimd
+// for shorter texts.
 describe('hasControlCharacter', () => {
   it('compiles its WebAssembly here (Node has SIMD): the fast path is the one tested', () => {
     // (TypeScript declares WebAssembly in its DOM library only.)
@@ -49,9 +53,10 @@ describe('hasControlCharacter', () => {
   });
 
   it('is false for the empty text and true for a single control character', () => {
-    expect(hasControlCharacter('')).toBe(false);
-    for (let c = 0; c < 32; c++) expect(hasControlCharacter(String.fromCharCode(c))).toBe(true);
-    for (const c of [32, 127, 0x80, 0xa0, 0xff, 0x100, 0x10a, 0xa0a, 0x1f00, 0xd83d, 0xffff]) expect(hasControlCharacter(String.fromCharCode(c))).toBe(false);
+    expectAgreement('');
+    expect(hasControlCharacterBySimd('')).toBe(false);
+    for (let c = 0; c < 32; c++) expect(hasControlCharacterBySimd(String.fromCharCode(c))).toBe(true);
+    for (const c of [32, 127, 0x80, 0xa0, 0xff, 0x100, 0x10a, 0xa0a, 0x1f00, 0xd83d, 0xffff]) expect(hasControlCharacterBySimd(String.fromCharCode(c))).toBe(false);
   });
 
   it('agrees with /[\\0-\\x1f]/ for each control character at the start, middle and end of short texts', () => {
@@ -70,7 +75,7 @@ describe('hasControlCharacter', () => {
         const text = filler.repeat(n);
         expectAgreement(text);
         for (const c of [0, 9, 10, 13, 31]) {
-          for (const at of new Set([0, n >> 1, n - 1, 32767, 32768, 65535, 65536, 131071, 131072])) if (at < n) expectAgreement(withCharacter(text, at, c));
+          for (const at of new Set([0, n >> 1, n - 1, 32767, 32768, 65535, 65536, 131071, 131072, n - 65537])) if (at >= 0 && at < n) expectAgreement(withCharacter(text, at, c));
         }
       }
     }
@@ -104,9 +109,21 @@ describe('hasControlCharacter', () => {
 
   it('gives the same answer again for the same text, after texts of other lengths (its memory is reused)', () => {
     const dirty = `${'x'.repeat(100)}\u0000`;
-    expect(hasControlCharacter(`${'y'.repeat(300_000)}\u0001`)).toBe(true);
-    expect(hasControlCharacter('z'.repeat(10))).toBe(false);
-    expect(hasControlCharacter(dirty)).toBe(true);
-    expect(hasControlCharacter(dirty.slice(0, 100))).toBe(false);
+    expect(hasControlCharacterBySimd(`${'y'.repeat(300_000)}\u0001`)).toBe(true);
+    expect(hasControlCharacterBySimd('z'.repeat(10))).toBe(false);
+    expect(hasControlCharacterBySimd(dirty)).toBe(true);
+    expect(hasControlCharacterBySimd(dirty.slice(0, 100))).toBe(false);
+  });
+
+  it('lets the page scan of a long page (the SIMD pass) refuse a raw control character and compact a pretty-printed page, as before', () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ pbid: i, model: { name: 'Device::Anomalous Connection \u4e00' }, score: 0.5 }));
+    const page = JSON.stringify(items);
+    expect(page.length).toBeGreaterThan(1 << 20);
+    expect(scanJsonArray(asReceived(page), '', ['pbid']).length).toBe(20_000);
+    const broken = withCharacter(page, page.lastIndexOf('Anomalous') + 2, 0x1);
+    expect(() => JSON.parse(broken) as unknown).toThrow(SyntaxError);
+    expect(() => scanJsonArray(asReceived(broken), '')).toThrow(JsonSyntaxError);
+    const pretty = scanJsonArray(asReceived(JSON.stringify(items, null, 1)), '');
+    expect(pretty.elementText(19_999)).toBe(JSON.stringify(items[19_999]));
   });
 });

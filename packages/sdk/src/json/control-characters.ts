@@ -5,9 +5,10 @@
  * native `includes` passes (one memchr per control character) were 9.2 % of the Darktrace collector's CPU
  * (issue #20), the regular expression `/[\0-\x1f]/` three times that.
  *
- * Here: one pass of a small WebAssembly SIMD function over the text's code units, copied 64 Ki characters at
- * a time into a fixed 128 KiB memory (reused by every call and never grown: a 10 MB page does not leave
- * 10 MB of wasm memory behind, and each piece is still in the cache when it is scanned).
+ * Here, for a text of a million characters or more (SIMD_FROM): one pass of a small WebAssembly SIMD
+ * function over the text's code units, copied 64 Ki characters at a time into a fixed 128 KiB memory (reused
+ * by every call and never grown: a 10 MB page does not leave 10 MB of wasm memory behind, and each piece is
+ * still in the cache when it is scanned).
  *
  * - A piece is first written one byte per character (`latin1`, each UTF-16 code unit truncated to its low
  *   byte: a copy for a one-byte string) and its bytes compared with 0x20. For a character below U+0100 the
@@ -124,8 +125,23 @@ function unitsHoldControl(s: Scanner, piece: string): boolean {
   return false;
 }
 
-/** Whether `text` holds a character U+0000–U+001F: exactly `/[\0-\x1f]/.test(text)`, one SIMD pass. */
+/**
+ * Texts shorter than this keep the `includes` passes: loading WebAssembly costs the process 1.3 MiB of
+ * resident memory, 2.4 MiB once its code has been used (measured with Node 24, kept after the last page), and
+ * a shorter text is read from the cache 32 times at about 0.3 ms per million characters: a Lark page (200
+ * records, 133 thousand characters) would save 0.2 CPU s per million events (1 %) for that memory. A
+ * Darktrace page (one hour of breaches: 2 million characters at 100 thousand events a run, 20 million at a
+ * million) is read from memory 32 times, 1 ms per million characters, and saves 1 to 1.5 CPU s per million.
+ */
+const SIMD_FROM = 1 << 20;
+
+/** Whether `text` holds a character U+0000–U+001F: exactly `/[\0-\x1f]/.test(text)`. */
 export function hasControlCharacter(text: string): boolean {
+  return text.length < SIMD_FROM ? hasControlCharacterByIncludes(text) : hasControlCharacterBySimd(text);
+}
+
+/** `hasControlCharacter` in one SIMD pass (the `includes` passes where WebAssembly SIMD is missing). */
+export function hasControlCharacterBySimd(text: string): boolean {
   const s = scanner === undefined ? (scanner = load()) : scanner;
   if (s === null) return hasControlCharacterByIncludes(text);
   const n = text.length;
