@@ -83,7 +83,7 @@ interface Scanner {
   view: Buffer;
 }
 
-/** Compiled on first use (a collector that scans no page pays nothing); null where it cannot be. */
+/** Compiled on first use (a collector that scans no page of SIMD_FROM characters pays nothing); null where it cannot be. */
 let scanner: Scanner | null | undefined;
 
 /** The little of the WebAssembly API used here (TypeScript declares it in its DOM library only). */
@@ -110,7 +110,7 @@ function load(): Scanner | null {
 /** The control characters, line breaks first (a pretty-printed page stops at the first). */
 const CONTROLS = ['\n', '\r', '\t', ...Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)).filter((c) => c !== '\n' && c !== '\r' && c !== '\t')];
 
-/** The fallback: one native `includes` (memchr) per control character. */
+/** Below SIMD_FROM, and without WebAssembly SIMD: one native `includes` (memchr) per control character. */
 export function hasControlCharacterByIncludes(text: string): boolean {
   for (const c of CONTROLS) if (text.includes(c)) return true;
   return false;
