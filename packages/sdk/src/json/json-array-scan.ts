@@ -48,14 +48,6 @@ const MAX_DEPTH = 1000;
 const SIMPLE_ESCAPE = new Uint8Array(128);
 for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
 
-/**
- * Whether the text holds a control character: whitespace other than the space, or one JSON allows only
- * escaped in a string. One WebAssembly SIMD pass (control-characters.ts).
- */
-function hasControl(text: string): boolean {
-  return hasControlCharacter(text);
-}
-
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
@@ -78,7 +70,8 @@ class Cursor {
 
   constructor(readonly text: string) {
     this.end = text.length;
-    this.plain = !hasControl(text);
+    // No control character (whitespace other than the space, or one JSON allows only escaped in a string).
+    this.plain = !hasControlCharacter(text);
   }
 
   /** `detail` 'unexpected end' (or any fault found at the end of the text) says the text ends early. */
