@@ -9,42 +9,37 @@ import { graphPages, LARGE_PAGE_CHARS } from '../src/services/message-trace-grap
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** A ctx whose client answers the given pages (as JSON texts) in turn. */
-function answering(pages: unknown[]) {
-  const quiet = { debug: () => undefined, info: () => undefined, warning: () => undefined, error: () => undefined };
-  const client = {
-    get: async () => {
-      const text = JSON.stringify(pages.shift());
-      return { status: 200, headers: {}, text, url: 'https://graph.example/messageTraces', json: <T>() => JSON.parse(text) as T } satisfies HttpResponse;
-    },
-  };
-  return { client, http: {}, log: quiet, path: 'inputs.x.services.graph' } as unknown as PullContext<O365Client, Record<string, unknown>>;
-}
+const PATH = 'inputs.x.services.graph';
+const OPTIONS = parseServiceOptions('graph', { override_base_url: 'https://graph.example', override_base_auth_url: 'https://login.example' }, PATH);
 
-/** A ctx whose client answers two pages; the responses are only reachable through what graphPages keeps. */
-function twoPages(responses: WeakRef<HttpResponse>[]) {
-  const pages = [
-    { value: [{ id: 'a', recipientAddress: 'x@example.com' }], '@odata.nextLink': 'https://graph.example/next' },
-    { value: [{ id: 'b', recipientAddress: 'y@example.com' }] },
-  ];
+/**
+ * A ctx whose client answers the given pages (as JSON texts) in turn; with `responses`, a weak reference to each
+ * response, which is then reachable only through what graphPages keeps.
+ */
+function answering(pages: unknown[], responses?: WeakRef<HttpResponse>[]) {
   const quiet = { debug: () => undefined, info: () => undefined, warning: () => undefined, error: () => undefined };
   const client = {
     get: async () => {
       const text = JSON.stringify(pages.shift());
       const res: HttpResponse = { status: 200, headers: {}, text, url: 'https://graph.example/messageTraces', json: <T>() => JSON.parse(text) as T };
-      responses.push(new WeakRef(res));
+      responses?.push(new WeakRef(res));
       return res;
     },
   };
-  return { client, http: {}, log: quiet, path: 'inputs.x.services.graph' } as unknown as PullContext<O365Client, Record<string, unknown>>;
+  return { client, http: {}, log: quiet, path: PATH } as unknown as PullContext<O365Client, Record<string, unknown>>;
 }
 
 describe('graphPages', () => {
   it('keeps no page text while the rows it yielded are consumed (a page text is ~1.6 MB a 5000-row page)', async () => {
     const responses: WeakRef<HttpResponse>[] = [];
-    const ctx = twoPages(responses);
-    const o = parseServiceOptions('graph', { override_base_url: 'https://graph.example', override_base_auth_url: 'https://login.example' }, ctx.path);
-    const pages = graphPages(ctx, o, new Date(0), new Date(60_000));
+    const ctx = answering(
+      [
+        { value: [{ id: 'a', recipientAddress: 'x@example.com' }], '@odata.nextLink': 'https://graph.example/next' },
+        { value: [{ id: 'b', recipientAddress: 'y@example.com' }] },
+      ],
+      responses,
+    );
+    const pages = graphPages(ctx, OPTIONS, new Date(0), new Date(60_000));
     const first = await pages.next();
     expect(first.value).toEqual([{ id: 'a', recipientAddress: 'x@example.com' }]);
     // While the caller works on the rows (the runner encodes them, then waits for room in its queue), the
@@ -63,9 +58,8 @@ describe('graphPages', () => {
     const big = Array.from({ length: 6000 }, (_, i) => row(i));
     expect(JSON.stringify({ value: big }).length).toBeGreaterThan(LARGE_PAGE_CHARS);
     const ctx = answering([{ value: big, '@odata.nextLink': 'https://graph.example/next' }, { value: [row(6000)] }]);
-    const o = parseServiceOptions('graph', { override_base_url: 'https://graph.example', override_base_auth_url: 'https://login.example' }, ctx.path);
     const got: unknown[] = [];
-    for await (const page of graphPages(ctx, o, new Date(0), new Date(60_000))) got.push(...page);
+    for await (const page of graphPages(ctx, OPTIONS, new Date(0), new Date(60_000))) got.push(...page);
     expect(got).toEqual([...big, row(6000)]);
   });
 });
