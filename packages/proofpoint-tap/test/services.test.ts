@@ -280,12 +280,14 @@ describe('proofpoint_tap: errors', () => {
 });
 
 describe('proofpoint_tap: dedup keys of forwarded records', () => {
+  /** A SIEM answer's text as the HTTP client hands it over. */
+  const response = (text: string): HttpResponse => ({ status: 200, headers: {}, text, url: 'https://tap.example/v2/siem', json: () => JSON.parse(text) as never });
+
   it('gives a record read as the text Proofpoint sent (as pulled) the same key, and the same earlier key, as the parsed record', () => {
     const records: Record<string, unknown>[] = [...generateProofpointEvents({ service: 'messagesDelivered', count: 10, from: Date.now() - HOUR, to: Date.now(), recipientsPerMessage: 2, seed: 5 }), ...generateProofpointEvents({ service: 'clicksPermitted', count: 5, from: Date.now() - HOUR, to: Date.now(), seed: 6 })];
     records.push({ summary: 'no GUID: the whole record is its identity', n: 1 }, { GUID: 'g', id: 'i', threatID: 't', threatStatus: 'cleared', clickTime: '2026-01-01T00:00:00Z' });
     const text = JSON.stringify({ queryEndTime: 'x', messagesDelivered: records });
-    const response: HttpResponse = { status: 200, headers: {}, text, url: 'https://tap.example/v2/siem', json: () => JSON.parse(text) as never };
-    const scanned = jsonRecords(response, 'messagesDelivered', SIEM_IDENTITY_FIELDS).records;
+    const scanned = jsonRecords(response(text), 'messagesDelivered', SIEM_IDENTITY_FIELDS).records;
     expect(scanned.map(siemDedupKey)).toEqual(records.map(siemDedupKey));
     expect(scanned.map(previousSiemDedupKey.compute)).toEqual(records.map(previousSiemDedupKey.compute));
   });
@@ -307,7 +309,6 @@ describe('proofpoint_tap: dedup keys of forwarded records', () => {
       { GUID: 'g11', id: 'i11', recipient: ['a@x'], messageTime: 't', threatsInfoMap: [] },
     ];
     const expected = ['.1hYVagMJTw0YOG5', '.Bjh1itPBWZaUns8', '.OShpL_0_-fZlFM4', '.7wr11lAA0hH9htZ', '.NYQlO3i6dSxCmoM', '.bi_QIoqYD2cUdsH', '.Nj-Vl7nFi0phI-g', '.4d1sVwSz8b1Vmhi', '.Sq-bQPtrbHF0ana', '.N7PjJSSpEpq8-uB'];
-    const response = (text: string): HttpResponse => ({ status: 200, headers: {}, text, url: 'https://tap.example/v2/siem', json: () => JSON.parse(text) as never });
     expect(jsonRecords(response(JSON.stringify({ messagesDelivered: records })), 'messagesDelivered', SIEM_IDENTITY_FIELDS).records.map(siemDedupKey)).toEqual(expected);
     expect(records.map(siemDedupKey)).toEqual(expected);
     // A recipient array with spaces between its tokens is not read from the text but parsed: the same key.
