@@ -80,10 +80,17 @@ describe('the runner between the vendor pages and the outputs', () => {
     expect(savedCheckpoint()).toBeGreaterThanOrEqual(events.at(-1)!.t);
   });
 
-  it('frames the next batch while the previous one settles, and writes it only once the previous one is journaled', async () => {
+  // delivery_batch_max_messages: the default, a smaller and a larger batch. The batch is the unit written,
+  // acknowledged and journaled, so it is also what a kill -9 may send again.
+  it.each([
+    { batch: undefined, expected: 1000 },
+    { batch: 250, expected: 250 },
+    { batch: 2500, expected: 2500 },
+  ])('frames the next batch while the previous one settles, and writes it only once the previous one is journaled (delivery_batch_max_messages $batch)', async ({ batch, expected }) => {
     const start = Date.now() - 30 * 60_000;
-    const events = Array.from({ length: 4000 }, (_, i): ExampleEvent => ({ id: `f${i}`, t: start + i * 100 }));
+    const events = Array.from({ length: 6000 }, (_, i): ExampleEvent => ({ id: `f${i}`, t: start + i * 100 }));
     const { workDir, config } = await scenario(events, start, 10);
+    if (batch !== undefined) Object.assign(config.globals, { delivery_batch_max_messages: batch });
     const framedAhead = new WeakSet<object>();
     let journaled = 0;
     const writes: { size: number; framed: boolean; journaledBefore: number }[] = [];
@@ -116,8 +123,9 @@ describe('the runner between the vendor pages and the outputs', () => {
       before += w.size;
     }
     expect(before).toBe(events.length);
+    expect(Math.max(...writes.map((w) => w.size))).toBe(expected);
     // The pages pile up while a write settles: the full batches were framed before their turn came.
-    expect(writes.filter((w) => w.framed && w.size === 1000).length).toBeGreaterThanOrEqual(2);
+    expect(writes.filter((w) => w.framed && w.size === expected).length).toBeGreaterThanOrEqual(2);
   });
 
   it("does not send a window's last records in a small batch of their own: a batch carries on into the next window", async () => {

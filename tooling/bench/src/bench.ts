@@ -17,7 +17,7 @@ import { runNode } from './lib/run-child.js';
 import type { BareLoopInput } from './lib/bare-loop.js';
 import { tally } from './lib/tally.js';
 import { syntheticLines, tlsCeiling } from './lib/tls-ceiling.js';
-import { makeWorkDir } from './lib/workdir.js';
+import { makeWorkDir, setExtraGlobals } from './lib/workdir.js';
 import { selectAdapters, shutdownAdapters, type VendorAdapter } from './vendors/index.js';
 import { runExternalBenches, type ExternalBench } from './external.js';
 
@@ -40,8 +40,12 @@ const { values: args } = parseArgs({
     'idle-seconds': { type: 'string', default: '3' },
     // Keeps each idle daemon's `/proc/<pid>/smaps` and a V8 heap snapshot (taken after the RSS is read) in this directory.
     'idle-dump': { type: 'string' },
+    // A JSON object merged into every collector's `globals` (the baseline's too; a key it does not know is only
+    // a warning there), e.g. '{"delivery_batch_max_messages":4000}'.
+    globals: { type: 'string' },
   },
 });
+if (args.globals) setExtraGlobals(JSON.parse(args.globals) as Record<string, unknown>);
 const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;
 const BASELINE_ROOT = args.baseline ? resolve(args.baseline) : undefined;
 const IDLE_MS = Number(args['idle-seconds']) * 1000;

@@ -22,6 +22,7 @@ export interface GlobalsConfig {
   proxy?: ProxyConfig;
   queue_max_size_in_messages: number;
   queue_max_size_in_mb: number;
+  delivery_batch_max_messages: number;
   sender_concurrent_connections: number;
   sender_stats_period_in_sec: number;
   [key: string]: unknown;

@@ -1,5 +1,5 @@
 import type { JsonSchema } from '../runtime/definitions.js';
-import { DEFAULT_QUEUE_MAX_MB } from '../delivery/delivery-pipeline.js';
+import { DEFAULT_BATCH_MESSAGES, DEFAULT_QUEUE_MAX_MB } from '../delivery/delivery-pipeline.js';
 
 const requestsLimits: JsonSchema = {
   type: 'array',
@@ -70,6 +70,9 @@ export const globalsSchema: JsonSchema = {
     queue_max_size_in_mb: { type: 'integer', minimum: 1, default: DEFAULT_QUEUE_MAX_MB },
     queue_max_elapsed_time_in_sec: { type: 'integer', minimum: 1, default: 60 },
     queue_wrap_max_size_in_messages: { type: 'integer', minimum: 1, default: 100 },
+    // Delivery extension (SDK README, Acknowledgements): events per delivery batch, the unit an acknowledgement
+    // covers; a service with dedup keys sends one batch per settle cycle and re-sends at most one after a crash.
+    delivery_batch_max_messages: { type: 'integer', minimum: 1, maximum: 10000, default: DEFAULT_BATCH_MESSAGES },
     sender_concurrent_connections: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
     sender_stats_period_in_sec: { type: 'integer', minimum: 1, default: 300 },
     // Delivery extension (SDK README, Delivery): spill the queue of an output down this long to state/delivery; 0 = never while running.

@@ -55,6 +55,11 @@ export interface DeliveryPipelineOptions {
 
 /** The queue's byte bound unless configured (`globals.queue_max_size_in_mb`). */
 export const DEFAULT_QUEUE_MAX_MB = 32;
+/**
+ * `delivery_batch_max_messages`: records per write, and per submission of a service runner, the unit an
+ * acknowledgement covers (so what a service with dedup keys may send again after a kill -9).
+ */
+export const DEFAULT_BATCH_MESSAGES = 1000;
 
 /** The services an output takes when it does not say (custom outputs get events and lookups only). */
 const DEFAULT_SERVICES: readonly SenderService[] = ['standard', 'lookup'];
@@ -262,7 +267,7 @@ export class DeliveryPipeline implements Delivery {
 
   /** Cuts a submission into write-sized pieces: at most `batchSize` records and about `maxBatchBytes`. */
   private slice<B extends Batch>(records: B, bytes: number): B[] {
-    const batchSize = this.options.batchSize ?? 1000;
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_MESSAGES;
     const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
     if (records.length <= batchSize && bytes <= maxBytes) return [records];
     const slices: B[] = [];
@@ -625,7 +630,7 @@ export class Lane {
     if (!this.store || !this.spooling || this.halted || this.queue.length === 0 || this.queueInflight > 0) return false;
     const now = performance.now();
     const flushMs = this.options.spillFlushMs ?? Math.min(5_000, Math.max(this.spillAfterMs, 1));
-    if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < (this.options.batchSize ?? 1000)) return false;
+    if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < (this.options.batchSize ?? DEFAULT_BATCH_MESSAGES)) return false;
     const chunks = this.queue.splice(0);
     const records = chunks.flatMap((c) => recordsOf(c.records).map((record) => ({ service: c.service, record })));
     let file: string;
@@ -663,7 +668,7 @@ export class Lane {
     for (;;) {
       const entry = this.spoolFiles.shift();
       if (!entry || !this.store) return false;
-      const loaded = this.store.loadFile(entry.file, this.options.batchSize ?? 1000);
+      const loaded = this.store.loadFile(entry.file, this.options.batchSize ?? DEFAULT_BATCH_MESSAGES);
       if (loaded.batches.length === 0) {
         this.store.remove(entry.file);
         continue;
@@ -733,7 +738,7 @@ export class Lane {
     // After a failure one write at a time, flushed or not, until one succeeds.
     const maxWriting = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? WRITES_PER_CONNECTION) * (this.output.connections ?? 1);
     const maxInflight = this.failures > 0 ? 1 : 2 * maxWriting;
-    const batchSize = this.options.batchSize ?? 1000;
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_MESSAGES;
     const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
     while (!this.halted && !this.retryTimer && this.writing < maxWriting && this.inflight < maxInflight) {
       let source = this.queue;

@@ -151,6 +151,7 @@ export class CollectorRuntime {
     this.delivery = new DeliveryPipeline(outputs, {
       maxMessages: this.config.globals.queue_max_size_in_messages,
       maxBytes: this.config.globals.queue_max_size_in_mb * 1024 * 1024,
+      batchSize: this.config.globals.delivery_batch_max_messages,
       // Emergency persistence lives under state/ whatever the persistence type (delivery owns the files). A
       // durable source (SQS) keeps its own copy until acknowledged: no local spool may acknowledge for it.
       emergencyDir: durableSource ? undefined : join(workDir, String(this.config.globals.persistence.config['directory_name'] ?? 'state'), 'delivery'),
@@ -251,6 +252,7 @@ export class CollectorRuntime {
             onRequestCounted: (l) => listeners.push(l),
             metrics: serviceMetrics,
             startAt: this.options.startAt,
+            batchMessages: globals.delivery_batch_max_messages,
           }),
         );
       }

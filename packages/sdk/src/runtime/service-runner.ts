@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
 import { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
 import type { InputConfig, PullBatch, PullContext, ServiceDefinition } from './definitions.js';
+import { DEFAULT_BATCH_MESSAGES } from '../delivery/delivery-pipeline.js';
 import { EncodedQueue, type QueuedBatch } from './encoded-queue.js';
 import { EventEncoder } from './event-encoding.js';
 import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
@@ -56,6 +57,11 @@ export interface ServiceRunnerDeps {
   metrics?: ServiceMetrics;
   /** `--start-at`: applies only while the service has no checkpoint. */
   startAt?: Date;
+  /**
+   * Events per submission at most (`delivery_batch_max_messages`, default 1000): the unit of acknowledgement,
+   * and so what a service with dedup keys may send again after a `kill -9`.
+   */
+  batchMessages?: number;
 }
 
 const NO_EVENTS: readonly unknown[] = Object.freeze([]);
@@ -75,8 +81,6 @@ interface SubmittedBatch {
   journaled: Promise<void>;
 }
 
-/** Events per submission at most: the delivery pipeline's default write batch, the unit of acknowledgement. */
-const SUBMIT_BATCH = 1000;
 /**
  * A batch is cut at this many bytes of messages too (whatever comes first), so that one buffer of a batch
  * stays bounded with big events; 1000 events of up to 4 KiB each still make one batch.
@@ -122,7 +126,9 @@ export class ServiceRunner {
    * Events of yielded pages not submitted yet, encoded into the buffers of the batches they will be
    * submitted in, with their dedup keys (see enqueued()).
    */
-  private readonly queue = new EncodedQueue(SUBMIT_BATCH, SUBMIT_BATCH_BYTES);
+  private readonly queue: EncodedQueue;
+  /** Events per submission at most (see ServiceRunnerDeps.batchMessages). */
+  private readonly batchMessages: number;
   /**
    * Events submitted by this runner so far: a position in its stream, as `queue.pushed` is for the events
    * queued (counted as each is queued, so a page whose encoding fails half-way keeps both in step).
@@ -145,6 +151,8 @@ export class ServiceRunner {
 
   constructor(private readonly deps: ServiceRunnerDeps) {
     this.key = stateKey(deps.inputName, deps.inputId, deps.serviceName);
+    this.batchMessages = deps.batchMessages ?? DEFAULT_BATCH_MESSAGES;
+    this.queue = new EncodedQueue(this.batchMessages, SUBMIT_BATCH_BYTES);
     this.journal = deps.definition.stateless ? noJournal : (deps.journal ?? noJournal);
     this.totals = { input: deps.inputName, inputId: deps.inputId, service: deps.serviceName, cycles: 0, requests: 0, received: 0, duplicates: 0, sent: 0, errors: 0 };
     const o = deps.options;
@@ -402,7 +410,7 @@ export class ServiceRunner {
       extra,
       emit: async (events, tag) => {
         if (events instanceof EncodedBatch) return this.emitEncoded(events, stats);
-        const queue = new EncodedQueue(SUBMIT_BATCH, SUBMIT_BATCH_BYTES);
+        const queue = new EncodedQueue(this.batchMessages, SUBMIT_BATCH_BYTES);
         this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
         const { delivered } = await this.submit(queue, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
@@ -464,7 +472,7 @@ export class ServiceRunner {
   private async enqueued(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
     if (this.queue.full) this.wake('batchQueued');
     this.startPump(stats, acks);
-    while ((this.queue.length + this.framedAhead >= SUBMIT_BATCH || this.queue.full) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    while ((this.queue.length + this.framedAhead >= this.batchMessages || this.queue.full) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
   }
 

@@ -12,8 +12,15 @@ export function makeWorkDir(prefix: string, config: Record<string, unknown>, dir
 }
 
 /** Globals every harness run uses: filesystem state under state/, no metrics server. */
+/** Globals added to every collector's config (`--globals`): e.g. a delivery setting measured against its default. */
+let extraGlobals: Record<string, unknown> = {};
+
+export function setExtraGlobals(globals: Record<string, unknown>): void {
+  extraGlobals = globals;
+}
+
 export function benchGlobals(): Record<string, unknown> {
-  return { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false } };
+  return { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false }, ...extraGlobals };
 }
 
 export function isoSeconds(ms: number): string {
