@@ -80,6 +80,23 @@ describe('loading a valid config', () => {
       'Unknown setting <inputs.example.services.events.shiny> is ignored',
     ]);
   });
+
+  it("warns about a Devo SDK setting it accepts but that does nothing here, naming it and why", () => {
+    const dir = workDir();
+    const file = join(dir, 'config.yaml');
+    process.env['EXAMPLE_TOKEN'] = 'abcd1234';
+    writeFileSync(file, valid.replace('  debug: false', '  debug: false\n  multiprocessing: true\n  queue_wrap_max_size_in_messages: 100'));
+    const config = loadConfig(exampleCollector, file, { workDir: dir });
+    expect(config.warnings).toEqual([
+      'Setting <globals.multiprocessing> is accepted for Devo SDK compatibility and has no effect: every service runs concurrently in one process (the AWS collector decodes on worker threads: processing_threads)',
+      'Setting <globals.queue_wrap_max_size_in_messages> is accepted for Devo SDK compatibility and has no effect: events are queued in delivery batches of delivery_batch_max_messages',
+    ]);
+    // Under any output's name.
+    writeFileSync(file, valid.replace('    type: console\n', '    type: console\n    config: {sending_retries: 3}\n'));
+    expect(loadConfig(exampleCollector, file, { workDir: dir }).warnings).toEqual([
+      'Setting <outputs.console_1.config.sending_retries> is accepted for Devo SDK compatibility and has no effect: a failed write is retried with the connecting_* back-off until it succeeds',
+    ]);
+  });
 });
 
 // Each broken config gives one documented error type, ID, message and config path.

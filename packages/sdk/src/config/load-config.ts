@@ -9,7 +9,7 @@ import type { RequestsLimit } from '../http/rate-limiter.js';
 import type { ProxyConfig } from '../http/proxy.js';
 import { configValidator } from './config-validator.js';
 import { resolveSecretRefs } from './secret-refs.js';
-import { commonServiceProperties, globalsSchema, outputsSchema, requestsLimitsSchema } from './sdk-schema.js';
+import { commonServiceProperties, globalsSchema, inertSettings, outputsSchema, requestsLimitsSchema } from './sdk-schema.js';
 
 export interface GlobalsConfig {
   debug: boolean;
@@ -131,6 +131,21 @@ function findUnknownKeys(schema: JsonSchema, value: unknown, path: string, out: 
   }
 }
 
+/** The Devo SDK settings of `inertSettings` that the config sets: one warning each, with why it does nothing. */
+function findInertSettings(config: Record<string, unknown>, out: string[]): void {
+  const visit = (value: unknown, parts: string[], at: string[], reason: string): void => {
+    if (parts.length === 0) {
+      out.push(`Setting <${at.join('.')}> is accepted for Devo SDK compatibility and has no effect: ${reason}`);
+      return;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    const [part, ...rest] = parts as [string, ...string[]];
+    const keys = part === '*' ? Object.keys(value) : Object.hasOwn(value, part) ? [part] : [];
+    for (const key of keys) visit((value as Record<string, unknown>)[key], rest, [...at, key], reason);
+  };
+  for (const [path, reason] of Object.entries(inertSettings)) visit(config, path.split('.'), [], reason);
+}
+
 export interface LoadConfigOptions {
   workDir?: string;
   /** Parsed config instead of a file (library use and tests). */
@@ -169,6 +184,7 @@ export function loadConfig(definition: CollectorDefinition, file: string, option
   const warnings: string[] = [];
   resolveServiceNames(definition, resolved['inputs'], warnings);
   findUnknownKeys(schema, resolved, '', warnings);
+  findInertSettings(resolved, warnings);
   // The validator coerces no type (config-validator.ts); the one looseness the manuals show is a quoted
   // number for a numeric key.
   coerceQuotedNumbers(schema, resolved);

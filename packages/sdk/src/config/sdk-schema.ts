@@ -99,6 +99,21 @@ export const globalsSchema: JsonSchema = {
   },
 };
 
+/**
+ * Devo SDK settings that an existing config.yaml may hold: accepted (a copied config still loads), but they
+ * change nothing here, each for the reason given. A config that sets one gets a warning at start naming it,
+ * never silence. `*` stands for any output's name.
+ */
+export const inertSettings: Readonly<Record<string, string>> = {
+  'globals.multiprocessing': 'every service runs concurrently in one process (the AWS collector decodes on worker threads: processing_threads)',
+  'globals.queue_wrap_max_size_in_messages': 'events are queued in delivery batches of delivery_batch_max_messages',
+  'globals.queue_max_elapsed_time_in_sec': 'queued events are written as soon as a connection can take them',
+  'globals.generate_metrics': 'metrics are always served on /metrics while http_server is enabled',
+  'outputs.*.config.sending_retries': 'a failed write is retried with the connecting_* back-off until it succeeds',
+  'outputs.*.config.sending_initial_wait_in_seconds': 'a failed write is retried with the connecting_* back-off',
+  'outputs.*.config.sending_max_wait_in_seconds': 'a failed write is retried with the connecting_* back-off',
+};
+
 const outputConfig: JsonSchema = {
   type: 'object',
   default: {},
