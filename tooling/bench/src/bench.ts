@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { isVendorEventLine, startRsyslog, type Rsyslog } from '@collector/testkit';
+import { isVendorEventLine, startRsyslog, VENDOR_NAMES, type Rsyslog } from '@collector/testkit';
+import { parseCli } from './lib/cli.js';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
@@ -21,29 +21,19 @@ import { makeWorkDir, setExtraGlobals } from './lib/workdir.js';
 import { selectAdapters, shutdownAdapters, type VendorAdapter } from './vendors/index.js';
 import { runExternalBenches, type ExternalBench } from './external.js';
 
-const { values: args } = parseArgs({
-  options: {
-    events: { type: 'string', default: '100000' },
-    'startup-events': { type: 'string', default: '2000' },
-    runs: { type: 'string', default: '2' },
-    only: { type: 'string' },
-    out: { type: 'string', default: join(REPO_ROOT, 'docs', 'benchmarks.md') },
-    'skip-external': { type: 'boolean', default: false },
-    // The root of another checkout whose built apps are measured instead (a baseline, in the same session).
-    'apps-root': { type: 'string' },
-    // The root of a checkout built from an earlier commit: each run measures it too, right before this build,
-    // against the same simulator data and receiver (the before/after table).
-    baseline: { type: 'string' },
-    // Writes a V8 CPU profile of each collector run into this directory (node --cpu-prof).
-    'cpu-prof': { type: 'string' },
-    // Seconds a caught-up collector idles before its idle RSS is read.
-    'idle-seconds': { type: 'string', default: '3' },
-    // Keeps each idle daemon's `/proc/<pid>/smaps` and a V8 heap snapshot (taken after the RSS is read) in this directory.
-    'idle-dump': { type: 'string' },
-    // A JSON object merged into every collector's `globals` (the baseline's too; a key it does not know is only
-    // a warning there), e.g. '{"delivery_batch_max_messages":4000}'.
-    globals: { type: 'string' },
-  },
+const args = parseCli('node tooling/bench/dist/bench.js', 'Each collector\'s built app as a daemon against its simulator, delivering to rsyslog over TLS, with the bare loop and the TLS ceiling in the same run; writes a Markdown report.', {
+  events: { type: 'string', default: '100000', help: 'events per throughput run' },
+  'startup-events': { type: 'string', default: '2000', help: 'events of each start-up run' },
+  runs: { type: 'string', default: '2', help: 'throughput runs per collector (the report takes medians)' },
+  only: { type: 'string', help: `comma-separated collectors: ${VENDOR_NAMES.join(', ')}` },
+  out: { type: 'string', default: join(REPO_ROOT, 'docs', 'benchmarks.md'), help: 'the report written' },
+  'skip-external': { type: 'boolean', default: false, help: 'skip the peers (Devo\'s Python SDK sender and the other external benches)' },
+  'apps-root': { type: 'string', help: 'the root of another checkout whose built apps are measured instead' },
+  baseline: { type: 'string', help: 'the root of a checkout built from an earlier commit: each run measures it too, right before this build, against the same data and receiver (the before/after table)' },
+  'cpu-prof': { type: 'string', help: 'writes a V8 CPU profile of each collector run into this directory (node --cpu-prof)' },
+  'idle-seconds': { type: 'string', default: '3', help: 'seconds a caught-up collector idles before its idle RSS is read' },
+  'idle-dump': { type: 'string', help: 'keeps each idle daemon\'s /proc/<pid>/smaps, loaded built-ins and a V8 heap snapshot in this directory' },
+  globals: { type: 'string', help: 'a JSON object merged into every collector\'s globals (the baseline\'s too: a key it does not know is only a warning there), e.g. \'{"delivery_batch_max_messages":4000}\'' },
 });
 if (args.globals) setExtraGlobals(JSON.parse(args.globals) as Record<string, unknown>);
 const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;

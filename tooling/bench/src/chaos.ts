@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import type { SimulatorFault } from '@collector/simulators';
-import { generatePki, startRsyslog, type Pki, type Rsyslog } from '@collector/testkit';
+import { generatePki, startRsyslog, VENDOR_NAMES, type Pki, type Rsyslog } from '@collector/testkit';
+import { parseCli } from './lib/cli.js';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
@@ -18,22 +18,19 @@ import { tally, type Tally } from './lib/tally.js';
 import { makeWorkDir } from './lib/workdir.js';
 import { selectAdapters, shutdownAdapters, type VendorAdapter, type VendorScenario } from './vendors/index.js';
 
-const { values: args } = parseArgs({
-  options: {
-    events: { type: 'string', default: '5000' },
-    repeat: { type: 'string', default: '3' },
-    'outage-seconds': { type: 'string', default: '60' },
-    // kill -9 crashes per collector (spread over the three ways of choosing the moment).
-    'kill-trials': { type: 'string', default: '20' },
-    // --once runs with the receiver down for --down-at-start-seconds at start, per collector.
-    'start-trials': { type: 'string', default: '20' },
-    'down-at-start-seconds': { type: 'string', default: '5' },
-    only: { type: 'string' },
-    scenarios: { type: 'string' },
-    seed: { type: 'string' },
-    'logs-dir': { type: 'string' },
-    out: { type: 'string', default: join(REPO_ROOT, 'docs', 'reliability.md') },
-  },
+const SCENARIOS = ['baseline', 'kill9', 'receiver-outage', 'down-at-start', 'refused', 'sigterm-outage', 'vendor-faults', 'disk-full', 'corrupt-state'] as const;
+const args = parseCli('node tooling/bench/dist/chaos.js', 'Each collector\'s built app under faults (kill -9, receiver outages, refused certificates, SIGTERM during an outage, vendor faults, a full disk, a corrupt state) against its simulator and a real rsyslog over TLS; counts lost and duplicated events and writes a Markdown report.', {
+  events: { type: 'string', default: '5000', help: 'events per collector and scenario' },
+  repeat: { type: 'string', default: '3', help: 'runs of each repeated scenario' },
+  'outage-seconds': { type: 'string', default: '60', help: 'length of the receiver outage' },
+  'kill-trials': { type: 'string', default: '20', help: 'kill -9 crashes per collector (spread over the three ways of choosing the moment)' },
+  'start-trials': { type: 'string', default: '20', help: '--once runs with the receiver down for --down-at-start-seconds at start, per collector' },
+  'down-at-start-seconds': { type: 'string', default: '5', help: 'how long the receiver is down at start in those runs' },
+  only: { type: 'string', help: `comma-separated collectors: ${VENDOR_NAMES.join(', ')}` },
+  scenarios: { type: 'string', help: `comma-separated scenarios: ${SCENARIOS.join(', ')}` },
+  seed: { type: 'string', help: 'the random seed (printed by every run), to repeat a run\'s choices' },
+  'logs-dir': { type: 'string', help: 'keeps every collector run\'s log in this directory' },
+  out: { type: 'string', default: join(REPO_ROOT, 'docs', 'reliability.md'), help: 'the report written' },
 });
 const EVENTS = Number(args.events);
 const REPEAT = Math.max(1, Number(args.repeat));
@@ -42,9 +39,13 @@ const KILL_TRIALS = Math.max(1, Number(args['kill-trials']));
 const START_TRIALS = Math.max(1, Number(args['start-trials']));
 const DOWN_AT_START_SECONDS = Number(args['down-at-start-seconds']);
 const SEED = Number(args.seed ?? Math.floor(Math.random() * 2 ** 31));
-const SCENARIOS = ['baseline', 'kill9', 'receiver-outage', 'down-at-start', 'refused', 'sigterm-outage', 'vendor-faults', 'disk-full', 'corrupt-state'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
-const selected = new Set<ScenarioName>((args.scenarios ? args.scenarios.split(',') : SCENARIOS) as ScenarioName[]);
+const selected = new Set<ScenarioName>((args.scenarios ? args.scenarios.split(',').map((s) => s.trim()) : SCENARIOS) as ScenarioName[]);
+const unknownScenarios = [...selected].filter((s) => !SCENARIOS.includes(s));
+if (unknownScenarios.length) {
+  console.error(`chaos: unknown scenario(s): ${unknownScenarios.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  process.exit(2);
+}
 
 /** mulberry32 from the printed seed: the random timings of a report can be replayed. */
 let rngState = SEED >>> 0;
