@@ -38,7 +38,7 @@ export { checkpointTimeOf, conventionalCheckpointTime, formatDuration } from './
 
 // Custom outputs and the delivery pipeline.
 export type { Output, Delivery, DeliveryRecord, SenderService } from './delivery/types.js';
-export { DeliveryPipeline, type DeliveryPipelineOptions } from './delivery/delivery-pipeline.js';
+export { DEFAULT_BATCH_MESSAGES, DeliveryPipeline, type DeliveryPipelineOptions } from './delivery/delivery-pipeline.js';
 export { ConsoleOutput } from './delivery/console-output.js';
 export { createOutputs, type OutputFactoryContext } from './delivery/output-factory.js';
 export { StreamOutput, type StreamOutputOptions, type OutputCounters } from './delivery/stream-output.js';

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { DEFAULT_BATCH_MESSAGES } from '@collector/sdk/host';
 import type { SimulatorFault } from '@collector/simulators';
 import { generatePki, startRsyslog, VENDOR_NAMES, type Pki, type Rsyslog } from '@collector/testkit';
 import { parseCli } from './lib/cli.js';
@@ -189,8 +190,8 @@ function killAtProgress(env: Env, share: number): Parameters<typeof runNode>[2] 
   return { killCheck: () => count() >= target };
 }
 
-/** The SDK's delivery batch: at most this many events per write (DeliveryPipeline `batchSize`). */
-const DELIVERY_BATCH = 1000;
+/** The SDK's delivery batch with the default `delivery_batch_max_messages` (chaos runs the defaults). */
+const DELIVERY_BATCH = DEFAULT_BATCH_MESSAGES;
 
 /**
  * What a crash may send again. A pull collector journals the keys of every acknowledged batch (the SDK's
