@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { StringDecoder } from 'node:string_decoder';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError } from '@collector/sdk';
-import { ResponseBody } from '../src/http/response-body.js';
+import { ResponseBody, SCRATCH_MAX_BYTES } from '../src/http/response-body.js';
 
 // The response body is gathered as bytes and decoded once (response-body.ts): the text must be what the
 // per-read streaming decoder made of the same bytes, in every framing and however the reads cut them, and the
@@ -67,10 +67,25 @@ describe('ResponseBody', () => {
     expect(() => body.add(Buffer.alloc(6, 0x61), undefined)).toThrow('too large');
   });
 
-  it('never writes past the announced length', () => {
-    const body = new ResponseBody(100, tooLarge);
-    body.add(Buffer.from('abc'), 4);
-    expect(() => body.add(Buffer.from('de'), 4)).toThrow(RangeError);
+  it('a body without length that grows past the scratch bound, and bodies read at the same time, decode as the streaming decoder did', () => {
+    // 🦊 (4 bytes) across every read boundary; the first body outgrows SCRATCH_MAX_BYTES and goes on streamed.
+    const big = Buffer.from('🦊'.repeat(Math.ceil((SCRATCH_MAX_BYTES + 3 * 65_536) / 4)));
+    const small = Buffer.from('{"a":"Zoë"}');
+    const first = new ResponseBody(1 << 30, tooLarge);
+    const second = new ResponseBody(1 << 30, tooLarge);
+    const pieces = cut(big, 65_537);
+    first.add(pieces[0]!, undefined);
+    for (const piece of cut(small, 3)) second.add(piece, small.length); // the scratch is lent to `first`
+    for (const piece of pieces.slice(1)) first.add(piece, undefined);
+    expect(second.text()).toBe(small.toString());
+    expect(first.text()).toBe(streamed(pieces));
+    // The scratch was given back: a body after them decodes from it again, and a failed one gives it back too.
+    const failed = new ResponseBody(1 << 30, tooLarge);
+    failed.add(Buffer.from('{"partial'), 100);
+    failed.discard();
+    const third = new ResponseBody(1 << 30, tooLarge);
+    for (const piece of cut(small, 2)) third.add(piece, undefined);
+    expect(third.text()).toBe(small.toString());
   });
 });
 
