@@ -18,12 +18,18 @@ import { StringDecoder } from 'node:string_decoder';
  * it) is decoded read by read as before.
  */
 
-/** Bodies up to this size are gathered in the scratch Buffer; larger ones are decoded as they are read. */
-export const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Bodies up to this size are gathered in the scratch Buffer; larger ones are decoded as they are read. Below
+ * Node's threshold for external strings (0xFBEE9 bytes), so the text is an ordinary V8 string as the rope's
+ * flattened copy was. With 4 MiB, Microsoft 365 (1.6 MB pages) was faster in 3 of 3 pairs, but Darktrace
+ * slower in 3 of 3 (+2 to +9 %) and Proofpoint's peak 1–8 MiB higher (the scratch held at its largest page):
+ * docs/benchmarks.md, wave 10.
+ */
+export const SCRATCH_MAX_BYTES = 1_000_000;
 /** The scratch Buffer is dropped this long after its last use (an idle collector does not hold it). */
 const SCRATCH_IDLE_MS = 1_000;
 /** Sizes are rounded up to this, so pages of about the same size reuse one Buffer. */
-const SCRATCH_GRAIN = 64 * 1024;
+const SCRATCH_GRAIN = 16 * 1024;
 
 /** The one reusable Buffer of the process, lent to one body at a time. */
 const scratch = {
