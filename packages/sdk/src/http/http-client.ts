@@ -287,7 +287,7 @@ class NodeHttpClient implements HttpClientContract {
       let connection: Connection | undefined;
       let settled = false;
       let received = false;
-      // The body's bytes, decoded once at its end into one flat string where they fit the reused scratch Buffer (response-body.ts).
+      // Each chunk is decoded as it arrives and let go (response-body.ts): a page never exists as one Buffer.
       const answer = new ResponseBody(maxBytes, () => new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, parser.status));
       const parser = new ResponseParser((bytes) => answer.add(bytes, parser.bodyLength), method === 'HEAD');
       const settle = () => {
@@ -298,7 +298,6 @@ class NodeHttpClient implements HttpClientContract {
       const fail = (error: Error) => {
         if (settled) return;
         settle();
-        answer.discard();
         if (connection) {
           connection.user = undefined;
           connection.socket.destroy();
