@@ -79,3 +79,50 @@ describe('modules a collector does not use are not loaded', () => {
     expect(loaded).toEqual(['ioredis']);
   });
 });
+
+describe('built-in modules a plain configuration does not use are loaded at their first use', () => {
+  // node:https (a proxy over TLS, the AWS SDK's agents) and node:zlib (gzip transport) cost an idle collector
+  // resident memory for nothing when they are not used (docs/benchmarks.md, wave 10).
+  it('the HTTP client and an output without compression load neither node:https nor node:zlib; proxyAgents and gzip transport do', () => {
+    const http = fileURLToPath(new URL('../src/http/http-client.ts', import.meta.url));
+    const output = fileURLToPath(new URL('../src/delivery/stream-output.ts', import.meta.url));
+    const agents = fileURLToPath(new URL('../src/http/proxy-agents.ts', import.meta.url));
+    const script = `
+      import { createServer } from 'node:net';
+      const loaded = () => ['https', 'zlib'].filter((name) => process.moduleLoadList.includes('NativeModule ' + name));
+      const { HttpClient } = await import(${JSON.stringify(http)});
+      const { StreamOutput } = await import(${JSON.stringify(output)});
+      const { proxyAgents } = await import(${JSON.stringify(agents)});
+      const received = [];
+      const server = createServer((socket) => socket.on('data', (d) => {
+        received.push(d);
+        if (d.toString('latin1').startsWith('GET ')) socket.write('HTTP/1.1 200 OK\\r\\ncontent-length: 2\\r\\n\\r\\n{}');
+      }));
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = server.address().port;
+      const steps = [];
+      const answer = await new HttpClient().request({ url: 'http://127.0.0.1:' + port + '/x' });
+      const target = { host: '127.0.0.1', port, connectTimeoutMs: 5000, sendTimeoutMs: 5000, settleMs: 20, verifyGraceMs: 100 };
+      const plain = new StreamOutput('plain', 'relay', { target, hostname: 'h' });
+      await plain.start();
+      await plain.write([{ tag: 'my.app.lazy', message: 'plain' }], 'standard');
+      await plain.stop();
+      steps.push('plain ' + answer.text + ' ' + JSON.stringify(loaded()));
+      const zipped = new StreamOutput('zipped', 'relay', { target, hostname: 'h', gzipLevel: 6 });
+      await zipped.start();
+      await zipped.write([{ tag: 'my.app.lazy', message: 'zipped' }], 'standard');
+      await zipped.stop();
+      steps.push('gzip ' + JSON.stringify(loaded()));
+      const { httpsAgent } = proxyAgents(undefined);
+      steps.push('agents ' + httpsAgent.constructor.name + ' ' + JSON.stringify(loaded()));
+      server.close();
+      const bytes = Buffer.concat(received);
+      steps.push('gzip member ' + (bytes.indexOf(Buffer.from([0x1f, 0x8b, 0x08])) >= 0));
+      console.log('STEPS ' + JSON.stringify(steps));
+      process.exit(0); // the server's end of the pooled HTTP connection would hold the process for its idle time`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const line = /STEPS (.*)/.exec(run.stdout)?.[1];
+    if (!line) throw new Error(`child failed (${run.status}): ${run.stderr.slice(-1500)}`);
+    expect(JSON.parse(line)).toEqual(['plain {} []', 'gzip ["zlib"]', 'agents Agent ["https","zlib"]', 'gzip member true']);
+  });
+});

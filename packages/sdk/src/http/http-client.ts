@@ -1,6 +1,6 @@
-import { StringDecoder } from 'node:string_decoder';
 import { redact } from '../secrets/redactor.js';
 import { hangUp, IDLE_MS, KEEP_ALIVE_MARGIN_MS, originPool, type Connection, type ConnectionUser } from './connection-pool.js';
+import { ResponseBody } from './response-body.js';
 import { ResponseParser } from './response-parser.js';
 import type { HttpClient as HttpClientContract, HttpRequest, HttpResponse, ProxySettings } from './http-types.js';
 import { sleep } from '../runtime/abortable-sleep.js';
@@ -287,16 +287,9 @@ class NodeHttpClient implements HttpClientContract {
       let connection: Connection | undefined;
       let settled = false;
       let received = false;
-      // Each chunk is decoded as it arrives and let go: a page never exists as one multi-megabyte Buffer,
-      // which glibc would place in (and keep in) its heap.
-      const decoder = new StringDecoder('utf8');
-      let text = '';
-      let size = 0;
-      const parser = new ResponseParser((bytes) => {
-        size += bytes.length;
-        if (size > maxBytes) throw new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, parser.status);
-        text += decoder.write(bytes);
-      }, method === 'HEAD');
+      // Each chunk is decoded as it arrives and let go (response-body.ts): a page never exists as one Buffer.
+      const answer = new ResponseBody(maxBytes, () => new HttpError('too-large', `Response from ${url.host} exceeds ${maxBytes} bytes`, parser.status));
+      const parser = new ResponseParser((bytes) => answer.add(bytes, parser.bodyLength), method === 'HEAD');
       const settle = () => {
         settled = true;
         clearTimeout(timer);
@@ -315,7 +308,7 @@ class NodeHttpClient implements HttpClientContract {
       const finish = () => {
         settle();
         pool.release(connection!, parser.keepAlive ? idleMsAfter(parser.headers['keep-alive']) : undefined);
-        resolve({ status: parser.status, headers: parser.headers, text: text + decoder.end() });
+        resolve({ status: parser.status, headers: parser.headers, text: answer.text() });
       };
       const user: ConnectionUser = {
         data(chunk) {

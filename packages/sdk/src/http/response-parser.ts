@@ -48,6 +48,8 @@ export class ResponseParser {
   headers: Record<string, string> = {};
   /** Whether the connection may carry another request once this response is complete. */
   keepAlive = true;
+  /** The body's length when the head announced it (Content-Length framing), known before its first byte. */
+  bodyLength: number | undefined;
   private state = State.Head;
   /** Bytes of an unfinished head or line, kept across reads. */
   private partial: Buffer | undefined;
@@ -209,6 +211,7 @@ export class ResponseParser {
       if (values.size !== 1 || !DECIMAL.test(only!) || only!.length > 15) throw new ResponseParseError(`bad Content-Length "${length.slice(0, 40)}"`);
       headers['content-length'] = only!;
       this.remaining = Number(only);
+      this.bodyLength = this.remaining;
       this.state = this.remaining === 0 ? State.Done : State.Length;
       return;
     }
