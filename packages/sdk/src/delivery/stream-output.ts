@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { OutputError } from '../errors/collector-error.js';
 import { sleep } from '../runtime/abortable-sleep.js';
 import { backoffDelay } from '../runtime/backoff.js';
@@ -298,9 +299,6 @@ export class StreamOutput implements Output {
    * (DCSDK 51200), writes it as one gzip member; members follow each other on the stream unframed.
    */
   private gzipMembers(records: readonly DeliveryRecord[], level: number): Buffer {
-    // node:zlib is loaded here, at the first compressed batch: an output without gzip transport (the default)
-    // never loads it, and an idle collector pays for every module it has loaded (docs/benchmarks.md, wave 10).
-    const { gzipSync } = process.getBuiltinModule('node:zlib');
     const limit = this.options.gzipBufferBytes ?? 51_200;
     const members: Buffer[] = [];
     let start = 0;

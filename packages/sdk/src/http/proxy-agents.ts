@@ -1,5 +1,5 @@
 import type { Agent as HttpAgentType, AgentOptions, ClientRequestArgs } from 'node:http';
-import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -8,14 +8,6 @@ import { nodeHttp } from './node-http.js';
 import { describeProxy, proxyAuthorization, proxyFor, type ProxySettings } from './proxy.js';
 
 const { Agent: HttpAgent, request: httpRequest } = nodeHttp;
-
-/**
- * node:https, loaded at its first use: only a proxy reached over TLS and the AWS SDK's agents need it, and an
- * idle collector pays for every module it has loaded (docs/benchmarks.md, idle memory, waves 9 and 10).
- */
-function nodeHttps(): typeof import('node:https') {
-  return process.getBuiltinModule('node:https');
-}
 
 /**
  * Node `http.Agent`/`https.Agent` that honour the outbound proxy settings, for libraries that take Node agents
@@ -30,7 +22,7 @@ type Callback = (error: Error | null, socket: Duplex) => void;
 export function tunnel(proxy: URL, host: string, port: number, timeoutMs: number, callback: (error: Error | null, socket?: Socket) => void): void {
   const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
   const authorization = proxyAuthorization(proxy);
-  const request = (proxy.protocol === 'https:' ? nodeHttps().request : httpRequest)({
+  const request = (proxy.protocol === 'https:' ? httpsRequest : httpRequest)({
     host: proxy.hostname.replace(/^\[|\]$/g, ''),
     port: Number(proxy.port) || (proxy.protocol === 'https:' ? 443 : 80),
     method: 'CONNECT',
@@ -92,32 +84,26 @@ class TunnellingHttpAgent extends HttpAgent {
   }
 }
 
-type TunnellingHttpsAgentClass = new (options: HttpsAgentOptions, settings: ProxySettings, connectTimeoutMs: number) => HttpsAgent;
-let tunnellingHttpsAgentClass: TunnellingHttpsAgentClass | undefined;
+class TunnellingHttpsAgent extends HttpsAgent {
+  constructor(
+    options: HttpsAgentOptions,
+    private readonly settings: ProxySettings,
+    private readonly connectTimeoutMs: number,
+  ) {
+    super(options);
+  }
 
-/** The HTTPS agent class, defined at first use: its base class is node:https's (loaded lazily, above). */
-function TunnellingHttpsAgent(): TunnellingHttpsAgentClass {
-  return (tunnellingHttpsAgentClass ??= class TunnellingHttpsAgent extends nodeHttps().Agent {
-    constructor(
-      options: HttpsAgentOptions,
-      private readonly settings: ProxySettings,
-      private readonly connectTimeoutMs: number,
-    ) {
-      super(options);
-    }
-
-    override createConnection(options: ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
-      const { host, port, proxy } = route(options, 'https', this.settings);
-      if (!proxy) return super.createConnection(options, callback);
-      tunnel(proxy, host, port, this.connectTimeoutMs, (error, socket) => {
-        if (error || !socket) return callback?.(error ?? new Error('No tunnel'), undefined as never);
-        // TLS to the target inside the tunnel, with the agent's options (ca, servername, session reuse).
-        const tls = tlsConnect({ ...(options as ConnectionOptions), socket, servername: (options as ConnectionOptions).servername ?? (isIP(host) ? undefined : host) });
-        callback?.(null, tls);
-      });
-      return undefined;
-    }
-  });
+  override createConnection(options: ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
+    const { host, port, proxy } = route(options, 'https', this.settings);
+    if (!proxy) return super.createConnection(options, callback);
+    tunnel(proxy, host, port, this.connectTimeoutMs, (error, socket) => {
+      if (error || !socket) return callback?.(error ?? new Error('No tunnel'), undefined as never);
+      // TLS to the target inside the tunnel, with the agent's options (ca, servername, session reuse).
+      const tls = tlsConnect({ ...(options as ConnectionOptions), socket, servername: (options as ConnectionOptions).servername ?? (isIP(host) ? undefined : host) });
+      callback?.(null, tls);
+    });
+    return undefined;
+  }
 }
 
 /**
@@ -127,9 +113,9 @@ function TunnellingHttpsAgent(): TunnellingHttpsAgentClass {
  */
 export function proxyAgents(settings: ProxySettings | undefined, options: ProxyAgentsOptions = {}): { httpAgent: HttpAgentType; httpsAgent: HttpsAgent } {
   const { proxyConnectTimeoutMs = 30_000, ...agentOptions } = options;
-  if (!settings) return { httpAgent: new HttpAgent(agentOptions), httpsAgent: new (nodeHttps().Agent)(agentOptions) };
+  if (!settings) return { httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) };
   return {
     httpAgent: new TunnellingHttpAgent(agentOptions, settings, proxyConnectTimeoutMs),
-    httpsAgent: new (TunnellingHttpsAgent())(agentOptions, settings, proxyConnectTimeoutMs),
+    httpsAgent: new TunnellingHttpsAgent(agentOptions, settings, proxyConnectTimeoutMs),
   };
 }
