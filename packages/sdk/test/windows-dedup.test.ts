@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planWindows, pullWindows, type WindowPolicy } from '@collector/sdk';
 import { DedupWindow, savedDedupKeys, timeWindows } from '@collector/sdk/host';
+import { PlainJsonString, stateTextPieces } from '../src/persistence/state-text.js';
 
 describe('timeWindows', () => {
   const now = new Date('2024-01-02T00:00:00Z');
@@ -129,6 +130,10 @@ describe('DedupWindow', () => {
           expect(window.toJSON()).toEqual(reference.toJSON());
           // The state's form, through the JSON a store writes and reads: the same keys in the same order.
           expect(savedDedupKeys(JSON.parse(JSON.stringify(window.toState())))).toEqual(reference.toJSON());
+          // As a save writes it: a plain text needs no escape (it is written between quotes as it is).
+          const saved = window.toSavedState();
+          if (saved instanceof PlainJsonString) expect(JSON.stringify(saved.text)).toBe(`"${saved.text}"`);
+          expect(savedDedupKeys(JSON.parse(stateTextPieces({ dedup: saved }, 1).join(''))['dedup'])).toEqual(reference.toJSON());
         }
       }
       expect(window.toJSON()).toEqual(reference.toJSON());
@@ -136,6 +141,21 @@ describe('DedupWindow', () => {
       const reloaded = new DedupWindow(capacity, savedDedupKeys(JSON.parse(JSON.stringify(window.toState()))));
       expect(reloaded.toJSON()).toEqual(reference.toJSON());
     }
+  });
+
+  it('gives a save its keys as plain text while no key needs a JSON escape, whichever keys were evicted', () => {
+    const w = new DedupWindow(2, ['17', '0b7c-4c3b_x.Zq!#~\u007fé']);
+    expect(w.toSavedState()).toEqual(new PlainJsonString('17 0b7c-4c3b_x.Zq!#~\u007fé '));
+    for (const escaped of ['a"b', 'a\\b', 'a\nb', 'a\u001fb', '中', '\ud800']) {
+      const window = new DedupWindow(2, ['17', escaped]);
+      expect(window.toSavedState()).toBe(window.toState()); // a string or list JSON.stringify escapes
+      window.add('18');
+      expect(window.toSavedState()).toBe(window.toState());
+      window.add('19'); // the escaped key is evicted
+      expect(window.toSavedState()).toEqual(new PlainJsonString('18 19 '));
+    }
+    const spaced = new DedupWindow(2, ['a b', 'c']);
+    expect(spaced.toSavedState()).toEqual(['a b', 'c']);
   });
 
   it('wraps a key to the start of its storage only where it fits before the oldest key (16 KiB at first)', () => {

@@ -1,8 +1,8 @@
-import { mkdir, open, readFile, readdir, rename, rm, chmod } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, chmod, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PersistenceError } from '../errors/collector-error.js';
-import { redact } from '../secrets/redactor.js';
 import type { JsonObject, StateStore } from './state-store.js';
+import { stateTextPieces, type SavedState } from './state-text.js';
 
 const SUFFIX = '.json';
 
@@ -74,15 +74,17 @@ export class FilesystemStateStore implements StateStore {
     }
   }
 
-  async save(key: string, state: JsonObject): Promise<void> {
+  async save(key: string, state: SavedState): Promise<void> {
     const file = join(this.directory, stateFileName(key));
     const temp = `${file}.tmp-${process.pid}`;
-    const text = redact(JSON.stringify(state, null, 1));
+    // Taken now (the caller's snapshot): the pieces are written one by one, so the dedup keys' text (a few
+    // MB, see PlainJsonString) is not copied into one text, nor that text into one Buffer.
+    const pieces = stateTextPieces(state, 1);
     try {
       await this.ensureDirectory();
       const handle = await open(temp, 'w', 0o600);
       try {
-        await handle.writeFile(text, 'utf8');
+        for (const piece of pieces) await writeText(handle, piece);
         await handle.sync();
       } finally {
         await handle.close();
@@ -118,4 +120,16 @@ export class FilesystemStateStore implements StateStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Writes a string as UTF-8 at the file's position. Node encodes it into native memory of its own for the
+ * write (freed when the write returns, not at a later GC as a Buffer would be); a short write is finished
+ * from a Buffer (a full disk fails there).
+ */
+async function writeText(handle: FileHandle, text: string): Promise<void> {
+  if (text.length === 0) return;
+  const { bytesWritten } = await handle.write(text, null, 'utf8');
+  const size = Buffer.byteLength(text, 'utf8');
+  if (bytesWritten < size) await handle.writeFile(Buffer.from(text, 'utf8').subarray(bytesWritten));
 }

@@ -15,6 +15,8 @@
  * runs, the state's saved form (`toState`).
  */
 
+import { PlainJsonString } from '../persistence/state-text.js';
+
 /** Slots and table start small and double up to the capacity, so a large window that stays empty costs little. */
 const INITIAL_SLOTS = 1024;
 const INITIAL_ARENA_BYTES = 16 * 1024;
@@ -24,9 +26,13 @@ interface DirectSlices {
   ucs2Slice(start: number, end: number): string;
 }
 
-/** Slot flags: the key is stored two bytes a character (it has one above U+00FF); it holds a space. */
+/**
+ * Slot flags: the key is stored two bytes a character (it has one above U+00FF); it holds a space; it holds a
+ * character JSON escapes (`"`, `\`, a control character), or is wide (it may hold a lone surrogate).
+ */
 const WIDE = 1;
 const HAS_SPACE = 2;
+const ESCAPED = 4;
 /**
  * Follows each key in the state's joined form (and each Latin-1 key in the arena). Vendor ids, GUIDs and
  * digests have none, and unlike a newline a space needs no escape in JSON: the joined string is written
@@ -34,6 +40,9 @@ const HAS_SPACE = 2;
  */
 const SEPARATOR = ' ';
 const SPACE = 0x20;
+const EXCLAMATION = 0x21;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /** What a state's `dedup` holds: the keys, each followed by a space (`toState`), or a list (earlier versions, and keys with a space). */
 export type SavedDedupKeys = string | string[];
@@ -52,6 +61,8 @@ export class DedupWindow {
   private flags: Uint8Array;
   /** Keys held that hold a space: while there are any, `toState` saves a list. */
   private spaced = 0;
+  /** Keys held that JSON escapes (ESCAPED): while there are none, a save writes the keys' text as it is. */
+  private escaped = 0;
   /** Open addressing: slot + 1, 0 = empty; at most half full. Two bytes an entry while the slots fit. */
   private table: Uint16Array | Int32Array;
   private arena: Buffer;
@@ -103,11 +114,15 @@ export class DedupWindow {
     let arena = this.arena;
     for (let i = 0; i < length; i++) {
       const code = key.charCodeAt(i);
-      if (code > 0xff) {
-        flags |= WIDE;
-        break;
+      // Every character of an id, a GUID or a digest ('#' to U+00FF but the backslash) passes this one test.
+      if (code <= QUOTE || code === BACKSLASH || code > 0xff) {
+        if (code > 0xff) {
+          flags |= WIDE | ESCAPED;
+          break;
+        }
+        if (code === SPACE) flags |= HAS_SPACE;
+        else if (code !== EXCLAMATION) flags |= ESCAPED;
       }
-      if (code === SPACE) flags |= HAS_SPACE;
       arena[at + i] = code;
     }
     if ((flags & WIDE) === 0) arena[at + length] = SPACE;
@@ -121,6 +136,7 @@ export class DedupWindow {
       }
     }
     if (flags & HAS_SPACE) this.spaced++;
+    if (flags & ESCAPED) this.escaped++;
     const bytes = storedBytes(length, flags);
     this.head = at + bytes;
     this.starts[slot] = at;
@@ -148,6 +164,16 @@ export class DedupWindow {
     return parts.length === 1 ? parts[0]! : parts.join('');
   }
 
+  /**
+   * `toState()` for a state save: while no key needs an escape in JSON (ids, GUIDs, digests), the joined
+   * string as a `PlainJsonString`, which the stores write as it is instead of copying it (with
+   * `JSON.stringify`, then into a Buffer) at every save.
+   */
+  toSavedState(): SavedDedupKeys | PlainJsonString {
+    const keys = this.toState();
+    return typeof keys === 'string' && this.escaped === 0 ? new PlainJsonString(keys) : keys;
+  }
+
   /** Oldest first, as the constructor takes them back. */
   toJSON(): string[] {
     const out: string[] = [];
@@ -173,7 +199,7 @@ export class DedupWindow {
     for (let i = 0; i < this.count; i++) {
       const slot = (this.first + i) % slots;
       const at = this.starts[slot]!;
-      const plain = this.flags[slot] === 0;
+      const plain = (this.flags[slot]! & (WIDE | HAS_SPACE)) === 0;
       if (plain && at === runEnd) {
         runEnd = at + this.lengths[slot]! + 1;
         continue;
@@ -256,6 +282,7 @@ export class DedupWindow {
     }
     table[i] = 0;
     if (this.flags[slot]! & HAS_SPACE) this.spaced--;
+    if (this.flags[slot]! & ESCAPED) this.escaped--;
     this.count--;
     this.first = (slot + 1) % this.capacity;
   }
