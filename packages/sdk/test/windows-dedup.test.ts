@@ -143,6 +143,18 @@ describe('DedupWindow', () => {
     }
   });
 
+  it('keeps its keys in at most a quarter more storage than a full window of them takes, through the ring\'s evictions', () => {
+    // 43 characters, as a base64url SHA-256 (Microsoft 365's keys): 44 bytes each with the space, 2.2 MB.
+    const key = (i: number) => `k${String(i).padStart(42, '0')}`;
+    const window = new DedupWindow(50_000);
+    const arena = () => (window as unknown as { arena: Buffer }).arena.length;
+    for (let i = 0; i < 150_000; i++) {
+      window.add(key(i));
+      if (i === 49_999 || i === 149_999) expect(arena()).toBeLessThanOrEqual(Math.ceil(50_000 * 44 * 1.25)); // doubling gave 4 MiB
+    }
+    expect(window.toJSON()).toEqual(Array.from({ length: 50_000 }, (_, i) => key(100_000 + i)));
+  });
+
   it('gives a save its keys as plain text while no key needs a JSON escape, whichever keys were evicted', () => {
     const w = new DedupWindow(2, ['17', '0b7c-4c3b_x.Zq!#~\u007fé']);
     expect(w.toSavedState()).toEqual(new PlainJsonString('17 0b7c-4c3b_x.Zq!#~\u007fé '));

@@ -20,6 +20,11 @@ import { PlainJsonString } from '../persistence/state-text.js';
 /** Slots and table start small and double up to the capacity, so a large window that stays empty costs little. */
 const INITIAL_SLOTS = 1024;
 const INITIAL_ARENA_BYTES = 16 * 1024;
+/**
+ * The arena grows to at most what the full window takes at the keys' average size, times this: the room a
+ * full window's ring moves in (a new key goes after the newest, in what the oldest keys left).
+ */
+const ARENA_SLACK = 1.25;
 /** Node's Buffer methods behind `toString('latin1' | 'utf16le', start, end)`, without its argument checks (a save decodes every key). */
 interface DirectSlices {
   latin1Slice(start: number, end: number): string;
@@ -308,12 +313,18 @@ export class DedupWindow {
 
   /**
    * Copies the live keys to the start of a new arena, oldest first: twice as large once they would fill
-   * more than half of it (the same size when the space was only cut in two by the wrap).
+   * more than half of it (the same size when the space was only cut in two by the wrap), but no larger than
+   * the full window needs at the keys' average size plus a quarter (`ARENA_SLACK`). Doubling alone left up to
+   * half of it unused for good: 50,000 43-character keys (2.2 MB) in 4 MiB, every byte of which the ring then
+   * writes (docs/benchmarks.md, "peak RSS, wave 10").
    */
   private grow(bytes: number): number {
     const old = this.arena;
     const needed = this.usedBytes() + bytes;
-    const arena = Buffer.allocUnsafe(needed * 2 > old.length ? Math.max(old.length * 2, needed) : old.length);
+    let size = needed * 2 > old.length ? Math.max(old.length * 2, needed) : old.length;
+    const full = Math.ceil((needed / (this.count + 1)) * this.capacity * ARENA_SLACK);
+    if (size > full) size = Math.max(full, Math.ceil(needed * ARENA_SLACK));
+    const arena = Buffer.allocUnsafe(size);
     let at = 0;
     const slots = this.starts.length;
     for (let i = 0; i < this.count; i++) {
