@@ -87,6 +87,17 @@ describe('filesystem state files', () => {
     expect((await store.load('lark;1;audit_infos'))!['dedup']).toBe('17 **** ');
   });
 
+  it('hold long texts exactly, written a slice at a time (a surrogate pair across a slice\'s end, multi-byte characters, 50,000 keys)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const store = new FilesystemStateStore(dir);
+    const keys = Array.from({ length: 50_000 }, (_, i) => `k${String(i).padStart(42, '0')} `).join('');
+    // '{\n "a": "' is 9 characters: the emoji's first half is the last character of the first 256 KiB slice.
+    const state = { a: 'x'.repeat(256 * 1024 - 10) + '\u{1f600}' + 'é中'.repeat(200_000), dedup: new PlainJsonString(keys), extra: {} };
+    await store.save('lark;1;audit_infos', state);
+    expect(readFileSync(join(dir, 'lark;1;audit_infos.json'), 'utf8')).toBe(JSON.stringify(state, null, 1));
+    expect((await store.load('lark;1;audit_infos'))!['dedup']).toBe(keys);
+  });
+
   it('are mode 0600 and leave no temporary file behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'state-'));
     const store = new FilesystemStateStore(dir);
