@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { planWindows, pullWindows, type WindowPolicy } from '@collector/sdk';
 import { DedupWindow, savedDedupKeys, timeWindows } from '@collector/sdk/host';
 import { PlainJsonString, stateTextPieces } from '../src/persistence/state-text.js';
@@ -144,7 +144,7 @@ describe('DedupWindow', () => {
   });
 
   it('keeps its keys in at most a quarter more storage than a full window of them takes, through the ring\'s evictions', () => {
-    // 43 characters, as a base64url SHA-256 (Microsoft 365's keys): 44 bytes each with the space, 2.2 MB.
+    // 43 characters, as a base64url SHA-256: 44 bytes each with the space, 2.2 MB.
     const key = (i: number) => `k${String(i).padStart(42, '0')}`;
     const window = new DedupWindow(50_000);
     const arena = () => (window as unknown as { arena: Buffer }).arena.length;
@@ -153,6 +153,20 @@ describe('DedupWindow', () => {
       if (i === 49_999 || i === 149_999) expect(arena()).toBeLessThanOrEqual(Math.ceil(50_000 * 44 * 1.25)); // doubling gave 4 MiB
     }
     expect(window.toJSON()).toEqual(Array.from({ length: 50_000 }, (_, i) => key(100_000 + i)));
+  });
+
+  it('slices a wrapped ring\'s text for a save in one piece (its two pieces moved together first), and goes on answering as before', () => {
+    const key = (i: number) => `key-${i}`;
+    const window = new DedupWindow(1000);
+    for (let i = 0; i < 2300; i++) window.add(key(i)); // ~9 bytes a key in 16 KiB: the ring wrapped at ~1800
+    const arena = (window as unknown as { arena: Buffer & { latin1Slice(start: number, end: number): string } }).arena;
+    const slice = vi.spyOn(arena, 'latin1Slice');
+    expect(window.toState()).toBe(Array.from({ length: 1000 }, (_, i) => `${key(1300 + i)} `).join(''));
+    expect(slice).toHaveBeenCalledTimes(1); // not one slice per piece, then a join
+    slice.mockRestore();
+    for (let i = 2300; i < 3500; i++) window.add(key(i));
+    expect(window.toJSON()).toEqual(Array.from({ length: 1000 }, (_, i) => key(2500 + i)));
+    expect([window.has(key(2499)), window.has(key(2500)), window.has(key(3499))]).toEqual([false, true, true]);
   });
 
   it('gives a save its keys as plain text while no key needs a JSON escape, whichever keys were evicted', () => {

@@ -124,7 +124,7 @@ export class FilesystemStateStore implements StateStore {
 
 /**
  * Characters handed to one write: Node encodes a string into native memory of its own for the write (freed when
- * the write returns), so a long text (the dedup keys: 2.2 MB for 50,000 43-character keys) is written a slice
+ * the write returns), so a long text (the dedup keys: 1.25 MB for Microsoft 365's 50,000 24-character keys) is written a slice
  * at a time (a slice of a flat string is not a copy) and only one slice's bytes exist at once.
  */
 const WRITE_SLICE = 256 * 1024;
