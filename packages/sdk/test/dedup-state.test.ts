@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CollectorRuntime, savedDedupKeys } from '@collector/sdk/host';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { CollectorRuntime, DedupWindow, FilesystemStateStore, savedDedupKeys, type StateStore } from '@collector/sdk/host';
 import { CapturingOutput, startRedis, type RedisServer } from '@collector/testkit';
 import { exampleCollector, startExampleApi } from './example-input.js';
 import { persistenceOfKind } from './persistence-kinds.js';
@@ -74,5 +74,41 @@ describe('the dedup window in the state', () => {
       expect(again.duplicates).toBe(31);
     },
   );
-});
 
+  it('the end of a pull writes the keys the last checkpoint saved as they are, without making their text again, when no key was acknowledged since', async () => {
+    const start = Date.now() - 3 * HOUR;
+    // 6000 events in the first of three one-hour windows: its checkpoint's save writes the keys (a quarter of
+    // the 20,000-key window was acknowledged since the state was loaded), the next two windows' saves and the
+    // end of the pull have no new key.
+    const ids = Array.from({ length: 6000 }, (_, i) => `evt-${i}`);
+    const api = await startExampleApi(ids.map((id, i) => ({ id, t: start + i * 500 })));
+    closers.push(api.close);
+    const workDir = mkdtempSync(join(tmpdir(), 'dedup-state-'));
+    const config = {
+      globals: { persistence: { type: 'filesystem', config: { directory_name: 'state' } } },
+      inputs: { example: { id: 42, credentials: { token: 'good-token' }, services: { events: { start_time: new Date(start).toISOString(), override_base_url: api.url } } } },
+    };
+    const runtime = new CollectorRuntime(exampleCollector, { workDir, config, outputs: [new CapturingOutput()], logStream: new PassThrough() });
+    const saved: unknown[] = [];
+    const store = runtime.store as StateStore;
+    const save = store.save.bind(store);
+    store.save = async (key, state) => {
+      if (key === KEY) saved.push(state['dedup']);
+      return save(key, state);
+    };
+    const made = vi.spyOn(DedupWindow.prototype, 'toState');
+    let calls: number;
+    try {
+      const summary = await runtime.runOnce();
+      expect(summary.errors).toEqual([]);
+      calls = made.mock.calls.length;
+    } finally {
+      made.mockRestore();
+    }
+    expect(calls).toBe(1);
+    expect(saved.length).toBeGreaterThanOrEqual(5); // the fresh state, three or four checkpoints, the end of the pull
+    expect(saved.at(-1)).toBe(saved.at(-2)); // the same object: written again as it is
+    const file = new FilesystemStateStore(join(workDir, 'state'));
+    expect(savedDedupKeys((await file.load(KEY))!['dedup'])).toEqual(ids);
+  });
+});

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { planWindows, pullWindows, type WindowPolicy } from '@collector/sdk';
 import { DedupWindow, savedDedupKeys, timeWindows } from '@collector/sdk/host';
+import { PlainJsonString, stateTextPieces } from '../src/persistence/state-text.js';
 
 describe('timeWindows', () => {
   const now = new Date('2024-01-02T00:00:00Z');
@@ -129,6 +130,10 @@ describe('DedupWindow', () => {
           expect(window.toJSON()).toEqual(reference.toJSON());
           // The state's form, through the JSON a store writes and reads: the same keys in the same order.
           expect(savedDedupKeys(JSON.parse(JSON.stringify(window.toState())))).toEqual(reference.toJSON());
+          // As a save writes it: a plain text needs no escape (it is written between quotes as it is).
+          const saved = window.toSavedState();
+          if (saved instanceof PlainJsonString) expect(JSON.stringify(saved.text)).toBe(`"${saved.text}"`);
+          expect(savedDedupKeys(JSON.parse(stateTextPieces({ dedup: saved }, 1).join(''))['dedup'])).toEqual(reference.toJSON());
         }
       }
       expect(window.toJSON()).toEqual(reference.toJSON());
@@ -136,6 +141,47 @@ describe('DedupWindow', () => {
       const reloaded = new DedupWindow(capacity, savedDedupKeys(JSON.parse(JSON.stringify(window.toState()))));
       expect(reloaded.toJSON()).toEqual(reference.toJSON());
     }
+  });
+
+  it('keeps its keys in at most a quarter more storage than a full window of them takes, through the ring\'s evictions', () => {
+    // 43 characters, as a base64url SHA-256: 44 bytes each with the space, 2.2 MB.
+    const key = (i: number) => `k${String(i).padStart(42, '0')}`;
+    const window = new DedupWindow(50_000);
+    const arena = () => (window as unknown as { arena: Buffer }).arena.length;
+    for (let i = 0; i < 150_000; i++) {
+      window.add(key(i));
+      if (i === 49_999 || i === 149_999) expect(arena()).toBeLessThanOrEqual(Math.ceil(50_000 * 44 * 1.25)); // doubling gave 4 MiB
+    }
+    expect(window.toJSON()).toEqual(Array.from({ length: 50_000 }, (_, i) => key(100_000 + i)));
+  });
+
+  it('slices a wrapped ring\'s text for a save in one piece (its two pieces moved together first), and goes on answering as before', () => {
+    const key = (i: number) => `key-${i}`;
+    const window = new DedupWindow(1000);
+    for (let i = 0; i < 2300; i++) window.add(key(i)); // ~9 bytes a key in 16 KiB: the ring wrapped at ~1800
+    const arena = (window as unknown as { arena: Buffer & { latin1Slice(start: number, end: number): string } }).arena;
+    const slice = vi.spyOn(arena, 'latin1Slice');
+    expect(window.toState()).toBe(Array.from({ length: 1000 }, (_, i) => `${key(1300 + i)} `).join(''));
+    expect(slice).toHaveBeenCalledTimes(1); // not one slice per piece, then a join
+    slice.mockRestore();
+    for (let i = 2300; i < 3500; i++) window.add(key(i));
+    expect(window.toJSON()).toEqual(Array.from({ length: 1000 }, (_, i) => key(2500 + i)));
+    expect([window.has(key(2499)), window.has(key(2500)), window.has(key(3499))]).toEqual([false, true, true]);
+  });
+
+  it('gives a save its keys as plain text while no key needs a JSON escape, whichever keys were evicted', () => {
+    const w = new DedupWindow(2, ['17', '0b7c-4c3b_x.Zq!#~\u007fé']);
+    expect(w.toSavedState()).toEqual(new PlainJsonString('17 0b7c-4c3b_x.Zq!#~\u007fé '));
+    for (const escaped of ['a"b', 'a\\b', 'a\nb', 'a\u001fb', '中', '\ud800']) {
+      const window = new DedupWindow(2, ['17', escaped]);
+      expect(window.toSavedState()).toBe(window.toState()); // a string or list JSON.stringify escapes
+      window.add('18');
+      expect(window.toSavedState()).toBe(window.toState());
+      window.add('19'); // the escaped key is evicted
+      expect(window.toSavedState()).toEqual(new PlainJsonString('18 19 '));
+    }
+    const spaced = new DedupWindow(2, ['a b', 'c']);
+    expect(spaced.toSavedState()).toEqual(['a b', 'c']);
   });
 
   it('wraps a key to the start of its storage only where it fits before the oldest key (16 KiB at first)', () => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { PersistenceError } from '../errors/collector-error.js';
-import { redact } from '../secrets/redactor.js';
 import type { JsonObject, StateStore } from './state-store.js';
+import { stateTextPieces, type SavedState } from './state-text.js';
 import { LazyRedis } from './lazy-redis.js';
 import { FENCED_WRITE, HA_KEY_MARK, leaseKeys, type LeaseTerm } from './redis-lease.js';
 
@@ -77,8 +77,9 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  async save(key: string, state: JsonObject): Promise<void> {
-    await this.write(key, redact(JSON.stringify(state)));
+  async save(key: string, state: SavedState): Promise<void> {
+    // One string for the command, but the dedup keys' text is not copied through JSON.stringify on the way.
+    await this.write(key, stateTextPieces(state, 0).join(''));
   }
 
   async delete(key: string): Promise<void> {

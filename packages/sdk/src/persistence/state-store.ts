@@ -1,4 +1,5 @@
 import type { JsonObject } from './json-value.js';
+import type { SavedState } from './state-text.js';
 
 export type { JsonObject, JsonValue } from './json-value.js';
 
@@ -9,7 +10,8 @@ export type { JsonObject, JsonValue } from './json-value.js';
 export interface StateStore {
   readonly kind: string;
   load(key: string): Promise<JsonObject | undefined>;
-  save(key: string, state: JsonObject): Promise<void>;
+  /** A top-level `PlainJsonString` is saved as its text (read back as a string). */
+  save(key: string, state: SavedState): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every key held, for `--show-state`. */
   keys(): Promise<string[]>;

@@ -15,18 +15,29 @@
  * runs, the state's saved form (`toState`).
  */
 
+import { PlainJsonString } from '../persistence/state-text.js';
+
 /** Slots and table start small and double up to the capacity, so a large window that stays empty costs little. */
 const INITIAL_SLOTS = 1024;
 const INITIAL_ARENA_BYTES = 16 * 1024;
+/**
+ * The arena grows to at most what the full window takes at the keys' average size, times this: the room a
+ * full window's ring moves in (a new key goes after the newest, in what the oldest keys left).
+ */
+const ARENA_SLACK = 1.25;
 /** Node's Buffer methods behind `toString('latin1' | 'utf16le', start, end)`, without its argument checks (a save decodes every key). */
 interface DirectSlices {
   latin1Slice(start: number, end: number): string;
   ucs2Slice(start: number, end: number): string;
 }
 
-/** Slot flags: the key is stored two bytes a character (it has one above U+00FF); it holds a space. */
+/**
+ * Slot flags: the key is stored two bytes a character (it has one above U+00FF); it holds a space; it holds a
+ * character JSON escapes (`"`, `\`, a control character), or is wide (it may hold a lone surrogate).
+ */
 const WIDE = 1;
 const HAS_SPACE = 2;
+const ESCAPED = 4;
 /**
  * Follows each key in the state's joined form (and each Latin-1 key in the arena). Vendor ids, GUIDs and
  * digests have none, and unlike a newline a space needs no escape in JSON: the joined string is written
@@ -34,6 +45,9 @@ const HAS_SPACE = 2;
  */
 const SEPARATOR = ' ';
 const SPACE = 0x20;
+const EXCLAMATION = 0x21;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /** What a state's `dedup` holds: the keys, each followed by a space (`toState`), or a list (earlier versions, and keys with a space). */
 export type SavedDedupKeys = string | string[];
@@ -52,6 +66,8 @@ export class DedupWindow {
   private flags: Uint8Array;
   /** Keys held that hold a space: while there are any, `toState` saves a list. */
   private spaced = 0;
+  /** Keys held that JSON escapes (ESCAPED): while there are none, a save writes the keys' text as it is. */
+  private escaped = 0;
   /** Open addressing: slot + 1, 0 = empty; at most half full. Two bytes an entry while the slots fit. */
   private table: Uint16Array | Int32Array;
   private arena: Buffer;
@@ -103,11 +119,15 @@ export class DedupWindow {
     let arena = this.arena;
     for (let i = 0; i < length; i++) {
       const code = key.charCodeAt(i);
-      if (code > 0xff) {
-        flags |= WIDE;
-        break;
+      // Every character of an id, a GUID or a digest ('#' to U+00FF but the backslash) passes this one test.
+      if (code <= QUOTE || code === BACKSLASH || code > 0xff) {
+        if (code > 0xff) {
+          flags |= WIDE | ESCAPED;
+          break;
+        }
+        if (code === SPACE) flags |= HAS_SPACE;
+        else if (code !== EXCLAMATION) flags |= ESCAPED;
       }
-      if (code === SPACE) flags |= HAS_SPACE;
       arena[at + i] = code;
     }
     if ((flags & WIDE) === 0) arena[at + length] = SPACE;
@@ -121,6 +141,7 @@ export class DedupWindow {
       }
     }
     if (flags & HAS_SPACE) this.spaced++;
+    if (flags & ESCAPED) this.escaped++;
     const bytes = storedBytes(length, flags);
     this.head = at + bytes;
     this.starts[slot] = at;
@@ -143,9 +164,20 @@ export class DedupWindow {
    */
   toState(): SavedDedupKeys {
     if (this.spaced > 0) return this.toJSON();
+    this.unwrap();
     const parts: string[] = [];
     this.runs((text) => parts.push(text), (key) => parts.push(key + SEPARATOR));
     return parts.length === 1 ? parts[0]! : parts.join('');
+  }
+
+  /**
+   * `toState()` for a state save: while no key needs an escape in JSON (ids, GUIDs, digests), the joined
+   * string as a `PlainJsonString`, which the stores write as it is instead of copying it (with
+   * `JSON.stringify`, then into a Buffer) at every save.
+   */
+  toSavedState(): SavedDedupKeys | PlainJsonString {
+    const keys = this.toState();
+    return typeof keys === 'string' && this.escaped === 0 ? new PlainJsonString(keys) : keys;
   }
 
   /** Oldest first, as the constructor takes them back. */
@@ -173,7 +205,7 @@ export class DedupWindow {
     for (let i = 0; i < this.count; i++) {
       const slot = (this.first + i) % slots;
       const at = this.starts[slot]!;
-      const plain = this.flags[slot] === 0;
+      const plain = (this.flags[slot]! & (WIDE | HAS_SPACE)) === 0;
       if (plain && at === runEnd) {
         runEnd = at + this.lengths[slot]! + 1;
         continue;
@@ -186,6 +218,38 @@ export class DedupWindow {
       } else single(this.keyAt(slot));
     }
     if (runEnd >= 0) run(arena.latin1Slice(runStart, runEnd));
+  }
+
+  /**
+   * Once the ring has wrapped, its keys lie in two pieces (the older ones up to the end of the arena, the newer
+   * ones from its start): moves them into one, oldest first from the start, so that `toState` slices the text
+   * in one piece instead of slicing two and joining them (twice the window's text at once, at every save of a
+   * full window). The smaller piece goes through a copy; the table maps keys to slots, which do not move.
+   */
+  private unwrap(): void {
+    if (this.count === 0) return;
+    const tail = this.starts[this.first]!;
+    if (tail < this.head) return; // [tail, head) already
+    const newer = this.head; // [0, head)
+    const older = this.usedBytes() - newer; // [tail, tail + older)
+    const arena = this.arena;
+    if (newer <= older) {
+      const moved = Buffer.from(arena.subarray(0, newer));
+      arena.copyWithin(0, tail, tail + older);
+      moved.copy(arena, older);
+    } else {
+      const moved = Buffer.from(arena.subarray(tail, tail + older));
+      arena.copyWithin(older, 0, newer);
+      moved.copy(arena, 0);
+    }
+    const slots = this.starts.length;
+    let at = 0;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.first + i) % slots;
+      this.starts[slot] = at;
+      at += storedBytes(this.lengths[slot]!, this.flags[slot]!);
+    }
+    this.head = at;
   }
 
   private keyAt(slot: number): string {
@@ -256,6 +320,7 @@ export class DedupWindow {
     }
     table[i] = 0;
     if (this.flags[slot]! & HAS_SPACE) this.spaced--;
+    if (this.flags[slot]! & ESCAPED) this.escaped--;
     this.count--;
     this.first = (slot + 1) % this.capacity;
   }
@@ -281,12 +346,18 @@ export class DedupWindow {
 
   /**
    * Copies the live keys to the start of a new arena, oldest first: twice as large once they would fill
-   * more than half of it (the same size when the space was only cut in two by the wrap).
+   * more than half of it (the same size when the space was only cut in two by the wrap), but no larger than
+   * the full window needs at the keys' average size plus a quarter (`ARENA_SLACK`). Doubling alone left up to
+   * half of it unused for good, every byte of which the ring then writes: 50,000 24-character keys (1.25 MB)
+   * in 2 MiB, 43-character ones in 4 MiB (docs/benchmarks.md, "peak RSS, wave 10").
    */
   private grow(bytes: number): number {
     const old = this.arena;
     const needed = this.usedBytes() + bytes;
-    const arena = Buffer.allocUnsafe(needed * 2 > old.length ? Math.max(old.length * 2, needed) : old.length);
+    let size = needed * 2 > old.length ? Math.max(old.length * 2, needed) : old.length;
+    const full = Math.ceil((needed / (this.count + 1)) * this.capacity * ARENA_SLACK);
+    if (size > full) size = Math.max(full, Math.ceil(needed * ARENA_SLACK));
+    const arena = Buffer.allocUnsafe(size);
     let at = 0;
     const slots = this.starts.length;
     for (let i = 0; i < this.count; i++) {

@@ -2,6 +2,7 @@ import { CollectorError, describeError } from '../errors/collector-error.js';
 import type { HttpClient } from '../http/http-client.js';
 import { noJournal, type AckJournal } from '../persistence/ack-journal.js';
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
+import type { PlainJsonString, SavedState } from '../persistence/state-text.js';
 import { stateKey } from '../persistence/state-store.js';
 import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { Delivery } from '../delivery/types.js';
@@ -115,8 +116,10 @@ export class ServiceRunner {
    * The dedup keys of the last state write that saved them (see persist()), and how many keys were
    * acknowledged since: the journal holds those, so a save writes the same keys again until they are many.
    */
-  private savedDedup: SavedDedupKeys | undefined;
+  private savedDedup: SavedDedupKeys | PlainJsonString | undefined;
   private keysSinceDedupSave = 0;
+  /** `savedDedup` is what the acknowledged window held when saved (not a loaded state's keys). */
+  private savedDedupIsWindow = false;
   /** Keys reached the acknowledged window without being journaled (a failed append, `previousDedupKey`). */
   private unjournaledKeys = false;
   private readonly journal: AckJournal;
@@ -249,6 +252,7 @@ export class ServiceRunner {
     const known = [...savedDedupKeys(state.dedup), ...journaled];
     // The loaded keys are written again as they are until the journal holds many more (see persist()).
     this.savedDedup = state.dedup;
+    this.savedDedupIsWindow = false;
     this.keysSinceDedupSave = journaled.length;
     this.state = { ...state, dedup: [] };
     this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
@@ -380,6 +384,7 @@ export class ServiceRunner {
       await this.saveAckedKeys().catch(() => undefined);
       // Not kept between pulls (up to ~1 MiB of text): the next pull's first save writes the keys again.
       this.savedDedup = undefined;
+      this.savedDedupIsWindow = false;
       // Nor the buffers of acknowledged batches (1–2 MiB each): an idle daemon holds none.
       this.queue.dropSpares();
       this.currentStats = undefined;
@@ -725,8 +730,11 @@ export class ServiceRunner {
       if (!this.state) return;
       withKeys ||= this.dedupSaveDue();
       this.ackedDirty = false;
-      const dedup = withKeys || this.savedDedup === undefined ? (this.acked?.toState() ?? []) : this.savedDedup;
-      const snapshot: ServiceState = { ...this.state, dedup, updated_at: new Date().toISOString() };
+      // The window's text is made again only when it changed since it was last saved: at the end of a pull the
+      // last checkpoint's save has often written it already (a few MB of text less at the peak).
+      const unchanged = this.savedDedupIsWindow && this.keysSinceDedupSave === 0 && !this.unjournaledKeys;
+      const dedup = (withKeys && !unchanged) || this.savedDedup === undefined ? (this.acked?.toSavedState() ?? []) : this.savedDedup;
+      const snapshot: SavedState = { ...this.state, dedup, updated_at: new Date().toISOString() };
       // Same turn as the snapshot: it holds every key appended so far, and later appends go to a segment
       // this save does not fold.
       const fold = withKeys ? this.journal.seal(this.key) : undefined;
@@ -748,6 +756,7 @@ export class ServiceRunner {
       }
       if (!fold) return;
       this.savedDedup = dedup;
+      this.savedDedupIsWindow = this.acked !== undefined;
       await fold().catch(() => undefined);
     });
     this.saving = write.catch(() => undefined);
