@@ -315,4 +315,34 @@ describe('proofpoint_tap: dedup keys of forwarded records', () => {
     const spaced = '{"messagesDelivered":[{"GUID":"g8","id":"i8","recipient":[ "a@x" , "b@x" ],"messageTime":"t"}]}';
     expect(jsonRecords(response(spaced), 'messagesDelivered', SIEM_IDENTITY_FIELDS).records.map(siemDedupKey)).toEqual(['.yy3nCAIOIyJpXj0']);
   });
+
+  it('reads one threat from the text only where that gives what the parse gives (threatsInfoMap as Proofpoint writes it, and near misses)', () => {
+    const threats = [
+      '[{"threatID":"t1","threatStatus":"active","classification":"phish","threatUrl":"https://x/t1","campaignID":null}]',
+      '[{"threatStatus":"cleared","threatID":"t2"}]',
+      '[{"threatID":null,"threatStatus":true}]',
+      '[{"threatID":"a","threatID":"b","threatStatus":false}]',
+      '[{"x":"threatID","threatID":"c","threatStatus":"active"}]',
+      '[{"threatID":"d","x":"threatID","threatStatus":"active"}]',
+      '[{"threatID" :"e","threatStatus": "active"}]',
+      '[{"threatID":"f","threatID" :"g","threatStatus":"active"}]',
+      '[{"threatID":1.0,"threatStatus":"active"}]',
+      '[{"threatID":"h","threatStatus":"active","url":"https://x/{a}"}]',
+      '[{"threatID":"i","threatStatus":"act\\u0069ve"}]',
+      '[{"threatID":"j","threatStatus":"active","o":{"threatID":"no"}}]',
+      '[{"threatID":"k","threatStatus":"active","a":["threatID"]}]',
+      '[{"threatID":"l","threatStatus":"active"},{"threatID":"m","threatStatus":"cleared"}]',
+      '[ {"threatID":"n","threatStatus":"active"} ]',
+      '[{}]',
+      '[]',
+      '[null]',
+      '{"threatID":"o"}',
+      'null',
+    ];
+    const records = threats.map((t, i) => `{"GUID":"g${i}","id":"i${i}","recipient":["a@x"],"messageTime":"t","threatsInfoMap":${t}}`);
+    const scanned = jsonRecords(response(`{"messagesDelivered":[${records.join(',')},{"GUID":"g","id":"i","recipient":["a@x"],"messageTime":"t"}]}`), 'messagesDelivered', SIEM_IDENTITY_FIELDS).records;
+    const parsed = [...records.map((r) => JSON.parse(r) as Record<string, unknown>), { GUID: 'g', id: 'i', recipient: ['a@x'], messageTime: 't' }];
+    expect(scanned.map(siemDedupKey)).toEqual(parsed.map(siemDedupKey));
+    expect(new Set(parsed.map(siemDedupKey)).size).toBe(parsed.length);
+  });
 });
