@@ -43,12 +43,6 @@ const ZERO = 48;
 const NINE = 57;
 /** Deeper nesting is refused rather than risking the stack (V8's own JSON.parse has no fixed limit). */
 const MAX_DEPTH = 1000;
-/**
- * The spans of a page are sized for one element per this many characters (Proofpoint's records are ~1,500,
- * Darktrace's ~970, Lark's ~660): a page of shorter elements grows the array, a page of longer ones leaves the
- * rest of it unwritten.
- */
-const ESTIMATED_ELEMENT_CHARS = 256;
 
 /** What the character after a backslash may be: `"\/bfnrt` (and `u`, handled apart). */
 const SIMPLE_ESCAPE = new Uint8Array(128);
@@ -259,12 +253,8 @@ class Cursor {
  * array: the vendor decides whether that is an error; no records).
  */
 export class JsonArrayScan {
-  /**
-   * Per element: start, end, and for each requested field the start and end of its value (-1: absent); the
-   * first `used` entries (see PageScanner.spans for why a typed array).
-   */
-  private readonly spans: Int32Array;
-  private readonly used: number;
+  /** Per element: start, end, and for each requested field the start and end of its value (-1: absent). */
+  private readonly spans: number[];
   private readonly stride: number;
   /** Elements whose text holds line breaks between tokens (pretty-printed): sent compacted. */
   private readonly multiline: Set<number> | undefined;
@@ -276,18 +266,16 @@ export class JsonArrayScan {
     readonly arrayStart: number,
     readonly arrayEnd: number,
     readonly fields: readonly string[],
-    spans: Int32Array,
-    used: number,
+    spans: number[],
     multiline: Set<number> | undefined,
   ) {
     this.spans = spans;
-    this.used = used;
     this.stride = 2 + 2 * fields.length;
     this.multiline = multiline;
   }
 
   get length(): number {
-    return this.used / this.stride;
+    return this.spans.length / this.stride;
   }
 
   start(i: number): number {
@@ -362,16 +350,8 @@ function pathKeys(path: string | readonly string[]): readonly string[] {
 
 /** The walk of one page to the array at its path: a Cursor that records the elements' and fields' spans. */
 class PageScanner extends Cursor {
-  /**
-   * Per element: start, end, then the start and end of each field's value (-1: absent): the first `used`
-   * entries. A typed array sized from the page's length rather than a JS array grown by `push`: each growth of
-   * an array copies it, and past 128 KiB every copy is a new large object whose 4 KiB pages the kernel maps
-   * one fault at a time (a 3 MB Proofpoint page grew ~1 MB of them: 9 % of that collector's page faults, each
-   * ~10 µs on a virtual machine). An Int32Array takes half the bytes of a JS array of numbers, and the pages of
-   * an estimate too large that are never written are never mapped.
-   */
-  spans: Int32Array;
-  used = 0;
+  /** Per element: start, end, then the start and end of each field's value (-1: absent). */
+  spans: number[] = [];
   multiline: Set<number> | undefined;
   found: 'array' | 'missing' | 'other' = 'missing';
   arrayStart = -1;
@@ -386,7 +366,6 @@ class PageScanner extends Cursor {
     private readonly fields: readonly string[],
   ) {
     super(text);
-    this.spans = new Int32Array((2 + 2 * fields.length) * (Math.ceil(text.length / ESTIMATED_ELEMENT_CHARS) + 1));
     this.fieldLengths = fields.map((f) => f.length);
     this.isFieldLength = new Uint8Array(Math.max(0, ...this.fieldLengths) + 1);
     for (const length of this.fieldLengths) this.isFieldLength[length] = 1;
@@ -421,7 +400,7 @@ class PageScanner extends Cursor {
       if (onPath) {
         // A later duplicate of the key wins, as in JSON.parse: forget what an earlier one found.
         this.found = 'missing';
-        this.used = 0;
+        this.spans = [];
         this.multiline = undefined;
         this.arrayStart = this.arrayEnd = -1;
         this.walk(level + 1);
@@ -441,18 +420,15 @@ class PageScanner extends Cursor {
   private elements(): void {
     this.found = 'array';
     this.arrayStart = this.pos;
+    const spans = this.spans;
     const fieldCount = this.fields.length;
-    const stride = 2 + 2 * fieldCount;
     this.pos++;
     let c = this.space();
     if (c !== CLOSE_ARRAY) {
       for (let index = 0; ; index++) {
-        const at = this.used;
-        if (at + stride > this.spans.length) this.grow();
-        const spans = this.spans;
-        spans[at] = this.pos;
-        for (let f = at + 2; f < at + stride; f++) spans[f] = -1;
-        this.used = at + stride;
+        const at = spans.length;
+        spans.push(this.pos, 0);
+        for (let f = 0; f < fieldCount; f++) spans.push(-1, -1);
         this.sawBreak = false;
         if (c === OPEN_OBJECT && fieldCount > 0) this.record(at);
         else this.value(1);
@@ -468,13 +444,6 @@ class PageScanner extends Cursor {
     }
     this.pos++;
     this.arrayEnd = this.pos;
-  }
-
-  /** Twice the room for spans (a page of more, shorter elements than estimated). */
-  private grow(): void {
-    const spans = new Int32Array(this.spans.length * 2);
-    spans.set(this.spans.subarray(0, this.used));
-    this.spans = spans;
   }
 
   /** An element that is an object: its top-level keys are compared with the fields. */
@@ -540,7 +509,7 @@ export function scanJsonArray(text: string, path: string | readonly string[], fi
   scanner.walk(0);
   scanner.space();
   if (scanner.pos < scanner.end) scanner.fail('text after the end of the JSON value');
-  return new JsonArrayScan(text, scanner.found, scanner.arrayStart, scanner.arrayEnd, fields, scanner.spans, scanner.used, scanner.multiline);
+  return new JsonArrayScan(text, scanner.found, scanner.arrayStart, scanner.arrayEnd, fields, scanner.spans, scanner.multiline);
 }
 
 /**
