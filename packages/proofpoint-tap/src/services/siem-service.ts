@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, collectYoungGeneration, defineService, formatUtc, handOver, JsonRecord, parseBaseUrl, parseConfigTime, pullWindows, recordField, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
+import { canonicalJson, defineService, formatUtc, handOver, JsonRecord, parseBaseUrl, parseConfigTime, pullWindows, recordField, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -339,13 +339,6 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
     // Records the service forwards unchanged come as Proofpoint's text (not parsed, the identity's fields read);
     // a service that makes its own events from them (threats) gets them parsed.
     const forwardFields = endpoint.toEvents ? undefined : SIEM_IDENTITY_FIELDS;
-    // A scavenge now, while little is alive (the previous answer's records were encoded before this window was
-    // asked for): the answer's text then arrives in an empty young generation and is flattened there, and with
-    // its records encoded before the next scavenge it usually dies young. Otherwise the HTTP client's decoded
-    // chunks had mostly been promoted while the answer arrived, and the text (~3 MB a window in a 100,000-event
-    // catch-up) was flattened into V8's old large-object space, freed only by a full collection: up to 17 MiB of
-    // that catch-up's peak RSS (1-13 MiB lower with this, docs/benchmarks.md, wave 10).
-    collectYoungGeneration();
     const result = await fetchSiemWindow(ctx.http, ctx.client, { baseUrl, path: endpoint.path, arrayKeys: endpoint.arrays ?? [endpoint.name], pool: endpoint.pool, start: window.start, end: window.end, forwardFields });
     const limiter = ctx.http.limiter(endpoint.pool);
     if (limiter && poolBudget(limiter)) ctx.metrics.gauge('proofpoint_requests_remaining', Math.max(0, limiter.remaining()));
