@@ -4,8 +4,8 @@ import { StringDecoder } from 'node:string_decoder';
  * A response body decoded (UTF-8) read by read as it arrives, under the client's size limit.
  *
  * Each read is decoded and let go: no page exists as one Buffer. Decoding the whole body once, from one Buffer,
- * gives a flat string without the rope the scanner later flattens, and was tried in wave 10 (branch
- * http10-decode-once, docs/benchmarks.md): a new Buffer per body lost (the launch line's
+ * gives a flat string without the rope the scanner later flattens, and was tried in wave 10 (commit
+ * fede8f1 in this history, docs/benchmarks.md): a new Buffer per body lost (the launch line's
  * `MALLOC_MMAP_THRESHOLD_` makes each one fresh mapped memory, faulted in page by page), and one Buffer reused
  * from body to body was faster for Lark and Microsoft 365 in one run but raised Darktrace's and Proofpoint's
  * peak RSS by 12–15 MiB in another; not kept.
