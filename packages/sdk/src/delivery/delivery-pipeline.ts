@@ -13,7 +13,7 @@ export interface DeliveryPipelineOptions {
   maxMessages?: number;
   /** `queue_max_size_in_mb` (DEFAULT_QUEUE_MAX_MB; the DCSDK's is 1024), in bytes. */
   maxBytes?: number;
-  /** Records per write call (one Buffer). */
+  /** Records per write call (one Buffer): `delivery_batch_max_messages` (DEFAULT_BATCH_MESSAGES). */
   batchSize?: number;
   /** About this many bytes per write call at most (2 MiB): with big events, batches get fewer records. */
   maxBatchBytes?: number;
@@ -60,6 +60,14 @@ export const DEFAULT_QUEUE_MAX_MB = 32;
  * acknowledgement covers (so what a service with dedup keys may send again after a kill -9).
  */
 export const DEFAULT_BATCH_MESSAGES = 1000;
+/** About this many bytes per write at most unless configured (`maxBatchBytes`). */
+const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
+
+/** A write's bounds, resolved once from the options: at most `messages` records and about `bytes`. */
+interface BatchLimits {
+  messages: number;
+  bytes: number;
+}
 
 /** The services an output takes when it does not say (custom outputs get events and lookups only). */
 const DEFAULT_SERVICES: readonly SenderService[] = ['standard', 'lookup'];
@@ -112,6 +120,7 @@ interface SpoolEntry {
 export class DeliveryPipeline implements Delivery {
   private readonly maxMessages: number;
   private readonly maxBytes: number;
+  private readonly batch: BatchLimits;
   private queuedMessages = 0;
   private queuedBytes = 0;
   private internalPending = 0;
@@ -134,9 +143,10 @@ export class DeliveryPipeline implements Delivery {
   ) {
     this.maxMessages = options.maxMessages ?? 10_000;
     this.maxBytes = options.maxBytes ?? DEFAULT_QUEUE_MAX_MB * 1024 * 1024;
+    this.batch = { messages: options.batchSize ?? DEFAULT_BATCH_MESSAGES, bytes: options.maxBatchBytes ?? DEFAULT_BATCH_BYTES };
     this.log = options.log ?? silentLogger;
     this.emergency = options.emergencyDir ? new EmergencyStore(options.emergencyDir) : undefined;
-    this.lanes = outputs.map((o) => new Lane(o, options, this.log, this.emergency));
+    this.lanes = outputs.map((o) => new Lane(o, options, this.batch, this.log, this.emergency));
   }
 
   async start(): Promise<void> {
@@ -267,8 +277,7 @@ export class DeliveryPipeline implements Delivery {
 
   /** Cuts a submission into write-sized pieces: at most `batchSize` records and about `maxBatchBytes`. */
   private slice<B extends Batch>(records: B, bytes: number): B[] {
-    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_MESSAGES;
-    const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
+    const { messages: batchSize, bytes: maxBytes } = this.batch;
     if (records.length <= batchSize && bytes <= maxBytes) return [records];
     const slices: B[] = [];
     let start = 0;
@@ -523,6 +532,7 @@ export class Lane {
   constructor(
     readonly output: Output,
     private readonly options: DeliveryPipelineOptions,
+    private readonly batch: BatchLimits,
     private readonly log: Logger,
     private readonly store?: EmergencyStore,
   ) {
@@ -630,7 +640,7 @@ export class Lane {
     if (!this.store || !this.spooling || this.halted || this.queue.length === 0 || this.queueInflight > 0) return false;
     const now = performance.now();
     const flushMs = this.options.spillFlushMs ?? Math.min(5_000, Math.max(this.spillAfterMs, 1));
-    if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < (this.options.batchSize ?? DEFAULT_BATCH_MESSAGES)) return false;
+    if (!urgent && this.lastSpillAt !== 0 && now - this.lastSpillAt < flushMs && this.queued() < this.batch.messages) return false;
     const chunks = this.queue.splice(0);
     const records = chunks.flatMap((c) => recordsOf(c.records).map((record) => ({ service: c.service, record })));
     let file: string;
@@ -668,7 +678,7 @@ export class Lane {
     for (;;) {
       const entry = this.spoolFiles.shift();
       if (!entry || !this.store) return false;
-      const loaded = this.store.loadFile(entry.file, this.options.batchSize ?? DEFAULT_BATCH_MESSAGES);
+      const loaded = this.store.loadFile(entry.file, this.batch.messages);
       if (loaded.batches.length === 0) {
         this.store.remove(entry.file);
         continue;
@@ -738,8 +748,7 @@ export class Lane {
     // After a failure one write at a time, flushed or not, until one succeeds.
     const maxWriting = this.failures > 0 ? 1 : (this.options.maxInflightBatches ?? WRITES_PER_CONNECTION) * (this.output.connections ?? 1);
     const maxInflight = this.failures > 0 ? 1 : 2 * maxWriting;
-    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_MESSAGES;
-    const maxBytes = this.options.maxBatchBytes ?? 2 * 1024 * 1024;
+    const { messages: batchSize, bytes: maxBytes } = this.batch;
     while (!this.halted && !this.retryTimer && this.writing < maxWriting && this.inflight < maxInflight) {
       let source = this.queue;
       if (this.spooling) {
