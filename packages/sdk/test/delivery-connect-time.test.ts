@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import type { Logger } from '@collector/sdk';
-import { StreamConnection, StreamOutput, type ConnectionTarget } from '@collector/sdk/host';
+import { StreamConnection, StreamOutput } from '@collector/sdk/host';
 import { useRsyslog } from '@collector/testkit/vitest';
+import { rsyslogTarget } from './rsyslog-target.js';
 
 // A connection's settle period (how long a flushed write must stay on a healthy connection before it counts
 // as delivered) is at least twice the TCP connect time it measured when it opened. What delays that one
@@ -16,17 +16,7 @@ const HOUR = 3_600_000;
 
 const rsyslog = useRsyslog();
 
-function target(): ConnectionTarget {
-  return {
-    host: '127.0.0.1',
-    port: rsyslog.port,
-    tls: { ca: readFileSync(rsyslog.pki.caCert), cert: readFileSync(rsyslog.pki.clientCert), key: readFileSync(rsyslog.pki.clientKey), checkHostname: true },
-    connectTimeoutMs: 10_000,
-    sendTimeoutMs: 5_000,
-    settleMs: 20,
-    verifyGraceMs: 1_000,
-  };
-}
+const target = () => rsyslogTarget(rsyslog);
 
 /**
  * Opens a connection to rsyslog; `whileConnecting` runs right after its socket was created (the TCP handshake

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { StreamConnection, type ConnectionTarget } from '@collector/sdk/host';
+import { StreamConnection } from '@collector/sdk/host';
 import { useRsyslog } from '@collector/testkit/vitest';
+import { rsyslogTarget } from './rsyslog-target.js';
 
 // A connection writes each send in 64 KiB slices, one at a time: a TLS socket handed several chunks at once
 // writes them together and first copies them all into one new buffer (a delivery batch's megabytes, a write).
@@ -12,17 +12,7 @@ import { useRsyslog } from '@collector/testkit/vitest';
 const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
 const rsyslog = useRsyslog();
 
-function target(): ConnectionTarget {
-  return {
-    host: '127.0.0.1',
-    port: rsyslog.port,
-    tls: { ca: readFileSync(rsyslog.pki.caCert), cert: readFileSync(rsyslog.pki.clientCert), key: readFileSync(rsyslog.pki.clientKey), checkHostname: true },
-    connectTimeoutMs: 10_000,
-    sendTimeoutMs: 5_000,
-    settleMs: 20,
-    verifyGraceMs: 1_000,
-  };
-}
+const target = () => rsyslogTarget(rsyslog);
 
 /** A connection whose TLS socket reports, at each write, how many bytes it already held unwritten. */
 async function observedConnection(): Promise<{ connection: StreamConnection; heldAtWrite: number[] }> {
