@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVendorEventLine, startRsyslog, VENDOR_NAMES, type Rsyslog } from '@collector/testkit';
-import { parseCli } from './lib/cli.js';
+import { parseCli } from '@collector/testkit/cli';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';

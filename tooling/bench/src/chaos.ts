@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { DEFAULT_BATCH_MESSAGES } from '@collector/sdk/host';
 import type { SimulatorFault } from '@collector/simulators';
 import { generatePki, startRsyslog, VENDOR_NAMES, type Pki, type Rsyslog } from '@collector/testkit';
-import { parseCli } from './lib/cli.js';
+import { parseCli } from '@collector/testkit/cli';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
