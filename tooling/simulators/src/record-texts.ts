@@ -257,10 +257,10 @@ export class TimeOrder {
     return lo;
   }
 
-  /** Record ids of the entries with start <= time < end visible at `now`, in order. */
-  between(start: number, end: number, now = Number.POSITIVE_INFINITY): number[] {
+  /** Record ids of the entries with start <= time < end (<= end: `endInclusive`) visible at `now`, in order. */
+  between(start: number, end: number, now = Number.POSITIVE_INFINITY, endInclusive = false): number[] {
     const out: number[] = [];
-    for (let p = this.firstAt(start); p < this.count && this.times[p]! < end; p++) if (this.visible[p]! <= now) out.push(this.idOf[p]!);
+    for (let p = this.firstAt(start); p < this.count && (this.times[p]! < end || (endInclusive && this.times[p] === end)); p++) if (this.visible[p]! <= now) out.push(this.idOf[p]!);
     return out;
   }
 
