@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVendorEventLine, startRsyslog, VENDOR_NAMES, type Rsyslog } from '@collector/testkit';
-import { parseCli } from '@collector/testkit/cli';
+import { cliMistake, parseCli } from '@collector/testkit/cli';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
@@ -35,6 +35,15 @@ const args = parseCli('node tooling/bench/dist/bench.js', 'Each collector\'s bui
   'idle-dump': { type: 'string', help: 'keeps each idle daemon\'s /proc/<pid>/smaps, loaded built-ins and a V8 heap snapshot in this directory' },
   globals: { type: 'string', help: 'a JSON object merged into every collector\'s globals (the baseline\'s too: a key it does not know is only a warning there), e.g. \'{"delivery_batch_max_messages":4000}\'' },
 });
+/** The collectors of --only; a name the registry does not know is a usage mistake (one line, exit 2). */
+function selectedAdapters(): VendorAdapter[] {
+  try {
+    return selectAdapters(args.only);
+  } catch (error) {
+    return cliMistake('node tooling/bench/dist/bench.js', (error as Error).message);
+  }
+}
+const SELECTED = selectedAdapters();
 if (args.globals) setExtraGlobals(JSON.parse(args.globals) as Record<string, unknown>);
 const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;
 const BASELINE_ROOT = args.baseline ? resolve(args.baseline) : undefined;
@@ -79,6 +88,8 @@ interface VendorResult {
   error?: string;
   /** Measured by another benchmark (its report). */
   elsewhere?: string;
+  /** This harness's own peak RSS (MiB) while it benched this collector: its simulators, rsyslog's client, the tallies. */
+  harnessPeakMiB?: number;
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -272,7 +283,38 @@ async function bareRun(rsyslog: Rsyslog, input: BareLoopInput): Promise<NonNulla
   return { events: sent, eventsPerSecond: sent / seconds, cpuSecondsPerMillion: (child.cpuMs / 1000) * (1e6 / sent), peakRssMiB: child.maxRssKb / 1024 };
 }
 
+/**
+ * The harness's peak RSS is measured per collector: writing 5 to /proc/self/clear_refs resets this process's
+ * VmHWM (Linux ≥ 4.0), so each collector's figure is its own simulator's, not the largest one before it.
+ */
+function resetHarnessPeak(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux, or not allowed: the figure is then the peak since the harness started
+  }
+}
+
+function harnessPeakMiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
+  resetHarnessPeak();
+  const result = await benchVendorRuns(adapter);
+  if (!result.elsewhere) {
+    result.harnessPeakMiB = harnessPeakMiB();
+    log(`${adapter.name}: the harness's own peak RSS ${fmt(result.harnessPeakMiB)} MiB`);
+  }
+  return result;
+}
+
+async function benchVendorRuns(adapter: VendorAdapter): Promise<VendorResult> {
   const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], baselineRuns: [], ceiling: [] };
   if (adapter.benchedElsewhere) {
     result.elsewhere = adapter.benchedElsewhere;
@@ -377,6 +419,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   }
   out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.filter((r) => !r.elsewhere).map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
   out.push('MB/s = events/s × that size (10^6 bytes).', '');
+  out.push(`The harness's own peak RSS (this process: the simulator with its ${fmt(EVENTS)} events as JSON text, the tallies; VmHWM, reset per collector): ${results.filter((r) => r.harnessPeakMiB !== undefined).map((r) => `${r.vendor} ${fmt(r.harnessPeakMiB!)} MiB`).join(', ')}.`, '');
   out.push('### Every run', '');
   out.push('| collector | run | events/s | bare loop events/s | × bare loop | ceiling events/s | ceiling MB/s | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB | start-up ms |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -456,7 +499,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
 const startedAt = new Date();
 const t0 = performance.now();
 const results: VendorResult[] = [];
-for (const adapter of selectAdapters(args.only)) results.push(await benchVendor(adapter));
+for (const adapter of SELECTED) results.push(await benchVendor(adapter));
 const externals = args['skip-external'] ? [] : await runExternalBenches(log);
 const text = report(results, externals, startedAt, (performance.now() - t0) / 1000);
 writeReport(args.out, text);
