@@ -91,8 +91,8 @@ export class RecordTexts {
   }
 
   /**
-   * `{head}[r1,r2,...]{tail}` for each of `arrays`, into one Buffer: an answer made of the records' stored
-   * bytes. `parts` alternates literal JSON (strings) and lists of record ids.
+   * One answer in one Buffer: each string part as its UTF-8, each list of record ids as those records' stored
+   * bytes separated by commas (the caller writes the brackets around it).
    */
   join(parts: readonly (string | readonly number[])[]): Buffer {
     let total = 0;
