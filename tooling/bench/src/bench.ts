@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVendorEventLine, startRsyslog, VENDOR_NAMES, type Rsyslog } from '@collector/testkit';
-import { parseCli } from './lib/cli.js';
+import { cliMistake, parseCli } from '@collector/testkit/cli';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
@@ -35,6 +35,15 @@ const args = parseCli('node tooling/bench/dist/bench.js', 'Each collector\'s bui
   'idle-dump': { type: 'string', help: 'keeps each idle daemon\'s /proc/<pid>/smaps, loaded built-ins and a V8 heap snapshot in this directory' },
   globals: { type: 'string', help: 'a JSON object merged into every collector\'s globals (the baseline\'s too: a key it does not know is only a warning there), e.g. \'{"delivery_batch_max_messages":4000}\'' },
 });
+/** The collectors of --only; a name the registry does not know is a usage mistake (one line, exit 2). */
+function selectedAdapters(): VendorAdapter[] {
+  try {
+    return selectAdapters(args.only);
+  } catch (error) {
+    return cliMistake('node tooling/bench/dist/bench.js', (error as Error).message);
+  }
+}
+const SELECTED = selectedAdapters();
 if (args.globals) setExtraGlobals(JSON.parse(args.globals) as Record<string, unknown>);
 const APPS_ROOT = args['apps-root'] ? resolve(args['apps-root']) : REPO_ROOT;
 const BASELINE_ROOT = args.baseline ? resolve(args.baseline) : undefined;
@@ -65,6 +74,8 @@ interface Measured {
   idlePages?: IdlePages;
   /** The bare fetch-and-send loop on the same pages, same receiver, right after. */
   bare?: { events: number; eventsPerSecond: number; cpuSecondsPerMillion: number; peakRssMiB: number };
+  /** The harness's own peak RSS from the collector's spawn to its last event counted (MiB). */
+  harnessPeakMiB?: number;
 }
 
 interface VendorResult {
@@ -79,6 +90,10 @@ interface VendorResult {
   error?: string;
   /** Measured by another benchmark (its report). */
   elsewhere?: string;
+  /** This harness's own peak RSS (MiB) while it benched this collector: simulators, tallies, the ceiling's payload. */
+  harnessPeakMiB?: number;
+  /** Its peak while a collector ran (from spawn to the last event counted): what shares the cores with it. */
+  harnessRunPeakMiB?: number;
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -140,11 +155,13 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
     const dumpName = `${adapter.name}-${root === APPS_ROOT ? 'after' : 'before'}-${Date.now()}`;
     if (IDLE_DUMP) mkdirSync(IDLE_DUMP, { recursive: true });
     const env = IDLE_DUMP ? { BENCH_HEAP_SNAPSHOT: join(IDLE_DUMP, `${dumpName}.heapsnapshot`) } : undefined;
+    harnessPeak.lap();
     const running = runNode(appMain(adapter.name, root), ['--config', configFile], { cwd: dir, timeoutMs: 600_000, nodeArgs, env, onSpawn: (p) => (pid = p) });
     void running.then(() => (exited = true));
     const deadline = Date.now() + 600_000;
     while (!exited && rsyslog.count() - before < truth.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     const seconds = (performance.now() - started) / 1000;
+    const harnessPeakMiB = harnessPeak.lap();
     const cpuToLastEventMs = exited ? Number.NaN : processCpuMs(pid);
     const counted = rsyslog.count() - before;
     await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -172,6 +189,7 @@ async function throughputRun(adapter: VendorAdapter, rsyslog: Rsyslog, bytesPerE
       idleRssMiB,
       idleMemory: memory ? (JSON.parse(memory[1]!) as Record<string, number>) : undefined,
       idlePages,
+      harnessPeakMiB,
     };
     const plan = await scenario.barePlan?.();
     if (plan) measured.bare = await bareRun(rsyslog, { plan, receiver: { host: rsyslog.host, port: rsyslog.port, ...rsyslog.pki } });
@@ -272,7 +290,50 @@ async function bareRun(rsyslog: Rsyslog, input: BareLoopInput): Promise<NonNulla
   return { events: sent, eventsPerSecond: sent / seconds, cpuSecondsPerMillion: (child.cpuMs / 1000) * (1e6 / sent), peakRssMiB: child.maxRssKb / 1024 };
 }
 
+/**
+ * The harness's own peak RSS, per collector and per collector run. Writing 5 to /proc/self/clear_refs resets
+ * this process's VmHWM (Linux ≥ 4.0); `lap` reads the peak since the last lap and starts a new one, and
+ * `overall` keeps the largest lap since `start`.
+ */
+const harnessPeak = {
+  overall: 0,
+  read(): number {
+    try {
+      const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      return m ? Number(m[1]) / 1024 : Number.NaN;
+    } catch {
+      return Number.NaN;
+    }
+  },
+  lap(): number {
+    const peak = this.read();
+    this.overall = Math.max(this.overall, peak);
+    try {
+      writeFileSync('/proc/self/clear_refs', '5');
+    } catch {
+      // not Linux, or not allowed: each figure is then the peak since the harness started
+    }
+    return peak;
+  },
+  start(): void {
+    this.lap();
+    this.overall = 0;
+  },
+};
+
 async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
+  harnessPeak.start();
+  const result = await benchVendorRuns(adapter);
+  if (!result.elsewhere) {
+    harnessPeak.lap();
+    result.harnessPeakMiB = harnessPeak.overall;
+    result.harnessRunPeakMiB = Math.max(...[...result.baselineRuns, ...result.runs].map((r) => r.harnessPeakMiB ?? Number.NaN));
+    log(`${adapter.name}: the harness's own peak RSS ${fmt(result.harnessPeakMiB)} MiB (${fmt(result.harnessRunPeakMiB)} while a collector ran)`);
+  }
+  return result;
+}
+
+async function benchVendorRuns(adapter: VendorAdapter): Promise<VendorResult> {
   const result: VendorResult = { vendor: adapter.name, startupMs: [], bytesPerEvent: Number.NaN, sanity: '', runs: [], baselineRuns: [], ceiling: [] };
   if (adapter.benchedElsewhere) {
     result.elsewhere = adapter.benchedElsewhere;
@@ -296,7 +357,7 @@ async function benchVendor(adapter: VendorAdapter): Promise<VendorResult> {
       for (let i = 0; i < RUNS; i++) {
         log(`${adapter.name}: throughput run ${i + 1}/${RUNS} (${EVENTS} events), then the bare loop and the ceiling`);
         const describe = (label: string, run: Measured) =>
-          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M (${fmt(run.cpuToLastEventSecondsPerMillion, 1)} to the last event), peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB ${JSON.stringify(run.idleMemory ?? {})} ${JSON.stringify(run.idlePages ?? {}, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`);
+          log(`${adapter.name} ${label}: ${fmt(run.eventsPerSecond)} events/s (${fmt(run.bare ? run.eventsPerSecond / run.bare.eventsPerSecond : Number.NaN, 2)} × bare loop), ${fmt(run.cpuSecondsPerMillion, 1)} CPU s/M (${fmt(run.cpuToLastEventSecondsPerMillion, 1)} to the last event), peak ${fmt(run.peakRssMiB)} MiB, idle ${fmt(run.idleRssMiB)} MiB (harness peak ${fmt(run.harnessPeakMiB ?? Number.NaN)} MiB meanwhile) ${JSON.stringify(run.idleMemory ?? {})} ${JSON.stringify(run.idlePages ?? {}, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`);
         if (BASELINE_ROOT) {
           const before = await throughputRun(adapter, rsyslog, result.bytesPerEvent, BASELINE_ROOT);
           describe('baseline', before);
@@ -377,6 +438,8 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   }
   out.push('', `Average wire size of an event (syslog header + JSON + LF): ${results.filter((r) => !r.elsewhere).map((r) => `${r.vendor} ${fmt(r.bytesPerEvent)} B`).join(', ')}.`);
   out.push('MB/s = events/s × that size (10^6 bytes).', '');
+  const benched = results.filter((r) => r.harnessPeakMiB !== undefined);
+  out.push(`The harness's own peak RSS (VmHWM of this process: the simulator with its ${fmt(EVENTS)} events as JSON text, the tallies, the ceiling's pre-built payload), per collector, and in parentheses while a collector ran (spawn to last event): ${benched.map((r) => `${r.vendor} ${fmt(r.harnessPeakMiB!)} (${fmt(r.harnessRunPeakMiB!)}) MiB`).join(', ')}.`, '');
   out.push('### Every run', '');
   out.push('| collector | run | events/s | bare loop events/s | × bare loop | ceiling events/s | ceiling MB/s | CPU s / M events | bare loop CPU s / M | peak RSS MiB | idle RSS MiB | start-up ms |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -456,7 +519,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
 const startedAt = new Date();
 const t0 = performance.now();
 const results: VendorResult[] = [];
-for (const adapter of selectAdapters(args.only)) results.push(await benchVendor(adapter));
+for (const adapter of SELECTED) results.push(await benchVendor(adapter));
 const externals = args['skip-external'] ? [] : await runExternalBenches(log);
 const text = report(results, externals, startedAt, (performance.now() - t0) / 1000);
 writeReport(args.out, text);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { DEFAULT_BATCH_MESSAGES } from '@collector/sdk/host';
 import type { SimulatorFault } from '@collector/simulators';
 import { generatePki, startRsyslog, VENDOR_NAMES, type Pki, type Rsyslog } from '@collector/testkit';
-import { parseCli } from './lib/cli.js';
+import { cliMistake, parseCli } from '@collector/testkit/cli';
 import { machineDescription } from './lib/machine.js';
 import { writeReport } from './lib/report-file.js';
 import { outputsFor } from './lib/output.js';
@@ -33,6 +33,14 @@ const args = parseCli('node tooling/bench/dist/chaos.js', 'Each collector\'s bui
   'logs-dir': { type: 'string', help: 'keeps every collector run\'s log in this directory' },
   out: { type: 'string', default: join(REPO_ROOT, 'docs', 'reliability.md'), help: 'the report written' },
 });
+/** The collectors of --only; a name the registry does not know is a usage mistake (one line, exit 2). */
+function selectedAdapters(): VendorAdapter[] {
+  try {
+    return selectAdapters(args.only);
+  } catch (error) {
+    return cliMistake('node tooling/bench/dist/chaos.js', (error as Error).message);
+  }
+}
 const EVENTS = Number(args.events);
 const REPEAT = Math.max(1, Number(args.repeat));
 const OUTAGE_SECONDS = Number(args['outage-seconds']);
@@ -44,8 +52,7 @@ type ScenarioName = (typeof SCENARIOS)[number];
 const selected = new Set<ScenarioName>((args.scenarios ? args.scenarios.split(',').map((s) => s.trim()) : SCENARIOS) as ScenarioName[]);
 const unknownScenarios = [...selected].filter((s) => !SCENARIOS.includes(s));
 if (unknownScenarios.length) {
-  console.error(`chaos: unknown scenario(s): ${unknownScenarios.join(', ')}; known: ${SCENARIOS.join(', ')}`);
-  process.exit(2);
+  cliMistake('node tooling/bench/dist/chaos.js', `unknown scenario(s): ${unknownScenarios.join(', ')}; known: ${SCENARIOS.join(', ')}`);
 }
 
 /** mulberry32 from the printed seed: the random timings of a report can be replayed. */
@@ -665,7 +672,7 @@ function report(startedAt: Date, seconds: number, adapters: VendorAdapter[]): st
 
 const startedAt = new Date();
 const t0 = performance.now();
-const adapters = selectAdapters(args.only).filter((a) => {
+const adapters = selectedAdapters().filter((a) => {
   if (existsSync(appMain(a.name))) return true;
   log(`${a.name}: ${appMain(a.name)} missing; build first`);
   return false;

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { cliMistake, parseCli } from '@collector/testkit/cli';
 
 /** Key shapes the vendors produce: Darktrace's pbid, Lark's unique_id, Proofpoint's digest, a GUID, a hex SHA-256. */
 const KINDS: Record<string, (i: number) => string> = {
@@ -113,9 +113,13 @@ async function measure(sdkDist: string, kind: string, keys: number): Promise<Fig
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { baseline: { type: 'string' }, keys: { type: 'string', default: '50000' }, child: { type: 'string' }, kind: { type: 'string' } },
+  const values = parseCli('node tooling/bench/dist/dedup-window.js', 'The dedup window alone: heap bytes per key of a service\'s two windows, the time to serialise a window into a state, and the runner\'s has/add pattern, per key shape; each figure from its own child process.', {
+    baseline: { type: 'string', help: 'the root of a built copy whose SDK is measured too, alternated in one run' },
+    keys: { type: 'string', default: '50000', help: 'keys per window' },
+    child: { type: 'string', help: 'internal: measure the SDK built in this dist directory and print its figures (what each child process runs)' },
+    kind: { type: 'string', help: `internal, with --child: the key shape (${Object.keys(KINDS).join(', ')})` },
   });
+  if (values.child && (values.kind === undefined || !(values.kind in KINDS))) cliMistake('node tooling/bench/dist/dedup-window.js', `--child needs --kind, one of ${Object.keys(KINDS).join(', ')}`);
   const keys = Number(values.keys);
   if (values.child) {
     process.stdout.write(JSON.stringify(await measure(values.child, values.kind!, keys)));

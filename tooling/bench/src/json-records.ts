@@ -14,7 +14,7 @@
  *
  *   node tooling/bench/dist/json-records.js [--rounds 9] [--ms 300]
  */
-import { parseArgs } from 'node:util';
+import { parseCli } from '@collector/testkit/cli';
 import { jsonRecords, recordField, type HttpResponse } from '@collector/sdk';
 import { encodeEvent } from '@collector/sdk/host';
 import { generateLarkAuditInfos, generateO365Traces, generateProofpointEvents, startDarktraceSimulator, toO365GraphRow } from '@collector/simulators';
@@ -91,7 +91,10 @@ function measure(way: (c: Case) => number, c: Case, ms: number): { cpu: number; 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, ms: { type: 'string', default: '300' } } });
+  const values = parseCli('node tooling/bench/dist/json-records.js', 'The per-event CPU of turning a page into queued messages, by parsing each record or by scanning the page\'s text, on pages built as the simulators build them; both ways alternated in one process.', {
+    rounds: { type: 'string', default: '9', help: 'rounds per page (each measures both ways; the table takes medians)' },
+    ms: { type: 'string', default: '300', help: 'milliseconds each way runs per round' },
+  });
   const rounds = Number(values.rounds);
   const ms = Number(values.ms);
   console.log(`| page | events a page | bytes an event | parse + stringify, ns / event | scan + append, ns / event | scan / parse |`);

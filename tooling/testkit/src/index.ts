@@ -17,3 +17,4 @@ export * from './otlp-receiver.js';
 export { appMain, ensureBuilt, REPO_ROOT } from './built-app.js';
 export { captureCli, type CapturedCli } from './capture-cli.js';
 export { logLineShape, missingLogLines } from './log-shapes.js';
+export { cliHelp, cliMistake, parseCli, readCli, type CliOption, type CliReading, type CliSpec, type CliValues } from './cli.js';

@@ -17,7 +17,7 @@ export const larkAdapter: VendorSpecifics = {
     // No rate limit: the benchmark measures the pipeline, not Lark's 100 requests a minute.
     const sim = await startLarkSimulator({ appId: APP_ID, appSecret: APP_SECRET, generate: { count: events, from, to }, seed: seed ?? 1, rateLimitPerMinute: 0 });
     return {
-      truth: () => new Set(sim.events.map((e) => e.unique_id)),
+      truth: () => new Set(sim.eventIds()),
       config: (o: ConfigOptions) => ({
         globals: benchGlobals(),
         outputs: o.outputs,

@@ -27,7 +27,7 @@ export const o365EmtAdapter: VendorSpecifics = {
     });
     const identityOf = (id: unknown, recipient: unknown) => `${String(id)}|${String(recipient)}`;
     return {
-      truth: () => new Set(sim.rows.map((r) => identityOf(r.messageTraceId, r.recipient))),
+      truth: () => new Set(sim.rowIdentities()),
       config: (o: ConfigOptions) => ({
         globals: benchGlobals(),
         outputs: o.outputs,

@@ -49,16 +49,19 @@ export interface GenerateAuditInfosOptions {
 
 /** `count` events spread evenly (with jitter) over [fromSeconds, toSeconds], ordered by event_time. */
 export function generateAuditInfos(options: GenerateAuditInfosOptions): LarkAuditInfo[] {
+  return [...auditInfoStream(options)];
+}
+
+/** The events of `generateAuditInfos`, one at a time (the simulator stores each as its text as it comes). */
+export function* auditInfoStream(options: GenerateAuditInfosOptions): Generator<LarkAuditInfo> {
   const random = seededRandom(options.seed ?? 1);
   const span = Math.max(0, options.toSeconds - options.fromSeconds);
   const prefix = options.idPrefix ?? '7254';
-  const events: LarkAuditInfo[] = [];
   for (let i = 0; i < options.count; i++) {
     const [module, name] = EVENT_NAMES[Math.floor(random() * EVENT_NAMES.length)]!;
     const time = options.fromSeconds + (options.count > 1 ? Math.floor((span * i) / (options.count - 1)) : 0);
-    events.push(makeAuditInfo({ uniqueId: `${prefix}${String(i).padStart(12, '0')}`, eventTime: time, eventModule: module, eventName: name, random }));
+    yield makeAuditInfo({ uniqueId: `${prefix}${String(i).padStart(12, '0')}`, eventTime: time, eventModule: module, eventName: name, random });
   }
-  return events;
 }
 
 /** One record with the given identity and time; the rest is plausible filler. */

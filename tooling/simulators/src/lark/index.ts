@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, lowerBound, readBody } from '../http-server.js';
+import { closeServer, listenOnLoopback, readBody } from '../http-server.js';
+import { RecordTexts, TimeOrder } from '../record-texts.js';
 import { FaultSchedule, type AnswerFault, type ExpireTokensFault, type GarbageFault, type SimulatorFaults, type StatusFault, type ThrottleFault } from '../faults.js';
-import { generateAuditInfos, makeAuditInfo, type LarkAuditInfo } from './events.js';
+import { auditInfoStream, type LarkAuditInfo } from './events.js';
 
 // Lark-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
 export { generateAuditInfos as generateLarkAuditInfos, makeAuditInfo as makeLarkAuditInfo, type LarkAuditInfo, type GenerateAuditInfosOptions as GenerateLarkAuditInfosOptions } from './events.js';
@@ -22,7 +23,8 @@ export { generateAuditInfos as generateLarkAuditInfos, makeAuditInfo as makeLark
  * - A rolling per-app limit (`rateLimitPerMinute`, default 100): HTTP 429, `x-ogw-ratelimit-limit`,
  *   `x-ogw-ratelimit-reset` (seconds) and `{code: 99991400, msg: "request trigger frequency limit"}`.
  * `faults.inject` (see `LarkFault`) answers throttling, 5xx, garbage bodies, any Lark error and token expiry;
- * `addEvents` adds late events; `events` and `requests` are the ground truth for assertions.
+ * `addEvents` adds late events; `events` and `requests` are the ground truth for assertions. Events are kept
+ * as their JSON text as added (`RecordTexts`): changing an event object afterwards changes nothing served.
  */
 export interface LarkSimulatorOptions {
   appId: string;
@@ -69,8 +71,10 @@ export type LarkEndpoint = 'audit_infos' | 'token';
 export interface LarkSimulator {
   url: string;
   close(): Promise<void>;
-  /** Ground truth: every event the API holds, ordered by event_time. */
+  /** Ground truth: every event the API holds, ordered by event_time (new objects at each read). */
   readonly events: readonly LarkAuditInfo[];
+  /** Ground truth: every event's `unique_id`, ordered as `events`, read from the events' text (no objects). */
+  eventIds(): string[];
   /** Every request served, in order. */
   readonly requests: readonly LarkRequestLogEntry[];
   /** The audit_infos requests only. */
@@ -119,28 +123,33 @@ function lark(status: number, code: number, msg: string, headers: Record<string,
   return new HttpAnswer(status, { code, msg }, headers);
 }
 
-/** The first index whose event_time >= seconds. */
-const firstAt = (events: readonly LarkAuditInfo[], seconds: number) => lowerBound(events, seconds, (e) => e.event_time);
+/** The envelope of a page whose items are stored JSON texts (`HttpAnswer.body`). */
+class JsonBytes {
+  constructor(readonly bytes: Buffer) {}
+}
 
 export async function startLarkSimulator(options: LarkSimulatorOptions): Promise<LarkSimulator> {
   const clock = options.clock ?? Date.now;
   const ttl = options.tokenTtlSeconds ?? 7200;
   const limit = options.rateLimitPerMinute ?? 100;
   const order = options.order ?? 'desc';
-  let events: LarkAuditInfo[] = [...(options.events ?? [])];
+  // Every event's text (ids in the order added) and their order by (event_time, unique_id), as Lark sorts.
+  const texts = new RecordTexts();
+  const uniqueId = (id: number) => String(texts.field(id, 'unique_id'));
+  const byTime = new TimeOrder((a, b) => {
+    const ua = uniqueId(a);
+    const ub = uniqueId(b);
+    return ua < ub ? -1 : ua > ub ? 1 : 0;
+  });
+  const add = (event: LarkAuditInfo) => byTime.add(event.event_time, Number.NEGATIVE_INFINITY, texts.add(event));
+  for (const event of options.events ?? []) add(event);
   if (options.generate) {
     const to = options.generate.to ?? new Date(clock());
     const from = options.generate.from ?? new Date(to.getTime() - DAY_SECONDS * 1000);
-    // concat, not push(...): a million generated events would overflow the call stack as arguments.
-    events = events.concat(generateAuditInfos({ count: options.generate.count, fromSeconds: Math.floor(from.getTime() / 1000), toSeconds: Math.floor(to.getTime() / 1000), seed: options.seed ?? 1 }));
+    for (const event of auditInfoStream({ count: options.generate.count, fromSeconds: Math.floor(from.getTime() / 1000), toSeconds: Math.floor(to.getTime() / 1000), seed: options.seed ?? 1 })) add(event);
   }
-  let sorted = false;
-  const ensureSorted = () => {
-    if (!sorted) {
-      events.sort((a, b) => a.event_time - b.event_time || (a.unique_id < b.unique_id ? -1 : a.unique_id > b.unique_id ? 1 : 0));
-      sorted = true;
-    }
-  };
+  /** Record ids at sorted positions [lo, hi). */
+  const idsAt = (lo: number, hi: number) => Array.from({ length: Math.max(0, hi - lo) }, (_, k) => byTime.idAt(lo + k));
   const requests: LarkRequestLogEntry[] = [];
   const tokens = new Map<string, IssuedToken>();
   let tokensIssued = 0;
@@ -223,16 +232,16 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     return undefined;
   }
 
-  /** One page of events[lo, hi) in `order`, without copying the whole range (100k-event benchmarks). */
-  function page(lo: number, hi: number, eventName: string, offset: number, pageSize: number): { items: LarkAuditInfo[]; total: number } {
+  /** Record ids of one page of the events at sorted positions [lo, hi) in `order`, without copying the whole range. */
+  function page(lo: number, hi: number, eventName: string, offset: number, pageSize: number): { items: number[]; total: number } {
     if (eventName) {
-      const matching = events.slice(lo, hi).filter((e) => e.event_name === eventName);
+      const matching = idsAt(lo, hi).filter((id) => texts.field(id, 'event_name') === eventName);
       if (order === 'desc') matching.reverse();
       return { items: matching.slice(offset, offset + pageSize), total: matching.length };
     }
     const total = hi - lo;
-    if (order === 'asc') return { items: events.slice(lo + offset, Math.min(hi, lo + offset + pageSize)), total };
-    return { items: events.slice(Math.max(lo, hi - offset - pageSize), Math.max(lo, hi - offset)).reverse(), total };
+    if (order === 'asc') return { items: idsAt(lo + offset, Math.min(hi, lo + offset + pageSize)), total };
+    return { items: idsAt(Math.max(lo, hi - offset - pageSize), Math.max(lo, hi - offset)).reverse(), total };
   }
 
   function intParam(url: URL, name: string): number | undefined | null {
@@ -274,13 +283,13 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
       if (!cursor || cursor.q !== query || typeof cursor.i !== 'number') return lark(400, 1050006, 'page_token is invalid');
       offset = cursor.i;
     }
-    ensureSorted();
-    const { items, total } = page(firstAt(events, oldest), firstAt(events, latest + 1), eventName, offset, pageSize);
+    const { items, total } = page(byTime.firstAt(oldest), byTime.firstAt(latest + 1), eventName, offset, pageSize);
     const hasMore = offset + pageSize < total;
-    const data: Record<string, unknown> = { has_more: hasMore, items };
-    if (hasMore) data['page_token'] = Buffer.from(JSON.stringify({ q: query, i: offset + pageSize } satisfies PageCursor)).toString('base64url');
+    const nextToken = hasMore ? Buffer.from(JSON.stringify({ q: query, i: offset + pageSize } satisfies PageCursor)).toString('base64url') : undefined;
     entry.items = items.length;
-    return new HttpAnswer(200, { code: 0, msg: 'success', data });
+    // JSON.stringify of {code: 0, msg: 'success', data: {has_more, items, page_token?}}, each item as its stored text.
+    const tail = nextToken === undefined ? ']}}' : `],"page_token":${JSON.stringify(nextToken)}}}`;
+    return new HttpAnswer(200, new JsonBytes(texts.join([`{"code":0,"msg":"success","data":{"has_more":${hasMore},"items":[`, items, tail])));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -292,8 +301,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     else if (url.pathname === AUDIT_PATH) answer = handleAudit(req, url, entry);
     else answer = lark(404, 404, 'not found');
     entry.status = answer.status;
-    const body = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    entry.code = typeof answer.body === 'object' && answer.body !== null ? (answer.body as { code?: number }).code : undefined;
+    const raw = answer.body instanceof JsonBytes;
+    const body = answer.body instanceof JsonBytes ? answer.body.bytes : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    entry.code = raw ? 0 : typeof answer.body === 'object' && answer.body !== null ? (answer.body as { code?: number }).code : undefined;
     res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/html' : 'application/json; charset=utf-8', ...answer.headers });
     res.end(body);
   }
@@ -310,9 +320,9 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
     url,
     close: () => closeServer(server),
     get events() {
-      ensureSorted();
-      return events;
+      return byTime.ids().map((id) => texts.parse<LarkAuditInfo>(id));
     },
+    eventIds: () => byTime.ids().map(uniqueId),
     requests,
     auditRequests: () => requests.filter((r) => r.path === AUDIT_PATH),
     get tokensIssued() {
@@ -322,12 +332,10 @@ export async function startLarkSimulator(options: LarkSimulatorOptions): Promise
       return [...tokens.keys()];
     },
     addEvents(...added) {
-      events = events.concat(added);
-      sorted = false;
+      for (const event of added) add(event);
     },
     eventsBetween(oldestSeconds, latestSeconds) {
-      ensureSorted();
-      return events.slice(firstAt(events, oldestSeconds), firstAt(events, latestSeconds + 1));
+      return idsAt(byTime.firstAt(oldestSeconds), byTime.firstAt(latestSeconds + 1)).map((id) => texts.parse<LarkAuditInfo>(id));
     },
     faults,
   };

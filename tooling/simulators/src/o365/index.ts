@@ -1,8 +1,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, lowerBound, readBody } from '../http-server.js';
+import { closeServer, listenOnLoopback, readBody } from '../http-server.js';
+import { RecordTexts, TimeOrder } from '../record-texts.js';
 import { FaultSchedule, type ExpireTokensFault, type GarbageFault, type SimulatorFaults, type StatusFault, type ThrottleFault } from '../faults.js';
 import { O365TokenIssuer, type O365Audience } from './tokens.js';
-import { generateO365Traces, toGraphDetails, toGraphRow, toRwsLightRow, toRwsVerboseRow, type GenerateO365TracesOptions, type O365TraceRow } from './traces.js';
+import { o365TraceStream, toGraphDetails, toGraphRow, toRwsLightRow, toRwsVerboseRow, type GenerateO365TracesOptions, type O365TraceRow } from './traces.js';
 
 // O365-prefixed names only: src/index.ts re-exports every vendor's simulator with `export *`.
 export { generateO365Traces, toGraphRow as toO365GraphRow, toGraphDetails as toO365GraphDetails, toRwsLightRow as toO365RwsLightRow, type O365TraceRow, type O365TraceStatus, type GenerateO365TracesOptions } from './traces.js';
@@ -35,7 +36,8 @@ export { generateO365Traces, toGraphRow as toO365GraphRow, toGraphDetails as toO
  *   same tenant throttle as the list (the 100 per 5 min are shared). An id or recipient it does not know →
  *   404 `ResourceNotFound`; no `recipientAddress` → 400.
  * Rows become visible at `visibleAt` (late rows). Faults: `faults.inject` (see `O365Fault`). Ground truth:
- * `rows`, `requests`.
+ * `rows`, `requests`. Rows are kept as their JSON text as added, with their Graph form beside it (`RecordTexts`):
+ * a Graph page is those texts joined; changing a row object after adding it changes nothing served.
  */
 export interface O365SimulatorOptions {
   tenantId: string;
@@ -84,8 +86,10 @@ export type O365Endpoint = 'graph' | 'graph-detail' | 'rws' | 'token';
 
 export interface O365Simulator {
   url: string;
-  /** Every row, sorted by received time (the ground truth). */
+  /** Every row, sorted by received time (the ground truth; new objects at each read). */
   readonly rows: readonly O365TraceRow[];
+  /** `messageTraceId|recipient` of every row, ordered as `rows`, read from the rows' text (no objects). */
+  rowIdentities(): string[];
   requests: O365RequestLogEntry[];
   faults: SimulatorFaults<O365Fault, O365Endpoint>;
   /** Knobs that can change mid-test. */
@@ -125,18 +129,20 @@ const RWS_UNAUTHORIZED_HTML = `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Stri
 `;
 const GRAPH_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})Z$/;
 
+/** A Graph answer already serialised (its rows' stored texts joined): sent as JSON, as is. */
+class JsonBytes {
+  constructor(readonly bytes: Buffer) {}
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const type = typeof body === 'string' ? (text.startsWith('<') ? 'text/html' : 'text/plain') : 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+  const text = body instanceof JsonBytes ? body.bytes : typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? (body.startsWith('<') ? 'text/html' : 'text/plain') : 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
   res.writeHead(status, { 'content-type': type, ...headers }).end(text);
 }
 
 function graphError(status: number, code: string, message: string): { status: number; body: unknown } {
   return { status, body: { error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': '00000000-0000-0000-0000-000000000000', 'client-request-id': '00000000-0000-0000-0000-000000000000' } } } };
 }
-
-/** Index of the first row with received >= t. */
-const firstAt = (rows: readonly O365TraceRow[], t: number) => lowerBound(rows, t, (r) => r.received);
 
 function parseRwsTime(value: string): number | undefined {
   // OData v2 datetime literal: no zone means UTC; up to 7 fractional digits.
@@ -148,10 +154,19 @@ function parseRwsTime(value: string): number | undefined {
 
 export async function startO365Simulator(options: O365SimulatorOptions): Promise<O365Simulator> {
   const clock = options.clock ?? Date.now;
-  let rows: O365TraceRow[] = [...(options.rows ?? [])];
-  // concat, not push(...): a million generated rows would overflow the call stack as arguments.
-  if (options.generate) rows = rows.concat(generateO365Traces({ ...options.generate, seed: options.seed ?? 365 }));
-  rows.sort((a, b) => a.received - b.received);
+  // Each row's text, and its Graph form (as sent without `Prefer: include-unknown-enum-members`) under the
+  // same id; their order by received time (equal times in the order added, as the stable sort before).
+  const rowTexts = new RecordTexts();
+  const graphTexts = new RecordTexts();
+  const byTime = new TimeOrder();
+  const addRow = (row: O365TraceRow) => {
+    const id = rowTexts.add(row);
+    graphTexts.add(toGraphRow(row));
+    byTime.add(row.received, row.visibleAt, id);
+  };
+  for (const row of options.rows ?? []) addRow(row);
+  if (options.generate) for (const row of o365TraceStream({ ...options.generate, seed: options.seed ?? 365 })) addRow(row);
+  const rowOf = (id: number) => rowTexts.parse<O365TraceRow>(id);
   const requests: O365RequestLogEntry[] = [];
   const faults = new FaultSchedule<O365Fault, O365Endpoint>({ kinds: ['status', 'throttle', 'garbage', 'expire-tokens'], endpoint: 'graph' });
   const settings = {
@@ -174,13 +189,8 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     clock,
   });
 
-  const visibleRows = (start: number, end: number, asOf = clock()): O365TraceRow[] => {
-    const out: O365TraceRow[] = [];
-    for (let i = firstAt(rows, start); i < rows.length && rows[i]!.received <= end; i++) {
-      if (rows[i]!.visibleAt <= asOf) out.push(rows[i]!);
-    }
-    return out;
-  };
+  /** Ids of the rows visible at `asOf` with received time in [start, end] (both inclusive), by received time. */
+  const visibleRows = (start: number, end: number, asOf = clock()): number[] => byTime.between(start, end, asOf, true);
 
   /** The answer of an injected fault (expiry is not an answer: the request then meets an expired token). */
   type Answer = { status: number; body: unknown; headers?: Record<string, string> };
@@ -259,13 +269,13 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     const query = { start, end };
     if (settings.rwsShape === 'verbose') {
       const svc = `${baseUrl}${RWS_PATH}`;
-      return { status: 200, body: { d: { results: page.map((r, i) => toRwsVerboseRow(r, query, skip + i, svc)), ...(next ? { __next: next } : {}) } } };
+      return { status: 200, body: { d: { results: page.map((id, i) => toRwsVerboseRow(rowOf(id), query, skip + i, svc)), ...(next ? { __next: next } : {}) } } };
     }
     return {
       status: 200,
       body: {
         'odata.metadata': `${baseUrl}/ecp/ReportingWebService/Reporting.svc/$metadata#MessageTrace`,
-        value: page.map((r, i) => toRwsLightRow(r, query, skip + i)),
+        value: page.map((id, i) => toRwsLightRow(rowOf(id), query, skip + i)),
         ...(next ? { 'odata.nextLink': next } : {}),
       },
     };
@@ -298,7 +308,13 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     if (!m) return graphError(400, 'BadRequest', "getDetailsByRecipient requires the parameter recipientAddress='<address>'.");
     const recipient = m[1]!.replace(/''/g, "'");
     const now = clock();
-    const row = rows.find((r) => r.messageTraceId === id && r.recipient.toLowerCase() === recipient.toLowerCase() && r.visibleAt <= now);
+    // Only the rows whose text names the message are parsed.
+    const needle = Buffer.from(JSON.stringify(id));
+    const row = byTime
+      .ids()
+      .filter((rowId) => rowTexts.bytes(rowId).includes(needle))
+      .map(rowOf)
+      .find((r) => r.messageTraceId === id && r.recipient.toLowerCase() === recipient.toLowerCase() && r.visibleAt <= now);
     if (!row) return graphError(404, 'ResourceNotFound', `No message trace ${id} for recipient ${recipient}.`);
     const value = toGraphDetails(row);
     entry.rows = value.length;
@@ -351,10 +367,8 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
     const matching = visibleRows(start, end, asOf).reverse();
     const page = matching.slice(offset, offset + top);
     entry.rows = page.length;
-    const body: Record<string, unknown> = {
-      '@odata.context': `${baseUrl}/v1.0/$metadata#admin/exchange/tracing/messageTraces`,
-      value: page.map((r) => toGraphRow(r, /include-unknown-enum-members/i.test(String(req.headers['prefer'] ?? '')))),
-    };
+    const context = `${baseUrl}/v1.0/$metadata#admin/exchange/tracing/messageTraces`;
+    let nextLink: string | undefined;
     if (offset + page.length < matching.length) {
       const skiptoken = Buffer.from(JSON.stringify({ o: offset + page.length, s: start, e: end, a: asOf })).toString('base64url');
       const link = new URLSearchParams();
@@ -362,9 +376,16 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
       if (filter !== null) link.set('$filter', filter);
       link.set('$top', String(top));
       link.set('$skiptoken', skiptoken);
-      body['@odata.nextLink'] = `${baseUrl}${url.pathname}?${link.toString().replace(/\+/g, '%20')}`;
+      nextLink = `${baseUrl}${url.pathname}?${link.toString().replace(/\+/g, '%20')}`;
     }
-    return { status: 200, body };
+    if (/include-unknown-enum-members/i.test(String(req.headers['prefer'] ?? ''))) {
+      // The rare form (`recalled` as itself): rendered from the rows.
+      const value = page.map((id) => toGraphRow(rowOf(id), true));
+      return { status: 200, body: { '@odata.context': context, value, ...(nextLink === undefined ? {} : { '@odata.nextLink': nextLink }) } };
+    }
+    // JSON.stringify of {'@odata.context', value, '@odata.nextLink'?}, each row as its stored Graph text.
+    const tail = nextLink === undefined ? ']}' : `],"@odata.nextLink":${JSON.stringify(nextLink)}}`;
+    return { status: 200, body: new JsonBytes(graphTexts.join([`{"@odata.context":${JSON.stringify(context)},"value":[`, page, tail])) };
   };
 
   const server: Server = createServer((req, res) => {
@@ -412,14 +433,15 @@ export async function startO365Simulator(options: O365SimulatorOptions): Promise
   const simulator: O365Simulator = {
     url: baseUrl,
     get rows() {
-      return rows;
+      return byTime.ids().map(rowOf);
     },
+    rowIdentities: () => byTime.ids().map((id) => `${String(rowTexts.field(id, 'messageTraceId'))}|${String(rowTexts.field(id, 'recipient'))}`),
     requests,
     faults,
     settings,
-    visibleRows: (start, end) => visibleRows(start, end),
+    visibleRows: (start, end) => visibleRows(start, end).map(rowOf),
     addRows(extra) {
-      rows = [...rows, ...extra].sort((a, b) => a.received - b.received);
+      for (const row of extra) addRow(row);
     },
     get tokensIssued() {
       return issuer.issued;

@@ -61,6 +61,15 @@ export interface GenerateO365TracesOptions {
 
 /** Rows sorted by `received` ascending. 100k messages take well under a second. */
 export function generateO365Traces(options: GenerateO365TracesOptions): O365TraceRow[] {
+  // Messages are generated in time order already (received grows with m); a stable sort keeps it cheap.
+  return [...o365TraceStream(options)].sort((a, b) => a.received - b.received);
+}
+
+/**
+ * The rows of `generateO365Traces`, one at a time in the order generated (already by `received`, equal times
+ * in generation order: what its stable sort keeps); the simulator stores each as its text as it comes.
+ */
+export function* o365TraceStream(options: GenerateO365TracesOptions): Generator<O365TraceRow> {
   const rand = seededRandom(options.seed ?? 365);
   const org = options.organization ?? 'contoso.com';
   const from = options.from.getTime();
@@ -68,7 +77,6 @@ export function generateO365Traces(options: GenerateO365TracesOptions): O365Trac
   const maxRecipients = options.maxRecipients ?? 3;
   const lateFraction = options.lateFraction ?? 0.2;
   const maxLateness = options.maxLatenessMs ?? 24 * 3_600_000;
-  const rows: O365TraceRow[] = [];
   for (let m = 0; m < options.messages; m++) {
     const received = from + Math.floor((m + rand()) * (span / Math.max(1, options.messages)));
     const traceId = guid(rand);
@@ -81,7 +89,7 @@ export function generateO365Traces(options: GenerateO365TracesOptions): O365Trac
     const count = 1 + Math.floor(rand() * maxRecipients);
     for (let r = 0; r < count; r++) {
       const late = rand() < lateFraction;
-      rows.push({
+      yield {
         messageTraceId: traceId,
         messageId,
         organization: org,
@@ -94,12 +102,9 @@ export function generateO365Traces(options: GenerateO365TracesOptions): O365Trac
         size,
         fromIP,
         toIP: inbound ? '' : `198.51.100.${Math.floor(rand() * 254) + 1}`,
-      });
+      };
     }
   }
-  // Messages are generated in time order already (received grows with m); a stable sort keeps it cheap.
-  rows.sort((a, b) => a.received - b.received);
-  return rows;
 }
 
 /** RWS `Received` has 7 fractional digits and no `Z` in the JSON-light shape. */

@@ -152,18 +152,24 @@ export interface GenerateProofpointEventsOptions {
 
 /** `count` messages or clicks spread evenly over [from, to), deterministic for a seed. */
 export function generateProofpointEvents(opts: GenerateProofpointEventsOptions): ProofpointRecord[] {
+  return [...proofpointEventStream(opts)];
+}
+
+/**
+ * The records of `generateProofpointEvents`, one at a time: the simulator stores each as its text as it comes,
+ * so a million of them never exist as objects at once.
+ */
+export function* proofpointEventStream(opts: GenerateProofpointEventsOptions): Generator<ProofpointRecord> {
   const rand = seededRandom(opts.seed ?? 7);
-  const out: ProofpointRecord[] = [];
   const step = (opts.to - opts.from) / Math.max(1, opts.count);
   for (let i = 0; i < opts.count; i++) {
     const createdAt = Math.floor(opts.from + i * step + rand() * step * 0.9);
     if (isProofpointMessageService(opts.service)) {
       const n = opts.recipientsPerMessage ?? 1;
       const recipients = Array.from({ length: n }, (_, r) => `user${i}-${r}@example.com`);
-      out.push(...makeProofpointMessage(rand, { createdAt, recipients }));
+      yield* makeProofpointMessage(rand, { createdAt, recipients });
     } else {
-      out.push(makeProofpointClick(rand, { createdAt, recipient: `user${i}@example.com` }));
+      yield makeProofpointClick(rand, { createdAt, recipient: `user${i}@example.com` });
     }
   }
-  return out;
 }

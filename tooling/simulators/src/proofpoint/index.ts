@@ -2,12 +2,14 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import {
   generateProofpointEvents,
   proofpointCreationTime,
+  proofpointEventStream,
   PROOFPOINT_SIEM_SERVICES,
   type GenerateProofpointEventsOptions,
   type ProofpointRecord,
   type ProofpointSiemService,
 } from './events.js';
 import { closeServer, listenOnLoopback } from '../http-server.js';
+import { RecordTexts, TimeOrder } from '../record-texts.js';
 import { FaultSchedule, type AnswerFault, type GarbageFault, type SimulatorFaults, type StatusFault } from '../faults.js';
 import { setRecordThreatStatus, threatForensics, threatsOfRecord, threatSummary, type ProofpointThreat, type ProofpointThreatStatus } from './threats.js';
 
@@ -48,6 +50,8 @@ export { threatForensics as proofpointThreatForensics, threatSummary as proofpoi
  *   campaign requests per rolling `quotaWindowMs`, 429 beyond, apart from the SIEM pools.
  * Faults (`faults.inject`, see `ProofpointFault`) answer SIEM requests instead; `requests` is the ground
  * truth of what the collector asked for, `maxQuotaUsage` the most requests a pool ever had in one window.
+ * Records are kept as their JSON text (`RecordTexts`), as added: changing a record object after adding it
+ * changes nothing served (`setThreatStatus` is how Proofpoint's records change).
  */
 export interface ProofpointSimulatorOptions {
   principal?: string;
@@ -98,12 +102,6 @@ export interface ProofpointRequestLogEntry {
  */
 export type ProofpointFault = StatusFault | { kind: 'throttle' } | GarbageFault | AnswerFault;
 
-interface Entry {
-  createdAt: number;
-  visibleAt: number;
-  record: ProofpointRecord;
-}
-
 const ENDPOINTS: Record<string, { arrays: ProofpointSiemService[]; pool: ProofpointPool }> = {
   'messages/blocked': { arrays: ['messagesBlocked'], pool: 'default' },
   'messages/delivered': { arrays: ['messagesDelivered'], pool: 'default' },
@@ -148,51 +146,54 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     emptyResponse: options.emptyResponse ?? (204 as 204 | 'arrays'),
   };
 
-  const store = new Map<ProofpointSiemService, { entries: Entry[]; sorted: boolean }>(PROOFPOINT_SIEM_SERVICES.map((s) => [s, { entries: [], sorted: true }]));
+  // Every record's text, in the order added (ids), and per service the order by creation time.
+  const texts = new RecordTexts();
+  const store = new Map<ProofpointSiemService, TimeOrder>(PROOFPOINT_SIEM_SERVICES.map((s) => [s, new TimeOrder()]));
   const counted: Record<ProofpointPool, number[]> = { default: [], clicksPermitted: [], forensics: [], forensicsCampaign: [] };
   const maxUsage: Record<ProofpointPool, number> = { default: 0, clicksPermitted: 0, forensics: 0, forensicsCampaign: 0 };
-  const threats = new Map<string, ProofpointThreat>();
+  /**
+   * The threats the records name, by ID, with the status of the first record that named one; built at the
+   * first Threat, Forensics or `threats()` call (a bench that never asks holds no object per threat).
+   */
+  let threatsById: Map<string, ProofpointThreat> | undefined;
   /** Threats the SIEM records name but the Threat and Forensics APIs do not know yet (404). */
   const unknownThreats = new Set<string>();
   const requests: ProofpointRequestLogEntry[] = [];
   const faults = new FaultSchedule<ProofpointFault, 'siem'>({ kinds: ['status', 'throttle', 'garbage', 'answer'], endpoint: 'siem' });
   let throttled = 0;
 
-  function add(service: ProofpointSiemService, records: readonly ProofpointRecord[], visibleAt?: number): void {
-    const bucket = store.get(service)!;
+  function add(service: ProofpointSiemService, records: Iterable<ProofpointRecord>, visibleAt?: number): void {
+    const order = store.get(service)!;
     for (const record of records) {
       const createdAt = proofpointCreationTime(record);
-      bucket.entries.push({ createdAt, visibleAt: visibleAt ?? createdAt + lag, record });
-      for (const t of threatsOfRecord(record)) {
-        if (!threats.has(t.id)) {
-          const status = (['active', 'cleared', 'falsePositive'].includes(t.status) ? t.status : 'active') as ProofpointThreatStatus;
-          threats.set(t.id, { id: t.id, status, identifiedAt: t.time, type: t.type, category: t.category, campaignId: t.campaignId });
-        }
-      }
+      order.add(createdAt, visibleAt ?? createdAt + lag, texts.add(record));
+      if (threatsById) registerThreats(threatsById, record);
     }
-    bucket.sorted = false;
   }
 
-  for (const [i, spec] of (options.generate ?? []).entries()) add(spec.service, generateProofpointEvents({ ...spec, seed: (options.seed ?? 7) + i }));
+  function registerThreats(into: Map<string, ProofpointThreat>, record: ProofpointRecord): void {
+    for (const t of threatsOfRecord(record)) {
+      if (!into.has(t.id)) {
+        const status = (['active', 'cleared', 'falsePositive'].includes(t.status) ? t.status : 'active') as ProofpointThreatStatus;
+        into.set(t.id, { id: t.id, status, identifiedAt: t.time, type: t.type, category: t.category, campaignId: t.campaignId });
+      }
+    }
+  }
 
-  /** Entries created in [start, end) and visible at `now`; binary search keeps 100k+ events cheap. */
-  function select(service: ProofpointSiemService, start: number, end: number, now: number): ProofpointRecord[] {
-    const bucket = store.get(service)!;
-    if (!bucket.sorted) {
-      bucket.entries.sort((a, b) => a.createdAt - b.createdAt);
-      bucket.sorted = true;
+  /** The threat registry, built from every record in the order added (as if registered at each add). */
+  function threats(): Map<string, ProofpointThreat> {
+    if (!threatsById) {
+      threatsById = new Map();
+      for (let id = 0; id < texts.size; id++) registerThreats(threatsById, texts.parse(id));
     }
-    const list = bucket.entries;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]!.createdAt < start) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: ProofpointRecord[] = [];
-    for (let i = lo; i < list.length && list[i]!.createdAt < end; i++) if (list[i]!.visibleAt <= now) out.push(list[i]!.record);
-    return out;
+    return threatsById;
+  }
+
+  for (const [i, spec] of (options.generate ?? []).entries()) add(spec.service, proofpointEventStream({ ...spec, seed: (options.seed ?? 7) + i }));
+
+  /** Record ids created in [start, end) and visible at `now`, by creation time (the order added among equals). */
+  function select(service: ProofpointSiemService, start: number, end: number, now: number): number[] {
+    return store.get(service)!.between(start, end, now);
   }
 
   function inWindow(pool: ProofpointPool, now: number): number {
@@ -271,13 +272,13 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       return reply(429, `Too many requests. The limit of ${pool === 'forensics' ? knobs.forensicsQuota : 1800} forensics requests per ${quotaWindowMs / HOUR} hours has been reached.`);
     }
     if (threatId !== null) {
-      const threat = unknownThreats.has(threatId) ? undefined : threats.get(threatId);
+      const threat = unknownThreats.has(threatId) ? undefined : threats().get(threatId);
       if (!threat) return reply(404, `The threat ID ${threatId} does not exist.`);
       const body = threatForensics(threat, include === 'true', now);
       log.count = (body['reports'] as unknown[]).length;
       return reply(200, JSON.stringify(body));
     }
-    const campaign = [...threats.values()].find((t) => t.campaignId === campaignId);
+    const campaign = [...threats().values()].find((t) => t.campaignId === campaignId);
     if (!campaign) return reply(404, `The campaign ID ${campaignId} does not exist.`);
     const body = threatForensics({ ...campaign, id: campaign.campaignId! }, false, now);
     return reply(200, JSON.stringify({ ...body, reports: (body['reports'] as Record<string, unknown>[]).map((r) => ({ ...r, scope: 'CAMPAIGN' })) }));
@@ -288,9 +289,10 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     const url = new URL(req.url ?? '/', 'http://simulator');
     const log: ProofpointRequestLogEntry = { at: now, path: url.pathname, pool: undefined, status: 0, count: 0, query: url.search.replace(/^\?/, '') };
     requests.push(log);
-    const reply = (status: number, body?: string, headers: Record<string, string> = {}) => {
+    const reply = (status: number, body?: string | Buffer, headers: Record<string, string> = {}) => {
       log.status = status;
-      const contentType = body === undefined ? {} : { 'content-type': body.startsWith('{') ? 'application/json' : 'text/plain; charset=utf-8' };
+      // A SIEM answer (Buffer) and every JSON body start with '{'; Proofpoint's errors are plain text.
+      const contentType = body === undefined ? {} : { 'content-type': body[0] === '{' || body[0] === 0x7b ? 'application/json' : 'text/plain; charset=utf-8' };
       res.writeHead(status, { ...contentType, ...headers });
       res.end(body);
     };
@@ -301,7 +303,7 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
       const m = /^\/v2\/threat\/summary\/([^/]+)$/.exec(url.pathname);
       if (!m) return reply(404, 'Not Found');
       const id = decodeURIComponent(m[1]!);
-      const threat = unknownThreats.has(id) ? undefined : threats.get(id);
+      const threat = unknownThreats.has(id) ? undefined : threats().get(id);
       const answer = () => (threat ? reply(200, JSON.stringify(threatSummary(threat))) : reply(404, `The threat ID ${m[1]} does not exist.`));
       if (knobs.threatLatencyMs > 0) setTimeout(answer, knobs.threatLatencyMs);
       else answer();
@@ -320,14 +322,16 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     if (typeof window === 'string') return reply(400, window);
     log.interval = window;
     const queryEndTime = isoSeconds(Math.min(window.end, now));
-    const body: Record<string, unknown> = { queryEndTime };
+    // `{"queryEndTime":"…","<array>":[…],…}`: JSON.stringify of that object, each record as its stored text.
+    const parts: (string | number[])[] = [`{"queryEndTime":${JSON.stringify(queryEndTime)}`];
     for (const array of endpoint.arrays) {
-      const records = select(array, window.start, Math.min(window.end, now + 1), now);
-      body[array] = records;
-      log.count += records.length;
+      const ids = select(array, window.start, Math.min(window.end, now + 1), now);
+      parts.push(`,${JSON.stringify(array)}:[`, ids, ']');
+      log.count += ids.length;
     }
+    parts.push('}');
     if (log.count === 0 && knobs.emptyResponse === 204) return reply(204);
-    reply(200, JSON.stringify(body));
+    reply(200, texts.join(parts));
   }
 
   function quotaReached(): string {
@@ -363,38 +367,53 @@ export async function startProofpointSimulator(options: ProofpointSimulatorOptio
     requests,
     /** Mutable: the quota per pool and what an empty result looks like. */
     knobs,
-    /** Adds records, visible `indexingLagMs` after their creation time (or at `visibleAt`). */
-    addEvents(service: ProofpointSiemService, records: readonly ProofpointRecord[], visibleAt?: number): void {
+    /** Adds records (as their text at this moment), visible `indexingLagMs` after their creation time (or at `visibleAt`). */
+    addEvents(service: ProofpointSiemService, records: Iterable<ProofpointRecord>, visibleAt?: number): void {
       add(service, records, visibleAt);
     },
     /** Adds records that stay invisible until `releaseLateEvents()`: late-indexed events. */
-    addLateEvents(service: ProofpointSiemService, records: readonly ProofpointRecord[]): void {
+    addLateEvents(service: ProofpointSiemService, records: Iterable<ProofpointRecord>): void {
       add(service, records, Number.POSITIVE_INFINITY);
     },
     releaseLateEvents(): void {
       const now = clock();
-      for (const bucket of store.values()) for (const e of bucket.entries) if (e.visibleAt === Number.POSITIVE_INFINITY) e.visibleAt = now;
+      for (const order of store.values()) order.release(now);
     },
-    /** Generates deterministic events and adds them; returns them. */
+    /** Generates deterministic events and adds them; returns them (copies: see `addEvents`). */
     generate(opts: GenerateProofpointEventsOptions): ProofpointRecord[] {
       const records = generateProofpointEvents(opts);
       add(opts.service, records);
       return records;
     },
-    /** Every record of a service (the ground truth), including not yet visible ones. */
+    /** Every record of a service (the ground truth, new objects), including not yet visible ones, by creation time. */
     events(service: ProofpointSiemService): ProofpointRecord[] {
-      return store.get(service)!.entries.map((e) => e.record);
+      return store.get(service)!.ids().map((id) => texts.parse<ProofpointRecord>(id));
+    },
+    /**
+     * A top-level string field of every record of a service (default `id`, the per-recipient identity), by
+     * creation time, read from the records' text: the ground truth of a million-record bench without a million
+     * objects.
+     */
+    eventIds(service: ProofpointSiemService, key = 'id'): string[] {
+      return store.get(service)!.ids().map((id) => String(texts.field(id, key)));
     },
     /** Every threat the records added refer to, with its current status. */
     threats(): ProofpointThreat[] {
-      return [...threats.values()].map((t) => ({ ...t }));
+      return [...threats().values()].map((t) => ({ ...t }));
     },
     /** Proofpoint re-classifies a threat: its summary, forensics and the SIEM records that carry it show `status`. */
     setThreatStatus(id: string, status: ProofpointThreatStatus): void {
-      const threat = threats.get(id);
+      const threat = threats().get(id);
       if (!threat) throw new Error(`No threat ${id}`);
       threat.status = status;
-      for (const bucket of store.values()) for (const e of bucket.entries) setRecordThreatStatus(e.record, id, status);
+      // Only the records whose text names the threat are parsed and written again (key order kept).
+      const needle = Buffer.from(JSON.stringify(id));
+      for (let recordId = 0; recordId < texts.size; recordId++) {
+        if (!texts.bytes(recordId).includes(needle)) continue;
+        const record = texts.parse<ProofpointRecord>(recordId);
+        setRecordThreatStatus(record, id, status);
+        texts.replace(recordId, record);
+      }
     },
     /** `false`: the Threat and Forensics APIs answer 404 for this threat (not known yet) until set back to `true`. */
     setThreatKnown(id: string, known: boolean): void {
