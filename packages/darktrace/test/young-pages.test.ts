@@ -3,7 +3,7 @@ import { LARGE_PAGE_CHARS } from '../src/client.js';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, simulator, TAGS, utc } from './helpers.js';
 
 /** What each scavenge the services ask for saw: how many /modelbreaches requests the simulator had answered by then. */
-const probe = vi.hoisted(() => ({ answeredAtScavenge: [] as number[], answered: () => 0 }));
+const probe = vi.hoisted(() => ({ answeredAtScavenge: [] as number[], answered: (): number => 0 }));
 vi.mock('@collector/sdk', async (importOriginal) => ({
   ...(await importOriginal<typeof import('@collector/sdk')>()),
   collectYoungGeneration: () => void probe.answeredAtScavenge.push(probe.answered()),
