@@ -103,4 +103,56 @@ describe('EncodedQueue', () => {
     expect((fourth.submission as EncodedBatch).bytes).not.toBe((second.submission as EncodedBatch).bytes);
     expect(decoded(third)).toEqual(expected(3));
   });
+
+  // A dropped or outgrown batch buffer is a mapping of its own whose small JS owner is soon promoted: left to
+  // the garbage collector it stayed resident until a mark-compact (Proofpoint's peak, docs/benchmarks.md wave 11).
+  it('gives the memory of outgrown buffers and dropped spares back at once, not at a garbage collection', () => {
+    const queue = new EncodedQueue(1000, 4 * 1024 * 1024);
+    const event = (i: number) => ({ i, text: 'x'.repeat(1500) });
+    const allocated: Buffer[] = [];
+    const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+    Buffer.allocUnsafeSlow = (size: number) => {
+      const b = allocUnsafeSlow(size);
+      allocated.push(b);
+      return b;
+    };
+    let batch: QueuedBatch;
+    try {
+      for (let i = 0; i < 1000; i++) queue.push('my.app.a', event(i), undefined, encoder);
+      batch = queue.cut()!;
+    } finally {
+      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+    }
+    // A batch of 1.5 KB events grows once, from its first buffer to about its whole size, and the first is freed.
+    expect(allocated).toHaveLength(2);
+    expect(allocated[0]!.buffer.byteLength).toBe(0);
+    const bytes = (batch.submission as EncodedBatch).bytes;
+    expect(bytes.buffer).toBe(allocated[1]!.buffer);
+    expect(bytes.buffer.byteLength).toBeGreaterThanOrEqual(batch.byteLength);
+    expect(bytes.buffer.byteLength).toBeLessThan(batch.byteLength * 1.3);
+    expect(decoded(batch)).toEqual(Array.from({ length: 1000 }, (_, i) => ['my.app.a', encoder.encode(event(i))]));
+    // Released, it waits as a spare; dropped between pulls, its memory is freed at once.
+    batch.release();
+    const before = process.memoryUsage().arrayBuffers;
+    queue.dropSpares();
+    expect(bytes.buffer.byteLength).toBe(0);
+    expect(before - process.memoryUsage().arrayBuffers).toBeGreaterThanOrEqual(batch.byteLength);
+  });
+
+  it('frees a released buffer it does not keep as a spare (more released than it keeps)', () => {
+    const queue = new EncodedQueue(10, 4 * 1024 * 1024);
+    const batches = Array.from({ length: 6 }, (_, round) => {
+      for (let i = 0; i < 10; i++) queue.push('my.app.a', { round, i }, undefined, encoder);
+      return queue.cut()!;
+    });
+    const buffers = batches.map((b) => (b.submission as EncodedBatch).bytes.buffer);
+    for (const b of batches) b.release();
+    // Four spares kept, the two others freed; the next batch reuses a kept one.
+    expect(buffers.filter((b) => b.byteLength === 0)).toHaveLength(2);
+    for (let i = 0; i < 10; i++) queue.push('my.app.a', { round: 7, i }, undefined, encoder);
+    const next = queue.cut()!;
+    expect(buffers).toContain((next.submission as EncodedBatch).bytes.buffer);
+    expect(decoded(next)).toEqual(Array.from({ length: 10 }, (_, i) => ['my.app.a', encoder.encode({ round: 7, i })]));
+    queue.dropSpares();
+  });
 });

@@ -1,4 +1,6 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { PullBatch, PullCounts } from './definitions.js';
+import { exposedGc } from './exposed-gc.js';
 import { cutoverStart, timeWindows, type TimeWindow } from './time-windows.js';
 
 /**
@@ -257,6 +259,7 @@ export async function* pullWindows<Checkpoint, Event>(
           next = undefined;
           // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
           yield { events: handOver(handing) };
+          collectOldLargeGarbage();
         }
       }
     } catch (error) {
@@ -295,3 +298,29 @@ export function handOver<Event>(holder: { page?: readonly Event[] | undefined })
 function share(now: Readonly<PullCounts>, before: PullCounts): PullCounts {
   return { requests: now.requests - before.requests, received: now.received - before.received, duplicates: now.duplicates - before.duplicates, sent: now.sent - before.sent };
 }
+
+/** Old large objects allowed to pile up above what the last full collection left, before one between two pages. */
+const OLD_LARGE_GARBAGE_BYTES = 6 * 1024 * 1024;
+let oldLargeFloor = 0;
+
+/**
+ * A full collection once the old large-object space has grown OLD_LARGE_GARBAGE_BYTES since the last one: the
+ * texts of pages a scavenge promoted while they were scanned (1–3 MB each) are freed only by a full
+ * collection, which V8 leaves for seconds in a pull (its limits look at the old generation as a whole and at
+ * external memory over 64 MiB), so they were the largest garbage at the pulls' peak RSS. Called between two
+ * pages, when the last one is encoded and the next is not asked yet: little is alive then.
+ */
+function collectOldLargeGarbage(): void {
+  let size = 0;
+  for (const space of getHeapSpaceStatistics()) if (space.space_name === 'large_object_space') size = space.space_size;
+  if (size < oldLargeFloor + OLD_LARGE_GARBAGE_BYTES) {
+    if (size < oldLargeFloor) oldLargeFloor = size;
+    return;
+  }
+  const gc = exposedGc();
+  if (!gc) return;
+  gc({ type: 'major', execution: 'sync' });
+  oldLargeFloor = 0;
+  for (const space of getHeapSpaceStatistics()) if (space.space_name === 'large_object_space') oldLargeFloor = space.space_size;
+}
+
