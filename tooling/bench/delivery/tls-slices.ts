@@ -1,9 +1,10 @@
 // How a delivery batch is handed to a TLS socket, measured: CPU, page faults and wall time of writing the same
 // batches (1.6 MB, a Proofpoint batch of 1000 events) into the counting TLS sink (tls-sink.mjs, a process of its
 // own) three ways, alternated in one session:
-//   queued   every 64 KiB slice written at once (the SDK before wave 11): the socket writes the slices it holds
+//   queued   every 64 KiB slice written at once (StreamConnection today): the socket writes the slices it holds
 //            together (writev), and a TLS socket first copies them into one new buffer;
-//   sliced   one slice at a time, the next once the previous is flushed (StreamConnection since wave 11);
+//   sliced   one slice at a time, the next once the previous is flushed (tried in wave 11 and reverted:
+//            docs/benchmarks.md, "the TLS write of a batch, wave 11");
 //   whole    the batch in one write (no copy either, but no progress for the send watchdog until it is all out).
 // Each batch is a fresh Buffer, as the pipeline frames one per batch.
 //

@@ -41,13 +41,6 @@ interface PendingSend {
   timer?: NodeJS.Timeout;
 }
 
-/** A send's bytes and how far they were handed to the socket. */
-interface UnwrittenSend {
-  bytes: Buffer;
-  offset: number;
-  send: PendingSend;
-}
-
 const REJECTED_CERT = new Set(['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
   'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE']);
 const BAD_SERVER_CERT = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED',
@@ -109,9 +102,6 @@ export class StreamConnection {
   private rttMs = 0;
   private readonly pending = new Set<PendingSend>();
   private readonly awaitingVerify: PendingSend[] = [];
-  /** Sends whose bytes are not all handed to the socket yet, oldest first (see writeSlice). */
-  private readonly unwritten: UnwrittenSend[] = [];
-  private sliceWriting = false;
   private verifyTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private unflushed = 0;
@@ -293,42 +283,23 @@ export class StreamConnection {
     return new Promise<void>((resolve, reject) => {
       const p: PendingSend = { flushed, resolve, reject };
       this.pending.add(p);
-      this.unwritten.push({ bytes, offset: 0, send: p });
-      this.writeSlice();
-    });
-  }
-
-  /**
-   * Hands the socket the next slice of the oldest unwritten send, once the previous slice is flushed. Slices
-   * are views (no copies), so each flushed one counts as progress for the sending_timeout watchdog: one 1 MB
-   * write to a slow but healthy link must not look stalled. One at a time, because a socket handed several
-   * chunks writes them together (writev), and a TLS socket first copies them all into one new buffer: for a
-   * 1.6 MB batch that copy was 1.7x the CPU and twice the page faults of writing it slice by slice
-   * (docs/benchmarks.md, "the TLS write of a batch, wave 11").
-   */
-  private writeSlice(): void {
-    const socket = this.socket;
-    const head = this.unwritten[0];
-    if (this.sliceWriting || !head || !socket || this.failure) return;
-    const end = Math.min(head.bytes.length, head.offset + SLICE);
-    const slice = head.bytes.subarray(head.offset, end);
-    head.offset = end;
-    const last = end === head.bytes.length;
-    if (last) this.unwritten.shift();
-    this.sliceWriting = true;
-    socket.write(slice, (error) => {
-      this.sliceWriting = false;
-      this.lastProgressAt = performance.now();
-      if (error || this.failure) {
-        this.fail(this.failure ?? describeSocketError(error as NodeJS.ErrnoException, this.where));
-        return;
+      // Written in slices (views, no copies) so each flushed slice counts as progress for the
+      // sending_timeout watchdog: one 1 MB write to a slow but healthy link must not look stalled.
+      for (let off = 0; off < bytes.length; off += SLICE) {
+        const last = off + SLICE >= bytes.length;
+        socket.write(bytes.subarray(off, off + SLICE), (error) => {
+          this.lastProgressAt = performance.now();
+          if (error || this.failure) {
+            if (last) this.unflushed--;
+            this.fail(this.failure ?? describeSocketError(error as NodeJS.ErrnoException, this.where));
+            return;
+          }
+          if (!last) return;
+          this.unflushed--;
+          if (this.verified) this.settleLater(p);
+          else this.awaitingVerify.push(p);
+        });
       }
-      if (last) {
-        this.unflushed--;
-        if (this.verified) this.settleLater(head.send);
-        else this.awaitingVerify.push(head.send);
-      }
-      this.writeSlice();
     });
   }
 
@@ -379,7 +350,6 @@ export class StreamConnection {
     }
     this.pending.clear();
     this.awaitingVerify.length = 0;
-    this.unwritten.length = 0;
     this.inflight = 0;
     this.reserved = 0;
     this.socket?.destroy();

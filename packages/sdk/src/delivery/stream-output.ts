@@ -7,6 +7,7 @@ import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
 import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
+import { freeArrayBuffer } from '../runtime/free-buffer.js';
 import { WRITES_PER_CONNECTION, type DeliveryRecord, type Output, type SenderService } from './types.js';
 
 export interface StreamOutputOptions {
@@ -223,7 +224,7 @@ export class StreamOutput implements Output {
 
   /** Keeps an acknowledged framing buffer for the next batch, until the spares go unused (SPARE_IDLE_MS). */
   private keepSpare(buffer: ArrayBuffer): void {
-    if (this.spare.length >= SPARES_KEPT) return;
+    if (this.spare.length >= SPARES_KEPT) return freeArrayBuffer(buffer);
     this.spare.push(buffer);
     if (this.spareTimer) return;
     const check = (): void => {
@@ -232,7 +233,7 @@ export class StreamOutput implements Output {
         return;
       }
       this.spareTimer = undefined;
-      this.spare.length = 0;
+      for (const unused of this.spare.splice(0)) freeArrayBuffer(unused);
     };
     this.spareTimer = setTimeout(check, SPARE_IDLE_MS).unref();
   }

@@ -1,5 +1,6 @@
 import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { EventEncoder, MessageWriter } from './event-encoding.js';
+import { freeArrayBuffer } from './free-buffer.js';
 
 /** A batch's first buffer when nothing was cut yet; later ones start at the size the last batch needed. */
 const FIRST_BUFFER_BYTES = 256 * 1024;
@@ -12,16 +13,9 @@ const BUFFER_STEP = 64 * 1024;
 const SPARES_KEPT = 4;
 const spare: { bytes: Buffer; ends: Uint32Array }[] = [];
 
-/**
- * Gives a buffer's memory back now, not at the next full collection: detaching its ArrayBuffer frees the
- * backing store at once. A batch buffer (1–2 MiB) is a mapping of its own under the launch lines'
- * `MALLOC_MMAP_THRESHOLD_`, but its small JS owner is promoted within a scavenge or two, so a dropped one stayed
- * resident until a mark-compact: 3–9 MiB of Proofpoint's peak (a growing batch's 256 KiB, 512 KiB and 1 MiB
- * steps, spares dropped between pulls). Only for a buffer this module allocated whole (allocUnsafeSlow, never
- * a slice of Node's pool) that nothing reads any more: a view of it reads as empty afterwards.
- */
+/** Frees a batch buffer this module allocated whole (allocUnsafeSlow) and nothing reads any more (see freeArrayBuffer). */
 export function discard(bytes: Buffer): void {
-  (bytes.buffer as ArrayBuffer & { transfer(length?: number): ArrayBuffer }).transfer(0);
+  freeArrayBuffer(bytes.buffer);
 }
 
 /** A batch being filled: messages back to back in one buffer, where each ends, its tag runs and dedup keys. */
