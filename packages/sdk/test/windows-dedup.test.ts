@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { planWindows, pullWindows, type WindowPolicy } from '@collector/sdk';
 import { DedupWindow, savedDedupKeys, timeWindows } from '@collector/sdk/host';
 import { PlainJsonString, stateTextPieces } from '../src/persistence/state-text.js';
+import { DedupDigests } from '../src/runtime/dedup-window.js';
 
 describe('timeWindows', () => {
   const now = new Date('2024-01-02T00:00:00Z');
@@ -141,6 +142,40 @@ describe('DedupWindow', () => {
       const reloaded = new DedupWindow(capacity, savedDedupKeys(JSON.parse(JSON.stringify(window.toState()))));
       expect(reloaded.toJSON()).toEqual(reference.toJSON());
     }
+  });
+
+  it('as digests (a window never saved), answers as a Set with a ring does, through evictions and regrowth, in ~21 bytes a key', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = ['0', '7', 'a', 'F', '-', '"', ' ', 'é', '\u0100', '中', '\ud83d\ude00', '\ud800'];
+    const keyOf = () => Array.from({ length: random(4) === 0 ? random(300) : random(12) }, () => alphabet[random(alphabet.length)]).join('');
+    for (const capacity of [1, 2, 17, 1000, 3000]) {
+      const window = new DedupDigests(capacity, ['a', 'b', 'a']);
+      const reference = new ReferenceWindow(capacity);
+      for (const key of ['a', 'b', 'a']) reference.add(key);
+      const seen: string[] = [];
+      for (let step = 0; step < 12_000; step++) {
+        const key = seen.length > 0 && random(3) === 0 ? seen[random(seen.length)]! : keyOf();
+        seen.push(key);
+        expect(window.has(key)).toBe(reference.has(key));
+        window.add(key);
+        reference.add(key);
+        expect(window.size).toBe(reference.toJSON().length);
+      }
+      for (const key of seen.slice(-5000)) expect(window.has(key)).toBe(reference.has(key));
+    }
+    // Prefixes, one unit apart, and keys that differ only in a character above U+00FF (FNV's low bits see it too).
+    const near = new DedupDigests(100_000);
+    const keys = Array.from({ length: 60_000 }, (_, i) => `k${i}`).concat(['x\u0100', 'x\u0200', 'x\u0101', 'x']);
+    for (const key of keys) near.add(key);
+    expect(near.size).toBe(keys.length);
+    expect(near.has('k60000')).toBe(false);
+    expect(near.has('x\u0300')).toBe(false);
+    const bytes = (near as unknown as { digests: Int32Array; table: Int32Array }).digests.byteLength + (near as unknown as { table: Int32Array }).table.byteLength;
+    expect(bytes / near.size).toBeLessThan(2 * 16 + 8); // slots doubled up to 100,000: 16 bytes a slot, a 4-byte table at most half full
   });
 
   it('keeps a length in one byte a key until a longer key comes, then answers for keys of 255, 256 and 70,000 characters exactly', () => {

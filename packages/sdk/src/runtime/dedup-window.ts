@@ -427,3 +427,154 @@ export class DedupWindow {
 function storedBytes(length: number, flags: number): number {
   return flags & WIDE ? length * 2 : length + 1;
 }
+
+/** Per process: a key's digest cannot be chosen to collide with another's without them. */
+const SEEDS = globalThis.crypto.getRandomValues(new Int32Array(4));
+
+/**
+ * A window of keys that is never saved (a service's submitted keys; the acknowledged window, `DedupWindow`, is
+ * what the state keeps) as a 128-bit digest a key instead of its text: 16 bytes and its table entry, ~21 bytes
+ * a key, against 14 plus the key's characters plus a quarter in `DedupWindow` (a 50,000-key window of 43-character
+ * keys 1.1 instead of 2.4 MB). Answers as `DedupWindow` does but for two keys of equal digests, which it takes for
+ * one: with 50,000 keys, a chance below 4 × 10⁻³⁰ per window filled. Four lanes of FNV-1a with different primes
+ * from random per-process seeds, each mixed with the others by murmur3's finaliser (a bijection of the 128 bits).
+ */
+export class DedupDigests {
+  /** Ring slots, four lanes each; slot `i`'s first lane places it in the table. */
+  private digests: Int32Array;
+  /** Open addressing: slot + 1, 0 = empty; at most half full. */
+  private table: Uint16Array | Int32Array;
+  private count = 0;
+  private next = 0;
+  /** The digest of `lastKey` (`has` then `add` of the same key digests it once). */
+  private lastKey: string | undefined;
+  private readonly lanes = new Int32Array(4);
+  /** The key `has` last answered false for; any `add` forgets it. */
+  private missed: string | undefined;
+
+  constructor(
+    readonly capacity: number,
+    initial: Iterable<string> = [],
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`A dedup window holds at least one key (got ${capacity})`);
+    const slots = Math.min(capacity, INITIAL_SLOTS);
+    this.digests = new Int32Array(slots * 4);
+    this.table = this.newTable(slots);
+    for (const key of initial) this.add(key);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(key: string): boolean {
+    this.digest(key);
+    if (this.find() >= 0) return true;
+    this.missed = key;
+    return false;
+  }
+
+  add(key: string): void {
+    this.digest(key);
+    const missed = key === this.missed;
+    this.missed = undefined;
+    if (!missed && this.find() >= 0) return;
+    if (this.count === this.capacity) this.evict(this.next);
+    else if (this.count * 4 === this.digests.length) this.growSlots();
+    const slot = this.next;
+    this.digests.set(this.lanes, slot * 4);
+    this.insert(slot, this.lanes[0]!);
+    this.count++;
+    this.next = (slot + 1) % this.capacity;
+  }
+
+  private digest(key: string): void {
+    if (key === this.lastKey) return;
+    let a = SEEDS[0]!;
+    let b = SEEDS[1]!;
+    let c = SEEDS[2]!;
+    let d = SEEDS[3]!;
+    for (let i = 0; i < key.length; i++) {
+      const unit = key.charCodeAt(i);
+      a = Math.imul(a ^ unit, 0x01000193);
+      b = Math.imul(b ^ unit, 0x5bd1e995);
+      c = Math.imul(c ^ unit, 0x85ebca6b);
+      d = Math.imul(d ^ unit, 0xc2b2ae35);
+    }
+    a = fmix(a ^ key.length ^ d);
+    b = fmix(b ^ a);
+    c = fmix(c ^ b);
+    d = fmix(d ^ c);
+    a = fmix(a ^ d);
+    const lanes = this.lanes;
+    lanes[0] = a;
+    lanes[1] = b;
+    lanes[2] = c;
+    lanes[3] = d;
+    this.lastKey = key;
+  }
+
+  /** The slot holding the digest in `lanes`, or -1. */
+  private find(): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    const digests = this.digests;
+    const lanes = this.lanes;
+    for (let i = lanes[0]! & mask; ; i = (i + 1) & mask) {
+      const entry = table[i]!;
+      if (entry === 0) return -1;
+      const at = (entry - 1) * 4;
+      if (digests[at] === lanes[0] && digests[at + 1] === lanes[1] && digests[at + 2] === lanes[2] && digests[at + 3] === lanes[3]) return entry - 1;
+    }
+  }
+
+  private insert(slot: number, home: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let i = home & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+  }
+
+  /** Drops the oldest digest (in `slot`) from the table, by backward shift as `DedupWindow` does. */
+  private evict(slot: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    const digests = this.digests;
+    let i = digests[slot * 4]! & mask;
+    while (table[i] !== slot + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = digests[(table[j]! - 1) * 4]! & mask;
+      const movable = i <= j ? home <= i || home > j : home <= i && home > j;
+      if (movable) {
+        table[i] = table[j]!;
+        i = j;
+      }
+    }
+    table[i] = 0;
+    this.count--;
+  }
+
+  private newTable(slots: number): Uint16Array | Int32Array {
+    let size = 2;
+    while (size < slots * 2) size *= 2;
+    return this.capacity < 0xffff ? new Uint16Array(size) : new Int32Array(size);
+  }
+
+  /** Before the window first fills the slots are 0..count-1 in order, so growing is a copy. */
+  private growSlots(): void {
+    const slots = Math.min(this.capacity, (this.digests.length / 4) * 2);
+    const digests = new Int32Array(slots * 4);
+    digests.set(this.digests);
+    this.digests = digests;
+    this.table = this.newTable(slots);
+    for (let slot = 0; slot < this.count; slot++) this.insert(slot, digests[slot * 4]!);
+  }
+}
+
+/** murmur3's 32-bit finaliser. */
+function fmix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
