@@ -428,7 +428,7 @@ function storedBytes(length: number, flags: number): number {
   return flags & WIDE ? length * 2 : length + 1;
 }
 
-/** Per process: a key's digest cannot be chosen to collide with another's without them. */
+/** Per process, so that keys chosen to collide are hard to find (the digest is not a cryptographic hash). */
 const SEEDS = globalThis.crypto.getRandomValues(new Int32Array(4));
 
 /**
@@ -436,8 +436,9 @@ const SEEDS = globalThis.crypto.getRandomValues(new Int32Array(4));
  * what the state keeps) as a 128-bit digest a key instead of its text: 16 bytes and its table entry, ~21 bytes
  * a key, against 14 plus the key's characters plus a quarter in `DedupWindow` (a 50,000-key window of 43-character
  * keys 1.1 instead of 2.4 MB). Answers as `DedupWindow` does but for two keys of equal digests, which it takes for
- * one: with 50,000 keys, a chance below 4 × 10⁻³⁰ per window filled. Four lanes of FNV-1a with different primes
- * from random per-process seeds, each mixed with the others by murmur3's finaliser (a bijection of the 128 bits).
+ * one: with 50,000 keys, a chance below 4 × 10⁻³⁰ per window filled if the digest were ideal. Four lanes of FNV-1a
+ * with different primes from random per-process seeds, mixed with each other by murmur3's finaliser (a bijection of
+ * the 128 bits); fast, not cryptographic.
  */
 export class DedupDigests {
   /** Ring slots, four lanes each; slot `i`'s first lane places it in the table. */
