@@ -23,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -114,24 +114,140 @@ const commonJsDynamicImports = {
 
 const validators = await configValidators();
 const VALIDATOR = 'precompiled-config-validator';
-/** @type {import('esbuild').Plugin} */
+/**
+ * The validators live in dist/config-validators.cjs, a CommonJS file the bundle's copy of the SDK module
+ * `precompiled-validators.js` loads when the config is validated and drops after it (as dist/yaml.cjs, below):
+ * the standalone code (0.14 MB for Lark's schema) and what V8 compiled of it ran once and would stay in every
+ * idle daemon from main.js. Its `get(key)` gives the validator of a schema's JSON, undefined for another.
+ * @type {import('esbuild').Plugin}
+ */
 const precompiledValidators = {
   name: 'precompiled-config-validators',
   setup(b) {
-    b.onLoad({ filter: /[\\/]sdk[\\/]dist[\\/]config[\\/]precompiled-validators\.js$/ }, ({ path }) => ({
-      contents: [
-        ...validators.map((_, i) => `import validate${i} from '${VALIDATOR}:${i}';`),
-        `export const precompiledValidators = new Map([${validators.map((v, i) => `[${JSON.stringify(v.key)}, validate${i}]`).join(', ')}]);`,
-      ].join('\n'),
+    b.onLoad({ filter: /[\\/]sdk[\\/]dist[\\/]config[\\/]precompiled-validators\.js$/ }, () => ({
+      contents: `import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+export const precompiledValidators = {
+  get(key) {
+    // dist/config-validators.cjs: beside main.js, or one level above the chunk that holds this code.
+    const file = ['./config-validators.cjs', '../config-validators.cjs'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
+    if (file === undefined) return undefined;
+    const load = createRequire(import.meta.url);
+    try {
+      return load(file).validators.get(key);
+    } finally {
+      // Forgotten by the module cache and by the module that required it: once the caller drops the validator,
+      // nothing holds the file's code any more.
+      const module = load.cache[file];
+      delete load.cache[file];
+      const siblings = module?.parent?.children ?? [];
+      const at = siblings.indexOf(module);
+      if (at >= 0) siblings.splice(at, 1);
+    }
+  },
+};
+`,
       loader: 'js',
-      resolveDir: dirname(path),
+      resolveDir: process.cwd(),
     }));
-    // The standalone code requires ajv's small run-time helpers (e.g. ucs2length): resolved from the SDK.
+  },
+};
+
+/**
+ * The validators' standalone code, for dist/config-validators.cjs. It requires ajv's small run-time helpers (e.g.
+ * ucs2length): resolved from the SDK.
+ * @type {import('esbuild').Plugin}
+ */
+const validatorSources = {
+  name: 'precompiled-config-validator-sources',
+  setup(b) {
     b.onResolve({ filter: new RegExp(`^${VALIDATOR}:`) }, ({ path, resolveDir }) => ({ path, namespace: VALIDATOR, pluginData: resolveDir }));
     b.onLoad({ filter: /./, namespace: VALIDATOR }, ({ path, pluginData }) => ({
       contents: validators[Number(path.slice(VALIDATOR.length + 1))]?.source,
       loader: 'js',
       resolveDir: pluginData,
+    }));
+  },
+};
+
+/**
+ * yaml, which parses the config once at start (and again only to find the logging settings of a config that failed
+ * to load), in a file of its own, dist/yaml.cjs, loaded for each parse and dropped after it: bundled into main.js,
+ * its code, classes and compiled functions (~1 MiB of V8's heap, and 0.26 MB of the source V8 keeps) stayed in
+ * every idle daemon (docs/benchmarks.md, "idle RSS, wave 11"). The bundle's `yaml` is this module: `parse` and a
+ * `YAMLParseError` that `instanceof` recognises by the error's name (each load has its own class).
+ * @type {import('esbuild').Plugin}
+ */
+const transientYaml = {
+  name: 'transient-yaml',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'transient-yaml' }));
+    b.onLoad({ filter: /./, namespace: 'transient-yaml' }, () => ({
+      contents: `import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+function withYaml(use) {
+  // dist/yaml.cjs: beside main.js, or one level above the chunk that holds this code.
+  const file = ['./yaml.cjs', '../yaml.cjs'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
+  if (file === undefined) throw new Error('dist/yaml.cjs is missing (copy the whole dist/ of the collector)');
+  const load = createRequire(import.meta.url);
+  try {
+    return use(load(file));
+  } finally {
+    // Forgotten by the module cache and by the module that required it, nothing holds it any more.
+    const module = load.cache[file];
+    delete load.cache[file];
+    const siblings = module?.parent?.children ?? [];
+    const at = siblings.indexOf(module);
+    if (at >= 0) siblings.splice(at, 1);
+  }
+}
+export function parse(...args) {
+  return withYaml((yaml) => yaml.parse(...args));
+}
+export const YAMLParseError = { [Symbol.hasInstance]: (error) => error instanceof Error && error.name === 'YAMLParseError' };
+`,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
+/**
+ * ajv, which only compiles a config schema the build did not know (the bundle carries its validators compiled, above),
+ * in a file of its own, dist/ajv.cjs, read only if that happens: in main.js its 0.26 MB of source stayed in memory
+ * for good (V8 keeps a module's source while the module is loaded). The SDK's `ajv` and `ajv/dist/standalone` are
+ * this module; the compiled validators' run-time helpers (`ajv/dist/runtime/...`) stay in the bundle.
+ * @type {import('esbuild').Plugin}
+ */
+const lazyAjv = {
+  name: 'lazy-ajv',
+  setup(b) {
+    b.onResolve({ filter: /^ajv(\/dist\/standalone)?$/ }, ({ path }) => ({ path, namespace: 'lazy-ajv' }));
+    b.onLoad({ filter: /./, namespace: 'lazy-ajv' }, ({ path }) => ({
+      contents: `import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+function ajv() {
+  // dist/ajv.cjs: beside main.js, or one level above the chunk that holds this code.
+  const file = ['./ajv.cjs', '../ajv.cjs'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
+  if (file === undefined) throw new Error('dist/ajv.cjs is missing (copy the whole dist/ of the collector)');
+  return createRequire(import.meta.url)(file);
+}
+${path === 'ajv'
+        ? `export class Ajv {
+  constructor(...args) {
+    return new (ajv().ajv.Ajv)(...args);
+  }
+}
+export default Ajv;`
+        : `export default function standaloneCode(...args) {
+  return ajv().standalone.default(...args);
+}`}
+`,
+      loader: 'js',
+      resolveDir: process.cwd(),
     }));
   },
 };
@@ -149,7 +265,7 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
-  plugins: [createRequireAsRequire, precompiledValidators, commonJsDynamicImports],
+  plugins: [createRequireAsRequire, precompiledValidators, commonJsDynamicImports, transientYaml, lazyAjv],
   // Bundled CommonJS code calls require() for Node's built-ins; an ES module has no require of its own.
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
 });
@@ -169,6 +285,28 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
 const configSchemas = validators.map((v) => ({ collector: v.collector, sha256: createHash('sha256').update(v.key).digest('hex') }));
 writeFileSync('dist/bundle-graph.json', JSON.stringify({ configSchemas, outputs: graph(result.metafile) }, null, 1));
 chmodSync('dist/main.js', 0o755);
+// dist/yaml.cjs (transientYaml) and dist/ajv.cjs (lazyAjv): the packages as the SDK resolves them, one CommonJS file each.
+const sdkDir = dirname(createRequire(resolve('package.json')).resolve('@collector/sdk/host'));
+const validatorsModule = [
+  ...validators.map((_, i) => `import validate${i} from '${VALIDATOR}:${i}';`),
+  `export const validators = new Map([${validators.map((v, i) => `[${JSON.stringify(v.key)}, validate${i}]`).join(', ')}]);`,
+].join('\n');
+for (const [file, contents] of [
+  ['dist/yaml.cjs', "module.exports = require('yaml');"],
+  ['dist/ajv.cjs', "module.exports = { ajv: require('ajv'), standalone: require('ajv/dist/standalone') };"],
+  ['dist/config-validators.cjs', validatorsModule],
+]) {
+  await build({
+    stdin: { contents, resolveDir: join(sdkDir, 'config'), loader: 'js' },
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22.19',
+    logLevel: 'warning',
+    plugins: [validatorSources],
+  });
+}
 buildReleaseMemory();
 
 /**

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerSecret } from '@collector/sdk';
@@ -44,5 +45,23 @@ describe('logger', () => {
     log.info('after unsubscribe');
     await new Promise((r) => setImmediate(r));
     expect(seen.map((r) => [r.level, r.msg, r.inputName, r.serviceName, r.module])).toEqual([['info', 'Retrieved 50 audit_infos event(s)', 'lark', 'audit_infos', 'LarkBasePuller']]);
+  });
+
+  it('writes a line and hands its record over before the call returns, at the levels asked for, without a logging library loaded', () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (d) => (text += d));
+    const seen: string[] = [];
+    const off = onLogRecord((r) => seen.push(`${r.level} ${r.msg}`));
+    const log = createLogger({ stream, level: 'warning' }).child({ module: 'Puller' });
+    log.info('dropped');
+    log.debug('dropped too');
+    log.warn('kept');
+    log.error('kept too');
+    off();
+    expect(text).toMatch(/^\S+ WARNING MainThread::Puller -> kept\n\S+ {3}ERROR MainThread::Puller -> kept too\n$/);
+    expect(seen).toEqual(['warning kept', 'error kept too']);
+    // winston and its ten packages stayed loaded in every collector for the level filter and the newline.
+    expect(Object.keys(createRequire(import.meta.url).cache).filter((file) => /[\\/]node_modules[\\/].*(winston|logform)/.test(file))).toEqual([]);
   });
 });

@@ -143,6 +143,33 @@ describe('DedupWindow', () => {
     }
   });
 
+  it('keeps a length in one byte a key until a longer key comes, then answers for keys of 255, 256 and 70,000 characters exactly', () => {
+    const lengths = (window: DedupWindow) => (window as unknown as { lengths: { BYTES_PER_ELEMENT: number } }).lengths.BYTES_PER_ELEMENT;
+    const short = (i: number) => `id-${i}`;
+    const window = new DedupWindow(3000);
+    for (let i = 0; i < 2000; i++) window.add(short(i));
+    window.add('x'.repeat(255));
+    expect(lengths(window)).toBe(1);
+    // Before the window first fills, then through its evictions (the slots grow, the ring wraps).
+    const long = ['y'.repeat(256), `${'z'.repeat(299)}\u0100`, 'w'.repeat(70_000)];
+    window.add(long[0]!);
+    expect(lengths(window)).toBe(2);
+    window.add(long[1]!);
+    window.add(long[2]!);
+    expect(lengths(window)).toBe(4);
+    for (let i = 2000; i < 3500; i++) window.add(short(i));
+    // 3,504 keys in a window of 3,000: the oldest 504 (short ones) evicted, the long ones kept exactly.
+    const all = [...Array.from({ length: 2000 }, (_, i) => short(i)), 'x'.repeat(255), ...long, ...Array.from({ length: 1500 }, (_, i) => short(2000 + i))];
+    const keys = window.toJSON();
+    expect(keys).toEqual(all.slice(-3000));
+    for (const key of long) expect(window.has(key)).toBe(true);
+    expect(window.has(short(503))).toBe(false);
+    expect(window.has(short(504))).toBe(true);
+    expect(window.has('y'.repeat(255))).toBe(false);
+    expect(window.has('w'.repeat(69_999))).toBe(false);
+    expect(new DedupWindow(3000, savedDedupKeys(window.toState())).toJSON()).toEqual(keys);
+  });
+
   it('keeps its keys in at most a quarter more storage than a full window of them takes, through the ring\'s evictions', () => {
     // 43 characters, as a base64url SHA-256: 44 bytes each with the space, 2.2 MB.
     const key = (i: number) => `k${String(i).padStart(42, '0')}`;

@@ -27,6 +27,6 @@ describe('shebangLaunch', () => {
   it('the pull collectors as built declare their launch line', () => {
     const lark = shebangLaunch(join(import.meta.dirname, '..', '..', '..', 'apps', 'lark', 'src', 'main.ts'));
     expect(lark.nodeArgs).toEqual(['--max-semi-space-size=16']);
-    expect(Object.keys(lark.env)).toEqual(['MALLOC_MMAP_THRESHOLD_']);
+    expect(lark.env).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' });
   });
 });

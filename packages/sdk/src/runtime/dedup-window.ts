@@ -59,9 +59,15 @@ export function savedDedupKeys(saved: unknown): string[] {
 }
 
 export class DedupWindow {
-  /** Ring slots: where each key's characters start in the arena, how many there are, its hash and flags. */
+  /**
+   * Ring slots: where each key's characters start in the arena, how many there are, its hash and flags. The
+   * lengths take one byte a key until a key longer than 255 characters arrives (vendor ids, GUIDs and digests
+   * are far shorter), then two, then four (`widenLengths`): 3 of the 20 bytes a key cost in the two windows.
+   */
   private starts: Int32Array;
-  private lengths: Int32Array;
+  private lengths: Uint8Array | Uint16Array | Int32Array;
+  /** The longest length `lengths` holds. */
+  private maxLength = 0xff;
   private hashes: Int32Array;
   private flags: Uint8Array;
   /** Keys held that hold a space: while there are any, `toState` saves a list. */
@@ -90,7 +96,7 @@ export class DedupWindow {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`A dedup window holds at least one key (got ${capacity})`);
     const slots = Math.min(capacity, INITIAL_SLOTS);
     this.starts = new Int32Array(slots);
-    this.lengths = new Int32Array(slots);
+    this.lengths = new Uint8Array(slots);
     this.hashes = new Int32Array(slots);
     this.flags = new Uint8Array(slots);
     this.table = this.newTable(slots);
@@ -113,6 +119,7 @@ export class DedupWindow {
     else if (this.count === this.starts.length) this.growSlots();
     const slot = this.next;
     const length = key.length;
+    if (length > this.maxLength) this.widenLengths(length);
     // Written as Latin-1 while scanning it (nearly every key is); a wider character starts over at two bytes each.
     let flags = 0;
     let at = this.reserve(length + 1);
@@ -388,11 +395,20 @@ export class DedupWindow {
     return this.capacity < 0xffff ? new Uint16Array(size) : new Int32Array(size);
   }
 
+  /** Lengths two bytes each once a key is longer than 255 characters, four once one is longer than 65,535. */
+  private widenLengths(length: number): void {
+    const wide = length > 0xffff;
+    const wider = wide ? new Int32Array(this.lengths.length) : new Uint16Array(this.lengths.length);
+    wider.set(this.lengths);
+    this.lengths = wider;
+    this.maxLength = wide ? 0x7fffffff : 0xffff;
+  }
+
   /** Before the window first fills the slots are 0..count-1 in order, so growing is a copy. */
   private growSlots(): void {
     const slots = Math.min(this.capacity, this.starts.length * 2);
-    const grown = (array: Int32Array): Int32Array => {
-      const bigger = new Int32Array(slots);
+    const grown = <T extends Uint8Array | Uint16Array | Int32Array>(array: T): T => {
+      const bigger = new (array.constructor as new (length: number) => T)(slots);
       bigger.set(array);
       return bigger;
     };

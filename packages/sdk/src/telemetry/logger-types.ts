@@ -1,4 +1,4 @@
-// The logger as services and the runtime see it (types only: the contract imports these, not the winston logger).
+// The logger as services and the runtime see it (types only: the contract imports these, not the logger itself).
 
 export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
 

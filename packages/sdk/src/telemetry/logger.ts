@@ -1,5 +1,3 @@
-import winston from 'winston';
-import Transport from 'winston-transport';
 import { redact } from '../secrets/redactor.js';
 import type { LogContext, Logger, LogLevel, LogRecord } from './logger-types.js';
 
@@ -16,7 +14,8 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
-// DCSDK level names: winston's npm levels with `warning` instead of `warn`.
+// DCSDK level names: npm's levels (as winston had them) with `warning` instead of `warn`; a line is written when its
+// level's number is at most the logger's.
 const levels = { error: 0, warning: 1, info: 2, debug: 3 } as const;
 type Sink = (record: LogRecord) => void;
 const sinks = new Set<Sink>();
@@ -103,44 +102,39 @@ export function formatLogLine(line: LogLine, json: boolean): string {
   return `${timestamp(line.time)} ${line.level.toUpperCase().padStart(7)} ${where} -> ${String(line.msg)}`;
 }
 
-const asLine = (info: winston.Logform.TransformableInfo): LogLine => ({
-  time: info['time'] as Date,
-  level: String(info.level),
-  process: info['process'],
-  module: info['module'],
-  inputName: info['inputName'],
-  serviceName: info['serviceName'],
-  msg: info.message,
-});
-
-class SinkTransport extends Transport {
-  override log(info: Record<string, unknown>, next: () => void): void {
-    if (sinks.size > 0) {
-      const record: LogRecord = {
-        level: info['level'] as LogLevel,
-        msg: String(info['message']),
-        time: info['time'] as Date,
-        process: String(info['process'] ?? 'MainThread'),
-        module: String(info['module'] ?? 'MainThread'),
-        inputName: info['inputName'] as string | undefined,
-        serviceName: info['serviceName'] as string | undefined,
-      };
-      for (const sink of sinks) sink(record);
-    }
-    next();
-  }
-}
-
-class WinstonLogger implements Logger {
+/**
+ * Writes each line to the stream and hands each record to the subscribers, in the caller's turn. This was winston
+ * (a logger stream piped into a stream transport and a subscribers' transport), whose part in the output was the
+ * level filter and the newline; its ten packages (logform, colors, colorspace, fecha, async, readable-stream,
+ * ...) stayed loaded in every collector for it: 0.3 MB of the bundle's source and ~1.5 MiB of V8's heap at idle
+ * (docs/benchmarks.md, "idle RSS, wave 11").
+ */
+class LineLogger implements Logger {
   constructor(
-    private readonly base: winston.Logger,
+    private readonly stream: NodeJS.WritableStream,
     private readonly context: LogContext,
+    private readonly maxLevel: number,
     readonly debugEnabled: boolean,
     readonly json: boolean,
   ) {}
 
-  private write(level: LogLevel, msg: string): void {
-    this.base.log({ level, message: redact(msg), time: new Date(), ...this.context });
+  private write(level: LogLevel, text: string): void {
+    if (levels[level] > this.maxLevel) return;
+    const msg = redact(text);
+    const time = new Date();
+    const context = this.context;
+    this.stream.write(`${formatLogLine({ ...context, time, level, msg }, this.json)}\n`);
+    if (sinks.size === 0) return;
+    const record: LogRecord = {
+      level,
+      msg,
+      time,
+      process: String(context.process ?? 'MainThread'),
+      module: String(context.module ?? 'MainThread'),
+      inputName: context.inputName,
+      serviceName: context.serviceName,
+    };
+    for (const sink of sinks) sink(record);
   }
   error(msg: string): void {
     this.write('error', msg);
@@ -158,20 +152,14 @@ class WinstonLogger implements Logger {
     if (this.debugEnabled) this.write('debug', msg);
   }
   child(context: LogContext): Logger {
-    return new WinstonLogger(this.base, { ...this.context, ...context }, this.debugEnabled, this.json);
+    return new LineLogger(this.stream, { ...this.context, ...context }, this.maxLevel, this.debugEnabled, this.json);
   }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const json = options.json === true;
-  const format = winston.format.printf((info) => formatLogLine(asLine(info), json));
   const level = options.level ?? (options.debug ? 'debug' : 'info');
-  const base = winston.createLogger({
-    levels,
-    level,
-    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stdout, format }), new SinkTransport({ level })],
-  });
-  return new WinstonLogger(base, { process: 'MainThread', module: 'MainThread' }, level === 'debug', json);
+  return new LineLogger(options.stream ?? process.stdout, { process: 'MainThread', module: 'MainThread' }, levels[level], level === 'debug', json);
 }
 
 /** A logger that drops everything (library use without logging). */
