@@ -112,6 +112,29 @@ const commonJsDynamicImports = {
   },
 };
 
+/**
+ * Module text that defines `loadOnce(name, use, missing)`: requires dist/<name> (beside main.js, or one level above
+ * the chunk that holds this code) for one `use`, then makes the module cache and the module that required it forget
+ * the file, so that nothing holds its code any more; `missing()` answers when the file is not there.
+ */
+const LOAD_ONCE = `import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+function loadOnce(name, use, missing) {
+  const file = ['./' + name, '../' + name].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
+  if (file === undefined) return missing();
+  const load = createRequire(import.meta.url);
+  try {
+    return use(load(file));
+  } finally {
+    const module = load.cache[file];
+    delete load.cache[file];
+    const siblings = module?.parent?.children ?? [];
+    const at = siblings.indexOf(module);
+    if (at >= 0) siblings.splice(at, 1);
+  }
+}`;
+
 const validators = await configValidators();
 const VALIDATOR = 'precompiled-config-validator';
 /**
@@ -125,26 +148,10 @@ const precompiledValidators = {
   name: 'precompiled-config-validators',
   setup(b) {
     b.onLoad({ filter: /[\\/]sdk[\\/]dist[\\/]config[\\/]precompiled-validators\.js$/ }, () => ({
-      contents: `import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+      contents: `${LOAD_ONCE}
 export const precompiledValidators = {
   get(key) {
-    // dist/config-validators.cjs: beside main.js, or one level above the chunk that holds this code.
-    const file = ['./config-validators.cjs', '../config-validators.cjs'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
-    if (file === undefined) return undefined;
-    const load = createRequire(import.meta.url);
-    try {
-      return load(file).validators.get(key);
-    } finally {
-      // Forgotten by the module cache and by the module that required it: once the caller drops the validator,
-      // nothing holds the file's code any more.
-      const module = load.cache[file];
-      delete load.cache[file];
-      const siblings = module?.parent?.children ?? [];
-      const at = siblings.indexOf(module);
-      if (at >= 0) siblings.splice(at, 1);
-    }
+    return loadOnce('config-validators.cjs', (file) => file.validators.get(key), () => undefined);
   },
 };
 `,
@@ -184,27 +191,11 @@ const transientYaml = {
   setup(b) {
     b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'transient-yaml' }));
     b.onLoad({ filter: /./, namespace: 'transient-yaml' }, () => ({
-      contents: `import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-function withYaml(use) {
-  // dist/yaml.cjs: beside main.js, or one level above the chunk that holds this code.
-  const file = ['./yaml.cjs', '../yaml.cjs'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
-  if (file === undefined) throw new Error('dist/yaml.cjs is missing (copy the whole dist/ of the collector)');
-  const load = createRequire(import.meta.url);
-  try {
-    return use(load(file));
-  } finally {
-    // Forgotten by the module cache and by the module that required it, nothing holds it any more.
-    const module = load.cache[file];
-    delete load.cache[file];
-    const siblings = module?.parent?.children ?? [];
-    const at = siblings.indexOf(module);
-    if (at >= 0) siblings.splice(at, 1);
-  }
-}
+      contents: `${LOAD_ONCE}
 export function parse(...args) {
-  return withYaml((yaml) => yaml.parse(...args));
+  return loadOnce('yaml.cjs', (yaml) => yaml.parse(...args), () => {
+    throw new Error('dist/yaml.cjs is missing (copy the whole dist/ of the collector)');
+  });
 }
 export const YAMLParseError = { [Symbol.hasInstance]: (error) => error instanceof Error && error.name === 'YAMLParseError' };
 `,
