@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { collectYoungGeneration, CollectorError, HttpError, jsonRecords, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { collectYoungGeneration, CollectorError, LARGE_PAGE_CHARS, HttpError, jsonRecords, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { darktraceErrors as E, TransientStatus } from './errors.js';
 
 /**
@@ -63,9 +63,6 @@ export function isTransient(error: unknown): boolean {
 
 /** /modelbreaches is not paged, so a busy appliance may take a while to answer a wide window. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
-
-/** An answer from this many characters is scanned after a scavenge (see getRecords). */
-export const LARGE_PAGE_CHARS = 512 * 1024;
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();

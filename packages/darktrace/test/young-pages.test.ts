@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LARGE_PAGE_CHARS } from '../src/client.js';
+import { LARGE_PAGE_CHARS } from '@collector/sdk';
 import { closeSimulators, credentialsFor, darktraceConfig, hoursAgo, newWorkDir, runOnce, simulator, TAGS, utc } from './helpers.js';
 
 /** What each scavenge the services ask for saw: how many /modelbreaches requests the simulator had answered by then. */

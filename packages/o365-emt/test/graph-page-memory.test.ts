@@ -1,10 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { HttpResponse, PullContext } from '@collector/sdk';
+import { LARGE_PAGE_CHARS, type HttpResponse, type PullContext } from '@collector/sdk';
 import type { O365Client } from '../src/client.js';
 import { parseServiceOptions } from '../src/config.js';
-import { graphPages, LARGE_PAGE_CHARS } from '../src/services/message-trace-graph.js';
+import { graphPages } from '../src/services/message-trace-graph.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

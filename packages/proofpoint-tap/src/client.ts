@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { collectYoungGeneration, formatUtc, HttpError, JsonRecord, jsonRecords, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
+import { collectYoungGeneration, formatUtc, HttpError, JsonRecord, jsonRecords, LARGE_PAGE_CHARS, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
 import { proofpointErrors } from './errors.js';
 
 // require(), not import: an ES import of node:http also loads Node's bundled undici (+11 MiB of resident
@@ -138,9 +138,6 @@ function httpError(response: HttpResponse, endpoint: string) {
   return proofpointErrors.http({ status: response.status, endpoint, answer: details ? `${summary} - ${details}` : summary });
 }
 
-/** An answer from this many characters is scanned after a scavenge (see fetchSiemWindow). */
-export const LARGE_ANSWER_CHARS = 512 * 1024;
-
 /** GET one window: `interval=<start>/<end>`, JSON. */
 export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient, query: SiemQuery): Promise<SiemWindow> {
   const endpoint = query.path;
@@ -156,7 +153,7 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
   // scavenge during those promotes the 3 MB text (a large object) to the old generation, freed only by a full
   // collection, which a 100,000-event pull never reaches (docs/benchmarks.md, wave 11). Before the request
   // instead (wave 10) the reads themselves filled the young generation again.
-  if (response.text.length >= LARGE_ANSWER_CHARS) collectYoungGeneration();
+  if (response.text.length >= LARGE_PAGE_CHARS) collectYoungGeneration();
   const forward = query.forwardFields && query.arrayKeys.length === 1 ? forwardedRecords(response, endpoint, query.arrayKeys[0]!, query.forwardFields) : undefined;
   const record = forward ? forward.envelope : jsonObject(response, endpoint);
   // The documented envelope or nothing: a missing array or a mistyped field is a broken answer, never an

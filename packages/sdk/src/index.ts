@@ -31,7 +31,7 @@ export {
 export { cutoverStart, type TimeWindow, type TimeWindowSpec } from './runtime/time-windows.js';
 export { pullWindows, planWindows, historicFloorAt, handOver, type WindowPolicy, type WindowPlan, type WindowClamp, type WindowLines, type WindowEnd, type WindowContext } from './runtime/windowed-pull.js';
 export { extendJsonObject } from './runtime/event-encoding.js';
-export { collectYoungGeneration } from './runtime/exposed-gc.js';
+export { collectYoungGeneration, LARGE_PAGE_CHARS } from './runtime/exposed-gc.js';
 export { EncodedBatch } from './delivery/encoded-batch.js';
 export { canonicalJson } from './runtime/canonical-json.js';
 export { JsonSyntaxError, scanJsonArray, compactJson, type JsonArrayScan } from './json/json-array-scan.js';

@@ -1,4 +1,4 @@
-import { collectYoungGeneration, defineService, formatUtc, type PullContext } from '@collector/sdk';
+import { collectYoungGeneration, defineService, formatUtc, LARGE_PAGE_CHARS, type PullContext } from '@collector/sdk';
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
@@ -31,14 +31,6 @@ export function graphQueryUrl(collection: string, start: Date, end: Date, top: n
   return `${collection}?$filter=${encodeURIComponent(filter)}&$top=${top}`;
 }
 
-/**
- * A page text at least this long (UTF-16 code units, ~1,600 Graph rows) is parsed into a young generation emptied
- * first (`collectYoungGeneration`): parsing a 5000-row page allocates ~6 MB of rows while its ~1.6 MB text must
- * stay alive, and with the launch line's 8 MiB semi-spaces a scavenge nearly always fell in that span and
- * promoted the text (1.5 MB of old-generation garbage a page, 15 MiB of a 100,000-event run's peak).
- */
-export const LARGE_PAGE_CHARS = 512 * 1024;
-
 /** One parsed page: its rows and the link to the next one (none on the last page). */
 interface GraphPage {
   rows: GraphRow[];
@@ -56,6 +48,10 @@ async function fetchGraphPage(ctx: Ctx, o: ServiceOptions, spec: TokenSpec, url:
   ctx.log.debug(`Requesting data. URL: ${url}`);
   const res = await ctx.client.get(ctx.http, spec, url, { timeoutMs: o.timeoutMs, path: ctx.path, log: ctx.log, headers: GRAPH_HEADERS });
   checkResponse('graph', res, ctx.path);
+  // A page of LARGE_PAGE_CHARS (~1,600 Graph rows) and up is parsed into a young generation emptied first: parsing a
+  // 5000-row page allocates ~6 MB of rows while its ~1.6 MB text must stay alive, and with the launch line's 8 MiB
+  // semi-spaces a scavenge nearly always fell in that span and promoted the text (1.5 MB of old-generation garbage
+  // a page, 15 MiB of a 100,000-event run's peak).
   if (res.text.length >= LARGE_PAGE_CHARS) collectYoungGeneration();
   const body = jsonBody(res, ctx.path);
   const rows = body['value'];

@@ -23,6 +23,14 @@ export function exposedGc(): ExposedGc | null {
 }
 
 /**
+ * A page text at least this long (UTF-16 code units) is worth a `collectYoungGeneration()` once it arrived and
+ * before it is parsed or scanned: its flat text (0.5 MB and up, a large object) would otherwise likely be
+ * promoted by a scavenge during the parse (Microsoft 365's 1.6 MB Graph pages, Proofpoint's 3 MB windows,
+ * Darktrace's 1 MB breach pages), while for a smaller page the scavenge would cost more than it saves.
+ */
+export const LARGE_PAGE_CHARS = 512 * 1024;
+
+/**
  * Runs a scavenge now (V8's young generation only; does nothing where `gc` cannot be had). For a service about to
  * parse a page of megabytes: a scavenge that falls during the parse promotes the page's text (a string over
  * 128 KiB lives in V8's large-object space, promoted as soon as it survives one scavenge), and old large objects
