@@ -114,9 +114,12 @@ class LineLogger implements Logger {
     private readonly stream: NodeJS.WritableStream,
     private readonly context: LogContext,
     private readonly maxLevel: number,
-    readonly debugEnabled: boolean,
     readonly json: boolean,
   ) {}
+
+  get debugEnabled(): boolean {
+    return this.maxLevel >= levels.debug;
+  }
 
   private write(level: LogLevel, text: string): void {
     if (levels[level] > this.maxLevel) return;
@@ -149,17 +152,17 @@ class LineLogger implements Logger {
     this.write('info', msg);
   }
   debug(msg: string): void {
-    if (this.debugEnabled) this.write('debug', msg);
+    this.write('debug', msg);
   }
   child(context: LogContext): Logger {
-    return new LineLogger(this.stream, { ...this.context, ...context }, this.maxLevel, this.debugEnabled, this.json);
+    return new LineLogger(this.stream, { ...this.context, ...context }, this.maxLevel, this.json);
   }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const json = options.json === true;
   const level = options.level ?? (options.debug ? 'debug' : 'info');
-  return new LineLogger(options.stream ?? process.stdout, { process: 'MainThread', module: 'MainThread' }, levels[level], level === 'debug', json);
+  return new LineLogger(options.stream ?? process.stdout, { process: 'MainThread', module: 'MainThread' }, levels[level], json);
 }
 
 /** A logger that drops everything (library use without logging). */
