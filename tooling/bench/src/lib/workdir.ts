@@ -11,7 +11,6 @@ export function makeWorkDir(prefix: string, config: Record<string, unknown>, dir
   return { dir: workDir, configFile };
 }
 
-/** Globals every harness run uses: filesystem state under state/, no metrics server. */
 /** Globals added to every collector's config (`--globals`): e.g. a delivery setting measured against its default. */
 let extraGlobals: Record<string, unknown> = {};
 
@@ -19,6 +18,7 @@ export function setExtraGlobals(globals: Record<string, unknown>): void {
   extraGlobals = globals;
 }
 
+/** Globals every harness run uses: filesystem state under state/, no metrics server, and the `--globals` ones. */
 export function benchGlobals(): Record<string, unknown> {
   return { persistence: { type: 'filesystem', config: { directory_name: 'state' } }, http_server: { enabled: false }, ...extraGlobals };
 }
