@@ -23,7 +23,7 @@ const FAST = { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_
 
 const rsyslog = useRsyslog();
 /** Events (~1 KB each) of the slow receiver's one batch: more than loopback's socket buffers hold. */
-const SLOW_EVENTS = 12_000;
+const SLOW_EVENTS = 16_000;
 
 function devoOutputs(extra: Record<string, unknown> = {}, globals: Record<string, unknown> = {}) {
   const block = devoOutputConfig(rsyslog) as Record<string, OutputConfig>;
