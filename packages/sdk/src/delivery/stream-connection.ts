@@ -333,7 +333,7 @@ export class StreamConnection {
    * is flushed too, as when the stream wrote all queued slices together (one writev, flushed as a whole). A
    * batch whose settle started as soon as its own bytes reached the kernel could still sit unread in socket
    * buffers when its settle period ends, and be acknowledged although a receiver dying then never read it
-   * (wave 11: acknowledged events lost in 8 of 14 loaded runs of delivery-loss-repeat; docs/benchmarks.md,
+   * (without this, acknowledged events were lost in 8 of 14 loaded runs of delivery-loss-repeat; docs/benchmarks.md,
    * "the TLS write of a batch", waves 11 and 12).
    */
   private onSliceFlushed(error: Error | null | undefined, length: number, done: PendingSend | undefined): void {
