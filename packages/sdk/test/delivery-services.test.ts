@@ -22,6 +22,8 @@ const HOST = 'testhost';
 const FAST = { connecting_initial_wait_in_seconds: 0.05, connecting_max_wait_in_seconds: 0.2 };
 
 const rsyslog = useRsyslog();
+/** Events (~1 KB each) of the slow receiver's one batch: more than loopback's socket buffers hold. */
+const SLOW_EVENTS = 16_000;
 
 function devoOutputs(extra: Record<string, unknown> = {}, globals: Record<string, unknown> = {}) {
   const block = devoOutputConfig(rsyslog) as Record<string, OutputConfig>;
@@ -271,4 +273,47 @@ describe('stalled receiver', () => {
       server.close();
     }
   });
+
+  it('a receiver that reads slowly but steadily is not a stall: one batch that takes seconds longer than sending_timeout is delivered whole', async () => {
+    // Reads 64 KiB every 25 ms (~2.6 MB/s): the batch's flushed slices are the
+    // watchdog's progress, so it never sees sending_timeout (1 s) pass without any. A write that reports
+    // progress only at its end would fail this with OutputError 608.
+    let received = 0;
+    const server = createServer(
+      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      (socket: TLSSocket) => {
+        socket.on('error', () => undefined);
+        let quota = 0;
+        socket.on('data', (d: Buffer) => {
+          received += d.length;
+          if ((quota -= d.length) <= 0) socket.pause();
+        });
+        socket.pause();
+        const pump = setInterval(() => {
+          quota = 64 * 1024;
+          socket.resume();
+        }, 25);
+        socket.on('close', () => clearInterval(pump));
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const [output] = createOutputs(
+        { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey, sending_timeout: 1, tls_verify_grace_in_ms: 100, ...FAST } } },
+        { workDir: tmpdir(), log: silentLogger, hostname: HOST },
+      );
+      const big = Array.from({ length: SLOW_EVENTS }, (_, i) => ({ tag: 'my.app.test.slow', message: `${i}:${'s'.repeat(1000)}` }));
+      const started = performance.now();
+      await output!.write(big, 'standard');
+      const ms = performance.now() - started;
+      await output!.stop();
+      // Slower than sending_timeout plus the watchdog's 1 s period, or the test proves nothing.
+      expect(ms).toBeGreaterThan(2_500);
+      for (let waited = 0; received < SLOW_EVENTS * 1000 && waited < 5_000; waited += 25) await new Promise((r) => setTimeout(r, 25));
+      expect(received).toBeGreaterThanOrEqual(SLOW_EVENTS * 1000);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });
