@@ -8,7 +8,7 @@ import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { Delivery } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
-import { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
+import { DedupWindow, KeysInFlight, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
 import type { InputConfig, PullBatch, PullContext, ServiceDefinition } from './definitions.js';
 import { DEFAULT_BATCH_MESSAGES } from '../delivery/delivery-pipeline.js';
 import { EncodedQueue, type QueuedBatch } from './encoded-queue.js';
@@ -107,9 +107,9 @@ export class ServiceRunner {
    * flight, empty at idle. Each leaves at its batch's acknowledgement (into `acked`), or when its batch
    * fails (rejected, or its submission threw: never delivered, so not a duplicate if pulled again). Until
    * 2026-12 a second 50,000-key window of every submitted key did this, with mostly the keys of `acked`
-   * (1.7–3.3 MiB a service); the strings here are the queued batches' own keys.
+   * (1.1–2.4 MiB a service at idle); the strings here are the queued batches' own keys.
    */
-  private pending: Set<string> | undefined;
+  private pending: KeysInFlight | undefined;
   /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
   private previousKey: ServiceDefinition['previousDedupKey'];
   /**
@@ -265,7 +265,7 @@ export class ServiceRunner {
     this.keysSinceDedupSave = journaled.length;
     this.state = { ...state, dedup: [] };
     this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
-    this.pending = new Set();
+    this.pending = new KeysInFlight();
     this.totals.checkpoint = state.checkpoint;
     const previous = definition.previousDedupKey;
     this.previousKey = previous && known.some((key) => previous.recognises(key)) ? previous : undefined;
