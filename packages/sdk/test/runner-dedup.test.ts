@@ -54,7 +54,7 @@ class GatedDelivery implements Delivery {
   async stop(): Promise<void> {}
 }
 
-function runnerOf(pages: () => Event[][], delivery: Delivery) {
+function runnerOf(pages: () => Event[][], delivery: Delivery, store = new MemoryStateStore()) {
   const definition: ServiceDefinition<unknown, Record<string, unknown>, number> = {
     tag: 'my.app.test.events',
     dedupKey: (e: Event) => e.id,
@@ -65,7 +65,6 @@ function runnerOf(pages: () => Event[][], delivery: Delivery) {
       }
     },
   };
-  const store = new MemoryStateStore();
   const runner = new ServiceRunner({
     collectorName: 'test',
     inputName: 'test',
@@ -120,5 +119,61 @@ describe("the runner's dedup keys", () => {
     const again = await runner.pullOnce();
     expect(delivery.delivered).toEqual(['a', 'b', 'c']);
     expect(again.duplicates).toBe(3);
+  });
+});
+
+/** What the daemon loop does before it waits for the next pull (a private step, driven here without the wait). */
+const idle = (runner: ServiceRunner) => (runner as unknown as { releaseKeys(): Promise<void> }).releaseKeys();
+
+describe("an idle service's acknowledged keys", () => {
+  it('are left to the saved state while idle and loaded again before the next pull: nothing is sent twice', async () => {
+    const delivery = new GatedDelivery();
+    let pages = [ids('a', 'b', 'c')];
+    const { runner, store } = runnerOf(() => pages, delivery);
+    await runner.pullOnce();
+    await idle(runner);
+    // Released: the window no longer answers (a pull that skipped loading them would throw, not send twice).
+    expect(() => (runner as unknown as { acked: { has(key: string): boolean } }).acked.has('a')).toThrow(/released/);
+    pages = [ids('b', 'c', 'd')];
+    const stats = await runner.pullOnce();
+    expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd']);
+    expect(stats.duplicates).toBe(2);
+    expect(savedDedupKeys((await store.load(runner.stateKey))?.['dedup'])).toEqual(['a', 'b', 'c', 'd']);
+    // And again, through a second release.
+    await idle(runner);
+    pages = [ids('a', 'd', 'e')];
+    expect((await runner.pullOnce()).duplicates).toBe(2);
+    expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('stay in memory when the state may lack some (its last save failed), and a failed load fails the pull with nothing sent', async () => {
+    const delivery = new GatedDelivery();
+    const store = new MemoryStateStore();
+    let pages = [ids('a', 'b')];
+    const { runner } = runnerOf(() => pages, delivery, store);
+    await runner.pullOnce();
+    const save = store.save.bind(store);
+    store.save = async () => {
+      throw new Error('disk full');
+    };
+    pages = [ids('c')];
+    await expect(runner.pullOnce()).rejects.toThrow('disk full');
+    await idle(runner); // c is acknowledged but not saved: kept
+    store.save = save;
+    pages = [ids('a', 'c', 'd')];
+    expect((await runner.pullOnce()).duplicates).toBe(2);
+    expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd']);
+
+    await idle(runner);
+    const load = store.load.bind(store);
+    store.load = async () => {
+      throw new Error('cannot read');
+    };
+    pages = [ids('d', 'e')];
+    await expect(runner.pullOnce()).rejects.toThrow('cannot read');
+    expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd']);
+    store.load = load;
+    expect((await runner.pullOnce()).duplicates).toBe(1);
+    expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 });

@@ -85,6 +85,8 @@ export class DedupWindow {
   private next = 0;
   /** The key `has` last answered false for; any `add` forgets it. */
   private missed: string | undefined;
+  /** Its storage was given back (`release`): any use throws instead of answering from nothing. */
+  private released = false;
 
   constructor(
     readonly capacity: number,
@@ -102,12 +104,14 @@ export class DedupWindow {
   }
 
   has(key: string): boolean {
+    if (this.released) throw releasedError();
     if (this.find(key, hashKey(key)) >= 0) return true;
     this.missed = key;
     return false;
   }
 
   add(key: string): void {
+    if (this.released) throw releasedError();
     const hash = hashKey(key);
     const missed = key === this.missed;
     this.missed = undefined;
@@ -162,11 +166,27 @@ export class DedupWindow {
   }
 
   /**
+   * Gives its storage back for good (the runner's idle service, whose saved state holds these very keys):
+   * afterwards every `has`, `add` and save throws, so nothing can take an empty window for the keys.
+   */
+  release(): void {
+    this.released = true;
+    this.count = 0;
+    this.starts = new Int32Array(0);
+    this.lengths = new Uint8Array(0);
+    this.hashes = new Int32Array(0);
+    this.flags = new Uint8Array(0);
+    this.table = new Uint16Array(0);
+    this.arena = Buffer.alloc(0);
+  }
+
+  /**
    * The keys for the state, oldest first: one string, each key followed by a space, copied from the arena
    * in a few runs (Latin-1 keys lie there one after the other, each followed by its space), so a save makes
    * one string, not one per key; a list while a key holds a space. `savedDedupKeys` reads both.
    */
   toState(): SavedDedupKeys {
+    if (this.released) throw releasedError();
     if (this.spaced > 0) return this.toJSON();
     this.unwrap();
     const parts: string[] = [];
@@ -186,6 +206,7 @@ export class DedupWindow {
 
   /** Oldest first, as the constructor takes them back. */
   toJSON(): string[] {
+    if (this.released) throw releasedError();
     const out: string[] = [];
     this.runs(
       (text) => {
@@ -515,6 +536,10 @@ function hashKey(key: string): number {
 }
 let lastKey: string | undefined;
 let lastHash = 0;
+
+function releasedError(): Error {
+  return new Error('DedupWindow: its keys were released (they are in the saved state): load them again first');
+}
 
 /** A Latin-1 key's characters and its space, or a wider key's UTF-16 code units. */
 function storedBytes(length: number, flags: number): number {

@@ -110,6 +110,8 @@ export class ServiceRunner {
    * (1.1–2.4 MiB a service at idle); the strings here are the queued batches' own keys.
    */
   private pending: KeysInFlight | undefined;
+  /** How many acknowledged keys the idle service left to its saved state (see releaseKeys()); undefined while held. */
+  private keysReleased: number | undefined;
   /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
   private previousKey: ServiceDefinition['previousDedupKey'];
   /**
@@ -318,6 +320,7 @@ export class ServiceRunner {
   async pullOnce(): Promise<PullStatistics> {
     const { definition, delivery, log, signal } = this.deps;
     if (!this.state) await this.prePull();
+    if (this.keysReleased !== undefined) await this.reloadKeys();
     const state = this.state!;
     const stats = new PullStatistics(String(Date.now()));
     this.currentStats = stats;
@@ -855,6 +858,39 @@ export class ServiceRunner {
     if (checkpoint !== undefined) this.deps.log.debug(`Savepoint reached: Updating persistence with -> ${JSON.stringify(this.state.checkpoint)}`);
   }
 
+  /**
+   * Before a daemon waits for its next pull: the acknowledged window's storage is given back (1.1–2.4 MiB of a
+   * 50,000-key window) when the saved state holds exactly its keys, and the next pull loads them again from
+   * there (reloadKeys), as a restart would. Only when nothing can be missing from the state: its last save
+   * wrote the keys and succeeded, no key was acknowledged or added since, nothing is queued or in flight, and no
+   * earlier version's keys are still in use (`previousDedupKey`).
+   */
+  private async releaseKeys(): Promise<void> {
+    await this.saving; // a save in progress decides whether the keys are in the state
+    const acked = this.acked;
+    if (!acked || acked.size === 0 || this.keysReleased !== undefined || this.deps.definition.stateless) return;
+    if (this.pending!.size > 0 || this.queue.length > 0 || this.previousKey !== undefined) return;
+    if (this.ackedDirty || this.keysSinceDedupSave > 0 || this.unjournaledKeys || this.journalFailed) return;
+    this.keysReleased = acked.size;
+    acked.release();
+  }
+
+  /**
+   * The keys an idle service left to its state (releaseKeys), with any the journal holds, loaded into a new
+   * window before the pull starts; a failed read fails the pull (retried next period) with nothing pulled.
+   */
+  private async reloadKeys(): Promise<void> {
+    const { definition, log, store } = this.deps;
+    const loaded = await store.load(this.key);
+    const journaled = await this.journal.read(this.key);
+    const known = [...savedDedupKeys(loaded?.['dedup']), ...journaled];
+    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    if (this.acked.size !== this.keysReleased) {
+      log.warning(`The saved state held ${this.acked.size} dedup key(s) where this service left ${this.keysReleased} at its last pull: events of the look-back may be sent again`);
+    }
+    this.keysReleased = undefined;
+  }
+
   /** The daemon loop: pull every period until stopped; errors are logged and retried next cycle. */
   async loop(): Promise<void> {
     const { log, signal } = this.deps;
@@ -867,7 +903,10 @@ export class ServiceRunner {
         const elapsed = (Date.now() - started) / 1000;
         const wait = Math.max(0, this.periodMs / 1000 - elapsed);
         log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);
-        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) releaseIdleMemory();
+        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) {
+          await this.releaseKeys();
+          releaseIdleMemory();
+        }
         await sleep(wait * 1000, signal);
       } catch (error) {
         if (signal.aborted) break;
