@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, savedDedupKeys, silentLogger, type Delivery } from '@collector/sdk/host';
+import { describe, expect, it, vi } from 'vitest';
+import { DedupWindow, MemoryStateStore, savedDedupKeys, silentLogger, type Delivery } from '@collector/sdk/host';
 import { EncodedBatch } from '@collector/sdk';
 import type { HttpClient } from '../src/http/http-client.js';
 import type { Submission } from '../src/delivery/encoded-batch.js';
@@ -54,7 +54,7 @@ class GatedDelivery implements Delivery {
   async stop(): Promise<void> {}
 }
 
-function runnerOf(pages: () => Event[][], delivery: Delivery, store = new MemoryStateStore()) {
+function runnerOf(pages: () => Event[][], delivery: Delivery, store = new MemoryStateStore(), options: Record<string, unknown> = {}, signal = new AbortController().signal) {
   const definition: ServiceDefinition<unknown, Record<string, unknown>, number> = {
     tag: 'my.app.test.events',
     dedupKey: (e: Event) => e.id,
@@ -72,14 +72,14 @@ function runnerOf(pages: () => Event[][], delivery: Delivery, store = new Memory
     serviceName: 'events',
     definition: definition as ServiceRunnerDefinition,
     input: {} as never,
-    options: {},
+    options,
     path: 'inputs.test.services.events',
     log: silentLogger,
     http: {} as HttpClient,
     store,
     delivery,
     client: { get: async () => ({}) },
-    signal: new AbortController().signal,
+    signal,
     batchMessages: 2,
   });
   return { runner, store };
@@ -145,6 +145,29 @@ describe("an idle service's acknowledged keys", () => {
     expect((await runner.pullOnce()).duplicates).toBe(2);
     expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
+
+  it('in the daemon loop: a pull 5 s after the last sends only what the window had not seen', async () => {
+    const delivery = new GatedDelivery();
+    const stop = new AbortController();
+    let pulls = 0;
+    const pages = () => {
+      pulls++;
+      if (pulls === 2) setTimeout(() => stop.abort(), 200);
+      return pulls === 1 ? [ids('a', 'b', 'c')] : [ids('b', 'c', 'd')];
+    };
+    // A period that leaves the daemon 5 s or more idle: it releases the keys and loads them for the next pull.
+    const { runner } = runnerOf(pages, delivery, new MemoryStateStore(), { request_period_in_seconds: 5.2 }, stop.signal);
+    const released = vi.spyOn(DedupWindow.prototype, 'release');
+    try {
+      await runner.loop();
+      expect(released).toHaveBeenCalledTimes(2); // after each pull
+    } finally {
+      released.mockRestore();
+    }
+    expect(pulls).toBe(2);
+    expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd']);
+    expect(runner.totals.duplicates).toBe(2);
+  }, 20_000);
 
   it('stay in memory when the state may lack some (its last save failed), and a failed load fails the pull with nothing sent', async () => {
     const delivery = new GatedDelivery();
