@@ -428,7 +428,13 @@ export class ServiceRunner {
       emit: async (events, tag) => {
         if (events instanceof EncodedBatch) return this.emitEncoded(events, stats);
         const queue = new EncodedQueue(this.batchMessages, SUBMIT_BATCH_BYTES);
-        this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
+        try {
+          this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
+        } catch (error) {
+          // An event the encoder threw on: this queue is dropped, and with it the keys of the events before it.
+          for (let left = queue.cut(); left !== undefined; left = queue.cut()) this.forget(left);
+          throw error;
+        }
         const { delivered } = await this.submit(queue, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
@@ -686,8 +692,8 @@ export class ServiceRunner {
   }
 
   /**
-   * Acknowledged (or loaded at start), or queued or in flight: the keys today's code filtered with a window
-   * of every submitted key, and more (the acknowledged window keeps its 50,000 keys behind the ones in flight).
+   * Acknowledged (or loaded at start), or queued or in flight: what the window of every submitted key filtered
+   * until 2026-12, and more (the acknowledged window keeps its 50,000 keys behind the ones in flight).
    */
   private seen(key: string): boolean {
     return this.pending!.has(key) || this.acked!.has(key);
