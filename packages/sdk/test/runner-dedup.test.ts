@@ -54,16 +54,20 @@ class GatedDelivery implements Delivery {
   async stop(): Promise<void> {}
 }
 
-function runnerOf(pages: () => Event[][], delivery: Delivery, store = new MemoryStateStore(), options: Record<string, unknown> = {}, signal = new AbortController().signal) {
+type Pull = ServiceDefinition<unknown, Record<string, unknown>, number>['pull'];
+
+function runnerOf(pages: () => Event[][], delivery: Delivery, store = new MemoryStateStore(), options: Record<string, unknown> = {}, signal = new AbortController().signal, pull?: Pull) {
   const definition: ServiceDefinition<unknown, Record<string, unknown>, number> = {
     tag: 'my.app.test.events',
     dedupKey: (e: Event) => e.id,
-    async *pull() {
-      const all = pages();
-      for (let i = 0; i < all.length; i++) {
-        yield { events: all[i]!, checkpoint: i === all.length - 1 ? 1 : undefined };
-      }
-    },
+    pull:
+      pull ??
+      async function* () {
+        const all = pages();
+        for (let i = 0; i < all.length; i++) {
+          yield { events: all[i]!, checkpoint: i === all.length - 1 ? 1 : undefined };
+        }
+      },
   };
   const runner = new ServiceRunner({
     collectorName: 'test',
@@ -124,6 +128,24 @@ describe("the runner's dedup keys", () => {
 
 /** What the daemon loop does before it waits for the next pull (a private step, driven here without the wait). */
 const idle = (runner: ServiceRunner) => (runner as unknown as { releaseKeys(): Promise<void> }).releaseKeys();
+
+describe('ctx.emit', () => {
+  it('forgets the keys of the events it dropped because the encoder threw on one of them', async () => {
+    const delivery = new GatedDelivery();
+    let threw: unknown;
+    const { runner } = runnerOf(() => [], delivery, undefined, undefined, undefined, async function* (ctx) {
+      // JSON has no BigInt: the encoder throws on b, after a was encoded; nothing of this call is sent.
+      await ctx.emit([{ id: 'a' }, { id: 'b', n: 1n }]).catch((error: unknown) => void (threw = error));
+      const { delivered } = await ctx.emit([{ id: 'a' }, { id: 'c' }]);
+      await delivered;
+      yield { events: [], checkpoint: 1 };
+    });
+    const stats = await runner.pullOnce();
+    expect(threw).toBeInstanceOf(TypeError);
+    expect(delivery.delivered).toEqual(['a', 'c']);
+    expect(stats.duplicates).toBe(0);
+  });
+});
 
 describe("an idle service's acknowledged keys", () => {
   it('are left to the saved state while idle and loaded again before the next pull: nothing is sent twice', async () => {
