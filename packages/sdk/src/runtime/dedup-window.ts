@@ -3,9 +3,9 @@
  * (look-back for late events) and restarts after a crash do not deliver the same event twice. Persisted
  * with the state (`toState`, read back by `savedDedupKeys`).
  *
- * Packed, because a service keeps two of these (submitted and acknowledged keys) of up to 100,000 keys
- * each for as long as it runs: a `Set` entry, a ring slot and a string object per key cost 90–140 bytes a
- * key for the two windows (docs/benchmarks.md, "the dedup window, wave 6"). Here every key's characters live
+ * Packed, because a service keeps one of these (its acknowledged keys) of up to 100,000 keys for as long as
+ * it runs: a `Set` entry, a ring slot and a string object per key cost 45–70 bytes a key (docs/benchmarks.md,
+ * "the dedup window, wave 6", measured for the two windows a service kept then). Here every key's characters live
  * in one byte arena, written in FIFO order as a circular buffer: one byte per character and a space when
  * all of a key's characters are below U+0100, else two bytes per character (exact either way, so the same
  * keys in give the same answers and the same evictions). The ring's slots hold each key's offset, length,
@@ -83,11 +83,10 @@ export class DedupWindow {
   /** The slot of the oldest key, and where the next key goes (equal once the window is full). */
   private first = 0;
   private next = 0;
-  /** `has` then `add` of the same key (the runner's pattern) hashes it once and looks it up once. */
-  private lastKey: string | undefined;
-  private lastHash = 0;
   /** The key `has` last answered false for; any `add` forgets it. */
   private missed: string | undefined;
+  /** Its storage was given back (`release`): any use throws instead of answering from nothing. */
+  private released = false;
 
   constructor(
     readonly capacity: number,
@@ -105,13 +104,15 @@ export class DedupWindow {
   }
 
   has(key: string): boolean {
-    if (this.find(key, this.hashOf(key)) >= 0) return true;
+    if (this.released) throw releasedError();
+    if (this.find(key, hashKey(key)) >= 0) return true;
     this.missed = key;
     return false;
   }
 
   add(key: string): void {
-    const hash = this.hashOf(key);
+    if (this.released) throw releasedError();
+    const hash = hashKey(key);
     const missed = key === this.missed;
     this.missed = undefined;
     if (!missed && this.find(key, hash) >= 0) return;
@@ -165,11 +166,27 @@ export class DedupWindow {
   }
 
   /**
+   * Gives its storage back for good (the runner's idle service, whose saved state holds these very keys):
+   * afterwards every `has`, `add` and save throws, so nothing can take an empty window for the keys.
+   */
+  release(): void {
+    this.released = true;
+    this.count = 0;
+    this.starts = new Int32Array(0);
+    this.lengths = new Uint8Array(0);
+    this.hashes = new Int32Array(0);
+    this.flags = new Uint8Array(0);
+    this.table = new Uint16Array(0);
+    this.arena = Buffer.alloc(0);
+  }
+
+  /**
    * The keys for the state, oldest first: one string, each key followed by a space, copied from the arena
    * in a few runs (Latin-1 keys lie there one after the other, each followed by its space), so a save makes
    * one string, not one per key; a list while a key holds a space. `savedDedupKeys` reads both.
    */
   toState(): SavedDedupKeys {
+    if (this.released) throw releasedError();
     if (this.spaced > 0) return this.toJSON();
     this.unwrap();
     const parts: string[] = [];
@@ -189,6 +206,7 @@ export class DedupWindow {
 
   /** Oldest first, as the constructor takes them back. */
   toJSON(): string[] {
+    if (this.released) throw releasedError();
     const out: string[] = [];
     this.runs(
       (text) => {
@@ -264,19 +282,6 @@ export class DedupWindow {
     const length = this.lengths[slot]!;
     const arena = this.arena as Buffer & DirectSlices;
     return this.flags[slot]! & WIDE ? arena.ucs2Slice(start, start + length * 2) : arena.latin1Slice(start, start + length);
-  }
-
-  private hashOf(key: string): number {
-    if (key === this.lastKey) return this.lastHash;
-    // FNV-1a over the UTF-16 code units, then murmur3's finaliser so the table's low bits are well mixed.
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    h ^= h >>> 16;
-    this.lastKey = key;
-    this.lastHash = h;
-    return h;
   }
 
   private find(key: string, hash: number): number {
@@ -421,6 +426,119 @@ export class DedupWindow {
     this.table = this.newTable(slots);
     for (let slot = 0; slot < this.count; slot++) this.insert(slot, this.hashes[slot]!);
   }
+}
+
+/**
+ * The keys of events queued or in flight (not acknowledged yet) beside a service's window: a set of strings that
+ * keeps its table while keys come and go. A `Set` with keys added and deleted all the time rebuilds its table every
+ * few thousand keys; once it holds more than ~3,000 (a page of thousands of events queued behind a batch in
+ * flight) each table is a large object that only a full collection frees (measured: 6–19 MiB of them piled up
+ * over 200,000 keys with 3,000–5,000 held). Here one open-addressing table (linear probing, deletion by
+ * backward shift, no tombstones) doubles while more than half full and goes back to its first size once empty.
+ * The strings are the queued batches' own keys: this holds references, not copies.
+ */
+export class KeysInFlight {
+  private keys: (string | undefined)[] = [];
+  private hashes = new Int32Array(0);
+  private count = 0;
+
+  constructor() {
+    this.allocate(IN_FLIGHT_INITIAL_SLOTS);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(key: string): boolean {
+    return this.count > 0 && this.find(key, hashKey(key)) >= 0;
+  }
+
+  add(key: string): void {
+    const hash = hashKey(key);
+    if (this.find(key, hash) >= 0) return;
+    if ((this.count + 1) * 2 > this.keys.length) this.rehash(this.keys.length * 2);
+    this.insert(key, hash);
+    this.count++;
+  }
+
+  delete(key: string): void {
+    if (this.count === 0) return;
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = this.find(key, hashKey(key));
+    if (i < 0) return;
+    // Backward shift: move later entries of the probe run into the hole unless their home lies after it.
+    for (let j = (i + 1) & mask; keys[j] !== undefined; j = (j + 1) & mask) {
+      const home = this.hashes[j]! & mask;
+      const movable = i <= j ? home <= i || home > j : home <= i && home > j;
+      if (movable) {
+        keys[i] = keys[j];
+        this.hashes[i] = this.hashes[j]!;
+        i = j;
+      }
+    }
+    keys[i] = undefined;
+    this.count--;
+    if (this.count === 0 && keys.length > IN_FLIGHT_INITIAL_SLOTS) this.allocate(IN_FLIGHT_INITIAL_SLOTS);
+  }
+
+  private find(key: string, hash: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const held = keys[i];
+      if (held === undefined) return -1;
+      if (this.hashes[i] === hash && held === key) return i;
+    }
+  }
+
+  private insert(key: string, hash: number): void {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = hash & mask;
+    while (keys[i] !== undefined) i = (i + 1) & mask;
+    keys[i] = key;
+    this.hashes[i] = hash;
+  }
+
+  private rehash(slots: number): void {
+    const keys = this.keys;
+    const hashes = this.hashes;
+    this.allocate(slots);
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== undefined) this.insert(keys[i]!, hashes[i]!);
+  }
+
+  private allocate(slots: number): void {
+    this.keys = new Array<string | undefined>(slots).fill(undefined);
+    this.hashes = new Int32Array(slots);
+  }
+}
+
+/** A KeysInFlight table's first size (a power of two): 1,024 keys before it doubles. */
+const IN_FLIGHT_INITIAL_SLOTS = 2048;
+
+/**
+ * FNV-1a over the UTF-16 code units, then murmur3's finaliser so the tables' low bits are well mixed. The last
+ * key's hash is kept: the runner asks the keys in flight and then the window about one key (and `has` then `add`,
+ * or the window's `add` then the in-flight keys' `delete`), which then hashes it once.
+ */
+function hashKey(key: string): number {
+  if (key === lastKey) return lastHash;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  lastKey = key;
+  lastHash = h;
+  return h;
+}
+let lastKey: string | undefined;
+let lastHash = 0;
+
+function releasedError(): Error {
+  return new Error('DedupWindow: its keys were released (they are in the saved state): load them again first');
 }
 
 /** A Latin-1 key's characters and its space, or a wider key's UTF-16 code units. */

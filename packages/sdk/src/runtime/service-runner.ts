@@ -8,7 +8,7 @@ import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { Delivery } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
-import { DedupWindow, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
+import { DedupWindow, KeysInFlight, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
 import type { InputConfig, PullBatch, PullContext, ServiceDefinition } from './definitions.js';
 import { DEFAULT_BATCH_MESSAGES } from '../delivery/delivery-pipeline.js';
 import { EncodedQueue, type QueuedBatch } from './encoded-queue.js';
@@ -97,10 +97,21 @@ const SETUP_RETRY_MS = 60_000;
 export class ServiceRunner {
   readonly totals: ServiceTotals;
   private state: ServiceState | undefined;
-  /** Keys of every event submitted: filters repeats in this process. */
-  private dedup: DedupWindow | undefined;
-  /** Keys of acknowledged events only: what is persisted (a key of an undelivered event must never be). */
+  /**
+   * Keys of acknowledged events (and those loaded at start): what is persisted (a key of an undelivered
+   * event must never be). With `pending`, what counts as seen (see seen()).
+   */
   private acked: DedupWindow | undefined;
+  /**
+   * Keys of events queued or submitted and not yet acknowledged: bounded by the queue and the batches in
+   * flight, empty at idle. Each leaves at its batch's acknowledgement (into `acked`), or when its batch
+   * fails (rejected, or its submission threw: never delivered, so not a duplicate if pulled again). Until
+   * 2026-12 a second 50,000-key window of every submitted key did this, with mostly the keys of `acked`
+   * (1.1–2.4 MiB a service at idle); the strings here are the queued batches' own keys.
+   */
+  private pending: KeysInFlight | undefined;
+  /** How many acknowledged keys the idle service left to its saved state (see releaseKeys()); undefined while held. */
+  private keysReleased: number | undefined;
   /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
   private previousKey: ServiceDefinition['previousDedupKey'];
   /**
@@ -255,8 +266,8 @@ export class ServiceRunner {
     this.savedDedupIsWindow = false;
     this.keysSinceDedupSave = journaled.length;
     this.state = { ...state, dedup: [] };
-    this.dedup = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
     this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    this.pending = new KeysInFlight();
     this.totals.checkpoint = state.checkpoint;
     const previous = definition.previousDedupKey;
     this.previousKey = previous && known.some((key) => previous.recognises(key)) ? previous : undefined;
@@ -309,6 +320,7 @@ export class ServiceRunner {
   async pullOnce(): Promise<PullStatistics> {
     const { definition, delivery, log, signal } = this.deps;
     if (!this.state) await this.prePull();
+    if (this.keysReleased !== undefined) await this.reloadKeys();
     const state = this.state!;
     const stats = new PullStatistics(String(Date.now()));
     this.currentStats = stats;
@@ -376,7 +388,7 @@ export class ServiceRunner {
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
-      // not send them twice. Queued records are submitted too: their keys are in the dedup window already, so
+      // not send them twice. Queued records are submitted too: their keys count as seen already (pending), so
       // a later pull would drop them.
       await this.drainQueue(stats, outstanding).catch(() => undefined);
       this.pumpFailure = undefined;
@@ -416,7 +428,13 @@ export class ServiceRunner {
       emit: async (events, tag) => {
         if (events instanceof EncodedBatch) return this.emitEncoded(events, stats);
         const queue = new EncodedQueue(this.batchMessages, SUBMIT_BATCH_BYTES);
-        this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
+        try {
+          this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
+        } catch (error) {
+          // An event the encoder threw on: this queue is dropped, and with it the keys of the events before it.
+          for (let left = queue.cut(); left !== undefined; left = queue.cut()) this.forget(left);
+          throw error;
+        }
         const { delivered } = await this.submit(queue, stats);
         delivered.catch(() => undefined); // the caller may not wait for it; a rejection still reaches whoever does
         return { delivered };
@@ -458,9 +476,19 @@ export class ServiceRunner {
     const acks: Promise<void>[] = [];
     for (let batch = queue.cut(); batch !== undefined; batch = queue.cut()) {
       if (oneAtATime) await this.previousBatchJournaled();
-      const { delivered } = await this.deps.delivery.submit(batch.submission);
+      let delivered: Promise<void>;
+      try {
+        ({ delivered } = await this.deps.delivery.submit(batch.submission));
+      } catch (error) {
+        // Neither this batch nor the ones after it will be submitted.
+        for (let left: QueuedBatch | undefined = batch; left !== undefined; left = queue.cut()) this.forget(left);
+        throw error;
+      }
       const submitted = batch;
-      const journaled = delivered.then(() => this.acknowledged(submitted, stats));
+      const journaled = delivered.then(
+        () => this.acknowledged(submitted, stats),
+        (error: unknown) => this.failed(submitted, error),
+      );
       this.lastBatch = journaled;
       acks.push(journaled);
     }
@@ -515,12 +543,21 @@ export class ServiceRunner {
         } else {
           this.wakeQueue();
         }
-        const { delivered } = await this.deps.delivery.submit(batch.submission);
+        let delivered: Promise<void>;
+        try {
+          ({ delivered } = await this.deps.delivery.submit(batch.submission));
+        } catch (error) {
+          this.forget(batch); // cut from the queue, never submitted (the records after it stay queued)
+          throw error;
+        }
         if (ahead) {
           this.framedAhead = 0;
           this.wakeQueue();
         }
-        const journaled = delivered.then(() => this.acknowledged(batch, stats));
+        const journaled = delivered.then(
+          () => this.acknowledged(batch, stats),
+          (error: unknown) => this.failed(batch, error),
+        );
         journaled.catch(() => undefined); // awaited through `acks`
         this.lastBatch = journaled;
         this.submittedCount += batch.count;
@@ -628,7 +665,7 @@ export class ServiceRunner {
   private encodeEvents(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder, queue: EncodedQueue): number {
     const { definition } = this.deps;
     this.countReceived(events.length, stats);
-    const dedupKey = this.dedup ? definition.dedupKey : undefined;
+    const dedupKey = this.acked ? definition.dedupKey : undefined;
     let queued = 0;
     let duplicates = 0;
     for (let i = 0; i < events.length; i++) {
@@ -636,17 +673,14 @@ export class ServiceRunner {
       if (event === null || event === undefined) continue;
       const key = dedupKey ? dedupKey.call(definition, event) : undefined;
       if (key !== undefined) {
-        if (this.dedup!.has(key)) {
-          duplicates++;
-          continue;
-        }
-        this.dedup!.add(key);
-        if (this.previousKey && this.deliveredUnderPreviousKey(event, key)) {
+        if (this.seen(key) || (this.previousKey && this.deliveredUnderPreviousKey(event, key))) {
           duplicates++;
           continue;
         }
       }
       queue.push(tag, event, key, encoder);
+      // Once queued (an event the encoder throws on is not): seen until its batch is acknowledged or fails.
+      if (key !== undefined) this.pending!.add(key);
       queued++;
     }
     if (duplicates > 0) {
@@ -658,12 +692,35 @@ export class ServiceRunner {
   }
 
   /**
+   * Acknowledged (or loaded at start), or queued or in flight: what the window of every submitted key filtered
+   * until 2026-12, and more (the acknowledged window keeps its 50,000 keys behind the ones in flight).
+   */
+  private seen(key: string): boolean {
+    return this.pending!.has(key) || this.acked!.has(key);
+  }
+
+  /**
+   * A batch failed (its acknowledgement rejected, or its submission threw): none of its events count as
+   * delivered, so their keys are no longer seen and a pull that reads them again sends them.
+   */
+  private forget(batch: QueuedBatch): void {
+    const pending = this.pending;
+    if (pending) for (const key of batch.keys) pending.delete(key);
+  }
+
+  /** A submitted batch's acknowledgement rejected: its keys are forgotten, the rejection goes on. */
+  private failed(batch: QueuedBatch, error: unknown): never {
+    this.forget(batch);
+    throw error;
+  }
+
+  /**
    * The event's earlier key is in the window: it was acknowledged under that key, so its new key joins the
    * acknowledged keys (saved with the next state write) and it is not sent again.
    */
   private deliveredUnderPreviousKey(event: unknown, key: string): boolean {
     const previous = this.previousKey!.compute(event);
-    if (previous === undefined || !this.dedup!.has(previous)) return false;
+    if (previous === undefined || !this.seen(previous)) return false;
     this.acked!.add(key);
     this.ackedDirty = true;
     this.unjournaledKeys = true;
@@ -686,7 +743,12 @@ export class ServiceRunner {
     // The append first: its write and fsync run while the rest is counted (the next batch waits for them).
     const journaled = keys.length > 0 ? this.journal.append(this.key, keys) : undefined;
     // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
-    for (const key of keys) this.acked!.add(key);
+    // Each moves from the pending keys in the same step: never unseen in between.
+    const pending = this.pending;
+    for (const key of keys) {
+      this.acked!.add(key);
+      pending!.delete(key);
+    }
     if (keys.length > 0) this.ackedDirty = true;
     this.keysSinceDedupSave += keys.length;
     this.countSent(batch.count, () => batch.byteLength, stats);
@@ -802,6 +864,39 @@ export class ServiceRunner {
     if (checkpoint !== undefined) this.deps.log.debug(`Savepoint reached: Updating persistence with -> ${JSON.stringify(this.state.checkpoint)}`);
   }
 
+  /**
+   * Before a daemon waits for its next pull: the acknowledged window's storage is given back (1.1–2.4 MiB of a
+   * 50,000-key window) when the saved state holds exactly its keys, and the next pull loads them again from
+   * there (reloadKeys), as a restart would. Only when nothing can be missing from the state: its last save
+   * wrote the keys and succeeded, no key was acknowledged or added since, nothing is queued or in flight, and no
+   * earlier version's keys are still in use (`previousDedupKey`).
+   */
+  private async releaseKeys(): Promise<void> {
+    await this.saving; // a save in progress decides whether the keys are in the state
+    const acked = this.acked;
+    if (!acked || acked.size === 0 || this.keysReleased !== undefined || this.deps.definition.stateless) return;
+    if (this.pending!.size > 0 || this.queue.length > 0 || this.previousKey !== undefined) return;
+    if (this.ackedDirty || this.keysSinceDedupSave > 0 || this.unjournaledKeys || this.journalFailed) return;
+    this.keysReleased = acked.size;
+    acked.release();
+  }
+
+  /**
+   * The keys an idle service left to its state (releaseKeys), with any the journal holds, loaded into a new
+   * window before the pull starts; a failed read fails the pull (retried next period) with nothing pulled.
+   */
+  private async reloadKeys(): Promise<void> {
+    const { definition, log, store } = this.deps;
+    const loaded = await store.load(this.key);
+    const journaled = await this.journal.read(this.key);
+    const known = [...savedDedupKeys(loaded?.['dedup']), ...journaled];
+    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    if (this.acked.size !== this.keysReleased) {
+      log.warning(`The saved state held ${this.acked.size} dedup key(s) where this service left ${this.keysReleased} at its last pull: events of the look-back may be sent again`);
+    }
+    this.keysReleased = undefined;
+  }
+
   /** The daemon loop: pull every period until stopped; errors are logged and retried next cycle. */
   async loop(): Promise<void> {
     const { log, signal } = this.deps;
@@ -814,7 +909,10 @@ export class ServiceRunner {
         const elapsed = (Date.now() - started) / 1000;
         const wait = Math.max(0, this.periodMs / 1000 - elapsed);
         log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);
-        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) releaseIdleMemory();
+        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) {
+          await this.releaseKeys();
+          releaseIdleMemory();
+        }
         await sleep(wait * 1000, signal);
       } catch (error) {
         if (signal.aborted) break;
