@@ -19,11 +19,14 @@ function idsOf(submission: Submission): string[] {
   return parts.flatMap((part) => part.records().map((r) => (JSON.parse(r.message) as Event).id));
 }
 
-/** A delivery whose acknowledgements wait until `release()`; `fail` makes the next ones reject (as a stopped delivery's do). */
+/**
+ * A delivery whose acknowledgements wait until `release()`; `fail` makes the next ones reject (as a stopped
+ * delivery's do), or the next submission throw (as the pipeline's does for a tag it refuses).
+ */
 class GatedDelivery implements Delivery {
   readonly delivered: string[] = [];
   readonly submitted: string[] = [];
-  fail: 'none' | 'reject' = 'none';
+  fail: 'none' | 'reject' | 'throw once' = 'none';
   private gate: Promise<void> = Promise.resolve();
   private open: (() => void) | undefined;
 
@@ -36,6 +39,10 @@ class GatedDelivery implements Delivery {
   }
 
   async submit(submission: Submission): Promise<{ delivered: Promise<void> }> {
+    if (this.fail === 'throw once') {
+      this.fail = 'none';
+      throw new Error('submission refused');
+    }
     const ids = idsOf(submission);
     this.submitted.push(...ids);
     const fail = this.fail === 'reject';
@@ -106,8 +113,6 @@ describe("the runner's dedup keys", () => {
     expect(stats.duplicates).toBe(3);
   });
 
-  // (A submission that throws forgets its batch's keys too, but a later pull of that runner then waits for
-  // the lost batch's position forever: a runner matter of its own, not tested here.)
   it('forgets the keys of a batch whose acknowledgement rejected: a later pull that reads its events again sends them', async () => {
     const delivery = new GatedDelivery();
     const { runner, store } = runnerOf(() => [ids('a', 'b'), ids('c')], delivery);
@@ -123,6 +128,18 @@ describe("the runner's dedup keys", () => {
     const again = await runner.pullOnce();
     expect(delivery.delivered).toEqual(['a', 'b', 'c']);
     expect(again.duplicates).toBe(3);
+  });
+
+  it('a submission that throws fails its pull; the next pull sends its events and commits (it does not wait for the lost batch)', async () => {
+    const delivery = new GatedDelivery();
+    const { runner, store } = runnerOf(() => [ids('a', 'b'), ids('c')], delivery);
+    delivery.fail = 'throw once';
+    await expect(runner.pullOnce()).rejects.toThrow('submission refused');
+    expect(delivery.delivered).toEqual([]);
+    const next = await Promise.race([runner.pullOnce(), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 2_000))]);
+    expect(next).not.toBe('hung');
+    expect(delivery.delivered).toEqual(['a', 'b', 'c']);
+    expect((await store.load(runner.stateKey))?.['checkpoint']).toBe(1);
   });
 });
 

@@ -148,6 +148,12 @@ export class ServiceRunner {
    * queued (counted as each is queued, so a page whose encoding fails half-way keeps both in step).
    */
   private submittedCount = 0;
+  /**
+   * Events of batches cut from the queue whose submission threw: never submitted, but past in the queue's
+   * positions. Counted into `submittedCount` only once their pull has ended (its commits settled, so none
+   * can pass them), so that the next pull's commits, which wait for positions, are not left waiting forever.
+   */
+  private unsubmitted = 0;
   /** Checkpoints waiting for the pump to submit every record before them (see whenSubmitted()). */
   private submitWaiters: { upTo: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Submits the queue slice by slice while it holds records; undefined when idle. */
@@ -393,6 +399,8 @@ export class ServiceRunner {
       await this.drainQueue(stats, outstanding).catch(() => undefined);
       this.pumpFailure = undefined;
       await Promise.allSettled([...outstanding.map((b) => b.journaled), committing]);
+      this.submittedCount += this.unsubmitted;
+      this.unsubmitted = 0;
       await this.saveAckedKeys().catch(() => undefined);
       // Not kept between pulls (up to ~1 MiB of text): the next pull's first save writes the keys again.
       this.savedDedup = undefined;
@@ -548,6 +556,7 @@ export class ServiceRunner {
           ({ delivered } = await this.deps.delivery.submit(batch.submission));
         } catch (error) {
           this.forget(batch); // cut from the queue, never submitted (the records after it stay queued)
+          this.unsubmitted += batch.count;
           throw error;
         }
         if (ahead) {
