@@ -393,7 +393,7 @@ function report(results: VendorResult[], externals: ExternalBench[], startedAt: 
   out.push(`- Command: \`node tooling/bench/dist/bench.js${given ? ` ${given}` : ''}\` after \`pnpm build\` (\`pnpm bench\` runs it without options: ${fmt(EVENTS)} events, ${RUNS} runs)`, '');
   out.push('## What runs', '');
   out.push('Each collector is its built app, `apps/<vendor>/dist/main.js --config <file>` (a daemon) launched as its shebang says');
-  out.push('(Node flags and environment: `src/lib/run-child.ts`), in its own process with filesystem state, pulling from its simulator on 127.0.0.1 (zero latency, no rate limit, deterministic events) and');
+  out.push('(Node flags and environment: `src/lib/run-child.ts`; the harness environment is passed on, less the shell `NODE_EXTRA_CA_CERTS`), in its own process with filesystem state, pulling from its simulator on 127.0.0.1 (zero latency, no rate limit, deterministic events) and');
   out.push('delivering through the SDK\'s `devo_platform` output to rsyslog 8 over TLS 1.3 with a client certificate');
   out.push('(`@collector/testkit` `startRsyslog`, countOnly mode: one byte stored per message, so the disk is not measured).');
   out.push('The clock runs from spawning the process until rsyslog has counted every event (start-up, token, pulling,');

@@ -67,6 +67,17 @@ export function shebangLaunch(script: string): { env: Record<string, string>; no
   return { env, nodeArgs: node < 0 ? [] : words.slice(node + 1) };
 }
 
+/**
+ * The harness's environment for a child, less what belongs to the machine the harness runs on rather than to
+ * a collector as it ships: a shell's NODE_EXTRA_CA_CERTS (this workplace sets it to the system bundle, which
+ * every TLS context then parses again: ~0.8 MiB of an idle collector's memory that no image has). A run that
+ * needs a CA passes it in `options.env`.
+ */
+function harnessEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _machines, ...env } = process.env;
+  return env;
+}
+
 /** Runs `node <shebang flags> --import usage-probe script args` and reports wall time, CPU time and peak RSS. */
 export function runNode(script: string, args: string[], options: ChildOptions = {}): Promise<ChildRun> {
   return new Promise((resolve) => {
@@ -74,7 +85,7 @@ export function runNode(script: string, args: string[], options: ChildOptions = 
     const launch = shebangLaunch(script);
     const child = spawn(process.execPath, [...launch.nodeArgs, ...(options.nodeArgs ?? []), '--import', probe, script, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...launch.env, ...options.env },
+      env: { ...harnessEnv(), ...launch.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
