@@ -185,6 +185,32 @@ describe("an idle service's acknowledged keys", () => {
     expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('are left to the state again after a pull that loaded them and received nothing; held keys are not touched by such a pull', async () => {
+    const delivery = new GatedDelivery();
+    let pages = [ids('a', 'b')];
+    const { runner } = runnerOf(() => pages, delivery);
+    const goIdle = async () => (runner as unknown as { goIdle(stats: unknown): Promise<void> }).goIdle(await runner.pullOnce());
+    const released = vi.spyOn(DedupWindow.prototype, 'release');
+    try {
+      await runner.pullOnce(); // a pull followed by a short wait: the keys stay held
+      pages = [];
+      await goIdle(); // nothing received, nothing loaded: nothing to give back
+      expect(released).toHaveBeenCalledTimes(0);
+      pages = [ids('c')];
+      await goIdle(); // received events
+      expect(released).toHaveBeenCalledTimes(1);
+      pages = [];
+      await goIdle(); // received nothing, but loaded the keys again
+      await goIdle();
+      expect(released).toHaveBeenCalledTimes(3);
+      pages = [ids('a', 'c', 'd')];
+      await goIdle();
+      expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      released.mockRestore();
+    }
+  });
+
   it('in the daemon loop: a pull 5 s after the last sends only what the window had not seen', async () => {
     const delivery = new GatedDelivery();
     const stop = new AbortController();

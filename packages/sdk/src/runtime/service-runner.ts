@@ -112,6 +112,8 @@ export class ServiceRunner {
   private pending: KeysInFlight | undefined;
   /** How many acknowledged keys the idle service left to its saved state (see releaseKeys()); undefined while held. */
   private keysReleased: number | undefined;
+  /** The current (or last) pull loaded the released keys again (see goIdle()). */
+  private keysReloaded = false;
   /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
   private previousKey: ServiceDefinition['previousDedupKey'];
   /**
@@ -891,6 +893,20 @@ export class ServiceRunner {
   }
 
   /**
+   * Before a wait of 5 s or more: after a pull that received events, or one that loaded its keys again (an
+   * idle service's pulls that find nothing would otherwise keep the reloaded window until events come), the
+   * keys are left to the state and the idle collection gives the memory back. A pull that received nothing
+   * and kept its keys made next to no garbage: it skips the collection.
+   */
+  private async goIdle(stats: PullStatistics): Promise<void> {
+    const reloaded = this.keysReloaded;
+    this.keysReloaded = false;
+    if (stats.received === 0 && !reloaded) return;
+    await this.releaseKeys();
+    releaseIdleMemory();
+  }
+
+  /**
    * The keys an idle service left to its state (releaseKeys), with any the journal holds, loaded into a new
    * window before the pull starts; a failed read fails the pull (retried next period) with nothing pulled.
    */
@@ -904,6 +920,7 @@ export class ServiceRunner {
       log.warning(`The saved state held ${this.acked.size} dedup key(s) where this service left ${this.keysReleased} at its last pull: events of the look-back may be sent again`);
     }
     this.keysReleased = undefined;
+    this.keysReloaded = true;
   }
 
   /** The daemon loop: pull every period until stopped; errors are logged and retried next cycle. */
@@ -918,10 +935,7 @@ export class ServiceRunner {
         const elapsed = (Date.now() - started) / 1000;
         const wait = Math.max(0, this.periodMs / 1000 - elapsed);
         log.info(`Data collection completed. Elapsed time: ${elapsed.toFixed(3)} seconds. Waiting for ${wait.toFixed(3)} second(s) until the next one`);
-        if (stats.received > 0 && wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) {
-          await this.releaseKeys();
-          releaseIdleMemory();
-        }
+        if (wait * 1000 >= IDLE_RELEASE_MIN_WAIT_MS) await this.goIdle(stats);
         await sleep(wait * 1000, signal);
       } catch (error) {
         if (signal.aborted) break;
