@@ -25,6 +25,20 @@ const rsyslog = useRsyslog();
 /** Events (~1 KB each) of the slow receiver's one batch: more than loopback's socket buffers hold. */
 const SLOW_EVENTS = 16_000;
 
+/** The TLS options of a hand-made receiver that verifies our client certificate, as rsyslog does. */
+function receiverTls() {
+  return { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true };
+}
+
+/** An output to a hand-made receiver on `port` with a 1 s sending_timeout. */
+function outputWithTimeout(port: number) {
+  const [output] = createOutputs(
+    { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey, sending_timeout: 1, tls_verify_grace_in_ms: 100, ...FAST } } },
+    { workDir: tmpdir(), log: silentLogger, hostname: HOST },
+  );
+  return output!;
+}
+
 function devoOutputs(extra: Record<string, unknown> = {}, globals: Record<string, unknown> = {}) {
   const block = devoOutputConfig(rsyslog) as Record<string, OutputConfig>;
   Object.assign(block['devo_1']!.config, FAST, extra);
@@ -172,7 +186,7 @@ describe('gzip transport (own TLS receiver: rsyslog cannot decode gzip)', () => 
   it('writes each batch as a gzip member on the stream when compression is on', async () => {
     const chunks: Buffer[] = [];
     const server = createServer(
-      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      receiverTls(),
       (socket: TLSSocket) => socket.on('data', (d: Buffer) => chunks.push(d)),
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -215,7 +229,7 @@ describe('acknowledgement settle', () => {
     let connections = 0;
     const stored: string[] = [];
     const server = createServer(
-      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      receiverTls(),
       (socket: TLSSocket) => {
         const n = ++connections;
         let reads = 0;
@@ -252,7 +266,7 @@ describe('acknowledgement settle', () => {
 describe('stalled receiver', () => {
   it('a receiver that stops reading fails the write after sending_timeout (OutputError 608), nothing acknowledged', async () => {
     const server = createServer(
-      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      receiverTls(),
       (socket: TLSSocket) => {
         socket.on('error', () => undefined);
         socket.pause(); // never reads: the kernel buffers fill up, then nothing moves
@@ -261,14 +275,11 @@ describe('stalled receiver', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const [output] = createOutputs(
-        { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey, sending_timeout: 1, tls_verify_grace_in_ms: 100, ...FAST } } },
-        { workDir: tmpdir(), log: silentLogger, hostname: HOST },
-      );
+      const output = outputWithTimeout(port);
       const big = Array.from({ length: 25_000 }, (_, i) => ({ tag: 'my.app.test.stall', message: `${i}:${'s'.repeat(1000)}` }));
-      const error = await output!.write(big, 'standard').catch((e: unknown) => e);
+      const error = await output.write(big, 'standard').catch((e: unknown) => e);
       expect(error).toMatchObject({ type: 'OutputError', id: 608 });
-      await output!.stop();
+      await output.stop();
     } finally {
       server.close();
     }
@@ -280,7 +291,7 @@ describe('stalled receiver', () => {
     // progress only at its end would fail this with OutputError 608.
     let received = 0;
     const server = createServer(
-      { key: readFileSync(rsyslog.pki.serverKey), cert: readFileSync(rsyslog.pki.serverCert), ca: readFileSync(rsyslog.pki.caCert), requestCert: true, rejectUnauthorized: true },
+      receiverTls(),
       (socket: TLSSocket) => {
         socket.on('error', () => undefined);
         let quota = 0;
@@ -299,15 +310,12 @@ describe('stalled receiver', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const [output] = createOutputs(
-        { devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port, chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey, sending_timeout: 1, tls_verify_grace_in_ms: 100, ...FAST } } },
-        { workDir: tmpdir(), log: silentLogger, hostname: HOST },
-      );
+      const output = outputWithTimeout(port);
       const big = Array.from({ length: SLOW_EVENTS }, (_, i) => ({ tag: 'my.app.test.slow', message: `${i}:${'s'.repeat(1000)}` }));
       const started = performance.now();
-      await output!.write(big, 'standard');
+      await output.write(big, 'standard');
       const ms = performance.now() - started;
-      await output!.stop();
+      await output.stop();
       // Slower than sending_timeout plus the watchdog's 1 s period, or the test proves nothing.
       expect(ms).toBeGreaterThan(2_500);
       for (let waited = 0; received < SLOW_EVENTS * 1000 && waited < 5_000; waited += 25) await new Promise((r) => setTimeout(r, 25));

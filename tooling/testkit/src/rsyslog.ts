@@ -48,7 +48,7 @@ export interface Rsyslog {
    * `LEN ` prefix of an octet-counted frame is removed, embedded LFs and any other bytes are kept.
    */
   lines(): string[];
-  /** Resolves with lines() once at least `n` messages arrived; rejects after `timeoutMs` (10 s). */
+  /** Resolves with lines() once at least `n` messages arrived; rejects once none arrived for `timeoutMs` (10 s). */
   waitForLines(n: number, timeoutMs?: number): Promise<string[]>;
   /** Messages received so far (cheap in countOnly mode). */
   count(): number;
@@ -165,18 +165,25 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
     lines,
     count: () => {
       if (!opts.countOnly) return lines().length;
-      try {
-        return statSync(outFile).size;
-      } catch {
-        return 0;
-      }
+      return fileSize(outFile);
     },
     async waitForLines(n: number, timeoutMs = 10_000): Promise<string[]> {
-      const deadline = Date.now() + timeoutMs;
+      // The time limit runs from the last line that arrived, not from the call: on a loaded machine rsyslog may
+      // take longer than timeoutMs to write 100,000 lines that all arrive, while lost lines stop arriving. The
+      // file is read again only when it grew (reading 20 MB every 25 ms is itself load).
+      let deadline = Date.now() + timeoutMs;
+      let size = -1;
+      let got: string[] = [];
       for (;;) {
-        const got = lines();
-        if (got.length >= n) return got;
-        if (Date.now() > deadline) throw new Error(`rsyslog received ${got.length} of ${n} lines after ${timeoutMs} ms`);
+        const grown = fileSize(outFile);
+        if (grown !== size) {
+          size = grown;
+          const before = got.length;
+          got = lines();
+          if (got.length >= n) return got;
+          if (got.length > before) deadline = Date.now() + timeoutMs;
+        }
+        if (Date.now() > deadline) throw new Error(`rsyslog received ${got.length} of ${n} lines, none more in the last ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },
@@ -263,4 +270,13 @@ export function devoOutputConfig(rsyslog: Pick<Rsyslog, 'port' | 'pki'>, name = 
       },
     },
   };
+}
+
+/** The file's size in bytes, 0 while it does not exist. */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
