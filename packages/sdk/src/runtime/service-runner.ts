@@ -274,7 +274,7 @@ export class ServiceRunner {
     this.savedDedupIsWindow = false;
     this.keysSinceDedupSave = journaled.length;
     this.state = { ...state, dedup: [] };
-    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    this.acked = this.ackedWindow(known);
     this.pending = new KeysInFlight();
     this.totals.checkpoint = state.checkpoint;
     const previous = definition.previousDedupKey;
@@ -839,8 +839,12 @@ export class ServiceRunner {
   /** Whether the next save writes the acknowledged window (see persist()). */
   private dedupSaveDue(): boolean {
     if (!this.acked || this.journal === noJournal || this.unjournaledKeys || this.savedDedup === undefined) return true;
-    const capacity = this.deps.definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW;
-    return this.keysSinceDedupSave >= Math.max(1, Math.floor(capacity * DEDUP_SAVE_FRACTION));
+    return this.keysSinceDedupSave >= Math.max(1, Math.floor(this.acked.capacity * DEDUP_SAVE_FRACTION));
+  }
+
+  /** The acknowledged window, holding `known` (the saved keys, then the journal's): at start and after an idle release. */
+  private ackedWindow(known: readonly string[]): DedupWindow {
+    return new DedupWindow(this.deps.definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
   }
 
   private countReceived(count: number, stats: PullStatistics): void {
@@ -911,11 +915,11 @@ export class ServiceRunner {
    * window before the pull starts; a failed read fails the pull (retried next period) with nothing pulled.
    */
   private async reloadKeys(): Promise<void> {
-    const { definition, log, store } = this.deps;
+    const { log, store } = this.deps;
     const loaded = await store.load(this.key);
     const journaled = await this.journal.read(this.key);
     const known = [...savedDedupKeys(loaded?.['dedup']), ...journaled];
-    this.acked = new DedupWindow(definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
+    this.acked = this.ackedWindow(known);
     if (this.acked.size !== this.keysReleased) {
       log.warning(`The saved state held ${this.acked.size} dedup key(s) where this service left ${this.keysReleased} at its last pull: events of the look-back may be sent again`);
     }
