@@ -143,8 +143,8 @@ describe("the runner's dedup keys", () => {
   });
 });
 
-/** What the daemon loop does before it waits for the next pull (a private step, driven here without the wait). */
-const idle = (runner: ServiceRunner) => (runner as unknown as { releaseKeys(): Promise<void> }).releaseKeys();
+/** What the daemon loop does before it waits for the next pull after one that received events (a private step, driven here without the wait). */
+const idle = (runner: ServiceRunner) => (runner as unknown as { goIdle(stats: { received: number }): Promise<void> }).goIdle({ received: 1 });
 
 describe('ctx.emit', () => {
   it('forgets the keys of the events it dropped because the encoder threw on one of them', async () => {
@@ -172,7 +172,7 @@ describe("an idle service's acknowledged keys", () => {
     await runner.pullOnce();
     await idle(runner);
     // Released: the window no longer answers (a pull that skipped loading them would throw, not send twice).
-    expect(() => (runner as unknown as { acked: { has(key: string): boolean } }).acked.has('a')).toThrow(/released/);
+    expect(() => (runner as unknown as { keys: { acked: { has(key: string): boolean } } }).keys.acked.has('a')).toThrow(/released/);
     pages = [ids('b', 'c', 'd')];
     const stats = await runner.pullOnce();
     expect(delivery.delivered).toEqual(['a', 'b', 'c', 'd']);

@@ -2,19 +2,20 @@ import { CollectorError, describeError } from '../errors/collector-error.js';
 import type { HttpClient } from '../http/http-client.js';
 import { noJournal, type AckJournal } from '../persistence/ack-journal.js';
 import type { JsonObject, JsonValue, StateStore } from '../persistence/state-store.js';
-import type { PlainJsonString, SavedState } from '../persistence/state-text.js';
+import type { SavedState } from '../persistence/state-text.js';
 import { stateKey } from '../persistence/state-store.js';
 import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { Delivery } from '../delivery/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './abortable-sleep.js';
-import { DedupWindow, KeysInFlight, savedDedupKeys, type SavedDedupKeys } from './dedup-window.js';
+import type { SavedDedupKeys } from './dedup-window.js';
 import type { InputConfig, PullBatch, PullContext, ServiceDefinition } from './definitions.js';
 import { DEFAULT_BATCH_MESSAGES } from '../delivery/delivery-pipeline.js';
 import { EncodedQueue, type QueuedBatch } from './encoded-queue.js';
 import { EventEncoder } from './event-encoding.js';
 import { IDLE_RELEASE_MIN_WAIT_MS, releaseIdleMemory } from './idle-memory.js';
 import { PullStatistics, type ServiceTotals } from './pull-statistics.js';
+import { ServiceKeys } from './service-keys.js';
 import { timeWindows } from './time-windows.js';
 import { checkpointTimeOf, lagSentence } from '../telemetry/lag.js';
 import { formatUtc } from '../config/config-time.js';
@@ -68,12 +69,6 @@ export interface ServiceRunnerDeps {
 const NO_EVENTS: readonly unknown[] = Object.freeze([]);
 const NO_GAUGES: ServiceGauges = { gauge: () => undefined, count: () => undefined };
 
-const DEFAULT_DEDUP_WINDOW = 20_000;
-/**
- * A state save writes the acknowledged window again once the journal holds this share of it in new keys
- * (12,500 of a 50,000-key window): a restart then reads at most that many keys from the journal.
- */
-const DEDUP_SAVE_FRACTION = 0.25;
 /** The layout version of a service state file; a future layout change reads older files by this number. */
 const STATE_VERSION = 1;
 /** A slice the pump submitted: the running count of records submitted once it was, and its acknowledgement. */
@@ -97,44 +92,14 @@ const SETUP_RETRY_MS = 60_000;
 export class ServiceRunner {
   readonly totals: ServiceTotals;
   private state: ServiceState | undefined;
-  /**
-   * Keys of acknowledged events (and those loaded at start): what is persisted (a key of an undelivered
-   * event must never be). With `pending`, what counts as seen (see seen()).
-   */
-  private acked: DedupWindow | undefined;
-  /**
-   * Keys of events queued or submitted and not yet acknowledged: bounded by the queue and the batches in
-   * flight, empty at idle. Each leaves at its batch's acknowledgement (into `acked`), or when its batch
-   * fails (rejected, or its submission threw: never delivered, so not a duplicate if pulled again). Until
-   * 2026-12 a second 50,000-key window of every submitted key did this, with mostly the keys of `acked`
-   * (1.1–2.4 MiB a service at idle); the strings here are the queued batches' own keys.
-   */
-  private pending: KeysInFlight | undefined;
-  /** How many acknowledged keys the idle service left to its saved state (see releaseKeys()); undefined while held. */
-  private keysReleased: number | undefined;
-  /** The current (or last) pull loaded the released keys again (see goIdle()). */
-  private keysReloaded = false;
-  /** The service's earlier key, while the loaded window holds keys of that format (see `previousDedupKey`). */
-  private previousKey: ServiceDefinition['previousDedupKey'];
+  /** The dedup keys and their way to disk; undefined until pre-pull, and for a stateless service. */
+  private keys: ServiceKeys | undefined;
   /**
    * Every state write goes through this chain, so an older snapshot can never be written last. Journal
    * appends do not: each save seals the journal's segment as it takes its snapshot, and folds only that one
    * (see AckJournal.seal), so an acknowledged batch is journaled without waiting for a save in progress.
    */
   private saving: Promise<void> = Promise.resolve();
-  /** Keys were acknowledged since the last state save. */
-  private ackedDirty = false;
-  private journalFailed = false;
-  /**
-   * The dedup keys of the last state write that saved them (see persist()), and how many keys were
-   * acknowledged since: the journal holds those, so a save writes the same keys again until they are many.
-   */
-  private savedDedup: SavedDedupKeys | PlainJsonString | undefined;
-  private keysSinceDedupSave = 0;
-  /** `savedDedup` is what the acknowledged window held when saved (not a loaded state's keys). */
-  private savedDedupIsWindow = false;
-  /** Keys reached the acknowledged window without being journaled (a failed append, `previousDedupKey`). */
-  private unjournaledKeys = false;
   private readonly journal: AckJournal;
   /** The last batch submitted: settles once acknowledged and its keys journaled (see submit()). */
   private lastBatch: Promise<void> = Promise.resolve();
@@ -268,18 +233,9 @@ export class ServiceRunner {
     }
     state = await this.applyStartAt(state);
     if (journaled.length > 0) log.info(`Recovered ${journaled.length} acknowledged event key(s) from the journal: they are not sent again`);
-    const known = [...savedDedupKeys(state.dedup), ...journaled];
-    // The loaded keys are written again as they are until the journal holds many more (see persist()).
-    this.savedDedup = state.dedup;
-    this.savedDedupIsWindow = false;
-    this.keysSinceDedupSave = journaled.length;
+    this.keys = new ServiceKeys({ key: this.key, definition, journal: this.journal, store, log }, state.dedup, journaled);
     this.state = { ...state, dedup: [] };
-    this.acked = this.ackedWindow(known);
-    this.pending = new KeysInFlight();
     this.totals.checkpoint = state.checkpoint;
-    const previous = definition.previousDedupKey;
-    this.previousKey = previous && known.some((key) => previous.recognises(key)) ? previous : undefined;
-    if (this.previousKey) log.info('The saved dedup keys were made by an earlier version: events are also checked against them until a pull completes');
     log.info(`${this.moduleLabel()} Finalizing the execution of pre_pull()`);
   }
 
@@ -328,7 +284,7 @@ export class ServiceRunner {
   async pullOnce(): Promise<PullStatistics> {
     const { definition, delivery, log, signal } = this.deps;
     if (!this.state) await this.prePull();
-    if (this.keysReleased !== undefined) await this.reloadKeys();
+    await this.keys?.reload();
     const state = this.state!;
     const stats = new PullStatistics(String(Date.now()));
     this.currentStats = stats;
@@ -391,8 +347,6 @@ export class ServiceRunner {
       if (!definition.stateless && !signal.aborted) await this.commit(undefined, extra, true);
       // A stopped pull did not finish (the window engine ends it quietly): no success, no "(Partial)" line.
       succeeded = !signal.aborted;
-      // Everything a later look-back re-reads was read by this pull, and so has its new key in the window.
-      if (succeeded) this.previousKey = undefined;
     } finally {
       // Events submitted before a failure still count once delivered. Their checkpoint is not committed,
       // but the keys of those acknowledged are, so the re-pull of the unfinished window after a restart does
@@ -404,9 +358,7 @@ export class ServiceRunner {
       this.submittedCount += this.unsubmitted;
       this.unsubmitted = 0;
       await this.saveAckedKeys().catch(() => undefined);
-      // Not kept between pulls (up to ~1 MiB of text): the next pull's first save writes the keys again.
-      this.savedDedup = undefined;
-      this.savedDedupIsWindow = false;
+      this.keys?.pullEnded(succeeded);
       // Nor the buffers of acknowledged batches (1–2 MiB each): an idle daemon holds none.
       this.queue.dropSpares();
       this.currentStats = undefined;
@@ -676,7 +628,8 @@ export class ServiceRunner {
   private encodeEvents(events: readonly unknown[], tag: string, stats: PullStatistics, encoder: EventEncoder, queue: EncodedQueue): number {
     const { definition } = this.deps;
     this.countReceived(events.length, stats);
-    const dedupKey = this.acked ? definition.dedupKey : undefined;
+    const keys = this.keys;
+    const dedupKey = keys ? definition.dedupKey : undefined;
     let queued = 0;
     let duplicates = 0;
     for (let i = 0; i < events.length; i++) {
@@ -684,14 +637,14 @@ export class ServiceRunner {
       if (event === null || event === undefined) continue;
       const key = dedupKey ? dedupKey.call(definition, event) : undefined;
       if (key !== undefined) {
-        if (this.seen(key) || (this.previousKey && this.deliveredUnderPreviousKey(event, key))) {
+        if (keys!.duplicate(event, key)) {
           duplicates++;
           continue;
         }
       }
       queue.push(tag, event, key, encoder);
       // Once queued (an event the encoder throws on is not): seen until its batch is acknowledged or fails.
-      if (key !== undefined) this.pending!.add(key);
+      if (key !== undefined) keys!.queued(key);
       queued++;
     }
     if (duplicates > 0) {
@@ -702,40 +655,15 @@ export class ServiceRunner {
     return queued;
   }
 
-  /**
-   * Acknowledged (or loaded at start), or queued or in flight: what the window of every submitted key filtered
-   * until 2026-12, and more (the acknowledged window keeps its 50,000 keys behind the ones in flight).
-   */
-  private seen(key: string): boolean {
-    return this.pending!.has(key) || this.acked!.has(key);
-  }
-
-  /**
-   * A batch failed (its acknowledgement rejected, or its submission threw): none of its events count as
-   * delivered, so their keys are no longer seen and a pull that reads them again sends them.
-   */
+  /** A batch failed (its acknowledgement rejected, or its submission threw): see ServiceKeys.forget. */
   private forget(batch: QueuedBatch): void {
-    const pending = this.pending;
-    if (pending) for (const key of batch.keys) pending.delete(key);
+    this.keys?.forget(batch.keys);
   }
 
   /** A submitted batch's acknowledgement rejected: its keys are forgotten, the rejection goes on. */
   private failed(batch: QueuedBatch, error: unknown): never {
     this.forget(batch);
     throw error;
-  }
-
-  /**
-   * The event's earlier key is in the window: it was acknowledged under that key, so its new key joins the
-   * acknowledged keys (saved with the next state write) and it is not sent again.
-   */
-  private deliveredUnderPreviousKey(event: unknown, key: string): boolean {
-    const previous = this.previousKey!.compute(event);
-    if (previous === undefined || !this.seen(previous)) return false;
-    this.acked!.add(key);
-    this.ackedDirty = true;
-    this.unjournaledKeys = true;
-    return true;
   }
 
   /** The manuals' progress line, after every committed window as Devo's collectors print it. */
@@ -745,54 +673,26 @@ export class ServiceRunner {
   }
 
   /**
-   * Every output acknowledged this batch: count it, and journal its keys at once (one durable append per
-   * acknowledged batch), so that a crash before the next checkpoint re-sends only batches in flight. Its
-   * buffer then takes a later batch.
+   * Every output acknowledged this batch: its keys are journaled (see ServiceKeys.acknowledged), it is
+   * counted, and its buffer then takes a later batch. Settles once the keys are journaled.
    */
   private acknowledged(batch: QueuedBatch, stats: PullStatistics): Promise<void> {
-    const keys = this.acked && !this.deps.definition.stateless ? batch.keys : [];
-    // The append first: its write and fsync run while the rest is counted (the next batch waits for them).
-    const journaled = keys.length > 0 ? this.journal.append(this.key, keys) : undefined;
-    // In the same turn as the append is issued: a snapshot taken after it holds these keys (see persist()).
-    // Each moves from the pending keys in the same step: never unseen in between.
-    const pending = this.pending;
-    for (const key of keys) {
-      this.acked!.add(key);
-      pending!.delete(key);
-    }
-    if (keys.length > 0) this.ackedDirty = true;
-    this.keysSinceDedupSave += keys.length;
+    const journaled = this.keys?.acknowledged(batch.keys);
     this.countSent(batch.count, () => batch.byteLength, stats);
     batch.release();
-    if (!journaled) return Promise.resolve();
-    return journaled.then(
-      () => void (this.journalFailed = false),
-      (error: unknown) => {
-        // The next save writes the whole window, with these keys (the journal lacks them).
-        this.unjournaledKeys = true;
-        // Only duplicates after a crash are at stake (the checkpoint is unaffected): say so once per streak.
-        if (!this.journalFailed) this.deps.log.warning(`${describeError(error)}; a crash before the next checkpoint would re-send the events acknowledged since`);
-        this.journalFailed = true;
-      },
-    );
+    return journaled ?? Promise.resolve();
   }
 
   /** Saves the committed state with the keys acknowledged so far (no new checkpoint). */
   private async saveAckedKeys(): Promise<void> {
-    if (!this.ackedDirty || !this.state || this.deps.definition.stateless) return;
+    if (!this.keys?.unsaved || !this.state) return;
     await this.persist(true);
   }
 
   /**
    * Queues a write of the current state (built when the write runs, so it always carries the newest
-   * checkpoint and acknowledged keys) behind the writes already queued.
-   *
-   * The dedup keys are written (and the journal folded) at the end of a pull (`withKeys`), or once the journal
-   * holds many keys since they last were (`DEDUP_SAVE_FRACTION` of the window), or keys it lacks: in between
-   * (the checkpoints of a catch-up's windows), a save writes the keys of the last one again as they are, and
-   * the journal keeps every key acknowledged since. Serialising a 50,000-key window at every checkpoint cost
-   * Darktrace and Proofpoint 4–8 % of their CPU. After a crash the state's keys plus the journal hold every
-   * acknowledged key either way.
+   * checkpoint and acknowledged keys) behind the writes already queued. `withKeys` (the end of a pull) writes
+   * the acknowledged window and folds the journal; otherwise ServiceKeys.beginSave decides.
    */
   private persist(withKeys = false): Promise<void> {
     const write = this.saving.then(async () => {
@@ -801,50 +701,18 @@ export class ServiceRunner {
       // must not run in between. The next batch settles meanwhile.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.state) return;
-      withKeys ||= this.dedupSaveDue();
-      this.ackedDirty = false;
-      // The window's text is made again only when it changed since it was last saved: at the end of a pull the
-      // last checkpoint's save has often written it already (a few MB of text less at the peak).
-      const unchanged = this.savedDedupIsWindow && this.keysSinceDedupSave === 0 && !this.unjournaledKeys;
-      const dedup = (withKeys && !unchanged) || this.savedDedup === undefined ? (this.acked?.toSavedState() ?? []) : this.savedDedup;
-      const snapshot: SavedState = { ...this.state, dedup, updated_at: new Date().toISOString() };
-      // Same turn as the snapshot: it holds every key appended so far, and later appends go to a segment
-      // this save does not fold.
-      const fold = withKeys ? this.journal.seal(this.key) : undefined;
-      const counted = this.keysSinceDedupSave;
-      const unjournaled = this.unjournaledKeys;
-      if (withKeys) {
-        this.keysSinceDedupSave = 0;
-        this.unjournaledKeys = false;
-      }
+      const keys = this.keys?.beginSave(withKeys);
+      const snapshot: SavedState = { ...this.state, dedup: keys?.dedup ?? [], updated_at: new Date().toISOString() };
       try {
         await this.deps.store.save(this.key, snapshot);
       } catch (error) {
-        this.ackedDirty = true;
-        if (withKeys) {
-          this.keysSinceDedupSave += counted;
-          this.unjournaledKeys ||= unjournaled;
-        }
+        keys?.failed();
         throw error;
       }
-      if (!fold) return;
-      this.savedDedup = dedup;
-      this.savedDedupIsWindow = this.acked !== undefined;
-      await fold().catch(() => undefined);
+      await keys?.saved();
     });
     this.saving = write.catch(() => undefined);
     return write;
-  }
-
-  /** Whether the next save writes the acknowledged window (see persist()). */
-  private dedupSaveDue(): boolean {
-    if (!this.acked || this.journal === noJournal || this.unjournaledKeys || this.savedDedup === undefined) return true;
-    return this.keysSinceDedupSave >= Math.max(1, Math.floor(this.acked.capacity * DEDUP_SAVE_FRACTION));
-  }
-
-  /** The acknowledged window, holding `known` (the saved keys, then the journal's): at start and after an idle release. */
-  private ackedWindow(known: readonly string[]): DedupWindow {
-    return new DedupWindow(this.deps.definition.dedupWindow ?? DEFAULT_DEDUP_WINDOW, known);
   }
 
   private countReceived(count: number, stats: PullStatistics): void {
@@ -880,51 +748,15 @@ export class ServiceRunner {
   }
 
   /**
-   * Before a daemon waits for its next pull: the acknowledged window's storage is given back (1.1–2.4 MiB of a
-   * 50,000-key window) when the saved state holds exactly its keys, and the next pull loads them again from
-   * there (reloadKeys), as a restart would. Only when nothing can be missing from the state: its last save
-   * wrote the keys and succeeded, no key was acknowledged or added since, nothing is queued or in flight, and no
-   * earlier version's keys are still in use (`previousDedupKey`).
-   */
-  private async releaseKeys(): Promise<void> {
-    await this.saving; // a save in progress decides whether the keys are in the state
-    const acked = this.acked;
-    if (!acked || acked.size === 0 || this.keysReleased !== undefined || this.deps.definition.stateless) return;
-    if (this.pending!.size > 0 || this.queue.length > 0 || this.previousKey !== undefined) return;
-    if (this.ackedDirty || this.keysSinceDedupSave > 0 || this.unjournaledKeys || this.journalFailed) return;
-    this.keysReleased = acked.size;
-    acked.release();
-  }
-
-  /**
-   * Before a wait of 5 s or more: after a pull that received events, or one that loaded its keys again (an
-   * idle service's pulls that find nothing would otherwise keep the reloaded window until events come), the
-   * keys are left to the state and the idle collection gives the memory back. A pull that received nothing
-   * and kept its keys made next to no garbage: it skips the collection.
+   * Before a wait of 5 s or more: the dedup keys may be left to the saved state (see ServiceKeys.idle), and
+   * the idle collection gives the memory back. A pull that received nothing and kept its keys made next to no
+   * garbage: it skips the collection.
    */
   private async goIdle(stats: PullStatistics): Promise<void> {
-    const reloaded = this.keysReloaded;
-    this.keysReloaded = false;
-    if (stats.received === 0 && !reloaded) return;
-    await this.releaseKeys();
-    releaseIdleMemory();
-  }
-
-  /**
-   * The keys an idle service left to its state (releaseKeys), with any the journal holds, loaded into a new
-   * window before the pull starts; a failed read fails the pull (retried next period) with nothing pulled.
-   */
-  private async reloadKeys(): Promise<void> {
-    const { log, store } = this.deps;
-    const loaded = await store.load(this.key);
-    const journaled = await this.journal.read(this.key);
-    const known = [...savedDedupKeys(loaded?.['dedup']), ...journaled];
-    this.acked = this.ackedWindow(known);
-    if (this.acked.size !== this.keysReleased) {
-      log.warning(`The saved state held ${this.acked.size} dedup key(s) where this service left ${this.keysReleased} at its last pull: events of the look-back may be sent again`);
-    }
-    this.keysReleased = undefined;
-    this.keysReloaded = true;
+    await this.saving; // a save in progress decides whether the keys are in the state
+    const keys = this.keys;
+    const collect = keys ? keys.idle(stats.received > 0, this.queue.length === 0) : stats.received > 0;
+    if (collect) releaseIdleMemory();
   }
 
   /** The daemon loop: pull every period until stopped; errors are logged and retried next cycle. */
