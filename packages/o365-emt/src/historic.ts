@@ -120,9 +120,18 @@ export function traceKey(parts: readonly unknown[]): string {
   // One-shot `hash` (no Hash object) and one string built in a loop: the same digest, at half the cost a row.
   let text = '';
   for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
     if (i > 0) text += '\u0000';
-    if (p !== undefined && p !== null) text += String(p);
+    text += keyPart(parts[i]);
   }
+  return traceDigest(text);
+}
+
+/** A key part as `traceKey` writes it: absent (undefined, null) is empty, anything else its `String()`. */
+export function keyPart(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+}
+
+/** The key of `traceKey`'s text (its parts joined by NUL): SHA-256, base64url, the first 24 characters. */
+export function traceDigest(text: string): string {
   return hash('sha256', text, 'base64url').slice(0, 24);
 }

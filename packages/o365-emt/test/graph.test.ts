@@ -145,5 +145,8 @@ describe('graph dedup key', () => {
     // sha256 of the fields joined by NUL, base64url, 24 characters: the key format since the first release.
     expect(graphDedupKey(row)).toBe(createHash('sha256').update('graph\u0000a1b2\u0000<m@x>\u0000r@x\u00002026-01-01T00:00:00Z\u0000delivered').digest('base64url').slice(0, 24));
     expect(graphDedupKey({ ...row, status: undefined })).toBe(createHash('sha256').update('graph\u0000a1b2\u0000<m@x>\u0000r@x\u00002026-01-01T00:00:00Z\u0000').digest('base64url').slice(0, 24));
+    // Values that are not strings as the first release wrote them: null and absent empty, others their String().
+    const odd = { id: 42, messageId: null, recipientAddress: true, receivedDateTime: '2026-01-01T00:00:00Z', status: 'delivered' };
+    expect(graphDedupKey(odd)).toBe(createHash('sha256').update('graph\u000042\u0000\u0000true\u00002026-01-01T00:00:00Z\u0000delivered').digest('base64url').slice(0, 24));
   });
 });

