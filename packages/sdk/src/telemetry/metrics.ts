@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { CollectorError } from '../errors/collector-error.js';
 import type { HttpObserver } from '../http/http-client.js';
+import { EventLoopLag } from './event-loop-lag.js';
 import type { ServiceGauges } from './service-gauges.js';
 
 export type { ServiceGauges } from './service-gauges.js';
@@ -16,6 +17,15 @@ export type { ServiceGauges } from './service-gauges.js';
 
 let defaults: Registry | undefined;
 
+/** prom-client's event-loop-lag series, replaced by ours of the same names and meaning (event-loop-lag.ts). */
+const LAG = 'nodejs_eventloop_lag';
+const LAG_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const;
+/**
+ * prom-client always enables a `monitorEventLoopDelay` at this resolution and offers no way to leave that
+ * collector out; 2^31-1 ms (24.8 days) keeps its native timer from ever firing. Its series are removed below.
+ */
+const NEVER_MS = 2 ** 31 - 1;
+
 /**
  * prom-client's default collectors, once per process: they install a GC observer and an event-loop delay
  * monitor that are never removed, so one set per runtime would leak when many runtimes share a process.
@@ -23,9 +33,37 @@ let defaults: Registry | undefined;
 function processRegistry(): Registry {
   if (!defaults) {
     defaults = new Registry();
-    collectDefaultMetrics({ register: defaults });
+    collectDefaultMetrics({ register: defaults, eventLoopMonitoringPrecision: NEVER_MS });
+    eventLoopLagGauges(defaults);
   }
   return defaults;
+}
+
+/**
+ * `nodejs_eventloop_lag_seconds`: how late a setImmediate runs, measured at scrape time (the scrape waits for
+ * it); the others: the lateness of the lag monitor's timer since the previous scrape or OTLP export, in seconds.
+ */
+function eventLoopLagGauges(registry: Registry): void {
+  for (const name of [`${LAG}_seconds`, ...LAG_STATS.map((s) => `${LAG}_${s}_seconds`)]) registry.removeSingleMetric(name);
+  const monitor = new EventLoopLag();
+  monitor.start();
+  const registers = [registry];
+  new Gauge({
+    name: `${LAG}_seconds`,
+    help: 'Lag of event loop in seconds.',
+    registers,
+    // This collect sets every series: registered first, it runs (up to its await) before prom-client reads the others.
+    async collect() {
+      const summary = monitor.take();
+      for (const stat of LAG_STATS) stats[stat].set(summary[stat]);
+      const start = process.hrtime.bigint();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.set(Number(process.hrtime.bigint() - start) / 1e9);
+    },
+  });
+  const stats = Object.fromEntries(
+    LAG_STATS.map((stat) => [stat, new Gauge({ name: `${LAG}_${stat}_seconds`, help: `The ${stat} of how late the event loop ran a due timer since the previous collection`, registers })]),
+  ) as Record<(typeof LAG_STATS)[number], Gauge>;
 }
 
 /** What a service runner reports. */
