@@ -256,6 +256,10 @@ export async function* pullWindows<Checkpoint, Event>(
           // A suspended generator keeps its variables: the page must not sit in one while the runner waits for
           // room in its queue, or while the next page is fetched and parsed (the runner has encoded it by then).
           handing.page = next.value;
+          // Nor in the step itself: the promise `pages.next()` returned was made before the page was fetched
+          // (V8 may have promoted it while the request waited) and holds this object, so the page would stay
+          // alive through every scavenge until a full collection, and its text be promoted once garbage.
+          Reflect.set(next, 'value', undefined);
           next = undefined;
           // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
           yield { events: handOver(handing) };
