@@ -303,8 +303,15 @@ function share(now: Readonly<PullCounts>, before: PullCounts): PullCounts {
   return { requests: now.requests - before.requests, received: now.received - before.received, duplicates: now.duplicates - before.duplicates, sent: now.sent - before.sent };
 }
 
-/** Old large objects allowed to pile up above what the last full collection left, before one between two pages. */
-const OLD_LARGE_GARBAGE_BYTES = 6 * 1024 * 1024;
+/**
+ * Old large objects allowed to pile up above what the last full collection left, before one between two pages.
+ * 6 MiB until wave 13, when most promoted garbage here was page texts (a full collection every page or two at
+ * 2.5 MiB: CPU +60 % for Proofpoint). Since the fetch's promoted promises no longer keep a page alive (http-client.ts,
+ * `Answer`), what piles up is a few state saves' joined keys (0.4–0.8 MB each) and a text promoted mid-scan now and
+ * then: 2 MiB bounds that garbage 4 MiB lower at a full collection or two more a 100,000-event pull
+ * (Proofpoint's peak RSS −3 to −13 MiB in 3 of 3 pairs, docs/benchmarks.md, wave 13).
+ */
+const OLD_LARGE_GARBAGE_BYTES = 2 * 1024 * 1024;
 let oldLargeFloor = 0;
 
 /**
