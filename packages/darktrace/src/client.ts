@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { collectYoungGeneration, CollectorError, LARGE_PAGE_CHARS, HttpError, jsonRecords, parseBaseUrl, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
+import { collectYoungGeneration, CollectorError, LARGE_PAGE_CHARS, HttpError, jsonRecords, parseBaseUrl, releaseText, requestOrFail, type HttpClient, type HttpResponse, type Logger } from '@collector/sdk';
 import { darktraceErrors as E, TransientStatus } from './errors.js';
 
 /**
@@ -113,12 +113,16 @@ export class DarktraceClient {
     // large object, ~1 MB a 1,000-record page) to the old generation, freed only by a full collection, which a
     // 100,000-event pull never reaches (Microsoft 365's pages do the same; docs/benchmarks.md, wave 11).
     if (response.text.length >= LARGE_PAGE_CHARS) collectYoungGeneration();
-    return this.interpret(response, path, options, () => {
+    const records = this.interpret(response, path, options, () => {
       const page = jsonRecords(response, '', fields);
       if (page.found === 'array') return page.records;
       const body = page.envelope;
       throw E.pullOther({ error: `GET ${path} returned ${body === null ? 'null' : typeof body} instead of a JSON array: ${JSON.stringify(body).slice(0, 200)}` });
     });
+    // The records hold what they need of the text: the request's promises, made before the answer and perhaps
+    // promoted while it waited, hold the response, and must not keep the page's text alive (SDK `releaseText`).
+    releaseText(response);
+    return records;
   }
 
   private get(http: HttpClient, path: string, params: readonly (readonly [string, QueryValue])[], options: DarktraceGetOptions): Promise<HttpResponse> {

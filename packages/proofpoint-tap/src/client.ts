@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { collectYoungGeneration, formatUtc, HttpError, JsonRecord, jsonRecords, LARGE_PAGE_CHARS, PullError, registerSecret, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
+import { collectYoungGeneration, formatUtc, HttpError, JsonRecord, jsonRecords, LARGE_PAGE_CHARS, PullError, registerSecret, releaseText, type HttpClient, type HttpRequest, type HttpResponse, type SetupContext } from '@collector/sdk';
 import { proofpointErrors } from './errors.js';
 
 // require(), not import: an ES import of node:http also loads Node's bundled undici (+11 MiB of resident
@@ -171,6 +171,9 @@ export async function fetchSiemWindow(http: HttpClient, client: ProofpointClient
     throw proofpointErrors.request({ endpoint, error: `"queryEndTime" is not a time: ${JSON.stringify(record['queryEndTime'])}` });
   }
   const reported = typeof record['queryEndTime'] === 'string' ? new Date(record['queryEndTime']) : undefined;
+  // The records hold what they need of the text: the request's promises, made before the answer and perhaps
+  // promoted while it waited, hold the response, and must not keep a 3 MB text alive (SDK `releaseText`).
+  releaseText(response);
   return { events, queryEndTime: reported && !Number.isNaN(reported.getTime()) ? reported : undefined, status: 200 };
 }
 

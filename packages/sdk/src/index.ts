@@ -41,7 +41,7 @@ export { sleep } from './runtime/abortable-sleep.js';
 export { parseConfigTime, parseConfigDate, formatUtc } from './config/config-time.js';
 export { requiredStrings, windowOptions, type WindowOptionsSpec } from './config/schema-fragments.js';
 
-export { HttpClient, HttpError, isLoopbackHost, type HttpRequest, type HttpResponse } from './http/http-client.js';
+export { HttpClient, HttpError, isLoopbackHost, releaseText, type HttpRequest, type HttpResponse } from './http/http-client.js';
 export { RateLimiter, type RequestsLimit } from './http/rate-limiter.js';
 export type { RequestBudget } from './http/http-types.js';
 export { TokenCache, type Token } from './http/token-cache.js';

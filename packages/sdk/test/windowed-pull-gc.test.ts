@@ -62,6 +62,24 @@ describe('pullWindows: garbage in the old large-object space', () => {
     expect(maxOldLarge).toBeLessThan(16 * 1024 * 1024);
   });
 
+  it('asks for one once a few state-save-sized texts (0.8 MB) were promoted, not only whole pages', async () => {
+    // Four 0.8 MB texts promoted between pages (a state save's joined keys is this size): 3.2 MiB, over the
+    // 2 MiB the engine allows (it allowed 6 before wave 13, when most of it was page texts).
+    const { exposedGc } = await import('../src/runtime/exposed-gc.js');
+    const gc = exposedGc()!;
+    gc({ type: 'major', execution: 'sync' });
+    calls.major = 0;
+    const ctx = { now: () => new Date(start.getTime() + 4 * HOUR), signal: new AbortController().signal };
+    const windows = pullWindows(ctx, undefined, policy, async function* (window) {
+      // Alive while a scavenge runs (as a save's keys during its write): promoted, then garbage.
+      const text = ` ${'s'.repeat(800_000)}${window.start.toISOString()} `.trim();
+      gc({ type: 'minor', execution: 'sync' });
+      yield [text.length];
+    });
+    for await (const batch of windows) void batch;
+    expect(calls.major).toBeGreaterThanOrEqual(1);
+  });
+
   it('asks for none while pages die young', async () => {
     calls.major = 0;
     await pull(false);

@@ -118,7 +118,12 @@ export async function* pullTimeSlots<Event>(
     },
   };
   yield* pullWindows(ctx, checkpoint, policy, async function* (slot) {
-    yield await fetchSplitting(ctx, fetchSlot, slot.start, slot.end);
+    // Moved into a new array: the one the fetch made is also held by the promises of the fetch (`getRecords`',
+    // `fetchSlot`'s, `fetchSplitting`'s), made before the answer and perhaps promoted while it waited; an old
+    // holder keeps what it points at alive through every scavenge until a full collection, so the page's text
+    // would be promoted once garbage. Emptied, they hold nothing.
+    const page = await fetchSplitting(ctx, fetchSlot, slot.start, slot.end);
+    yield page.splice(0);
   });
   if (ctx.signal.aborted) return;
   if (after) yield { events: await after() };

@@ -66,11 +66,59 @@ export function retryAfterHeaderMs(value: string | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** What one exchange produced: the status, the headers (repeated ones joined with ", ") and the body as text. */
+/**
+ * What one exchange produced: the status, the headers (repeated ones joined with ", ") and the body as text.
+ * Made when the answer is complete, and its text taken out by its one reader (`answered`): the exchange's
+ * promise, made when the request was sent, resolves with this object (see `Answer` for why that matters).
+ */
 interface Exchange {
   status: number;
   headers: Record<string, string>;
   text: string;
+}
+
+/**
+ * The response a caller gets. Made after the answer arrived, and the only holder of the body's text that the
+ * client leaves behind: the promises and async frames of a request (the exchange's, `send`'s, `request`'s, the
+ * rate limiter's, the caller's) are made before it is answered, so V8 may have promoted them to the old
+ * generation while it waited; an old object that holds a page text keeps it alive through every scavenge until a
+ * full collection (V8 treats old objects as alive then), so a 3 MB page text would be promoted once it is garbage
+ * (docs/benchmarks.md, wave 12 and 13). They hold this object instead, whose text its reader can let go
+ * (`releaseText`) once its records are made.
+ */
+class Answer implements HttpResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    public text: string,
+    readonly url: string,
+    private readonly where: string,
+  ) {}
+
+  json<T>(): T {
+    try {
+      return JSON.parse(this.text) as T;
+    } catch {
+      throw new HttpError('body', `Invalid JSON from ${this.where} (HTTP ${this.status}): ${JSON.stringify(this.text.slice(0, 200))}`, this.status);
+    }
+  }
+}
+
+/** The response of an exchange, its text taken out of the exchange (whose promise may be old). */
+function answered(url: URL, exchange: Exchange): Answer {
+  const text = exchange.text;
+  exchange.text = '';
+  return new Answer(exchange.status, exchange.headers, text, url.toString(), `${url.host}${url.pathname}`);
+}
+
+/**
+ * Lets go of a response's text once its reader is done with it (its records made): `text` becomes '' (and
+ * `json()` fails). The request's promises and async frames that V8 may have promoted while the request waited
+ * still hold the response object; without its text they no longer keep a page alive (see `Answer`). For a
+ * vendor's client that reads pages of megabytes; harmless for a response of any other client.
+ */
+export function releaseText(response: HttpResponse): void {
+  response.text = '';
 }
 
 /**
@@ -244,21 +292,11 @@ class NodeHttpClient implements HttpClientContract {
         if ((error as { stale?: boolean }).stale) return attempt();
         throw error;
       });
-      const { status, text } = exchange;
-      this.options.observer?.onResponse?.(status, performance.now() - started, req.pool ?? 'default');
-      return {
-        status,
-        headers: exchange.headers,
-        text,
-        url: url.toString(),
-        json<T>(): T {
-          try {
-            return JSON.parse(text) as T;
-          } catch {
-            throw new HttpError('body', `Invalid JSON from ${url.host}${url.pathname} (HTTP ${status}): ${JSON.stringify(text.slice(0, 200))}`, status);
-          }
-        },
-      };
+      // (No closure here holds the text: a block's closure context is made when the block starts, before the
+      // await, and may be old by the time the answer arrives.)
+      const response = answered(url, exchange);
+      this.options.observer?.onResponse?.(response.status, performance.now() - started, req.pool ?? 'default');
+      return response;
     } catch (error) {
       if (error instanceof HttpError) throw error;
       const e = error as Error & { code?: string; proxyStatus?: number };
@@ -308,6 +346,7 @@ class NodeHttpClient implements HttpClientContract {
       const finish = () => {
         settle();
         pool.release(connection!, parser.keepAlive ? idleMsAfter(parser.headers['keep-alive']) : undefined);
+        // A new object, its text taken by `send` (this promise was made with the request: it may be old).
         resolve({ status: parser.status, headers: parser.headers, text: answer.text() });
       };
       const user: ConnectionUser = {

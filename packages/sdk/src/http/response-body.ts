@@ -32,8 +32,14 @@ export class ResponseBody {
     this.text_ += this.decoder.write(bytes);
   }
 
-  /** The body as text (malformed UTF-8 sequences become U+FFFD). */
+  /**
+   * The body as text (malformed UTF-8 sequences become U+FFFD), once: this object is made when the request is
+   * sent and may be old by the time the answer is complete, so it lets go of the text it hands over (an old
+   * holder keeps a page alive through every scavenge; see `Answer` in http-client.ts).
+   */
   text(): string {
-    return this.text_ + this.decoder.end();
+    const text = this.text_ + this.decoder.end();
+    this.text_ = '';
+    return text;
   }
 }

@@ -256,6 +256,10 @@ export async function* pullWindows<Checkpoint, Event>(
           // A suspended generator keeps its variables: the page must not sit in one while the runner waits for
           // room in its queue, or while the next page is fetched and parsed (the runner has encoded it by then).
           handing.page = next.value;
+          // Nor in the step itself: the promise `pages.next()` returned was made before the page was fetched
+          // (V8 may have promoted it while the request waited) and holds this object, so the page would stay
+          // alive through every scavenge until a full collection, and its text be promoted once garbage.
+          Reflect.set(next, 'value', undefined);
           next = undefined;
           // Every page goes to delivery at once (a later page's failure must not hold back the earlier ones).
           yield { events: handOver(handing) };
@@ -299,8 +303,15 @@ function share(now: Readonly<PullCounts>, before: PullCounts): PullCounts {
   return { requests: now.requests - before.requests, received: now.received - before.received, duplicates: now.duplicates - before.duplicates, sent: now.sent - before.sent };
 }
 
-/** Old large objects allowed to pile up above what the last full collection left, before one between two pages. */
-const OLD_LARGE_GARBAGE_BYTES = 6 * 1024 * 1024;
+/**
+ * Old large objects allowed to pile up above what the last full collection left, before one between two pages.
+ * 6 MiB until wave 13, when most promoted garbage here was page texts (a full collection every page or two at
+ * 2.5 MiB: CPU +60 % for Proofpoint). Since the fetch's promoted promises no longer keep a page alive (http-client.ts,
+ * `Answer`), what piles up is a few state saves' joined keys (0.4–0.8 MB each) and a text promoted mid-scan now and
+ * then: 2 MiB bounds that garbage 4 MiB lower at a full collection or two more a 100,000-event pull
+ * (Proofpoint's peak RSS −3 to −13 MiB in 3 of 3 pairs, docs/benchmarks.md, wave 13).
+ */
+const OLD_LARGE_GARBAGE_BYTES = 2 * 1024 * 1024;
 let oldLargeFloor = 0;
 
 /**
