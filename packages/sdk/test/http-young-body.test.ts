@@ -61,27 +61,24 @@ function promotedByAScavenge(): number {
 }
 
 describe('HttpClient: a page text dies young once its reader lets go of it', () => {
-  it('after releaseText, a scavenge promotes nothing of the text, though the request\'s promises and frames are old', async () => {
+  /** A page asked for, everything made so far promoted while it is held back, then answered and read. */
+  async function readAfterPromotion(release: boolean): Promise<number> {
     const page = await heldBackServer();
-    const http = new HttpClient();
-    const answer = http.request({ url: page.url, retries: 0 });
+    const answer = new HttpClient().request({ url: page.url, retries: 0 });
     await page.asked;
     promoteWhatExists();
     page.release();
-    const length = read(await answer, true);
-    expect(length).toBe(PAGE_CHARS + 4);
+    return read(await answer, release);
+  }
+
+  it('after releaseText, a scavenge promotes nothing of the text, though the request\'s promises and frames are old', async () => {
+    expect(await readAfterPromotion(true)).toBe(PAGE_CHARS + 4);
     expect(promotedByAScavenge()).toBeLessThan(1_000_000);
   });
 
   it('without releaseText the response (held by those old promises) keeps the text, and the scavenge promotes it', async () => {
     // The case above without the release: what makes the check above mean something.
-    const page = await heldBackServer();
-    const http = new HttpClient();
-    const answer = http.request({ url: page.url, retries: 0 });
-    await page.asked;
-    promoteWhatExists();
-    page.release();
-    read(await answer, false);
+    await readAfterPromotion(false);
     expect(promotedByAScavenge()).toBeGreaterThan(PAGE_CHARS - 1);
   });
 });
