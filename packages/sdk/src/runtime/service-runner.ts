@@ -394,7 +394,7 @@ export class ServiceRunner {
           this.encodeEvents(events, tag ?? this.tag, stats, encoder, queue);
         } catch (error) {
           // An event the encoder threw on: this queue is dropped, and with it the keys of the events before it.
-          for (let left = queue.cut(); left !== undefined; left = queue.cut()) this.forget(left);
+          this.forgetQueued(queue);
           throw error;
         }
         const { delivered } = await this.submit(queue, stats);
@@ -443,7 +443,8 @@ export class ServiceRunner {
         ({ delivered } = await this.deps.delivery.submit(batch.submission));
       } catch (error) {
         // Neither this batch nor the ones after it will be submitted.
-        for (let left: QueuedBatch | undefined = batch; left !== undefined; left = queue.cut()) this.forget(left);
+        this.forget(batch);
+        this.forgetQueued(queue);
         throw error;
       }
       const submitted = batch;
@@ -658,6 +659,11 @@ export class ServiceRunner {
   /** A batch failed (its acknowledgement rejected, or its submission threw): see ServiceKeys.forget. */
   private forget(batch: QueuedBatch): void {
     this.keys?.forget(batch.keys);
+  }
+
+  /** A queue that will not be submitted (its events never go out): the keys of every batch left in it are forgotten. */
+  private forgetQueued(queue: EncodedQueue): void {
+    for (let left = queue.cut(); left !== undefined; left = queue.cut()) this.forget(left);
   }
 
   /** A submitted batch's acknowledgement rejected: its keys are forgotten, the rejection goes on. */
