@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { savedDedupKeys, stateFileName } from '@collector/sdk/host';
+import { DEFAULT_BATCH_MESSAGES, savedDedupKeys, stateFileName } from '@collector/sdk/host';
 import { startRedis, type RedisServer } from '@collector/testkit';
 import { exampleTag, startExampleApi } from './example-input.js';
 import { persistenceOfKind } from './persistence-kinds.js';
@@ -63,9 +63,9 @@ describe('kill -9 in the middle of a paged window', () => {
   it.each(['filesystem', 'redis'] as const)('re-sends only the batches in flight (%s persistence): the keys of acknowledged pages were journaled before the checkpoint', async (kind) => {
     const start = Date.now() - 30 * 60_000;
     // One window, many pages: its checkpoint comes only after the last page. Pages fetched while a batch
-    // awaits its acknowledgement go out together (at most 1000 events a batch): 4000 events are at least
-    // four writes, so the fourth one hangs.
-    const events = Array.from({ length: 4000 }, (_, i) => ({ id: `p${i}`, t: start + i * 100 }));
+    // awaits its acknowledgement go out together (at most one default batch a write): four batches' worth of
+    // events are at least four writes, so the fourth one hangs.
+    const events = Array.from({ length: 4 * DEFAULT_BATCH_MESSAGES }, (_, i) => ({ id: `p${i}`, t: start + i * 100 }));
     const api = await startExampleApi(events);
     closers.push(api.close);
     const workDir = mkdtempSync(join(tmpdir(), 'crash-paged-'));
@@ -124,8 +124,9 @@ describe('kill -9 in the middle of a paged window', () => {
 describe('kill -9 while batches hold events of several tags', () => {
   it('loses nothing, re-sends only the batch in flight, and every event goes to its own tag', async () => {
     const start = Date.now() - 30 * 60_000;
-    // One window of 3000 events in runs of three per tag: each batch of 1000 holds hundreds of tag runs.
-    const events = Array.from({ length: 3000 }, (_, i) => ({ id: `p${i}`, t: start + i * 100 }));
+    // One window of four batches' worth of events in runs of three per tag: each batch holds hundreds of tag
+    // runs, and the fourth write hangs.
+    const events = Array.from({ length: 4 * DEFAULT_BATCH_MESSAGES }, (_, i) => ({ id: `p${i}`, t: start + i * 100 }));
     const tags = ['my.app.example.events', 'my.app.example.other'];
     const api = await startExampleApi(events);
     closers.push(api.close);
@@ -146,7 +147,7 @@ describe('kill -9 while batches hold events of several tags', () => {
     const lines = () => readFileSync(env.OUT_FILE, 'utf8').trim().split('\n').map((l) => ({ tag: l.slice(0, l.indexOf(' ')), id: (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { id: string }).id }));
     const delivered = lines().length;
     expect(hung).toBeGreaterThan(0);
-    expect(hung).toBeLessThanOrEqual(1000);
+    expect(hung).toBeLessThanOrEqual(DEFAULT_BATCH_MESSAGES);
     expect(delivered).toBeGreaterThan(hung);
 
     expect((await run({ ...env, MODE: 'normal' })).code).toBe(0);

@@ -83,7 +83,7 @@ describe('the runner between the vendor pages and the outputs', () => {
   // delivery_batch_max_messages: the default, a smaller and a larger batch. The batch is the unit written,
   // acknowledged and journaled, so it is also what a kill -9 may send again.
   it.each([
-    { batch: undefined, expected: 1000 },
+    { batch: undefined, expected: 2000 }, // the documented default
     { batch: 250, expected: 250 },
     { batch: 2500, expected: 2500 },
   ])('frames the next batch while the previous one settles, and writes it only once the previous one is journaled (delivery_batch_max_messages $batch)', async ({ batch, expected }) => {

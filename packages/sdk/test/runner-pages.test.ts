@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { defineCollector, defineInput, defineService, pullWindows } from '@collector/sdk';
-import { CollectorRuntime } from '@collector/sdk/host';
+import { CollectorRuntime, DEFAULT_BATCH_MESSAGES } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 
 setFlagsFromString('--expose-gc');
@@ -113,9 +113,9 @@ describe('the runner and the vendor pages', () => {
     const out = new SlowCheckingOutput(() => refs, 40);
     const workDir = mkdtempSync(join(tmpdir(), 'runner-pages-'));
     const config = { globals: { http_server: { enabled: false } }, inputs: { paged: { id: 1, services: { events: {} } } } };
-    const summary = await new CollectorRuntime(pagedCollector(4, 1000, [], windowed, refs), { workDir, config, outputs: [out], logStream: new PassThrough() }).runOnce();
+    const summary = await new CollectorRuntime(pagedCollector(4, DEFAULT_BATCH_MESSAGES, [], windowed, refs), { workDir, config, outputs: [out], logStream: new PassThrough() }).runOnce();
     expect(summary.ok).toBe(true);
-    expect(out.ids().length).toBe(4000);
+    expect(out.ids().length).toBe(4 * DEFAULT_BATCH_MESSAGES);
     expect(out.nextPageHeld).toEqual([false, false, false]);
   });
 

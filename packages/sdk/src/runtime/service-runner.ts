@@ -60,7 +60,7 @@ export interface ServiceRunnerDeps {
   /** `--start-at`: applies only while the service has no checkpoint. */
   startAt?: Date;
   /**
-   * Events per submission at most (`delivery_batch_max_messages`, default 1000): the unit of acknowledgement,
+   * Events per submission at most (`delivery_batch_max_messages`, default 2000): the unit of acknowledgement,
    * and so what a service with dedup keys may send again after a `kill -9`.
    */
   batchMessages?: number;
@@ -79,7 +79,7 @@ interface SubmittedBatch {
 
 /**
  * A batch is cut at this many bytes of messages too (whatever comes first), so that one buffer of a batch
- * stays bounded with big events; 1000 events of up to 4 KiB each still make one batch.
+ * stays bounded with big events; 2000 events of up to 2 KiB each still make one batch.
  */
 const SUBMIT_BATCH_BYTES = 4 * 1024 * 1024;
 /** DCSDK: a failed pre-pull or setup is retried after 60 s. */
