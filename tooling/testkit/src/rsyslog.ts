@@ -194,6 +194,9 @@ export async function startRsyslog(opts: RsyslogOptions = {}): Promise<Rsyslog> 
     },
     async restart() {
       await stopChild();
+      // One listener whatever the number of restarts (stopChild() leaves it registered): an outage scenario
+      // restarts the receiver many times, and each added listener used to stay (MaxListenersExceededWarning).
+      process.removeListener('exit', onExit);
       process.once('exit', onExit);
       // The old process released the port; a TIME_WAIT socket does not stop rsyslogd (SO_REUSEADDR).
       for (let attempt = 0; ; attempt++) {

@@ -60,6 +60,12 @@ describe('startRsyslog', () => {
     expect((await rsyslog.waitForLines(before + 1)).at(-1)).toBe('<14>after restart');
   });
 
+  it('keeps one exit listener however often it restarts', async () => {
+    const listeners = process.listenerCount('exit');
+    for (let i = 0; i < 3; i++) await rsyslog.restart();
+    expect(process.listenerCount('exit')).toBe(listeners);
+  });
+
   it('describes itself as a devo_platform output', () => {
     expect(devoOutputConfig(rsyslog)).toEqual({
       devo_1: { type: 'devo_platform', config: { address: '127.0.0.1', port: rsyslog.port, type: 'SSL', chain: rsyslog.pki.caCert, cert: rsyslog.pki.clientCert, key: rsyslog.pki.clientKey } },
