@@ -316,7 +316,7 @@ export class ServiceRunner {
             break;
           }
           const committed = batch.checkpoint;
-          if (batch.queued > 0) await this.enqueued(stats, outstanding);
+          if (batch.queued > 0) await this.enqueued(stats, outstanding, batch.queued);
           if (committed !== undefined && !definition.stateless) {
             // Commit only what every output acknowledged: every event yielded so far. The queue is not drained
             // here: the next window's pages join the records still queued, so a window's last records go out
@@ -459,17 +459,37 @@ export class ServiceRunner {
   }
 
   /**
-   * The events of a yielded page were queued: returns at once, unless a whole batch waits already (then
-   * it waits for room). The pump submits the queue batch by batch, one at a time as submit() does, so the
-   * pages fetched while a batch awaits its acknowledgement go out together in the next one instead of each
-   * page waiting for the acknowledgement of the page before. Each batch's acknowledgement (and journaling)
-   * is pushed to `acks`.
+   * The `page` events of a yielded page were queued: returns at once, unless the queue has no room (then it
+   * waits for it; see roomAfter()). The pump submits the queue batch by batch, one at a time as submit() does,
+   * so the pages fetched while a batch awaits its acknowledgement go out together in the next one instead of
+   * each page waiting for the acknowledgement of the page before. Each batch's acknowledgement (and
+   * journaling) is pushed to `acks`.
    */
-  private async enqueued(stats: PullStatistics, acks: SubmittedBatch[]): Promise<void> {
+  private async enqueued(stats: PullStatistics, acks: SubmittedBatch[], page: number): Promise<void> {
     if (this.queue.full) this.wake('batchQueued');
     this.startPump(stats, acks);
-    while ((this.queue.length + this.framedAhead >= this.batchMessages || this.queue.full) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    const room = this.roomAfter(page);
+    // One batch (by count, or by bytes: `full`) as a rule; after a page of several batches, `room` events.
+    const byBytes = room === this.batchMessages;
+    while ((this.queue.length + this.framedAhead >= room || (byBytes && this.queue.full)) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
+  }
+
+  /**
+   * How many events may wait unsubmitted (queued, or cut and framed ahead) when the pull asks for its next
+   * page, after a page of `page` events was queued. As a rule one batch (or its bytes): the next page is
+   * fetched while the last batch of this one waits, and memory holds at most that batch and a page.
+   *
+   * A page of two batches or more takes as many acknowledgement cycles to send (one batch at a time for a
+   * service with dedup keys), and waiting until less than a batch of it is left kept the output idle for
+   * most of the next page's fetch: Microsoft 365's Graph pages of 5000 rows take ~40–100 ms to fetch and
+   * parse here, a 2000-event cycle ~25–40 ms (docs/benchmarks.md, "Microsoft 365's rate against its bare
+   * loop", wave 14). After such a page the next one is asked for at once, as long as what waits is below
+   * that page and a batch more, four batches at most: the queue then holds at most four batches and a page.
+   */
+  private roomAfter(page: number): number {
+    const batch = this.batchMessages;
+    return page >= 2 * batch ? Math.min(page + batch, 4 * batch) : batch;
   }
 
   private startPump(stats: PullStatistics, acks: SubmittedBatch[]): void {
