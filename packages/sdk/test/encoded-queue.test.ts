@@ -26,6 +26,7 @@ describe('EncodedQueue', () => {
     for (const e of events) queue.push('my.app.a', e, e.id, encoder);
     expect(queue.length).toBe(2500);
     expect(queue.full).toBe(true);
+    expect(queue.wholeBatches).toBe(2); // the third, of 500 events, is still being filled
     const batches = cutAll(queue);
     expect(batches.map((b) => b.count)).toEqual([1000, 1000, 500]);
     expect(queue.length).toBe(0);
@@ -61,8 +62,9 @@ describe('EncodedQueue', () => {
     const queue = new EncodedQueue(1000, 1024 * 1024);
     const big = Array.from({ length: 12 }, (_, i) => ({ i, blob: String.fromCharCode(97 + i).repeat(200_000) }));
     for (const e of big) queue.push('my.app.big', e, undefined, encoder);
+    // 200 kB a message: a batch is full once it holds 1 MiB or more, whole by its bytes with 6 events.
+    expect(queue.wholeBatches).toBe(2);
     const batches = cutAll(queue);
-    // 200 kB a message: a batch is full once it holds 1 MiB or more.
     expect(batches.map((b) => b.count)).toEqual([6, 6]);
     expect(batches.flatMap(decoded).map(([, m]) => m)).toEqual(big.map((e) => encoder.encode(e)));
   });

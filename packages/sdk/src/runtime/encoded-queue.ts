@@ -55,7 +55,13 @@ export class EncodedQueue implements MessageWriter {
 
   /** A whole batch waits: the oldest one has `batchSize` events or `maxBatchBytes`. */
   get full(): boolean {
-    return this.filling.length > 1 || (this.filling.length === 1 && this.isFull(this.filling[0]!));
+    return this.wholeBatches > 0;
+  }
+
+  /** Batches that have `batchSize` events or `maxBatchBytes` (every batch but the last one being filled). */
+  get wholeBatches(): number {
+    const n = this.filling.length;
+    return n > 0 && !this.isFull(this.filling[n - 1]!) ? n - 1 : n;
   }
 
   /**

@@ -468,10 +468,11 @@ export class ServiceRunner {
   private async enqueued(stats: PullStatistics, acks: SubmittedBatch[], page: number): Promise<void> {
     if (this.queue.full) this.wake('batchQueued');
     this.startPump(stats, acks);
+    // `room` events, and as many whole batches (a batch cut by its bytes counts whole): big events keep the
+    // bytes waiting bounded by batches of SUBMIT_BATCH_BYTES, as for one batch.
     const room = this.roomAfter(page);
-    // One batch (by count, or by bytes: `full`) as a rule; after a page of several batches, `room` events.
-    const byBytes = room === this.batchMessages;
-    while ((this.queue.length + this.framedAhead >= room || (byBytes && this.queue.full)) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
+    const batches = room / this.batchMessages;
+    while ((this.queue.length + this.framedAhead >= room || this.queue.wholeBatches >= batches) && this.pumping !== undefined) await new Promise<void>((resolve) => (this.queueMoved = resolve));
     this.throwPumpFailure();
   }
 
