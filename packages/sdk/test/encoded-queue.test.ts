@@ -157,4 +157,42 @@ describe('EncodedQueue', () => {
     expect(decoded(next)).toEqual(Array.from({ length: 10 }, (_, i) => ['my.app.a', encoder.encode({ round: 7, i })]));
     queue.dropSpares();
   });
+
+  // Proofpoint at 2000 events a batch: the first batch's buffer (grown to its estimate) was 3.25 MiB and every
+  // later batch asked for 3.31 (its size + 1/8), so the first spares were never taken again and stayed resident
+  // beside new buffers for the whole pull: five buffers of 3.3 MiB where three were in use (docs/benchmarks.md,
+  // wave 14).
+  it('takes a spare a little smaller than the next batch asks for rather than a new buffer beside it: the buffers never outnumber the batches in use', () => {
+    const queue = new EncodedQueue(100, 4 * 1024 * 1024);
+    queue.dropSpares();
+    const allocated: Buffer[] = [];
+    const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+    Buffer.allocUnsafeSlow = (size: number) => {
+      const b = allocUnsafeSlow(size);
+      allocated.push(b);
+      return b;
+    };
+    try {
+      const waiting: QueuedBatch[] = [];
+      const sent: { batch: QueuedBatch; events: object[] }[] = [];
+      for (let round = 0; round < 24; round++) {
+        // Each batch a little bigger than the one before: 3 % more per event.
+        const text = 'x'.repeat(Math.round(3000 * 1.03 ** round));
+        const events = Array.from({ length: 100 }, (_, i) => ({ round, i, text }));
+        for (const e of events) queue.push('my.app.a', e, undefined, encoder);
+        const batch = queue.cut()!;
+        sent.push({ batch, events });
+        waiting.push(batch);
+        // Two batches wait for their acknowledgement at a time (one written, one framed ahead), as in a pull.
+        if (waiting.length > 2) waiting.shift()!.release();
+        // Each one holds its own events whole until released, whichever buffer it reused.
+        for (const { batch: b, events: e } of sent.slice(-2)) expect(decoded(b)).toEqual(e.map((x) => ['my.app.a', encoder.encode(x)]));
+      }
+      // The two waiting and the one their predecessor left: three buffers resident, whatever the sizes did.
+      expect(allocated.filter((b) => b.buffer.byteLength > 0).length).toBeLessThanOrEqual(3);
+    } finally {
+      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+      queue.dropSpares();
+    }
+  });
 });

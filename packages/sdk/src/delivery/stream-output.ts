@@ -37,6 +37,13 @@ export interface StreamOutputOptions {
 
 /** Framing buffers kept for reuse (see StreamOutput.spare), and the granularity of their sizes. */
 const SPARES_KEPT = 4;
+/**
+ * prepare() frames a batch of bytes ahead only while fewer framing buffers than this are out (handed out and
+ * not flushed yet); past that, the batch is framed when it is written. A runner prepares its next submission
+ * while the last one is written: with submissions of two pieces (Proofpoint's 2000 events of 1.5 KB, 3 MB,
+ * written 2 MiB at a time) four buffers were out at once, and kept as spares for the whole pull.
+ */
+const FRAMED_AHEAD_BUFFERS = 2;
 const SPARE_SLACK = 64 * 1024;
 /**
  * Spare buffers none was taken from for this long are let go: a daemon waiting for its next pull keeps no
@@ -86,6 +93,12 @@ export class StreamOutput implements Output {
   private readonly spare: ArrayBuffer[] = [];
   /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
   private readonly lent = new WeakSet<ArrayBuffer>();
+  /**
+   * Buffers spareBuffer() handed out, until flushed or dropped by a failed write (see FRAMED_AHEAD_BUFFERS).
+   * Weakly: a batch framed ahead whose write never comes (the pipeline stopped) stops counting once collected.
+   */
+  private readonly out = new Set<WeakRef<ArrayBuffer>>();
+  private readonly outRef = new WeakMap<ArrayBuffer, WeakRef<ArrayBuffer>>();
   /** When spareBuffer() was last called, and the timer that drops the spares once that is long ago. */
   private spareUsedAt = 0;
   private spareTimer: NodeJS.Timeout | undefined;
@@ -213,13 +226,41 @@ export class StreamOutput implements Output {
     return this.encoder.encodeBatches(batches, Date.now(), (size) => this.spareBuffer(size));
   }
 
-  /** A spare buffer of at least `size` bytes, or a new one (rounded up, so that it fits later batches too). */
+  /**
+   * The smallest spare buffer of at least `size` bytes, or a new one (rounded up, so that it fits later batches
+   * too) in place of the largest spare, which is freed: a spare too small for the batches of the moment is not
+   * kept beside the new one (at 2000 events a submission, Proofpoint's pieces of 1.1 and 2.1 MiB left four
+   * buffers where two were lent: docs/benchmarks.md, wave 14), so the buffers never outnumber the writes framed
+   * at once.
+   */
   private spareBuffer(size: number): Buffer {
-    const at = this.spare.findIndex((b) => b.byteLength >= size);
+    let at = -1;
+    for (let i = 0; i < this.spare.length; i++) if (this.spare[i]!.byteLength >= size && (at === -1 || this.spare[i]!.byteLength < this.spare[at]!.byteLength)) at = i;
+    if (at === -1 && this.spare.length > 0) {
+      let largest = 0;
+      for (let i = 1; i < this.spare.length; i++) if (this.spare[i]!.byteLength > this.spare[largest]!.byteLength) largest = i;
+      freeArrayBuffer(this.spare.splice(largest, 1)[0]!);
+    }
     const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
     this.lent.add(buffer);
+    const ref = new WeakRef(buffer);
+    this.out.add(ref);
+    this.outRef.set(buffer, ref);
     this.spareUsedAt = performance.now();
     return Buffer.from(buffer);
+  }
+
+  /** A framing buffer is no longer out (see `out`): flushed, or dropped after a failed write. */
+  private returned(buffer: ArrayBuffer): void {
+    const ref = this.outRef.get(buffer);
+    if (ref) this.out.delete(ref);
+    this.outRef.delete(buffer);
+  }
+
+  /** Framing buffers out now (see `out`). */
+  private buffersOut(): number {
+    for (const ref of this.out) if (ref.deref() === undefined) this.out.delete(ref);
+    return this.out.size;
   }
 
   /** Keeps an acknowledged framing buffer for the next batch, until the spares go unused (SPARE_IDLE_MS). */
@@ -255,6 +296,7 @@ export class StreamOutput implements Output {
         bytes,
         buffer
           ? () => {
+              this.returned(buffer);
               this.keepSpare(buffer);
               flushed?.();
             }
@@ -270,6 +312,7 @@ export class StreamOutput implements Output {
       this.counters.messages += count;
       this.counters.bytes += size;
     } catch (error) {
+      if (buffer) this.returned(buffer);
       this.counters.failedWrites++;
       // Every write in flight on a connection fails with it: that is one failure for the back-off, not N.
       if (!this.failureNoted.has(connection)) {
@@ -288,6 +331,8 @@ export class StreamOutput implements Output {
    */
   prepare(batch: Batch): void {
     if (batch.length === 0 || this.framed.has(batch)) return;
+    // Framed now, it would take one more buffer than the writes in progress hold (see FRAMED_AHEAD_BUFFERS).
+    if (batch instanceof EncodedBatch && this.options.gzipLevel === undefined && this.buffersOut() >= FRAMED_AHEAD_BUFFERS) return;
     this.framed.set(batch, batch instanceof EncodedBatch ? this.frameBatches([batch]) : this.frame(batch));
   }
 

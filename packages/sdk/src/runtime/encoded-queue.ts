@@ -43,6 +43,8 @@ export class EncodedQueue implements MessageWriter {
   private current: Filling | undefined;
   /** The size a new batch's buffer starts at: what the last batch cut needed, rounded up. */
   private bufferBytes = FIRST_BUFFER_BYTES;
+  /** The bytes of the last batch cut (bufferBytes without its slack and rounding). */
+  private lastBatchBytes = 0;
   /** Events queued. */
   length = 0;
   /** Events ever queued (a running count). */
@@ -128,6 +130,7 @@ export class EncodedQueue implements MessageWriter {
     if (f === undefined) return undefined;
     this.length -= f.count;
     this.bufferBytes = Math.max(FIRST_BUFFER_BYTES, roundUp(f.at + (f.at >> 3)));
+    this.lastBatchBytes = f.at;
     const parts = f.tags.map((tag, r) => {
       const first = f.runStarts[r]!;
       const end = r + 1 < f.runStarts.length ? f.runStarts[r + 1]! : f.count;
@@ -140,15 +143,36 @@ export class EncodedQueue implements MessageWriter {
   dropSpares(): void {
     for (const s of spare.splice(0)) discard(s.bytes);
     this.bufferBytes = FIRST_BUFFER_BYTES;
+    this.lastBatchBytes = 0;
   }
 
   private isFull(f: Filling): boolean {
     return f.count >= this.batchSize || f.at >= this.maxBatchBytes;
   }
 
+  /**
+   * A buffer for a new batch: the smallest spare of `bufferBytes` or more; else the largest spare, used as it is
+   * when it holds a batch as big as the last one (reserve() grows it in the rare batch that needs more), freed
+   * and made again at `bufferBytes` otherwise. A spare is never left aside for a new buffer: one a little
+   * smaller than the last batch's size plus its slack (3.25 MiB for 3.31 at 2000 Proofpoint events) used to
+   * stay unused as a spare, resident beside the new one, for the whole pull (docs/benchmarks.md, wave 14).
+   * So the buffers never outnumber the batches in use at once.
+   */
   private open(): Filling {
-    const i = spare.findIndex((s) => s.bytes.length >= this.bufferBytes && s.ends.length >= this.batchSize);
-    const { bytes, ends } = i === -1 ? { bytes: Buffer.allocUnsafeSlow(this.bufferBytes), ends: new Uint32Array(this.batchSize) } : spare.splice(i, 1)[0]!;
+    let fit = -1;
+    let largest = -1;
+    for (let i = 0; i < spare.length; i++) {
+      const size = spare[i]!.bytes.length;
+      if (size >= this.bufferBytes && (fit === -1 || size < spare[fit]!.bytes.length)) fit = i;
+      if (largest === -1 || size > spare[largest]!.bytes.length) largest = i;
+    }
+    const taken = fit !== -1 ? spare.splice(fit, 1)[0] : largest !== -1 ? spare.splice(largest, 1)[0] : undefined;
+    let bytes = taken?.bytes;
+    if (bytes === undefined || bytes.length < this.lastBatchBytes) {
+      if (bytes !== undefined) discard(bytes);
+      bytes = Buffer.allocUnsafeSlow(this.bufferBytes);
+    }
+    const ends = taken !== undefined && taken.ends.length >= this.batchSize ? taken.ends : new Uint32Array(this.batchSize);
     return { bytes, ends, count: 0, at: 0, tags: [], runStarts: [], keys: [] };
   }
 
