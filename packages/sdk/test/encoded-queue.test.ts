@@ -13,6 +13,18 @@ function decoded(batch: QueuedBatch): [string, string][] {
   return parts.flatMap((p) => p.records().map((r): [string, string] => [r.tag, r.message]));
 }
 
+/** Records every Buffer.allocUnsafeSlow (the queue's batch buffers) until restore(). */
+function recordSlowAllocations(): { allocated: Buffer[]; restore: () => void } {
+  const allocated: Buffer[] = [];
+  const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+  Buffer.allocUnsafeSlow = (size: number) => {
+    const b = allocUnsafeSlow(size);
+    allocated.push(b);
+    return b;
+  };
+  return { allocated, restore: () => void (Buffer.allocUnsafeSlow = allocUnsafeSlow) };
+}
+
 function cutAll(queue: EncodedQueue): QueuedBatch[] {
   const out: QueuedBatch[] = [];
   for (let b = queue.cut(); b; b = queue.cut()) out.push(b);
@@ -111,19 +123,13 @@ describe('EncodedQueue', () => {
   it('gives the memory of outgrown buffers and dropped spares back at once, not at a garbage collection', () => {
     const queue = new EncodedQueue(1000, 4 * 1024 * 1024);
     const event = (i: number) => ({ i, text: 'x'.repeat(1500) });
-    const allocated: Buffer[] = [];
-    const allocUnsafeSlow = Buffer.allocUnsafeSlow;
-    Buffer.allocUnsafeSlow = (size: number) => {
-      const b = allocUnsafeSlow(size);
-      allocated.push(b);
-      return b;
-    };
+    const { allocated, restore } = recordSlowAllocations();
     let batch: QueuedBatch;
     try {
       for (let i = 0; i < 1000; i++) queue.push('my.app.a', event(i), undefined, encoder);
       batch = queue.cut()!;
     } finally {
-      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+      restore();
     }
     // A batch of 1.5 KB events grows once, from its first buffer to about its whole size, and the first is freed.
     expect(allocated).toHaveLength(2);
@@ -165,13 +171,7 @@ describe('EncodedQueue', () => {
   it('takes a spare a little smaller than the next batch asks for rather than a new buffer beside it: the buffers never outnumber the batches in use', () => {
     const queue = new EncodedQueue(100, 4 * 1024 * 1024);
     queue.dropSpares();
-    const allocated: Buffer[] = [];
-    const allocUnsafeSlow = Buffer.allocUnsafeSlow;
-    Buffer.allocUnsafeSlow = (size: number) => {
-      const b = allocUnsafeSlow(size);
-      allocated.push(b);
-      return b;
-    };
+    const { allocated, restore } = recordSlowAllocations();
     try {
       const waiting: QueuedBatch[] = [];
       const sent: { batch: QueuedBatch; events: object[] }[] = [];
@@ -191,7 +191,7 @@ describe('EncodedQueue', () => {
       // The two waiting and the one their predecessor left: three buffers resident, whatever the sizes did.
       expect(allocated.filter((b) => b.buffer.byteLength > 0).length).toBeLessThanOrEqual(3);
     } finally {
-      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+      restore();
       queue.dropSpares();
     }
   });

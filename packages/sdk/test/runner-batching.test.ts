@@ -7,6 +7,7 @@ import { defineCollector, defineInput, defineService, EncodedBatch } from '@coll
 import { CollectorRuntime, stateFileName, type DeliveryRecord, type SenderService } from '@collector/sdk/host';
 import { CapturingOutput } from '@collector/testkit';
 import { exampleCollector, startExampleApi, type ExampleEvent } from './example-input.js';
+import { countJournaledKeys } from './journaled-keys.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -92,7 +93,6 @@ describe('the runner between the vendor pages and the outputs', () => {
     const { workDir, config } = await scenario(events, start, 10);
     if (batch !== undefined) Object.assign(config.globals, { delivery_batch_max_messages: batch });
     const framedAhead = new WeakSet<object>();
-    let journaled = 0;
     const writes: { size: number; framed: boolean; journaledBefore: number }[] = [];
     // The runner hands its batches over as bytes: an output that frames bytes gets them through writeBatches.
     class FramingOutput extends SlowOutput {
@@ -101,7 +101,7 @@ describe('the runner between the vendor pages and the outputs', () => {
       }
       async writeBatches(batches: readonly (EncodedBatch | readonly DeliveryRecord[])[], service: SenderService): Promise<void> {
         const size = batches.reduce((n, b) => n + b.length, 0);
-        writes.push({ size, framed: batches.length === 1 && framedAhead.has(batches[0]!), journaledBefore: journaled });
+        writes.push({ size, framed: batches.length === 1 && framedAhead.has(batches[0]!), journaledBefore: journaled.count });
         await super.write(
           batches.flatMap((b) => (b instanceof EncodedBatch ? b.records() : b)),
           service,
@@ -109,11 +109,7 @@ describe('the runner between the vendor pages and the outputs', () => {
       }
     }
     const runtime = new CollectorRuntime(exampleCollector, { workDir, config, outputs: [new FramingOutput(30)], logStream: new PassThrough() });
-    const append = runtime.journal.append.bind(runtime.journal);
-    runtime.journal.append = async (key, keys) => {
-      await append(key, keys);
-      journaled += keys.length;
-    };
+    const journaled = countJournaledKeys(runtime);
     const summary = await runtime.runOnce();
     expect(summary.ok).toBe(true);
     // Every write began only once every event written before it was journaled: one batch unjournaled at most.
