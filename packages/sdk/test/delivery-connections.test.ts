@@ -288,6 +288,11 @@ describe('concurrent_connections against rsyslog over TLS with client certificat
         await Promise.all(await submitAll(first, more));
       }
       expect(relay.carried.length).toBe(4);
+      // The relay forwards what it took with a lag, and blackhole() destroys its upstream sockets with whatever
+      // they still buffer: bytes acknowledged to us and then lost in a relay, which no syslog sender can see
+      // (SDK README, Acknowledgements, "Not covered"). One loaded clean-clone run missed 2,700 of the lines,
+      // consistent with that. The case is the receiver hanging afterwards: it starts once the warm-up reached rsyslog.
+      await rsyslog.waitForLines(from + warm.flat().length);
       relay.blackhole();
       const stalled = events('stall', 5_000);
       const acks = await submitAll(first, stalled);
