@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, defineService, formatUtc, JsonRecord, parseBaseUrl, parseConfigTime, pullWindows, recordField, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
+import { canonicalJson, defineService, formatUtc, handOver, JsonRecord, parseBaseUrl, parseConfigTime, pullWindows, recordField, type PullContext, type ServiceDefinition, type TimeWindow, type WindowEnd, type WindowPolicy } from '@collector/sdk';
 import { fetchSiemWindow, type ProofpointClient } from '../client.js';
 import { PROOFPOINT_DEFAULTS, PROOFPOINT_LIMITS, proofpointBaseUrl, serviceOptionsSchema, type ProofpointServiceOptions } from '../config.js';
 import { START_TIME_CLAMPED_WARNING, proofpointErrors } from '../errors.js';
@@ -355,9 +355,7 @@ export function siemService(endpoint: SiemEndpoint): ServiceDefinition<Proofpoin
     // array: the one `fetchSiemWindow` made is also held by its promise and `readWindow`'s, made before the
     // answer and perhaps promoted while it waited (an old holder keeps what it points at alive through every
     // scavenge until a full collection, and a garbage 3 MB text would be promoted); emptied, it holds nothing.
-    const page = answer.page ?? [];
-    answer.page = undefined;
-    yield page.splice(0);
+    yield handOver(answer).splice(0);
     // Proofpoint's queryEndTime is the cursor; it never moves us past what we asked for, nor back before it.
     const reported = answer.queryEndTime?.getTime();
     if (reported === undefined || floorToSecond(reported) >= window.end.getTime()) return {};

@@ -293,8 +293,9 @@ export async function* pullWindows<Checkpoint, Event>(
  * queues the page and the next one is fetched. The SDK's window engine hands its pages over this way; a
  * service's `fetch` that keeps a page in a variable across a `yield` uses it too.
  */
-export function handOver<Event>(holder: { page?: readonly Event[] | undefined }): readonly Event[] {
-  const page = holder.page ?? [];
+export function handOver<Page extends readonly unknown[]>(holder: { page?: Page | undefined }): Page {
+  // The holder's own array type (a mutable one stays mutable: a caller may move the page on, see Proofpoint).
+  const page = holder.page ?? ([] as unknown as Page);
   holder.page = undefined;
   return page;
 }
