@@ -91,11 +91,10 @@ export class StreamOutput implements Output {
    * external memory (full collections) and malloc served as fresh mappings (page faults).
    */
   private readonly spare: ArrayBuffer[] = [];
-  /** Buffers spareBuffer() handed out, until their write is acknowledged (only those go back to `spare`). */
-  private readonly lent = new WeakSet<ArrayBuffer>();
   /**
-   * Buffers spareBuffer() handed out, until flushed or dropped by a failed write (see FRAMED_AHEAD_BUFFERS).
-   * Weakly: a batch framed ahead whose write never comes (the pipeline stopped) stops counting once collected.
+   * Buffers spareBuffer() handed out, until flushed (only those go back to `spare`) or dropped by a failed
+   * write; while FRAMED_AHEAD_BUFFERS of them are out, prepare() frames nothing ahead. Weakly: a batch framed
+   * ahead whose write never comes (the pipeline stopped) stops counting once collected.
    */
   private readonly out = new Set<WeakRef<ArrayBuffer>>();
   private readonly outRef = new WeakMap<ArrayBuffer, WeakRef<ArrayBuffer>>();
@@ -242,7 +241,6 @@ export class StreamOutput implements Output {
       freeArrayBuffer(this.spare.splice(largest, 1)[0]!);
     }
     const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
-    this.lent.add(buffer);
     const ref = new WeakRef(buffer);
     this.out.add(ref);
     this.outRef.set(buffer, ref);
@@ -287,8 +285,7 @@ export class StreamOutput implements Output {
     // after a failure, when a socket being torn down might still hold it; a batch that fails after its flush
     // is framed again from its records). While a batch settles, the next one is framed into its buffer. Only
     // what spareBuffer() handed out: a buffer framed elsewhere may be a slice of Node's shared pool.
-    const buffer = this.lent.has(bytes.buffer as ArrayBuffer) ? (bytes.buffer as ArrayBuffer) : undefined;
-    if (buffer) this.lent.delete(buffer);
+    const buffer = this.outRef.has(bytes.buffer as ArrayBuffer) ? (bytes.buffer as ArrayBuffer) : undefined;
     const size = bytes.length;
     const connection = await this.acquire(service === 'lookup');
     try {
