@@ -29,8 +29,6 @@ export interface LagSummary {
   p50: number;
   p90: number;
   p99: number;
-  /** Timer fires summarised (the process's wake-ups for this measure). */
-  samples: number;
 }
 
 export class EventLoopLag {
@@ -68,7 +66,6 @@ export class EventLoopLag {
       p50: s(h.percentile(50)),
       p90: s(h.percentile(90)),
       p99: s(h.percentile(99)),
-      samples: h.count,
     };
     h.reset();
     return summary;
