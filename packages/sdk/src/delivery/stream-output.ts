@@ -7,7 +7,7 @@ import { EncodedBatch, recordsOf, type Batch } from './encoded-batch.js';
 import { isRefusal } from './refusal.js';
 import { StreamConnection, type ConnectionTarget } from './stream-connection.js';
 import { SyslogEncoder } from './syslog-encoder.js';
-import { freeArrayBuffer } from '../runtime/free-buffer.js';
+import { freeArrayBuffer, takeSpare } from '../runtime/free-buffer.js';
 import { WRITES_PER_CONNECTION, type DeliveryRecord, type Output, type SenderService } from './types.js';
 
 export interface StreamOutputOptions {
@@ -233,14 +233,12 @@ export class StreamOutput implements Output {
    * at once.
    */
   private spareBuffer(size: number): Buffer {
-    let at = -1;
-    for (let i = 0; i < this.spare.length; i++) if (this.spare[i]!.byteLength >= size && (at === -1 || this.spare[i]!.byteLength < this.spare[at]!.byteLength)) at = i;
-    if (at === -1 && this.spare.length > 0) {
-      let largest = 0;
-      for (let i = 1; i < this.spare.length; i++) if (this.spare[i]!.byteLength > this.spare[largest]!.byteLength) largest = i;
-      freeArrayBuffer(this.spare.splice(largest, 1)[0]!);
+    let buffer = takeSpare(this.spare, size, (b) => b.byteLength);
+    if (buffer !== undefined && buffer.byteLength < size) {
+      freeArrayBuffer(buffer);
+      buffer = undefined;
     }
-    const buffer = at !== -1 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
+    buffer ??= new ArrayBuffer(Math.ceil((size + SPARE_SLACK) / SPARE_SLACK) * SPARE_SLACK);
     const ref = new WeakRef(buffer);
     this.out.add(ref);
     this.outRef.set(buffer, ref);

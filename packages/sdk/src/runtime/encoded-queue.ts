@@ -1,6 +1,6 @@
 import { EncodedBatch } from '../delivery/encoded-batch.js';
 import type { EventEncoder, MessageWriter } from './event-encoding.js';
-import { freeArrayBuffer } from './free-buffer.js';
+import { freeArrayBuffer, takeSpare } from './free-buffer.js';
 
 /** A batch's first buffer when nothing was cut yet; later ones start at the size the last batch needed. */
 const FIRST_BUFFER_BYTES = 256 * 1024;
@@ -159,14 +159,7 @@ export class EncodedQueue implements MessageWriter {
    * So the buffers never outnumber the batches in use at once.
    */
   private open(): Filling {
-    let fit = -1;
-    let largest = -1;
-    for (let i = 0; i < spare.length; i++) {
-      const size = spare[i]!.bytes.length;
-      if (size >= this.bufferBytes && (fit === -1 || size < spare[fit]!.bytes.length)) fit = i;
-      if (largest === -1 || size > spare[largest]!.bytes.length) largest = i;
-    }
-    const taken = fit !== -1 ? spare.splice(fit, 1)[0] : largest !== -1 ? spare.splice(largest, 1)[0] : undefined;
+    const taken = takeSpare(spare, this.bufferBytes, (s) => s.bytes.length);
     let bytes = taken?.bytes;
     if (bytes === undefined || bytes.length < this.lastBatchBytes) {
       if (bytes !== undefined) discard(bytes);
